@@ -1,0 +1,231 @@
+#include "common/dns/name.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cstring>
+
+#include "common/dns/error.hpp"
+
+namespace flatsign::dns {
+namespace {
+
+// Offsets of each label's length octet, leftmost first; returns the count (root not counted).
+size_t label_offsets(std::string_view wire, std::array<uint8_t, 128>& offs) {
+  size_t n = 0;
+  size_t pos = 0;
+  while (static_cast<uint8_t>(wire[pos]) != 0) {
+    offs[n++] = static_cast<uint8_t>(pos);
+    pos += 1 + static_cast<uint8_t>(wire[pos]);
+  }
+  return n;
+}
+
+[[noreturn]] void bad_name(std::string_view text, const std::string& why) {
+  throw ParseError("bad name \"" + std::string(text) + "\": " + why);
+}
+
+bool needs_escape(uint8_t c) {
+  switch (c) {
+    case '.': case ';': case '(': case ')': case '"': case '\\': case '@': case '$':
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+Name::Name() : wire_(1, '\0') {}
+
+Name Name::parse(std::string_view text, const Name* origin) {
+  if (text.empty()) bad_name(text, "empty name");
+  if (text == ".") return Name();
+  std::string wire;
+  wire.reserve(text.size() + 2);
+  size_t label_start = 0;
+  wire.push_back('\0');
+  bool absolute = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '.') {
+      size_t len = wire.size() - label_start - 1;
+      if (len == 0) bad_name(text, "empty label");
+      wire[label_start] = static_cast<char>(len);
+      if (i + 1 == text.size()) {
+        absolute = true;
+        break;
+      }
+      label_start = wire.size();
+      wire.push_back('\0');
+      continue;
+    }
+    if (c == '\\') {
+      if (i + 1 >= text.size()) bad_name(text, "dangling backslash");
+      char d = text[i + 1];
+      if (d >= '0' && d <= '9') {
+        if (i + 3 >= text.size() || !std::isdigit(static_cast<unsigned char>(text[i + 2])) ||
+            !std::isdigit(static_cast<unsigned char>(text[i + 3])))
+          bad_name(text, "\\DDD escape needs three digits");
+        int v = (d - '0') * 100 + (text[i + 2] - '0') * 10 + (text[i + 3] - '0');
+        if (v > 255) bad_name(text, "\\DDD escape above 255");
+        wire.push_back(static_cast<char>(v));
+        i += 3;
+      } else {
+        wire.push_back(d);
+        i += 1;
+      }
+    } else {
+      wire.push_back(c);
+    }
+    if (wire.size() - label_start - 1 > kMaxLabel) bad_name(text, "label longer than 63 octets");
+  }
+  if (!absolute) {
+    size_t len = wire.size() - label_start - 1;
+    if (len == 0) bad_name(text, "empty label");
+    wire[label_start] = static_cast<char>(len);
+    if (origin == nullptr) bad_name(text, "relative name and no origin");
+    wire.append(origin->wire_);
+  } else {
+    wire.push_back('\0');
+  }
+  if (wire.size() > kMaxWire) bad_name(text, "name longer than 255 octets");
+  return Name(std::move(wire));
+}
+
+Name Name::from_wire_unchecked(std::span<const uint8_t> wire) {
+  return Name(std::string(reinterpret_cast<const char*>(wire.data()), wire.size()));
+}
+
+size_t Name::label_count() const {
+  size_t n = 0;
+  for (size_t pos = 0; wire_[pos] != 0; pos += 1 + static_cast<uint8_t>(wire_[pos])) ++n;
+  return n;
+}
+
+bool Name::is_subdomain_of(const Name& other) const {
+  if (other.wire_.size() > wire_.size()) return false;
+  size_t start = wire_.size() - other.wire_.size();
+  // The suffix must begin on a label boundary.
+  size_t pos = 0;
+  while (pos < start) pos += 1 + static_cast<uint8_t>(wire_[pos]);
+  if (pos != start) return false;
+  for (size_t i = 0; i < other.wire_.size(); ++i) {
+    if (dns_lower(wire_[start + i]) != dns_lower(other.wire_[i])) return false;
+  }
+  return true;
+}
+
+Name Name::parent() const { return strip_left(1); }
+
+Name Name::strip_left(size_t n) const {
+  size_t pos = 0;
+  for (size_t i = 0; i < n && wire_[pos] != 0; ++i) pos += 1 + static_cast<uint8_t>(wire_[pos]);
+  return Name(wire_.substr(pos));
+}
+
+Name Name::prepend(std::string_view label) const {
+  if (label.empty()) throw ParseError("empty label");
+  if (label.size() > kMaxLabel) {
+    throw ParseError("label \"" + std::string(label) + "\" longer than 63 octets");
+  }
+  if (label.size() + 1 + wire_.size() > kMaxWire) {
+    throw ParseError("name \"" + std::string(label) + "." + to_string() +
+                     "\" longer than 255 octets");
+  }
+  std::string w;
+  w.reserve(label.size() + 1 + wire_.size());
+  w.push_back(static_cast<char>(label.size()));
+  w.append(label);
+  w.append(wire_);
+  return Name(std::move(w));
+}
+
+std::string_view Name::first_label() const {
+  return std::string_view(wire_).substr(1, static_cast<uint8_t>(wire_[0]));
+}
+
+Name Name::lowercased() const {
+  std::string w = wire_;
+  for (auto& c : w) c = static_cast<char>(dns_lower(static_cast<uint8_t>(c)));
+  return Name(std::move(w));
+}
+
+bool Name::has_uppercase() const {
+  return std::any_of(wire_.begin(), wire_.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+}
+
+void Name::append_text(std::string& out) const {
+  if (is_root()) {
+    out.push_back('.');
+    return;
+  }
+  size_t pos = 0;
+  while (wire_[pos] != 0) {
+    size_t len = static_cast<uint8_t>(wire_[pos]);
+    for (size_t i = 1; i <= len; ++i) {
+      uint8_t c = static_cast<uint8_t>(wire_[pos + i]);
+      if (c <= 0x20 || c >= 0x7f) {
+        char buf[5];
+        buf[0] = '\\';
+        buf[1] = static_cast<char>('0' + c / 100);
+        buf[2] = static_cast<char>('0' + (c / 10) % 10);
+        buf[3] = static_cast<char>('0' + c % 10);
+        out.append(buf, 4);
+      } else {
+        if (needs_escape(c)) out.push_back('\\');
+        out.push_back(static_cast<char>(c));
+      }
+    }
+    out.push_back('.');
+    pos += 1 + len;
+  }
+}
+
+std::string Name::to_string() const {
+  std::string s;
+  s.reserve(wire_.size() + 4);
+  append_text(s);
+  return s;
+}
+
+bool Name::operator==(const Name& other) const {
+  if (wire_.size() != other.wire_.size()) return false;
+  for (size_t i = 0; i < wire_.size(); ++i) {
+    if (wire_[i] != other.wire_[i] &&
+        dns_lower(wire_[i]) != dns_lower(other.wire_[i])) return false;
+  }
+  return true;
+}
+
+// RFC 4034 §6.1: compare label by label from the rightmost; labels as lowercase octet strings,
+// where a label that is a prefix of the other sorts first; a name with fewer labels sorts first.
+std::strong_ordering Name::operator<=>(const Name& other) const {
+  std::array<uint8_t, 128> a{}, b{};
+  size_t na = label_offsets(wire_, a);
+  size_t nb = label_offsets(other.wire_, b);
+  while (na > 0 && nb > 0) {
+    --na;
+    --nb;
+    const uint8_t* la = reinterpret_cast<const uint8_t*>(wire_.data()) + a[na];
+    const uint8_t* lb = reinterpret_cast<const uint8_t*>(other.wire_.data()) + b[nb];
+    size_t len = std::min(la[0], lb[0]);
+    for (size_t i = 1; i <= len; ++i) {
+      uint8_t ca = dns_lower(la[i]), cb = dns_lower(lb[i]);
+      if (ca != cb) return ca <=> cb;
+    }
+    if (la[0] != lb[0]) return la[0] <=> lb[0];
+  }
+  return na <=> nb;
+}
+
+size_t Name::hash() const {
+  uint64_t h = 1469598103934665603ULL;
+  for (char c : wire_) {
+    h ^= dns_lower(static_cast<uint8_t>(c));
+    h *= 1099511628211ULL;
+  }
+  return static_cast<size_t>(h);
+}
+
+}  // namespace flatsign::dns

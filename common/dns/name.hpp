@@ -1,0 +1,74 @@
+// A domain name as uncompressed wire labels: case-preserving, compared case-insensitively, ordered
+// by RFC 4034 §6.1 canonical order. Always absolute, never empty (the root is "."). Immutable value.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace flatsign::dns {
+
+class Name {
+ public:
+  static constexpr size_t kMaxWire = 255;   // RFC 1035 §2.3.4
+  static constexpr size_t kMaxLabel = 63;
+
+  // The root name ".".
+  Name();
+
+  // Parses presentation text with `\.` and `\DDD` escapes. Text ending in an unescaped '.' is
+  // absolute; otherwise it is relative and `origin` is appended.
+  // Throws ParseError quoting `text` when a label is empty or too long, the name exceeds 255
+  // octets, an escape is malformed, or the name is relative and `origin` is null.
+  static Name parse(std::string_view text, const Name* origin = nullptr);
+
+  // Adopts uncompressed wire labels. REQUIRES: `wire` is a well-formed name (labels <= 63, total
+  // <= 255, ends with the root label); use WireReader for untrusted input.
+  static Name from_wire_unchecked(std::span<const uint8_t> wire);
+
+  // Uncompressed wire form including the root label; valid while this Name lives.
+  std::span<const uint8_t> wire() const {
+    return {reinterpret_cast<const uint8_t*>(wire_.data()), wire_.size()};
+  }
+  size_t wire_size() const { return wire_.size(); }
+  // Number of labels, not counting the root (RFC 4034 §3.1.3 "Labels" counts a wildcard too).
+  size_t label_count() const;
+  bool is_root() const { return wire_.size() == 1; }
+  bool is_wildcard() const { return wire_.size() >= 2 && wire_[0] == 1 && wire_[1] == '*'; }
+  // True when this name equals `other` or lies below it.
+  bool is_subdomain_of(const Name& other) const;
+  // The name with the leftmost label removed. REQUIRES: !is_root().
+  Name parent() const;
+  // The name with its `n` leftmost labels removed. REQUIRES: n <= label_count().
+  Name strip_left(size_t n) const;
+  // `label` + this name. Throws ParseError when the label or the result is too long.
+  Name prepend(std::string_view label) const;
+  // The leftmost label's octets (empty for the root).
+  std::string_view first_label() const;
+  Name lowercased() const;
+  bool has_uppercase() const;
+
+  // Absolute presentation form with a trailing dot and escapes ("." for the root).
+  std::string to_string() const;
+  void append_text(std::string& out) const;
+
+  bool operator==(const Name& other) const;
+  std::strong_ordering operator<=>(const Name& other) const;  // RFC 4034 §6.1
+  // Case-insensitive hash consistent with operator==.
+  size_t hash() const;
+
+ private:
+  explicit Name(std::string wire) : wire_(std::move(wire)) {}
+  std::string wire_;
+};
+
+struct NameHash {
+  size_t operator()(const Name& n) const { return n.hash(); }
+};
+
+// ASCII-only lowercase, as DNS comparisons require (RFC 4343).
+inline uint8_t dns_lower(uint8_t c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
+
+}  // namespace flatsign::dns

@@ -1,0 +1,37 @@
+// Resource records and RRsets as plain values. An RRset holds its RDATAs in RFC 4034 §6.3
+// canonical order without duplicates once normalize() ran. Not synchronized; share only frozen.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "common/dns/name.hpp"
+#include "common/dns/types.hpp"
+
+namespace flatsign::dns {
+
+using Rdata = std::vector<uint8_t>;
+
+// One resource record with uncompressed RDATA.
+struct Rr {
+  Name owner;
+  RRType type = RRType::A;
+  RRClass rclass = RRClass::IN;
+  uint32_t ttl = 0;
+  Rdata rdata;
+};
+
+struct RRset {
+  Name owner;
+  RRType type = RRType::A;
+  RRClass rclass = RRClass::IN;
+  uint32_t ttl = 0;
+  std::vector<Rdata> rdatas;
+
+  // Sorts RDATAs canonically and removes duplicates (RFC 2181 §5: an RRset is a set).
+  void normalize();
+  // Same owner, type, class, TTL and RDATA set. REQUIRES: both normalized.
+  bool operator==(const RRset& other) const;
+};
+
+}  // namespace flatsign::dns

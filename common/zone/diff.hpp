@@ -1,0 +1,45 @@
+// The difference between two zone snapshots, per RRset. Drives the "unchanged" decision,
+// incremental signing, IXFR and the change email. A Diff is a plain value.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "common/dns/rrset.hpp"
+#include "common/zone/zone.hpp"
+
+namespace flatsign::zone {
+
+struct RRsetChange {
+  dns::Name owner;
+  dns::RRType type;
+  dns::RRClass rclass = dns::RRClass::IN;
+  // 0 when the RRset did not exist on that side.
+  uint32_t old_ttl = 0;
+  uint32_t new_ttl = 0;
+  std::vector<dns::Rdata> removed;  // canonical order
+  std::vector<dns::Rdata> added;    // canonical order
+};
+
+struct Diff {
+  // Changed RRsets in canonical (owner, type) order. A TTL-only change has empty added/removed
+  // and old_ttl != new_ttl.
+  std::vector<RRsetChange> changes;
+
+  bool empty() const { return changes.empty(); }
+  size_t added_count() const;
+  size_t removed_count() const;
+  // "+ name TTL IN TYPE rdata" / "- ..." lines, at most `max_lines`, then "... N more".
+  std::string summary(size_t max_lines = 50) const;
+};
+
+struct DiffOptions {
+  // The slave compares content, not the master's serial: a serial-only change is no change.
+  bool ignore_soa_serial = false;
+};
+
+// Owner names and embedded names compare case-insensitively; RDATA order never matters.
+Diff diff_zones(const Zone& from, const Zone& to, const DiffOptions& options = {});
+
+}  // namespace flatsign::zone
