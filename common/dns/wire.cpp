@@ -83,6 +83,10 @@ Name WireReader::read_name(bool allow_pointers) {
         fail(pos, "compression pointer does not point backwards (loop)");
         return Name();
       }
+      if (target < pointer_floor_) {
+        fail(pos, "compression pointer into the header");
+        return Name();
+      }
       if (!jumped) resume = pos + 2;
       jumped = true;
       floor = target;
@@ -208,8 +212,9 @@ void WireWriter::name(const Name& n, bool compress) {
 }
 
 void WireWriter::truncate(size_t size) {
-  if (size >= buf_.size()) return;
-  buf_.resize(size);
+  // Also when nothing was appended past `size`: a write that failed at once still set the
+  // overflow flag and may have left a compression target at `size`.
+  if (size < buf_.size()) buf_.resize(size);
   overflowed_ = false;
   std::erase_if(targets_, [size](const auto& kv) { return kv.second >= size; });
 }

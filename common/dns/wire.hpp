@@ -33,6 +33,9 @@ class WireReader {
   Name name();
   // Like name(), but a compression pointer is a failure (for RDATA where RFC 3597 §4 forbids it).
   Name name_uncompressed();
+  // Compression pointers to offsets below `floor` fail; message parsing sets the header size,
+  // since pointers refer to earlier names, never to the header (RFC 1035 §4.1.4).
+  void set_pointer_floor(size_t floor) { pointer_floor_ = floor; }
 
   size_t offset() const { return pos_; }
   size_t remaining() const { return ok() ? msg_.size() - pos_ : 0; }
@@ -48,6 +51,7 @@ class WireReader {
   Name read_name(bool allow_pointers);
   std::span<const uint8_t> msg_;
   size_t pos_;
+  size_t pointer_floor_ = 0;
   std::optional<WireError> error_;
 };
 
