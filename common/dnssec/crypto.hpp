@@ -1,0 +1,118 @@
+// The DNSSEC crypto backend: key generation, signing and verification with signatures in DNSSEC
+// wire format (RSA RFC 5702, ECDSA r||s RFC 6605 §4, Ed25519 RFC 8080 §4), behind one interface.
+// PrivateKey and PublicKey are immutable and thread-safe; a Signer belongs to one thread.
+//
+// Backend per algorithm, chosen by `flatsign-sign-tool crypto-bench` (run by bench/sign/run; one
+// core of the 2-core Debian 12 box, OpenSSL 3.0.19 vs Botan 2.19, 120-octet messages):
+//   ECDSAP256SHA256 (13): OpenSSL  ~50,600 sig/s vs Botan ~8,400 (OpenSSL ~6x faster)
+//   ED25519 (15):         Botan    ~36,700 sig/s vs OpenSSL ~36,100 (a tie; Botan by a hair)
+//   RSASHA256 (8):        OpenSSL  ~4,000 sig/s vs Botan ~1,900 (2048-bit)
+// Verification always uses OpenSSL (all five algorithms).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace flatsign::dnssec {
+
+// DNSSEC algorithm numbers (IANA registry, RFC 8624 §3.1 recommendations).
+enum class Algorithm : uint8_t {
+  RSASHA256 = 8,         // RFC 5702, sign + verify
+  RSASHA512 = 10,        // RFC 5702, verify only
+  ECDSAP256SHA256 = 13,  // RFC 6605, sign + verify
+  ECDSAP384SHA384 = 14,  // RFC 6605, verify only
+  ED25519 = 15,          // RFC 8080, sign + verify
+};
+
+// True for the algorithms flatsign generates keys for and signs with (8, 13, 15).
+[[nodiscard]] bool can_sign(Algorithm alg);
+// True for every algorithm above (verification).
+[[nodiscard]] bool can_verify(uint8_t alg);
+// BIND's mnemonic ("ECDSAP256SHA256").
+std::string algorithm_name(Algorithm alg);
+// Accepts the mnemonic (case-insensitive) or the decimal number; nullopt when unsupported.
+std::optional<Algorithm> algorithm_from_string(std::string_view text);
+
+enum class Backend { OpenSSL, Botan };
+// The faster backend for signing with `alg` (see the table above).
+Backend preferred_backend(Algorithm alg);
+
+class CryptoError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Private key material as BIND's .private file holds it: big-endian unsigned integers.
+struct KeyMaterial {
+  Algorithm algorithm = Algorithm::ECDSAP256SHA256;
+  // ECDSA: the scalar d (32 or 48 octets); Ed25519: the 32-octet seed (RFC 8032 §5.1.5).
+  std::vector<uint8_t> private_key;
+  // RSA (RFC 8017 §3.2 names in BIND's order).
+  std::vector<uint8_t> modulus, public_exponent, private_exponent, prime1, prime2, exponent1,
+      exponent2, coefficient;
+};
+
+// Produces signatures for one key. Not thread-safe: make one per thread (PrivateKey::make_signer).
+class Signer {
+ public:
+  virtual ~Signer() = default;
+  // Appends the DNSSEC wire-format signature over `data` (the RRSIG signing input) to `out`.
+  // Throws CryptoError if the backend fails.
+  virtual void sign(std::span<const uint8_t> data, std::vector<uint8_t>& out) = 0;
+};
+
+class PrivateKey {
+ public:
+  // A fresh key (RSA: 2048 bits, e = 65537). REQUIRES: can_sign(alg). Throws CryptoError.
+  static std::shared_ptr<const PrivateKey> generate(Algorithm alg);
+  // Checks and adopts material (e.g. from a .private file); derives the public key.
+  // Throws CryptoError when the material is inconsistent or the algorithm cannot sign.
+  static std::shared_ptr<const PrivateKey> from_material(KeyMaterial material);
+
+  ~PrivateKey();
+  PrivateKey(const PrivateKey&) = delete;
+  PrivateKey& operator=(const PrivateKey&) = delete;
+
+  Algorithm algorithm() const { return material_.algorithm; }
+  const KeyMaterial& material() const { return material_; }
+  // The DNSKEY Public Key field (RFC 3110 §2 for RSA, RFC 6605 §4 Q.x||Q.y, RFC 8080 §3).
+  const std::vector<uint8_t>& public_key() const { return public_key_; }
+  // A new single-thread signer; `backend` defaults to preferred_backend(algorithm()).
+  std::unique_ptr<Signer> make_signer(std::optional<Backend> backend = std::nullopt) const;
+
+  struct Impl;
+
+ private:
+  PrivateKey() = default;
+  KeyMaterial material_;
+  std::vector<uint8_t> public_key_;
+  std::unique_ptr<Impl> impl_;
+};
+
+// A parsed DNSKEY public key. Immutable; verify() may be called from many threads at once.
+class PublicKey {
+ public:
+  // Throws CryptoError when `alg` is unsupported or the key field is malformed.
+  static std::shared_ptr<const PublicKey> from_dnskey(uint8_t alg, std::span<const uint8_t> key);
+  ~PublicKey();
+  PublicKey(const PublicKey&) = delete;
+  PublicKey& operator=(const PublicKey&) = delete;
+
+  // True when `sig` (DNSSEC wire format) is a valid signature over `data`.
+  [[nodiscard]] bool verify(std::span<const uint8_t> data, std::span<const uint8_t> sig) const;
+
+  struct Impl;
+
+ private:
+  PublicKey() = default;
+  uint8_t alg_ = 0;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace flatsign::dnssec
