@@ -31,6 +31,8 @@ struct Node {
 
 class Zone {
  public:
+  Zone(const Zone&) = delete;  // soa_ points into nodes_
+  Zone& operator=(const Zone&) = delete;
   const dns::Name& origin() const { return origin_; }
   // The apex SOA RRset (exactly one RR, guaranteed by the builder).
   const dns::RRset& soa() const { return *soa_; }

@@ -1,0 +1,258 @@
+#include "common/zone/zone.hpp"
+
+#include <algorithm>
+#include <numeric>
+
+#include "common/dns/rdata.hpp"
+
+namespace flatsign::zone {
+
+using dns::Name;
+using dns::RRClass;
+using dns::RRset;
+using dns::RRType;
+
+const RRset* Node::find(RRType type) const {
+  for (const auto& rs : rrsets) {
+    if (rs.type == type) return &rs;
+  }
+  return nullptr;
+}
+
+uint32_t Zone::serial() const { return dns::soa_serial(soa_->rdatas.front()); }
+
+const Node* Zone::find(const Name& name) const {
+  auto it = std::lower_bound(nodes_.begin(), nodes_.end(), name,
+                             [](const Node& n, const Name& key) { return n.name < key; });
+  return it != nodes_.end() && it->name == name ? &*it : nullptr;
+}
+
+const RRset* Zone::find(const Name& name, RRType type) const {
+  const Node* n = find(name);
+  return n ? n->find(type) : nullptr;
+}
+
+size_t Zone::predecessor(const Name& name) const {
+  auto it = std::upper_bound(nodes_.begin(), nodes_.end(), name,
+                             [](const Name& key, const Node& n) { return key < n.name; });
+  return it == nodes_.begin() ? 0 : static_cast<size_t>(it - nodes_.begin()) - 1;
+}
+
+std::vector<dns::Rr> Zone::records() const {
+  std::vector<dns::Rr> out;
+  out.reserve(rr_count_);
+  auto emit = [&out](const RRset& rs) {
+    for (const auto& rd : rs.rdatas) out.push_back({rs.owner, rs.type, rs.rclass, rs.ttl, rd});
+  };
+  emit(*soa_);
+  for (const auto& node : nodes_) {
+    for (const auto& rs : node.rrsets) {
+      if (&rs != soa_) emit(rs);
+    }
+  }
+  return out;
+}
+
+std::string ZoneIssue::to_string() const {
+  return where.to_string() + ": " + (severity == Severity::Error ? "error: " : "warning: ") + what;
+}
+
+namespace {
+std::string join_issues(const std::vector<ZoneIssue>& issues) {
+  std::string s;
+  for (const auto& i : issues) {
+    if (!s.empty()) s += "\n";
+    s += i.to_string();
+  }
+  return s;
+}
+
+// A memcmp-able key with the order of RFC 4034 §6.1: labels right to left, lowercased, each
+// followed by 0x00; octets 0x00 and 0x01 inside labels are escaped so the separator sorts first.
+void canonical_key(const Name& name, std::string& key) {
+  key.clear();
+  auto w = name.wire();
+  uint8_t offs[128];
+  size_t n = 0;
+  for (size_t pos = 0; w[pos] != 0; pos += 1 + w[pos]) offs[n++] = static_cast<uint8_t>(pos);
+  while (n > 0) {
+    size_t pos = offs[--n];
+    for (size_t i = 1; i <= w[pos]; ++i) {
+      uint8_t c = dns::dns_lower(w[pos + i]);
+      if (c <= 1) {
+        key.push_back('\x01');
+        key.push_back(static_cast<char>(c + 1));
+      } else {
+        key.push_back(static_cast<char>(c));
+      }
+    }
+    key.push_back('\0');
+  }
+}
+}  // namespace
+
+ZoneError::ZoneError(std::vector<ZoneIssue> issues)
+    : std::runtime_error(join_issues(issues)), issues_(std::move(issues)) {}
+
+ZoneBuilder::ZoneBuilder(Name origin) : origin_(std::move(origin)) {}
+
+void ZoneBuilder::add(dns::Rr rr, const Location& where) {
+  rrs_.push_back(std::move(rr));
+  where_.push_back(where);
+}
+
+void ZoneBuilder::add(const RRset& rrset, const Location& where) {
+  for (const auto& rd : rrset.rdatas) add({rrset.owner, rrset.type, rrset.rclass, rrset.ttl, rd}, where);
+}
+
+ZoneBuilder::Result ZoneBuilder::build() && {
+  std::vector<ZoneIssue> errors, warnings;
+  auto error = [&](size_t i, std::string what) {
+    errors.push_back({ZoneIssue::Severity::Error, i < where_.size() ? where_[i] : Location{}, std::move(what)});
+  };
+  auto warn = [&](size_t i, std::string what) {
+    warnings.push_back({ZoneIssue::Severity::Warning, i < where_.size() ? where_[i] : Location{}, std::move(what)});
+  };
+
+  // Per-RR checks, then order RRs by (canonical owner, type) keeping input order among equals.
+  std::vector<uint32_t> order;
+  order.reserve(rrs_.size());
+  std::vector<std::string> keys(rrs_.size());
+  for (size_t i = 0; i < rrs_.size(); ++i) {
+    const auto& rr = rrs_[i];
+    if (rr.rclass != RRClass::IN) {
+      error(i, "class " + dns::class_to_string(rr.rclass) + " is not IN");
+      continue;
+    }
+    if (!rr.owner.is_subdomain_of(origin_)) {
+      error(i, rr.owner.to_string() + " is outside the zone " + origin_.to_string());
+      continue;
+    }
+    if (dns::is_meta_type(rr.type)) {
+      error(i, "meta type " + dns::type_to_string(rr.type) + " cannot be zone data");
+      continue;
+    }
+    canonical_key(rr.owner, keys[i]);
+    order.push_back(static_cast<uint32_t>(i));
+  }
+  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    int c = keys[a].compare(keys[b]);
+    if (c != 0) return c < 0;
+    return static_cast<uint16_t>(rrs_[a].type) < static_cast<uint16_t>(rrs_[b].type);
+  });
+
+  std::shared_ptr<Zone> zone(new Zone());
+  zone->origin_ = origin_;
+  auto& nodes = zone->nodes_;
+  std::vector<uint32_t> node_first;  // input index of each node's first RR, for locations
+  // RFC 2181 §5.2: all RRs of an RRset share one TTL; like BIND we keep the first one read.
+  for (size_t k = 0; k < order.size(); ++k) {
+    auto& rr = rrs_[order[k]];
+    bool same_name = !nodes.empty() && keys[order[k]] == keys[order[k - 1]];
+    if (!same_name) {
+      nodes.push_back(Node{rr.owner, {}, false, false});
+      node_first.push_back(order[k]);
+    }
+    auto& node = nodes.back();
+    if (node.rrsets.empty() || node.rrsets.back().type != rr.type) {
+      node.rrsets.push_back(RRset{rr.owner, rr.type, rr.rclass, rr.ttl, {}});
+    } else if (node.rrsets.back().ttl != rr.ttl) {
+      warn(order[k], node.name.to_string() + " " + dns::type_to_string(rr.type) + ": TTL " +
+                         std::to_string(rr.ttl) + " differs from the RRset's TTL " +
+                         std::to_string(node.rrsets.back().ttl) + "; using " +
+                         std::to_string(node.rrsets.back().ttl) + " (RFC 2181 §5.2)");
+    }
+    node.rrsets.back().rdatas.push_back(std::move(rr.rdata));
+  }
+  rrs_.clear();
+
+  const Name* cut = nullptr;  // the innermost zone cut or DNAME above the current node
+  for (size_t ni = 0; ni < nodes.size(); ++ni) {
+    auto& node = nodes[ni];
+    const size_t here = node_first[ni];
+    for (auto& rs : node.rrsets) {
+      rs.normalize();  // duplicates are legal input and merge silently (RFC 2181 §5)
+      zone->rr_count_ += rs.rdatas.size();
+    }
+    zone->rrset_count_ += node.rrsets.size();
+    const bool apex = node.name == origin_;
+    if (cut != nullptr && !node.name.is_subdomain_of(*cut)) cut = nullptr;
+    if (cut != nullptr) node.occluded = true;
+
+    bool has_cname = false, has_other = false, has_alias = false, has_address = false;
+    for (const auto& rs : node.rrsets) {
+      std::string at = node.name.to_string() + " " + dns::type_to_string(rs.type);
+      switch (rs.type) {
+        case RRType::SOA:
+          if (!apex) {
+            error(here, at + ": SOA is only allowed at the apex " + origin_.to_string());
+          } else if (rs.rdatas.size() != 1) {
+            error(here, at + ": the apex must have exactly one SOA record, found " +
+                                std::to_string(rs.rdatas.size()));
+          } else {
+            zone->soa_ = &rs;
+          }
+          has_other = true;
+          break;
+        case RRType::CNAME:
+          has_cname = true;
+          if (rs.rdatas.size() > 1) error(here, at + ": more than one CNAME (RFC 1034 §3.6.2)");
+          break;
+        case RRType::DNAME:
+          if (rs.rdatas.size() > 1) error(here, at + ": more than one DNAME (RFC 6672 §2.4)");
+          has_other = true;
+          break;
+        case RRType::ALIAS:
+          has_alias = true;
+          if (rs.rdatas.size() > 1) error(here, at + ": more than one ALIAS target");
+          break;
+        case RRType::A: case RRType::AAAA:
+          has_address = true;
+          has_other = true;
+          break;
+        // RFC 2181 §10.1 / RFC 4035 §2.5: DNSSEC records may sit beside a CNAME.
+        case RRType::RRSIG: case RRType::NSEC:
+          break;
+        case RRType::NS:
+          if (!apex) node.delegation = true;
+          has_other = true;
+          break;
+        default:
+          has_other = true;
+      }
+    }
+    if (has_cname && (has_other || has_alias)) {
+      error(here, node.name.to_string() +
+                          ": CNAME and other data at the same name (RFC 1034 §3.6.2, RFC 2181 §10.1)");
+    }
+    if (has_alias && has_address) {
+      error(here, node.name.to_string() +
+                          ": ALIAS and A/AAAA at the same name (the ALIAS expands into them)");
+    }
+    if (node.occluded) {
+      for (const auto& rs : node.rrsets) {
+        if (rs.type != RRType::A && rs.type != RRType::AAAA) {
+          warn(here, node.name.to_string() + " " + dns::type_to_string(rs.type) +
+                             " is below the zone cut at " + cut->to_string() +
+                             " and will not be served (occluded)");
+        }
+      }
+    } else if (node.delegation || (!apex && node.find(RRType::DNAME))) {
+      cut = &node.name;
+    }
+  }
+
+  if (nodes.empty() || !(nodes.front().name == origin_) || zone->soa_ == nullptr) {
+    if (errors.empty() || zone->soa_ == nullptr) {
+      bool soa_error = false;
+      for (auto& e : errors) soa_error |= e.what.find("SOA") != std::string::npos;
+      if (!soa_error) error(SIZE_MAX, "no SOA record at the apex " + origin_.to_string());
+    }
+  } else if (nodes.front().find(RRType::NS) == nullptr) {
+    error(SIZE_MAX, "no NS records at the apex " + origin_.to_string() + " (RFC 1035 §5.2)");
+  }
+  if (!errors.empty()) throw ZoneError(std::move(errors));
+  return {std::move(zone), std::move(warnings)};
+}
+
+}  // namespace flatsign::zone
