@@ -40,7 +40,9 @@ void set_header_flags(Message& m, uint16_t f) {
   m.rcode = f & 0xF;
 }
 
-[[noreturn]] void fail_at(size_t offset, const std::string& why) { throw WireError(offset, why); }
+[[noreturn]] void fail_at(size_t offset, const std::string& why) {
+  throw WireError(offset, why);
+}
 
 // OPT RDATA: {code, length, data}* (RFC 6891 §6.1.2).
 Edns parse_opt(std::span<const uint8_t> wire, size_t rdstart, size_t rdlen, uint16_t rclass,
@@ -164,7 +166,8 @@ size_t opt_space(const Edns& edns) {
 }
 
 MessageWriter::MessageWriter(size_t limit)
-    : w_(std::clamp(limit, kUdpLimit, kTcpLimit)), limit_(std::clamp(limit, kUdpLimit, kTcpLimit)) {}
+    : w_(std::clamp(limit, kUdpLimit, kTcpLimit)),
+      limit_(std::clamp(limit, kUdpLimit, kTcpLimit)) {}
 
 void MessageWriter::reset(const Message& header) {
   w_.clear();
@@ -187,7 +190,9 @@ void MessageWriter::reserve(size_t octets) {
   w_.set_limit(std::max(cap, w_.size()));
 }
 
-void MessageWriter::patch_count(size_t index, uint16_t value) { w_.patch_u16(4 + 2 * index, value); }
+void MessageWriter::patch_count(size_t index, uint16_t value) {
+  w_.patch_u16(4 + 2 * index, value);
+}
 
 void MessageWriter::set_tc(bool tc) {
   uint16_t f = static_cast<uint16_t>(w_.data()[2] << 8 | w_.data()[3]);
@@ -332,6 +337,8 @@ std::optional<std::vector<uint8_t>> AxfrPacker::add(const Rr& rr) {
   return done;
 }
 
-std::vector<uint8_t> AxfrPacker::finish() { return writer_.finish(); }
+std::vector<uint8_t> AxfrPacker::finish() {
+  return writer_.finish();
+}
 
 }  // namespace flatsign::dns

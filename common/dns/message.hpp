@@ -14,10 +14,10 @@
 
 namespace flatsign::dns {
 
-inline constexpr size_t kHeaderSize = 12;         // RFC 1035 §4.1.1
-inline constexpr size_t kUdpLimit = 512;          // RFC 1035 §4.2.1, no EDNS
+inline constexpr size_t kHeaderSize = 12;            // RFC 1035 §4.1.1
+inline constexpr size_t kUdpLimit = 512;             // RFC 1035 §4.2.1, no EDNS
 inline constexpr size_t kEdnsDefaultPayload = 1232;  // DNS flag day 2020
-inline constexpr size_t kTcpLimit = 65535;        // RFC 1035 §4.2.2 length prefix
+inline constexpr size_t kTcpLimit = 65535;           // RFC 1035 §4.2.2 length prefix
 // Target size of one AXFR message: as much as fits in a TCP message (RFC 5936 §2.2).
 inline constexpr size_t kAxfrMessageLimit = 65535;
 
@@ -25,10 +25,24 @@ enum class Opcode : uint8_t { QUERY = 0, IQUERY = 1, STATUS = 2, NOTIFY = 4, UPD
 
 // RCODE values (RFC 6895 §2.3). Codes above 15 need EDNS (BADVERS) or live in TSIG's error field.
 enum class Rcode : uint16_t {
-  NOERROR = 0, FORMERR = 1, SERVFAIL = 2, NXDOMAIN = 3, NOTIMP = 4, REFUSED = 5,
-  YXDOMAIN = 6, YXRRSET = 7, NXRRSET = 8, NOTAUTH = 9, NOTZONE = 10,
+  NOERROR = 0,
+  FORMERR = 1,
+  SERVFAIL = 2,
+  NXDOMAIN = 3,
+  NOTIMP = 4,
+  REFUSED = 5,
+  YXDOMAIN = 6,
+  YXRRSET = 7,
+  NXRRSET = 8,
+  NOTAUTH = 9,
+  NOTZONE = 10,
   BADVERS = 16,  // OPT (RFC 6891 §9); as a TSIG error the same code means BADSIG
-  BADKEY = 17, BADTIME = 18, BADMODE = 19, BADNAME = 20, BADALG = 21, BADTRUNC = 22,
+  BADKEY = 17,
+  BADTIME = 18,
+  BADMODE = 19,
+  BADNAME = 20,
+  BADALG = 21,
+  BADTRUNC = 22,
   BADCOOKIE = 23,
 };
 
@@ -52,8 +66,8 @@ struct Edns {
   // takes them from Message::rcode instead, so the two cannot disagree.
   uint8_t ext_rcode = 0;
   uint8_t version = 0;
-  bool do_bit = false;    // DNSSEC OK (RFC 3225)
-  uint16_t z = 0;         // the other 15 flag bits, preserved (must be zero when sending)
+  bool do_bit = false;  // DNSSEC OK (RFC 3225)
+  uint16_t z = 0;       // the other 15 flag bits, preserved (must be zero when sending)
   std::vector<EdnsOption> options;
   bool operator==(const Edns&) const = default;
 };
@@ -70,7 +84,7 @@ struct Message {
   std::vector<Rr> authority;
   std::vector<Rr> additional;  // without OPT and TSIG, which are below
   std::optional<Edns> edns;
-  std::optional<Rr> tsig;      // RDATA uncompressed, as on the wire (RFC 8945 §4.2)
+  std::optional<Rr> tsig;  // RDATA uncompressed, as on the wire (RFC 8945 §4.2)
   // Octet offset of the TSIG RR in the parsed message (0 when there is none); TSIG verification
   // digests the octets before it.
   size_t tsig_offset = 0;
