@@ -1,0 +1,89 @@
+// write_file_atomically: temp file in the same directory, write, fsync, rename, fsync directory.
+#include "common/util/atomic_file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <random>
+#include <system_error>
+
+namespace flatsign::util {
+namespace {
+
+std::atomic<int> g_fault{-1};
+
+bool faulted(AtomicFileStep step) {
+  if (g_fault.load(std::memory_order_relaxed) == static_cast<int>(step)) {
+    errno = EIO;
+    return true;
+  }
+  return false;
+}
+
+[[noreturn]] void throw_step(const std::string& path, const char* step, int err) {
+  throw std::system_error(err, std::generic_category(),
+                          "atomic write of " + path + ": " + step + " failed");
+}
+
+std::string dir_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+}  // namespace
+
+void set_atomic_file_fault(std::optional<AtomicFileStep> step) {
+  g_fault.store(step ? static_cast<int>(*step) : -1, std::memory_order_relaxed);
+}
+
+void write_file_atomically(const std::string& path, std::string_view data, mode_t mode) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(rng());
+  int fd = faulted(AtomicFileStep::Create)
+               ? -1
+               : ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) throw_step(path, "create", errno);
+  auto abandon = [&](const char* step) {
+    int err = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw_step(path, step, err);
+  };
+  if (::fchmod(fd, mode) != 0) abandon("chmod");
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n =
+        faulted(AtomicFileStep::Write) ? -1 : ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) abandon("write");
+    done += static_cast<size_t>(n);
+  }
+  if (faulted(AtomicFileStep::Write) && data.empty()) abandon("write");
+  if (faulted(AtomicFileStep::Fsync) || ::fsync(fd) != 0) abandon("fsync");
+  if (::close(fd) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    throw_step(path, "close", err);
+  }
+  if (faulted(AtomicFileStep::Rename) || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    throw_step(path, "rename", err);
+  }
+  // The new name is in place; make the rename itself durable.
+  int dfd = ::open(dir_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) throw_step(path, "open directory", errno);
+  if (faulted(AtomicFileStep::DirFsync) || ::fsync(dfd) != 0) {
+    int err = errno;
+    ::close(dfd);
+    throw_step(path, "directory fsync", err);
+  }
+  ::close(dfd);
+}
+
+}  // namespace flatsign::util

@@ -1,0 +1,24 @@
+// Crash-safe file replacement: write a temporary file in the same directory, fsync it, rename it
+// over the target and fsync the directory, so readers see the old or the new file, never a mix.
+// Thread-safe (no shared state except the test-only fault hook, which is atomic).
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace flatsign::util {
+
+// Replaces `path` with `data`, created with permission bits `mode` (not subject to a umask that
+// would widen them; the file is created with `mode` and fchmod'ed to it). On failure nothing at
+// `path` changes, the temporary file is removed, and std::system_error is thrown naming `path`
+// and the step that failed. REQUIRES: the directory of `path` exists.
+void write_file_atomically(const std::string& path, std::string_view data, mode_t mode);
+
+// Test hook: the step at which the next write_file_atomically() calls fail with EIO, or nullopt.
+enum class AtomicFileStep { Create, Write, Fsync, Rename, DirFsync };
+void set_atomic_file_fault(std::optional<AtomicFileStep> step);
+
+}  // namespace flatsign::util
