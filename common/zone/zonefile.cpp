@@ -1,0 +1,441 @@
+#include "common/zone/zonefile.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <system_error>
+
+#include "common/dns/error.hpp"
+#include "common/dns/rdata.hpp"
+#include "common/zone/zone_lexer.hpp"
+
+namespace flatsign::zone {
+namespace {
+
+// Quotes input for an error message, shortened so one bad line cannot flood a log.
+std::string quote(std::string_view s) {
+  constexpr size_t kMax = 64;
+  std::string q = "\"";
+  q.append(s.substr(0, kMax));
+  if (s.size() > kMax) q += "...";
+  return q + "\"";
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (dns::dns_lower(static_cast<uint8_t>(a[i])) != dns::dns_lower(static_cast<uint8_t>(b[i])))
+      return false;
+  }
+  return true;
+}
+
+// Reads a whole file in one go. Throws ZoneFileError at `from` when it cannot.
+std::string read_file(const std::string& path, const Location& from) {
+  auto fail = [&](const char* what) {
+    throw ZoneFileError(from, std::string(what) + " " + quote(path) + ": " + std::strerror(errno));
+  };
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail("cannot open");
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    ::close(fd);
+    fail("cannot stat");
+  }
+  std::string buf;
+  buf.resize(static_cast<size_t>(st.st_size));
+  size_t done = 0;
+  for (;;) {
+    if (done == buf.size()) buf.resize(buf.size() + 65536);  // the file grew or is a pipe
+    ssize_t n = ::read(fd, buf.data() + done, buf.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      ::close(fd);
+      fail("cannot read");
+    }
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  buf.resize(done);
+  return buf;
+}
+
+std::string directory_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+std::string join_path(const std::string& dir, std::string_view rel) {
+  if (!rel.empty() && rel[0] == '/') return std::string(rel);
+  if (dir.empty() || dir == ".") return std::string(rel);
+  return dir + "/" + std::string(rel);
+}
+
+// What may still come before the type, for "expected ..., found ..." errors.
+const char* expected_before_type(bool have_ttl, bool have_class) {
+  if (have_ttl && have_class) return "expected a type";
+  if (have_ttl) return "expected a class or type";
+  if (have_class) return "expected a TTL or type";
+  return "expected a TTL or class or type";
+}
+
+class Parser {
+ public:
+  Parser(const RrSink& sink, const ZoneFileOptions& options, ZoneFileStats& stats)
+      : sink_(sink), options_(options), stats_(stats) {}
+
+  // Reads and parses `path`; `from` locates the $INCLUDE (nullptr for the top file).
+  void parse_file(const std::string& path, const dns::Name& origin, const Location* from) {
+    std::string buf = read_file(path, from ? *from : Location{path, 0, 0});
+    char resolved[PATH_MAX];
+    include_stack_.push_back(::realpath(path.c_str(), resolved) ? resolved : path);
+    const std::string dir = directory_of(path);
+    parse_buffer(buf, path, dir, origin);
+    include_stack_.pop_back();
+  }
+
+  void parse_buffer(std::string_view buf, const std::string& display, const std::string& dir,
+                    const dns::Name& origin) {
+    ++stats_.files;
+    origin_ = origin;
+    file_ = &display;
+    dir_ = &dir;
+    where_.file = display;
+    owner_text_ = {};
+    ZoneLexer lexer(buf, display);
+    bool owner_omitted = false;
+    while (lexer.next_entry(tokens_, owner_omitted)) {
+      const ZoneToken& first = tokens_.front();
+      if (!owner_omitted && !first.quoted && first.text[0] == '$') {
+        directive();
+      } else {
+        record(owner_omitted);
+      }
+    }
+  }
+
+ private:
+  Location loc(const ZoneToken& t) const { return Location{*file_, t.line, t.column}; }
+  [[noreturn]] void fail(const ZoneToken& t, const std::string& why) const {
+    throw ZoneFileError(loc(t), why);
+  }
+  // Fails at the column just after `t` (for a missing field at the end of the entry).
+  [[noreturn]] void fail_after(const ZoneToken& t, const std::string& why) const {
+    uint32_t width = static_cast<uint32_t>(t.text.size()) + (t.quoted ? 2 : 0);
+    throw ZoneFileError(Location{*file_, t.line, t.column + width}, why);
+  }
+
+  dns::Name parse_name(const ZoneToken& t) const {
+    if (t.quoted) fail(t, "expected a domain name, found a quoted string");
+    if (t.text == "@") return origin_;
+    try {
+      return dns::Name::parse(t.text, &origin_);
+    } catch (const dns::ParseError& e) {
+      fail(t, e.what());
+    }
+  }
+
+  void directive();
+  void include(const ZoneToken& keyword);
+  void record(bool owner_omitted);
+  [[noreturn]] void fail_rdata(dns::RRType type, size_t first, const dns::ParseError& e) const;
+
+  const RrSink& sink_;
+  const ZoneFileOptions& options_;
+  ZoneFileStats& stats_;
+
+  dns::Name origin_;
+  std::optional<dns::Name> owner_;          // the previous owner, for entries that omit it
+  std::string_view owner_text_;             // the token owner_ was parsed from, in this buffer
+  std::optional<uint32_t> default_ttl_;     // $TTL (RFC 2308 §4)
+  std::optional<uint32_t> last_ttl_;        // the last TTL used (RFC 1035 §5.1)
+  std::vector<std::string> include_stack_;  // resolved paths of the files being read
+  unsigned depth_ = 0;                      // $INCLUDE nesting of the current file
+  const std::string* file_ = nullptr;
+  const std::string* dir_ = nullptr;
+
+  // Reused per entry so the hot loop does not allocate.
+  std::vector<ZoneToken> tokens_;
+  std::vector<dns::RdataToken> rdata_tokens_;
+  std::vector<uint8_t> scratch_;
+  Location where_;
+};
+
+void Parser::directive() {
+  const ZoneToken& kw = tokens_.front();
+  auto need_args = [&](size_t min, size_t max, const char* what) {
+    if (tokens_.size() - 1 < min) fail_after(tokens_.back(), std::string("expected ") + what);
+    if (tokens_.size() - 1 > max) {
+      const ZoneToken& extra = tokens_[max + 1];
+      fail(extra, "unexpected " + quote(extra.text) + " after " + std::string(kw.text) + " " +
+                      std::string(tokens_[max].text));
+    }
+  };
+  if (iequals(kw.text, "$ORIGIN")) {
+    need_args(1, 1, "a domain name after $ORIGIN");
+    origin_ = parse_name(tokens_[1]);
+    owner_text_ = {};  // "@" and relative owners now mean something else
+  } else if (iequals(kw.text, "$TTL")) {
+    need_args(1, 1, "a TTL after $TTL");
+    auto ttl = dns::parse_ttl(tokens_[1].text);
+    if (!ttl || tokens_[1].quoted)
+      fail(tokens_[1], "expected a TTL, found " + quote(tokens_[1].text));
+    default_ttl_ = *ttl;
+  } else if (iequals(kw.text, "$INCLUDE")) {
+    need_args(1, 2, "a file name after $INCLUDE");
+    include(kw);
+  } else if (iequals(kw.text, "$GENERATE")) {
+    fail(kw, "$GENERATE is not supported");
+  } else {
+    fail(kw, "unknown directive " + quote(kw.text) + " (expected $ORIGIN, $TTL or $INCLUDE)");
+  }
+}
+
+void Parser::include(const ZoneToken& keyword) {
+  const ZoneToken path_tok = tokens_[1];
+  const Location at = loc(path_tok);
+  if (!options_.allow_include) fail(keyword, "$INCLUDE is not allowed here");
+  // RFC 1035 §5.1: the optional origin applies to the included file only.
+  dns::Name inc_origin = tokens_.size() > 2 ? parse_name(tokens_[2]) : origin_;
+  std::string path = join_path(*dir_, path_tok.text);
+  if (depth_ >= options_.max_include_depth) {
+    fail(path_tok,
+         "$INCLUDE nested deeper than " + std::to_string(options_.max_include_depth) + " levels");
+  }
+  char resolved[PATH_MAX];
+  if (::realpath(path.c_str(), resolved) != nullptr) {
+    for (size_t i = 0; i < include_stack_.size(); ++i) {
+      if (include_stack_[i] != resolved) continue;
+      std::string chain;
+      for (size_t j = i; j < include_stack_.size(); ++j) chain += include_stack_[j] + " -> ";
+      fail(path_tok, "$INCLUDE loop: " + chain + resolved);
+    }
+  }
+  // The parent's origin, owner and position resume after the included file.
+  dns::Name saved_origin = origin_;
+  std::optional<dns::Name> saved_owner = owner_;
+  std::string_view saved_owner_text = owner_text_;
+  const std::string* saved_file = file_;
+  const std::string* saved_dir = dir_;
+  ++depth_;
+  parse_file(path, inc_origin, &at);
+  --depth_;
+  origin_ = std::move(saved_origin);
+  owner_ = std::move(saved_owner);
+  owner_text_ = saved_owner_text;
+  file_ = saved_file;
+  dir_ = saved_dir;
+  where_.file = *file_;
+}
+
+void Parser::fail_rdata(dns::RRType type, size_t first, const dns::ParseError& e) const {
+  std::string why = dns::type_to_string(type) + " rdata: " + e.what();
+  size_t count = tokens_.size() - first;
+  if (e.token() < count) fail(tokens_[first + e.token()], why);
+  if (e.token() == dns::ParseError::kNoToken && count > 0) fail(tokens_[first], why);
+  fail_after(tokens_.back(), why);  // a field is missing at the end of the entry
+}
+
+void Parser::record(bool owner_omitted) {
+  size_t i = 0;
+  const ZoneToken& first = tokens_.front();
+  if (!owner_omitted) {
+    if (first.quoted) fail(first, "expected an owner name, found a quoted string");
+    // Consecutive entries usually repeat the owner: reuse the parsed name.
+    if (!owner_ || owner_text_.data() == nullptr || first.text != owner_text_) {
+      owner_ = parse_name(first);
+      owner_text_ = first.text;
+    }
+    i = 1;
+  } else if (!owner_) {
+    fail(first, "no owner name: the first record of a file must name its owner");
+  }
+
+  std::optional<uint32_t> ttl;
+  bool have_class = false;
+  std::optional<dns::RRType> type;
+  size_t type_index = 0;
+  for (; i < tokens_.size(); ++i) {
+    const ZoneToken& t = tokens_[i];
+    if (t.quoted)
+      fail(t, std::string(expected_before_type(ttl.has_value(), have_class)) +
+                  ", found a quoted string");
+    char c0 = t.text[0];
+    if (c0 >= '0' && c0 <= '9') {
+      if (ttl) {
+        fail(t, std::string(expected_before_type(true, have_class)) + ", found " + quote(t.text));
+      }
+      ttl = dns::parse_ttl(t.text);
+      if (!ttl) fail(t, "bad TTL " + quote(t.text) + " (expected seconds or units like 1h30m)");
+      continue;
+    }
+    if (auto cls = dns::class_from_string(t.text)) {
+      if (have_class) {
+        fail(t,
+             std::string(expected_before_type(ttl.has_value(), true)) + ", found " + quote(t.text));
+      }
+      if (*cls != dns::RRClass::IN) {
+        fail(t, "class " + dns::class_to_string(*cls) + " is not supported (only IN)");
+      }
+      have_class = true;
+      continue;
+    }
+    type = dns::type_from_string(t.text);
+    if (!type) {
+      fail(t, std::string(expected_before_type(ttl.has_value(), have_class)) + ", found " +
+                  quote(t.text));
+    }
+    if (dns::is_meta_type(*type)) fail(t, "type " + quote(t.text) + " cannot appear in a zone");
+    type_index = i++;
+    break;
+  }
+  if (!type) {
+    fail_after(tokens_.back(), std::string(expected_before_type(ttl.has_value(), have_class)) +
+                                   ", found end of line");
+  }
+
+  rdata_tokens_.clear();
+  for (size_t j = i; j < tokens_.size(); ++j) {
+    rdata_tokens_.push_back(dns::RdataToken{tokens_[j].text, tokens_[j].quoted});
+  }
+  scratch_.clear();
+  try {
+    dns::rdata_from_text(*type, rdata_tokens_, origin_, scratch_);
+  } catch (const dns::ParseError& e) {
+    fail_rdata(*type, i, e);
+  }
+
+  uint32_t use_ttl = 0;
+  if (ttl) {
+    use_ttl = *ttl;
+    last_ttl_ = ttl;
+  } else if (default_ttl_) {
+    use_ttl = *default_ttl_;
+  } else if (last_ttl_) {
+    use_ttl = *last_ttl_;
+  } else if (*type == dns::RRType::SOA) {
+    // BIND's behaviour for a zone without $TTL whose SOA has no TTL.
+    use_ttl = dns::soa_minimum(scratch_);
+    last_ttl_ = use_ttl;
+    stats_.warnings.push_back(ZoneIssue{
+        ZoneIssue::Severity::Warning, loc(tokens_[type_index]),
+        "no TTL specified; using the SOA MINIMUM (" + std::to_string(use_ttl) + ") instead"});
+  } else {
+    fail(tokens_[type_index], "no TTL specified (no $TTL and no earlier TTL to reuse)");
+  }
+
+  dns::Rr rr;
+  rr.owner = *owner_;
+  rr.type = *type;
+  rr.rclass = dns::RRClass::IN;
+  rr.ttl = use_ttl;
+  rr.rdata.assign(scratch_.begin(), scratch_.end());
+  where_.line = first.line;
+  where_.column = first.column;
+  ++stats_.records;
+  sink_(std::move(rr), where_);
+}
+
+void append_u32(uint32_t v, std::string& out) {
+  char buf[16];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  (void)ec;
+  out.append(buf, end);
+}
+
+void print_rrset(const dns::RRset& set, std::string& out) {
+  for (const auto& rd : set.rdatas) print_rr(set.owner, set.ttl, set.type, rd, out);
+}
+
+// Prints the zone in chunks of about `chunk` octets, handing each to `flush`.
+template <typename Flush>
+void print_chunks(const Zone& zone, std::string& out, size_t chunk, Flush&& flush) {
+  auto nodes = zone.nodes();
+  for (size_t n = 0; n < nodes.size(); ++n) {
+    if (n == 0) print_rrset(zone.soa(), out);  // the apex is first; its SOA leads
+    for (const auto& set : nodes[n].rrsets) {
+      if (n == 0 && set.type == dns::RRType::SOA) continue;
+      print_rrset(set, out);
+    }
+    if (out.size() >= chunk) flush(out);
+  }
+  flush(out);
+}
+
+}  // namespace
+
+ZoneFileStats parse_zone_file(const std::string& path, const dns::Name& origin, const RrSink& sink,
+                              const ZoneFileOptions& options) {
+  ZoneFileStats stats;
+  Parser parser(sink, options, stats);
+  parser.parse_file(path, origin, nullptr);
+  return stats;
+}
+
+ZoneFileStats parse_zone_text(std::string_view text, const dns::Name& origin, const RrSink& sink,
+                              const ZoneFileOptions& options) {
+  ZoneFileStats stats;
+  Parser parser(sink, options, stats);
+  parser.parse_buffer(text, options.source_name, options.base_dir, origin);
+  return stats;
+}
+
+ZoneBuilder::Result load_zone(const std::string& path, const dns::Name& origin,
+                              const ZoneFileOptions& options) {
+  ZoneBuilder builder(origin);
+  ZoneFileStats stats = parse_zone_file(
+      path, origin, [&](dns::Rr&& rr, const Location& where) { builder.add(std::move(rr), where); },
+      options);
+  ZoneBuilder::Result result = std::move(builder).build();
+  result.warnings.insert(result.warnings.begin(), stats.warnings.begin(), stats.warnings.end());
+  return result;
+}
+
+void print_rr(const dns::Name& owner, uint32_t ttl, dns::RRType type,
+              std::span<const uint8_t> rdata, std::string& out) {
+  owner.append_text(out);
+  out += '\t';
+  append_u32(ttl, out);
+  out += "\tIN\t";
+  out += dns::type_to_string(type);
+  out += '\t';
+  dns::rdata_to_text(type, rdata, out);
+  out += '\n';
+}
+
+void print_zone(const Zone& zone, std::string& out) {
+  print_chunks(zone, out, SIZE_MAX, [](std::string&) {});
+}
+
+std::string print_zone(const Zone& zone) {
+  std::string out;
+  out.reserve(zone.rr_count() * 64);
+  print_zone(zone, out);
+  return out;
+}
+
+void print_zone(const Zone& zone, std::FILE* file) {
+  std::string out;
+  out.reserve(1 << 20);
+  print_chunks(zone, out, 1 << 20, [&](std::string& buf) {
+    if (!buf.empty() && std::fwrite(buf.data(), 1, buf.size(), file) != buf.size()) {
+      throw std::system_error(errno, std::generic_category(), "writing zone text");
+    }
+    buf.clear();
+  });
+  if (std::fflush(file) != 0) {
+    throw std::system_error(errno, std::generic_category(), "writing zone text");
+  }
+}
+
+}  // namespace flatsign::zone
