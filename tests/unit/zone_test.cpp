@@ -1,0 +1,99 @@
+// ZoneBuilder checks (RFC 1034/1035/2181), zone cuts and occlusion, canonical node order.
+#include <catch2/catch.hpp>
+
+#include "common/dns/rdata.hpp"
+#include "tests/unit/zone_helpers.hpp"
+
+using namespace flatsign;
+using flatsign::testing::build;
+using flatsign::testing::with_apex;
+using zone::ZoneError;
+
+TEST_CASE("a valid zone is built in canonical order with counts", "[zone]") {
+  auto z = build(with_apex({"b 60 A 192.0.2.2", "A 60 A 192.0.2.1", "a 60 A 192.0.2.1",
+                            "*.b 60 TXT x", "a 60 AAAA 2001:db8::1"}));
+  REQUIRE(z);
+  std::vector<std::string> names;
+  for (const auto& n : z->nodes()) names.push_back(n.name.to_string());
+  CHECK(names == std::vector<std::string>{"example.", "A.example.", "b.example.",
+                                          "*.b.example.", "ns1.example."});
+  CHECK(z->serial() == 1);
+  CHECK(z->rr_count() == 3 + 4);  // duplicate a/A A merged
+  CHECK(z->find(dns::Name::parse("a.EXAMPLE."), dns::RRType::AAAA) != nullptr);
+  CHECK(z->find(dns::Name::parse("nope.example.")) == nullptr);
+  CHECK(z->nodes()[z->predecessor(dns::Name::parse("c.example."))].name.to_string() == "*.b.example.");
+  auto recs = z->records();
+  CHECK(recs.front().type == dns::RRType::SOA);
+  CHECK(recs.size() == z->rr_count());
+}
+
+TEST_CASE("builder reports every error with its location", "[zone]") {
+  auto expect_error = [](std::vector<std::string> lines, const std::string& what,
+                         const std::string& where = "") {
+    try {
+      build(lines);
+      FAIL("built a zone that should fail: " << what);
+    } catch (const ZoneError& e) {
+      INFO(e.what());
+      CHECK_THAT(e.what(), Catch::Contains(what));
+      if (!where.empty()) CHECK_THAT(e.what(), Catch::Contains(where));
+    }
+  };
+  expect_error({"@ 3600 NS ns1"}, "no SOA");
+  expect_error({"@ 3600 SOA ns1 h 1 2 3 4 5"}, "no NS records at the apex");
+  expect_error(with_apex({"@ 3600 SOA ns2 h 2 2 3 4 5"}), "exactly one SOA");
+  expect_error(with_apex({"www 60 SOA ns1 h 1 2 3 4 5"}), "only allowed at the apex", "test.zone:4");
+  expect_error(with_apex({"www.other. 60 A 192.0.2.1"}), "outside the zone", "test.zone:4:1");
+  expect_error(with_apex({"www 60 CNAME x", "www 60 TXT hello"}), "CNAME and other data");
+  expect_error(with_apex({"www 60 CNAME x", "www 60 CNAME y"}), "more than one CNAME");
+  expect_error(with_apex({"@ 60 CNAME x"}), "CNAME and other data");
+  expect_error(with_apex({"www 60 ALIAS lb.cloud.test.", "www 60 A 192.0.2.1"}), "ALIAS and A/AAAA");
+  expect_error(with_apex({"www 60 ALIAS lb.cloud.test.", "www 60 CNAME x"}), "CNAME and other data");
+  expect_error(with_apex({"www 60 ALIAS a.test.", "www 60 ALIAS b.test."}), "more than one ALIAS");
+  // Several errors are all reported, not just the first.
+  try {
+    build(with_apex({"x.other. 60 A 192.0.2.1", "y 60 CNAME a", "y 60 MX 1 b"}));
+    FAIL("built");
+  } catch (const ZoneError& e) {
+    CHECK(e.issues().size() == 2);
+  }
+}
+
+TEST_CASE("ALIAS may share a name with other types except A, AAAA and CNAME", "[zone]") {
+  auto z = build(with_apex({"@ 60 ALIAS lb.cloud.test.", "@ 60 MX 10 mail", "@ 60 TXT v=spf1",
+                            "*.sites 60 ALIAS lb.cloud.test."}));
+  REQUIRE(z->find(z->origin(), dns::RRType::ALIAS));
+}
+
+TEST_CASE("zone cuts mark delegations and occlude data below them", "[zone]") {
+  zone::ZoneBuilder b(dns::Name::parse("example."));
+  for (const auto& l : with_apex({"sub 60 NS ns.sub", "sub 60 DS 1 13 2 AABB", "ns.sub 60 A 192.0.2.9",
+                                  "deep.ns.sub 60 TXT occluded", "dn 60 DNAME other.test.",
+                                  "x.dn 60 A 192.0.2.1"})) {
+    b.add(flatsign::testing::rr(l));
+  }
+  auto result = std::move(b).build();
+  const auto& z = *result.zone;
+  CHECK(z.find(dns::Name::parse("sub.example."))->delegation);
+  CHECK_FALSE(z.find(dns::Name::parse("sub.example."))->occluded);
+  CHECK(z.find(dns::Name::parse("ns.sub.example."))->occluded);
+  CHECK(z.find(dns::Name::parse("deep.ns.sub.example."))->occluded);
+  CHECK(z.find(dns::Name::parse("x.dn.example."))->occluded);
+  CHECK_FALSE(z.find(dns::Name::parse("dn.example."))->occluded);
+  CHECK_FALSE(z.find(dns::Name::parse("example."))->delegation);
+  // Non-address data below a cut is kept but warned about.
+  bool warned = false;
+  for (const auto& w : result.warnings) warned |= w.what.find("deep.ns.sub.example. TXT") != std::string::npos;
+  CHECK(warned);
+}
+
+TEST_CASE("TTL differences inside an RRset are normalised with a warning", "[zone]") {
+  zone::ZoneBuilder b(dns::Name::parse("example."));
+  for (const auto& l : with_apex({"www 300 A 192.0.2.1", "www 600 A 192.0.2.2"})) {
+    b.add(flatsign::testing::rr(l), zone::Location{"z", 7, 1});
+  }
+  auto result = std::move(b).build();
+  CHECK(result.zone->find(dns::Name::parse("www.example."), dns::RRType::A)->ttl == 300);
+  REQUIRE(result.warnings.size() == 1);
+  CHECK_THAT(result.warnings[0].to_string(), Catch::Contains("RFC 2181") && Catch::Contains("z:7"));
+}
