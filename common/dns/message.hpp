@@ -36,7 +36,8 @@ enum class Rcode : uint16_t {
   NXRRSET = 8,
   NOTAUTH = 9,
   NOTZONE = 10,
-  BADVERS = 16,  // OPT (RFC 6891 §9); as a TSIG error the same code means BADSIG
+  BADVERS = 16,  // in OPT (RFC 6891 §9)
+  BADSIG = 16,   // the same code as a TSIG error (RFC 8945 §5.2.1)
   BADKEY = 17,
   BADTIME = 18,
   BADMODE = 19,
