@@ -195,6 +195,10 @@ bool can_verify(uint8_t a) {
   return a == 8 || a == 10 || a == 13 || a == 14 || a == 15;
 }
 
+bool is_rsa_algorithm(Algorithm a) {
+  return is_rsa(a);
+}
+
 std::string algorithm_name(Algorithm a) {
   switch (a) {
     case Algorithm::RSASHA256:

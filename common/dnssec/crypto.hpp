@@ -34,6 +34,8 @@ enum class Algorithm : uint8_t {
 [[nodiscard]] bool can_sign(Algorithm alg);
 // True for every algorithm above (verification).
 [[nodiscard]] bool can_verify(uint8_t alg);
+// RSASHA256 or RSASHA512 (RSA material and RFC 3110 public keys).
+[[nodiscard]] bool is_rsa_algorithm(Algorithm alg);
 // BIND's mnemonic ("ECDSAP256SHA256").
 std::string algorithm_name(Algorithm alg);
 // Accepts the mnemonic (case-insensitive) or the decimal number; nullopt when unsupported.
