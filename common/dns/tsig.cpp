@@ -480,19 +480,31 @@ TsigStreamSigner::TsigStreamSigner(const TsigKey& key, std::span<const uint8_t> 
     : key_(key), prior_mac_(request_mac.begin(), request_mac.end()), fudge_(fudge) {}
 
 void TsigStreamSigner::sign(std::vector<uint8_t>& wire, uint64_t now) {
+  require_header(wire);
   if (first_) {
     prior_mac_ = tsig_sign(wire, key_, now, prior_mac_, fudge_);
     first_ = false;
     return;
   }
-  // RFC 8945 §5.3.1: prior MAC, this message, timers only.
-  require_header(wire);
-  Hmac h(key_.algorithm, key_.secret);
-  digest_mac(h, prior_mac_);
-  h.update(wire);
-  h.update(timers(now, fudge_));
-  prior_mac_ = h.final();
+  // RFC 8945 §5.3.1: prior MAC, unsigned messages since, this message, timers only.
+  if (!chain_) {
+    chain_ = std::make_shared<Hmac>(key_.algorithm, key_.secret);
+    digest_mac(*chain_, prior_mac_);
+  }
+  chain_->update(wire);
+  chain_->update(timers(now, fudge_));
+  prior_mac_ = chain_->final();
+  chain_.reset();
   append_tsig(wire, key_.name, tsig_algorithm_name(key_.algorithm), now, fudge_, prior_mac_, 0, {});
+}
+
+void TsigStreamSigner::add_unsigned(std::span<const uint8_t> wire) {
+  if (first_) throw std::logic_error("the first message of a TSIG stream must be signed");
+  if (!chain_) {
+    chain_ = std::make_shared<Hmac>(key_.algorithm, key_.secret);
+    digest_mac(*chain_, prior_mac_);
+  }
+  chain_->update(wire);
 }
 
 TsigStreamVerifier::TsigStreamVerifier(const TsigKey& key, std::span<const uint8_t> request_mac)

@@ -103,18 +103,25 @@ const TsigKey& tsig_verify_request(std::span<const uint8_t> wire, const Message&
 void tsig_append_error(std::vector<uint8_t>& wire, const TsigRecord& request, Rcode error,
                        uint64_t now);
 
-// Signs every message of a multi-message response (RFC 8945 §5.3.1): the first with the
-// request MAC and all TSIG variables, later ones with the prior MAC and the timers only.
+// Signs a multi-message response (RFC 8945 §5.3.1): the first message with the request MAC
+// and all TSIG variables, later ones with the prior MAC, any unsigned messages in between and
+// the timers only. Signing every message is simplest; add_unsigned() allows gaps of up to 99.
+class Hmac;
 class TsigStreamSigner {
  public:
+  // REQUIRES: `key` outlives the signer.
   TsigStreamSigner(const TsigKey& key, std::span<const uint8_t> request_mac,
                    uint16_t fudge = kTsigDefaultFudge);
-  // Appends a TSIG RR to `wire` (a whole message). REQUIRES: `key` outlives the signer.
+  // Appends a TSIG RR to `wire` (a whole message) and increments its ARCOUNT.
   void sign(std::vector<uint8_t>& wire, uint64_t now);
+  // Digests a message sent without TSIG. REQUIRES: the first message was signed, and fewer
+  // than 100 unsigned messages in a row.
+  void add_unsigned(std::span<const uint8_t> wire);
 
  private:
   const TsigKey& key_;
   std::vector<uint8_t> prior_mac_;
+  std::shared_ptr<Hmac> chain_;
   uint16_t fudge_;
   bool first_ = true;
 };
@@ -122,7 +129,6 @@ class TsigStreamSigner {
 // Verifies a multi-message response (RFC 8945 §5.3.1): the first message must be signed;
 // after that up to 99 unsigned messages may come between signed ones, and they are digested
 // into the next signed message's MAC. Throws TsigError as tsig_verify does.
-class Hmac;
 class TsigStreamVerifier {
  public:
   TsigStreamVerifier(const TsigKey& key, std::span<const uint8_t> request_mac);
