@@ -1,0 +1,169 @@
+// RRSIG signing input, signing and verification (RFC 4034 §3.1.8.1, §6.2, §6.3; RFC 4035 §5.3).
+#include "common/dnssec/sign.hpp"
+
+#include <algorithm>
+
+#include "common/dns/rdata.hpp"
+
+namespace flatsign::dnssec {
+namespace {
+
+void put16(std::vector<uint8_t>& out, uint32_t v) {
+  out.push_back(static_cast<uint8_t>(v >> 8));
+  out.push_back(static_cast<uint8_t>(v));
+}
+void put32(std::vector<uint8_t>& out, uint32_t v) {
+  put16(out, v >> 16);
+  put16(out, v & 0xFFFF);
+}
+uint32_t get32(const uint8_t* p) {
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+}
+// Appends `name` in lowercase wire form (RFC 4034 §6.2 item 2 and 3).
+void put_lower_name(std::vector<uint8_t>& out, const dns::Name& name) {
+  for (uint8_t c : name.wire()) out.push_back(dns::dns_lower(c));
+}
+// RFC 1982 serial-number "a is before b" on 32-bit times (RFC 4034 §3.1.5).
+bool serial_before(uint32_t a, uint32_t b) {
+  return static_cast<int32_t>(a - b) < 0;
+}
+
+void append_rrsig_header(const RrsigFields& f, std::vector<uint8_t>& out) {
+  put16(out, static_cast<uint16_t>(f.covered));
+  out.push_back(f.algorithm);
+  out.push_back(f.labels);
+  put32(out, f.original_ttl);
+  put32(out, f.expiration);
+  put32(out, f.inception);
+  put16(out, f.key_tag);
+  put_lower_name(out, f.signer);
+}
+
+}  // namespace
+
+SignatureTimes signature_times(const SignaturePolicy& p, const dns::Name& owner, dns::RRType type) {
+  uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a over the lowercased owner and the type
+  for (uint8_t c : owner.wire()) h = (h ^ dns::dns_lower(c)) * 0x100000001b3ULL;
+  h = (h ^ static_cast<uint16_t>(type)) * 0x100000001b3ULL;
+  h ^= h >> 29;
+  uint32_t jitter = p.jitter == 0 ? 0 : static_cast<uint32_t>(h % (uint64_t{p.jitter} + 1));
+  auto now = static_cast<uint32_t>(static_cast<uint64_t>(p.now));
+  return {now - p.inception_backdate, now + p.validity - std::min(jitter, p.validity / 2)};
+}
+
+std::optional<RrsigFields> parse_rrsig(std::span<const uint8_t> rdata) {
+  if (rdata.size() < 19) return std::nullopt;
+  RrsigFields f;
+  f.covered = rrsig_covered(rdata);
+  f.algorithm = rdata[2];
+  f.labels = rdata[3];
+  f.original_ttl = get32(&rdata[4]);
+  f.expiration = get32(&rdata[8]);
+  f.inception = get32(&rdata[12]);
+  f.key_tag = static_cast<uint16_t>((rdata[16] << 8) | rdata[17]);
+  dns::WireReader r(rdata, 18);
+  f.signer = r.name_uncompressed();
+  if (!r.ok()) return std::nullopt;
+  f.signature = rdata.subspan(r.offset());
+  return f;
+}
+
+uint8_t rrsig_labels(const dns::Name& owner) {
+  size_t n = owner.label_count();
+  return static_cast<uint8_t>(owner.is_wildcard() ? n - 1 : n);
+}
+
+void append_signing_input(const dns::RRset& rrset, const RrsigFields& f,
+                          std::vector<uint8_t>& out) {
+  append_rrsig_header(f, out);
+  // RFC 4034 §3.1.8.1: RR(i) = owner | type | class | original TTL | RDATA length | RDATA.
+  std::vector<uint8_t> prefix;
+  put_lower_name(prefix, rrset.owner);
+  put16(prefix, static_cast<uint16_t>(rrset.type));
+  put16(prefix, static_cast<uint16_t>(rrset.rclass));
+  put32(prefix, f.original_ttl);
+  if (rrset.rdatas.size() == 1 && !dns::rdata_has_lowercased_names(rrset.type)) {
+    const auto& rd = rrset.rdatas[0];  // fast path: canonical form == stored form
+    out.insert(out.end(), prefix.begin(), prefix.end());
+    put16(out, static_cast<uint16_t>(rd.size()));
+    out.insert(out.end(), rd.begin(), rd.end());
+    return;
+  }
+  // RFC 4034 §6.3: order by canonical RDATA as left-justified octet strings; drop duplicates.
+  std::vector<std::vector<uint8_t>> canon(rrset.rdatas.size());
+  for (size_t i = 0; i < rrset.rdatas.size(); ++i)
+    dns::rdata_to_canonical(rrset.type, rrset.rdatas[i], canon[i]);
+  if (!std::is_sorted(canon.begin(), canon.end())) std::sort(canon.begin(), canon.end());
+  canon.erase(std::unique(canon.begin(), canon.end()), canon.end());
+  for (const auto& rd : canon) {
+    out.insert(out.end(), prefix.begin(), prefix.end());
+    put16(out, static_cast<uint16_t>(rd.size()));
+    out.insert(out.end(), rd.begin(), rd.end());
+  }
+}
+
+dns::Rdata sign_rrset(const dns::RRset& rrset, const DnssecKey& key, Signer& signer,
+                      const dns::Name& signer_name, const SignatureTimes& times,
+                      std::vector<uint8_t>& scratch) {
+  RrsigFields f;
+  f.covered = rrset.type;
+  f.algorithm = static_cast<uint8_t>(key.algorithm);
+  f.labels = rrsig_labels(rrset.owner);
+  f.original_ttl = rrset.ttl;
+  f.expiration = times.expiration;
+  f.inception = times.inception;
+  f.key_tag = key.tag;
+  f.signer = signer_name;
+  scratch.clear();
+  append_signing_input(rrset, f, scratch);
+  dns::Rdata rrsig;
+  rrsig.reserve(18 + signer_name.wire_size() + 256);
+  append_rrsig_header(f, rrsig);  // the signer name is stored lowercased as well
+  signer.sign(scratch, rrsig);
+  return rrsig;
+}
+
+const char* to_string(RrsigVerdict v) {
+  switch (v) {
+    case RrsigVerdict::Valid:
+      return "valid";
+    case RrsigVerdict::Malformed:
+      return "malformed RRSIG";
+    case RrsigVerdict::WrongRRset:
+      return "RRSIG fields do not match the RRset";
+    case RrsigVerdict::KeyMismatch:
+      return "RRSIG algorithm or key tag does not match the key";
+    case RrsigVerdict::NotYetValid:
+      return "signature not yet valid";
+    case RrsigVerdict::Expired:
+      return "signature expired";
+    case RrsigVerdict::BadSignature:
+      return "bad signature";
+  }
+  return "?";
+}
+
+RrsigVerdict verify_rrsig(const dns::RRset& rrset, std::span<const uint8_t> rrsig,
+                          std::span<const uint8_t> key_rdata, const PublicKey& key,
+                          std::time_t now) {
+  auto f = parse_rrsig(rrsig);
+  if (!f) return RrsigVerdict::Malformed;
+  // RFC 4035 §5.3.1: covered type, labels <= owner labels, TTL not above the original TTL.
+  if (f->covered != rrset.type || f->labels > rrsig_labels(rrset.owner) ||
+      rrset.ttl > f->original_ttl)
+    return RrsigVerdict::WrongRRset;
+  if (key_rdata.size() < 4 || key_rdata[3] != f->algorithm || key_tag(key_rdata) != f->key_tag)
+    return RrsigVerdict::KeyMismatch;
+  auto t = static_cast<uint32_t>(static_cast<uint64_t>(now));
+  if (serial_before(t, f->inception)) return RrsigVerdict::NotYetValid;
+  if (serial_before(f->expiration, t)) return RrsigVerdict::Expired;
+  std::vector<uint8_t> input;
+  dns::RRset as_signed = rrset;
+  // RFC 4035 §5.3.2: a wildcard expansion is verified with the owner "*." + the rightmost labels.
+  if (f->labels < rrsig_labels(rrset.owner))
+    as_signed.owner = rrset.owner.strip_left(rrset.owner.label_count() - f->labels).prepend("*");
+  append_signing_input(as_signed, *f, input);
+  return key.verify(input, f->signature) ? RrsigVerdict::Valid : RrsigVerdict::BadSignature;
+}
+
+}  // namespace flatsign::dnssec
