@@ -372,7 +372,27 @@ void print_chunks(const Zone& zone, std::string& out, size_t chunk, Flush&& flus
   flush(out);
 }
 
+// Location::to_string's format, built with appends (g++ 12 -O3 warns falsely on its
+// `":" + std::to_string(...)`, GCC bug 105329).
+std::string error_text(const Location& where, const std::string& reason) {
+  std::string s = where.file.empty() ? "<input>" : where.file;
+  if (where.line != 0) {
+    s += ':';
+    s += std::to_string(where.line);
+    if (where.column != 0) {
+      s += ':';
+      s += std::to_string(where.column);
+    }
+  }
+  s += ": ";
+  s += reason;
+  return s;
+}
+
 }  // namespace
+
+ZoneFileError::ZoneFileError(Location where, const std::string& reason)
+    : std::runtime_error(error_text(where, reason)), where_(std::move(where)), reason_(reason) {}
 
 ZoneFileStats parse_zone_file(const std::string& path, const dns::Name& origin, const RrSink& sink,
                               const ZoneFileOptions& options) {

@@ -24,10 +24,7 @@ namespace flatsign::zone {
 // `zones/x.zone:12:17: expected a TTL or class or type, found "INN"`.
 class ZoneFileError : public std::runtime_error {
  public:
-  ZoneFileError(Location where, const std::string& reason)
-      : std::runtime_error(where.to_string() + ": " + reason),
-        where_(std::move(where)),
-        reason_(reason) {}
+  ZoneFileError(Location where, const std::string& reason);
   const Location& where() const { return where_; }
   const std::string& reason() const { return reason_; }
 
