@@ -64,7 +64,10 @@ std::string to_hex(std::span<const uint8_t> b) {
 std::string rr_line(const dns::Rr& rr) {
   std::string s = rr.owner.to_string() + " " + std::to_string(rr.ttl) + " " +
                   dns::class_to_string(rr.rclass) + " " + dns::type_to_string(rr.type);
-  if (!rr.rdata.empty()) s += " " + dns::rdata_to_text(rr.type, rr.rdata);
+  // RFC 2136 §2.5: UPDATE deletions (class NONE/ANY) carry no RDATA to print.
+  bool update_empty =
+      rr.rdata.empty() && (rr.rclass == dns::RRClass::NONE || rr.rclass == dns::RRClass::ANY);
+  if (!update_empty) s += " " + dns::rdata_to_text(rr.type, rr.rdata);
   return s;
 }
 
