@@ -202,9 +202,14 @@ void rdata_from_text(RRType type, std::span<const RdataToken> tokens, const Name
   for (size_t fi = 0; fi < d->count; ++fi) {
     const FieldSpec& f = d->fields[fi];
     switch (f.kind) {
-      case FieldKind::U8: put(out, parse_uint(need("an 8-bit number"), ti - 1, 255, "an 8-bit number"), 1); break;
-      case FieldKind::U16: put(out, parse_uint(need("a 16-bit number"), ti - 1, 65535, "a 16-bit number"), 2); break;
-      case FieldKind::U32: put(out, parse_uint(need("a 32-bit number"), ti - 1, 0xFFFFFFFFULL, "a 32-bit number"), 4); break;
+      case FieldKind::U8: case FieldKind::U16: case FieldKind::U32: {
+        const int octets = f.kind == FieldKind::U8 ? 1 : f.kind == FieldKind::U16 ? 2 : 4;
+        const char* what = octets == 1 ? "an 8-bit number" : octets == 2 ? "a 16-bit number"
+                                                                         : "a 32-bit number";
+        const auto& t = need(what);
+        put(out, parse_uint(t, ti - 1, (1ULL << (8 * octets)) - 1, what), octets);
+        break;
+      }
       case FieldKind::Period: {
         const auto& t = need("a time period");
         auto v = parse_units(t.text);
@@ -234,7 +239,11 @@ void rdata_from_text(RRType type, std::span<const RdataToken> tokens, const Name
         }
         break;
       }
-      case FieldKind::Str: parse_string(need("a character-string"), ti - 1, out); break;
+      case FieldKind::Str: {
+        const auto& t = need("a character-string");
+        parse_string(t, ti - 1, out);
+        break;
+      }
       case FieldKind::StrList:
         need("a character-string");
         for (--ti; ti < tokens.size(); ++ti) parse_string(tokens[ti], ti, out);
@@ -272,7 +281,11 @@ void rdata_from_text(RRType type, std::span<const RdataToken> tokens, const Name
         put(out, static_cast<uint16_t>(*v), 2);
         break;
       }
-      case FieldKind::Time: put(out, parse_time(need("a time"), ti - 1), 4); break;
+      case FieldKind::Time: {
+        const auto& t = need("a time");
+        put(out, parse_time(t, ti - 1), 4);
+        break;
+      }
       case FieldKind::CaaTag: {
         const auto& t = need("a CAA tag");
         if (t.text.empty() || t.text.size() > 255) bad(ti - 1, "bad CAA tag");

@@ -9,6 +9,7 @@
 #include "common/dns/encoding.hpp"
 #include "common/dns/error.hpp"
 #include "common/dns/rdata.hpp"
+#include "common/dns/rrset.hpp"
 
 using namespace flatsign::dns;
 
