@@ -1,0 +1,96 @@
+// Checks an AXFR stream from the master before anything is published: assembles the messages
+// (RFC 5936), refuses empty, truncated, malformed or suspicious transfers with a named verdict,
+// and compares the result with the zone being served. One instance per transfer, not shared.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/dns/message.hpp"
+#include "common/zone/diff.hpp"
+#include "common/zone/zone.hpp"
+
+namespace flatsign::slave {
+
+// Every outcome of a transfer. Logs, counters, alerts and tests use these names.
+enum class Verdict : uint8_t {
+  Accepted,            // complete and valid; its content differs from the served zone
+  Unchanged,           // complete and valid; same content as the served zone (serial ignored)
+  RefusedRcode,        // the master answered an error (SERVFAIL: a strict master's ALIAS failed)
+  RefusedEmpty,        // no records, only the SOA, or no NS at the apex
+  RefusedSoaMismatch,  // the stream does not open with the zone's SOA or closes with another
+  RefusedIncomplete,   // the connection closed or stalled before the closing SOA
+  RefusedMalformed,    // unparseable message, wrong id or question, TC set, data after the end
+  RefusedTsig,         // TSIG missing or wrong while one is configured
+  RefusedOutOfZone,    // a record outside the zone
+  RefusedZoneErrors,   // the zone checks failed (CNAME and other data, ...)
+  RefusedTooLarge,     // more records than the configured maximum
+  RefusedShrink,       // more than the allowed share of RRsets would disappear at once
+};
+
+// "accepted", "refused-shrink", ... (stable: used in logs, metrics and hooks).
+[[nodiscard]] std::string_view verdict_name(Verdict v);
+[[nodiscard]] inline bool is_refusal(Verdict v) {
+  return v != Verdict::Accepted && v != Verdict::Unchanged;
+}
+
+struct TransferLimits {
+  size_t max_records = 10'000'000;
+  // Refuse when more than this share of the served zone's RRsets would disappear.
+  double max_shrink = 0.5;
+  // An operator's override for one transfer (e.g. a real mass deletion).
+  bool force = false;
+};
+
+// Collects one AXFR response stream. Feed messages in order until feed() stops returning
+// NeedMore; a stream that ends earlier is reported with end_of_stream().
+class AxfrAssembler {
+ public:
+  enum class State { NeedMore, Complete, Failed };
+
+  AxfrAssembler(dns::Name zone, uint16_t query_id, TransferLimits limits = {});
+
+  // REQUIRES: state() == NeedMore.
+  State feed(const dns::Message& msg);
+  // The stream ended (closed, stalled, or a read failed) with `why`: Incomplete unless the
+  // closing SOA was already seen.
+  State end_of_stream(const std::string& why);
+  // Records a failure found outside the messages' content (parse error, TSIG).
+  State fail(Verdict v, std::string detail);
+
+  State state() const { return state_; }
+  // Meaningful once state() == Failed.
+  Verdict verdict() const { return verdict_; }
+  const std::string& detail() const { return detail_; }
+  size_t messages() const { return messages_; }
+  // The records between the two SOAs, opening SOA first. REQUIRES: state() == Complete.
+  std::vector<dns::Rr> take_records() { return std::move(records_); }
+
+ private:
+  dns::Name zone_;
+  uint16_t id_;
+  TransferLimits limits_;
+  State state_ = State::NeedMore;
+  Verdict verdict_ = Verdict::Accepted;
+  std::string detail_;
+  size_t messages_ = 0;
+  std::vector<dns::Rr> records_;
+};
+
+struct CheckResult {
+  Verdict verdict;
+  std::string detail;                      // one line saying why, for logs and alerts
+  std::shared_ptr<const zone::Zone> zone;  // the transferred zone (Accepted, Unchanged)
+  zone::Diff diff;                         // served -> transferred (Accepted)
+};
+
+// Builds and checks a completed transfer against `served` (null before the first transfer).
+// REQUIRES: `assembled.state() == Complete`.
+[[nodiscard]] CheckResult check_transfer(AxfrAssembler& assembled, const zone::Zone* served,
+                                         const TransferLimits& limits = {});
+
+}  // namespace flatsign::slave

@@ -1,0 +1,189 @@
+// The slave's transfer check: every refusal has its verdict, the served zone decides between
+// accepted and unchanged, and the shrink guard can be forced.
+#include <catch2/catch.hpp>
+
+#include <functional>
+
+#include "slave/transfer_check.hpp"
+#include "tests/unit/zone_helpers.hpp"
+
+using namespace flatsign;
+using slave::AxfrAssembler;
+using slave::Verdict;
+using testing::rr;
+
+namespace {
+
+const dns::Name kZone = dns::Name::parse("example.");
+constexpr uint16_t kId = 4242;
+
+dns::Message response(std::vector<std::string> lines, bool first = true) {
+  dns::Message m;
+  m.id = kId;
+  m.qr = true;
+  m.aa = true;
+  if (first) m.questions.push_back({kZone, dns::RRType::AXFR, dns::RRClass::IN});
+  for (auto& l : lines) m.answer.push_back(rr(l));
+  return m;
+}
+
+const std::string kSoa = "@ 3600 SOA ns1 hostmaster 7 7200 3600 1209600 300";
+
+std::vector<std::string> body(int hosts) {
+  std::vector<std::string> b = {"@ 3600 NS ns1", "ns1 3600 A 192.0.2.53"};
+  for (int i = 0; i < hosts; ++i)
+    b.push_back("h" + std::to_string(i) + " 60 A 192.0.2." + std::to_string(i + 1));
+  return b;
+}
+
+// Runs a whole stream split into messages; returns the assembler.
+AxfrAssembler run(const std::vector<std::vector<std::string>>& messages) {
+  AxfrAssembler a(kZone, kId);
+  for (size_t i = 0; i < messages.size() && a.state() == AxfrAssembler::State::NeedMore; ++i) {
+    a.feed(response(messages[i], i == 0));
+  }
+  return a;
+}
+
+std::vector<std::string> cat(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+}  // namespace
+
+TEST_CASE("a complete multi-message transfer is accepted, then unchanged", "[transfer]") {
+  auto all = cat(cat({kSoa}, body(10)), {kSoa});
+  auto a = run({{all.begin(), all.begin() + 5}, {all.begin() + 5, all.end()}});
+  REQUIRE(a.state() == AxfrAssembler::State::Complete);
+  auto first = slave::check_transfer(a, nullptr);
+  CHECK(first.verdict == Verdict::Accepted);
+  REQUIRE(first.zone);
+  CHECK(first.zone->rr_count() == 13);
+
+  // The same content with another serial: unchanged (the slave compares content, not serials).
+  auto soa8 = "@ 3600 SOA ns1 hostmaster 8 7200 3600 1209600 300";
+  auto b = run({cat(cat({soa8}, body(10)), {soa8})});
+  auto second = slave::check_transfer(b, first.zone.get());
+  CHECK(second.verdict == Verdict::Unchanged);
+
+  // One address changed: accepted with a diff of one removal and one addition.
+  auto changed = body(10);
+  changed.back() = "h9 60 A 198.51.100.1";
+  auto c = run({cat(cat({kSoa}, changed), {kSoa})});
+  auto third = slave::check_transfer(c, first.zone.get());
+  CHECK(third.verdict == Verdict::Accepted);
+  CHECK(third.diff.added_count() == 1);
+  CHECK(third.diff.removed_count() == 1);
+}
+
+TEST_CASE("every malformed stream has its verdict", "[transfer]") {
+  struct Case {
+    const char* name;
+    std::function<AxfrAssembler()> make;
+    Verdict expect;
+  };
+  std::vector<Case> cases = {
+      {"SERVFAIL from a strict master",
+       [] {
+         AxfrAssembler a(kZone, kId);
+         auto m = response({});
+         m.rcode = 2;
+         a.feed(m);
+         return a;
+       },
+       Verdict::RefusedRcode},
+      {"no records at all", [] { return run({{}}); }, Verdict::RefusedEmpty},
+      {"closed after the first message",
+       [] {
+         auto a = run({cat({kSoa}, body(3))});
+         a.end_of_stream("connection closed by peer");
+         return a;
+       },
+       Verdict::RefusedIncomplete},
+      {"does not open with the SOA", [] { return run({cat(body(1), {kSoa})}); },
+       Verdict::RefusedSoaMismatch},
+      {"closing SOA differs",
+       [] {
+         return run(
+             {cat(cat({kSoa}, body(1)), {"@ 3600 SOA ns1 hostmaster 9 7200 3600 1209600 300"})});
+       },
+       Verdict::RefusedSoaMismatch},
+      {"record outside the zone",
+       [] {
+         return run({cat(cat({kSoa}, body(1)), {"www.other. 60 A 192.0.2.1", kSoa})});
+       },
+       Verdict::RefusedOutOfZone},
+      {"records after the closing SOA",
+       [] {
+         return run({cat(cat({kSoa}, body(1)), {kSoa, "late 60 A 192.0.2.1"})});
+       },
+       Verdict::RefusedMalformed},
+      {"wrong query id",
+       [] {
+         AxfrAssembler a(kZone, kId + 1);
+         a.feed(response(cat(cat({kSoa}, body(1)), {kSoa})));
+         return a;
+       },
+       Verdict::RefusedMalformed},
+      {"TC on a TCP transfer",
+       [] {
+         AxfrAssembler a(kZone, kId);
+         auto m = response({kSoa});
+         m.tc = true;
+         a.feed(m);
+         return a;
+       },
+       Verdict::RefusedMalformed},
+      {"too many records",
+       [] {
+         AxfrAssembler a(kZone, kId, {.max_records = 5});
+         a.feed(response(cat(cat({kSoa}, body(10)), {kSoa})));
+         return a;
+       },
+       Verdict::RefusedTooLarge},
+  };
+  for (auto& c : cases) {
+    INFO(c.name);
+    auto a = c.make();
+    REQUIRE(a.state() == AxfrAssembler::State::Failed);
+    CHECK(a.verdict() == c.expect);
+    CHECK_FALSE(a.detail().empty());
+  }
+}
+
+TEST_CASE("complete but unusable zones are refused", "[transfer]") {
+  auto soa_only = run({{kSoa, kSoa}});
+  CHECK(slave::check_transfer(soa_only, nullptr).verdict == Verdict::RefusedEmpty);
+  auto no_ns = run({{kSoa, "www 60 A 192.0.2.1", kSoa}});
+  auto r = slave::check_transfer(no_ns, nullptr);
+  CHECK(r.verdict == Verdict::RefusedEmpty);
+  CHECK_THAT(r.detail, Catch::Contains("no NS"));
+  auto cname = run({cat(cat({kSoa}, body(1)), {"www 60 CNAME x", "www 60 TXT y", kSoa})});
+  auto r2 = slave::check_transfer(cname, nullptr);
+  CHECK(r2.verdict == Verdict::RefusedZoneErrors);
+  CHECK_THAT(r2.detail, Catch::Contains("CNAME and other data"));
+}
+
+TEST_CASE("the shrink guard refuses mass deletions unless forced", "[transfer]") {
+  auto big = run({cat(cat({kSoa}, body(20)), {kSoa})});
+  auto served = slave::check_transfer(big, nullptr).zone;
+  REQUIRE(served);
+  auto small = cat(cat({kSoa}, body(2)), {kSoa});
+  auto a = run({small});
+  auto r = slave::check_transfer(a, served.get());
+  CHECK(r.verdict == Verdict::RefusedShrink);
+  CHECK_THAT(r.detail, Catch::Contains("18 of 23 RRsets"));
+  auto b = run({small});
+  CHECK(slave::check_transfer(b, served.get(), {.force = true}).verdict == Verdict::Accepted);
+  // Losing a few RRsets is a normal change.
+  auto c = run({cat(cat({kSoa}, body(15)), {kSoa})});
+  CHECK(slave::check_transfer(c, served.get()).verdict == Verdict::Accepted);
+}
+
+TEST_CASE("verdict names are stable", "[transfer]") {
+  CHECK(slave::verdict_name(Verdict::RefusedShrink) == "refused-shrink");
+  CHECK(slave::verdict_name(Verdict::Unchanged) == "unchanged");
+  CHECK(slave::is_refusal(Verdict::RefusedRcode));
+  CHECK_FALSE(slave::is_refusal(Verdict::Unchanged));
+}
