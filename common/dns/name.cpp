@@ -27,7 +27,14 @@ size_t label_offsets(std::string_view wire, std::array<uint8_t, 128>& offs) {
 
 bool needs_escape(uint8_t c) {
   switch (c) {
-    case '.': case ';': case '(': case ')': case '"': case '\\': case '@': case '$':
+    case '.':
+    case ';':
+    case '(':
+    case ')':
+    case '"':
+    case '\\':
+    case '@':
+    case '$':
       return true;
     default:
       return false;
@@ -116,7 +123,9 @@ bool Name::is_subdomain_of(const Name& other) const {
   return true;
 }
 
-Name Name::parent() const { return strip_left(1); }
+Name Name::parent() const {
+  return strip_left(1);
+}
 
 Name Name::strip_left(size_t n) const {
   size_t pos = 0;
@@ -192,8 +201,8 @@ std::string Name::to_string() const {
 bool Name::operator==(const Name& other) const {
   if (wire_.size() != other.wire_.size()) return false;
   for (size_t i = 0; i < wire_.size(); ++i) {
-    if (wire_[i] != other.wire_[i] &&
-        dns_lower(wire_[i]) != dns_lower(other.wire_[i])) return false;
+    if (wire_[i] != other.wire_[i] && dns_lower(wire_[i]) != dns_lower(other.wire_[i]))
+      return false;
   }
   return true;
 }

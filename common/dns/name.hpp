@@ -1,5 +1,6 @@
 // A domain name as uncompressed wire labels: case-preserving, compared case-insensitively, ordered
-// by RFC 4034 §6.1 canonical order. Always absolute, never empty (the root is "."). Immutable value.
+// by RFC 4034 §6.1 canonical order. Always absolute, never empty (the root is "."). Immutable
+// value.
 #pragma once
 
 #include <compare>
@@ -12,7 +13,7 @@ namespace flatsign::dns {
 
 class Name {
  public:
-  static constexpr size_t kMaxWire = 255;   // RFC 1035 §2.3.4
+  static constexpr size_t kMaxWire = 255;  // RFC 1035 §2.3.4
   static constexpr size_t kMaxLabel = 63;
 
   // The root name ".".
@@ -69,6 +70,8 @@ struct NameHash {
 };
 
 // ASCII-only lowercase, as DNS comparisons require (RFC 4343).
-inline uint8_t dns_lower(uint8_t c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
+inline uint8_t dns_lower(uint8_t c) {
+  return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+}
 
 }  // namespace flatsign::dns

@@ -17,12 +17,20 @@ using detail::TypeDescriptor;
 // Size of a fixed-width field, or 0 for variable ones.
 size_t fixed_size(FieldKind k) {
   switch (k) {
-    case FieldKind::U8: return 1;
-    case FieldKind::U16: case FieldKind::TypeCode: return 2;
-    case FieldKind::U32: case FieldKind::Period: case FieldKind::Time: case FieldKind::Ipv4:
+    case FieldKind::U8:
+      return 1;
+    case FieldKind::U16:
+    case FieldKind::TypeCode:
+      return 2;
+    case FieldKind::U32:
+    case FieldKind::Period:
+    case FieldKind::Time:
+    case FieldKind::Ipv4:
       return 4;
-    case FieldKind::Ipv6: return 16;
-    default: return 0;
+    case FieldKind::Ipv6:
+      return 16;
+    default:
+      return 0;
   }
 }
 
@@ -77,16 +85,26 @@ bool walk(const TypeDescriptor& d, WireReader& r, size_t end, std::vector<uint8_
       if (!r.ok()) return false;
       bool ok = true;
       switch (f.kind) {
-        case FieldKind::StrList: ok = strlist_valid(b); break;
-        case FieldKind::TypeBitmap: ok = bitmap_valid(b); break;
-        case FieldKind::SvcParams: ok = detail::svcparams_valid(b); break;
-        case FieldKind::Base64: case FieldKind::Hex: ok = !b.empty() || d.type == RRType::CDS; break;
-        default: break;
+        case FieldKind::StrList:
+          ok = strlist_valid(b);
+          break;
+        case FieldKind::TypeBitmap:
+          ok = bitmap_valid(b);
+          break;
+        case FieldKind::SvcParams:
+          ok = detail::svcparams_valid(b);
+          break;
+        case FieldKind::Base64:
+        case FieldKind::Hex:
+          ok = !b.empty() || d.type == RRType::CDS;
+          break;
+        default:
+          break;
       }
-      if (!ok) return fail("malformed " + std::string(f.kind == FieldKind::StrList ? "strings"
-                                                       : f.kind == FieldKind::TypeBitmap
-                                                           ? "type bitmap"
-                                                           : "field"));
+      if (!ok)
+        return fail("malformed " + std::string(f.kind == FieldKind::StrList      ? "strings"
+                                               : f.kind == FieldKind::TypeBitmap ? "type bitmap"
+                                                                                 : "field"));
       if (out) out->insert(out->end(), b.begin(), b.end());
       continue;
     }
@@ -102,7 +120,9 @@ bool walk(const TypeDescriptor& d, WireReader& r, size_t end, std::vector<uint8_
         }
         break;
       }
-      case FieldKind::Str: case FieldKind::HexLen8: case FieldKind::Base32Len8:
+      case FieldKind::Str:
+      case FieldKind::HexLen8:
+      case FieldKind::Base32Len8:
       case FieldKind::CaaTag: {
         if (left < 1) return fail("RDATA too short");
         size_t n = r.message()[start];
@@ -133,7 +153,8 @@ size_t field_end(const FieldSpec& f, std::span<const uint8_t> rdata, size_t pos)
 
 }  // namespace
 
-bool rdata_from_wire(RRType type, WireReader& reader, uint16_t rdlength, std::vector<uint8_t>& out) {
+bool rdata_from_wire(RRType type, WireReader& reader, uint16_t rdlength,
+                     std::vector<uint8_t>& out) {
   if (!reader.ok()) return false;
   size_t end = reader.offset() + rdlength;
   if (rdlength > reader.remaining()) {
@@ -247,7 +268,9 @@ uint32_t get32(std::span<const uint8_t> r, size_t p) {
 }
 }  // namespace
 
-uint32_t soa_serial(std::span<const uint8_t> rdata) { return get32(rdata, soa_fixed_offset(rdata)); }
+uint32_t soa_serial(std::span<const uint8_t> rdata) {
+  return get32(rdata, soa_fixed_offset(rdata));
+}
 uint32_t soa_minimum(std::span<const uint8_t> rdata) {
   return get32(rdata, soa_fixed_offset(rdata) + 16);
 }

@@ -16,7 +16,9 @@ namespace {
 using detail::FieldKind;
 using detail::FieldSpec;
 
-[[noreturn]] void bad(size_t token, const std::string& why) { throw ParseError(why, token); }
+[[noreturn]] void bad(size_t token, const std::string& why) {
+  throw ParseError(why, token);
+}
 
 uint64_t parse_uint(const RdataToken& t, size_t idx, uint64_t max, const char* what) {
   uint64_t v = 0;
@@ -44,12 +46,23 @@ std::optional<uint64_t> parse_units(std::string_view s) {
     }
     uint64_t mult;
     switch (c | 0x20) {
-      case 's': mult = 1; break;
-      case 'm': mult = 60; break;
-      case 'h': mult = 3600; break;
-      case 'd': mult = 86400; break;
-      case 'w': mult = 604800; break;
-      default: return std::nullopt;
+      case 's':
+        mult = 1;
+        break;
+      case 'm':
+        mult = 60;
+        break;
+      case 'h':
+        mult = 3600;
+        break;
+      case 'd':
+        mult = 86400;
+        break;
+      case 'w':
+        mult = 604800;
+        break;
+      default:
+        return std::nullopt;
     }
     if (!digits) return std::nullopt;
     total += cur * mult;
@@ -83,14 +96,16 @@ uint32_t parse_time(const RdataToken& t, size_t idx) {
     size_t pos = 0;
     for (int i = 0; i < 6; ++i) {
       auto [p, ec] = std::from_chars(s.data() + pos, s.data() + pos + widths[i], v[i]);
-      if (ec != std::errc() || p != s.data() + pos + widths[i]) bad(idx, "bad time \"" + std::string(s) + "\"");
+      if (ec != std::errc() || p != s.data() + pos + widths[i])
+        bad(idx, "bad time \"" + std::string(s) + "\"");
       pos += widths[i];
     }
     if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 || v[4] > 59 || v[5] > 60) {
       bad(idx, "bad time \"" + std::string(s) + "\"");
     }
-    int64_t secs = days_from_civil(v[0], static_cast<unsigned>(v[1]), static_cast<unsigned>(v[2])) * 86400 +
-                   v[3] * 3600 + v[4] * 60 + v[5];
+    int64_t secs =
+        days_from_civil(v[0], static_cast<unsigned>(v[1]), static_cast<unsigned>(v[2])) * 86400 +
+        v[3] * 3600 + v[4] * 60 + v[5];
     return static_cast<uint32_t>(secs);  // RFC 4034 §3.1.5: serial number arithmetic mod 2^32
   }
   return static_cast<uint32_t>(parse_uint(t, idx, 0xFFFFFFFFULL, "a time (YYYYMMDDHHmmSS)"));
@@ -202,10 +217,13 @@ void rdata_from_text(RRType type, std::span<const RdataToken> tokens, const Name
   for (size_t fi = 0; fi < d->count; ++fi) {
     const FieldSpec& f = d->fields[fi];
     switch (f.kind) {
-      case FieldKind::U8: case FieldKind::U16: case FieldKind::U32: {
+      case FieldKind::U8:
+      case FieldKind::U16:
+      case FieldKind::U32: {
         const int octets = f.kind == FieldKind::U8 ? 1 : f.kind == FieldKind::U16 ? 2 : 4;
-        const char* what = octets == 1 ? "an 8-bit number" : octets == 2 ? "a 16-bit number"
-                                                                         : "a 32-bit number";
+        const char* what = octets == 1   ? "an 8-bit number"
+                           : octets == 2 ? "a 16-bit number"
+                                         : "a 32-bit number";
         const auto& t = need(what);
         put(out, parse_uint(t, ti - 1, (1ULL << (8 * octets)) - 1, what), octets);
         break;
@@ -217,13 +235,15 @@ void rdata_from_text(RRType type, std::span<const RdataToken> tokens, const Name
         put(out, *v, 4);
         break;
       }
-      case FieldKind::Ipv4: case FieldKind::Ipv6: {
+      case FieldKind::Ipv4:
+      case FieldKind::Ipv6: {
         bool v4 = f.kind == FieldKind::Ipv4;
         const auto& t = need(v4 ? "an IPv4 address" : "an IPv6 address");
         std::string s(t.text);
         uint8_t buf[16];
         if (inet_pton(v4 ? AF_INET : AF_INET6, s.c_str(), buf) != 1) {
-          bad(ti - 1, std::string("expected an ") + (v4 ? "IPv4" : "IPv6") + " address, found \"" + s + "\"");
+          bad(ti - 1, std::string("expected an ") + (v4 ? "IPv4" : "IPv6") + " address, found \"" +
+                          s + "\"");
         }
         out.insert(out.end(), buf, buf + (v4 ? 4 : 16));
         break;
@@ -248,7 +268,8 @@ void rdata_from_text(RRType type, std::span<const RdataToken> tokens, const Name
         need("a character-string");
         for (--ti; ti < tokens.size(); ++ti) parse_string(tokens[ti], ti, out);
         break;
-      case FieldKind::Base64: case FieldKind::Hex: {
+      case FieldKind::Base64:
+      case FieldKind::Hex: {
         bool b64 = f.kind == FieldKind::Base64;
         need(b64 ? "base64 data" : "hex data");
         std::string s = join(tokens.subspan(ti - 1));
@@ -257,14 +278,16 @@ void rdata_from_text(RRType type, std::span<const RdataToken> tokens, const Name
         ti = tokens.size();
         break;
       }
-      case FieldKind::HexLen8: case FieldKind::Base32Len8: {
+      case FieldKind::HexLen8:
+      case FieldKind::Base32Len8: {
         bool hex = f.kind == FieldKind::HexLen8;
         const auto& t = need(hex ? "a hex salt or -" : "a base32hex hash");
         size_t at = out.size();
         out.push_back(0);
         if (!(hex && t.text == "-")) {
           bool ok = hex ? hex_decode(t.text, out) : base32hex_decode(t.text, out);
-          if (!ok || (!hex && out.size() == at + 1)) bad(ti - 1, "bad value \"" + std::string(t.text) + "\"");
+          if (!ok || (!hex && out.size() == at + 1))
+            bad(ti - 1, "bad value \"" + std::string(t.text) + "\"");
         }
         if (out.size() - at - 1 > 255) bad(ti - 1, "value longer than 255 octets");
         out[at] = static_cast<uint8_t>(out.size() - at - 1);
@@ -290,7 +313,8 @@ void rdata_from_text(RRType type, std::span<const RdataToken> tokens, const Name
         const auto& t = need("a CAA tag");
         if (t.text.empty() || t.text.size() > 255) bad(ti - 1, "bad CAA tag");
         for (char c : t.text) {
-          if (!std::isalnum(static_cast<unsigned char>(c))) bad(ti - 1, "CAA tag must be alphanumeric (RFC 8659 §4.1)");
+          if (!std::isalnum(static_cast<unsigned char>(c)))
+            bad(ti - 1, "CAA tag must be alphanumeric (RFC 8659 §4.1)");
         }
         out.push_back(static_cast<uint8_t>(t.text.size()));
         out.insert(out.end(), t.text.begin(), t.text.end());
@@ -339,12 +363,24 @@ void rdata_to_text(RRType type, std::span<const uint8_t> rdata, std::string& out
     size_t mark = out.size();
     if (fi > 0) out.push_back(' ');
     switch (f.kind) {
-      case FieldKind::U8: out += std::to_string(u(1)); break;
-      case FieldKind::U16: out += std::to_string(u(2)); break;
-      case FieldKind::U32: case FieldKind::Period: out += std::to_string(u(4)); break;
-      case FieldKind::Time: print_time(static_cast<uint32_t>(u(4)), out); break;
-      case FieldKind::TypeCode: out += type_to_string(static_cast<RRType>(u(2))); break;
-      case FieldKind::Ipv4: case FieldKind::Ipv6: {
+      case FieldKind::U8:
+        out += std::to_string(u(1));
+        break;
+      case FieldKind::U16:
+        out += std::to_string(u(2));
+        break;
+      case FieldKind::U32:
+      case FieldKind::Period:
+        out += std::to_string(u(4));
+        break;
+      case FieldKind::Time:
+        print_time(static_cast<uint32_t>(u(4)), out);
+        break;
+      case FieldKind::TypeCode:
+        out += type_to_string(static_cast<RRType>(u(2)));
+        break;
+      case FieldKind::Ipv4:
+      case FieldKind::Ipv6: {
         bool v4 = f.kind == FieldKind::Ipv4;
         char buf[INET6_ADDRSTRLEN];
         inet_ntop(v4 ? AF_INET : AF_INET6, rdata.data() + pos, buf, sizeof buf);
@@ -373,8 +409,14 @@ void rdata_to_text(RRType type, std::span<const uint8_t> rdata, std::string& out
           if (pos < rdata.size()) out.push_back(' ');
         }
         break;
-      case FieldKind::Base64: base64_encode(rdata.subspan(pos), out); pos = rdata.size(); break;
-      case FieldKind::Hex: hex_encode(rdata.subspan(pos), out); pos = rdata.size(); break;
+      case FieldKind::Base64:
+        base64_encode(rdata.subspan(pos), out);
+        pos = rdata.size();
+        break;
+      case FieldKind::Hex:
+        hex_encode(rdata.subspan(pos), out);
+        pos = rdata.size();
+        break;
       case FieldKind::HexLen8: {
         size_t len = rdata[pos];
         if (len == 0) out.push_back('-');
@@ -399,7 +441,10 @@ void rdata_to_text(RRType type, std::span<const uint8_t> rdata, std::string& out
         pos += 1 + len;
         break;
       }
-      case FieldKind::RestString: print_string(rdata.subspan(pos), out); pos = rdata.size(); break;
+      case FieldKind::RestString:
+        print_string(rdata.subspan(pos), out);
+        pos = rdata.size();
+        break;
       case FieldKind::SvcParams: {
         std::string params;
         detail::svcparams_to_text(rdata.subspan(pos), params);

@@ -45,7 +45,8 @@ std::vector<std::vector<uint8_t>> split_list(std::string_view text, size_t token
   std::vector<std::vector<uint8_t>> items(1);
   for (size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '\\' && i + 1 < text.size()) {
-      std::string_view esc = text.substr(i, std::isdigit(static_cast<unsigned char>(text[i + 1])) ? 4 : 2);
+      std::string_view esc =
+          text.substr(i, std::isdigit(static_cast<unsigned char>(text[i + 1])) ? 4 : 2);
       if (!unescape(esc, items.back())) throw ParseError("bad escape in SvcParam value", token);
       i += esc.size() - 1;
     } else if (text[i] == ',') {
@@ -71,7 +72,8 @@ std::vector<uint8_t> encode_value(uint16_t key, std::string_view text, size_t to
     case 0: {  // mandatory: list of keys, ascending
       std::vector<uint16_t> keys;
       for (auto& item : split_list(text, token)) {
-        auto k = key_code(std::string_view(reinterpret_cast<const char*>(item.data()), item.size()));
+        auto k =
+            key_code(std::string_view(reinterpret_cast<const char*>(item.data()), item.size()));
         if (!k) return fail("unknown key in mandatory list");
         keys.push_back(*k);
       }

@@ -8,20 +8,53 @@ namespace flatsign::dns {
 namespace {
 
 constexpr std::pair<RRType, std::string_view> kTypeNames[] = {
-    {RRType::A, "A"}, {RRType::NS, "NS"}, {RRType::CNAME, "CNAME"}, {RRType::SOA, "SOA"},
-    {RRType::PTR, "PTR"}, {RRType::HINFO, "HINFO"}, {RRType::MX, "MX"}, {RRType::TXT, "TXT"},
-    {RRType::RP, "RP"}, {RRType::AFSDB, "AFSDB"}, {RRType::AAAA, "AAAA"}, {RRType::LOC, "LOC"},
-    {RRType::SRV, "SRV"}, {RRType::NAPTR, "NAPTR"}, {RRType::KX, "KX"}, {RRType::CERT, "CERT"},
-    {RRType::DNAME, "DNAME"}, {RRType::OPT, "OPT"}, {RRType::APL, "APL"}, {RRType::DS, "DS"},
-    {RRType::SSHFP, "SSHFP"}, {RRType::RRSIG, "RRSIG"}, {RRType::NSEC, "NSEC"},
-    {RRType::DNSKEY, "DNSKEY"}, {RRType::DHCID, "DHCID"}, {RRType::NSEC3, "NSEC3"},
-    {RRType::NSEC3PARAM, "NSEC3PARAM"}, {RRType::TLSA, "TLSA"}, {RRType::SMIMEA, "SMIMEA"},
-    {RRType::CDS, "CDS"}, {RRType::CDNSKEY, "CDNSKEY"}, {RRType::OPENPGPKEY, "OPENPGPKEY"},
-    {RRType::CSYNC, "CSYNC"}, {RRType::ZONEMD, "ZONEMD"}, {RRType::SVCB, "SVCB"},
-    {RRType::HTTPS, "HTTPS"}, {RRType::SPF, "SPF"}, {RRType::EUI48, "EUI48"},
-    {RRType::EUI64, "EUI64"}, {RRType::TKEY, "TKEY"}, {RRType::TSIG, "TSIG"},
-    {RRType::IXFR, "IXFR"}, {RRType::AXFR, "AXFR"}, {RRType::ANY, "ANY"}, {RRType::URI, "URI"},
-    {RRType::CAA, "CAA"}, {RRType::ALIAS, "ALIAS"},
+    {RRType::A, "A"},
+    {RRType::NS, "NS"},
+    {RRType::CNAME, "CNAME"},
+    {RRType::SOA, "SOA"},
+    {RRType::PTR, "PTR"},
+    {RRType::HINFO, "HINFO"},
+    {RRType::MX, "MX"},
+    {RRType::TXT, "TXT"},
+    {RRType::RP, "RP"},
+    {RRType::AFSDB, "AFSDB"},
+    {RRType::AAAA, "AAAA"},
+    {RRType::LOC, "LOC"},
+    {RRType::SRV, "SRV"},
+    {RRType::NAPTR, "NAPTR"},
+    {RRType::KX, "KX"},
+    {RRType::CERT, "CERT"},
+    {RRType::DNAME, "DNAME"},
+    {RRType::OPT, "OPT"},
+    {RRType::APL, "APL"},
+    {RRType::DS, "DS"},
+    {RRType::SSHFP, "SSHFP"},
+    {RRType::RRSIG, "RRSIG"},
+    {RRType::NSEC, "NSEC"},
+    {RRType::DNSKEY, "DNSKEY"},
+    {RRType::DHCID, "DHCID"},
+    {RRType::NSEC3, "NSEC3"},
+    {RRType::NSEC3PARAM, "NSEC3PARAM"},
+    {RRType::TLSA, "TLSA"},
+    {RRType::SMIMEA, "SMIMEA"},
+    {RRType::CDS, "CDS"},
+    {RRType::CDNSKEY, "CDNSKEY"},
+    {RRType::OPENPGPKEY, "OPENPGPKEY"},
+    {RRType::CSYNC, "CSYNC"},
+    {RRType::ZONEMD, "ZONEMD"},
+    {RRType::SVCB, "SVCB"},
+    {RRType::HTTPS, "HTTPS"},
+    {RRType::SPF, "SPF"},
+    {RRType::EUI48, "EUI48"},
+    {RRType::EUI64, "EUI64"},
+    {RRType::TKEY, "TKEY"},
+    {RRType::TSIG, "TSIG"},
+    {RRType::IXFR, "IXFR"},
+    {RRType::AXFR, "AXFR"},
+    {RRType::ANY, "ANY"},
+    {RRType::URI, "URI"},
+    {RRType::CAA, "CAA"},
+    {RRType::ALIAS, "ALIAS"},
 };
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -66,11 +99,16 @@ std::optional<RRType> type_from_string(std::string_view s) {
 
 std::string class_to_string(RRClass c) {
   switch (c) {
-    case RRClass::IN: return "IN";
-    case RRClass::CH: return "CH";
-    case RRClass::HS: return "HS";
-    case RRClass::NONE: return "NONE";
-    case RRClass::ANY: return "ANY";
+    case RRClass::IN:
+      return "IN";
+    case RRClass::CH:
+      return "CH";
+    case RRClass::HS:
+      return "HS";
+    case RRClass::NONE:
+      return "NONE";
+    case RRClass::ANY:
+      return "ANY";
   }
   return "CLASS" + std::to_string(static_cast<uint16_t>(c));
 }

@@ -34,7 +34,8 @@ uint32_t WireReader::u32() {
     fail(pos_, "message ends inside a 32-bit field");
     return 0;
   }
-  uint32_t v = static_cast<uint32_t>(msg_[pos_]) << 24 | static_cast<uint32_t>(msg_[pos_ + 1]) << 16 |
+  uint32_t v = static_cast<uint32_t>(msg_[pos_]) << 24 |
+               static_cast<uint32_t>(msg_[pos_ + 1]) << 16 |
                static_cast<uint32_t>(msg_[pos_ + 2]) << 8 | msg_[pos_ + 3];
   pos_ += 4;
   return v;
@@ -43,8 +44,8 @@ uint32_t WireReader::u32() {
 std::span<const uint8_t> WireReader::bytes(size_t n) {
   if (!ok()) return {};
   if (n > msg_.size() - pos_) {
-    fail(pos_, "message ends " + std::to_string(n - (msg_.size() - pos_)) +
-                   " octets short of a field");
+    fail(pos_,
+         "message ends " + std::to_string(n - (msg_.size() - pos_)) + " octets short of a field");
     return {};
   }
   auto s = msg_.subspan(pos_, n);
@@ -52,17 +53,21 @@ std::span<const uint8_t> WireReader::bytes(size_t n) {
   return s;
 }
 
-Name WireReader::name() { return read_name(true); }
-Name WireReader::name_uncompressed() { return read_name(false); }
+Name WireReader::name() {
+  return read_name(true);
+}
+Name WireReader::name_uncompressed() {
+  return read_name(false);
+}
 
 Name WireReader::read_name(bool allow_pointers) {
   if (!ok()) return Name();
   uint8_t out[Name::kMaxWire];
   size_t out_len = 0;
   size_t pos = pos_;
-  size_t resume = 0;       // where reading continues after the first pointer
+  size_t resume = 0;  // where reading continues after the first pointer
   bool jumped = false;
-  size_t floor = pos_;     // every pointer must point below the previous one
+  size_t floor = pos_;  // every pointer must point below the previous one
   while (true) {
     if (pos >= msg_.size()) {
       fail(pos, "message ends inside a name");

@@ -19,7 +19,9 @@ const RRset* Node::find(RRType type) const {
   return nullptr;
 }
 
-uint32_t Zone::serial() const { return dns::soa_serial(soa_->rdatas.front()); }
+uint32_t Zone::serial() const {
+  return dns::soa_serial(soa_->rdatas.front());
+}
 
 const Node* Zone::find(const Name& name) const {
   auto it = std::lower_bound(nodes_.begin(), nodes_.end(), name,
@@ -102,16 +104,19 @@ void ZoneBuilder::add(dns::Rr rr, const Location& where) {
 }
 
 void ZoneBuilder::add(const RRset& rrset, const Location& where) {
-  for (const auto& rd : rrset.rdatas) add({rrset.owner, rrset.type, rrset.rclass, rrset.ttl, rd}, where);
+  for (const auto& rd : rrset.rdatas)
+    add({rrset.owner, rrset.type, rrset.rclass, rrset.ttl, rd}, where);
 }
 
 ZoneBuilder::Result ZoneBuilder::build() && {
   std::vector<ZoneIssue> errors, warnings;
   auto error = [&](size_t i, std::string what) {
-    errors.push_back({ZoneIssue::Severity::Error, i < where_.size() ? where_[i] : Location{}, std::move(what)});
+    errors.push_back(
+        {ZoneIssue::Severity::Error, i < where_.size() ? where_[i] : Location{}, std::move(what)});
   };
   auto warn = [&](size_t i, std::string what) {
-    warnings.push_back({ZoneIssue::Severity::Warning, i < where_.size() ? where_[i] : Location{}, std::move(what)});
+    warnings.push_back({ZoneIssue::Severity::Warning, i < where_.size() ? where_[i] : Location{},
+                        std::move(what)});
   };
 
   // Per-RR checks, then order RRs by (canonical owner, type) keeping input order among equals.
@@ -188,7 +193,7 @@ ZoneBuilder::Result ZoneBuilder::build() && {
             error(here, at + ": SOA is only allowed at the apex " + origin_.to_string());
           } else if (rs.rdatas.size() != 1) {
             error(here, at + ": the apex must have exactly one SOA record, found " +
-                                std::to_string(rs.rdatas.size()));
+                            std::to_string(rs.rdatas.size()));
           } else {
             zone->soa_ = &rs;
           }
@@ -206,12 +211,14 @@ ZoneBuilder::Result ZoneBuilder::build() && {
           has_alias = true;
           if (rs.rdatas.size() > 1) error(here, at + ": more than one ALIAS target");
           break;
-        case RRType::A: case RRType::AAAA:
+        case RRType::A:
+        case RRType::AAAA:
           has_address = true;
           has_other = true;
           break;
         // RFC 2181 §10.1 / RFC 4035 §2.5: DNSSEC records may sit beside a CNAME.
-        case RRType::RRSIG: case RRType::NSEC:
+        case RRType::RRSIG:
+        case RRType::NSEC:
           break;
         case RRType::NS:
           if (!apex) node.delegation = true;
@@ -223,18 +230,18 @@ ZoneBuilder::Result ZoneBuilder::build() && {
     }
     if (has_cname && (has_other || has_alias)) {
       error(here, node.name.to_string() +
-                          ": CNAME and other data at the same name (RFC 1034 §3.6.2, RFC 2181 §10.1)");
+                      ": CNAME and other data at the same name (RFC 1034 §3.6.2, RFC 2181 §10.1)");
     }
     if (has_alias && has_address) {
       error(here, node.name.to_string() +
-                          ": ALIAS and A/AAAA at the same name (the ALIAS expands into them)");
+                      ": ALIAS and A/AAAA at the same name (the ALIAS expands into them)");
     }
     if (node.occluded) {
       for (const auto& rs : node.rrsets) {
         if (rs.type != RRType::A && rs.type != RRType::AAAA) {
           warn(here, node.name.to_string() + " " + dns::type_to_string(rs.type) +
-                             " is below the zone cut at " + cut->to_string() +
-                             " and will not be served (occluded)");
+                         " is below the zone cut at " + cut->to_string() +
+                         " and will not be served (occluded)");
         }
       }
     } else if (node.delegation || (!apex && node.find(RRType::DNAME))) {

@@ -10,14 +10,17 @@ using flatsign::testing::build;
 using flatsign::testing::with_apex;
 
 TEST_CASE("identical content in another order and case is unchanged", "[diff]") {
-  auto a = build(with_apex({"www 60 A 192.0.2.1", "www 60 A 192.0.2.2", "mx 60 MX 10 Mail.example."}));
-  auto b = build(with_apex({"mx 60 MX 10 mail.EXAMPLE.", "WWW 60 A 192.0.2.2", "www 60 A 192.0.2.1"}));
+  auto a =
+      build(with_apex({"www 60 A 192.0.2.1", "www 60 A 192.0.2.2", "mx 60 MX 10 Mail.example."}));
+  auto b =
+      build(with_apex({"mx 60 MX 10 mail.EXAMPLE.", "WWW 60 A 192.0.2.2", "www 60 A 192.0.2.1"}));
   CHECK(zone::diff_zones(*a, *b).empty());
 }
 
 TEST_CASE("diff lists added and removed records per RRset", "[diff]") {
   auto a = build(with_apex({"www 60 A 192.0.2.1", "www 60 A 192.0.2.2", "old 60 TXT gone"}));
-  auto b = build(with_apex({"www 60 A 192.0.2.2", "www 60 A 192.0.2.3", "new 60 AAAA 2001:db8::1"}));
+  auto b =
+      build(with_apex({"www 60 A 192.0.2.2", "www 60 A 192.0.2.3", "new 60 AAAA 2001:db8::1"}));
   auto d = zone::diff_zones(*a, *b);
   CHECK(d.added_count() == 2);
   CHECK(d.removed_count() == 2);

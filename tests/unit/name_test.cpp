@@ -37,7 +37,8 @@ TEST_CASE("names enforce RFC 1035 limits and quote the bad text", "[name]") {
   std::string n256 = std::string(63, 'a') + "." + std::string(63, 'b') + "." +
                      std::string(63, 'c') + "." + std::string(62, 'd') + ".";
   CHECK_THROWS_WITH(Name::parse(n256), Catch::Contains("longer than 255"));
-  CHECK_THROWS_WITH(Name::parse("a..b."), Catch::Contains("empty label") && Catch::Contains("a..b."));
+  CHECK_THROWS_WITH(Name::parse("a..b."),
+                    Catch::Contains("empty label") && Catch::Contains("a..b."));
   CHECK_THROWS_WITH(Name::parse("relative"), Catch::Contains("no origin"));
   CHECK_THROWS_WITH(Name::parse("bad\\25"), Catch::Contains("three digits"));
   CHECK_THROWS_WITH(Name::parse("bad\\256."), Catch::Contains("above 255"));
@@ -50,9 +51,9 @@ TEST_CASE("names enforce RFC 1035 limits and quote the bad text", "[name]") {
 
 TEST_CASE("canonical order follows RFC 4034 §6.1", "[name][canonical]") {
   // The example list from RFC 4034 §6.1, in order.
-  std::vector<std::string> expected = {
-      "example.", "a.example.", "yljkjljk.a.example.", "Z.a.example.", "zABC.a.EXAMPLE.",
-      "z.example.", "\\001.z.example.", "*.z.example.", "\\200.z.example."};
+  std::vector<std::string> expected = {"example.",         "a.example.",      "yljkjljk.a.example.",
+                                       "Z.a.example.",     "zABC.a.EXAMPLE.", "z.example.",
+                                       "\\001.z.example.", "*.z.example.",    "\\200.z.example."};
   std::vector<Name> names;
   for (auto it = expected.rbegin(); it != expected.rend(); ++it) names.push_back(Name::parse(*it));
   std::sort(names.begin(), names.end());

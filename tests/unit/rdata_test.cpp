@@ -20,7 +20,10 @@ std::vector<std::string> split(const std::string& s, std::vector<bool>& quoted) 
   std::vector<std::string> out;
   size_t i = 0;
   while (i < s.size()) {
-    if (s[i] == ' ') { ++i; continue; }
+    if (s[i] == ' ') {
+      ++i;
+      continue;
+    }
     std::string tok;
     bool q = s[i] == '"';
     if (q) {
@@ -39,7 +42,8 @@ std::vector<std::string> split(const std::string& s, std::vector<bool>& quoted) 
   return out;
 }
 
-Rdata from_text(RRType type, const std::string& text, const Name& origin = Name::parse("example.")) {
+Rdata from_text(RRType type, const std::string& text,
+                const Name& origin = Name::parse("example.")) {
   std::vector<bool> quoted;
   auto parts = split(text, quoted);
   std::vector<RdataToken> tokens;
@@ -62,37 +66,61 @@ struct Row {
   const char* wire;
 };
 
-// Generated with dnspython: dns.rdata.from_text(IN, type, text, origin=example., relativize=False).to_wire()
+// Generated with dnspython: dns.rdata.from_text(IN, type, text, origin=example.,
+// relativize=False).to_wire()
 const Row kRows[] = {
     {"A", R"(192.0.2.1)", "c0000201"},
     {"AAAA", R"(2001:db8::1)", "20010db8000000000000000000000001"},
     {"NS", R"(ns1.example.)", "036e7331076578616d706c6500"},
     {"CNAME", R"(Target.Example.net.)", "06546172676574074578616d706c65036e657400"},
     {"DNAME", R"(other.example.)", "056f74686572076578616d706c6500"},
-    {"SOA", R"(ns1.example. hostmaster.example. 2024010101 7200 3600 1209600 300)", "036e7331076578616d706c65000a686f73746d6173746572076578616d706c650078a3f17500001c2000000e10001275000000012c"},
+    {"SOA", R"(ns1.example. hostmaster.example. 2024010101 7200 3600 1209600 300)",
+     "036e7331076578616d706c65000a686f73746d6173746572076578616d706c650078a3f17500001c2000000e10001"
+     "275000000012c"},
     {"PTR", R"(host.example.)", "04686f7374076578616d706c6500"},
     {"MX", R"(10 mail.example.)", "000a046d61696c076578616d706c6500"},
-    {"TXT", R"("v=spf1 -all" "second; string" "quote\"d")", "0b763d73706631202d616c6c0e7365636f6e643b20737472696e670771756f74652264"},
+    {"TXT", R"("v=spf1 -all" "second; string" "quote\"d")",
+     "0b763d73706631202d616c6c0e7365636f6e643b20737472696e670771756f74652264"},
     {"SPF", R"("v=spf1 ~all")", "0b763d73706631207e616c6c"},
     {"HINFO", R"("PC" "Linux")", "025043054c696e7578"},
     {"SRV", R"(0 5 5060 sip.example.)", "0000000513c403736970076578616d706c6500"},
-    {"NAPTR", R"(100 10 "S" "SIP+D2U" "" _sip._udp.example.)", "0064000a0153075349502b44325500045f736970045f756470076578616d706c6500"},
+    {"NAPTR", R"(100 10 "S" "SIP+D2U" "" _sip._udp.example.)",
+     "0064000a0153075349502b44325500045f736970045f756470076578616d706c6500"},
     {"CAA", R"(0 issue "letsencrypt.org")", "000569737375656c657473656e63727970742e6f7267"},
-    {"TLSA", R"(3 1 1 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF)", "0301010123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},
-    {"SSHFP", R"(1 1 DEADBEEFDEADBEEFDEADBEEFDEADBEEFDEADBEEF)", "0101deadbeefdeadbeefdeadbeefdeadbeefdeadbeef"},
-    {"DS", R"(12345 13 2 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF)", "30390d020123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},
-    {"CDS", R"(12345 13 2 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF)", "30390d020123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},
-    {"DNSKEY", R"(257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==)", "0101030d99db2cc14cabdc33d6d77da63a2f15f71112584f234e8d1dc428e39e8a4a97e1aa271a555dc90701e17e2a4c4b6f120b7c32d44f4ac02bd894cf2d4be7778a19"},
-    {"CDNSKEY", R"(257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==)", "0101030d99db2cc14cabdc33d6d77da63a2f15f71112584f234e8d1dc428e39e8a4a97e1aa271a555dc90701e17e2a4c4b6f120b7c32d44f4ac02bd894cf2d4be7778a19"},
-    {"RRSIG", R"(A 13 2 3600 20250101000000 20241201000000 12345 example. mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==)", "00010d0200000e1067748580674ba7003039076578616d706c650099db2cc14cabdc33d6d77da63a2f15f71112584f234e8d1dc428e39e8a4a97e1aa271a555dc90701e17e2a4c4b6f120b7c32d44f4ac02bd894cf2d4be7778a19"},
-    {"NSEC", R"(b.example. A MX RRSIG NSEC TYPE1234)", "0162076578616d706c65000006400100000003041b000000000000000000000000000000000000000000000000000020"},
-    {"NSEC3", R"(1 1 0 - 2T7B4G4VSA5SMI47K61MV5BV1A22BOJR A RRSIG)", "010100000014174eb2409fe28bcb4887a1836f957f0a8425e27b0006400000000002"},
+    {"TLSA", R"(3 1 1 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF)",
+     "0301010123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},
+    {"SSHFP", R"(1 1 DEADBEEFDEADBEEFDEADBEEFDEADBEEFDEADBEEF)",
+     "0101deadbeefdeadbeefdeadbeefdeadbeefdeadbeef"},
+    {"DS", R"(12345 13 2 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF)",
+     "30390d020123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},
+    {"CDS", R"(12345 13 2 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF)",
+     "30390d020123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"},
+    {"DNSKEY",
+     R"(257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==)",
+     "0101030d99db2cc14cabdc33d6d77da63a2f15f71112584f234e8d1dc428e39e8a4a97e1aa271a555dc90701e17e2"
+     "a4c4b6f120b7c32d44f4ac02bd894cf2d4be7778a19"},
+    {"CDNSKEY",
+     R"(257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==)",
+     "0101030d99db2cc14cabdc33d6d77da63a2f15f71112584f234e8d1dc428e39e8a4a97e1aa271a555dc90701e17e2"
+     "a4c4b6f120b7c32d44f4ac02bd894cf2d4be7778a19"},
+    {"RRSIG",
+     R"(A 13 2 3600 20250101000000 20241201000000 12345 example. mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==)",
+     "00010d0200000e1067748580674ba7003039076578616d706c650099db2cc14cabdc33d6d77da63a2f15f71112584"
+     "f234e8d1dc428e39e8a4a97e1aa271a555dc90701e17e2a4c4b6f120b7c32d44f4ac02bd894cf2d4be7778a19"},
+    {"NSEC", R"(b.example. A MX RRSIG NSEC TYPE1234)",
+     "0162076578616d706c65000006400100000003041b000000000000000000000000000000000000000000000000000"
+     "020"},
+    {"NSEC3", R"(1 1 0 - 2T7B4G4VSA5SMI47K61MV5BV1A22BOJR A RRSIG)",
+     "010100000014174eb2409fe28bcb4887a1836f957f0a8425e27b0006400000000002"},
     {"NSEC3PARAM", R"(1 0 0 -)", "0100000000"},
     {"NSEC3PARAM", R"(1 0 10 AABBCCDD)", "0100000a04aabbccdd"},
-    {"SVCB", R"(1 . alpn="h2,h3" port=8443 ipv4hint=192.0.2.1,192.0.2.2)", "000100000100060268320268330003000220fb00040008c0000201c0000202"},
-    {"HTTPS", R"(1 . alpn="h3" ipv6hint=2001:db8::1)", "000100000100030268330006001020010db8000000000000000000000001"},
+    {"SVCB", R"(1 . alpn="h2,h3" port=8443 ipv4hint=192.0.2.1,192.0.2.2)",
+     "000100000100060268320268330003000220fb00040008c0000201c0000202"},
+    {"HTTPS", R"(1 . alpn="h3" ipv6hint=2001:db8::1)",
+     "000100000100030268330006001020010db8000000000000000000000001"},
     {"HTTPS", R"(0 svc.example.)", "000003737663076578616d706c6500"},
-    {"ALIAS", R"(lb-123.eu-west-1.elb.amazonaws.com.)", "066c622d3132330965752d776573742d3103656c6209616d617a6f6e61777303636f6d00"},
+    {"ALIAS", R"(lb-123.eu-west-1.elb.amazonaws.com.)",
+     "066c622d3132330965752d776573742d3103656c6209616d617a6f6e61777303636f6d00"},
     {"TYPE65534", R"(\# 4 0a000001)", "0a000001"},
     {"TYPE65534", R"(\# 0)", ""},
     {"A", R"(\# 4 c0000201)", "c0000201"},
@@ -124,12 +152,13 @@ TEST_CASE("rdata printing uses canonical presentation", "[rdata]") {
   CHECK(rdata_to_text(RRType::TXT, from_text(RRType::TXT, R"("semi;colon")")) == R"("semi;colon")");
   CHECK(rdata_to_text(RRType::NSEC3PARAM, from_text(RRType::NSEC3PARAM, "1 0 0 -")) == "1 0 0 -");
   CHECK(rdata_to_text(RRType::NSEC, from_text(RRType::NSEC, "b.example.")) == "b.example.");
-  CHECK(rdata_to_text(static_cast<RRType>(65534), from_text(static_cast<RRType>(65534), R"(\# 0)")) ==
-        R"(\# 0)");
+  CHECK(rdata_to_text(static_cast<RRType>(65534),
+                      from_text(static_cast<RRType>(65534), R"(\# 0)")) == R"(\# 0)");
   CHECK(rdata_to_text(RRType::SOA, from_text(RRType::SOA, "ns1 host 1 1h 30m 1w 5m")) ==
         "ns1.example. host.example. 1 3600 1800 604800 300");
-  CHECK(rdata_to_text(RRType::RRSIG, from_text(RRType::RRSIG,
-        "A 13 2 3600 20250101000000 20241201000000 1 example. AAAA")) ==
+  CHECK(rdata_to_text(RRType::RRSIG,
+                      from_text(RRType::RRSIG,
+                                "A 13 2 3600 20250101000000 20241201000000 1 example. AAAA")) ==
         "A 13 2 3600 20250101000000 20241201000000 1 example. AAAA");
 }
 
@@ -183,9 +212,9 @@ TEST_CASE("rdata from wire decompresses allowed names and checks every field", "
   CHECK(r2.error()->offset() == rd + 18);
 
   // Every truncation of a valid A/SOA/TXT RDATA is rejected without reading past it.
-  for (auto [type, text] : {std::pair{RRType::SOA, "ns1 host 1 2 3 4 5"},
-                            std::pair{RRType::TXT, R"("abc" "de")"},
-                            std::pair{RRType::NSEC3, "1 1 0 - 2T7B4G4VSA5SMI47K61MV5BV1A22BOJR A"}}) {
+  for (auto [type, text] :
+       {std::pair{RRType::SOA, "ns1 host 1 2 3 4 5"}, std::pair{RRType::TXT, R"("abc" "de")"},
+        std::pair{RRType::NSEC3, "1 1 0 - 2T7B4G4VSA5SMI47K61MV5BV1A22BOJR A"}}) {
     auto full = from_text(type, text);
     for (size_t n = 0; n < full.size(); ++n) {
       INFO(type_to_string(type) << " truncated to " << n);
@@ -194,8 +223,8 @@ TEST_CASE("rdata from wire decompresses allowed names and checks every field", "
       Rdata o;
       bool ok = rdata_from_wire(type, rr, static_cast<uint16_t>(n), o);
       // The only valid prefixes: "abc" alone (TXT), and NSEC3 without its bitmap (an ENT).
-      bool valid_prefix = (type == RRType::TXT && n == 4) ||
-                          (type == RRType::NSEC3 && n == full.size() - 3);
+      bool valid_prefix =
+          (type == RRType::TXT && n == 4) || (type == RRType::NSEC3 && n == full.size() - 3);
       CHECK(ok == valid_prefix);
       if (!ok) CHECK(rr.error().has_value());
     }
@@ -219,8 +248,10 @@ TEST_CASE("canonical form lowercases exactly the RFC 4034 §6.2 names", "[rdata]
   // RFC 9460: SVCB TargetName is not in the list.
   CHECK(canon(RRType::SVCB, "1 SVC.Example.") == "1 SVC.Example.");
   // Ordering compares canonical forms (RFC 4034 §6.3).
-  CHECK(rdata_compare(RRType::NS, from_text(RRType::NS, "A.example."), from_text(RRType::NS, "a.example.")) == 0);
-  CHECK(rdata_compare(RRType::A, from_text(RRType::A, "10.0.0.1"), from_text(RRType::A, "9.0.0.1")) > 0);
+  CHECK(rdata_compare(RRType::NS, from_text(RRType::NS, "A.example."),
+                      from_text(RRType::NS, "a.example.")) == 0);
+  CHECK(rdata_compare(RRType::A, from_text(RRType::A, "10.0.0.1"),
+                      from_text(RRType::A, "9.0.0.1")) > 0);
 }
 
 TEST_CASE("TTL text accepts BIND units", "[rdata][ttl]") {

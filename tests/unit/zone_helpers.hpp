@@ -23,10 +23,14 @@ inline dns::Rr rr(const std::string& line, const dns::Name& origin = dns::Name::
   std::vector<dns::RdataToken> tokens;
   for (auto& p : parts) {
     bool quoted = p.size() >= 2 && p.front() == '"' && p.back() == '"';
-    tokens.push_back({quoted ? std::string_view(p).substr(1, p.size() - 2) : std::string_view(p), quoted});
+    tokens.push_back(
+        {quoted ? std::string_view(p).substr(1, p.size() - 2) : std::string_view(p), quoted});
   }
-  dns::Rr r{owner == "@" ? origin : dns::Name::parse(owner, &origin), *dns::type_from_string(type),
-            dns::RRClass::IN, static_cast<uint32_t>(std::stoul(ttl)), {}};
+  dns::Rr r{owner == "@" ? origin : dns::Name::parse(owner, &origin),
+            *dns::type_from_string(type),
+            dns::RRClass::IN,
+            static_cast<uint32_t>(std::stoul(ttl)),
+            {}};
   dns::rdata_from_text(r.type, tokens, origin, r.rdata);
   return r;
 }

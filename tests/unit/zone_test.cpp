@@ -15,13 +15,14 @@ TEST_CASE("a valid zone is built in canonical order with counts", "[zone]") {
   REQUIRE(z);
   std::vector<std::string> names;
   for (const auto& n : z->nodes()) names.push_back(n.name.to_string());
-  CHECK(names == std::vector<std::string>{"example.", "A.example.", "b.example.",
-                                          "*.b.example.", "ns1.example."});
+  CHECK(names == std::vector<std::string>{"example.", "A.example.", "b.example.", "*.b.example.",
+                                          "ns1.example."});
   CHECK(z->serial() == 1);
   CHECK(z->rr_count() == 3 + 4);  // duplicate a/A A merged
   CHECK(z->find(dns::Name::parse("a.EXAMPLE."), dns::RRType::AAAA) != nullptr);
   CHECK(z->find(dns::Name::parse("nope.example.")) == nullptr);
-  CHECK(z->nodes()[z->predecessor(dns::Name::parse("c.example."))].name.to_string() == "*.b.example.");
+  CHECK(z->nodes()[z->predecessor(dns::Name::parse("c.example."))].name.to_string() ==
+        "*.b.example.");
   auto recs = z->records();
   CHECK(recs.front().type == dns::RRType::SOA);
   CHECK(recs.size() == z->rr_count());
@@ -42,13 +43,16 @@ TEST_CASE("builder reports every error with its location", "[zone]") {
   expect_error({"@ 3600 NS ns1"}, "no SOA");
   expect_error({"@ 3600 SOA ns1 h 1 2 3 4 5"}, "no NS records at the apex");
   expect_error(with_apex({"@ 3600 SOA ns2 h 2 2 3 4 5"}), "exactly one SOA");
-  expect_error(with_apex({"www 60 SOA ns1 h 1 2 3 4 5"}), "only allowed at the apex", "test.zone:4");
+  expect_error(with_apex({"www 60 SOA ns1 h 1 2 3 4 5"}), "only allowed at the apex",
+               "test.zone:4");
   expect_error(with_apex({"www.other. 60 A 192.0.2.1"}), "outside the zone", "test.zone:4:1");
   expect_error(with_apex({"www 60 CNAME x", "www 60 TXT hello"}), "CNAME and other data");
   expect_error(with_apex({"www 60 CNAME x", "www 60 CNAME y"}), "more than one CNAME");
   expect_error(with_apex({"@ 60 CNAME x"}), "CNAME and other data");
-  expect_error(with_apex({"www 60 ALIAS lb.cloud.test.", "www 60 A 192.0.2.1"}), "ALIAS and A/AAAA");
-  expect_error(with_apex({"www 60 ALIAS lb.cloud.test.", "www 60 CNAME x"}), "CNAME and other data");
+  expect_error(with_apex({"www 60 ALIAS lb.cloud.test.", "www 60 A 192.0.2.1"}),
+               "ALIAS and A/AAAA");
+  expect_error(with_apex({"www 60 ALIAS lb.cloud.test.", "www 60 CNAME x"}),
+               "CNAME and other data");
   expect_error(with_apex({"www 60 ALIAS a.test.", "www 60 ALIAS b.test."}), "more than one ALIAS");
   // Several errors are all reported, not just the first.
   try {
@@ -67,9 +71,9 @@ TEST_CASE("ALIAS may share a name with other types except A, AAAA and CNAME", "[
 
 TEST_CASE("zone cuts mark delegations and occlude data below them", "[zone]") {
   zone::ZoneBuilder b(dns::Name::parse("example."));
-  for (const auto& l : with_apex({"sub 60 NS ns.sub", "sub 60 DS 1 13 2 AABB", "ns.sub 60 A 192.0.2.9",
-                                  "deep.ns.sub 60 TXT occluded", "dn 60 DNAME other.test.",
-                                  "x.dn 60 A 192.0.2.1"})) {
+  for (const auto& l : with_apex({"sub 60 NS ns.sub", "sub 60 DS 1 13 2 AABB",
+                                  "ns.sub 60 A 192.0.2.9", "deep.ns.sub 60 TXT occluded",
+                                  "dn 60 DNAME other.test.", "x.dn 60 A 192.0.2.1"})) {
     b.add(flatsign::testing::rr(l));
   }
   auto result = std::move(b).build();
@@ -83,7 +87,8 @@ TEST_CASE("zone cuts mark delegations and occlude data below them", "[zone]") {
   CHECK_FALSE(z.find(dns::Name::parse("example."))->delegation);
   // Non-address data below a cut is kept but warned about.
   bool warned = false;
-  for (const auto& w : result.warnings) warned |= w.what.find("deep.ns.sub.example. TXT") != std::string::npos;
+  for (const auto& w : result.warnings)
+    warned |= w.what.find("deep.ns.sub.example. TXT") != std::string::npos;
   CHECK(warned);
 }
 
