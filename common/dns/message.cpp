@@ -159,6 +159,12 @@ Message parse_message(std::span<const uint8_t> wire) {
   return m;
 }
 
+size_t response_size_limit(const Message& query, bool tcp, size_t our_max) {
+  if (tcp) return kTcpLimit;
+  if (!query.edns) return kUdpLimit;  // RFC 1035 §4.2.1
+  return std::clamp<size_t>(query.edns->udp_payload, kUdpLimit, std::max(our_max, kUdpLimit));
+}
+
 size_t opt_space(const Edns& edns) {
   size_t n = 1 + 2 + 2 + 4 + 2;
   for (const auto& o : edns.options) n += 4 + o.data.size();

@@ -152,6 +152,11 @@ class MessageWriter {
   int section_ = 0;
 };
 
+// The largest response to `query`: 65535 over TCP; over UDP 512 without EDNS, else the
+// requester's payload clamped to [512, `our_max`] (RFC 6891 §6.2.3, §6.2.5).
+[[nodiscard]] size_t response_size_limit(const Message& query, bool tcp,
+                                         size_t our_max = kEdnsDefaultPayload);
+
 // Octets the OPT RR for `edns` takes (RFC 6891 §6.1.2: root owner, fixed fields, options).
 [[nodiscard]] size_t opt_space(const Edns& edns);
 
