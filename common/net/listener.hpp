@@ -1,0 +1,64 @@
+// The DNS transport of a server: UDP and TCP (RFC 7766) listeners on one or more addresses,
+// handing each query to a synchronous handler and sending back what it returns (one message on
+// UDP, any number on TCP, e.g. an AXFR stream). Runs on one io_context; not thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
+
+namespace flatsign::net {
+
+struct Request {
+  std::span<const uint8_t> wire;
+  boost::asio::ip::udp::endpoint peer;  // address and port (TCP peers converted)
+  bool tcp = false;
+};
+
+// Messages to send in order. Empty: send nothing (e.g. a packet too broken to answer).
+using Responses = std::vector<std::vector<uint8_t>>;
+// Must not throw for bad input (answer FORMERR instead); an exception is logged and the query
+// dropped (TCP: the connection closed).
+using QueryHandler = std::function<void(const Request&, Responses&)>;
+
+struct ListenerLimits {
+  std::chrono::milliseconds tcp_idle{10000};   // RFC 7766 §6.2.3: idle connections are closed
+  std::chrono::milliseconds tcp_write{30000};  // a whole response (AXFR) must leave in this
+  size_t max_tcp_connections = 256;
+};
+
+class DnsListener {
+ public:
+  DnsListener(boost::asio::io_context& io, QueryHandler handler, ListenerLimits limits = {});
+  ~DnsListener();
+  // Binds UDP and TCP on `ep` (port 0 = any; see bound()) and starts serving.
+  // Throws boost::system::system_error when a bind fails.
+  void listen(const boost::asio::ip::udp::endpoint& ep);
+  // The endpoints actually bound, in listen() order (UDP ports; TCP uses the same port).
+  [[nodiscard]] const std::vector<boost::asio::ip::udp::endpoint>& bound() const { return bound_; }
+  // Closes every socket; running coroutines end with operation_aborted.
+  void stop();
+
+ private:
+  boost::asio::awaitable<void> udp_loop(std::shared_ptr<boost::asio::ip::udp::socket> sock);
+  boost::asio::awaitable<void> accept_loop(std::shared_ptr<boost::asio::ip::tcp::acceptor> acc);
+  boost::asio::awaitable<void> tcp_session(boost::asio::ip::tcp::socket sock);
+
+  boost::asio::io_context& io_;
+  QueryHandler handler_;
+  ListenerLimits limits_;
+  std::vector<boost::asio::ip::udp::endpoint> bound_;
+  std::vector<std::shared_ptr<boost::asio::ip::udp::socket>> udp_;
+  std::vector<std::shared_ptr<boost::asio::ip::tcp::acceptor>> tcp_;
+  std::shared_ptr<size_t> tcp_count_ = std::make_shared<size_t>(0);
+};
+
+}  // namespace flatsign::net

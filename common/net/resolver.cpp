@@ -1,0 +1,314 @@
+#include "common/net/resolver.hpp"
+
+#include <algorithm>
+#include <array>
+#include <set>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "common/dns/error.hpp"
+#include "common/dns/rdata.hpp"
+#include "common/net/address.hpp"
+
+namespace flatsign::net {
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using asio::ip::udp;
+using namespace asio::experimental::awaitable_operators;
+using dns::Message;
+using dns::Name;
+using dns::RRType;
+
+namespace {
+
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+bool response_matches(const Message& r, uint16_t id, const Name& qname, RRType qtype) {
+  // RFC 5452 §4.3: id, question name (case-insensitive), type and class must all match.
+  return r.qr && r.id == id && r.questions.size() == 1 && r.questions[0].qname == qname &&
+         r.questions[0].qtype == qtype && r.questions[0].qclass == dns::RRClass::IN;
+}
+
+void sort_unique(std::vector<dns::Rdata>& v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+}
+
+}  // namespace
+
+const char* lookup_status_text(LookupStatus s) {
+  switch (s) {
+    case LookupStatus::Ok:
+      return "ok";
+    case LookupStatus::NoAddress:
+      return "no address";
+    case LookupStatus::NxDomain:
+      return "NXDOMAIN";
+    case LookupStatus::ServFail:
+      return "SERVFAIL";
+    case LookupStatus::Timeout:
+      return "timeout";
+    case LookupStatus::CnameLoop:
+      return "CNAME loop";
+    case LookupStatus::Error:
+      return "error";
+  }
+  return "?";
+}
+
+StubResolver::StubResolver(asio::any_io_executor ex, ResolverOptions options)
+    : ex_(std::move(ex)), options_(std::move(options)), rng_(std::random_device{}()) {}
+
+asio::awaitable<QueryResult> StubResolver::try_server(const udp::endpoint& server,
+                                                      const Name& qname, RRType qtype) {
+  QueryResult res;
+  Message q;
+  q.id = static_cast<uint16_t>(rng_());
+  q.rd = true;
+  q.questions.push_back({qname, qtype, dns::RRClass::IN});
+  q.edns = dns::Edns{};
+  q.edns->udp_payload = options_.edns_payload;
+  std::vector<uint8_t> wire = dns::write_message(q, dns::kUdpLimit);
+  std::string who = endpoint_text(server);
+
+  udp::socket sock(ex_);
+  boost::system::error_code ec;
+  sock.open(server.protocol(), ec);
+  if (!ec) sock.connect(server, ec);  // connected: the kernel drops datagrams from others
+  if (ec) {
+    res.outcome = QueryOutcome::NetworkError;
+    res.detail = who + ": " + ec.message();
+    co_return res;
+  }
+  std::vector<uint8_t> buf(65535);
+  asio::steady_timer timer(ex_, options_.timeout);
+  auto [sec, sent] = co_await sock.async_send(asio::buffer(wire), kTuple);
+  (void)sent;
+  if (sec) {
+    res.outcome = QueryOutcome::NetworkError;
+    res.detail = who + ": " + sec.message();
+    co_return res;
+  }
+  bool truncated = false;
+  for (;;) {
+    auto r = co_await (sock.async_receive(asio::buffer(buf), kTuple) || timer.async_wait(kTuple));
+    if (r.index() == 1) {
+      res.outcome = QueryOutcome::Timeout;
+      res.detail = who + ": timeout";
+      co_return res;
+    }
+    auto [rec, n] = std::get<0>(r);
+    if (rec) {
+      res.outcome = QueryOutcome::NetworkError;
+      res.detail = who + ": " + rec.message();
+      co_return res;
+    }
+    try {
+      Message m = dns::parse_message(std::span<const uint8_t>(buf.data(), n));
+      if (!response_matches(m, q.id, qname, qtype)) continue;  // stray or spoofed: keep waiting
+      if (!m.tc) {
+        res.outcome = QueryOutcome::Answer;
+        res.response = std::move(m);
+        co_return res;
+      }
+      truncated = true;
+      break;
+    } catch (const dns::WireError& e) {
+      res.outcome = QueryOutcome::BadResponse;
+      res.detail = who + ": malformed response: " + e.what();
+      // A malformed datagram may be an attack; keep waiting for the real one until timeout.
+    }
+  }
+  if (!truncated) co_return res;
+
+  // RFC 7766 §5: a truncated UDP answer is retried over TCP.
+  tcp::socket ts(ex_);
+  tcp::endpoint tep(server.address(), server.port());
+  auto c = co_await (ts.async_connect(tep, kTuple) || timer.async_wait(kTuple));
+  if (c.index() == 1 || std::get<0>(std::get<0>(c))) {
+    res.outcome = c.index() == 1 ? QueryOutcome::Timeout : QueryOutcome::NetworkError;
+    res.detail = who + ": tcp connect failed";
+    co_return res;
+  }
+  std::array<uint8_t, 2> len{static_cast<uint8_t>(wire.size() >> 8),
+                             static_cast<uint8_t>(wire.size() & 0xFF)};
+  std::array<asio::const_buffer, 2> out{asio::buffer(len), asio::buffer(wire)};
+  auto w = co_await (asio::async_write(ts, out, kTuple) || timer.async_wait(kTuple));
+  if (w.index() == 1 || std::get<0>(std::get<0>(w))) {
+    res.outcome = QueryOutcome::NetworkError;
+    res.detail = who + ": tcp write failed";
+    co_return res;
+  }
+  auto rl = co_await (asio::async_read(ts, asio::buffer(len), kTuple) || timer.async_wait(kTuple));
+  if (rl.index() == 1 || std::get<0>(std::get<0>(rl))) {
+    res.outcome = rl.index() == 1 ? QueryOutcome::Timeout : QueryOutcome::NetworkError;
+    res.detail = who + ": tcp read failed";
+    co_return res;
+  }
+  size_t n = (size_t{len[0]} << 8) | len[1];
+  buf.resize(n);
+  auto rb = co_await (asio::async_read(ts, asio::buffer(buf), kTuple) || timer.async_wait(kTuple));
+  if (rb.index() == 1 || std::get<0>(std::get<0>(rb))) {
+    res.outcome = rb.index() == 1 ? QueryOutcome::Timeout : QueryOutcome::NetworkError;
+    res.detail = who + ": tcp read failed";
+    co_return res;
+  }
+  try {
+    Message m = dns::parse_message(buf);
+    if (!response_matches(m, q.id, qname, qtype)) {
+      res.outcome = QueryOutcome::BadResponse;
+      res.detail = who + ": tcp response does not match the query";
+      co_return res;
+    }
+    res.outcome = QueryOutcome::Answer;
+    res.response = std::move(m);
+  } catch (const dns::WireError& e) {
+    res.outcome = QueryOutcome::BadResponse;
+    res.detail = who + ": malformed tcp response: " + e.what();
+  }
+  co_return res;
+}
+
+asio::awaitable<QueryResult> StubResolver::query(Name qname, RRType qtype) {
+  QueryResult last;
+  last.detail = "no resolver configured";
+  std::optional<QueryResult> servfail;
+  for (int round = 0; round < options_.rounds; ++round) {
+    for (const udp::endpoint& server : options_.servers) {
+      QueryResult r = co_await try_server(server, qname, qtype);
+      if (r.outcome == QueryOutcome::Answer) {
+        auto rc = r.response.rcode_value();
+        if (rc != dns::Rcode::SERVFAIL && rc != dns::Rcode::REFUSED) co_return r;
+        r.detail =
+            endpoint_text(server) + ": " + (rc == dns::Rcode::SERVFAIL ? "SERVFAIL" : "REFUSED");
+        servfail = std::move(r);
+        continue;
+      }
+      last = std::move(r);
+    }
+  }
+  if (servfail) co_return *servfail;
+  co_return last;
+}
+
+struct StubResolver::TypeLookup {
+  LookupStatus status = LookupStatus::Error;
+  std::vector<dns::Rdata> rdatas;
+  uint32_t ttl = UINT32_MAX;
+  std::string detail;
+};
+
+asio::awaitable<StubResolver::TypeLookup> StubResolver::lookup_type(Name name, RRType type) {
+  TypeLookup out;
+  std::set<Name> seen{name};
+  Name current = name;
+  std::string tname = dns::type_to_string(type);
+  int links = 0;
+  for (int queries = 0; queries < 4; ++queries) {
+    Name asked = current;
+    QueryResult r = co_await query(current, type);
+    std::string where = current.to_string() + " " + tname;
+    if (r.outcome != QueryOutcome::Answer) {
+      out.status = r.outcome == QueryOutcome::Timeout ? LookupStatus::Timeout : LookupStatus::Error;
+      out.detail = where + ": " + r.detail;
+      co_return out;
+    }
+    const Message& m = r.response;
+    // Follow the chain inside the answer section (RFC 1034 §4.3.2 step 3a, §5.2.2).
+    for (bool moved = true; moved;) {
+      moved = false;
+      for (const dns::Rr& rr : m.answer) {
+        if (rr.type == RRType::CNAME && rr.owner == current) {
+          auto target = dns::rdata_target(RRType::CNAME, rr.rdata);
+          if (!target) break;
+          out.ttl = std::min(out.ttl, rr.ttl);
+          if (!seen.insert(*target).second || ++links > kMaxChain) {
+            out.status = LookupStatus::CnameLoop;
+            out.detail = name.to_string() + " " + tname + ": CNAME chain loops or is too long at " +
+                         target->to_string();
+            co_return out;
+          }
+          current = *target;
+          moved = true;
+          break;
+        }
+      }
+    }
+    for (const dns::Rr& rr : m.answer) {
+      if (rr.type == type && rr.owner == current) {
+        out.rdatas.push_back(rr.rdata);
+        out.ttl = std::min(out.ttl, rr.ttl);
+      }
+    }
+    auto rc = m.rcode_value();
+    if (!out.rdatas.empty()) {
+      sort_unique(out.rdatas);
+      out.status = LookupStatus::Ok;
+      co_return out;
+    }
+    // Negative TTL: the SOA's TTL capped by its MINIMUM (RFC 2308 §5).
+    for (const dns::Rr& rr : m.authority) {
+      if (rr.type == RRType::SOA) {
+        out.ttl = std::min({out.ttl, rr.ttl, dns::soa_minimum(rr.rdata)});
+      }
+    }
+    if (rc == dns::Rcode::NXDOMAIN) {
+      out.status = LookupStatus::NxDomain;
+      out.detail = current.to_string() + " " + tname + ": NXDOMAIN";
+      co_return out;
+    }
+    if (rc != dns::Rcode::NOERROR) {
+      out.status = LookupStatus::ServFail;
+      out.detail =
+          where + ": " + (r.detail.empty() ? "rcode " + std::to_string(m.rcode) : r.detail);
+      co_return out;
+    }
+    // NODATA (RFC 2308 §2.2) for the name asked: final. When the chain moved on inside this
+    // answer but the resolver gave nothing for its end, ask for the end itself.
+    if (current == asked) {
+      out.status = LookupStatus::NoAddress;
+      out.detail = current.to_string() + " " + tname + ": no data";
+      co_return out;
+    }
+  }
+  out.status = LookupStatus::CnameLoop;
+  out.detail = name.to_string() + " " + tname + ": CNAME chain not resolved";
+  co_return out;
+}
+
+asio::awaitable<AddressLookup> StubResolver::lookup_addresses(Name name) {
+  auto [a, aaaa] = co_await (lookup_type(name, RRType::A) && lookup_type(name, RRType::AAAA));
+  AddressLookup out;
+  out.ttl = std::min(a.ttl, aaaa.ttl);
+  if (out.ttl == UINT32_MAX) out.ttl = 0;
+  auto hard = [](LookupStatus s) {
+    return s == LookupStatus::ServFail || s == LookupStatus::Timeout ||
+           s == LookupStatus::CnameLoop || s == LookupStatus::Error;
+  };
+  // Any failed query fails the target: half an answer must not look like a change upstream.
+  if (hard(a.status) || hard(aaaa.status)) {
+    out.status = hard(a.status) ? a.status : aaaa.status;
+    out.detail = hard(a.status) ? a.detail : aaaa.detail;
+    co_return out;
+  }
+  out.a = std::move(a.rdatas);
+  out.aaaa = std::move(aaaa.rdatas);
+  if (!out.a.empty() || !out.aaaa.empty()) {
+    out.status = LookupStatus::Ok;
+  } else if (a.status == LookupStatus::NxDomain) {
+    out.status = LookupStatus::NxDomain;
+    out.detail = a.detail;
+  } else {
+    out.status = LookupStatus::NoAddress;
+    out.detail = name.to_string() + ": neither A nor AAAA";
+  }
+  co_return out;
+}
+
+}  // namespace flatsign::net

@@ -1,0 +1,32 @@
+// A zone transfer packed once per snapshot (RFC 5936 §2.2 multi-message form): serving an AXFR
+// copies the messages and patches the ID, so a transfer costs a memcpy, not a re-encode.
+// Immutable once built; share as std::shared_ptr<const AxfrImage>.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "common/zone/zone.hpp"
+
+namespace flatsign::server {
+
+struct AxfrImage {
+  // SOA, every RR, SOA again (RFC 5936 §2.2), packed close to `limit` octets per message with
+  // compression; message 0 holds the question (origin, AXFR, IN). IDs are 0.
+  std::vector<std::vector<uint8_t>> messages;
+  size_t rr_count = 0;
+  // Octets the question's QNAME takes in message 0 (QTYPE follows at 12 + this).
+  size_t qname_size = 0;
+};
+
+// Packs `zone`. `reserve` octets are left free in every message for a TSIG RR.
+[[nodiscard]] std::shared_ptr<const AxfrImage> pack_axfr(const zone::Zone& zone, size_t reserve,
+                                                         size_t limit = 65535);
+
+// The messages of `image` for a request with `id`; for an IXFR request answered in AXFR form
+// (RFC 1995 §4) pass `qtype` IXFR so the question matches the request.
+[[nodiscard]] std::vector<std::vector<uint8_t>> axfr_for_request(const AxfrImage& image,
+                                                                 uint16_t id, uint16_t qtype);
+
+}  // namespace flatsign::server

@@ -1,0 +1,64 @@
+// Request handling for an authoritative server: parses a query, checks opcode, TSIG and the
+// transfer ACL, and answers from the snapshot of the zone it falls in (queries, SOA, AXFR, IXFR
+// in AXFR form). Pure function of its inputs; thread-safe when the directory is.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/dns/name.hpp"
+#include "common/dns/tsig.hpp"
+#include "common/net/address.hpp"
+#include "common/net/listener.hpp"
+#include "common/server/axfr_image.hpp"
+#include "common/zone/zone.hpp"
+
+namespace flatsign::server {
+
+// What is served for one zone at one moment. Immutable once published.
+struct ServedZone {
+  dns::Name origin;
+  std::shared_ptr<const zone::Zone> zone;  // nullptr: nothing servable yet (all SERVFAIL)
+  std::shared_ptr<const AxfrImage> axfr;   // of `zone`
+  // Non-empty: transfers are answered SERVFAIL with nothing else (the master's strict ALIAS
+  // policy); the text says why, for the log.
+  std::string transfer_failure;
+};
+
+// Finds the served zone for a name. Implementations must be safe to call from the serving
+// thread while snapshots are swapped.
+class ZoneDirectory {
+ public:
+  virtual ~ZoneDirectory() = default;
+  // The zone whose origin is the longest suffix of `qname`, or nullptr.
+  [[nodiscard]] virtual std::shared_ptr<const ServedZone> find(const dns::Name& qname) const = 0;
+};
+
+struct ResponderPolicy {
+  net::Acl transfer_acl = net::Acl::loopback();
+  std::vector<dns::TsigKey> keys;
+  // AXFR/IXFR need a valid TSIG with one of `keys` (in addition to the ACL).
+  bool transfer_requires_tsig = false;
+  size_t udp_max_payload = dns::kEdnsDefaultPayload;
+};
+
+// Every way a request ends, for logs and counters.
+enum class Outcome {
+  Answered,     // normal answer (NOERROR/NXDOMAIN, maybe referral)
+  Transferred,  // AXFR/IXFR stream sent
+  Dropped,      // too short to answer or a response: nothing sent
+  FormErr,      // malformed (RFC 1035 §4.1.1)
+  NotImp,       // opcode not implemented
+  Refused,      // not our zone, transfer not allowed, or TSIG missing for a transfer
+  NotAuth,      // TSIG failed (RFC 8945 §5.2: NOTAUTH with the TSIG error)
+  ServFail,     // zone not loaded, or transfer failing under the strict ALIAS policy
+};
+[[nodiscard]] const char* outcome_text(Outcome o);
+
+// Handles one request: fills `out` with the response message(s). Never throws for bad input.
+Outcome respond(const ZoneDirectory& zones, const ResponderPolicy& policy,
+                const net::Request& request, net::Responses& out, std::string* detail = nullptr);
+
+}  // namespace flatsign::server
