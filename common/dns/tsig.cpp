@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -17,15 +16,37 @@
 
 namespace flatsign::dns {
 
+namespace {
+
+// RFC 8945 §6 algorithm names with their OpenSSL digests and full MAC sizes.
+struct AlgorithmInfo {
+  TsigAlgorithm alg;
+  std::string_view text;
+  const char* digest;
+  size_t mac_size;
+};
+constexpr AlgorithmInfo kAlgorithms[] = {
+    {TsigAlgorithm::HmacSha1, "hmac-sha1", "SHA1", 20},
+    {TsigAlgorithm::HmacSha256, "hmac-sha256", "SHA256", 32},
+    {TsigAlgorithm::HmacSha512, "hmac-sha512", "SHA512", 64},
+};
+
+const AlgorithmInfo& alg_info(TsigAlgorithm alg) {
+  for (const auto& a : kAlgorithms) {
+    if (a.alg == alg) return a;
+  }
+  return kAlgorithms[1];
+}
+
+}  // namespace
+
 // Incremental HMAC over OpenSSL 3's EVP_MAC.
 class Hmac {
  public:
   Hmac(TsigAlgorithm alg, std::span<const uint8_t> secret) {
     mac_ = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
     ctx_ = mac_ ? EVP_MAC_CTX_new(mac_) : nullptr;
-    const char* digest = alg == TsigAlgorithm::HmacSha1     ? "SHA1"
-                         : alg == TsigAlgorithm::HmacSha512 ? "SHA512"
-                                                            : "SHA256";
+    const char* digest = alg_info(alg).digest;
     OSSL_PARAM params[] = {
         OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(digest), 0),
         OSSL_PARAM_construct_end()};
@@ -200,15 +221,7 @@ void check_time(const TsigRecord& rec, uint64_t now) {
 TsigError::TsigError(Rcode code, const std::string& why) : std::runtime_error(why), code_(code) {}
 
 std::string_view tsig_algorithm_text(TsigAlgorithm alg) {
-  switch (alg) {
-    case TsigAlgorithm::HmacSha1:
-      return "hmac-sha1";
-    case TsigAlgorithm::HmacSha256:
-      return "hmac-sha256";
-    case TsigAlgorithm::HmacSha512:
-      return "hmac-sha512";
-  }
-  return "hmac-sha256";
+  return alg_info(alg).text;
 }
 
 Name tsig_algorithm_name(TsigAlgorithm alg) {
@@ -219,22 +232,14 @@ std::optional<TsigAlgorithm> tsig_algorithm_from_text(std::string_view text) {
   if (!text.empty() && text.back() == '.') text.remove_suffix(1);
   std::string lower(text);
   for (char& c : lower) c = static_cast<char>(dns_lower(static_cast<uint8_t>(c)));
-  for (auto alg : {TsigAlgorithm::HmacSha1, TsigAlgorithm::HmacSha256, TsigAlgorithm::HmacSha512}) {
-    if (lower == tsig_algorithm_text(alg)) return alg;
+  for (const auto& a : kAlgorithms) {
+    if (lower == a.text) return a.alg;
   }
   return std::nullopt;
 }
 
 size_t tsig_mac_size(TsigAlgorithm alg) {
-  switch (alg) {
-    case TsigAlgorithm::HmacSha1:
-      return 20;
-    case TsigAlgorithm::HmacSha256:
-      return 32;
-    case TsigAlgorithm::HmacSha512:
-      return 64;
-  }
-  return 32;
+  return alg_info(alg).mac_size;
 }
 
 size_t tsig_space(const TsigKey& key, size_t other_len) {
@@ -295,7 +300,7 @@ std::vector<KeyToken> tokenize_key_file(std::string_view s) {
       ++i;
     } else {
       size_t j = i;
-      while (j < s.size() && !std::strchr(" \t\r\n{};\"#", s[j])) ++j;
+      while (j < s.size() && std::string_view(" \t\r\n{};\"#").find(s[j]) == s.npos) ++j;
       out.push_back({std::string(s.substr(i, j - i)), false, line});
       i = j;
     }

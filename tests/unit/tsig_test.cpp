@@ -348,5 +348,7 @@ TEST_CASE("BIND key files", "[tsig][key]") {
   CHECK(error_of("key k { algorithm hmac-sha256 secret \"x\"; };") != "");
   CHECK(error_of("options { };") != "");
   CHECK(error_of("key k { algorithm hmac-sha256; secret \"" + kSecretB64 + "\"; }") != "");
+  CHECK(error_of(std::string("key \0 { };", 10)) != "");  // a NUL octet ends no loop
+  CHECK(error_of("key k { /* unterminated") != "");
   CHECK_THROWS_AS(load_tsig_key_file("/nonexistent/key.conf"), ParseError);
 }
