@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
   CLI::App app{"flatsign zone-file tool (tests and benchmarks)"};
   app.require_subcommand(1);
   std::string file, origin_text;
-  bool timing = false, quiet = false;
+  bool timing = false, quiet = false, parse_only = false;
   auto* check = app.add_subcommand("check", "parse and build a zone, print counts and warnings");
   auto* print = app.add_subcommand("print", "print the zone as canonical text on stdout");
   for (auto* sub : {check, print}) {
@@ -59,10 +59,23 @@ int main(int argc, char** argv) {
     sub->add_flag("--timing", timing, "print parse and build times on stderr");
   }
   check->add_flag("--quiet,-q", quiet, "do not list warnings");
+  check->add_flag("--parse-only", parse_only, "only parse (no ZoneBuilder), print the RR count");
   CLI11_PARSE(app, argc, argv);
 
   try {
     Name origin = Name::parse(origin_text.ends_with('.') ? origin_text : origin_text + ".");
+    if (parse_only) {
+      auto t0 = std::chrono::steady_clock::now();
+      size_t rdata_octets = 0;
+      auto stats = flatsign::zone::parse_zone_file(
+          file, origin, [&](flatsign::dns::Rr&& rr, const flatsign::zone::Location&) {
+            rdata_octets += rr.rdata.size();
+          });
+      if (timing) fmt::print(stderr, "timing: parse {:.3f} s\n", seconds_since(t0));
+      fmt::print("{} records, {} files, {} RDATA octets, {} warnings\n", stats.records, stats.files,
+                 rdata_octets, stats.warnings.size());
+      return 0;
+    }
     ZoneBuilder::Result result = load(file, origin, timing);
     if (check->parsed()) {
       if (!quiet) {

@@ -255,9 +255,13 @@ TEST_CASE("zonefile: $INCLUDE loops, depth limit and missing files", "[zonefile]
   }
   // A chain of 17 distinct files: 16 nested includes are fine, the 17th is too deep.
   for (int i = 0; i < 17; ++i) {
-    dir.write("c" + std::to_string(i) + ".zone", "n" + std::to_string(i) +
-                                                     " 60 A 192.0.2.1\n$INCLUDE c" +
-                                                     std::to_string(i + 1) + ".zone\n");
+    std::string n = std::to_string(i), next = std::to_string(i + 1);
+    std::string body = "n";
+    body += n;
+    body += " 60 A 192.0.2.1\n$INCLUDE c";
+    body += next;
+    body += ".zone\n";
+    dir.write(std::string("c") += n += ".zone", body);
   }
   dir.write("c17.zone", "last 60 A 192.0.2.1\n");
   try {
