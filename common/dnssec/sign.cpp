@@ -2,6 +2,7 @@
 #include "common/dnssec/sign.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "common/dns/rdata.hpp"
 
@@ -93,8 +94,16 @@ void append_signing_input(const dns::RRset& rrset, const RrsigFields& f,
   std::vector<std::vector<uint8_t>> canon(rrset.rdatas.size());
   for (size_t i = 0; i < rrset.rdatas.size(); ++i)
     dns::rdata_to_canonical(rrset.type, rrset.rdatas[i], canon[i]);
-  if (!std::is_sorted(canon.begin(), canon.end())) std::sort(canon.begin(), canon.end());
-  canon.erase(std::unique(canon.begin(), canon.end()), canon.end());
+  auto less = [](const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
+    size_t n = std::min(a.size(), b.size());
+    int c = n == 0 ? 0 : std::memcmp(a.data(), b.data(), n);
+    return c != 0 ? c < 0 : a.size() < b.size();
+  };
+  if (!std::is_sorted(canon.begin(), canon.end(), less))
+    std::sort(canon.begin(), canon.end(), less);
+  canon.erase(std::unique(canon.begin(), canon.end(),
+                          [&](const auto& a, const auto& b) { return !less(a, b) && !less(b, a); }),
+              canon.end());
   for (const auto& rd : canon) {
     out.insert(out.end(), prefix.begin(), prefix.end());
     put16(out, static_cast<uint16_t>(rd.size()));

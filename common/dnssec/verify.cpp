@@ -1,0 +1,222 @@
+// verify_zone: signatures on a worker pool, then the signed-RRset rules and the denial chain.
+#include "common/dnssec/verify.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <memory>
+#include <thread>
+
+#include "common/dns/rdata.hpp"
+#include "common/dnssec/crypto.hpp"
+#include "common/dnssec/denial.hpp"
+#include "common/dnssec/key.hpp"
+#include "common/dnssec/sign.hpp"
+
+namespace flatsign::dnssec {
+namespace {
+
+using dns::RRType;
+using Kind = VerifyProblem::Kind;
+
+struct ZoneKey {
+  dns::Rdata rdata;
+  std::shared_ptr<const PublicKey> key;
+};
+
+struct SigTask {
+  const dns::RRset* rrset;
+  const dns::Rdata* sig;
+  RrsigVerdict verdict = RrsigVerdict::Malformed;
+  bool known_key = false;
+};
+
+}  // namespace
+
+const char* to_string(Kind k) {
+  switch (k) {
+    case Kind::NoKeys:
+      return "no keys";
+    case Kind::BadSignature:
+      return "bad signature";
+    case Kind::Expired:
+      return "expired signature";
+    case Kind::NotYetValid:
+      return "signature not yet valid";
+    case Kind::Unsigned:
+      return "unsigned RRset";
+    case Kind::UnexpectedSignature:
+      return "unexpected signature";
+    case Kind::NoDenial:
+      return "no NSEC or NSEC3 chain";
+    case Kind::MissingDenial:
+      return "missing denial record";
+    case Kind::WrongDenial:
+      return "wrong denial record";
+    case Kind::ExtraDenial:
+      return "extra denial record";
+  }
+  return "?";
+}
+
+std::string VerifyProblem::to_string() const {
+  return std::string(dnssec::to_string(kind)) + ": " + owner.to_string() + " " +
+         dns::type_to_string(type) + (what.empty() ? "" : ": " + what);
+}
+
+std::string VerifyVerdict::summary(size_t max_lines) const {
+  if (ok()) return "ok: " + std::to_string(signatures_checked) + " signatures";
+  std::string s = std::to_string(problem_count) + " problems";
+  for (size_t i = 0; i < problems.size() && i < max_lines; ++i) s += "\n" + problems[i].to_string();
+  return s;
+}
+
+VerifyVerdict verify_zone(const zone::Zone& zone, const VerifyOptions& options) {
+  VerifyVerdict v;
+  auto problem = [&](Kind k, const dns::Name& owner, RRType type, std::string what) {
+    if (v.problems.size() < options.max_problems)
+      v.problems.push_back({k, owner, type, std::move(what)});
+    ++v.problem_count;
+  };
+  std::time_t now = options.now ? options.now : std::time(nullptr);
+  const zone::Node& apex = zone.nodes()[0];
+
+  // Zone keys (RFC 4034 §2.1.1: the Zone Key flag must be set).
+  std::multimap<uint16_t, ZoneKey> keys;
+  if (const auto* dnskey = apex.find(RRType::DNSKEY)) {
+    for (const auto& rd : dnskey->rdatas) {
+      if (rd.size() < 5 || !(rd[0] & 1) || rd[2] != 3 || !can_verify(rd[3])) continue;
+      try {
+        keys.emplace(key_tag(rd),
+                     ZoneKey{rd, PublicKey::from_dnskey(rd[3], std::span(rd).subspan(4))});
+      } catch (const CryptoError& e) {
+        problem(Kind::NoKeys, zone.origin(), RRType::DNSKEY, e.what());
+      }
+    }
+  }
+  if (keys.empty()) {
+    problem(Kind::NoKeys, zone.origin(), RRType::DNSKEY, "no usable DNSKEY at the apex");
+    return v;
+  }
+
+  // Collect every RRSIG with the RRset it covers.
+  std::vector<SigTask> tasks;
+  for (size_t ni = 0; ni < zone.nodes().size(); ++ni) {
+    const auto& node = zone.nodes()[ni];
+    const auto* sigs = node.find(RRType::RRSIG);
+    if (!sigs) continue;
+    for (const auto& sig : sigs->rdatas) {
+      const dns::RRset* covered = sig.size() >= 2 ? node.find(rrsig_covered(sig)) : nullptr;
+      if (!covered) {
+        problem(Kind::BadSignature, node.name, sig.size() >= 2 ? rrsig_covered(sig) : RRType::RRSIG,
+                "RRSIG covers a type absent at this name");
+        continue;
+      }
+      tasks.push_back({covered, &sig});
+    }
+  }
+  unsigned threads = options.threads ? options.threads : std::thread::hardware_concurrency();
+  threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(tasks.size() / 64 + 1)));
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < tasks.size();) {
+      SigTask& t = tasks[i];
+      auto f = parse_rrsig(*t.sig);
+      if (!f) continue;
+      auto [lo, hi] = keys.equal_range(f->key_tag);
+      for (auto it = lo; it != hi; ++it) {
+        t.known_key = true;
+        t.verdict = verify_rrsig(*t.rrset, *t.sig, it->second.rdata, *it->second.key, now);
+        if (t.verdict == RrsigVerdict::Valid) break;
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned i = 1; i < threads; ++i) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  v.signatures_checked = tasks.size();
+
+  // Per RRset: every signature must be valid; authoritative RRsets need one (RFC 4035 §2.2).
+  std::map<const dns::RRset*, bool> valid;
+  for (const auto& t : tasks) {
+    valid.emplace(t.rrset, false);
+    if (t.verdict == RrsigVerdict::Valid) {
+      valid[t.rrset] = true;
+      continue;
+    }
+    Kind k = t.verdict == RrsigVerdict::Expired       ? Kind::Expired
+             : t.verdict == RrsigVerdict::NotYetValid ? Kind::NotYetValid
+                                                      : Kind::BadSignature;
+    auto f = parse_rrsig(*t.sig);
+    std::string what = !t.known_key ? "no DNSKEY with this key tag" : to_string(t.verdict);
+    if (f) what += " (key tag " + std::to_string(f->key_tag) + ")";
+    problem(k, t.rrset->owner, t.rrset->type, what);
+  }
+  for (size_t ni = 0; ni < zone.nodes().size(); ++ni) {
+    const auto& node = zone.nodes()[ni];
+    bool cut = node.delegation && ni != 0;
+    for (const auto& rs : node.rrsets) {
+      if (rs.type == RRType::RRSIG) continue;
+      ++v.rrsets_checked;
+      bool should = !node.occluded && (!cut || rs.type == RRType::DS || rs.type == RRType::NSEC);
+      bool has = valid.count(&rs) > 0;
+      if (should && !has) problem(Kind::Unsigned, node.name, rs.type, "no RRSIG");
+      if (!should && has)
+        problem(Kind::UnexpectedSignature, node.name, rs.type,
+                node.occluded ? "glue or occluded data is not signed" : "NS at a zone cut");
+    }
+  }
+
+  // Denial: recompute the chain from the zone's data and compare (RFC 4035 §2.3, RFC 5155 §7.1).
+  DenialConfig config;
+  const auto* param = apex.find(RRType::NSEC3PARAM);
+  std::vector<RRType> apex_extra;
+  if (param) {
+    const auto& p = param->rdatas.at(0);
+    config.mode = DenialMode::Nsec3;
+    if (p.size() < 5 || p.size() < size_t{5} + p[4]) {
+      problem(Kind::WrongDenial, zone.origin(), RRType::NSEC3PARAM, "malformed NSEC3PARAM");
+      return v;
+    }
+    config.nsec3.iterations = static_cast<uint16_t>((p[2] << 8) | p[3]);
+    config.nsec3.salt.assign(p.begin() + 5, p.begin() + 5 + p[4]);
+    apex_extra.push_back(RRType::NSEC3PARAM);
+    for (const auto& node : zone.nodes())
+      if (const auto* n3 = node.find(RRType::NSEC3); n3 && n3->rdatas.at(0).size() > 1)
+        config.nsec3.opt_out |= (n3->rdatas[0][1] & 1) != 0;
+  } else if (!apex.find(RRType::NSEC)) {
+    problem(Kind::NoDenial, zone.origin(), RRType::NSEC, "neither NSEC nor NSEC3PARAM at the apex");
+    return v;
+  }
+  const RRType dtype = config.mode == DenialMode::Nsec ? RRType::NSEC : RRType::NSEC3;
+  std::map<dns::Name, const dns::RRset*> expected;
+  auto chain = build_denial_chain(zone, apex_extra, config);
+  for (const auto& rs : chain) expected.emplace(rs.owner, &rs);
+  for (const auto& node : zone.nodes()) {
+    const auto* have = node.find(dtype);
+    if (!have) continue;
+    auto it = expected.find(node.name);
+    if (it == expected.end()) {
+      problem(Kind::ExtraDenial, node.name, dtype, "not part of the chain");
+      continue;
+    }
+    const dns::RRset& want = *it->second;
+    if (have->rdatas != want.rdatas) {
+      std::string got = have->rdatas.empty() ? "" : dns::rdata_to_text(dtype, have->rdatas[0]);
+      problem(
+          Kind::WrongDenial, node.name, dtype,
+          "have \"" + got + "\", expected \"" + dns::rdata_to_text(dtype, want.rdatas[0]) + "\"");
+    } else if (have->ttl != want.ttl) {
+      problem(Kind::WrongDenial, node.name, dtype,
+              "TTL " + std::to_string(have->ttl) + ", expected " + std::to_string(want.ttl) +
+                  " (RFC 9077)");
+    }
+    expected.erase(it);
+  }
+  for (const auto& [name, rs] : expected)
+    problem(Kind::MissingDenial, name, dtype, "chain lacks this name");
+  return v;
+}
+
+}  // namespace flatsign::dnssec

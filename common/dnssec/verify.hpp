@@ -1,0 +1,59 @@
+// Our own check of a finished signed zone, run before publishing: every RRSIG valid and current,
+// every authoritative RRset signed, the NSEC or NSEC3 chain complete and correct.
+// verify_zone() is thread-safe and uses its own worker threads.
+#pragma once
+
+#include <cstddef>
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include "common/dns/name.hpp"
+#include "common/dns/types.hpp"
+#include "common/zone/zone.hpp"
+
+namespace flatsign::dnssec {
+
+struct VerifyProblem {
+  enum class Kind {
+    NoKeys,               // no usable DNSKEY at the apex
+    BadSignature,         // an RRSIG fails (crypto, fields, unknown key); see `what`
+    Expired,              // an RRSIG is past its expiration
+    NotYetValid,          // an RRSIG's inception is in the future
+    Unsigned,             // an authoritative RRset has no valid RRSIG (RFC 4035 §2.2)
+    UnexpectedSignature,  // an RRSIG over glue, occluded data or NS at a cut
+    NoDenial,             // neither NSEC nor NSEC3PARAM at the apex
+    MissingDenial,        // a name lacks its NSEC/NSEC3 record
+    WrongDenial,          // an NSEC/NSEC3 record has the wrong next name, bitmap, flags or TTL
+    ExtraDenial,          // an NSEC/NSEC3 record the chain should not have
+  };
+  Kind kind;
+  dns::Name owner;
+  dns::RRType type;
+  std::string what;
+  std::string to_string() const;
+};
+
+struct VerifyOptions {
+  std::time_t now = 0;        // 0: the wall clock
+  unsigned threads = 0;       // 0: hardware concurrency
+  size_t max_problems = 100;  // later problems are counted, not listed
+};
+
+struct VerifyVerdict {
+  std::vector<VerifyProblem> problems;
+  size_t problem_count = 0;  // including those beyond max_problems
+  size_t signatures_checked = 0;
+  size_t rrsets_checked = 0;
+  bool ok() const { return problem_count == 0; }
+  // "ok: N signatures" or the first problems, one per line.
+  std::string summary(size_t max_lines = 10) const;
+};
+
+const char* to_string(VerifyProblem::Kind kind);
+
+// Checks `zone` as a signed zone. The denial chain is recomputed from the zone's data and
+// compared record by record with the one present (NSEC3 parameters from NSEC3PARAM).
+[[nodiscard]] VerifyVerdict verify_zone(const zone::Zone& zone, const VerifyOptions& options = {});
+
+}  // namespace flatsign::dnssec

@@ -1,0 +1,87 @@
+// Signs whole zones: a full sign on a worker pool, an incremental sign that re-signs only what a
+// Diff touched (plus the denial records around it and the SOA), and a refresh of signatures that
+// are about to expire. A ZoneSigner is immutable after construction: share it across threads.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "common/dnssec/denial.hpp"
+#include "common/dnssec/key.hpp"
+#include "common/dnssec/sign.hpp"
+#include "common/zone/diff.hpp"
+#include "common/zone/zone.hpp"
+
+namespace flatsign::dnssec {
+
+struct SignerOptions {
+  DenialConfig denial;
+  // Timing of new signatures; timing.now is "now" for the whole run (0: the wall clock).
+  SignaturePolicy timing;
+  // Incremental sign and refresh re-sign an RRset whose signature expires within this many
+  // seconds of now (must exceed the jitter, or freshly made signatures would be redone).
+  uint32_t refresh_within = 7 * 86400;
+  unsigned threads = 0;        // 0: std::thread::hardware_concurrency()
+  uint32_t dnskey_ttl = 3600;  // DNSKEY, CDS, CDNSKEY (an input DNSKEY RRset's TTL wins)
+  bool publish_cds = false;    // RFC 7344: CDS (SHA-256) and CDNSKEY for the SEP keys
+};
+
+struct SignStats {
+  size_t rrsets_in = 0;       // RRsets of the unsigned input, signer types excluded
+  size_t rrsets_signed = 0;   // RRsets that got fresh signatures
+  size_t rrsets_reused = 0;   // RRsets whose previous signatures were kept
+  size_t signatures = 0;      // fresh RRSIG RRs made
+  size_t denial_records = 0;  // NSEC or NSEC3 RRs in the result
+  double seconds = 0;
+};
+
+struct SignResult {
+  std::shared_ptr<const zone::Zone> zone;
+  SignStats stats;
+};
+
+class ZoneSigner {
+ public:
+  // `keys` must all be for the zones this signer signs and have private keys. SEP keys (257)
+  // sign the DNSKEY RRset; non-SEP keys sign the rest; without any non-SEP key the SEP keys
+  // sign everything (a CSK). Throws std::invalid_argument when keys is empty, a private key
+  // is missing, or the algorithms cannot sign.
+  ZoneSigner(std::vector<DnssecKey> keys, SignerOptions options);
+
+  // Signs `unsigned_zone` (existing RRSIG/NSEC/NSEC3/NSEC3PARAM are dropped; input DNSKEYs are
+  // kept alongside ours) into a new signed Zone. What gets signed (RFC 4035 §2.2): every
+  // authoritative RRset; at a delegation only DS and NSEC; never NS at a cut, glue or occluded
+  // data. Throws std::invalid_argument when the zone's origin differs from the keys' zone.
+  [[nodiscard]] SignResult sign_full(const zone::Zone& unsigned_zone) const;
+
+  // Signs `new_unsigned` reusing the signatures of `previous_signed` (made by this signer's
+  // keys and options) for every RRset outside `diff` that is unchanged and not expiring; the
+  // SOA, changed RRsets and changed denial records get fresh signatures. The result has the same
+  // RRsets as sign_full(new_unsigned). Falls back to a full sign when the denial mode or NSEC3
+  // parameters differ from the previous zone's.
+  // REQUIRES: diff == diff_zones(unsigned part of previous_signed, new_unsigned).
+  [[nodiscard]] SignResult sign_incremental(const zone::Zone& previous_signed,
+                                            const zone::Zone& new_unsigned,
+                                            const zone::Diff& diff) const;
+
+  // Re-signs the RRsets of `signed_zone` whose signatures expire within refresh_within (or are
+  // missing or made by other keys); all other signatures are kept.
+  [[nodiscard]] SignResult refresh(const zone::Zone& signed_zone) const;
+
+  const std::vector<DnssecKey>& keys() const { return keys_; }
+  const SignerOptions& options() const { return options_; }
+
+ private:
+  SignResult sign(const zone::Zone& input, const zone::Zone* previous, const zone::Diff* diff,
+                  bool resign_soa) const;
+  std::vector<DnssecKey> keys_;
+  SignerOptions options_;
+};
+
+// True when `a` and `b` hold the same RRsets, and their RRSIG RRsets cover the same types with
+// the same keys (signature values and times may differ). Used to compare incremental with full.
+[[nodiscard]] bool same_signed_content(const zone::Zone& a, const zone::Zone& b);
+
+}  // namespace flatsign::dnssec
