@@ -1,0 +1,169 @@
+"""Shared helpers for flatsign's integration scenarios (tests/integration/<area>/<scenario>.py).
+
+Scenarios exit 0 on pass, 1 on failure, 77 when skipped (a peer or binary is missing). Binaries
+come from $FLATSIGN_BIN (default /work/main/build/bin); peers run on free loopback ports and are
+stopped by PID.
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+PASS, FAIL, SKIP = 0, 1, 77
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.environ.get("FLATSIGN_BIN", os.path.join(REPO, "build", "bin"))
+
+
+def binary(name):
+    """Absolute path of build/bin/<name>; skips the scenario when it was not built."""
+    path = os.path.join(BIN, name)
+    if not os.access(path, os.X_OK):
+        skip("%s not built (FLATSIGN_BIN=%s)" % (name, BIN))
+    return path
+
+
+def peer(name):
+    """Absolute path of a peer tool on PATH (or /usr/sbin); skips when it is not installed."""
+    path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin:/sbin")
+    if path is None:
+        skip("%s is not installed (scripts/install-deps)" % name)
+    return path
+
+
+def script(rel):
+    """Absolute path of a repository script, e.g. script('scripts/gen-zone')."""
+    return os.path.join(REPO, rel)
+
+
+def skip(why):
+    print("SKIP: " + why)
+    sys.exit(SKIP)
+
+
+def fail(why):
+    print("FAIL: " + why)
+    sys.exit(FAIL)
+
+
+def ok(what):
+    print("PASS: " + what)
+    sys.exit(PASS)
+
+
+def check(cond, why):
+    if not cond:
+        fail(why)
+
+
+def run(cmd, timeout=120, check_rc=True, stdout=subprocess.PIPE, **kwargs):
+    """Runs `cmd` (a list) with a timeout; returns the CompletedProcess (text mode). A non-zero
+    exit fails the scenario unless check_rc is False; a timeout always fails it."""
+    try:
+        res = subprocess.run(cmd, stdout=stdout, stderr=subprocess.PIPE, text=True,
+                             timeout=timeout, **kwargs)
+    except subprocess.TimeoutExpired:
+        fail("timed out after %ss: %s" % (timeout, " ".join(map(str, cmd))))
+    if check_rc and res.returncode != 0:
+        fail("exit %d: %s\n%s" % (res.returncode, " ".join(map(str, cmd)), res.stderr[-4000:]))
+    return res
+
+
+class TempDir:
+    """A temporary directory removed on exit unless $FLATSIGN_KEEP_TMP is set."""
+
+    def __init__(self, prefix="flatsign-it-"):
+        self.path = tempfile.mkdtemp(prefix=prefix)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if os.environ.get("FLATSIGN_KEEP_TMP"):
+            print("kept " + self.path)
+        else:
+            shutil.rmtree(self.path, ignore_errors=True)
+
+    def file(self, name):
+        return os.path.join(self.path, name)
+
+    def write(self, name, text):
+        path = self.file(name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+
+def free_port(kind=socket.SOCK_DGRAM, host="127.0.0.1"):
+    """A port free for both UDP and TCP on `host` at the time of the call."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, kind) as s:
+            s.bind((host, 0))
+            port = s.getsockname()[1]
+        other = socket.SOCK_STREAM if kind == socket.SOCK_DGRAM else socket.SOCK_DGRAM
+        try:
+            with socket.socket(socket.AF_INET, other) as s:
+                s.bind((host, port))
+            return port
+        except OSError:
+            continue
+    fail("no free port")
+
+
+class Process:
+    """A background process started with its own process group and stopped by PID."""
+
+    def __init__(self, cmd, log_path=None, **kwargs):
+        self.cmd = cmd
+        self.log_path = log_path
+        out = open(log_path, "w") if log_path else subprocess.DEVNULL
+        self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
+                                     start_new_session=True, **kwargs)
+        self.pid = self.proc.pid
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self, timeout=10):
+        """SIGTERM, then SIGKILL after `timeout` seconds; returns the exit code."""
+        if self.alive():
+            os.kill(self.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.kill(self.pid, signal.SIGKILL)
+                self.proc.wait()
+        return self.proc.returncode
+
+    def log(self):
+        if not self.log_path or not os.path.exists(self.log_path):
+            return ""
+        with open(self.log_path) as f:
+            return f.read()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def wait_for(cond, timeout=10.0, interval=0.05, what="condition"):
+    """Polls cond() until it is true; fails the scenario after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        time.sleep(interval)
+    fail("timed out waiting for " + what)
+
+
+def gen_zone(path, names, seed=1, origin="example.com.", extra=()):
+    """Writes scripts/gen-zone output to `path`; returns the RR count it reports."""
+    res = run([sys.executable, script("scripts/gen-zone"), "--names", str(names), "--seed",
+               str(seed), "--origin", origin, "-o", path] + list(extra), timeout=600)
+    return int(res.stderr.split(",")[1].split()[0])
