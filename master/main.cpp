@@ -1,9 +1,36 @@
 // flatsign-master: the hidden primary that flattens ALIAS records and serves AXFR.
-// Placeholder CLI until the master lands (issue 3).
-#include <CLI/CLI.hpp>
+// Thin: parse the configuration, load the zones, run the daemon on one io_context.
+#include <cstdio>
+
+#include <boost/asio/io_context.hpp>
+
+#include "common/util/log.hpp"
+#include "master/config.hpp"
+#include "master/master_daemon.hpp"
 
 int main(int argc, char** argv) {
-  CLI::App app{"flatsign-master: serves zones by AXFR with ALIAS records flattened"};
-  CLI11_PARSE(app, argc, argv);
+  using namespace flatsign;
+  master::MasterConfig config;
+  int rc = master::parse_master_config(argc, argv, config);
+  if (rc < 0) return 0;
+  if (rc != 0) return rc;
+  boost::asio::io_context io;
+  master::MasterDaemon daemon(io, config);
+  auto errors = daemon.load_all();
+  for (const auto& e : errors) std::fprintf(stderr, "flatsign-master: %s\n", e.c_str());
+  if (!errors.empty()) return 1;
+  if (config.check_only) {
+    std::fprintf(stderr, "flatsign-master: configuration and %zu zone(s) OK\n",
+                 config.zones.size());
+    return 0;
+  }
+  try {
+    daemon.start();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "flatsign-master: %s\n", e.what());
+    return 1;
+  }
+  io.run();
+  util::log(util::LogLevel::Info, "master", "", "stopped");
   return 0;
 }

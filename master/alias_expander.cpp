@@ -1,0 +1,188 @@
+#include "master/alias_expander.hpp"
+
+#include <algorithm>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "common/dns/rdata.hpp"
+#include "common/util/log.hpp"
+
+namespace flatsign::master {
+namespace asio = boost::asio;
+using dns::Name;
+using dns::RRType;
+using util::LogLevel;
+
+const char* policy_text(AliasFailurePolicy p) {
+  switch (p) {
+    case AliasFailurePolicy::Strict:
+      return "strict";
+    case AliasFailurePolicy::Ignore:
+      return "ignore";
+    case AliasFailurePolicy::Stale:
+      return "stale";
+  }
+  return "?";
+}
+
+bool Expansion::same_content(const Expansion& o) const {
+  if (aliases.size() != o.aliases.size() || failure.empty() != o.failure.empty()) return false;
+  for (size_t i = 0; i < aliases.size(); ++i) {
+    if (!aliases[i].same_content(o.aliases[i])) return false;
+  }
+  return true;
+}
+
+std::vector<AliasResult> find_aliases(const zone::Zone& zone) {
+  std::vector<AliasResult> out;
+  for (const zone::Node& node : zone.nodes()) {
+    if (node.occluded) continue;  // below a cut: not ours to answer
+    const dns::RRset* set = node.find(RRType::ALIAS);
+    if (!set) continue;
+    auto target = dns::rdata_target(RRType::ALIAS, set->rdatas.front());
+    if (!target) continue;
+    AliasResult r;
+    r.owner = set->owner;
+    r.target = *target;
+    r.ttl = set->ttl;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+AliasExpander::AliasExpander(net::StubResolver& resolver, AliasExpanderOptions options)
+    : resolver_(resolver), options_(options) {}
+
+asio::awaitable<void> AliasExpander::resolve_one(Name target) {
+  net::AddressLookup res = co_await resolver_.lookup_addresses(target);
+  auto now = Clock::now();
+  Entry& e = cache_[target];
+  // The upstream TTL drives only the next lookup, clamped (see the header's TTL policy);
+  // failures are retried after the minimum.
+  auto ttl = std::chrono::seconds(res.status == net::LookupStatus::Ok ? res.ttl : 0);
+  ttl = std::clamp(ttl, options_.min_refresh, options_.max_refresh);
+  e.expires = now + ttl;
+  if (res.status == net::LookupStatus::Ok) {
+    e.last_good = res;
+    e.last_good_at = now;
+  } else {
+    util::log(LogLevel::Warning, "alias", "", "target {} failed: {} ({})", target.to_string(),
+              net::lookup_status_text(res.status), res.detail);
+  }
+  e.last = std::move(res);
+}
+
+asio::awaitable<void> AliasExpander::refresh(const zone::Zone& zone) {
+  auto now = Clock::now();
+  std::vector<Name> due;
+  for (const AliasResult& a : find_aliases(zone)) {
+    auto it = cache_.find(a.target);
+    if (it == cache_.end() || it->second.expires <= now) due.push_back(a.target);
+  }
+  std::sort(due.begin(), due.end());
+  due.erase(std::unique(due.begin(), due.end()), due.end());
+  if (due.empty()) co_return;
+  // All distinct targets at once: spawn each, wait for the count to reach zero. The
+  // completion handler logs (never `detached`) and counts down.
+  auto ex = co_await asio::this_coro::executor;
+  auto pending = std::make_shared<size_t>(due.size());
+  auto done = std::make_shared<asio::steady_timer>(ex, Clock::time_point::max());
+  for (const Name& t : due) {
+    asio::co_spawn(ex, resolve_one(t), [pending, done, t](std::exception_ptr e) {
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+          util::log(LogLevel::Error, "alias", "", "lookup of {} failed: {}", t.to_string(),
+                    x.what());
+        }
+      }
+      if (--*pending == 0) done->cancel();
+    });
+  }
+  if (*pending > 0) (void)co_await done->async_wait(asio::as_tuple(asio::use_awaitable));
+  util::log(LogLevel::Debug, "alias", zone.origin().to_string(), "resolved {} targets", due.size());
+}
+
+Expansion AliasExpander::expand(const zone::Zone& zone, Clock::time_point now) const {
+  Expansion ex;
+  ex.aliases = find_aliases(zone);
+  for (AliasResult& a : ex.aliases) {
+    auto it = cache_.find(a.target);
+    const net::AddressLookup* use = nullptr;
+    std::string why = "not resolved yet";
+    if (it != cache_.end()) {
+      const Entry& e = it->second;
+      if (e.last.status == net::LookupStatus::Ok) {
+        use = &e.last;
+      } else {
+        why = std::string(net::lookup_status_text(e.last.status)) + ": " + e.last.detail;
+        if (options_.policy == AliasFailurePolicy::Stale && e.last_good &&
+            now - e.last_good_at <= options_.max_stale) {
+          use = &*e.last_good;
+          a.stale = true;
+        }
+      }
+    }
+    if (use) {
+      a.a = use->a;
+      a.aaaa = use->aaaa;
+      if (a.stale) a.failure = why;
+      continue;
+    }
+    a.failure = why;
+    if (options_.policy == AliasFailurePolicy::Ignore) {
+      a.left_out = true;
+      continue;
+    }
+    if (!ex.failure.empty()) ex.failure += "; ";
+    ex.failure += "ALIAS " + a.owner.to_string() + " -> " + a.target.to_string() + ": " + why;
+  }
+  return ex;
+}
+
+Clock::time_point AliasExpander::next_refresh(const zone::Zone& zone, Clock::time_point now) const {
+  Clock::time_point next = now + options_.max_refresh;
+  for (const AliasResult& a : find_aliases(zone)) {
+    auto it = cache_.find(a.target);
+    if (it == cache_.end()) return now;
+    next = std::min(next, it->second.expires);
+  }
+  return next;
+}
+
+std::shared_ptr<const zone::Zone> build_flattened(const zone::Zone& source,
+                                                  const Expansion& expansion, uint32_t serial) {
+  zone::ZoneBuilder b(source.origin());
+  for (const zone::Node& node : source.nodes()) {
+    for (const dns::RRset& set : node.rrsets) {
+      if (set.type == RRType::ALIAS) continue;
+      if (set.type == RRType::SOA && node.name == source.origin()) {
+        dns::RRset soa = set;
+        dns::set_soa_serial(soa.rdatas.front(), serial);
+        b.add(soa);
+        continue;
+      }
+      b.add(set);
+    }
+  }
+  for (const AliasResult& a : expansion.aliases) {
+    if (a.left_out) continue;
+    for (auto [type, rdatas] : {std::pair{RRType::A, &a.a}, std::pair{RRType::AAAA, &a.aaaa}}) {
+      if (rdatas->empty()) continue;  // a target without AAAA gives just A, and vice versa
+      dns::RRset set;
+      set.owner = a.owner;
+      set.type = type;
+      set.ttl = a.ttl;
+      set.rdatas = *rdatas;
+      b.add(set);
+    }
+  }
+  return std::move(b).build().zone;
+}
+
+}  // namespace flatsign::master

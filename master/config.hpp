@@ -1,0 +1,42 @@
+// flatsign-master's configuration: command-line flags and the same names in a --config file
+// (CLI11 INI/TOML form), validated into one value. Built once at startup; read-only after.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ip/udp.hpp>
+
+#include "common/dns/name.hpp"
+#include "common/dns/tsig.hpp"
+#include "common/net/address.hpp"
+#include "master/alias_expander.hpp"
+
+namespace flatsign::master {
+
+struct ZoneSource {
+  dns::Name origin;
+  std::string path;
+};
+
+struct MasterConfig {
+  std::vector<boost::asio::ip::udp::endpoint> listen;
+  std::vector<ZoneSource> zones;
+  std::vector<boost::asio::ip::udp::endpoint> resolvers;  // default: /etc/resolv.conf
+  net::Acl allow_transfer = net::Acl::loopback();
+  std::vector<boost::asio::ip::udp::endpoint> notify;
+  AliasExpanderOptions alias;
+  std::vector<dns::TsigKey> keys;
+  bool transfer_requires_tsig = false;  // true when keys are given, unless --tsig-optional
+  bool serial_on_change = true;
+  std::chrono::milliseconds resolver_timeout{1000};
+  bool check_only = false;
+};
+
+// Parses argv. Returns 0 and fills `out` on success; on --help prints usage and returns a
+// negative value meaning "exit 0"; on errors prints every problem to stderr and returns 2.
+[[nodiscard]] int parse_master_config(int argc, char** argv, MasterConfig& out);
+
+}  // namespace flatsign::master

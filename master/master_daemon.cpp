@@ -1,0 +1,269 @@
+#include "master/master_daemon.hpp"
+
+#include <csignal>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "common/dns/rdata.hpp"
+#include "common/net/address.hpp"
+#include "common/net/notify.hpp"
+#include "common/net/spawn.hpp"
+#include "common/util/log.hpp"
+#include "common/zone/diff.hpp"
+#include "common/zone/zonefile.hpp"
+
+namespace flatsign::master {
+namespace asio = boost::asio;
+using util::LogLevel;
+
+namespace {
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+net::ResolverOptions resolver_options(const MasterConfig& c) {
+  net::ResolverOptions o;
+  o.servers = c.resolvers;
+  o.timeout = c.resolver_timeout;
+  return o;
+}
+}  // namespace
+
+bool serial_gt(uint32_t a, uint32_t b) {
+  return a != b && ((a > b && a - b < (1u << 31)) || (a < b && b - a > (1u << 31)));
+}
+
+uint32_t next_serial(uint32_t file_serial, uint32_t last_served) {
+  if (serial_gt(file_serial, last_served)) return file_serial;
+  uint32_t n = last_served + 1;  // RFC 1982 §3.1 addition (wraps mod 2^32)
+  return n == 0 ? 1 : n;         // serial 0 confuses some secondaries; skip it
+}
+
+MasterDaemon::MasterDaemon(asio::io_context& io, MasterConfig config)
+    : io_(io),
+      config_(std::move(config)),
+      resolver_(io.get_executor(), resolver_options(config_)),
+      expander_(resolver_, config_.alias),
+      listener_(io, [this](const net::Request& r, net::Responses& o) { handle(r, o); }) {
+  policy_.transfer_acl = config_.allow_transfer;
+  policy_.keys = config_.keys;
+  policy_.transfer_requires_tsig = config_.transfer_requires_tsig;
+  for (const auto& k : config_.keys) tsig_reserve_ = std::max(tsig_reserve_, dns::tsig_space(k));
+  for (const auto& z : config_.zones) {
+    auto slot = std::make_unique<Slot>();
+    slot->source_cfg = z;
+    slot->wake = std::make_unique<asio::steady_timer>(io_);
+    auto served = std::make_shared<server::ServedZone>();
+    served->origin = z.origin;
+    slot->served.store(served);
+    slots_.emplace(z.origin, std::move(slot));
+  }
+}
+
+MasterDaemon::~MasterDaemon() = default;
+
+std::string MasterDaemon::load_one(Slot& slot, bool initial) {
+  const std::string zname = slot.source_cfg.origin.to_string();
+  try {
+    auto result = zone::load_zone(slot.source_cfg.path, slot.source_cfg.origin);
+    for (const auto& w : result.warnings) {
+      util::log(LogLevel::Warning, "zone", zname, "{}", w.to_string());
+    }
+    if (slot.source && !initial) {
+      zone::Diff d = zone::diff_zones(*slot.source, *result.zone);
+      if (d.empty()) {
+        util::log(LogLevel::Info, "zone", zname, "reloaded {}: unchanged", slot.source_cfg.path);
+        return {};
+      }
+      util::log(LogLevel::Info, "zone", zname, "reloaded {}: {} added, {} removed",
+                slot.source_cfg.path, d.added_count(), d.removed_count());
+    }
+    slot.source = result.zone;
+    slot.source_changed = true;
+    return {};
+  } catch (const zone::ZoneError& e) {
+    std::string all;
+    for (const auto& i : e.issues()) all += (all.empty() ? "" : "; ") + i.to_string();
+    return all;
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+}
+
+std::vector<std::string> MasterDaemon::load_all() {
+  std::vector<std::string> errors;
+  for (auto& [origin, slot] : slots_) {
+    std::string err = load_one(*slot, true);
+    if (!err.empty()) errors.push_back(origin.to_string() + ": " + err);
+  }
+  return errors;
+}
+
+void MasterDaemon::start() {
+  for (const auto& ep : config_.listen) listener_.listen(ep);
+  for (auto& [origin, slot] : slots_) {
+    net::spawn_logged(io_.get_executor(), zone_loop(*slot), "master",
+                      "refresh loop of " + origin.to_string());
+  }
+  net::spawn_logged(io_.get_executor(), signal_loop(), "master", "signal handling");
+}
+
+void MasterDaemon::reload() {
+  for (auto& [origin, slot] : slots_) {
+    std::string err = load_one(*slot, false);
+    if (!err.empty()) {
+      util::log(LogLevel::Error, "zone", origin.to_string(),
+                "reload failed, keeping the old zone: {}", err);
+      continue;
+    }
+    if (slot->source_changed) slot->wake->cancel();
+  }
+}
+
+void MasterDaemon::stop() {
+  stopping_ = true;
+  listener_.stop();
+  for (auto& [origin, slot] : slots_) slot->wake->cancel();
+}
+
+asio::awaitable<void> MasterDaemon::signal_loop() {
+  asio::signal_set signals(io_, SIGHUP, SIGINT, SIGTERM);
+  while (!stopping_) {
+    auto [ec, sig] = co_await signals.async_wait(kTuple);
+    if (ec) co_return;
+    if (sig == SIGHUP) {
+      util::log(LogLevel::Info, "master", "", "SIGHUP: reloading zone files");
+      reload();
+      continue;
+    }
+    util::log(LogLevel::Info, "master", "", "signal {}: shutting down", sig);
+    stop();
+    co_return;
+  }
+}
+
+asio::awaitable<void> MasterDaemon::zone_loop(Slot& slot) {
+  while (!stopping_) {
+    if (slot.source) {
+      auto source = slot.source;  // reload may swap it while we resolve
+      co_await expander_.refresh(*source);
+      if (stopping_) co_return;
+      if (source == slot.source) publish(slot, expander_.expand(*source, Clock::now()));
+    }
+    auto now = Clock::now();
+    auto next =
+        slot.source ? expander_.next_refresh(*slot.source, now) : now + config_.alias.max_refresh;
+    if (next < now + std::chrono::milliseconds(50)) next = now + std::chrono::milliseconds(50);
+    slot.wake->expires_at(next);
+    (void)co_await slot.wake->async_wait(kTuple);  // cancelled by reload(): go at once
+  }
+}
+
+void MasterDaemon::publish(Slot& slot, const Expansion& ex) {
+  const std::string zname = slot.source_cfg.origin.to_string();
+  auto current = slot.served.load();
+  if (!ex.failure.empty()) {
+    // Strict policy: never hand out a partial zone; transfers get SERVFAIL until it resolves.
+    if (ex.failure != slot.last_failure) {
+      util::log(LogLevel::Error, "alias", zname,
+                "flattening failed (policy {}), AXFR -> SERVFAIL: {}",
+                policy_text(config_.alias.policy), ex.failure);
+      slot.last_failure = ex.failure;
+    }
+    auto failed = std::make_shared<server::ServedZone>(*current);
+    failed->transfer_failure = ex.failure;
+    slot.served.store(std::move(failed));
+    return;
+  }
+  for (const AliasResult& a : ex.aliases) {
+    if (!a.failure.empty()) {
+      util::log(LogLevel::Warning, "alias", zname, "ALIAS {} -> {}: {} ({})", a.owner.to_string(),
+                a.target.to_string(), a.failure, a.left_out ? "left out" : "stale data used");
+    }
+  }
+  bool changed = slot.source_changed || !slot.last_expansion ||
+                 !slot.last_expansion->same_content(ex) || !current->zone;
+  if (!changed) {
+    if (!current->transfer_failure.empty()) {
+      auto ok = std::make_shared<server::ServedZone>(*current);
+      ok->transfer_failure.clear();
+      slot.served.store(std::move(ok));
+      slot.last_failure.clear();
+      util::log(LogLevel::Info, "alias", zname, "flattening recovered, serial {}",
+                current->zone->serial());
+    }
+    return;
+  }
+  uint32_t file_serial = slot.source->serial();
+  uint32_t serial = file_serial;
+  if (config_.serial_on_change && slot.last_serial)
+    serial = next_serial(file_serial, *slot.last_serial);
+  auto t0 = Clock::now();
+  std::shared_ptr<const zone::Zone> flat;
+  try {
+    flat = build_flattened(*slot.source, ex, serial);
+  } catch (const zone::ZoneError& e) {
+    std::string all;
+    for (const auto& i : e.issues()) all += (all.empty() ? "" : "; ") + i.to_string();
+    util::log(LogLevel::Error, "alias", zname, "flattened zone rejected, keeping serial {}: {}",
+              slot.last_serial.value_or(0), all);
+    return;
+  }
+  auto served = std::make_shared<server::ServedZone>();
+  served->origin = slot.source_cfg.origin;
+  served->zone = flat;
+  served->axfr = server::pack_axfr(*flat, tsig_reserve_);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+  slot.served.store(served);
+  bool first = !slot.last_serial;
+  slot.last_serial = serial;
+  slot.last_expansion = ex;
+  slot.source_changed = false;
+  slot.last_failure.clear();
+  util::log(LogLevel::Info, "master", zname,
+            "serving serial {} ({} RRs, {} ALIAS flattened, {} AXFR messages, built in {} ms)",
+            serial, flat->rr_count(), ex.aliases.size(), served->axfr->messages.size(), ms);
+  if (!first || !config_.notify.empty()) send_notifies(slot, *flat);
+}
+
+void MasterDaemon::send_notifies(const Slot& slot, const zone::Zone& z) {
+  const dns::RRset& soa = z.soa();
+  dns::Rr soa_rr{soa.owner, soa.type, soa.rclass, soa.ttl, soa.rdatas.front()};
+  std::string zname = slot.source_cfg.origin.to_string();
+  uint32_t serial = z.serial();
+  for (const auto& target : config_.notify) {
+    net::NotifyOptions opts;
+    if (!config_.keys.empty()) opts.key = config_.keys.front();
+    auto task = [](asio::any_io_executor ex, asio::ip::udp::endpoint to, dns::Rr rr,
+                   net::NotifyOptions o, std::string zn, uint32_t ser) -> asio::awaitable<void> {
+      net::NotifyResult r = co_await net::send_notify(ex, to, rr, o);
+      util::log(r.outcome == net::NotifyOutcome::Acked ? LogLevel::Info : LogLevel::Warning,
+                "notify", zn, "{} serial {}: {} after {} tries {}", net::endpoint_text(to), ser,
+                net::notify_outcome_text(r.outcome), r.tries, r.detail);
+    };
+    net::spawn_logged(io_.get_executor(),
+                      task(io_.get_executor(), target, soa_rr, opts, zname, serial), "notify",
+                      "NOTIFY to " + net::endpoint_text(target));
+  }
+}
+
+std::shared_ptr<const server::ServedZone> MasterDaemon::find(const dns::Name& qname) const {
+  dns::Name n = qname;
+  for (;;) {
+    auto it = slots_.find(n);
+    if (it != slots_.end()) return it->second->served.load();
+    if (n.is_root()) return nullptr;
+    n = n.parent();
+  }
+}
+
+void MasterDaemon::handle(const net::Request& req, net::Responses& out) {
+  std::string detail;
+  server::Outcome o = server::respond(*this, policy_, req, out, &detail);
+  if (o == server::Outcome::Answered) return;
+  LogLevel lvl = o == server::Outcome::Transferred ? LogLevel::Info : LogLevel::Warning;
+  util::log(lvl, "query", "", "{} {} {}{}{}", req.tcp ? "tcp" : "udp", net::endpoint_text(req.peer),
+            server::outcome_text(o), detail.empty() ? "" : ": ", detail);
+}
+
+}  // namespace flatsign::master
