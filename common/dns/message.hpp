@@ -120,6 +120,7 @@ class MessageWriter {
   // Starts a new message with `header`'s header fields (its sections are ignored). When
   // `header.edns` is set, room for the OPT RR with its options is held back and the OPT is
   // emitted by finish(). The RCODE's upper bits need EDNS; without it they are dropped.
+  // Throws std::length_error when the OPT RR alone leaves no room for the header.
   void reset(const Message& header);
   // Holds back `octets` more (e.g. tsig_space(key) for a TSIG appended after finish()).
   void reserve(size_t octets);
