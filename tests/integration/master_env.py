@@ -183,3 +183,111 @@ class Master:
 def wait_log(master, text, timeout=10):
     h.wait_for(lambda: text in master.log(), timeout=timeout, what="log line %r" % text)
     time.sleep(0.05)
+
+
+TSIG_SECRET = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA=="
+
+
+def start_nsd(tmp, master_port, key, port):
+    """NSD as a secondary of the master on 127.0.0.1; returns (Process, port)."""
+    nsd = h.peer("nsd")
+    d = tmp.file("nsd")
+    os.makedirs(d, exist_ok=True)
+    keyname = "xfr-key" if key else "NOKEY"
+    keyconf = ('key:\n  name: "xfr-key"\n  algorithm: hmac-sha256\n  secret: "%s"\n'
+               % TSIG_SECRET) if key else ""
+    conf = tmp.write("nsd/nsd.conf", """server:
+  ip-address: 127.0.0.1@%d
+  port: %d
+  database: ""
+  zonesdir: "%s"
+  zonelistfile: "%s/zone.list"
+  xfrdfile: "%s/xfrd.state"
+  xfrdir: "%s"
+  pidfile: "%s/nsd.pid"
+  username: ""
+  chroot: ""
+  logfile: "%s/nsd.log"
+  verbosity: 2
+  rrl-ratelimit: 0
+  server-count: 1
+remote-control:
+  control-enable: no
+%szone:
+  name: "example.test"
+  zonefile: "example.test.zone"
+  request-xfr: 127.0.0.1@%d %s
+  allow-notify: 127.0.0.1 %s
+""" % (port, port, d, d, d, d, d, d, keyconf, master_port, keyname, keyname))
+    return h.Process([nsd, "-d", "-c", conf], log_path=tmp.file("nsd/stdout.log")), port
+
+
+def start_knot(tmp, master_port, key, port):
+    """Knot as a secondary of the master on 127.0.0.1; returns (Process, port)."""
+    knotd = h.peer("knotd")
+    d = tmp.file("knot")
+    os.makedirs(d, exist_ok=True)
+    keyconf = ("key:\n  - id: xfr-key\n    algorithm: hmac-sha256\n    secret: %s\n"
+               % TSIG_SECRET) if key else ""
+    keyref = "    key: xfr-key\n" if key else ""
+    conf = tmp.write("knot/knot.conf", """server:
+  listen: 127.0.0.1@%d
+  rundir: "%s"
+control:
+  listen: "%s/knot.sock"
+database:
+  storage: "%s"
+log:
+  - target: stderr
+    any: info
+%sremote:
+  - id: master
+    address: 127.0.0.1@%d
+%sacl:
+  - id: notify_from_master
+    address: 127.0.0.1
+    action: notify
+%stemplate:
+  - id: default
+    storage: "%s"
+    refresh-min-interval: 2
+    zonefile-sync: -1
+zone:
+  - domain: example.test
+    master: master
+    acl: notify_from_master
+""" % (port, d, d, d, keyconf, master_port, keyref, keyref, d))
+    return h.Process([knotd, "-c", conf], log_path=tmp.file("knot/knot.log")), port
+
+
+def interop(kind, key):
+    """The scenario of the interop_* files: the peer pulls the flattened zone from the master
+    (with TSIG when `key`), serves the same data, and follows an upstream change by NOTIFY."""
+    with h.TempDir() as tmp, Upstream(tmp) as up:
+        args = ["--tsig", "xfr-key:hmac-sha256:" + TSIG_SECRET] if key else []
+        # The secondary's port must be known before the master starts (--notify): pick it first.
+        port = h.free_port()
+        args += ["--notify", "127.0.0.1:%d" % port]
+        with Master(tmp, [up.port], args=args) as m:
+            wait_log(m, "serving serial")
+            start = start_nsd if kind == "nsd" else start_knot
+            proc, sport = start(tmp, m.port, key, port)
+            try:
+                def sec(name, qtype):
+                    return h.run(["dig", "@127.0.0.1", "-p", str(sport), "+norec", "+short",
+                                  name, qtype], check_rc=False, timeout=10).stdout.split()
+                h.wait_for(lambda: "192.0.2.3" in sec("example.test.", "A"), timeout=30,
+                           what="%s to load the zone\n%s" % (kind, proc.log()))
+                for name, qtype in [("www.example.test.", "A"), ("www.example.test.", "AAAA"),
+                                    ("x.sites.example.test.", "A"), ("v6.example.test.", "AAAA"),
+                                    ("example.test.", "SOA")]:
+                    want = sorted(m.dig(name, qtype, "+short").split())
+                    h.wait_for(lambda: sorted(sec(name, qtype)) == want, timeout=10,
+                               what="%s %s same on %s: %s" % (name, qtype, kind, want))
+                up.change(UPSTREAM_ZONE.replace("192.0.2.10", "192.0.2.77"))
+                h.wait_for(lambda: "192.0.2.77" in sec("www.example.test.", "A"), timeout=30,
+                           what="%s to follow the change\n%s" % (kind, m.log()[-3000:]))
+            finally:
+                proc.stop()
+    h.ok("%s pulled the flattened zone%s and followed a change" %
+         (kind, " with TSIG" if key else ""))

@@ -1,0 +1,9 @@
+#!/usr/bin/python3
+"""Interop: knot as a secondary of flatsign-master with TSIG (hmac-sha256) pulls the flattened zone, serves the same data, and follows an upstream change announced by NOTIFY."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import master_env as env  # noqa: E402
+
+env.interop("knot", key=True)
