@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <climits>
@@ -118,6 +119,38 @@ const char* expected_before_type(bool have_ttl, bool have_class) {
   return "expected a TTL or class or type";
 }
 
+// Remembers the type mnemonics already seen (exact spelling), so the hot path skips the
+// registry's case-insensitive scan. Only words that are not classes are inserted.
+class TypeCache {
+ public:
+  std::optional<dns::RRType> find(std::string_view text) const {
+    const Entry& e = slots_[slot(text)];
+    if (e.len == 0 || e.len != text.size() || std::memcmp(e.text, text.data(), e.len) != 0) {
+      return std::nullopt;
+    }
+    return e.type;
+  }
+  void insert(std::string_view text, dns::RRType type) {
+    if (text.empty() || text.size() > sizeof(Entry::text)) return;
+    Entry& e = slots_[slot(text)];
+    std::memcpy(e.text, text.data(), text.size());
+    e.len = static_cast<uint8_t>(text.size());
+    e.type = type;
+  }
+
+ private:
+  struct Entry {
+    char text[15];
+    uint8_t len = 0;
+    dns::RRType type = dns::RRType::A;
+  };
+  static size_t slot(std::string_view t) {
+    if (t.empty()) return 0;
+    return (t.size() * 7 + static_cast<uint8_t>(t[0]) * 31 + static_cast<uint8_t>(t.back())) & 63;
+  }
+  std::array<Entry, 64> slots_{};
+};
+
 class Parser {
  public:
   Parser(const RrSink& sink, const ZoneFileOptions& options, ZoneFileStats& stats)
@@ -198,6 +231,7 @@ class Parser {
   std::vector<dns::RdataToken> rdata_tokens_;
   std::vector<uint8_t> scratch_;
   Location where_;
+  TypeCache types_;
 };
 
 void Parser::directive() {
@@ -308,7 +342,13 @@ void Parser::record(bool owner_omitted) {
       if (!ttl) fail(t, "bad TTL " + quote(t.text) + " (expected seconds or units like 1h30m)");
       continue;
     }
-    if (auto cls = dns::class_from_string(t.text)) {
+    if (auto cached = types_.find(t.text)) {  // the common case: a known type mnemonic
+      type = cached;
+      type_index = i++;
+      break;
+    }
+    bool is_in = t.text.size() == 2 && (t.text[0] | 0x20) == 'i' && (t.text[1] | 0x20) == 'n';
+    if (auto cls = is_in ? dns::RRClass::IN : dns::class_from_string(t.text)) {
       if (have_class) {
         fail(t,
              std::string(expected_before_type(ttl.has_value(), true)) + ", found " + quote(t.text));
@@ -325,6 +365,7 @@ void Parser::record(bool owner_omitted) {
                   quote(t.text));
     }
     if (dns::is_meta_type(*type)) fail(t, "type " + quote(t.text) + " cannot appear in a zone");
+    types_.insert(t.text, *type);
     type_index = i++;
     break;
   }
