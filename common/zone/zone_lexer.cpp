@@ -1,6 +1,13 @@
 #include "common/zone/zone_lexer.hpp"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <array>
+#include <cerrno>
+#include <cstring>
 
 #include "common/zone/zonefile.hpp"
 
@@ -21,6 +28,49 @@ std::string quote_char(char c) {
 }
 
 }  // namespace
+
+ZoneFileBuffer::ZoneFileBuffer(const std::string& path, const Location& from) {
+  int fd = -1;
+  auto fail = [&](const char* what) {
+    int err = errno;
+    if (fd >= 0) ::close(fd);
+    throw ZoneFileError(from, std::string(what) + " \"" + path + "\": " + std::strerror(err));
+  };
+  fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail("cannot open");
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) fail("cannot stat");
+  if (S_ISDIR(st.st_mode)) {
+    errno = EISDIR;
+    fail("cannot read");
+  }
+  if (S_ISREG(st.st_mode) && st.st_size > 0) {
+    void* m = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ,
+                     MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    if (m != MAP_FAILED) {
+      map_ = static_cast<const char*>(m);
+      map_size_ = static_cast<size_t>(st.st_size);
+      ::madvise(m, map_size_, MADV_SEQUENTIAL);
+      ::close(fd);
+      return;
+    }
+  }
+  size_t done = 0;
+  for (;;) {
+    if (done == copy_.size()) copy_.resize(copy_.size() + 65536);
+    ssize_t n = ::read(fd, copy_.data() + done, copy_.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail("cannot read");
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  copy_.resize(done);
+}
+
+ZoneFileBuffer::~ZoneFileBuffer() {
+  if (map_ != nullptr) ::munmap(const_cast<char*>(map_), map_size_);
+}
 
 ZoneLexer::ZoneLexer(std::string_view buffer, const std::string& file)
     : p_(buffer.data()),

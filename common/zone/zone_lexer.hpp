@@ -1,5 +1,5 @@
-// Splits an RFC 1035 §5.1 master file into entries (one logical line, parentheses joined) of
-// tokens that view the input buffer without copying. One lexer per buffer and thread.
+// Reads a master file into memory and splits it (RFC 1035 §5.1) into entries (one logical line,
+// parentheses joined) of tokens viewing the buffer without copying. One lexer per buffer/thread.
 #pragma once
 
 #include <cstdint>
@@ -7,7 +7,30 @@
 #include <string_view>
 #include <vector>
 
+#include "common/zone/location.hpp"
+
 namespace flatsign::zone {
+
+// A whole input file: mapped when it is a regular file (no copy, pages populated up front),
+// read into memory otherwise (pipes). Mapping is safe against writers that replace files by
+// rename, as flatsign's atomic writer does; truncating a zone file in place while it is being
+// parsed would fault, as it does for other mmap-based readers. Not copyable.
+class ZoneFileBuffer {
+ public:
+  // Throws ZoneFileError at `from` when the file cannot be opened or read.
+  ZoneFileBuffer(const std::string& path, const Location& from);
+  ~ZoneFileBuffer();
+  ZoneFileBuffer(const ZoneFileBuffer&) = delete;
+  ZoneFileBuffer& operator=(const ZoneFileBuffer&) = delete;
+
+  // The file's bytes; valid while this buffer lives.
+  std::string_view view() const { return map_ ? std::string_view(map_, map_size_) : copy_; }
+
+ private:
+  const char* map_ = nullptr;
+  size_t map_size_ = 0;
+  std::string copy_;
+};
 
 // One token of an entry. `text` views the lexer's buffer (valid while the buffer lives) with
 // escapes (\X, \DDD) left undecoded; a quoted token's text excludes the quotes.

@@ -1,10 +1,5 @@
 #include "common/zone/zonefile.hpp"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <array>
 #include <cerrno>
 #include <charconv>
@@ -38,65 +33,6 @@ bool iequals(std::string_view a, std::string_view b) {
   }
   return true;
 }
-
-// A whole input file: mapped when it is a regular file (no copy, pages populated up front),
-// read into memory otherwise (pipes). Mapping is safe against writers that replace files by
-// rename, as flatsign's atomic writer does; truncating a zone file in place while it is being
-// parsed would fault, as it does for other mmap-based readers.
-class FileBuffer {
- public:
-  // Throws ZoneFileError at `from` when the file cannot be opened or read.
-  FileBuffer(const std::string& path, const Location& from) {
-    auto fail = [&](const char* what) {
-      int err = errno;
-      if (fd_ >= 0) ::close(fd_);
-      throw ZoneFileError(from, std::string(what) + " " + quote(path) + ": " + std::strerror(err));
-    };
-    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) fail("cannot open");
-    struct stat st {};
-    if (::fstat(fd_, &st) != 0) fail("cannot stat");
-    if (S_ISDIR(st.st_mode)) {
-      errno = EISDIR;
-      fail("cannot read");
-    }
-    if (S_ISREG(st.st_mode) && st.st_size > 0) {
-      void* m = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ,
-                       MAP_PRIVATE | MAP_POPULATE, fd_, 0);
-      if (m != MAP_FAILED) {
-        map_ = static_cast<const char*>(m);
-        map_size_ = static_cast<size_t>(st.st_size);
-        ::madvise(m, map_size_, MADV_SEQUENTIAL);
-        ::close(fd_);
-        return;
-      }
-    }
-    size_t done = 0;
-    for (;;) {
-      if (done == copy_.size()) copy_.resize(copy_.size() + 65536);
-      ssize_t n = ::read(fd_, copy_.data() + done, copy_.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) fail("cannot read");
-      if (n == 0) break;
-      done += static_cast<size_t>(n);
-    }
-    ::close(fd_);
-    copy_.resize(done);
-  }
-  ~FileBuffer() {
-    if (map_ != nullptr) ::munmap(const_cast<char*>(map_), map_size_);
-  }
-  FileBuffer(const FileBuffer&) = delete;
-  FileBuffer& operator=(const FileBuffer&) = delete;
-
-  std::string_view view() const { return map_ ? std::string_view(map_, map_size_) : copy_; }
-
- private:
-  int fd_ = -1;
-  const char* map_ = nullptr;
-  size_t map_size_ = 0;
-  std::string copy_;
-};
 
 std::string directory_of(const std::string& path) {
   auto slash = path.rfind('/');
@@ -158,7 +94,7 @@ class Parser {
 
   // Reads and parses `path`; `from` locates the $INCLUDE (nullptr for the top file).
   void parse_file(const std::string& path, const dns::Name& origin, const Location* from) {
-    FileBuffer buf(path, from ? *from : Location{path, 0, 0});
+    ZoneFileBuffer buf(path, from ? *from : Location{path, 0, 0});
     char resolved[PATH_MAX];
     include_stack_.push_back(::realpath(path.c_str(), resolved) ? resolved : path);
     const std::string dir = directory_of(path);
