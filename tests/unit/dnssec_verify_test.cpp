@@ -1,0 +1,126 @@
+// verify_zone: accepts our signed zones (NSEC and NSEC3) and names each kind of damage: a flipped
+// signature byte, an expired signature, a broken NSEC/NSEC3 chain, an unsigned RRset, a signed
+// glue.
+#include <catch2/catch.hpp>
+
+#include <functional>
+
+#include "common/dnssec/verify.hpp"
+#include "common/dnssec/zone_signer.hpp"
+#include "common/zone/zonefile.hpp"
+
+using namespace flatsign;
+using namespace flatsign::dnssec;
+using dns::RRType;
+using Kind = VerifyProblem::Kind;
+
+namespace {
+
+constexpr std::time_t kNow = 1700000000;
+const dns::Name kOrigin = dns::Name::parse("example.");
+
+std::shared_ptr<const zone::Zone> signed_zone(DenialMode mode) {
+  zone::ZoneBuilder b(kOrigin);
+  (void)zone::parse_zone_text(
+      "$TTL 300\n@ 3600 IN SOA ns.example. h.example. 1 2 3 4 600\n@ IN NS ns\n"
+      "ns IN A 192.0.2.1\nwww IN A 192.0.2.2\nx.y IN TXT \"ent\"\n*.w IN A 192.0.2.3\n"
+      "sub IN NS ns.sub\nns.sub IN A 192.0.2.4\n",
+      kOrigin, [&](dns::Rr&& rr, const zone::Location&) { b.add(std::move(rr)); });
+  SignerOptions o;
+  o.timing.now = kNow;
+  o.denial.mode = mode;
+  ZoneSigner s({generate_key(kOrigin, Algorithm::ECDSAP256SHA256, kFlagsKsk, kNow)}, o);
+  return s.sign_full(*std::move(b).build().zone).zone;
+}
+
+// Rebuilds `z` with `edit` applied to each RR (return false to drop it).
+std::shared_ptr<const zone::Zone> edited(const zone::Zone& z,
+                                         const std::function<bool(dns::Rr&)>& edit) {
+  zone::ZoneBuilder b(z.origin());
+  for (auto rr : z.records())
+    if (edit(rr)) b.add(std::move(rr));
+  return std::move(b).build().zone;
+}
+
+bool has(const VerifyVerdict& v, Kind k) {
+  for (const auto& p : v.problems)
+    if (p.kind == k) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("verify: accepts signed zones, rejects damage by name", "[dnssec][verify]") {
+  auto mode = GENERATE(DenialMode::Nsec, DenialMode::Nsec3);
+  auto z = signed_zone(mode);
+  auto ok = verify_zone(*z, {.now = kNow});
+  INFO(ok.summary());
+  REQUIRE(ok.ok());
+  CHECK(ok.signatures_checked > 5);
+
+  SECTION("flipped signature byte") {
+    bool done = false;
+    auto bad = edited(*z, [&](dns::Rr& rr) {
+      if (!done && rr.type == RRType::RRSIG && rrsig_covered(rr.rdata) == RRType::A) {
+        rr.rdata.back() ^= 1;
+        done = true;
+      }
+      return true;
+    });
+    auto v = verify_zone(*bad, {.now = kNow});
+    CHECK(has(v, Kind::BadSignature));
+    CHECK(v.summary().find("bad signature") != std::string::npos);
+  }
+  SECTION("expired signature") {
+    auto v = verify_zone(*z, {.now = kNow + 30 * 86400});
+    CHECK(has(v, Kind::Expired));
+    CHECK(has(verify_zone(*z, {.now = kNow - 86400}), Kind::NotYetValid));
+  }
+  SECTION("broken chain: a denial record removed") {
+    RRType dtype = mode == DenialMode::Nsec ? RRType::NSEC : RRType::NSEC3;
+    bool done = false;
+    auto bad = edited(*z, [&](dns::Rr& rr) {
+      if (!done && rr.type == dtype && !(rr.owner == kOrigin)) {
+        done = true;
+        return false;
+      }
+      return true;
+    });
+    auto v = verify_zone(*bad, {.now = kNow});
+    CHECK(has(v, Kind::MissingDenial));
+  }
+  SECTION("broken chain: wrong next name") {
+    auto bad = edited(*z, [&](dns::Rr& rr) {
+      if (rr.type == RRType::NSEC && rr.owner == kOrigin) {
+        auto w = dns::Name::parse("zzz.example.").wire();
+        dns::Rdata rd(w.begin(), w.end());
+        rd.insert(rd.end(), rr.rdata.begin() + dns::Name::parse("ns.example.").wire_size(),
+                  rr.rdata.end());
+        rr.rdata = rd;
+      }
+      if (rr.type == RRType::NSEC3) rr.rdata[6] ^= 0x10;  // next hashed owner
+      return true;
+    });
+    auto v = verify_zone(*bad, {.now = kNow});
+    CHECK(has(v, Kind::WrongDenial));
+  }
+  SECTION("unsigned RRset and signed glue") {
+    dns::Rdata glue_sig;
+    auto bad = edited(*z, [&](dns::Rr& rr) {
+      if (rr.type == RRType::RRSIG && rrsig_covered(rr.rdata) == RRType::A &&
+          rr.owner == dns::Name::parse("www.example.")) {
+        glue_sig = rr.rdata;
+        return false;
+      }
+      return true;
+    });
+    auto v = verify_zone(*bad, {.now = kNow});
+    CHECK(has(v, Kind::Unsigned));
+    zone::ZoneBuilder b(kOrigin);
+    for (auto rr : z->records()) b.add(std::move(rr));
+    b.add(dns::Rr{dns::Name::parse("ns.sub.example."), RRType::RRSIG, dns::RRClass::IN, 300,
+                  glue_sig});
+    auto v2 = verify_zone(*std::move(b).build().zone, {.now = kNow});
+    CHECK(has(v2, Kind::UnexpectedSignature));
+  }
+}
