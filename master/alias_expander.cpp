@@ -14,6 +14,7 @@
 namespace flatsign::master {
 namespace asio = boost::asio;
 using dns::Name;
+constexpr auto kBatchWindow = std::chrono::milliseconds(1000);
 using dns::RRType;
 using util::LogLevel;
 
@@ -78,10 +79,13 @@ asio::awaitable<void> AliasExpander::resolve_one(Name target) {
 
 asio::awaitable<void> AliasExpander::refresh(const zone::Zone& zone) {
   auto now = Clock::now();
+  // Targets due within the batch window go along, so one upstream change spread over many
+  // targets becomes one rebuild (one serial, one NOTIFY) rather than several.
+  auto horizon = now + kBatchWindow;
   std::vector<Name> due;
   for (const AliasResult& a : find_aliases(zone)) {
     auto it = cache_.find(a.target);
-    if (it == cache_.end() || it->second.expires <= now) due.push_back(a.target);
+    if (it == cache_.end() || it->second.expires <= horizon) due.push_back(a.target);
   }
   std::sort(due.begin(), due.end());
   due.erase(std::unique(due.begin(), due.end()), due.end());
