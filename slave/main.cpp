@@ -1,9 +1,123 @@
 // flatsign-slave: the signing public authoritative (polls the master, re-signs on change).
-// Placeholder CLI until the slave pipeline lands (issue 5).
+// Thin: parse the command line, load the state directory, run the daemon on one io_context.
+#include <csignal>
+#include <cstdio>
+
 #include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "common/dns/rdata.hpp"
+#include "common/dns/tsig.hpp"
+#include "common/dnssec/key.hpp"
+#include "common/net/address.hpp"
+#include "common/util/log.hpp"
+#include "slave/slave_daemon.hpp"
+#include "slave/state.hpp"
+
+namespace {
+using namespace flatsign;
+
+int fail(const std::string& why) {
+  std::fprintf(stderr, "flatsign-slave: %s\n", why.c_str());
+  return 2;
+}
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"flatsign-slave: polls a flatsign master by AXFR, re-signs with DNSSEC on change"};
+  std::vector<std::string> listen{"127.0.0.1:5302"}, masters;
+  std::string zone_text, state_dir, algorithm = "ecdsap256sha256", denial = "nsec";
+  std::string serial_policy = "increment", tsig, log_level = "info";
+  std::string on_change, on_alert;
+  double poll_interval = 60, connect_timeout = 5, read_timeout = 10, max_shrink = 0.5;
+  size_t max_records = 10'000'000;
+  unsigned sign_threads = 0;
+  app.add_option("--listen", listen, "address:port to answer SOA queries and NOTIFY on");
+  app.add_option("--zone", zone_text, "the zone to transfer and sign");
+  app.add_option("--master", masters, "master address:port (repeat: tried in order)");
+  app.add_option("--state-dir", state_dir, "keys, last signed zone and serial");
+  app.add_option("--poll-interval", poll_interval, "seconds between polls (+-5% jitter)");
+  app.add_option("--connect-timeout", connect_timeout, "seconds");
+  app.add_option("--read-timeout", read_timeout, "seconds a single read may stall");
+  app.add_option("--algorithm", algorithm, "ecdsap256sha256 | ed25519 | rsasha256 (new keys)");
+  app.add_option("--denial", denial, "nsec | nsec3");
+  app.add_option("--serial-policy", serial_policy, "increment | unixtime | dateserial");
+  app.add_option("--on-change", on_change, "shell command run with a JSON change document");
+  app.add_option("--on-alert", on_alert, "shell command run when a transfer is refused");
+  app.add_option("--tsig", tsig, "name:algorithm:base64 key for the transfers");
+  app.add_option("--max-shrink", max_shrink, "refuse when more than this share of RRsets vanish");
+  app.add_option("--max-records", max_records, "refuse larger transfers");
+  app.add_option("--sign-threads", sign_threads, "0: one per core");
+  app.add_option("--log-level", log_level, "debug | info | warning | error");
+  auto* ds = app.add_subcommand("ds", "print the DS records for the parent and exit");
+  std::string ds_zone, ds_state;
+  ds->add_option("--zone", ds_zone)->required();
+  ds->add_option("--state-dir", ds_state)->required();
   CLI11_PARSE(app, argc, argv);
-  return 0;
+
+  util::LogLevel level;
+  if (!util::parse_log_level(log_level, level)) return fail("bad --log-level " + log_level);
+  util::set_log_level(level);
+  std::signal(SIGPIPE, SIG_IGN);  // a hook that does not read its stdin
+
+  try {
+    if (*ds) {
+      slave::PublisherConfig pc;
+      pc.zone = dns::Name::parse(ds_zone);
+      pc.state_dir = ds_state;
+      auto keys = dnssec::load_keys(ds_state, pc.zone);
+      if (keys.empty()) return fail("no keys for " + pc.zone.to_string() + " in " + ds_state);
+      for (const auto& k : keys) {
+        if (!k.is_sep()) continue;
+        std::printf("%s\t3600\tIN\tDS\t%s\n", pc.zone.to_string().c_str(),
+                    dns::rdata_to_text(dns::RRType::DS, k.ds_rdata()).c_str());
+      }
+      return 0;
+    }
+    if (zone_text.empty() || masters.empty() || state_dir.empty())
+      return fail("--zone, --master and --state-dir are required");
+    slave::SlaveConfig c;
+    for (const auto& l : listen) c.listen.push_back(net::parse_endpoint(l, 53));
+    for (const auto& m : masters) {
+      auto ep = net::parse_endpoint(m, 53);
+      c.masters.emplace_back(ep.address(), ep.port());
+    }
+    c.poll_interval = std::chrono::milliseconds(static_cast<long long>(poll_interval * 1000));
+    c.transfer.connect_timeout =
+        std::chrono::milliseconds(static_cast<long long>(connect_timeout * 1000));
+    c.transfer.read_timeout =
+        std::chrono::milliseconds(static_cast<long long>(read_timeout * 1000));
+    if (!tsig.empty()) c.transfer.key = dns::parse_tsig_key(tsig);
+    c.transfer.limits.max_shrink = max_shrink;
+    c.transfer.limits.max_records = max_records;
+    auto& pc = c.publisher;
+    pc.zone = dns::Name::parse(zone_text);
+    pc.state_dir = state_dir;
+    auto alg = dnssec::algorithm_from_string(algorithm);
+    if (!alg || !dnssec::can_sign(*alg)) return fail("unsupported --algorithm " + algorithm);
+    pc.algorithm = *alg;
+    if (denial == "nsec3") {
+      pc.denial.mode = dnssec::DenialMode::Nsec3;
+    } else if (denial != "nsec") {
+      return fail("--denial must be nsec or nsec3");
+    }
+    auto policy = slave::serial_policy_from_text(serial_policy);
+    if (!policy) return fail("--serial-policy must be increment, unixtime or dateserial");
+    pc.serial_policy = *policy;
+    pc.on_change = on_change;
+    pc.on_alert = on_alert;
+    pc.sign_threads = sign_threads;
+
+    boost::asio::io_context io;
+    slave::SlaveDaemon daemon(io, std::move(c));
+    daemon.start_up();
+    daemon.start();
+    io.run();
+    util::log(util::LogLevel::Info, "slave", "", "stopped");
+    return 0;
+  } catch (const slave::StateError& e) {
+    return fail(std::string("state directory: ") + e.what());
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
 }

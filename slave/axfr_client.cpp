@@ -1,0 +1,168 @@
+#include "slave/axfr_client.hpp"
+
+#include <array>
+#include <ctime>
+#include <random>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "common/dns/error.hpp"
+#include "common/dns/message.hpp"
+
+namespace flatsign::slave {
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+uint16_t random_id() {
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  return static_cast<uint16_t>(rng());
+}
+
+uint64_t now_seconds() {
+  return static_cast<uint64_t>(std::time(nullptr));
+}
+
+// Reads exactly buf.size() octets before the deadline. Returns an empty string on success,
+// else why not ("timed out", "connection closed", ...).
+asio::awaitable<std::string> read_exact(tcp::socket& sock, asio::mutable_buffer buf,
+                                        std::chrono::milliseconds timeout) {
+  asio::steady_timer timer(sock.get_executor());
+  timer.expires_after(timeout);
+  auto result = co_await (asio::async_read(sock, buf, kTuple) || timer.async_wait(kTuple));
+  if (result.index() == 1)
+    co_return "read timed out after " + std::to_string(timeout.count()) + " ms";
+  auto [ec, n] = std::get<0>(result);
+  if (ec == asio::error::eof) co_return std::string("connection closed by the master");
+  if (ec) co_return ec.message();
+  (void)n;
+  co_return std::string();
+}
+}  // namespace
+
+asio::awaitable<AxfrAttempt> fetch_axfr(asio::any_io_executor ex, tcp::endpoint master,
+                                        dns::Name zone, AxfrClientOptions options) {
+  const uint16_t id = random_id();
+  AxfrAttempt out;
+  out.master = master;
+  out.assembler = std::make_unique<AxfrAssembler>(zone, id, options.limits);
+  AxfrAssembler& asm_ = *out.assembler;
+
+  tcp::socket sock(ex);
+  {
+    asio::steady_timer timer(ex);
+    timer.expires_after(options.connect_timeout);
+    auto r = co_await (sock.async_connect(master, kTuple) || timer.async_wait(kTuple));
+    if (r.index() == 1) {
+      asm_.end_of_stream("connect timed out");
+      co_return out;
+    }
+    if (auto [ec] = std::get<0>(r); ec) {
+      asm_.end_of_stream("connect: " + ec.message());
+      co_return out;
+    }
+  }
+  out.reached = true;
+
+  // The query: one question, zone AXFR IN (RFC 5936 §2.1), optionally TSIG-signed.
+  dns::Message q;
+  q.id = id;
+  q.questions.push_back({zone, dns::RRType::AXFR, dns::RRClass::IN});
+  std::vector<uint8_t> wire = dns::write_message(q);
+  std::optional<dns::TsigStreamVerifier> verifier;
+  if (options.key) {
+    auto mac = dns::tsig_sign(wire, *options.key, now_seconds());
+    verifier.emplace(*options.key, mac);
+  }
+  std::vector<uint8_t> framed;
+  framed.reserve(wire.size() + 2);
+  framed.push_back(static_cast<uint8_t>(wire.size() >> 8));
+  framed.push_back(static_cast<uint8_t>(wire.size()));
+  framed.insert(framed.end(), wire.begin(), wire.end());
+  {
+    asio::steady_timer timer(ex);
+    timer.expires_after(options.read_timeout);
+    auto r = co_await (asio::async_write(sock, asio::buffer(framed), kTuple) ||
+                       timer.async_wait(kTuple));
+    if (r.index() == 1) {
+      asm_.end_of_stream("sending the query timed out");
+      co_return out;
+    }
+    if (auto [ec, n] = std::get<0>(r); ec) {
+      asm_.end_of_stream("sending the query: " + ec.message());
+      co_return out;
+    }
+  }
+
+  std::array<uint8_t, 2> len_buf{};
+  std::vector<uint8_t> msg_buf;
+  while (asm_.state() == AxfrAssembler::State::NeedMore) {
+    std::string why = co_await read_exact(sock, asio::buffer(len_buf), options.read_timeout);
+    if (!why.empty()) {
+      asm_.end_of_stream(why);
+      break;
+    }
+    const size_t len = (size_t(len_buf[0]) << 8) | len_buf[1];
+    msg_buf.resize(len);
+    why = co_await read_exact(sock, asio::buffer(msg_buf), options.read_timeout);
+    if (!why.empty()) {
+      asm_.end_of_stream("inside message " + std::to_string(asm_.messages() + 1) + ": " + why);
+      break;
+    }
+    dns::Message msg;
+    try {
+      msg = dns::parse_message(msg_buf);
+    } catch (const dns::WireError& e) {
+      asm_.fail(Verdict::RefusedMalformed,
+                "message " + std::to_string(asm_.messages() + 1) + ": " + e.what());
+      break;
+    }
+    if (verifier && msg.id == id && msg.rcode == 0) {
+      try {
+        verifier->next(msg_buf, msg, now_seconds());
+      } catch (const dns::TsigError& e) {
+        asm_.fail(Verdict::RefusedTsig,
+                  "message " + std::to_string(asm_.messages() + 1) + ": " + e.what());
+        break;
+      }
+    }
+    asm_.feed(msg);
+  }
+  if (verifier && asm_.state() == AxfrAssembler::State::Complete) {
+    try {
+      verifier->finish();
+    } catch (const dns::TsigError& e) {
+      asm_.fail(Verdict::RefusedTsig, std::string("end of stream: ") + e.what());
+    }
+  }
+  boost::system::error_code ignored;
+  sock.shutdown(tcp::socket::shutdown_both, ignored);
+  sock.close(ignored);
+  co_return out;
+}
+
+asio::awaitable<AxfrAttempt> fetch_axfr_any(asio::any_io_executor ex,
+                                            std::vector<tcp::endpoint> masters, dns::Name zone,
+                                            AxfrClientOptions options) {
+  AxfrAttempt last;
+  for (const auto& m : masters) {
+    last = co_await fetch_axfr(ex, m, zone, options);
+    const auto& a = *last.assembler;
+    if (a.state() == AxfrAssembler::State::Complete) co_return last;
+    // A content refusal is the master's answer; only transport failures try the next one.
+    if (a.verdict() != Verdict::RefusedIncomplete) co_return last;
+  }
+  co_return last;
+}
+
+}  // namespace flatsign::slave

@@ -1,0 +1,51 @@
+// AXFR client (RFC 5936 over TCP, RFC 1035 §4.2.2 framing): fetches one zone from a list of
+// masters, feeding every message to an AxfrAssembler. Coroutines on the caller's executor;
+// each call is independent and owns its socket.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "common/dns/name.hpp"
+#include "common/dns/tsig.hpp"
+#include "slave/transfer_check.hpp"
+
+namespace flatsign::slave {
+
+struct AxfrClientOptions {
+  std::chrono::milliseconds connect_timeout{5000};
+  // Deadline for every single read (length prefix or message): a stalled master fails here.
+  std::chrono::milliseconds read_timeout{10000};
+  std::optional<dns::TsigKey> key;  // sign the query, require a valid TSIG stream (RFC 8945 §5.3.1)
+  TransferLimits limits;
+};
+
+struct AxfrAttempt {
+  std::unique_ptr<AxfrAssembler> assembler;  // never null; state() is Complete or Failed
+  boost::asio::ip::tcp::endpoint master;     // the master this outcome came from
+  bool reached = false;                      // the TCP connection was established
+};
+
+// Transfers `zone` from `master`. Never throws for network or DNS errors: a connect failure,
+// stall or close ends the stream (RefusedIncomplete), an unparseable message is
+// RefusedMalformed (with its offset), a bad or missing TSIG is RefusedTsig.
+[[nodiscard]] boost::asio::awaitable<AxfrAttempt> fetch_axfr(boost::asio::any_io_executor ex,
+                                                             boost::asio::ip::tcp::endpoint master,
+                                                             dns::Name zone,
+                                                             AxfrClientOptions options);
+
+// Tries `masters` in order and returns the first complete transfer. A master that answers with
+// a refusal of content (rcode, SOA mismatch, ...) is also final: only unreachable or broken
+// connections move on to the next master. REQUIRES: masters is not empty.
+[[nodiscard]] boost::asio::awaitable<AxfrAttempt> fetch_axfr_any(
+    boost::asio::any_io_executor ex, std::vector<boost::asio::ip::tcp::endpoint> masters,
+    dns::Name zone, AxfrClientOptions options);
+
+}  // namespace flatsign::slave

@@ -1,0 +1,112 @@
+#include "slave/hooks.hpp"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "common/util/log.hpp"
+
+extern char** environ;
+
+namespace flatsign::slave {
+
+std::string json_string(const std::string& text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        if (c < 0x20)
+          out += fmt::format("\\u{:04x}", c);
+        else
+          out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+int run_hook_sync(const std::string& cmd, const std::string& input, const HookEnv& env,
+                  const std::string& what, const std::string& zone) {
+  if (cmd.empty()) return 0;
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    util::log(util::LogLevel::Error, "hook", zone, "{}: pipe: {}", what, std::strerror(errno));
+    return -1;
+  }
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
+  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  std::string sh = "/bin/sh", dash_c = "-c", command = cmd;
+  char* argv[] = {sh.data(), dash_c.data(), command.data(), nullptr};
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[0], STDIN_FILENO);
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, "/bin/sh", &actions, nullptr, argv, envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  close(fds[0]);
+  if (rc != 0) {
+    close(fds[1]);
+    util::log(util::LogLevel::Error, "hook", zone, "{}: cannot start: {}", what, std::strerror(rc));
+    return -1;
+  }
+  // A hook that does not read its stdin gets EPIPE here (SIGPIPE is ignored by the daemon).
+  size_t off = 0;
+  while (off < input.size()) {
+    ssize_t n = write(fds[1], input.data() + off, input.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    off += static_cast<size_t>(n);
+  }
+  close(fds[1]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status)) {
+    int code = WEXITSTATUS(status);
+    if (code != 0)
+      util::log(util::LogLevel::Warning, "hook", zone, "{} hook exited {}: {}", what, code, cmd);
+    else
+      util::log(util::LogLevel::Debug, "hook", zone, "{} hook ran: {}", what, cmd);
+    return code;
+  }
+  util::log(util::LogLevel::Warning, "hook", zone, "{} hook killed by signal {}: {}", what,
+            WTERMSIG(status), cmd);
+  return -1;
+}
+
+void run_hook(const std::string& cmd, std::string input, HookEnv env, std::string what,
+              std::string zone) {
+  if (cmd.empty()) return;
+  std::thread([cmd, input = std::move(input), env = std::move(env), what = std::move(what),
+               zone = std::move(zone)] {
+    (void)run_hook_sync(cmd, input, env, what, zone);
+  }).detach();
+}
+
+}  // namespace flatsign::slave

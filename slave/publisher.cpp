@@ -1,0 +1,173 @@
+#include "slave/publisher.hpp"
+
+#include <ctime>
+
+#include <fmt/format.h>
+
+#include "common/dns/rdata.hpp"
+#include "common/dnssec/verify.hpp"
+#include "common/util/atomic_file.hpp"
+#include "common/util/log.hpp"
+#include "common/zone/zonefile.hpp"
+#include "slave/hooks.hpp"
+#include "slave/state.hpp"
+
+namespace flatsign::slave {
+using util::LogLevel;
+
+namespace {
+std::string iso_time(std::time_t t) {
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// "name TTL IN TYPE rdata" lines of one side of a diff, as a JSON array.
+std::string json_records(const zone::Diff& diff, bool added) {
+  std::string out = "[";
+  bool first = true;
+  for (const auto& c : diff.changes) {
+    for (const auto& rd : added ? c.added : c.removed) {
+      std::string line;
+      zone::print_rr(c.owner, added ? c.new_ttl : c.old_ttl, c.type, rd, line);
+      if (!line.empty() && line.back() == '\n') line.pop_back();
+      out += (first ? "" : ",") + json_string(line);
+      first = false;
+    }
+  }
+  return out + "]";
+}
+}  // namespace
+
+Publisher::Publisher(PublisherConfig config)
+    : config_(std::move(config)), zname_(config_.zone.to_string()) {}
+
+void Publisher::start_up() {
+  auto keys = load_or_create_keys(config_.state_dir, config_.zone, config_.algorithm);
+  dnssec::SignerOptions opts;
+  opts.denial = config_.denial;
+  opts.threads = config_.sign_threads;
+  signer_ = std::make_unique<dnssec::ZoneSigner>(std::move(keys), opts);
+  auto last = load_signed_zone(config_.state_dir, config_.zone);
+  last_serial_ = load_last_serial(config_.state_dir, config_.zone, last.get());
+  if (last) {
+    unsigned_ = strip_signatures(*last, signer_->keys());
+    signed_.store(last);
+    util::log(LogLevel::Info, "slave", zname_, "serving the last signed zone, serial {}, {} RRs",
+              last->serial(), last->rr_count());
+  }
+}
+
+std::vector<std::string> Publisher::ds_lines() const {
+  std::vector<std::string> out;
+  for (const auto& k : signer_->keys()) {
+    if (!k.is_sep()) continue;
+    out.push_back(fmt::format("{}\t{}\tIN\tDS\t{}", zname_, 3600,
+                              dns::rdata_to_text(dns::RRType::DS, k.ds_rdata())));
+  }
+  return out;
+}
+
+void Publisher::alert(std::string_view reason, const std::string& detail,
+                      const std::string& master) {
+  ++counters_.refused;
+  util::log(LogLevel::Warning, "slave", zname_, "transfer from {} refused: {}: {}", master, reason,
+            detail);
+  const std::string r(reason);
+  std::string json = fmt::format(
+      "{{\"zone\":{},\"verdict\":{},\"detail\":{},\"master\":{},\"serial\":{},\"time\":{}}}\n",
+      json_string(zname_), json_string(r), json_string(detail), json_string(master),
+      last_serial_ ? std::to_string(*last_serial_) : "null",
+      json_string(iso_time(std::time(nullptr))));
+  run_hook(config_.on_alert, std::move(json),
+           {{"FLATSIGN_EVENT", "alert"},
+            {"FLATSIGN_ZONE", zname_},
+            {"FLATSIGN_VERDICT", r},
+            {"FLATSIGN_DETAIL", detail},
+            {"FLATSIGN_MASTER", master}},
+           "on-alert", zname_);
+}
+
+bool Publisher::handle(CheckResult result, const std::string& master) {
+  switch (result.verdict) {
+    case Verdict::Unchanged:
+      ++counters_.unchanged;
+      util::log(LogLevel::Debug, "slave", zname_, "transfer from {}: unchanged (master serial {})",
+                master, result.zone ? result.zone->serial() : 0);
+      return false;
+    case Verdict::Accepted:
+      return publish(*result.zone, result.diff, master);
+    default:
+      alert(verdict_name(result.verdict), result.detail, master);
+      return false;
+  }
+}
+
+bool Publisher::publish(const zone::Zone& transferred, const zone::Diff& change,
+                        const std::string& master) {
+  const std::time_t now = std::time(nullptr);
+  const uint32_t serial = next_serial(config_.serial_policy, last_serial_, now);
+  auto new_unsigned = with_serial(transferred, serial);
+  auto previous = signed_.load();
+
+  dnssec::SignResult sr;
+  bool incremental = false;
+  try {
+    if (previous && unsigned_) {
+      zone::Diff d = zone::diff_zones(*unsigned_, *new_unsigned);
+      sr = signer_->sign_incremental(*previous, *new_unsigned, d);
+      incremental = true;
+    } else {
+      sr = signer_->sign_full(*new_unsigned);
+    }
+  } catch (const std::exception& e) {
+    alert("sign-failed", e.what(), master);
+    return false;
+  }
+  auto verdict = dnssec::verify_zone(*sr.zone, {.now = now, .threads = config_.sign_threads});
+  if (!verdict.ok()) {
+    alert("verify-failed", verdict.summary(3), master);
+    return false;
+  }
+  try {
+    // The serial first: after a crash between the two writes the next serial is still higher.
+    store_last_serial(config_.state_dir, config_.zone, serial);
+    util::write_file_atomically(signed_zone_path(config_.state_dir, config_.zone),
+                                zone::print_zone(*sr.zone), 0644);
+  } catch (const std::exception& e) {
+    alert("write-failed", e.what(), master);
+    return false;
+  }
+  const std::optional<uint32_t> old_serial = last_serial_;
+  last_serial_ = serial;
+  unsigned_ = new_unsigned;
+  signed_.store(sr.zone);
+  ++counters_.published;
+  util::log(LogLevel::Info, "slave", zname_,
+            "published serial {} from {}: {} added, {} removed; {} sign, {} RRsets signed, {} "
+            "reused, {:.3f} s",
+            serial, master, change.added_count(), change.removed_count(),
+            incremental ? "incremental" : "full", sr.stats.rrsets_signed, sr.stats.rrsets_reused,
+            sr.stats.seconds);
+
+  const std::string old_text = old_serial ? std::to_string(*old_serial) : "null";
+  std::string json = fmt::format(
+      "{{\"zone\":{},\"old_serial\":{},\"new_serial\":{},\"master_serial\":{},\"master\":{},"
+      "\"added\":{},\"removed\":{},\"time\":{}}}\n",
+      json_string(zname_), old_text, serial, transferred.serial(), json_string(master),
+      json_records(change, true), json_records(change, false), json_string(iso_time(now)));
+  run_hook(config_.on_change, std::move(json),
+           {{"FLATSIGN_EVENT", "change"},
+            {"FLATSIGN_ZONE", zname_},
+            {"FLATSIGN_OLD_SERIAL", old_serial ? std::to_string(*old_serial) : ""},
+            {"FLATSIGN_NEW_SERIAL", std::to_string(serial)},
+            {"FLATSIGN_ADDED", std::to_string(change.added_count())},
+            {"FLATSIGN_REMOVED", std::to_string(change.removed_count())},
+            {"FLATSIGN_MASTER", master}},
+           "on-change", zname_);
+  return true;
+}
+
+}  // namespace flatsign::slave

@@ -1,0 +1,85 @@
+// The end of the slave's pipeline for one zone: turns a checked transfer into a published,
+// signed zone (serial, incremental sign, verify, atomic file, snapshot swap, change hook), or
+// into one alert line and the --on-alert hook for a refusal. Owned by the zone's poller on one
+// thread; served_signed() may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/dns/name.hpp"
+#include "common/dnssec/denial.hpp"
+#include "common/dnssec/zone_signer.hpp"
+#include "common/zone/zone.hpp"
+#include "slave/serial.hpp"
+#include "slave/transfer_check.hpp"
+
+namespace flatsign::slave {
+
+struct PublisherConfig {
+  dns::Name zone;
+  std::string state_dir;
+  dnssec::Algorithm algorithm = dnssec::Algorithm::ECDSAP256SHA256;
+  dnssec::DenialConfig denial;
+  SerialPolicy serial_policy = SerialPolicy::Increment;
+  std::string on_change;  // shell command; empty: none
+  std::string on_alert;   // shell command; empty: none
+  unsigned sign_threads = 0;
+};
+
+struct PublisherCounters {
+  uint64_t published = 0;
+  uint64_t unchanged = 0;
+  uint64_t refused = 0;
+};
+
+class Publisher {
+ public:
+  explicit Publisher(PublisherConfig config);
+
+  // Loads (or, for a zone never published here, generates) the keys and the last signed zone
+  // from the state directory. Throws StateError; call once before anything else.
+  void start_up();
+
+  // The zone's content as last received (unsigned, our serial), or null before the first
+  // publication: what check_transfer compares a new transfer with.
+  [[nodiscard]] const zone::Zone* served_unsigned() const { return unsigned_.get(); }
+  // The signed zone being served; null before the first publication. Thread-safe.
+  [[nodiscard]] std::shared_ptr<const zone::Zone> served_signed() const { return signed_.load(); }
+
+  // Acts on a checked transfer from `master`:
+  //  - Accepted: new serial, sign (incremental when a previous signed zone exists), verify,
+  //    write <zone>.signed atomically, swap the snapshot, run --on-change. A signing or verify
+  //    failure is reported as an alert and nothing is published.
+  //  - Unchanged: one debug line, nothing else (no write, no serial bump, no hook).
+  //  - a refusal: alert(verdict_name, detail). Nothing published.
+  // Returns true when a new zone was published.
+  bool handle(CheckResult result, const std::string& master);
+
+  // Logs one warning line and runs --on-alert with `reason` (a verdict name or "verify-failed",
+  // "sign-failed", "write-failed") and `detail`.
+  void alert(std::string_view reason, const std::string& detail, const std::string& master);
+
+  // The DS records of the zone's SEP keys for the parent, one presentation line each.
+  [[nodiscard]] std::vector<std::string> ds_lines() const;
+
+  [[nodiscard]] const PublisherCounters& counters() const { return counters_; }
+  [[nodiscard]] std::optional<uint32_t> last_serial() const { return last_serial_; }
+
+ private:
+  bool publish(const zone::Zone& transferred, const zone::Diff& change, const std::string& master);
+
+  PublisherConfig config_;
+  std::string zname_;
+  std::unique_ptr<dnssec::ZoneSigner> signer_;
+  std::shared_ptr<const zone::Zone> unsigned_;
+  std::atomic<std::shared_ptr<const zone::Zone>> signed_;
+  std::optional<uint32_t> last_serial_;
+  PublisherCounters counters_;
+};
+
+}  // namespace flatsign::slave

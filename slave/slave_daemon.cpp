@@ -1,0 +1,143 @@
+#include "slave/slave_daemon.hpp"
+
+#include <csignal>
+#include <random>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "common/dns/error.hpp"
+#include "common/dns/message.hpp"
+#include "common/net/address.hpp"
+#include "common/net/spawn.hpp"
+#include "common/util/log.hpp"
+
+namespace flatsign::slave {
+namespace asio = boost::asio;
+using util::LogLevel;
+
+namespace {
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+std::string tcp_text(const asio::ip::tcp::endpoint& ep) {
+  return net::endpoint_text(asio::ip::udp::endpoint(ep.address(), ep.port()));
+}
+
+// The interval with +-5% jitter, so many slaves do not poll in lockstep.
+std::chrono::milliseconds jittered(std::chrono::milliseconds interval) {
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  std::uniform_real_distribution<double> d(0.95, 1.05);
+  return std::chrono::milliseconds(static_cast<long long>(double(interval.count()) * d(rng)));
+}
+}  // namespace
+
+SlaveDaemon::SlaveDaemon(asio::io_context& io, SlaveConfig config)
+    : io_(io),
+      config_(std::move(config)),
+      zname_(config_.publisher.zone.to_string()),
+      publisher_(config_.publisher),
+      listener_(io, [this](const net::Request& r, net::Responses& o) { handle(r, o); }),
+      wake_(io) {}
+
+void SlaveDaemon::start_up() {
+  publisher_.start_up();
+}
+
+void SlaveDaemon::start() {
+  for (const auto& ep : config_.listen) listener_.listen(ep);
+  net::spawn_logged(io_.get_executor(), poll_loop(), "slave", "poll loop of " + zname_);
+  net::spawn_logged(io_.get_executor(), signal_loop(), "slave", "signal handling");
+}
+
+void SlaveDaemon::stop() {
+  stopping_ = true;
+  listener_.stop();
+  wake_.cancel();
+}
+
+void SlaveDaemon::trigger_poll() {
+  poll_pending_ = true;
+  wake_.cancel();
+}
+
+asio::awaitable<void> SlaveDaemon::signal_loop() {
+  asio::signal_set signals(io_, SIGINT, SIGTERM);
+  auto [ec, sig] = co_await signals.async_wait(kTuple);
+  if (ec) co_return;
+  util::log(LogLevel::Info, "slave", "", "signal {}: shutting down", sig);
+  stop();
+}
+
+asio::awaitable<void> SlaveDaemon::poll_loop() {
+  while (!stopping_) {
+    poll_pending_ = false;
+    co_await poll_once();
+    if (stopping_) co_return;
+    if (poll_pending_) continue;  // a NOTIFY arrived during the transfer
+    wake_.expires_after(jittered(config_.poll_interval));
+    (void)co_await wake_.async_wait(kTuple);
+  }
+}
+
+asio::awaitable<void> SlaveDaemon::poll_once() {
+  AxfrAttempt attempt = co_await fetch_axfr_any(io_.get_executor(), config_.masters,
+                                                config_.publisher.zone, config_.transfer);
+  const std::string master = tcp_text(attempt.master);
+  AxfrAssembler& assembled = *attempt.assembler;
+  if (assembled.state() != AxfrAssembler::State::Complete) {
+    publisher_.alert(verdict_name(assembled.verdict()), assembled.detail(), master);
+    co_return;
+  }
+  CheckResult result =
+      check_transfer(assembled, publisher_.served_unsigned(), config_.transfer.limits);
+  publisher_.handle(std::move(result), master);
+}
+
+void SlaveDaemon::handle(const net::Request& req, net::Responses& out) {
+  dns::Message q;
+  try {
+    q = dns::parse_message(req.wire);
+  } catch (const dns::WireError&) {
+    return;  // too broken to answer
+  }
+  if (q.qr) return;
+  dns::Message r;
+  r.id = q.id;
+  r.qr = true;
+  r.opcode = q.opcode;
+  r.rd = q.rd;
+  r.questions = q.questions;
+  const bool ours = q.questions.size() == 1 && q.questions[0].qname == config_.publisher.zone;
+  if (q.opcode == dns::Opcode::NOTIFY) {
+    // RFC 1996 §3.10: only a NOTIFY from one of our masters triggers a refresh.
+    bool from_master = false;
+    for (const auto& m : config_.masters) from_master |= m.address() == req.peer.address();
+    if (!ours || !from_master) {
+      util::log(LogLevel::Warning, "slave", zname_, "NOTIFY from {} refused",
+                net::endpoint_text(req.peer));
+      r.rcode = static_cast<uint16_t>(ours ? dns::Rcode::REFUSED : dns::Rcode::NOTAUTH);
+    } else {
+      r.aa = true;
+      util::log(LogLevel::Info, "slave", zname_, "NOTIFY from {}: polling now",
+                net::endpoint_text(req.peer));
+      trigger_poll();
+    }
+    out.push_back(dns::write_message(r, req.tcp ? dns::kTcpLimit : dns::kUdpLimit));
+    return;
+  }
+  auto served = publisher_.served_signed();
+  if (q.opcode != dns::Opcode::QUERY) {
+    r.rcode = static_cast<uint16_t>(dns::Rcode::NOTIMP);
+  } else if (!ours || !served || q.questions[0].qtype != dns::RRType::SOA) {
+    // Until the serving engine lands, only the apex SOA is answered.
+    r.rcode = static_cast<uint16_t>(dns::Rcode::REFUSED);
+  } else {
+    r.aa = true;
+    const auto& soa = served->soa();
+    r.answer.push_back({soa.owner, soa.type, soa.rclass, soa.ttl, soa.rdatas.front()});
+  }
+  out.push_back(dns::write_message(r, req.tcp ? dns::kTcpLimit : dns::kUdpLimit));
+}
+
+}  // namespace flatsign::slave

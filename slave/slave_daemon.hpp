@@ -1,0 +1,65 @@
+// The flatsign-slave daemon for one zone: polls the masters by AXFR on a jittered interval and
+// at once on NOTIFY, checks each transfer and hands it to the Publisher; answers SOA queries
+// for the zone over UDP/TCP. Runs on one io_context (one thread); not thread-safe.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "common/net/listener.hpp"
+#include "slave/axfr_client.hpp"
+#include "slave/publisher.hpp"
+
+namespace flatsign::slave {
+
+struct SlaveConfig {
+  std::vector<boost::asio::ip::udp::endpoint> listen;
+  std::vector<boost::asio::ip::tcp::endpoint> masters;  // tried in order
+  std::chrono::milliseconds poll_interval{60000};       // +-5% jitter
+  AxfrClientOptions transfer;                           // timeouts, TSIG, limits
+  PublisherConfig publisher;
+};
+
+class SlaveDaemon {
+ public:
+  SlaveDaemon(boost::asio::io_context& io, SlaveConfig config);
+
+  // Loads keys and the last signed zone (served at once). Throws StateError.
+  void start_up();
+  // Binds the listeners and starts polling and signal handling. Throws on a bind failure.
+  void start();
+  void stop();
+
+  // Polls now (as on NOTIFY). Safe to call from the io_context's thread.
+  void trigger_poll();
+
+  [[nodiscard]] Publisher& publisher() { return publisher_; }
+  [[nodiscard]] const std::vector<boost::asio::ip::udp::endpoint>& bound() const {
+    return listener_.bound();
+  }
+
+ private:
+  boost::asio::awaitable<void> poll_loop();
+  boost::asio::awaitable<void> poll_once();
+  boost::asio::awaitable<void> signal_loop();
+  void handle(const net::Request& req, net::Responses& out);
+
+  boost::asio::io_context& io_;
+  SlaveConfig config_;
+  std::string zname_;
+  Publisher publisher_;
+  net::DnsListener listener_;
+  boost::asio::steady_timer wake_;
+  bool poll_pending_ = false;
+  bool stopping_ = false;
+};
+
+}  // namespace flatsign::slave

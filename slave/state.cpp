@@ -1,0 +1,139 @@
+#include "slave/state.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+
+#include "common/dns/rdata.hpp"
+#include "common/util/atomic_file.hpp"
+#include "common/util/log.hpp"
+#include "common/zone/zonefile.hpp"
+#include "slave/serial.hpp"
+
+namespace flatsign::slave {
+namespace fs = std::filesystem;
+using dns::RRType;
+
+namespace {
+std::string base_name(const dns::Name& zone) {
+  std::string s = zone.lowercased().to_string();
+  if (s.size() > 1 && s.back() == '.') s.pop_back();
+  return s;
+}
+}  // namespace
+
+std::string signed_zone_path(const std::string& dir, const dns::Name& zone) {
+  return dir + "/" + base_name(zone) + ".signed";
+}
+
+std::string serial_path(const std::string& dir, const dns::Name& zone) {
+  return dir + "/" + base_name(zone) + ".serial";
+}
+
+std::vector<dnssec::DnssecKey> load_or_create_keys(const std::string& dir, const dns::Name& zone,
+                                                   dnssec::Algorithm alg) {
+  std::vector<dnssec::DnssecKey> keys;
+  try {
+    keys = dnssec::load_keys(dir, zone);
+  } catch (const dnssec::KeyFileError& e) {
+    throw StateError(std::string("corrupt key file: ") + e.what());
+  }
+  if (!keys.empty()) {
+    if (keys.front().algorithm != alg) {
+      util::log(util::LogLevel::Warning, "slave", zone.to_string(),
+                "keeping the existing {} key {}; --algorithm {} applies to new zones only",
+                dnssec::algorithm_name(keys.front().algorithm), keys.front().tag,
+                dnssec::algorithm_name(alg));
+    }
+    return keys;
+  }
+  if (fs::exists(signed_zone_path(dir, zone)) || fs::exists(serial_path(dir, zone))) {
+    throw StateError("zone " + zone.to_string() + " was published from " + dir +
+                     " but its key files are missing; restore them (a new key would break "
+                     "the chain of trust)");
+  }
+  auto key = dnssec::generate_key(zone, alg, dnssec::kFlagsKsk, std::time(nullptr));
+  dnssec::store_key(key, dir);
+  util::log(util::LogLevel::Info, "slave", zone.to_string(), "generated {} CSK, key tag {}",
+            dnssec::algorithm_name(alg), key.tag);
+  keys.push_back(std::move(key));
+  return keys;
+}
+
+std::shared_ptr<const zone::Zone> load_signed_zone(const std::string& dir, const dns::Name& zone) {
+  const std::string path = signed_zone_path(dir, zone);
+  if (!fs::exists(path)) return nullptr;
+  try {
+    return zone::load_zone(path, zone).zone;
+  } catch (const std::exception& e) {
+    throw StateError("cannot load the last signed zone: " + std::string(e.what()));
+  }
+}
+
+std::optional<uint32_t> load_last_serial(const std::string& dir, const dns::Name& zone,
+                                         const zone::Zone* signed_zone) {
+  std::optional<uint32_t> serial;
+  if (signed_zone != nullptr) serial = signed_zone->serial();
+  std::ifstream in(serial_path(dir, zone));
+  unsigned long long v = 0;
+  if (in >> v) {
+    auto s = static_cast<uint32_t>(v);
+    if (!serial || serial_gt(s, *serial)) serial = s;
+  }
+  return serial;
+}
+
+void store_last_serial(const std::string& dir, const dns::Name& zone, uint32_t serial) {
+  util::write_file_atomically(serial_path(dir, zone), std::to_string(serial) + "\n", 0644);
+}
+
+std::shared_ptr<const zone::Zone> strip_signatures(const zone::Zone& signed_zone,
+                                                   const std::vector<dnssec::DnssecKey>& keys) {
+  std::vector<dns::Rdata> ours;
+  for (const auto& k : keys) ours.push_back(k.dnskey_rdata());
+  zone::ZoneBuilder b(signed_zone.origin());
+  for (const auto& node : signed_zone.nodes()) {
+    for (const auto& set : node.rrsets) {
+      switch (set.type) {
+        case RRType::RRSIG:
+        case RRType::NSEC:
+        case RRType::NSEC3:
+        case RRType::NSEC3PARAM:
+        case RRType::CDS:
+        case RRType::CDNSKEY:
+          continue;
+        case RRType::DNSKEY: {
+          dns::RRset rest = set;
+          std::erase_if(rest.rdatas, [&](const dns::Rdata& r) {
+            return std::find(ours.begin(), ours.end(), r) != ours.end();
+          });
+          if (!rest.rdatas.empty()) b.add(rest);
+          continue;
+        }
+        default:
+          b.add(set);
+      }
+    }
+  }
+  return std::move(b).build().zone;
+}
+
+std::shared_ptr<const zone::Zone> with_serial(const zone::Zone& z, uint32_t serial) {
+  zone::ZoneBuilder b(z.origin());
+  for (const auto& node : z.nodes()) {
+    for (const auto& set : node.rrsets) {
+      if (set.type == RRType::SOA && node.name == z.origin()) {
+        dns::RRset soa = set;
+        dns::set_soa_serial(soa.rdatas.front(), serial);
+        b.add(soa);
+      } else {
+        b.add(set);
+      }
+    }
+  }
+  return std::move(b).build().zone;
+}
+
+}  // namespace flatsign::slave

@@ -1,0 +1,58 @@
+// The slave's state directory: DNSSEC keys (BIND K-files), the last published signed zone
+// (<zone>.signed) and the last published serial (<zone>.serial). Functions do file I/O and are
+// safe to call from one thread per zone.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "common/dns/name.hpp"
+#include "common/dnssec/crypto.hpp"
+#include "common/dnssec/key.hpp"
+#include "common/zone/zone.hpp"
+
+namespace flatsign::slave {
+
+// The state directory cannot be used as it is (missing keys for a published zone, corrupt
+// files). Never papered over by regenerating anything: the operator must look.
+class StateError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// "<dir>/<zone without trailing dot, lowercase>.signed" / ".serial".
+[[nodiscard]] std::string signed_zone_path(const std::string& dir, const dns::Name& zone);
+[[nodiscard]] std::string serial_path(const std::string& dir, const dns::Name& zone);
+
+// The zone's keys from `dir`. When there are none and the zone was never published here (no
+// .signed and no .serial file), generates one CSK with `alg` and stores it. Throws StateError
+// when keys are missing for a published zone or a key file is corrupt.
+[[nodiscard]] std::vector<dnssec::DnssecKey> load_or_create_keys(const std::string& dir,
+                                                                 const dns::Name& zone,
+                                                                 dnssec::Algorithm alg);
+
+// The last published signed zone, or null when there is none. Throws StateError when the file
+// exists but does not load.
+[[nodiscard]] std::shared_ptr<const zone::Zone> load_signed_zone(const std::string& dir,
+                                                                 const dns::Name& zone);
+
+// The last published serial: the larger (RFC 1982) of the .serial file and `signed_zone`'s SOA.
+[[nodiscard]] std::optional<uint32_t> load_last_serial(const std::string& dir,
+                                                       const dns::Name& zone,
+                                                       const zone::Zone* signed_zone);
+// Writes the .serial file atomically. Throws std::system_error.
+void store_last_serial(const std::string& dir, const dns::Name& zone, uint32_t serial);
+
+// The unsigned content of a zone signed with `keys`: drops RRSIG, NSEC, NSEC3, NSEC3PARAM,
+// CDS, CDNSKEY and the DNSKEY RRs of `keys` (other DNSKEYs came from the master and stay).
+[[nodiscard]] std::shared_ptr<const zone::Zone> strip_signatures(
+    const zone::Zone& signed_zone, const std::vector<dnssec::DnssecKey>& keys);
+
+// A copy of `z` whose SOA carries `serial`.
+[[nodiscard]] std::shared_ptr<const zone::Zone> with_serial(const zone::Zone& z, uint32_t serial);
+
+}  // namespace flatsign::slave
