@@ -24,6 +24,20 @@ std::string iso_time(std::time_t t) {
   return buf;
 }
 
+// Every record of `z` as a JSON array of "name TTL IN TYPE rdata" lines.
+std::string json_all_records(const zone::Zone& z) {
+  std::string out = "[";
+  bool first = true;
+  for (const auto& rr : z.records()) {
+    std::string line;
+    zone::print_rr(rr.owner, rr.ttl, rr.type, rr.rdata, line);
+    if (!line.empty() && line.back() == '\n') line.pop_back();
+    out += (first ? "" : ",") + json_string(line);
+    first = false;
+  }
+  return out + "]";
+}
+
 // "name TTL IN TYPE rdata" lines of one side of a diff, as a JSON array.
 std::string json_records(const zone::Diff& diff, bool added) {
   std::string out = "[";
@@ -108,7 +122,8 @@ bool Publisher::handle(CheckResult result, const std::string& master) {
 bool Publisher::publish(const zone::Zone& transferred, const zone::Diff& change,
                         const std::string& master) {
   const std::time_t now = std::time(nullptr);
-  const uint32_t serial = next_serial(config_.serial_policy, last_serial_, now);
+  const uint32_t serial =
+      next_serial(config_.serial_policy, last_serial_, now, transferred.serial());
   auto new_unsigned = with_serial(transferred, serial);
   auto previous = signed_.load();
 
@@ -141,6 +156,7 @@ bool Publisher::publish(const zone::Zone& transferred, const zone::Diff& change,
     return false;
   }
   const std::optional<uint32_t> old_serial = last_serial_;
+  const bool first_publication = unsigned_ == nullptr;
   last_serial_ = serial;
   unsigned_ = new_unsigned;
   signed_.store(sr.zone);
@@ -157,13 +173,15 @@ bool Publisher::publish(const zone::Zone& transferred, const zone::Diff& change,
       "{{\"zone\":{},\"old_serial\":{},\"new_serial\":{},\"master_serial\":{},\"master\":{},"
       "\"added\":{},\"removed\":{},\"time\":{}}}\n",
       json_string(zname_), old_text, serial, transferred.serial(), json_string(master),
-      json_records(change, true), json_records(change, false), json_string(iso_time(now)));
+      first_publication ? json_all_records(transferred) : json_records(change, true),
+      json_records(change, false), json_string(iso_time(now)));
   run_hook(config_.on_change, std::move(json),
            {{"FLATSIGN_EVENT", "change"},
             {"FLATSIGN_ZONE", zname_},
             {"FLATSIGN_OLD_SERIAL", old_serial ? std::to_string(*old_serial) : ""},
             {"FLATSIGN_NEW_SERIAL", std::to_string(serial)},
-            {"FLATSIGN_ADDED", std::to_string(change.added_count())},
+            {"FLATSIGN_ADDED",
+             std::to_string(first_publication ? transferred.rr_count() : change.added_count())},
             {"FLATSIGN_REMOVED", std::to_string(change.removed_count())},
             {"FLATSIGN_MASTER", master}},
            "on-change", zname_);

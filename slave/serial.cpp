@@ -13,11 +13,12 @@ bool serial_gt(uint32_t a, uint32_t b) {
   return a != b && ((a > b && a - b < (1u << 31)) || (a < b && b - a > (1u << 31)));
 }
 
-uint32_t next_serial(SerialPolicy policy, std::optional<uint32_t> last, std::time_t now) {
+uint32_t next_serial(SerialPolicy policy, std::optional<uint32_t> last, std::time_t now,
+                     uint32_t first) {
   uint32_t wanted = 1;
   switch (policy) {
     case SerialPolicy::Increment:
-      wanted = last ? *last + 1 : 1;  // RFC 1982 §3.1 addition wraps mod 2^32
+      wanted = last ? *last + 1 : first;  // RFC 1982 §3.1 addition wraps mod 2^32
       break;
     case SerialPolicy::UnixTime:
       wanted = static_cast<uint32_t>(now);

@@ -19,7 +19,8 @@ enum class SerialPolicy { Increment, UnixTime, DateSerial };
 
 // The serial to publish after `last` (nullopt before the first publication) at time `now`:
 // the policy's value when it is greater than `last` (RFC 1982), else last + 1. Never 0.
+// Increment starts from `first` (the master's serial) when there is no `last`.
 [[nodiscard]] uint32_t next_serial(SerialPolicy policy, std::optional<uint32_t> last,
-                                   std::time_t now);
+                                   std::time_t now, uint32_t first = 1);
 
 }  // namespace flatsign::slave

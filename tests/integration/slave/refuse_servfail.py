@@ -1,0 +1,6 @@
+"""A SERVFAIL answer (a strict master whose ALIAS failed) is refused (refused-rcode): the published zone stays, the alert hook runs."""
+import harness as h  # noqa: F401 - sets up nothing, keeps the import order uniform
+import slave_env as env
+
+if __name__ == "__main__":
+    env.refusal_scenario("servfail", "refused-rcode")

@@ -1,0 +1,6 @@
+"""A transfer closing with a different SOA serial is refused (refused-soa-mismatch): the published zone stays, the alert hook runs."""
+import harness as h  # noqa: F401 - sets up nothing, keeps the import order uniform
+import slave_env as env
+
+if __name__ == "__main__":
+    env.refusal_scenario("mismatch", "refused-soa-mismatch")
