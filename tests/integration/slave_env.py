@@ -146,9 +146,9 @@ class Slave(h.Process):
     """flatsign-slave for example.test against `master_port`, with hooks appending their JSON
     stdin to <dir>/changes.jsonl and their verdicts to <dir>/alerts.txt."""
 
-    def __init__(self, tmp, master_port, extra=(), poll_interval=1):
+    def __init__(self, tmp, master_port, extra=(), poll_interval=1, port=None):
         self.tmp = tmp
-        self.port = h.free_port()
+        self.port = port or h.free_port()
         self.state = tmp.file("state")
         os.makedirs(self.state, exist_ok=True)
         self.signed = os.path.join(self.state, "example.test.signed")

@@ -1,6 +1,9 @@
 """A SERVFAIL answer (a strict master whose ALIAS failed) is refused (refused-rcode): the published zone stays, the alert hook runs."""
-import harness as h  # noqa: F401 - sets up nothing, keeps the import order uniform
-import slave_env as env
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import slave_env as env  # noqa: E402
 
 if __name__ == "__main__":
     env.refusal_scenario("servfail", "refused-rcode")

@@ -1,9 +1,11 @@
 """A good AXFR from a (fake) master is signed and written to <state>/<zone>.signed, which passes
 dnssec-verify; identical later polls leave the file's bytes and mtime alone and run no hook."""
+import os
 import sys
 
-import harness as h
-import slave_env as env
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import harness as h  # noqa: E402
+import slave_env as env  # noqa: E402
 
 
 def main():
