@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
   std::string on_change, on_alert;
   double poll_interval = 60, connect_timeout = 5, read_timeout = 10, max_shrink = 0.5;
   size_t max_records = 10'000'000;
-  unsigned sign_threads = 0;
+  unsigned sign_threads = 0, alert_after = 3;
   app.add_option("--listen", listen, "address:port to answer SOA queries and NOTIFY on");
   app.add_option("--zone", zone_text, "the zone to transfer and sign");
   app.add_option("--master", masters, "master address:port (repeat: tried in order)");
@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   app.add_option("--tsig", tsig, "name:algorithm:base64 key for the transfers");
   app.add_option("--max-shrink", max_shrink, "refuse when more than this share of RRsets vanish");
   app.add_option("--max-records", max_records, "refuse larger transfers");
+  app.add_option("--alert-after", alert_after, "alert after this many unreachable polls");
   app.add_option("--sign-threads", sign_threads, "0: one per core");
   app.add_option("--log-level", log_level, "debug | info | warning | error");
   auto* ds = app.add_subcommand("ds", "print the DS records for the parent and exit");
@@ -89,6 +90,7 @@ int main(int argc, char** argv) {
         std::chrono::milliseconds(static_cast<long long>(read_timeout * 1000));
     if (!tsig.empty()) c.transfer.key = dns::parse_tsig_key(tsig);
     c.transfer.limits.max_shrink = max_shrink;
+    c.alert_after = alert_after;
     c.transfer.limits.max_records = max_records;
     auto& pc = c.publisher;
     pc.zone = dns::Name::parse(zone_text);

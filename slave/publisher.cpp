@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "common/dns/rdata.hpp"
+#include "common/dnssec/sign.hpp"
 #include "common/dnssec/verify.hpp"
 #include "common/util/atomic_file.hpp"
 #include "common/util/log.hpp"
@@ -119,8 +120,31 @@ bool Publisher::handle(CheckResult result, const std::string& master) {
   }
 }
 
+bool Publisher::refresh_signatures() {
+  auto current = signed_.load();
+  if (!current || !unsigned_) return false;
+  const auto now = static_cast<uint32_t>(std::time(nullptr));
+  const uint32_t horizon = now + signer_->options().refresh_within;
+  bool due = false;
+  for (const auto& node : current->nodes()) {
+    const dns::RRset* sigs = node.find(dns::RRType::RRSIG);
+    if (sigs == nullptr) continue;
+    for (const auto& rd : sigs->rdatas) {
+      auto f = dnssec::parse_rrsig(rd);
+      // RFC 4034 §3.1.5: expiration in serial number arithmetic (RFC 1982).
+      if (!f || !serial_gt(f->expiration, horizon)) due = true;
+    }
+    if (due) break;
+  }
+  if (!due) return false;
+  util::log(LogLevel::Info, "slave", zname_, "signatures expire within {} s: refreshing",
+            signer_->options().refresh_within);
+  auto content = unsigned_;  // publish() replaces unsigned_
+  return publish(*content, {}, "refresh", false);
+}
+
 bool Publisher::publish(const zone::Zone& transferred, const zone::Diff& change,
-                        const std::string& master) {
+                        const std::string& master, bool content) {
   const std::time_t now = std::time(nullptr);
   const uint32_t serial =
       next_serial(config_.serial_policy, last_serial_, now, transferred.serial());
@@ -168,6 +192,7 @@ bool Publisher::publish(const zone::Zone& transferred, const zone::Diff& change,
             incremental ? "incremental" : "full", sr.stats.rrsets_signed, sr.stats.rrsets_reused,
             sr.stats.seconds);
 
+  if (!content) return true;
   const std::string old_text = old_serial ? std::to_string(*old_serial) : "null";
   std::string json = fmt::format(
       "{{\"zone\":{},\"old_serial\":{},\"new_serial\":{},\"master_serial\":{},\"master\":{},"

@@ -60,6 +60,11 @@ class Publisher {
   // Returns true when a new zone was published.
   bool handle(CheckResult result, const std::string& master);
 
+  // Signature upkeep (runs even when the master is unreachable): when an RRSIG of the served
+  // zone expires within the signer's refresh_within, publishes the same content with a new
+  // serial, re-signing what expires (and the SOA). No on-change hook. Returns true when it did.
+  bool refresh_signatures();
+
   // Logs one warning line and runs --on-alert with `reason` (a verdict name or "verify-failed",
   // "sign-failed", "write-failed") and `detail`.
   void alert(std::string_view reason, const std::string& detail, const std::string& master);
@@ -71,7 +76,9 @@ class Publisher {
   [[nodiscard]] std::optional<uint32_t> last_serial() const { return last_serial_; }
 
  private:
-  bool publish(const zone::Zone& transferred, const zone::Diff& change, const std::string& master);
+  // `content` false: a signature refresh (same data, new serial, no hook).
+  bool publish(const zone::Zone& transferred, const zone::Diff& change, const std::string& master,
+               bool content = true);
 
   PublisherConfig config_;
   std::string zname_;

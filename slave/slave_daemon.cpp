@@ -85,13 +85,26 @@ asio::awaitable<void> SlaveDaemon::poll_once() {
                                                 config_.publisher.zone, config_.transfer);
   const std::string master = tcp_text(attempt.master);
   AxfrAssembler& assembled = *attempt.assembler;
+  if (!attempt.reached) {
+    // No master accepted a connection: keep serving (and refreshing signatures); alert once
+    // after alert_after polls in a row.
+    ++unreachable_polls_;
+    util::log(LogLevel::Warning, "slave", zname_, "no master reachable ({} polls): {}",
+              unreachable_polls_, assembled.detail());
+    if (unreachable_polls_ == config_.alert_after)
+      publisher_.alert("master-unreachable", assembled.detail(), master);
+    publisher_.refresh_signatures();
+    co_return;
+  }
+  unreachable_polls_ = 0;
   if (assembled.state() != AxfrAssembler::State::Complete) {
     publisher_.alert(verdict_name(assembled.verdict()), assembled.detail(), master);
+    publisher_.refresh_signatures();
     co_return;
   }
   CheckResult result =
       check_transfer(assembled, publisher_.served_unsigned(), config_.transfer.limits);
-  publisher_.handle(std::move(result), master);
+  if (!publisher_.handle(std::move(result), master)) publisher_.refresh_signatures();
 }
 
 void SlaveDaemon::handle(const net::Request& req, net::Responses& out) {

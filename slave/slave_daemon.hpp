@@ -25,6 +25,8 @@ struct SlaveConfig {
   std::vector<boost::asio::ip::tcp::endpoint> masters;  // tried in order
   std::chrono::milliseconds poll_interval{60000};       // +-5% jitter
   AxfrClientOptions transfer;                           // timeouts, TSIG, limits
+  // Unreachable masters (no TCP connection) alert only after this many polls in a row.
+  unsigned alert_after = 3;
   PublisherConfig publisher;
 };
 
@@ -59,6 +61,7 @@ class SlaveDaemon {
   net::DnsListener listener_;
   boost::asio::steady_timer wake_;
   bool poll_pending_ = false;
+  unsigned unreachable_polls_ = 0;
   bool stopping_ = false;
 };
 

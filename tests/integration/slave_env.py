@@ -57,9 +57,12 @@ def frame(wire):
 class FakeMaster:
     """Answers every AXFR with self.mode: 'good' (self.zone_text in two messages), 'truncated'
     (the first message, then close), 'garbage', 'soa_only', 'mismatch' (closing SOA with another
-    serial), 'servfail', 'stall' (first message, then silence). Counts transfers served."""
+    serial), 'servfail', 'stall' (first message, then silence), 'unsigned' (the good zone
+    without TSIG). With a keyring, queries must be TSIG-signed and 'good' is one signed message.
+    Counts transfers served."""
 
-    def __init__(self):
+    def __init__(self, keyring=None):
+        self.keyring = keyring
         self.port = h.free_port()
         self.mode = "good"
         self.zone_text = ZONE_TEXT
@@ -104,11 +107,17 @@ class FakeMaster:
     async def _serve(self, reader, writer):
         try:
             length = struct.unpack("!H", await reader.readexactly(2))[0]
-            query = dns.message.from_wire(await reader.readexactly(length))
+            query = dns.message.from_wire(await reader.readexactly(length), keyring=self.keyring)
             self.transfers += 1
             soa, rest, first, second = self.messages(query)
             mode = self.mode
-            if mode == "good":
+            if mode in ("good", "unsigned") and self.keyring:
+                one = dns.message.make_response(query)
+                one.answer = [soa] + rest + [soa]
+                if mode == "unsigned":
+                    one.tsig = None
+                writer.write(frame(one.to_wire()))
+            elif mode == "good":
                 writer.write(frame(first.to_wire()) + frame(second.to_wire()))
             elif mode == "truncated":
                 writer.write(frame(first.to_wire()))
@@ -204,11 +213,21 @@ def query_soa(port):
     return None
 
 
-def refusal_scenario(mode, verdict):
+TSIG_NAME = "xfr-key."
+TSIG_SECRET = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+
+
+def tsig_keyring():
+    import dns.tsigkeyring
+    return dns.tsigkeyring.from_text({TSIG_NAME: ("hmac-sha256", TSIG_SECRET)})
+
+
+def refusal_scenario(mode, verdict, tsig=False):
     """Publishes a good zone, then switches the fake master to `mode`: the slave must log and
     alert `verdict`, leave the signed file untouched and keep serving the same serial."""
-    master = FakeMaster()
-    with h.TempDir() as tmp, Slave(tmp, master.port) as slave:
+    master = FakeMaster(tsig_keyring() if tsig else None)
+    extra = ["--tsig", "%shmac-sha256:%s" % (TSIG_NAME.rstrip(".") + ":", TSIG_SECRET)] if tsig else []
+    with h.TempDir() as tmp, Slave(tmp, master.port, extra=extra) as slave:
         slave.wait_signed()
         before = stat_of(slave.signed)
         serial = query_soa(slave.port)

@@ -1,0 +1,10 @@
+"""With --tsig configured, a transfer whose messages carry no TSIG is refused (refused-tsig): the
+published zone (from an earlier signed transfer) stays, the alert hook runs."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import slave_env as env  # noqa: E402
+
+if __name__ == "__main__":
+    env.refusal_scenario("unsigned", "refused-tsig", tsig=True)
