@@ -138,6 +138,7 @@ asio::awaitable<void> MasterDaemon::signal_loop() {
     }
     util::log(LogLevel::Info, "master", "", "signal {}: shutting down", sig);
     stop();
+    io_.stop();  // open TCP sessions and NOTIFY retries are abandoned, not waited for
     co_return;
   }
 }
