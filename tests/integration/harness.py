@@ -167,3 +167,41 @@ def gen_zone(path, names, seed=1, origin="example.com.", extra=()):
     res = run([sys.executable, script("scripts/gen-zone"), "--names", str(names), "--seed",
                str(seed), "--origin", origin, "-o", path] + list(extra), timeout=600)
     return int(res.stderr.split(",")[1].split()[0])
+
+
+def gen_dnssec_zone(path, names, seed=1, origin="example.com."):
+    """Writes a zone with every shape DNSSEC signing must handle: wildcards, delegations with glue
+    (signed with DS and unsigned), empty non-terminals, CNAMEs, mixed case; returns its path."""
+    import random
+    rng = random.Random(seed)
+    lines = ["$TTL 300",
+             "@ 3600 IN SOA ns1.%s hostmaster.%s 1 7200 3600 1209600 600" % (origin, origin),
+             "@ 3600 IN NS ns1", "@ 3600 IN NS ns.sub", "@ IN MX 10 mail", "ns1 IN A 192.0.2.1",
+             "mail IN A 192.0.2.2", "mail IN AAAA 2001:db8::2", "sub IN NS ns.sub",
+             "ns.sub IN A 192.0.2.53"]
+    ds = "IN DS 12345 13 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+    for i in range(names):
+        n = "h%d" % i
+        kind = rng.randrange(10)
+        if kind < 4:
+            lines.append("%s IN A 10.%d.%d.%d" % (n, rng.randrange(256), rng.randrange(256),
+                                                  rng.randrange(1, 255)))
+        elif kind == 4:
+            lines.append("*.%s IN TXT \"wildcard %d\"" % (n, i))
+            lines.append("*.%s IN A 192.0.2.%d" % (n, rng.randrange(1, 255)))
+        elif kind == 5:
+            lines.append("%s IN NS ns.%s" % (n, n))
+            lines.append("ns.%s IN A 192.0.2.%d" % (n, rng.randrange(1, 255)))
+        elif kind == 6:
+            lines.append("%s IN NS ns1" % n)
+            lines.append("%s %s" % (n, ds))
+        elif kind == 7:
+            lines.append("a.b.%s IN A 10.0.%d.%d" % (n, rng.randrange(256), rng.randrange(1, 255)))
+        elif kind == 8:
+            lines.append("%s IN CNAME mail" % n)
+        else:
+            lines.append("%s IN TXT \"t%d\"" % (n.upper(), i))
+            lines.append("%s IN AAAA 2001:db8::%x" % (n.upper(), i))
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
