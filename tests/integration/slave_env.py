@@ -34,6 +34,13 @@ ns.sub A 192.0.2.53
 alias CNAME www
 """
 
+# The same zone with most RRsets gone: trips the default 50% shrink guard.
+SHRUNK_TEXT = """$TTL 3600
+@ SOA ns1 hostmaster 2024010102 7200 3600 1209600 300
+@ NS ns1
+ns1 A 127.0.0.1
+"""
+
 
 def zone_rrsets(text=ZONE_TEXT, origin=ZONE):
     """(soa_rrset, [other rrsets]) of a zone text."""
@@ -94,7 +101,7 @@ class FakeMaster:
         self._thread.join(5)
 
     def messages(self, query):
-        soa, rest = zone_rrsets(self.zone_text)
+        soa, rest = zone_rrsets(SHRUNK_TEXT if self.mode == "shrunk" else self.zone_text)
         first = dns.message.make_response(query)
         first.flags |= dns.flags.AA
         half = len(rest) // 2
@@ -117,7 +124,7 @@ class FakeMaster:
                 if mode == "unsigned":
                     one.tsig = None
                 writer.write(frame(one.to_wire()))
-            elif mode == "good":
+            elif mode in ("good", "shrunk"):
                 writer.write(frame(first.to_wire()) + frame(second.to_wire()))
             elif mode == "truncated":
                 writer.write(frame(first.to_wire()))

@@ -1,0 +1,10 @@
+"""A transfer in which more than --max-shrink (default 50%) of the RRsets vanish is refused
+(refused-shrink): the published zone stays, the alert hook runs."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import slave_env as env  # noqa: E402
+
+if __name__ == "__main__":
+    env.refusal_scenario("shrunk", "refused-shrink")
