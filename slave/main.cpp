@@ -17,6 +17,12 @@
 namespace {
 using namespace flatsign;
 
+// Zone names on the command line are absolute whether or not they end with a dot.
+dns::Name zone_name(std::string text) {
+  if (text.empty() || text.back() != '.') text += '.';
+  return dns::Name::parse(text);
+}
+
 int fail(const std::string& why) {
   std::fprintf(stderr, "flatsign-slave: %s\n", why.c_str());
   return 2;
@@ -25,7 +31,7 @@ int fail(const std::string& why) {
 
 int main(int argc, char** argv) {
   CLI::App app{"flatsign-slave: polls a flatsign master by AXFR, re-signs with DNSSEC on change"};
-  std::vector<std::string> listen{"127.0.0.1:5302"}, masters;
+  std::vector<std::string> listen{"127.0.0.1:5302"}, masters, notify;
   std::string zone_text, state_dir, algorithm = "ecdsap256sha256", denial = "nsec";
   std::string serial_policy = "increment", tsig, log_level = "info";
   std::string on_change, on_alert;
@@ -33,6 +39,7 @@ int main(int argc, char** argv) {
   size_t max_records = 10'000'000;
   unsigned sign_threads = 0, alert_after = 3;
   app.add_option("--listen", listen, "address:port to answer SOA queries and NOTIFY on");
+  app.add_option("--notify", notify, "secondary address:port to NOTIFY after a publication");
   app.add_option("--zone", zone_text, "the zone to transfer and sign");
   app.add_option("--master", masters, "master address:port (repeat: tried in order)");
   app.add_option("--state-dir", state_dir, "keys, last signed zone and serial");
@@ -64,7 +71,7 @@ int main(int argc, char** argv) {
   try {
     if (*ds) {
       slave::PublisherConfig pc;
-      pc.zone = dns::Name::parse(ds_zone);
+      pc.zone = zone_name(ds_zone);
       pc.state_dir = ds_state;
       auto keys = dnssec::load_keys(ds_state, pc.zone);
       if (keys.empty()) return fail("no keys for " + pc.zone.to_string() + " in " + ds_state);
@@ -83,6 +90,7 @@ int main(int argc, char** argv) {
       auto ep = net::parse_endpoint(m, 53);
       c.masters.emplace_back(ep.address(), ep.port());
     }
+    for (const auto& n : notify) c.notify.push_back(net::parse_endpoint(n, 53));
     c.poll_interval = std::chrono::milliseconds(static_cast<long long>(poll_interval * 1000));
     c.transfer.connect_timeout =
         std::chrono::milliseconds(static_cast<long long>(connect_timeout * 1000));
@@ -93,7 +101,7 @@ int main(int argc, char** argv) {
     c.alert_after = alert_after;
     c.transfer.limits.max_records = max_records;
     auto& pc = c.publisher;
-    pc.zone = dns::Name::parse(zone_text);
+    pc.zone = zone_name(zone_text);
     pc.state_dir = state_dir;
     auto alg = dnssec::algorithm_from_string(algorithm);
     if (!alg || !dnssec::can_sign(*alg)) return fail("unsupported --algorithm " + algorithm);

@@ -10,6 +10,7 @@
 #include "common/dns/error.hpp"
 #include "common/dns/message.hpp"
 #include "common/net/address.hpp"
+#include "common/net/notify.hpp"
 #include "common/net/spawn.hpp"
 #include "common/util/log.hpp"
 
@@ -93,18 +94,37 @@ asio::awaitable<void> SlaveDaemon::poll_once() {
               unreachable_polls_, assembled.detail());
     if (unreachable_polls_ == config_.alert_after)
       publisher_.alert("master-unreachable", assembled.detail(), master);
-    publisher_.refresh_signatures();
+    if (publisher_.refresh_signatures()) notify_secondaries();
     co_return;
   }
   unreachable_polls_ = 0;
   if (assembled.state() != AxfrAssembler::State::Complete) {
     publisher_.alert(verdict_name(assembled.verdict()), assembled.detail(), master);
-    publisher_.refresh_signatures();
+    if (publisher_.refresh_signatures()) notify_secondaries();
     co_return;
   }
   CheckResult result =
       check_transfer(assembled, publisher_.served_unsigned(), config_.transfer.limits);
-  if (!publisher_.handle(std::move(result), master)) publisher_.refresh_signatures();
+  if (publisher_.handle(std::move(result), master) || publisher_.refresh_signatures())
+    notify_secondaries();
+}
+
+void SlaveDaemon::notify_secondaries() {
+  auto served = publisher_.served_signed();
+  if (!served) return;
+  const auto& soa = served->soa();
+  const dns::Rr soa_rr{soa.owner, soa.type, soa.rclass, soa.ttl, soa.rdatas.front()};
+  for (const auto& target : config_.notify) {
+    auto task = [](asio::any_io_executor ex, asio::ip::udp::endpoint to, dns::Rr rr,
+                   std::string zone) -> asio::awaitable<void> {
+      auto r = co_await net::send_notify(ex, to, rr, {});
+      util::log(r.outcome == net::NotifyOutcome::Acked ? LogLevel::Info : LogLevel::Warning,
+                "notify", zone, "NOTIFY to {}: {} after {} tries {}", net::endpoint_text(to),
+                net::notify_outcome_text(r.outcome), r.tries, r.detail);
+    };
+    net::spawn_logged(io_.get_executor(), task(io_.get_executor(), target, soa_rr, zname_),
+                      "notify", "NOTIFY to " + net::endpoint_text(target));
+  }
 }
 
 void SlaveDaemon::handle(const net::Request& req, net::Responses& out) {

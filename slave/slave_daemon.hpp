@@ -25,6 +25,8 @@ struct SlaveConfig {
   std::vector<boost::asio::ip::tcp::endpoint> masters;  // tried in order
   std::chrono::milliseconds poll_interval{60000};       // +-5% jitter
   AxfrClientOptions transfer;                           // timeouts, TSIG, limits
+  // Secondaries told by NOTIFY (RFC 1996) after each publication.
+  std::vector<boost::asio::ip::udp::endpoint> notify;
   // Unreachable masters (no TCP connection) alert only after this many polls in a row.
   unsigned alert_after = 3;
   PublisherConfig publisher;
@@ -53,6 +55,7 @@ class SlaveDaemon {
   boost::asio::awaitable<void> poll_once();
   boost::asio::awaitable<void> signal_loop();
   void handle(const net::Request& req, net::Responses& out);
+  void notify_secondaries();
 
   boost::asio::io_context& io_;
   SlaveConfig config_;

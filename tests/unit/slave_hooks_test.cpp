@@ -1,0 +1,46 @@
+// The slave's operator hooks: the document arrives on stdin, the facts in the environment, a
+// failing or non-reading hook is reported by its status and never throws.
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "slave/hooks.hpp"
+
+using flatsign::slave::json_string;
+using flatsign::slave::run_hook_sync;
+
+namespace {
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+}  // namespace
+
+TEST_CASE("hooks: stdin and environment reach the command", "[slave]") {
+  const std::string out = std::filesystem::temp_directory_path() / "flatsign-hook-test.out";
+  std::filesystem::remove(out);
+  int rc = run_hook_sync("cat > " + out + "; echo \"$FLATSIGN_ZONE\" >> " + out, "{\"a\":1}\n",
+                         {{"FLATSIGN_ZONE", "example."}}, "test", "example.");
+  CHECK(rc == 0);
+  CHECK(read_file(out) == "{\"a\":1}\nexample.\n");
+  std::filesystem::remove(out);
+}
+
+TEST_CASE("hooks: failures are statuses, not exceptions", "[slave]") {
+  CHECK(run_hook_sync("exit 3", "x", {}, "test", "") == 3);
+  CHECK(run_hook_sync("kill -9 $$", "x", {}, "test", "") == -1);
+  // A hook that ignores a large stdin must not block or kill the caller (SIGPIPE ignored).
+  std::signal(SIGPIPE, SIG_IGN);
+  CHECK(run_hook_sync("true", std::string(1 << 20, 'x'), {}, "test", "") == 0);
+  CHECK(run_hook_sync("", "x", {}, "test", "") == 0);
+}
+
+TEST_CASE("hooks: JSON strings are escaped", "[slave]") {
+  CHECK(json_string("a\"b\\c\nd\x01") == "\"a\\\"b\\\\c\\nd\\u0001\"");
+}
