@@ -14,9 +14,14 @@ struct Location {
 
   std::string to_string() const {
     if (file.empty() && line == 0) return "<input>";
+    // Appended piecewise: g++ 12 misreports `":" + std::to_string()` (-Wrestrict, PR 105329).
     std::string s = file.empty() ? "<input>" : file;
-    s += ":" + std::to_string(line);
-    if (column != 0) s += ":" + std::to_string(column);
+    s += ':';
+    s += std::to_string(line);
+    if (column != 0) {
+      s += ':';
+      s += std::to_string(column);
+    }
     return s;
   }
 };

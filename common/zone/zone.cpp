@@ -98,83 +98,116 @@ ZoneError::ZoneError(std::vector<ZoneIssue> issues)
 
 ZoneBuilder::ZoneBuilder(Name origin) : origin_(std::move(origin)) {}
 
+uint32_t ZoneBuilder::file_index(const std::string& file) {
+  // Few distinct files ($INCLUDE), and consecutive RRs share one: search from the back.
+  for (size_t i = files_.size(); i-- > 0;) {
+    if (files_[i] == file) return static_cast<uint32_t>(i);
+  }
+  files_.push_back(file);
+  return static_cast<uint32_t>(files_.size() - 1);
+}
+
+Location ZoneBuilder::location(const Where& w) const {
+  return Location{files_[w.file], w.line, w.column};
+}
+
 void ZoneBuilder::add(dns::Rr rr, const Location& where) {
-  rrs_.push_back(std::move(rr));
-  where_.push_back(where);
+  if (owners_.empty() || !(owners_.back() == rr.owner)) owners_.push_back(std::move(rr.owner));
+  pending_.push_back(Pending{static_cast<uint32_t>(owners_.size() - 1), rr.ttl, rr.type, rr.rclass,
+                             Where{file_index(where.file), where.line, where.column},
+                             std::move(rr.rdata)});
 }
 
 void ZoneBuilder::add(const RRset& rrset, const Location& where) {
-  for (const auto& rd : rrset.rdatas)
+  for (const auto& rd : rrset.rdatas) {
     add({rrset.owner, rrset.type, rrset.rclass, rrset.ttl, rd}, where);
+  }
 }
 
 ZoneBuilder::Result ZoneBuilder::build() && {
   std::vector<ZoneIssue> errors, warnings;
-  auto error = [&](size_t i, std::string what) {
-    errors.push_back(
-        {ZoneIssue::Severity::Error, i < where_.size() ? where_[i] : Location{}, std::move(what)});
+  auto error = [&](const Where* w, std::string what) {
+    errors.push_back({ZoneIssue::Severity::Error, w ? location(*w) : Location{}, std::move(what)});
   };
-  auto warn = [&](size_t i, std::string what) {
-    warnings.push_back({ZoneIssue::Severity::Warning, i < where_.size() ? where_[i] : Location{},
-                        std::move(what)});
+  auto warn = [&](const Where* w, std::string what) {
+    warnings.push_back(
+        {ZoneIssue::Severity::Warning, w ? location(*w) : Location{}, std::move(what)});
   };
 
-  // Per-RR checks, then order RRs by (canonical owner, type) keeping input order among equals.
-  std::vector<uint32_t> order;
-  order.reserve(rrs_.size());
-  std::vector<std::string> keys(rrs_.size());
-  for (size_t i = 0; i < rrs_.size(); ++i) {
-    const auto& rr = rrs_[i];
-    if (rr.rclass != RRClass::IN) {
-      error(i, "class " + dns::class_to_string(rr.rclass) + " is not IN");
-      continue;
+  // One canonical sort key per owner run, all in one arena (no allocation per RR).
+  std::string arena, key;
+  std::vector<uint32_t> key_at(owners_.size() + 1);
+  std::vector<bool> owner_ok(owners_.size());
+  for (size_t i = 0; i < owners_.size(); ++i) {
+    key_at[i] = static_cast<uint32_t>(arena.size());
+    owner_ok[i] = owners_[i].is_subdomain_of(origin_);
+    if (owner_ok[i]) {
+      canonical_key(owners_[i], key);
+      arena += key;
     }
-    if (!rr.owner.is_subdomain_of(origin_)) {
-      error(i, rr.owner.to_string() + " is outside the zone " + origin_.to_string());
-      continue;
-    }
-    if (dns::is_meta_type(rr.type)) {
-      error(i, "meta type " + dns::type_to_string(rr.type) + " cannot be zone data");
-      continue;
-    }
-    canonical_key(rr.owner, keys[i]);
-    order.push_back(static_cast<uint32_t>(i));
   }
-  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    int c = keys[a].compare(keys[b]);
-    if (c != 0) return c < 0;
-    return static_cast<uint16_t>(rrs_[a].type) < static_cast<uint16_t>(rrs_[b].type);
-  });
+  key_at[owners_.size()] = static_cast<uint32_t>(arena.size());
+  auto owner_key = [&](uint32_t o) {
+    return std::string_view(arena).substr(key_at[o], key_at[o + 1] - key_at[o]);
+  };
+
+  // Per-RR checks, then order by (canonical owner, type), keeping input order among equals.
+  std::vector<uint32_t> order;
+  order.reserve(pending_.size());
+  for (size_t i = 0; i < pending_.size(); ++i) {
+    const auto& p = pending_[i];
+    if (p.rclass != RRClass::IN) {
+      error(&p.where, "class " + dns::class_to_string(p.rclass) + " is not IN");
+    } else if (!owner_ok[p.owner]) {
+      error(&p.where, owners_[p.owner].to_string() + " is outside the zone " + origin_.to_string());
+    } else if (dns::is_meta_type(p.type)) {
+      error(&p.where, "meta type " + dns::type_to_string(p.type) + " cannot be zone data");
+    } else {
+      order.push_back(static_cast<uint32_t>(i));
+    }
+  }
+  auto before = [&](uint32_t a, uint32_t b) {
+    const auto &pa = pending_[a], &pb = pending_[b];
+    if (pa.owner != pb.owner) {
+      if (int c = owner_key(pa.owner).compare(owner_key(pb.owner)); c != 0) return c < 0;
+    }
+    return static_cast<uint16_t>(pa.type) < static_cast<uint16_t>(pb.type);
+  };
+  // Transfers and Zone::records() arrive in canonical order already.
+  if (!std::is_sorted(order.begin(), order.end(), before)) {
+    std::stable_sort(order.begin(), order.end(), before);
+  }
 
   std::shared_ptr<Zone> zone(new Zone());
   zone->origin_ = origin_;
   auto& nodes = zone->nodes_;
-  std::vector<uint32_t> node_first;  // input index of each node's first RR, for locations
+  std::vector<const Where*> node_where;  // where each node's first RR came from
   // RFC 2181 §5.2: all RRs of an RRset share one TTL; like BIND we keep the first one read.
   for (size_t k = 0; k < order.size(); ++k) {
-    auto& rr = rrs_[order[k]];
-    bool same_name = !nodes.empty() && keys[order[k]] == keys[order[k - 1]];
+    auto& p = pending_[order[k]];
+    bool same_name = k > 0 && (p.owner == pending_[order[k - 1]].owner ||
+                               owner_key(p.owner) == owner_key(pending_[order[k - 1]].owner));
     if (!same_name) {
-      nodes.push_back(Node{rr.owner, {}, false, false});
-      node_first.push_back(order[k]);
+      nodes.push_back(Node{owners_[p.owner], {}, false, false});
+      node_where.push_back(&p.where);
     }
     auto& node = nodes.back();
-    if (node.rrsets.empty() || node.rrsets.back().type != rr.type) {
-      node.rrsets.push_back(RRset{rr.owner, rr.type, rr.rclass, rr.ttl, {}});
-    } else if (node.rrsets.back().ttl != rr.ttl) {
-      warn(order[k], node.name.to_string() + " " + dns::type_to_string(rr.type) + ": TTL " +
-                         std::to_string(rr.ttl) + " differs from the RRset's TTL " +
-                         std::to_string(node.rrsets.back().ttl) + "; using " +
-                         std::to_string(node.rrsets.back().ttl) + " (RFC 2181 §5.2)");
+    if (node.rrsets.empty() || node.rrsets.back().type != p.type) {
+      node.rrsets.push_back(RRset{node.name, p.type, p.rclass, p.ttl, {}});
+    } else if (node.rrsets.back().ttl != p.ttl) {
+      const auto& rs = node.rrsets.back();
+      warn(&p.where, node.name.to_string() + " " + dns::type_to_string(p.type) + ": TTL " +
+                         std::to_string(p.ttl) + " differs from the RRset's TTL " +
+                         std::to_string(rs.ttl) + "; using " + std::to_string(rs.ttl) +
+                         " (RFC 2181 §5.2)");
     }
-    node.rrsets.back().rdatas.push_back(std::move(rr.rdata));
+    node.rrsets.back().rdatas.push_back(std::move(p.rdata));
   }
-  rrs_.clear();
 
   const Name* cut = nullptr;  // the innermost zone cut or DNAME above the current node
   for (size_t ni = 0; ni < nodes.size(); ++ni) {
     auto& node = nodes[ni];
-    const size_t here = node_first[ni];
+    const Where* here = node_where[ni];
     for (auto& rs : node.rrsets) {
       rs.normalize();  // duplicates are legal input and merge silently (RFC 2181 §5)
       zone->rr_count_ += rs.rdatas.size();
@@ -186,13 +219,13 @@ ZoneBuilder::Result ZoneBuilder::build() && {
 
     bool has_cname = false, has_other = false, has_alias = false, has_address = false;
     for (const auto& rs : node.rrsets) {
-      std::string at = node.name.to_string() + " " + dns::type_to_string(rs.type);
+      auto at = [&] { return node.name.to_string() + " " + dns::type_to_string(rs.type); };
       switch (rs.type) {
         case RRType::SOA:
           if (!apex) {
-            error(here, at + ": SOA is only allowed at the apex " + origin_.to_string());
+            error(here, at() + ": SOA is only allowed at the apex " + origin_.to_string());
           } else if (rs.rdatas.size() != 1) {
-            error(here, at + ": the apex must have exactly one SOA record, found " +
+            error(here, at() + ": the apex must have exactly one SOA record, found " +
                             std::to_string(rs.rdatas.size()));
           } else {
             zone->soa_ = &rs;
@@ -201,15 +234,15 @@ ZoneBuilder::Result ZoneBuilder::build() && {
           break;
         case RRType::CNAME:
           has_cname = true;
-          if (rs.rdatas.size() > 1) error(here, at + ": more than one CNAME (RFC 1034 §3.6.2)");
+          if (rs.rdatas.size() > 1) error(here, at() + ": more than one CNAME (RFC 1034 §3.6.2)");
           break;
         case RRType::DNAME:
-          if (rs.rdatas.size() > 1) error(here, at + ": more than one DNAME (RFC 6672 §2.4)");
+          if (rs.rdatas.size() > 1) error(here, at() + ": more than one DNAME (RFC 6672 §2.4)");
           has_other = true;
           break;
         case RRType::ALIAS:
           has_alias = true;
-          if (rs.rdatas.size() > 1) error(here, at + ": more than one ALIAS target");
+          if (rs.rdatas.size() > 1) error(here, at() + ": more than one ALIAS target");
           break;
         case RRType::A:
         case RRType::AAAA:
@@ -248,15 +281,15 @@ ZoneBuilder::Result ZoneBuilder::build() && {
       cut = &node.name;
     }
   }
+  pending_.clear();
+  owners_.clear();
 
   if (nodes.empty() || !(nodes.front().name == origin_) || zone->soa_ == nullptr) {
-    if (errors.empty() || zone->soa_ == nullptr) {
-      bool soa_error = false;
-      for (auto& e : errors) soa_error |= e.what.find("SOA") != std::string::npos;
-      if (!soa_error) error(SIZE_MAX, "no SOA record at the apex " + origin_.to_string());
-    }
+    bool soa_error = false;
+    for (auto& e : errors) soa_error |= e.what.find("SOA") != std::string::npos;
+    if (!soa_error) error(nullptr, "no SOA record at the apex " + origin_.to_string());
   } else if (nodes.front().find(RRType::NS) == nullptr) {
-    error(SIZE_MAX, "no NS records at the apex " + origin_.to_string() + " (RFC 1035 §5.2)");
+    error(nullptr, "no NS records at the apex " + origin_.to_string() + " (RFC 1035 §5.2)");
   }
   if (!errors.empty()) throw ZoneError(std::move(errors));
   return {std::move(zone), std::move(warnings)};

@@ -84,6 +84,8 @@ class ZoneBuilder {
  public:
   explicit ZoneBuilder(dns::Name origin);
 
+  // Room for about `rrs` RRs, so that adding them does not move what was added before.
+  void reserve(size_t rrs) { pending_.reserve(rrs); }
   // Adds one RR. `where` is kept for error messages. Cheap: checks run in build().
   void add(dns::Rr rr, const Location& where = {});
   // Adds a whole RRset (e.g. from another Zone).
@@ -96,15 +98,35 @@ class ZoneBuilder {
   // Groups, sorts and checks everything added, then freezes it. Checks (RFC 1034/1035/2181):
   // exactly one SOA at the apex; NS at the apex; no data outside the origin; CNAME with other
   // data (except RRSIG/NSEC); ALIAS with A, AAAA or CNAME; more than one CNAME or DNAME;
-  // class IN only. Warnings: TTLs differing inside an RRset (normalised to the smallest,
+  // class IN only. Warnings: TTLs differing inside an RRset (set to the first one read,
   // RFC 2181 §5.2), data below a zone cut that is not glue (occluded).
   // Throws ZoneError listing every error. The builder is consumed.
   Result build() &&;
 
  private:
+  // Where an RR came from, compactly: an index into files_ instead of a string per RR.
+  struct Where {
+    uint32_t file = 0;  // files_[file]; files_[0] is "" (unknown)
+    uint32_t line = 0;
+    uint32_t column = 0;
+  };
+  // One added RR. Its owner is an index into owners_, which holds each run of consecutive RRs
+  // with the same owner once (zone files and transfers group RRs by owner).
+  struct Pending {
+    uint32_t owner;
+    uint32_t ttl;
+    dns::RRType type;
+    dns::RRClass rclass;
+    Where where;
+    dns::Rdata rdata;
+  };
+  Location location(const Where& w) const;
+  uint32_t file_index(const std::string& file);
+
   dns::Name origin_;
-  std::vector<dns::Rr> rrs_;
-  std::vector<Location> where_;  // parallel to rrs_ (empty entries when unknown)
+  std::vector<dns::Name> owners_;
+  std::vector<Pending> pending_;
+  std::vector<std::string> files_{""};
 };
 
 }  // namespace flatsign::zone

@@ -6,6 +6,7 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <optional>
 #include <system_error>
 
@@ -419,6 +420,9 @@ ZoneFileStats parse_zone_text(std::string_view text, const dns::Name& origin, co
 ZoneBuilder::Result load_zone(const std::string& path, const dns::Name& origin,
                               const ZoneFileOptions& options) {
   ZoneBuilder builder(origin);
+  // Zone files run about 30 octets per RR; growing the builder's arrays faults every page twice.
+  std::error_code ec;
+  if (auto size = std::filesystem::file_size(path, ec); !ec) builder.reserve(size / 30);
   ZoneFileStats stats = parse_zone_file(
       path, origin, [&](dns::Rr&& rr, const Location& where) { builder.add(std::move(rr), where); },
       options);
