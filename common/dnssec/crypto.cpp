@@ -65,16 +65,26 @@ const char* ec_group_name(Algorithm a) {
 int ec_nid(Algorithm a) {
   return a == Algorithm::ECDSAP384SHA384 ? NID_secp384r1 : NID_X9_62_prime256v1;
 }
+// Explicitly fetched digests: OpenSSL 3's implicit fetch (EVP_sha256()) takes a global lock on
+// every use, which serialises the signing threads.
+const EVP_MD* fetched(const char* name) {
+  const EVP_MD* md = EVP_MD_fetch(nullptr, name, nullptr);
+  if (!md) fail(std::string("EVP_MD_fetch ") + name);
+  return md;
+}
 const EVP_MD* digest_of(Algorithm a) {
+  static const EVP_MD* sha256 = fetched("SHA256");
+  static const EVP_MD* sha384 = fetched("SHA384");
+  static const EVP_MD* sha512 = fetched("SHA512");
   switch (a) {
     case Algorithm::RSASHA512:
-      return EVP_sha512();
+      return sha512;
     case Algorithm::ECDSAP384SHA384:
-      return EVP_sha384();
+      return sha384;
     case Algorithm::ED25519:
       return nullptr;  // RFC 8080: PureEdDSA, no pre-hash
     default:
-      return EVP_sha256();
+      return sha256;
   }
 }
 
