@@ -2,6 +2,7 @@
 
 #include <csignal>
 #include <random>
+#include <utility>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -62,12 +63,25 @@ void SlaveDaemon::trigger_poll() {
   wake_.cancel();
 }
 
+void SlaveDaemon::force_poll() {
+  force_next_ = true;
+  trigger_poll();
+}
+
 asio::awaitable<void> SlaveDaemon::signal_loop() {
-  asio::signal_set signals(io_, SIGINT, SIGTERM);
-  auto [ec, sig] = co_await signals.async_wait(kTuple);
-  if (ec) co_return;
-  util::log(LogLevel::Info, "slave", "", "signal {}: shutting down", sig);
-  stop();
+  asio::signal_set signals(io_, SIGINT, SIGTERM, SIGUSR1);
+  while (!stopping_) {
+    auto [ec, sig] = co_await signals.async_wait(kTuple);
+    if (ec) co_return;
+    if (sig == SIGUSR1) {
+      util::log(LogLevel::Warning, "slave", zname_,
+                "SIGUSR1: next transfer forced (shrink guard off once)");
+      force_poll();
+      continue;
+    }
+    util::log(LogLevel::Info, "slave", "", "signal {}: shutting down", sig);
+    stop();
+  }
 }
 
 asio::awaitable<void> SlaveDaemon::poll_loop() {
@@ -103,8 +117,9 @@ asio::awaitable<void> SlaveDaemon::poll_once() {
     if (publisher_.refresh_signatures()) notify_secondaries();
     co_return;
   }
-  CheckResult result =
-      check_transfer(assembled, publisher_.served_unsigned(), config_.transfer.limits);
+  TransferLimits limits = config_.transfer.limits;
+  limits.force = std::exchange(force_next_, false);
+  CheckResult result = check_transfer(assembled, publisher_.served_unsigned(), limits);
   if (publisher_.handle(std::move(result), master) || publisher_.refresh_signatures())
     notify_secondaries();
 }

@@ -44,6 +44,9 @@ class SlaveDaemon {
 
   // Polls now (as on NOTIFY). Safe to call from the io_context's thread.
   void trigger_poll();
+  // Polls now with the shrink guard off for that one transfer (an operator's SIGUSR1 after a
+  // real mass deletion was refused as refused-shrink).
+  void force_poll();
 
   [[nodiscard]] Publisher& publisher() { return publisher_; }
   [[nodiscard]] const std::vector<boost::asio::ip::udp::endpoint>& bound() const {
@@ -64,6 +67,7 @@ class SlaveDaemon {
   net::DnsListener listener_;
   boost::asio::steady_timer wake_;
   bool poll_pending_ = false;
+  bool force_next_ = false;
   unsigned unreachable_polls_ = 0;
   bool stopping_ = false;
 };
