@@ -10,6 +10,7 @@
 
 #include "common/dns/error.hpp"
 #include "common/dns/message.hpp"
+#include "common/util/clock.hpp"
 
 namespace flatsign::net {
 namespace asio = boost::asio;
@@ -19,11 +20,6 @@ using namespace asio::experimental::awaitable_operators;
 namespace {
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
-uint64_t unix_now() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
 }  // namespace
 
 const char* notify_outcome_text(NotifyOutcome o) {
@@ -64,7 +60,7 @@ asio::awaitable<NotifyResult> send_notify(asio::any_io_executor ex, udp::endpoin
     m.answer.push_back(soa);
     std::vector<uint8_t> wire = dns::write_message(m, dns::kUdpLimit);
     std::vector<uint8_t> mac;
-    if (options.key) mac = dns::tsig_sign(wire, *options.key, unix_now());
+    if (options.key) mac = dns::tsig_sign(wire, *options.key, util::unix_now());
     (void)co_await sock.async_send(asio::buffer(wire), kTuple);
     asio::steady_timer timer(ex, options.timeout * (1 << std::min(attempt, 3)));
     for (;;) {
@@ -83,7 +79,7 @@ asio::awaitable<NotifyResult> send_notify(asio::any_io_executor ex, udp::endpoin
         if (!a.qr || a.id != m.id || a.opcode != dns::Opcode::NOTIFY) continue;
         if (options.key) {
           try {
-            (void)dns::tsig_verify(reply, a, *options.key, unix_now(), mac);
+            (void)dns::tsig_verify(reply, a, *options.key, util::unix_now(), mac);
           } catch (const dns::TsigError& e) {
             res.outcome = NotifyOutcome::BadTsig;
             res.detail = e.what();

@@ -1,9 +1,8 @@
 #include "common/server/responder.hpp"
 
-#include <chrono>
-
 #include "common/dns/error.hpp"
 #include "common/server/answer.hpp"
+#include "common/util/clock.hpp"
 
 namespace flatsign::server {
 namespace {
@@ -11,12 +10,6 @@ namespace {
 using dns::Message;
 using dns::Rcode;
 using dns::RRType;
-
-uint64_t unix_now() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
 
 // A header-only FORMERR for a message we could not parse: its ID and opcode, nothing else.
 std::vector<uint8_t> header_only_formerr(std::span<const uint8_t> wire) {
@@ -37,7 +30,8 @@ Message response_header(const Message& q) {
   r.cd = q.cd;
   r.questions = q.questions;
   if (q.edns) {
-    r.edns = dns::Edns{};  // RFC 6891 §7: answer EDNS with EDNS
+    r.edns = dns::Edns{};             // RFC 6891 §7: answer EDNS with EDNS
+    r.edns->do_bit = q.edns->do_bit;  // RFC 3225 §3: DO is copied into the response
   }
   return r;
 }
@@ -47,7 +41,7 @@ void emit(Message& r, size_t limit, const dns::TsigKey* key, std::span<const uin
           net::Responses& out) {
   size_t reserve = key ? dns::tsig_space(*key) : 0;
   std::vector<uint8_t> wire = dns::write_message(r, limit - reserve);
-  if (key) (void)dns::tsig_sign(wire, *key, unix_now(), mac);
+  if (key) (void)dns::tsig_sign(wire, *key, util::unix_now(), mac);
   out.push_back(std::move(wire));
 }
 
@@ -98,6 +92,12 @@ Outcome respond(const ZoneDirectory& zones, const ResponderPolicy& policy,
     r.rcode = static_cast<uint16_t>(rc);
     emit(r, limit, nullptr, {}, out);
   };
+  if (q.edns && q.edns->version > 0) {
+    // RFC 6891 §6.1.3: BADVERS (extended RCODE 16) with our highest version, 0.
+    fail(Rcode::BADVERS);
+    why("EDNS version " + std::to_string(q.edns->version));
+    return Outcome::FormErr;
+  }
   if (q.opcode != dns::Opcode::QUERY) {
     // RFC 1035 §4.1.1 NOTIMP for opcodes we do not do; a primary has no use for NOTIFY
     // (RFC 1996 §3.10 lets it refuse), so NOTIFY is REFUSED.
@@ -119,11 +119,11 @@ Outcome respond(const ZoneDirectory& zones, const ResponderPolicy& policy,
   std::vector<uint8_t> mac;
   if (q.tsig) {
     try {
-      key = &dns::tsig_verify_request(wire, q, policy.keys, unix_now(), mac);
+      key = &dns::tsig_verify_request(wire, q, policy.keys, util::unix_now(), mac);
     } catch (const dns::TsigError& e) {
       r.rcode = static_cast<uint16_t>(Rcode::NOTAUTH);
       std::vector<uint8_t> w = dns::write_message(r, limit - 300);
-      dns::tsig_append_error(w, dns::tsig_record(q), e.code(), unix_now());
+      dns::tsig_append_error(w, dns::tsig_record(q), e.code(), util::unix_now());
       out.push_back(std::move(w));
       why(std::string("TSIG: ") + e.what());
       return Outcome::NotAuth;
@@ -188,7 +188,7 @@ Outcome respond(const ZoneDirectory& zones, const ResponderPolicy& policy,
     out = axfr_for_request(*served->axfr, q.id, static_cast<uint16_t>(qu.qtype));
     if (key) {
       dns::TsigStreamSigner signer(*key, mac);
-      uint64_t now = unix_now();
+      uint64_t now = util::unix_now();
       for (auto& m : out) signer.sign(m, now);  // RFC 8945 §5.3.1: every message signed
     }
     return Outcome::Transferred;
@@ -198,7 +198,8 @@ Outcome respond(const ZoneDirectory& zones, const ResponderPolicy& policy,
     why("meta type " + dns::type_to_string(qu.qtype));
     return Outcome::FormErr;
   }
-  answer_from_zone(z, qu, r);
+  AnswerOptions opts{.dnssec = q.edns && q.edns->do_bit, .denial = served->denial.get()};
+  answer_from_zone(z, qu, r, opts);
   emit(r, limit, key, mac, out);
   return Outcome::Answered;
 }
