@@ -1,6 +1,7 @@
 #include "common/server/answer.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "common/dns/rdata.hpp"
 
@@ -12,12 +13,16 @@ using dns::RRType;
 
 constexpr int kMaxCnameChain = 8;
 
-void append_rrset(std::vector<dns::Rr>& section, const dns::RRset& set,
-                  const Name* owner = nullptr) {
-  for (const dns::Rdata& rd : set.rdatas) {
-    section.push_back(dns::Rr{owner ? *owner : set.owner, set.type, set.rclass, set.ttl, rd});
-  }
-}
+// What one answer needs besides the question: the zone, the response and the proofs to give.
+struct Ctx {
+  const zone::Zone& zone;
+  dns::Message& resp;
+  bool dnssec;
+  const DenialIndex* proofs;  // nullptr: no denial proofs (no DO, or an unsigned zone)
+
+  bool nsec() const { return proofs && proofs->kind() == DenialIndex::Kind::Nsec; }
+  bool nsec3() const { return proofs && proofs->kind() == DenialIndex::Kind::Nsec3; }
+};
 
 // True when `name` owns data or is an empty non-terminal (RFC 4592 §2.2.2).
 bool name_exists(const zone::Zone& zone, const Name& name) {
@@ -27,19 +32,22 @@ bool name_exists(const zone::Zone& zone, const Name& name) {
   return i < nodes.size() && nodes[i].name.is_subdomain_of(name);
 }
 
-// The negative-answer SOA: TTL is min(SOA TTL, MINIMUM) (RFC 2308 §3).
-void add_soa_authority(const zone::Zone& zone, dns::Message& resp) {
-  const dns::RRset& soa = zone.soa();
+// The negative-answer SOA and its RRSIG: TTL min(SOA TTL, MINIMUM) (RFC 2308 §3 and §5, RFC 9077
+// §3 for the signature's TTL).
+void add_negative_soa(const Ctx& c) {
+  const dns::RRset& soa = c.zone.soa();
   uint32_t ttl = std::min(soa.ttl, dns::soa_minimum(soa.rdatas.front()));
-  resp.authority.push_back(dns::Rr{soa.owner, RRType::SOA, soa.rclass, ttl, soa.rdatas.front()});
+  (void)append_signed(c.resp.authority, c.zone.nodes().front(), RRType::SOA, c.dnssec, nullptr,
+                      ttl);
 }
 
+// Glue for the NS targets below the cut (RFC 1034 §4.3.2 step 3b), never signed.
 void add_glue(const zone::Zone& zone, const dns::RRset& ns, dns::Message& resp) {
   for (const dns::Rdata& rd : ns.rdatas) {
     auto target = dns::rdata_target(RRType::NS, rd);
     if (!target || !target->is_subdomain_of(zone.origin())) continue;
-    for (RRType t : {RRType::A, RRType::AAAA}) {
-      if (const dns::RRset* g = zone.find(*target, t)) append_rrset(resp.additional, *g);
+    if (const zone::Node* g = zone.find(*target)) {
+      for (RRType t : {RRType::A, RRType::AAAA}) (void)append_signed(resp.additional, *g, t, false);
     }
   }
 }
@@ -49,8 +57,7 @@ void add_glue(const zone::Zone& zone, const dns::RRset& ns, dns::Message& resp) 
 const zone::Node* find_cut(const zone::Zone& zone, const Name& qname, RRType qtype) {
   size_t below = qname.label_count() - zone.origin().label_count();
   for (size_t strip = below; strip-- > 0;) {
-    Name n = qname.strip_left(strip);
-    const zone::Node* node = zone.find(n);
+    const zone::Node* node = zone.find(qname.strip_left(strip));
     if (!node || !node->delegation) continue;
     if (strip == 0 && qtype == RRType::DS) return nullptr;
     return node;
@@ -58,58 +65,115 @@ const zone::Node* find_cut(const zone::Zone& zone, const Name& qname, RRType qty
   return nullptr;
 }
 
+// RFC 1034 §4.3.2 step 3b: NS in authority (unsigned, RFC 4035 §2.2), glue in additional, and
+// with DO the signed DS or the proof that there is none (RFC 4035 §3.1.4, RFC 5155 §7.2.7).
+void referral(const Ctx& c, const zone::Node& cut) {
+  (void)append_signed(c.resp.authority, cut, RRType::NS, false);
+  if (c.dnssec && !append_signed(c.resp.authority, cut, RRType::DS, true)) {
+    if (c.nsec()) nsec_nodata(*c.proofs, cut.name, c.resp.authority);
+    if (c.nsec3()) nsec3_no_ds(*c.proofs, cut.name, c.resp.authority);
+  }
+  add_glue(c.zone, *cut.find(RRType::NS), c.resp);
+}
+
+// The closest encloser of a name that does not exist (RFC 4592 §3.3.1).
+Name closest_encloser(const zone::Zone& zone, const Name& qname) {
+  Name encloser = qname.parent();
+  while (encloser != zone.origin() && !name_exists(zone, encloser)) encloser = encloser.parent();
+  return encloser;
+}
+
+// RFC 8482 §4.1: answer ANY with one RRset; the lowest type that is not DNSSEC metadata.
+std::optional<RRType> minimal_any_type(const zone::Node& node) {
+  for (const dns::RRset& s : node.rrsets) {
+    if (s.type != RRType::RRSIG && s.type != RRType::NSEC && s.type != RRType::NSEC3) return s.type;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
-void answer_from_zone(const zone::Zone& zone, const dns::Question& q, dns::Message& resp) {
+void answer_from_zone(const zone::Zone& zone, const dns::Question& q, dns::Message& resp,
+                      const AnswerOptions& options) {
+  std::optional<DenialIndex> local;
+  const DenialIndex* proofs = nullptr;
+  if (options.dnssec) {
+    proofs = options.denial;
+    if (!proofs) proofs = &local.emplace(zone);
+    if (proofs->kind() == DenialIndex::Kind::None) proofs = nullptr;
+  }
+  const Ctx c{zone, resp, options.dnssec, proofs};
+  auto& auth = resp.authority;
   resp.aa = true;
   resp.rcode = static_cast<uint16_t>(dns::Rcode::NOERROR);
   Name qname = q.qname;
   for (int chain = 0; chain <= kMaxCnameChain; ++chain) {
     if (!qname.is_subdomain_of(zone.origin())) return;  // CNAME left the zone: client resolves
     if (const zone::Node* cut = find_cut(zone, qname, q.qtype)) {
-      // RFC 1034 §4.3.2 step 3b: a referral, not authoritative.
-      if (chain == 0) resp.aa = false;
-      const dns::RRset* ns = cut->find(RRType::NS);
-      append_rrset(resp.authority, *ns);
-      add_glue(zone, *ns, resp);
+      if (chain == 0) resp.aa = false;  // RFC 1034 §4.3.2 step 3b: a referral
+      referral(c, *cut);
       return;
     }
     const zone::Node* node = zone.find(qname);
-    const Name* synth_owner = nullptr;
+    std::optional<Name> encloser;  // set when answering from a wildcard
     if (!node) {
-      if (name_exists(zone, qname)) {  // empty non-terminal: NODATA (RFC 4592 §2.2.2)
-        add_soa_authority(zone, resp);
+      if (name_exists(zone, qname)) {
+        // Empty non-terminal: NODATA (RFC 4592 §2.2.2; proofs RFC 4035 §3.1.3.1, which the
+        // covering NSEC gives, and RFC 5155 §7.2.3, the ENT's own NSEC3).
+        add_negative_soa(c);
+        if (c.nsec()) nsec_nodata(*proofs, qname, auth);
+        if (c.nsec3()) nsec3_nodata(*proofs, qname, auth);
         return;
       }
       // RFC 4592 §3.3.1: the source of synthesis is "*." + the closest encloser.
-      Name encloser = qname.parent();
-      while (!name_exists(zone, encloser) && encloser != zone.origin())
-        encloser = encloser.parent();
-      node = zone.find(encloser.prepend("*"));
+      encloser = closest_encloser(zone, qname);
+      node = zone.find(encloser->prepend("*"));
       if (!node) {
-        if (chain == 0) resp.rcode = static_cast<uint16_t>(dns::Rcode::NXDOMAIN);  // §4.3.2 3c
-        add_soa_authority(zone, resp);
+        // RFC 1034 §4.3.2 step 3c, RFC 6604 §3: NXDOMAIN for the last name of the chain;
+        // proofs RFC 4035 §3.1.3.2, RFC 5155 §7.2.2.
+        resp.rcode = static_cast<uint16_t>(dns::Rcode::NXDOMAIN);
+        add_negative_soa(c);
+        if (c.nsec()) nsec_nxdomain(*proofs, qname, *encloser, auth);
+        if (c.nsec3()) nsec3_nxdomain(*proofs, qname, *encloser, auth);
         return;
       }
-      synth_owner = &qname;  // RFC 4592 §3.3.1: owner is QNAME
     }
-    if (q.qtype == RRType::ANY) {
-      for (const dns::RRset& s : node->rrsets) append_rrset(resp.answer, s, synth_owner);
+    const Name* owner = encloser ? &qname : nullptr;  // RFC 4592 §3.3.1: owner is QNAME
+    // A wildcard answer proves that QNAME itself does not exist (RFC 4035 §3.1.3.3,
+    // RFC 5155 §7.2.6).
+    auto prove_wildcard_answer = [&] {
+      if (!encloser) return;
+      if (c.nsec()) nsec_wildcard_answer(*proofs, qname, auth);
+      if (c.nsec3()) nsec3_wildcard_answer(*proofs, qname, *encloser, auth);
+    };
+    RRType want = q.qtype;
+    if (want == RRType::ANY) {
+      if (auto t = minimal_any_type(*node)) want = *t;
+    }
+    // QTYPE RRSIG: every signature at the name, as stored (RFC 4035 §3.1.5 leaves the choice).
+    bool signed_set = c.dnssec && want != RRType::RRSIG;
+    if (append_signed(resp.answer, *node, want, signed_set, owner)) {
+      prove_wildcard_answer();
       return;
     }
-    if (const dns::RRset* s = node->find(q.qtype)) {
-      append_rrset(resp.answer, *s, synth_owner);
-      return;
-    }
-    if (const dns::RRset* c = node->find(RRType::CNAME); c && q.qtype != RRType::CNAME) {
+    if (q.qtype != RRType::CNAME && node->find(RRType::CNAME)) {
       // RFC 1034 §4.3.2 step 3a: restart at the canonical name.
-      append_rrset(resp.answer, *c, synth_owner);
-      auto target = dns::rdata_target(RRType::CNAME, c->rdatas.front());
+      (void)append_signed(resp.answer, *node, RRType::CNAME, c.dnssec, owner);
+      prove_wildcard_answer();
+      auto target = dns::rdata_target(RRType::CNAME, node->find(RRType::CNAME)->rdatas.front());
       if (!target) return;
       qname = *target;
       continue;
     }
-    add_soa_authority(zone, resp);  // NODATA (RFC 2308 §2.2)
+    // NODATA (RFC 2308 §2.2); proofs RFC 4035 §3.1.3.1 / §3.1.3.4, RFC 5155 §7.2.3 / §7.2.5.
+    add_negative_soa(c);
+    if (encloser) {
+      if (c.nsec()) nsec_wildcard_nodata(*proofs, qname, node->name, auth);
+      if (c.nsec3()) nsec3_wildcard_nodata(*proofs, qname, *encloser, auth);
+    } else {
+      if (c.nsec()) nsec_nodata(*proofs, qname, auth);
+      if (c.nsec3()) nsec3_nodata(*proofs, qname, auth);
+    }
     return;
   }
 }

@@ -1,18 +1,33 @@
 // The answer engine's core: fills the sections of a response to one question from a Zone
-// snapshot (RFC 1034 §4.3.2 without DNSSEC; issue 6 grows it). Stateless; thread-safe over a
-// shared snapshot, needs no locks.
+// snapshot (RFC 1034 §4.3.2), with DNSSEC records and denial proofs when the client sets DO
+// (RFC 4035 §3.1). Stateless; thread-safe over a shared snapshot, needs no locks.
 #pragma once
 
 #include "common/dns/message.hpp"
+#include "common/server/nsec_proofs.hpp"
 #include "common/zone/zone.hpp"
 
 namespace flatsign::server {
 
+struct AnswerOptions {
+  // DO was set (RFC 3225): add RRSIGs and NSEC/NSEC3 proofs (RFC 4035 §3.1).
+  bool dnssec = false;
+  // The snapshot's denial index; nullptr: built for this one answer (slow for NSEC3 zones, fine
+  // for tests). REQUIRES: when set, built from the same zone.
+  const DenialIndex* denial = nullptr;
+};
+
 // Appends the answer, authority and additional records for `q` to `resp`, sets its RCODE
-// (NOERROR or NXDOMAIN) and AA (clear for a referral). Handles exact matches, ANY, in-zone
-// CNAME chains, wildcards (RFC 4592), empty non-terminals, referrals at zone cuts with glue,
-// and negative answers with the SOA (RFC 2308 §3).
+// (NOERROR or NXDOMAIN, RFC 6604 §3: the result of the last name of a CNAME chain) and AA
+// (clear for a referral). Handles exact matches, ANY (minimal, RFC 8482 §4.1), QTYPE RRSIG,
+// in-zone CNAME chains (loop limit 8), wildcards (RFC 4592), empty non-terminals, referrals with
+// glue and DS or its proof of absence, DS from the parent side (RFC 4035 §3.1.4.1), and negative
+// answers with the SOA at TTL min(SOA TTL, MINIMUM) (RFC 2308 §3, §5; RFC 9077).
 // REQUIRES: q.qname is at or below zone.origin(); q.qtype is not AXFR/IXFR.
-void answer_from_zone(const zone::Zone& zone, const dns::Question& q, dns::Message& resp);
+void answer_from_zone(const zone::Zone& zone, const dns::Question& q, dns::Message& resp,
+                      const AnswerOptions& options);
+inline void answer_from_zone(const zone::Zone& zone, const dns::Question& q, dns::Message& resp) {
+  answer_from_zone(zone, q, resp, AnswerOptions{});
+}
 
 }  // namespace flatsign::server

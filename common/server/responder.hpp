@@ -13,6 +13,7 @@
 #include "common/net/address.hpp"
 #include "common/net/listener.hpp"
 #include "common/server/axfr_image.hpp"
+#include "common/server/nsec_proofs.hpp"
 #include "common/zone/zone.hpp"
 
 namespace flatsign::server {
@@ -22,6 +23,8 @@ struct ServedZone {
   dns::Name origin;
   std::shared_ptr<const zone::Zone> zone;  // nullptr: nothing servable yet (all SERVFAIL)
   std::shared_ptr<const AxfrImage> axfr;   // of `zone`
+  // Denial index of `zone` for DNSSEC answers; nullptr: built per DO query (slow for NSEC3).
+  std::shared_ptr<const DenialIndex> denial;
   // Non-empty: transfers are answered SERVFAIL with nothing else (the master's strict ALIAS
   // policy); the text says why, for the log.
   std::string transfer_failure;

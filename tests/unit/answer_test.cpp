@@ -1,0 +1,277 @@
+// DNSSEC answers from a signed snapshot (RFC 4035 §3.1, RFC 5155 §7.2): RRSIGs with each RRset,
+// NSEC and NSEC3 proofs for NXDOMAIN, NODATA, wildcards and referrals, DS from the parent side,
+// minimal ANY, and the EDNS handling of the responder (DO copied, BADVERS).
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <string>
+
+#include "common/dnssec/sign.hpp"
+#include "common/dnssec/zone_signer.hpp"
+#include "common/server/answer.hpp"
+#include "common/server/responder.hpp"
+#include "common/zone/zonefile.hpp"
+
+using namespace flatsign;
+using dns::Name;
+using dns::RRType;
+
+namespace {
+
+constexpr std::time_t kNow = 1700000000;
+const Name kOrigin = Name::parse("example.");
+
+const char* kZone = R"($TTL 300
+@ 3600 IN SOA ns.example. h.example. 1 2 3 4 600
+@ IN NS ns
+ns IN A 192.0.2.1
+www IN A 192.0.2.2
+a.b.c IN A 192.0.2.3
+*.w IN TXT "x"
+alias IN CNAME www
+loop1 IN CNAME loop2
+loop2 IN CNAME loop1
+gone IN CNAME nothere
+deleg IN NS ns.deleg
+ns.deleg IN A 192.0.2.4
+sdeleg IN NS ns
+sdeleg IN DS 1 13 2 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
+)";
+
+std::shared_ptr<const zone::Zone> signed_zone(dnssec::DenialMode mode, bool opt_out = false) {
+  zone::ZoneBuilder b(kOrigin);
+  (void)zone::parse_zone_text(kZone, kOrigin,
+                              [&](dns::Rr&& rr, const zone::Location&) { b.add(std::move(rr)); });
+  auto plain = std::move(b).build().zone;
+  dnssec::SignerOptions o;
+  o.timing.now = kNow;
+  o.denial.mode = mode;
+  o.denial.nsec3.opt_out = opt_out;
+  o.threads = 1;
+  std::vector<dnssec::DnssecKey> keys;
+  keys.push_back(
+      dnssec::generate_key(kOrigin, dnssec::Algorithm::ECDSAP256SHA256, dnssec::kFlagsKsk, kNow));
+  dnssec::ZoneSigner signer(std::move(keys), o);
+  return signer.sign_full(*plain).zone;
+}
+
+dns::Message ask(const zone::Zone& z, const std::string& name, RRType t, bool dnssec = true) {
+  dns::Message r;
+  server::answer_from_zone(z, {Name::parse(name), t, dns::RRClass::IN}, r, {.dnssec = dnssec});
+  return r;
+}
+
+size_t count(const std::vector<dns::Rr>& s, RRType t) {
+  return static_cast<size_t>(
+      std::count_if(s.begin(), s.end(), [&](const dns::Rr& r) { return r.type == t; }));
+}
+
+// Every RRSIG in `s` covers an RRset present in `s` with the same owner and TTL (RFC 4034 §3).
+bool sigs_match(const std::vector<dns::Rr>& s) {
+  for (const auto& r : s) {
+    if (r.type != RRType::RRSIG) continue;
+    bool ok = std::any_of(s.begin(), s.end(), [&](const dns::Rr& x) {
+      return x.type == dnssec::rrsig_covered(r.rdata) && x.owner == r.owner && x.ttl == r.ttl;
+    });
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// RRsets in `s` without a covering RRSIG (types that must be signed).
+size_t unsigned_sets(const std::vector<dns::Rr>& s) {
+  size_t n = 0;
+  for (const auto& r : s) {
+    if (r.type == RRType::RRSIG) continue;
+    n += std::none_of(s.begin(), s.end(), [&](const dns::Rr& x) {
+      return x.type == RRType::RRSIG && dnssec::rrsig_covered(x.rdata) == r.type &&
+             x.owner == r.owner;
+    });
+  }
+  return n;
+}
+
+constexpr auto kNx = static_cast<uint16_t>(dns::Rcode::NXDOMAIN);
+
+}  // namespace
+
+TEST_CASE("answer: positive answers carry RRSIGs only with DO (RFC 4035 §3.1.1)", "[answer]") {
+  auto z = signed_zone(dnssec::DenialMode::Nsec);
+  auto r = ask(*z, "WWW.example.", RRType::A);
+  CHECK(r.aa);
+  CHECK(count(r.answer, RRType::A) == 1);
+  CHECK(count(r.answer, RRType::RRSIG) == 1);
+  CHECK(sigs_match(r.answer));
+  CHECK(r.authority.empty());
+  auto plain = ask(*z, "www.example.", RRType::A, false);
+  CHECK(count(plain.answer, RRType::RRSIG) == 0);
+  auto keys = ask(*z, "example.", RRType::DNSKEY);
+  CHECK(count(keys.answer, RRType::DNSKEY) == 1);
+  CHECK(count(keys.answer, RRType::RRSIG) == 1);
+}
+
+TEST_CASE("answer: NSEC NXDOMAIN, NODATA and ENT proofs (RFC 4035 §3.1.3.1-2)", "[answer]") {
+  auto z = signed_zone(dnssec::DenialMode::Nsec);
+  auto nx = ask(*z, "nx.example.", RRType::A);
+  CHECK(nx.rcode == kNx);
+  CHECK(count(nx.authority, RRType::SOA) == 1);
+  CHECK(nx.authority.front().ttl == 600);  // min(3600, 600): RFC 2308 §5, RFC 9077
+  CHECK(count(nx.authority, RRType::NSEC) >= 1);
+  CHECK(unsigned_sets(nx.authority) == 0);
+  CHECK(sigs_match(nx.authority));
+  auto nodata = ask(*z, "www.example.", RRType::TXT);
+  CHECK(nodata.rcode == 0);
+  CHECK(nodata.answer.empty());
+  REQUIRE(count(nodata.authority, RRType::NSEC) == 1);
+  auto nsec = std::find_if(nodata.authority.begin(), nodata.authority.end(),
+                           [](const dns::Rr& r) { return r.type == RRType::NSEC; });
+  CHECK(nsec->owner == Name::parse("www.example."));
+  auto ent = ask(*z, "c.example.", RRType::A);
+  CHECK(ent.rcode == 0);
+  CHECK(count(ent.authority, RRType::NSEC) == 1);
+  auto noplain = ask(*z, "nx.example.", RRType::A, false);
+  CHECK(noplain.authority.size() == 1);  // the SOA only
+}
+
+TEST_CASE("answer: NSEC wildcard answer and wildcard NODATA (RFC 4035 §3.1.3.3-4)", "[answer]") {
+  auto z = signed_zone(dnssec::DenialMode::Nsec);
+  auto w = ask(*z, "x.y.w.example.", RRType::TXT);
+  REQUIRE(count(w.answer, RRType::TXT) == 1);
+  CHECK(w.answer.front().owner == Name::parse("x.y.w.example."));
+  REQUIRE(count(w.answer, RRType::RRSIG) == 1);
+  auto sig = dnssec::parse_rrsig(w.answer.back().rdata);
+  CHECK(sig->labels == 2);  // the wildcard's label count: the validator sees the expansion
+  CHECK(count(w.authority, RRType::NSEC) == 1);
+  auto wn = ask(*z, "x.w.example.", RRType::A);
+  CHECK(wn.rcode == 0);
+  CHECK(count(wn.authority, RRType::SOA) == 1);
+  // The NSEC covering x.w is the wildcard's own ("*" sorts first): one RRset proves both.
+  CHECK(count(wn.authority, RRType::NSEC) == 1);
+  CHECK(wn.authority.back().owner == Name::parse("*.w.example."));
+}
+
+TEST_CASE("answer: referrals, DS from the parent side and no-DS proofs", "[answer]") {
+  auto z = signed_zone(dnssec::DenialMode::Nsec);
+  auto ref = ask(*z, "www.deleg.example.", RRType::A);
+  CHECK_FALSE(ref.aa);  // RFC 1034 §4.3.2 step 3b
+  CHECK(ref.answer.empty());
+  CHECK(count(ref.authority, RRType::NS) == 1);
+  CHECK(count(ref.authority, RRType::NSEC) == 1);   // RFC 4035 §3.1.4: no DS
+  CHECK(count(ref.authority, RRType::RRSIG) == 1);  // of the NSEC, never of the NS
+  CHECK(count(ref.additional, RRType::A) == 1);     // glue
+  auto sref = ask(*z, "sdeleg.example.", RRType::A);
+  CHECK(count(sref.authority, RRType::DS) == 1);
+  CHECK(count(sref.authority, RRType::RRSIG) == 1);
+  auto ds = ask(*z, "sdeleg.example.", RRType::DS);  // RFC 4035 §3.1.4.1
+  CHECK(ds.aa);
+  CHECK(count(ds.answer, RRType::DS) == 1);
+  CHECK(count(ds.answer, RRType::RRSIG) == 1);
+  auto nods = ask(*z, "deleg.example.", RRType::DS);
+  CHECK(nods.aa);
+  CHECK(count(nods.authority, RRType::SOA) == 1);
+  CHECK(count(nods.authority, RRType::NSEC) == 1);
+}
+
+TEST_CASE("answer: ANY is minimal, QTYPE RRSIG, CNAME chains and loops", "[answer]") {
+  auto z = signed_zone(dnssec::DenialMode::Nsec);
+  auto any = ask(*z, "www.example.", RRType::ANY);
+  CHECK(count(any.answer, RRType::A) == 1);  // RFC 8482 §4.1: one RRset
+  CHECK(count(any.answer, RRType::NSEC) == 0);
+  auto sigs = ask(*z, "www.example.", RRType::RRSIG);
+  CHECK(count(sigs.answer, RRType::RRSIG) == 2);  // A and NSEC
+  auto cname = ask(*z, "alias.example.", RRType::A);
+  CHECK(count(cname.answer, RRType::CNAME) == 1);
+  CHECK(count(cname.answer, RRType::A) == 1);
+  CHECK(count(cname.answer, RRType::RRSIG) == 2);
+  auto loop = ask(*z, "loop1.example.", RRType::A);
+  CHECK(count(loop.answer, RRType::CNAME) == 2);
+  auto gone = ask(*z, "gone.example.", RRType::A);
+  CHECK(gone.rcode == kNx);  // RFC 6604 §3: the last name's result
+  CHECK(count(gone.authority, RRType::NSEC) >= 1);
+}
+
+TEST_CASE("answer: NSEC3 proofs (RFC 5155 §7.2.2, 7.2.3, 7.2.5, 7.2.6)", "[answer]") {
+  auto z = signed_zone(dnssec::DenialMode::Nsec3);
+  server::DenialIndex idx(*z);
+  REQUIRE(idx.kind() == server::DenialIndex::Kind::Nsec3);
+  auto apex_hash = dnssec::nsec3_hash(kOrigin, idx.params());
+  REQUIRE(idx.nsec3_matching(apex_hash));
+  auto nx = ask(*z, "nx.example.", RRType::A);
+  CHECK(nx.rcode == kNx);
+  // closest encloser (matching), next closer (covering), wildcard (covering): up to 3, deduped
+  CHECK(count(nx.authority, RRType::NSEC3) >= 2);
+  CHECK(count(nx.authority, RRType::NSEC3) <= 3);
+  CHECK(unsigned_sets(nx.authority) == 0);
+  bool has_ce = std::any_of(nx.authority.begin(), nx.authority.end(), [&](const dns::Rr& r) {
+    return r.type == RRType::NSEC3 && r.owner == dnssec::nsec3_owner(apex_hash, kOrigin);
+  });
+  CHECK(has_ce);
+  auto nodata = ask(*z, "www.example.", RRType::TXT);
+  CHECK(count(nodata.authority, RRType::NSEC3) == 1);
+  auto ent = ask(*z, "b.c.example.", RRType::A);
+  CHECK(count(ent.authority, RRType::NSEC3) == 1);  // the ENT's own NSEC3
+  auto w = ask(*z, "x.w.example.", RRType::TXT);
+  CHECK(count(w.answer, RRType::TXT) == 1);
+  CHECK(count(w.authority, RRType::NSEC3) == 1);
+  auto wn = ask(*z, "x.w.example.", RRType::A);
+  CHECK(count(wn.authority, RRType::NSEC3) >= 2);
+  auto ref = ask(*z, "deleg.example.", RRType::A);
+  CHECK(count(ref.authority, RRType::NSEC3) == 1);  // matching NSEC3 of the cut (§7.2.7)
+}
+
+TEST_CASE("answer: NSEC3 opt-out referral gives the closest provable encloser", "[answer]") {
+  auto z = signed_zone(dnssec::DenialMode::Nsec3, true);
+  auto ref = ask(*z, "deleg.example.", RRType::A);
+  CHECK_FALSE(ref.aa);
+  CHECK(count(ref.authority, RRType::NS) == 1);
+  CHECK(count(ref.authority, RRType::NSEC3) == 2);  // RFC 5155 §7.2.7 with §7.2.4
+  auto opt_out = std::any_of(ref.authority.begin(), ref.authority.end(), [](const dns::Rr& r) {
+    return r.type == RRType::NSEC3 && (r.rdata[1] & 1);
+  });
+  CHECK(opt_out);
+}
+
+namespace {
+struct Dir : server::ZoneDirectory {
+  std::shared_ptr<const server::ServedZone> served;
+  std::shared_ptr<const server::ServedZone> find(const Name& q) const override {
+    return q.is_subdomain_of(served->origin) ? served : nullptr;
+  }
+};
+
+dns::Message respond_to(const Dir& d, const std::string& name, RRType t, uint8_t version,
+                        bool do_bit) {
+  dns::Message m;
+  m.id = 7;
+  m.questions.push_back({Name::parse(name), t, dns::RRClass::IN});
+  m.edns = dns::Edns{};
+  m.edns->version = version;
+  m.edns->do_bit = do_bit;
+  auto wire = dns::write_message(m);
+  net::Responses out;
+  (void)server::respond(d, {}, net::Request{wire, {}, false}, out);
+  REQUIRE(out.size() == 1);
+  return dns::parse_message(out.front());
+}
+}  // namespace
+
+TEST_CASE("responder: DO copied, BADVERS, QNAME case preserved, RA clear", "[answer]") {
+  auto z = signed_zone(dnssec::DenialMode::Nsec);
+  Dir d;
+  auto sz = std::make_shared<server::ServedZone>();
+  sz->origin = kOrigin;
+  sz->zone = z;
+  sz->denial = std::make_shared<server::DenialIndex>(*z);
+  d.served = sz;
+  auto r = respond_to(d, "WwW.Example.", RRType::A, 0, true);
+  REQUIRE(r.edns);
+  CHECK(r.edns->do_bit);
+  CHECK_FALSE(r.ra);
+  CHECK(r.questions.front().qname.to_string() == "WwW.Example.");
+  CHECK(count(r.answer, RRType::RRSIG) == 1);
+  auto bad = respond_to(d, "www.example.", RRType::A, 1, false);
+  CHECK(bad.rcode == static_cast<uint16_t>(dns::Rcode::BADVERS));
+  CHECK(bad.answer.empty());
+  auto refused = respond_to(d, "example.org.", RRType::A, 0, false);
+  CHECK(refused.rcode == static_cast<uint16_t>(dns::Rcode::REFUSED));
+}
