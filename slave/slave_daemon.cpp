@@ -13,6 +13,7 @@
 #include "common/net/address.hpp"
 #include "common/net/notify.hpp"
 #include "common/net/spawn.hpp"
+#include "common/server/responder.hpp"
 #include "common/util/log.hpp"
 
 namespace flatsign::slave {
@@ -39,6 +40,7 @@ SlaveDaemon::SlaveDaemon(asio::io_context& io, SlaveConfig config)
       config_(std::move(config)),
       zname_(config_.publisher.zone.to_string()),
       publisher_(config_.publisher),
+      serving_(config_.publisher.zone),
       listener_(io, [this](const net::Request& r, net::Responses& o) { handle(r, o); }),
       wake_(io) {}
 
@@ -143,6 +145,17 @@ void SlaveDaemon::notify_secondaries() {
 }
 
 void SlaveDaemon::handle(const net::Request& req, net::Responses& out) {
+  // Everything but NOTIFY (opcode 4) goes to the answer engine: queries with DNSSEC answers,
+  // transfers and the FORMERR/NOTIMP/REFUSED cases (common/server/responder).
+  if (req.wire.size() < dns::kHeaderSize || ((req.wire[2] >> 3) & 0xF) != 4) {
+    std::string why;
+    auto outcome =
+        server::respond(serving_.refresh(publisher_.served_signed()), {}, req, out, &why);
+    if (outcome != server::Outcome::Answered && outcome != server::Outcome::Transferred)
+      util::log(LogLevel::Debug, "slave", zname_, "query from {}: {} {}",
+                net::endpoint_text(req.peer), server::outcome_text(outcome), why);
+    return;
+  }
   dns::Message q;
   try {
     q = dns::parse_message(req.wire);
@@ -174,18 +187,7 @@ void SlaveDaemon::handle(const net::Request& req, net::Responses& out) {
     out.push_back(dns::write_message(r, req.tcp ? dns::kTcpLimit : dns::kUdpLimit));
     return;
   }
-  auto served = publisher_.served_signed();
-  if (q.opcode != dns::Opcode::QUERY) {
-    r.rcode = static_cast<uint16_t>(dns::Rcode::NOTIMP);
-  } else if (!ours || !served || q.questions[0].qtype != dns::RRType::SOA) {
-    // Until the serving engine lands, only the apex SOA is answered.
-    r.rcode = static_cast<uint16_t>(dns::Rcode::REFUSED);
-  } else {
-    r.aa = true;
-    const auto& soa = served->soa();
-    r.answer.push_back({soa.owner, soa.type, soa.rclass, soa.ttl, soa.rdatas.front()});
-  }
-  out.push_back(dns::write_message(r, req.tcp ? dns::kTcpLimit : dns::kUdpLimit));
+  // Other opcodes were handed to the answer engine above.
 }
 
 }  // namespace flatsign::slave

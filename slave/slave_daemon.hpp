@@ -1,6 +1,7 @@
 // The flatsign-slave daemon for one zone: polls the masters by AXFR on a jittered interval and
-// at once on NOTIFY, checks each transfer and hands it to the Publisher; answers SOA queries
-// for the zone over UDP/TCP. Runs on one io_context (one thread); not thread-safe.
+// at once on NOTIFY, checks each transfer and hands it to the Publisher; serves the signed zone
+// over UDP/TCP through the answer engine (DNSSEC answers, AXFR out). Runs on one io_context (one
+// thread); not thread-safe.
 #pragma once
 
 #include <chrono>
@@ -15,6 +16,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "common/net/listener.hpp"
+#include "common/server/snapshot_directory.hpp"
 #include "slave/axfr_client.hpp"
 #include "slave/publisher.hpp"
 
@@ -64,6 +66,7 @@ class SlaveDaemon {
   SlaveConfig config_;
   std::string zname_;
   Publisher publisher_;
+  server::SnapshotDirectory serving_;  // the published signed zone, wrapped for answering
   net::DnsListener listener_;
   boost::asio::steady_timer wake_;
   bool poll_pending_ = false;

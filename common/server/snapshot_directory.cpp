@@ -1,0 +1,29 @@
+#include "common/server/snapshot_directory.hpp"
+
+namespace flatsign::server {
+
+SnapshotDirectory::SnapshotDirectory(dns::Name origin) : origin_(std::move(origin)) {
+  auto empty = std::make_shared<ServedZone>();
+  empty->origin = origin_;
+  served_.store(std::move(empty));
+}
+
+const SnapshotDirectory& SnapshotDirectory::refresh(std::shared_ptr<const zone::Zone> zone) {
+  auto current = served_.load();
+  if (current->zone == zone) return *this;
+  auto next = std::make_shared<ServedZone>();
+  next->origin = origin_;
+  if (zone) {
+    next->denial = std::make_shared<const DenialIndex>(*zone);
+    next->axfr = pack_axfr(*zone, 0);
+  }
+  next->zone = std::move(zone);
+  served_.store(std::move(next));
+  return *this;
+}
+
+std::shared_ptr<const ServedZone> SnapshotDirectory::find(const dns::Name& qname) const {
+  return qname.is_subdomain_of(origin_) ? served_.load() : nullptr;
+}
+
+}  // namespace flatsign::server

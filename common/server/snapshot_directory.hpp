@@ -1,0 +1,30 @@
+// The ZoneDirectory of a daemon serving one zone from a swapped snapshot: wraps each newly
+// published signed Zone once (denial index for DNSSEC answers, packed AXFR image) and hands the
+// wrapper to the responder. refresh() belongs to one thread (the serving io_context); find() may
+// run on any thread once refresh() has published.
+#pragma once
+
+#include <atomic>
+#include <memory>
+
+#include "common/server/responder.hpp"
+
+namespace flatsign::server {
+
+class SnapshotDirectory : public ZoneDirectory {
+ public:
+  explicit SnapshotDirectory(dns::Name origin);
+
+  // Makes `zone` the served snapshot, building its ServedZone when it differs from the last one
+  // (O(zone size), once per publication). nullptr: the zone is not loaded (SERVFAIL).
+  // Returns *this for chaining into respond().
+  const SnapshotDirectory& refresh(std::shared_ptr<const zone::Zone> zone);
+
+  [[nodiscard]] std::shared_ptr<const ServedZone> find(const dns::Name& qname) const override;
+
+ private:
+  dns::Name origin_;
+  std::atomic<std::shared_ptr<const ServedZone>> served_;
+};
+
+}  // namespace flatsign::server
