@@ -48,7 +48,7 @@ class SignedSlave:
 
     def __enter__(self):
         self.slave.wait_signed()
-        h.wait_for(lambda: query("www." + ZONE, "A", self.port).answer, 10,
+        h.wait_for(lambda: answers("www." + ZONE, "A", self.port), 10,
                    what="the slave answering www")
         return self
 
@@ -62,6 +62,14 @@ def query(name, rdtype, port, dnssec=False, tcp=False, payload=1232, timeout=3):
     q.flags &= ~dns.flags.RD
     send = dns.query.tcp if tcp else dns.query.udp
     return send(q, "127.0.0.1", port=port, timeout=timeout)
+
+
+def answers(name, rdtype, port):
+    """True when the server on `port` answers `name` `rdtype` with records (no exception)."""
+    try:
+        return bool(query(name, rdtype, port, timeout=1).answer)
+    except Exception:
+        return False
 
 
 def dnskey_anchor(port):
