@@ -1,0 +1,158 @@
+"""flatsign-slave and NSD serve the same signed zone file (NSEC, then NSEC3); a query corpus made
+from the zone (every name and type, NODATA, NXDOMAIN, wildcard, below delegations, DS, DNSKEY,
+mixed case), with and without DO, over UDP and TCP, gets the same rcode, flags, question and
+answer/authority RRsets from both. Accepted differences are listed in ACCEPTED with their reason."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import dns.flags  # noqa: E402
+import dns.name  # noqa: E402
+import dns.rdatatype as T  # noqa: E402
+import dns.zone  # noqa: E402
+
+import harness as h  # noqa: E402
+import serve_env as s  # noqa: E402
+
+# Accepted differences (each compared field is skipped only where listed):
+ACCEPTED = {
+    # RFC 8482 §4.1: ANY is answered with one RRset; NSD gives them all. Not in the corpus.
+    "ANY": "minimal ANY (RFC 8482 §4.1)",
+    # The additional section is not compared: glue and MX/NS target addresses are optional
+    # (RFC 1034 §4.3.2 step 6 "may"), and RFC 4035 §3.1.1 lets signatures there be dropped.
+    "additional": "additional-section data is optional (RFC 1034 §4.3.2 step 6)",
+    # NSD adds the apex NS RRset (and its RRSIG) to the authority section of positive answers;
+    # we answer minimally, as Knot and BIND's minimal-responses do: the NS RRset there is
+    # optional (RFC 1034 §4.3.2 step 6, RFC 2181 §6.1) and validators never need it.
+    "apex-ns": "no apex NS in the authority section of positive answers (RFC 1034 §4.3.2)",
+    # The signed file holds one TTL per RRSIG RRset (the zone model keeps one TTL per RRset), so
+    # NSD serves every signature with the smallest; we serve each RRSIG with the TTL of the RRset
+    # it covers, which RFC 4034 §3 requires. RRSIG TTLs are not compared.
+    "rrsig-ttl": "RRSIG TTL = covered RRset's TTL (RFC 4034 §3)",
+    # NODATA for a QNAME that is literally a wildcard owner ("*.wild"): that is an exact match,
+    # so we give the NSEC3 matching QNAME (RFC 5155 §7.2.3); NSD answers it as a wildcard NODATA
+    # (§7.2.5) and adds the closest encloser's NSEC3. Ours must be a subset of NSD's there.
+    "literal-wildcard": "literal '*' QNAME NODATA proved per RFC 5155 §7.2.3 (subset of NSD's)",
+}
+
+
+def start_nsd(tmp, zonefile, port):
+    d = tmp.file("nsd")
+    os.makedirs(d, exist_ok=True)
+    conf = tmp.write("nsd/nsd.conf", """server:
+  ip-address: 127.0.0.1@%d
+  port: %d
+  database: ""
+  zonesdir: "%s"
+  zonelistfile: "%s/zone.list"
+  xfrdfile: "%s/xfrd.state"
+  pidfile: "%s/nsd.pid"
+  username: ""
+  chroot: ""
+  logfile: "%s/nsd.log"
+  verbosity: 1
+  rrl-ratelimit: 0
+  server-count: 1
+remote-control:
+  control-enable: no
+zone:
+  name: "%s"
+  zonefile: "%s"
+""" % (port, port, d, d, d, d, d, s.ZONE, zonefile))
+    p = h.Process([h.peer("nsd"), "-d", "-c", conf], log_path=tmp.file("nsd/stdout.log"))
+    h.wait_for(lambda: s.answers(s.ZONE, "SOA", port) or not p.alive(), 10, what="nsd")
+    h.check(p.alive(), "nsd exited:\n" + p.log())
+    return p
+
+
+def mixed_case(name):
+    return "".join(c.upper() if i % 2 else c for i, c in enumerate(name))
+
+
+def corpus(zonefile):
+    z = dns.zone.from_file(zonefile, origin=s.ZONE, relativize=False)
+    out = []
+    cuts = set()
+    for name, node in z.nodes.items():
+        types = {r.rdtype for r in node.rdatasets}
+        if T.NSEC3 in types:
+            continue  # NSEC3 owner names are not names of the zone (RFC 5155 §7.2.8)
+        if T.NS in types and name != z.origin:
+            cuts.add(name)
+    for name, node in z.nodes.items():
+        types = {r.rdtype for r in node.rdatasets}
+        if T.NSEC3 in types:
+            continue
+        n = name.to_text()
+        for t in sorted(types - {T.RRSIG}):
+            out.append((n, T.to_text(t)))
+        for t in ("A", "TXT", "SRV", "DS", "RRSIG"):  # NODATA or other type
+            out.append((n, t))
+        out.append(("nx-" + n, "A"))           # NXDOMAIN (or wildcard)
+        out.append(("zz.below." + n, "A"))      # below: NXDOMAIN, wildcard or referral
+        out.append((mixed_case(n), "A"))
+    out += [(s.ZONE, "DNSKEY"), ("x.y.wild." + s.ZONE, "TXT"), ("x.wild." + s.ZONE, "MX"),
+            ("b.ent." + s.ZONE, "A"), ("ent." + s.ZONE, "A"), ("Www.Sub." + s.ZONE, "AAAA")]
+    return sorted(set(out))
+
+
+def rrsets(section, drop_apex_ns=False):
+    out = []
+    for r in section:
+        if drop_apex_ns and r.name == dns.name.from_text(s.ZONE) and T.NS in (r.rdtype, r.covers):
+            continue  # ACCEPTED["apex-ns"]
+        ttl = None if r.rdtype == T.RRSIG else r.ttl  # ACCEPTED["rrsig-ttl"]
+        out.append((r.name.to_text().lower(), r.rdtype, r.covers, ttl,
+                    tuple(sorted(x.to_text().lower() for x in r))))
+    return sorted(out)
+
+
+def compare(q, a, b):
+    """Differences between our response `a` and NSD's `b`, as text lines."""
+    diffs = []
+    if a.rcode() != b.rcode():
+        diffs.append("rcode %s vs %s" % (a.rcode(), b.rcode()))
+    for f in (dns.flags.AA, dns.flags.TC, dns.flags.RA, dns.flags.AD):
+        if (a.flags & f) != (b.flags & f):
+            diffs.append("flag %s %s vs %s" % (dns.flags.to_text(f), bool(a.flags & f),
+                                               bool(b.flags & f)))
+    if a.question[0].name.to_text() != q:
+        diffs.append("qname case not preserved: %s" % a.question[0].name)
+    if (a.ednsflags & dns.flags.DO) != (b.ednsflags & dns.flags.DO) or a.edns != b.edns:
+        diffs.append("EDNS %s/%s vs %s/%s" % (a.edns, a.ednsflags, b.edns, b.ednsflags))
+    for sec in ("answer", "authority"):
+        positive = bool(b.answer) and b.rcode() == 0 and b.flags & dns.flags.AA
+        x, y = rrsets(getattr(a, sec)), rrsets(getattr(b, sec), positive and sec == "authority")
+        if sec == "authority" and q.startswith("*.") and set(x) <= set(y):
+            continue  # ACCEPTED["literal-wildcard"]
+        if x != y:
+            diffs.append("%s:\n  ours %s\n  nsd  %s" % (sec, sorted(set(x) - set(y)),
+                                                      sorted(set(y) - set(x))))
+    return diffs
+
+
+def run(denial):
+    with h.TempDir() as tmp, s.SignedSlave(tmp, ["--denial", denial]) as srv:
+        nsd_port = h.free_port()
+        with start_nsd(tmp, srv.signed, nsd_port):
+            queries = corpus(srv.signed)
+            bad = []
+            for name, t in queries:
+                for dnssec in (False, True):
+                    for tcp in (False, True):
+                        a = s.query(name, t, srv.port, dnssec=dnssec, tcp=tcp)
+                        b = s.query(name, t, nsd_port, dnssec=dnssec, tcp=tcp)
+                        for d in compare(name, a, b):
+                            bad.append("%s %s %s DO=%d %s: %s" % (denial, name, t, dnssec,
+                                                                 "tcp" if tcp else "udp", d))
+            h.check(not bad, "%d differences from NSD:\n%s" % (len(bad), "\n".join(bad[:25])))
+            return len(queries) * 4
+
+
+def main():
+    n = run("nsec") + run("nsec3")
+    h.ok("%d responses identical to NSD's (accepted: %s)" % (n, "; ".join(ACCEPTED.values())))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
