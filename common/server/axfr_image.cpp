@@ -23,8 +23,8 @@ std::shared_ptr<const AxfrImage> pack_axfr(const zone::Zone& zone, size_t reserv
       rr.owner = set.owner;
       rr.type = set.type;
       rr.rclass = set.rclass;
-      rr.ttl = set.ttl;
       for (const dns::Rdata& rd : set.rdatas) {
+        rr.ttl = node.record_ttl(set, rd);
         rr.rdata = rd;
         push(rr);
       }

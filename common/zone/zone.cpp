@@ -19,6 +19,12 @@ const RRset* Node::find(RRType type) const {
   return nullptr;
 }
 
+uint32_t Node::record_ttl(const RRset& rrset, std::span<const uint8_t> rdata) const {
+  if (rrset.type != RRType::RRSIG || rdata.size() < 2) return rrset.ttl;
+  const RRset* covered = find(static_cast<RRType>(rdata[0] << 8 | rdata[1]));
+  return covered ? covered->ttl : rrset.ttl;
+}
+
 uint32_t Zone::serial() const {
   return dns::soa_serial(soa_->rdatas.front());
 }
@@ -43,13 +49,15 @@ size_t Zone::predecessor(const Name& name) const {
 std::vector<dns::Rr> Zone::records() const {
   std::vector<dns::Rr> out;
   out.reserve(rr_count_);
-  auto emit = [&out](const RRset& rs) {
-    for (const auto& rd : rs.rdatas) out.push_back({rs.owner, rs.type, rs.rclass, rs.ttl, rd});
+  auto emit = [&out](const Node& node, const RRset& rs) {
+    for (const auto& rd : rs.rdatas) {
+      out.push_back({rs.owner, rs.type, rs.rclass, node.record_ttl(rs, rd), rd});
+    }
   };
-  emit(*soa_);
+  emit(nodes_.front(), *soa_);
   for (const auto& node : nodes_) {
     for (const auto& rs : node.rrsets) {
-      if (&rs != soa_) emit(rs);
+      if (&rs != soa_) emit(node, rs);
     }
   }
   return out;
@@ -194,6 +202,10 @@ ZoneBuilder::Result ZoneBuilder::build() && {
     auto& node = nodes.back();
     if (node.rrsets.empty() || node.rrsets.back().type != p.type) {
       node.rrsets.push_back(RRset{node.name, p.type, p.rclass, p.ttl, {}});
+    } else if (p.type == RRType::RRSIG) {
+      // RRSIGs at one name cover different RRsets, each with its own TTL (RFC 4034 §3):
+      // record_ttl() emits the covered TTL; the set's own TTL is the smallest, a safe bound.
+      node.rrsets.back().ttl = std::min(node.rrsets.back().ttl, p.ttl);
     } else if (node.rrsets.back().ttl != p.ttl) {
       const auto& rs = node.rrsets.back();
       warn(&p.where, node.name.to_string() + " " + dns::type_to_string(p.type) + ": TTL " +

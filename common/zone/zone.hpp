@@ -27,6 +27,10 @@ struct Node {
   bool occluded = false;
 
   const dns::RRset* find(dns::RRType type) const;
+  // The TTL to emit for record `rdata` of `rrset` (one of this node's). RRSIGs are kept as one
+  // RRset per name, but RFC 4034 §3 gives each the TTL of the RRset it covers; other records
+  // take their RRset's TTL.
+  uint32_t record_ttl(const dns::RRset& rrset, std::span<const uint8_t> rdata) const;
 };
 
 class Zone {

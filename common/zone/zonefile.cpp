@@ -360,8 +360,9 @@ void append_u32(uint32_t v, std::string& out) {
   out.append(buf, end);
 }
 
-void print_rrset(const dns::RRset& set, std::string& out) {
-  for (const auto& rd : set.rdatas) print_rr(set.owner, set.ttl, set.type, rd, out);
+void print_rrset(const Node& node, const dns::RRset& set, std::string& out) {
+  for (const auto& rd : set.rdatas)
+    print_rr(set.owner, node.record_ttl(set, rd), set.type, rd, out);
 }
 
 // Prints the zone in chunks of about `chunk` octets, handing each to `flush`.
@@ -369,10 +370,10 @@ template <typename Flush>
 void print_chunks(const Zone& zone, std::string& out, size_t chunk, Flush&& flush) {
   auto nodes = zone.nodes();
   for (size_t n = 0; n < nodes.size(); ++n) {
-    if (n == 0) print_rrset(zone.soa(), out);  // the apex is first; its SOA leads
+    if (n == 0) print_rrset(nodes[0], zone.soa(), out);  // the apex is first; its SOA leads
     for (const auto& set : nodes[n].rrsets) {
       if (n == 0 && set.type == dns::RRType::SOA) continue;
-      print_rrset(set, out);
+      print_rrset(nodes[n], set, out);
     }
     if (out.size() >= chunk) flush(out);
   }

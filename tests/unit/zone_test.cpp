@@ -102,3 +102,22 @@ TEST_CASE("TTL differences inside an RRset are normalised with a warning", "[zon
   REQUIRE(result.warnings.size() == 1);
   CHECK_THAT(result.warnings[0].to_string(), Catch::Contains("RFC 2181") && Catch::Contains("z:7"));
 }
+
+TEST_CASE("each RRSIG is emitted with the TTL of the RRset it covers (RFC 4034 §3)", "[zone]") {
+  zone::ZoneBuilder b(dns::Name::parse("example."));
+  for (const auto& l : with_apex({"www 300 A 192.0.2.1", "www 3600 TXT hello",
+                                  "www 3600 RRSIG TXT 13 2 3600 20300101000000 20200101000000 1 example. AA==",
+                                  "www 300 RRSIG A 13 2 300 20300101000000 20200101000000 1 example. AA=="})) {
+    b.add(flatsign::testing::rr(l));
+  }
+  auto result = std::move(b).build();
+  CHECK(result.warnings.empty());  // differing RRSIG TTLs are not an RRset TTL conflict
+  size_t sigs = 0;
+  for (const auto& r : result.zone->records()) {
+    if (r.type != dns::RRType::RRSIG) continue;
+    ++sigs;
+    auto covered = static_cast<dns::RRType>(r.rdata[0] << 8 | r.rdata[1]);
+    CHECK(r.ttl == (covered == dns::RRType::A ? 300u : 3600u));
+  }
+  CHECK(sigs == 2);
+}
