@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <stdexcept>
@@ -33,6 +34,8 @@ struct Node {
   uint32_t record_ttl(const dns::RRset& rrset, std::span<const uint8_t> rdata) const;
 };
 
+struct ZoneIssue;
+
 class Zone {
  public:
   Zone(const Zone&) = delete;  // soa_ points into nodes_
@@ -55,9 +58,21 @@ class Zone {
   // Every RR in canonical order, SOA first (the body of an AXFR without the closing SOA).
   std::vector<dns::Rr> records() const;
 
+  // A new snapshot: this zone with each RRset of `replace` put in place of the RRset with the
+  // same owner and type (added when absent; one without RDATA removes it, and a name left with
+  // nothing disappears). Only the names touched are checked again, with the builder's rules;
+  // the rest is copied, not re-sorted. Much cheaper than a ZoneBuilder for a few changes.
+  // Throws ZoneError when a touched name breaks a rule or the apex loses its SOA or NS.
+  [[nodiscard]] std::shared_ptr<const Zone> with_changes(std::vector<dns::RRset> replace) const;
+
  private:
   friend class ZoneBuilder;
   Zone() = default;
+  // Sets counts, the SOA pointer, delegation/occluded flags, and checks the nodes marked in
+  // `touched` (all when null), appending findings; `where` locates node i for messages.
+  static void finish(Zone& zone, const std::vector<bool>* touched,
+                     const std::function<Location(size_t)>& where, std::vector<ZoneIssue>& errors,
+                     std::vector<ZoneIssue>& warnings);
   dns::Name origin_;
   std::vector<Node> nodes_;
   const dns::RRset* soa_ = nullptr;

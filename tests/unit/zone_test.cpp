@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "common/dns/rdata.hpp"
+#include "common/zone/diff.hpp"
 #include "tests/unit/zone_helpers.hpp"
 
 using namespace flatsign;
@@ -120,4 +121,40 @@ TEST_CASE("each RRSIG is emitted with the TTL of the RRset it covers (RFC 4034 Â
     CHECK(r.ttl == (covered == dns::RRType::A ? 300u : 3600u));
   }
   CHECK(sigs == 2);
+}
+
+TEST_CASE("with_changes replaces, adds and removes RRsets and re-checks touched names", "[zone]") {
+  auto base = build(with_apex({"www 60 A 192.0.2.1", "mail 60 A 192.0.2.25", "old 60 TXT gone"}));
+  auto rrset = [](const std::string& line) {
+    auto r = flatsign::testing::rr(line);
+    return dns::RRset{r.owner, r.type, r.rclass, r.ttl, {r.rdata}};
+  };
+  auto removal = [](const std::string& owner, dns::RRType t) {
+    return dns::RRset{dns::Name::parse(owner), t, dns::RRClass::IN, 0, {}};
+  };
+  auto z = base->with_changes({rrset("www 60 A 198.51.100.7"), rrset("new 60 AAAA 2001:db8::1"),
+                               removal("old.example.", dns::RRType::TXT),
+                               rrset("sub 60 NS ns.sub"), rrset("x.sub 60 TXT below")});
+  // The same content built from scratch: equal node for node.
+  auto fresh = build(with_apex({"www 60 A 198.51.100.7", "mail 60 A 192.0.2.25",
+                                "new 60 AAAA 2001:db8::1", "sub 60 NS ns.sub", "x.sub 60 TXT below"}));
+  CHECK(zone::diff_zones(*fresh, *z).empty());
+  REQUIRE(z->nodes().size() == fresh->nodes().size());
+  for (size_t i = 0; i < z->nodes().size(); ++i) {
+    CHECK(z->nodes()[i].name == fresh->nodes()[i].name);
+    CHECK(z->nodes()[i].delegation == fresh->nodes()[i].delegation);
+    CHECK(z->nodes()[i].occluded == fresh->nodes()[i].occluded);
+  }
+  CHECK(z->find(dns::Name::parse("old.example.")) == nullptr);  // a name left empty is gone
+  CHECK(z->rr_count() == fresh->rr_count());
+  CHECK(z->serial() == 1);
+  CHECK(base->find(dns::Name::parse("old.example.")) != nullptr);  // the base is untouched
+
+  // A change that breaks a rule is refused like a build would.
+  CHECK_THROWS_WITH(base->with_changes({rrset("www 60 CNAME elsewhere.test.")}),
+                    Catch::Contains("CNAME and other data"));
+  CHECK_THROWS_WITH(base->with_changes({removal("example.", dns::RRType::NS)}),
+                    Catch::Contains("no NS records at the apex"));
+  CHECK_THROWS_WITH(base->with_changes({rrset("www.other. 60 A 192.0.2.1")}),
+                    Catch::Contains("outside the zone"));
 }
