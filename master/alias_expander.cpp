@@ -161,32 +161,26 @@ Clock::time_point AliasExpander::next_refresh(const zone::Zone& zone, Clock::tim
 
 std::shared_ptr<const zone::Zone> build_flattened(const zone::Zone& source,
                                                   const Expansion& expansion, uint32_t serial) {
-  zone::ZoneBuilder b(source.origin());
+  // A patch of the source snapshot, not a rebuild: only the ALIAS owners and the apex change,
+  // so only they are checked again (the source zone passed every check when it was loaded).
+  std::vector<dns::RRset> changes;
+  dns::RRset soa = source.soa();
+  dns::set_soa_serial(soa.rdatas.front(), serial);
+  changes.push_back(std::move(soa));
+  // Every ALIAS goes, occluded ones too: slaves must never receive type 65401.
   for (const zone::Node& node : source.nodes()) {
-    for (const dns::RRset& set : node.rrsets) {
-      if (set.type == RRType::ALIAS) continue;
-      if (set.type == RRType::SOA && node.name == source.origin()) {
-        dns::RRset soa = set;
-        dns::set_soa_serial(soa.rdatas.front(), serial);
-        b.add(soa);
-        continue;
-      }
-      b.add(set);
+    if (node.find(RRType::ALIAS)) {
+      changes.push_back(dns::RRset{node.name, RRType::ALIAS, dns::RRClass::IN, 0, {}});
     }
   }
   for (const AliasResult& a : expansion.aliases) {
     if (a.left_out) continue;
     for (auto [type, rdatas] : {std::pair{RRType::A, &a.a}, std::pair{RRType::AAAA, &a.aaaa}}) {
       if (rdatas->empty()) continue;  // a target without AAAA gives just A, and vice versa
-      dns::RRset set;
-      set.owner = a.owner;
-      set.type = type;
-      set.ttl = a.ttl;
-      set.rdatas = *rdatas;
-      b.add(set);
+      changes.push_back(dns::RRset{a.owner, type, dns::RRClass::IN, a.ttl, *rdatas});
     }
   }
-  return std::move(b).build().zone;
+  return source.with_changes(std::move(changes));
 }
 
 }  // namespace flatsign::master
