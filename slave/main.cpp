@@ -33,11 +33,13 @@ int main(int argc, char** argv) {
   CLI::App app{"flatsign-slave: polls a flatsign master by AXFR, re-signs with DNSSEC on change"};
   std::vector<std::string> listen{"127.0.0.1:5302"}, masters, notify;
   std::string zone_text, state_dir, algorithm = "ecdsap256sha256", denial = "nsec";
-  std::string serial_policy = "increment", tsig, log_level = "info";
+  std::string serial_policy = "increment", tsig, tsig_file, log_level = "info", poll_mode = "axfr";
   std::string on_change, on_alert;
   double poll_interval = 60, connect_timeout = 5, read_timeout = 10, max_shrink = 0.5;
+  double expiry_alert = 3 * 86400;
   size_t max_records = 10'000'000;
   unsigned sign_threads = 0, alert_after = 3;
+  app.set_config("--config", "", "read options from this file (INI/TOML, the same names)");
   app.add_option("--listen", listen, "address:port to answer SOA queries and NOTIFY on");
   app.add_option("--notify", notify, "secondary address:port to NOTIFY after a publication");
   app.add_option("--zone", zone_text, "the zone to transfer and sign");
@@ -52,6 +54,15 @@ int main(int argc, char** argv) {
   app.add_option("--on-change", on_change, "shell command run with a JSON change document");
   app.add_option("--on-alert", on_alert, "shell command run when a transfer is refused");
   app.add_option("--tsig", tsig, "name:algorithm:base64 key for the transfers");
+  app.add_option("--tsig-file", tsig_file,
+                 "BIND key file holding the one TSIG key for the transfers (keeps it out of argv)");
+  app.add_option("--poll-mode", poll_mode,
+                 "axfr: transfer every poll (any master) | soa: ask the SOA serial first and "
+                 "skip the transfer when it did not change")
+      ->check(CLI::IsMember({"axfr", "soa"}));
+  app.add_option("--expiry-alert", expiry_alert,
+                 "alert signatures-expiring when the earliest RRSIG expires within this many "
+                 "seconds, or a due refresh fails");
   app.add_option("--max-shrink", max_shrink, "refuse when more than this share of RRsets vanish");
   app.add_option("--max-records", max_records, "refuse larger transfers");
   app.add_option("--alert-after", alert_after, "alert after this many unreachable polls");
@@ -96,7 +107,16 @@ int main(int argc, char** argv) {
         std::chrono::milliseconds(static_cast<long long>(connect_timeout * 1000));
     c.transfer.read_timeout =
         std::chrono::milliseconds(static_cast<long long>(read_timeout * 1000));
+    if (!tsig.empty() && !tsig_file.empty()) return fail("give --tsig or --tsig-file, not both");
     if (!tsig.empty()) c.transfer.key = dns::parse_tsig_key(tsig);
+    if (!tsig_file.empty()) {
+      auto keys = dns::load_tsig_key_file(tsig_file);
+      if (keys.size() != 1)
+        return fail("--tsig-file " + tsig_file + ": expected exactly one key, found " +
+                    std::to_string(keys.size()));
+      c.transfer.key = std::move(keys.front());
+    }
+    c.poll_mode = poll_mode == "soa" ? slave::PollMode::Soa : slave::PollMode::Axfr;
     c.transfer.limits.max_shrink = max_shrink;
     c.alert_after = alert_after;
     c.transfer.limits.max_records = max_records;
@@ -117,6 +137,7 @@ int main(int argc, char** argv) {
     pc.on_change = on_change;
     pc.on_alert = on_alert;
     pc.sign_threads = sign_threads;
+    pc.expiry_alert = static_cast<uint32_t>(expiry_alert);
 
     boost::asio::io_context io;
     slave::SlaveDaemon daemon(io, std::move(c));

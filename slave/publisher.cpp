@@ -39,6 +39,22 @@ std::string json_all_records(const zone::Zone& z) {
   return out + "]";
 }
 
+// The earliest RRSIG expiration in `z` (RFC 4034 §3.1.5, compared in RFC 1982 serial
+// arithmetic); an unparseable RRSIG counts as expiring `now`; a zone without any gives now+2^31-1.
+uint32_t earliest_expiry(const zone::Zone& z, uint32_t now) {
+  uint32_t earliest = now + 0x7fffffffu;
+  for (const auto& node : z.nodes()) {
+    const dns::RRset* sigs = node.find(dns::RRType::RRSIG);
+    if (sigs == nullptr) continue;
+    for (const auto& rd : sigs->rdatas) {
+      auto f = dnssec::parse_rrsig(rd);
+      const uint32_t e = f ? f->expiration : now;
+      if (serial_gt(earliest, e)) earliest = e;
+    }
+  }
+  return earliest;
+}
+
 // "name TTL IN TYPE rdata" lines of one side of a diff, as a JSON array.
 std::string json_records(const zone::Diff& diff, bool added) {
   std::string out = "[";
@@ -90,6 +106,11 @@ void Publisher::alert(std::string_view reason, const std::string& detail,
   ++counters_.refused;
   util::log(LogLevel::Warning, "slave", zname_, "transfer from {} refused: {}: {}", master, reason,
             detail);
+  raise_alert(reason, detail, master);
+}
+
+void Publisher::raise_alert(std::string_view reason, const std::string& detail,
+                            const std::string& master) {
   const std::string r(reason);
   std::string json = fmt::format(
       "{{\"zone\":{},\"verdict\":{},\"detail\":{},\"master\":{},\"serial\":{},\"time\":{}}}\n",
@@ -125,22 +146,33 @@ bool Publisher::refresh_signatures() {
   if (!current || !unsigned_) return false;
   const auto now = static_cast<uint32_t>(std::time(nullptr));
   const uint32_t horizon = now + signer_->options().refresh_within;
-  bool due = false;
-  for (const auto& node : current->nodes()) {
-    const dns::RRset* sigs = node.find(dns::RRType::RRSIG);
-    if (sigs == nullptr) continue;
-    for (const auto& rd : sigs->rdatas) {
-      auto f = dnssec::parse_rrsig(rd);
-      // RFC 4034 §3.1.5: expiration in serial number arithmetic (RFC 1982).
-      if (!f || !serial_gt(f->expiration, horizon)) due = true;
-    }
-    if (due) break;
+  const uint32_t earliest = earliest_expiry(*current, now);
+  if (serial_gt(earliest, horizon)) {
+    check_expiry(false, now, earliest);
+    return false;
   }
-  if (!due) return false;
   util::log(LogLevel::Info, "slave", zname_, "signatures expire within {} s: refreshing",
             signer_->options().refresh_within);
   auto content = unsigned_;  // publish() replaces unsigned_
-  return publish(*content, {}, "refresh", false);
+  const bool done = publish(*content, {}, "refresh", false);
+  check_expiry(!done, now, done ? earliest_expiry(*signed_.load(), now) : earliest);
+  return done;
+}
+
+void Publisher::check_expiry(bool failed, uint32_t now, uint32_t earliest) {
+  // RFC 1982 distance; negative: already expired.
+  const auto left = static_cast<int32_t>(earliest - now);
+  if (!failed && left > 0 && static_cast<uint32_t>(left) > config_.expiry_alert) {
+    next_expiry_alert_ = 0;  // healthy: the next episode alerts at once
+    return;
+  }
+  if (next_expiry_alert_ != 0 && serial_gt(next_expiry_alert_, now)) return;
+  next_expiry_alert_ = now + 3600;
+  std::string detail = fmt::format("earliest RRSIG expires at {} (in {} s){}",
+                                   iso_time(static_cast<std::time_t>(now) + left), left,
+                                   failed ? "; refreshing them failed" : "");
+  util::log(LogLevel::Warning, "slave", zname_, "signatures-expiring: {}", detail);
+  raise_alert("signatures-expiring", detail, "refresh");
 }
 
 bool Publisher::publish(const zone::Zone& transferred, const zone::Diff& change,

@@ -29,6 +29,9 @@ struct PublisherConfig {
   std::string on_change;  // shell command; empty: none
   std::string on_alert;   // shell command; empty: none
   unsigned sign_threads = 0;
+  // Alert signatures-expiring when the earliest RRSIG expires within this many seconds, or a
+  // due refresh fails (repeated at most hourly while it lasts).
+  uint32_t expiry_alert = 3 * 86400;
 };
 
 struct PublisherCounters {
@@ -63,6 +66,8 @@ class Publisher {
   // Signature upkeep (runs even when the master is unreachable): when an RRSIG of the served
   // zone expires within the signer's refresh_within, publishes the same content with a new
   // serial, re-signing what expires (and the SOA). No on-change hook. Returns true when it did.
+  // Then alerts signatures-expiring (see PublisherConfig::expiry_alert) when the refresh failed
+  // or the earliest expiry is still within expiry_alert.
   bool refresh_signatures();
 
   // Logs one warning line and runs --on-alert with `reason` (a verdict name or "verify-failed",
@@ -76,6 +81,11 @@ class Publisher {
   [[nodiscard]] std::optional<uint32_t> last_serial() const { return last_serial_; }
 
  private:
+  // Runs --on-alert with `reason` and `detail`.
+  void raise_alert(std::string_view reason, const std::string& detail, const std::string& master);
+  // The signatures-expiring check after a refresh attempt: `failed` says a due refresh failed,
+  // `earliest` is the served zone's earliest RRSIG expiration.
+  void check_expiry(bool failed, uint32_t now, uint32_t earliest);
   // `content` false: a signature refresh (same data, new serial, no hook).
   bool publish(const zone::Zone& transferred, const zone::Diff& change, const std::string& master,
                bool content = true);
@@ -87,6 +97,7 @@ class Publisher {
   std::atomic<std::shared_ptr<const zone::Zone>> signed_;
   std::optional<uint32_t> last_serial_;
   PublisherCounters counters_;
+  uint32_t next_expiry_alert_ = 0;  // 0: not alerting; else no repeat before this time
 };
 
 }  // namespace flatsign::slave

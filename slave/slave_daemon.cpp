@@ -14,7 +14,10 @@
 #include "common/net/notify.hpp"
 #include "common/net/spawn.hpp"
 #include "common/server/responder.hpp"
+#include "common/util/clock.hpp"
 #include "common/util/log.hpp"
+#include "slave/notify_answer.hpp"
+#include "slave/soa_probe.hpp"
 
 namespace flatsign::slave {
 namespace asio = boost::asio;
@@ -97,7 +100,32 @@ asio::awaitable<void> SlaveDaemon::poll_loop() {
   }
 }
 
+asio::awaitable<bool> SlaveDaemon::serial_unchanged() {
+  if (config_.poll_mode != PollMode::Soa || !master_serial_ || force_next_ ||
+      !publisher_.served_unsigned())
+    co_return false;
+  for (const auto& m : config_.masters) {
+    SoaProbe p = co_await probe_soa_serial(io_.get_executor(), m, config_.publisher.zone,
+                                           config_.transfer.connect_timeout, config_.transfer.key);
+    if (p.outcome != SoaProbeOutcome::Answered) {
+      util::log(LogLevel::Debug, "slave", zname_, "SOA probe of {}: {} {}", tcp_text(m),
+                soa_probe_outcome_text(p.outcome), p.detail);
+      continue;
+    }
+    const bool same = p.serial == *master_serial_;
+    util::log(LogLevel::Debug, "slave", zname_, "SOA probe of {}: serial {}{}", tcp_text(m),
+              p.serial, same ? ", unchanged: no transfer" : ", changed: transferring");
+    co_return same;
+  }
+  co_return false;  // no usable answer: the transfer decides
+}
+
 asio::awaitable<void> SlaveDaemon::poll_once() {
+  if (co_await serial_unchanged()) {
+    unreachable_polls_ = 0;
+    if (publisher_.refresh_signatures()) notify_secondaries();
+    co_return;
+  }
   AxfrAttempt attempt = co_await fetch_axfr_any(io_.get_executor(), config_.masters,
                                                 config_.publisher.zone, config_.transfer);
   const std::string master = tcp_text(attempt.master);
@@ -122,6 +150,8 @@ asio::awaitable<void> SlaveDaemon::poll_once() {
   TransferLimits limits = config_.transfer.limits;
   limits.force = std::exchange(force_next_, false);
   CheckResult result = check_transfer(assembled, publisher_.served_unsigned(), limits);
+  if ((result.verdict == Verdict::Accepted || result.verdict == Verdict::Unchanged) && result.zone)
+    master_serial_ = result.zone->serial();
   if (publisher_.handle(std::move(result), master) || publisher_.refresh_signatures())
     notify_secondaries();
 }
@@ -163,28 +193,22 @@ void SlaveDaemon::handle(const net::Request& req, net::Responses& out) {
     return;  // too broken to answer
   }
   if (q.qr) return;
-  dns::Message r;
-  r.id = q.id;
-  r.qr = true;
-  r.opcode = q.opcode;
-  r.rd = q.rd;
-  r.questions = q.questions;
-  const bool ours = q.questions.size() == 1 && q.questions[0].qname == config_.publisher.zone;
   if (q.opcode == dns::Opcode::NOTIFY) {
-    // RFC 1996 §3.10: only a NOTIFY from one of our masters triggers a refresh.
-    bool from_master = false;
-    for (const auto& m : config_.masters) from_master |= m.address() == req.peer.address();
-    if (!ours || !from_master) {
-      util::log(LogLevel::Warning, "slave", zname_, "NOTIFY from {} refused",
-                net::endpoint_text(req.peer));
-      r.rcode = static_cast<uint16_t>(ours ? dns::Rcode::REFUSED : dns::Rcode::NOTAUTH);
-    } else {
-      r.aa = true;
-      util::log(LogLevel::Info, "slave", zname_, "NOTIFY from {}: polling now",
-                net::endpoint_text(req.peer));
+    NotifyPolicy policy;
+    policy.zone = config_.publisher.zone;
+    policy.masters = config_.masters;
+    policy.key = config_.transfer.key;
+    NotifyAnswer a =
+        answer_notify(req.wire, q, req.peer.address(), req.tcp, policy, util::unix_now());
+    if (a.verdict == NotifyVerdict::Accepted) {
+      util::log(LogLevel::Info, "slave", zname_, "NOTIFY from {} ({}): polling now",
+                net::endpoint_text(req.peer), a.detail);
       trigger_poll();
+    } else {
+      util::log(LogLevel::Warning, "slave", zname_, "NOTIFY from {} refused: {}: {}",
+                net::endpoint_text(req.peer), notify_verdict_text(a.verdict), a.detail);
     }
-    out.push_back(dns::write_message(r, req.tcp ? dns::kTcpLimit : dns::kUdpLimit));
+    out.push_back(std::move(a.reply));
     return;
   }
   // Other opcodes were handed to the answer engine above.

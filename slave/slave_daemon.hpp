@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,13 @@
 
 namespace flatsign::slave {
 
+// How a poll decides whether to transfer.
+enum class PollMode {
+  Axfr,  // transfer every poll and compare content: works with any master
+  Soa,   // ask the SOA serial first (UDP, TCP on TC) and transfer only when it changed since the
+         // last complete transfer; for masters that bump the serial on every change
+};
+
 struct SlaveConfig {
   std::vector<boost::asio::ip::udp::endpoint> listen;
   std::vector<boost::asio::ip::tcp::endpoint> masters;  // tried in order
@@ -31,6 +39,7 @@ struct SlaveConfig {
   std::vector<boost::asio::ip::udp::endpoint> notify;
   // Unreachable masters (no TCP connection) alert only after this many polls in a row.
   unsigned alert_after = 3;
+  PollMode poll_mode = PollMode::Axfr;
   PublisherConfig publisher;
 };
 
@@ -58,6 +67,8 @@ class SlaveDaemon {
  private:
   boost::asio::awaitable<void> poll_loop();
   boost::asio::awaitable<void> poll_once();
+  // PollMode::Soa: true when a master answered with the serial of the last complete transfer.
+  boost::asio::awaitable<bool> serial_unchanged();
   boost::asio::awaitable<void> signal_loop();
   void handle(const net::Request& req, net::Responses& out);
   void notify_secondaries();
@@ -72,6 +83,7 @@ class SlaveDaemon {
   bool poll_pending_ = false;
   bool force_next_ = false;
   unsigned unreachable_polls_ = 0;
+  std::optional<uint32_t> master_serial_;  // of the last complete transfer (PollMode::Soa)
   bool stopping_ = false;
 };
 

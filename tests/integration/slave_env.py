@@ -66,7 +66,8 @@ class FakeMaster:
     (the first message, then close), 'garbage', 'soa_only', 'mismatch' (closing SOA with another
     serial), 'servfail', 'stall' (first message, then silence), 'unsigned' (the good zone
     without TSIG). With a keyring, queries must be TSIG-signed and 'good' is one signed message.
-    Counts transfers served."""
+    Counts transfers served. Also answers SOA queries over UDP on the same port (the current
+    zone's SOA, signed when a keyring is set), counted in soa_queries."""
 
     def __init__(self, keyring=None):
         self.keyring = keyring
@@ -74,6 +75,7 @@ class FakeMaster:
         self.mode = "good"
         self.zone_text = ZONE_TEXT
         self.transfers = 0
+        self.soa_queries = 0
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -85,11 +87,14 @@ class FakeMaster:
         server = self._loop.run_until_complete(
             asyncio.start_server(self._serve, "127.0.0.1", self.port))
         self._server = server
+        self._udp, _ = self._loop.run_until_complete(self._loop.create_datagram_endpoint(
+            lambda: _SoaOverUdp(self), local_addr=("127.0.0.1", self.port)))
         self._ready.set()
         self._loop.run_forever()
 
     async def _shutdown(self):
         self._server.close()
+        self._udp.close()
         tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
         for t in tasks:
             t.cancel()
@@ -156,6 +161,28 @@ class FakeMaster:
             pass
         finally:
             writer.close()
+
+
+class _SoaOverUdp(asyncio.DatagramProtocol):
+    """The fake master's UDP side: an authoritative SOA answer for the zone it serves."""
+
+    def __init__(self, master):
+        self.master = master
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def datagram_received(self, data, addr):
+        try:
+            query = dns.message.from_wire(data, keyring=self.master.keyring)
+        except Exception:  # noqa: BLE001 - a fake master ignores what it cannot parse
+            return
+        self.master.soa_queries += 1
+        soa, _ = zone_rrsets(self.master.zone_text)
+        r = dns.message.make_response(query)
+        r.flags |= dns.flags.AA
+        r.answer = [soa]
+        self.transport.sendto(r.to_wire(), addr)
 
 
 class Slave(h.Process):

@@ -1,0 +1,74 @@
+#include "slave/notify_answer.hpp"
+
+namespace flatsign::slave {
+using dns::Rcode;
+
+const char* notify_verdict_text(NotifyVerdict v) {
+  switch (v) {
+    case NotifyVerdict::Accepted:
+      return "accepted";
+    case NotifyVerdict::NotOurZone:
+      return "not-our-zone";
+    case NotifyVerdict::NotAMaster:
+      return "not-a-master";
+    case NotifyVerdict::BadTsig:
+      return "bad-tsig";
+    case NotifyVerdict::TsigMissing:
+      return "tsig-missing";
+  }
+  return "?";
+}
+
+NotifyAnswer answer_notify(std::span<const uint8_t> wire, const dns::Message& q,
+                           const boost::asio::ip::address& peer, bool tcp,
+                           const NotifyPolicy& policy, uint64_t now) {
+  NotifyAnswer out;
+  dns::Message r;
+  r.id = q.id;
+  r.qr = true;
+  r.opcode = q.opcode;
+  r.rd = q.rd;
+  r.questions = q.questions;
+  const size_t limit = tcp ? dns::kTcpLimit : dns::kUdpLimit;
+  auto finish = [&](NotifyVerdict v, Rcode rcode, std::string detail) {
+    out.verdict = v;
+    out.detail = std::move(detail);
+    r.rcode = static_cast<uint16_t>(rcode);
+    r.aa = v == NotifyVerdict::Accepted;
+  };
+
+  // RFC 8945 §5.2: verify before anything else; a failure is NOTAUTH with the TSIG error in an
+  // unsigned TSIG RR (§5.3.2), and the NOTIFY is ignored.
+  std::vector<uint8_t> mac;
+  const bool signed_ok = q.tsig && policy.key;
+  if (q.tsig) {
+    try {
+      if (!policy.key) throw dns::TsigError(Rcode::BADKEY, "no TSIG key configured");
+      mac = dns::tsig_verify(wire, q, *policy.key, now);
+    } catch (const dns::TsigError& e) {
+      finish(NotifyVerdict::BadTsig, Rcode::NOTAUTH, std::string("TSIG: ") + e.what());
+      out.reply = dns::write_message(r, limit - 300);
+      dns::tsig_append_error(out.reply, dns::tsig_record(q), e.code(), now);
+      return out;
+    }
+  }
+  bool from_master = false;
+  for (const auto& m : policy.masters) from_master |= m.address() == peer;
+  if (q.questions.size() != 1 || q.questions[0].qname != policy.zone) {
+    finish(NotifyVerdict::NotOurZone, Rcode::NOTAUTH, "not for our zone");
+  } else if (!from_master) {
+    // RFC 1996 §3.10: only a NOTIFY from one of our masters triggers a refresh.
+    finish(NotifyVerdict::NotAMaster, Rcode::REFUSED, "not from a master");
+  } else if (policy.key && policy.tsig_required && !q.tsig) {
+    finish(NotifyVerdict::TsigMissing, Rcode::REFUSED, "not signed");
+  } else {
+    finish(NotifyVerdict::Accepted, Rcode::NOERROR, q.tsig ? "TSIG ok" : "unsigned");
+  }
+  // RFC 8945 §5.3: the reply to a signed request is signed with the same key, over the
+  // request's MAC.
+  out.reply = dns::write_message(r, signed_ok ? limit - dns::tsig_space(*policy.key) : limit);
+  if (signed_ok) (void)dns::tsig_sign(out.reply, *policy.key, now, mac);
+  return out;
+}
+
+}  // namespace flatsign::slave
