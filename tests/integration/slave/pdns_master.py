@@ -1,0 +1,59 @@
+"""PowerDNS 4.7 (bind backend, expand-alias, outgoing-axfr-expand-alias) as the slave's master:
+an ALIAS target changes upstream -> the slave's polls (AXFR mode: PowerDNS keeps the serial)
+publish the new address signed, dnssec-verify passes and the served serial increases."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import harness as h  # noqa: E402
+import master_env as menv  # noqa: E402
+import slave_env as env  # noqa: E402
+
+
+def start_pdns(tmp, zone_path, resolver_port):
+    port = h.free_port()
+    d = tmp.file("pdns")
+    os.makedirs(d, exist_ok=True)
+    tmp.write("pdns/named.conf", 'zone "example.test" { type master; file "%s"; };\n' % zone_path)
+    tmp.write("pdns/pdns.conf", "\n".join([
+        "launch=bind", "bind-config=%s/named.conf" % d, "expand-alias=yes",
+        "outgoing-axfr-expand-alias=yes", "resolver=127.0.0.1:%d" % resolver_port,
+        "local-address=127.0.0.1", "local-port=%d" % port, "socket-dir=%s" % d,
+        "allow-axfr-ips=127.0.0.0/8", "disable-axfr=no", ""]))
+    p = h.Process([h.peer("pdns_server"), "--config-dir=" + d, "--daemon=no", "--guardian=no"],
+                  log_path=tmp.file("pdns/pdns.log"))
+    menv.wait_udp(port, "example.test.", timeout=60)
+    return p, port
+
+
+def signed_text(slave):
+    with open(slave.signed) as f:
+        return f.read()
+
+
+def main():
+    h.peer("pdns_server")
+    with h.TempDir() as tmp, menv.Upstream(tmp) as up:
+        pdns, port = start_pdns(tmp, tmp.write("pdns/example.test.zone", menv.MASTER_ZONE),
+                                up.port)
+        try:
+            with env.Slave(tmp, port, poll_interval=1) as slave:
+                slave.wait_signed()
+                slave.verify()
+                h.check("192.0.2.10" in signed_text(slave), "flattened www missing:\n" +
+                        signed_text(slave)[:2000])
+                s1 = env.query_soa(slave.port)
+                up.change(menv.UPSTREAM_ZONE.replace("192.0.2.10", "192.0.2.99"))
+                h.wait_for(lambda: "192.0.2.99" in signed_text(slave), 30,
+                           what="the new address in the signed zone")
+                slave.verify()
+                s2 = env.query_soa(slave.port)
+                h.check(s1 is not None and s2 is not None and s2 > s1, "serial %s -> %s" % (s1, s2))
+                h.check("192.0.2.10" not in signed_text(slave), "the old address is still there")
+        finally:
+            pdns.stop()
+    h.ok("PowerDNS master: ALIAS change published signed, serial %d -> %d" % (s1, s2))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
