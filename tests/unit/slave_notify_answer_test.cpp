@@ -1,0 +1,103 @@
+// The slave's NOTIFY answers: every verdict, the reply to a signed NOTIFY signed over the
+// request's MAC (RFC 8945 §5.3), and a bad key answered NOTAUTH + BADKEY (§5.3.2).
+#include <catch2/catch.hpp>
+
+#include "common/dns/message.hpp"
+#include "common/dns/tsig.hpp"
+#include "slave/notify_answer.hpp"
+
+using namespace flatsign;
+using slave::NotifyVerdict;
+
+namespace {
+constexpr uint64_t kNow = 1'700'000'000;
+
+dns::TsigKey key(const char* name) {
+  return dns::parse_tsig_key(std::string(name) +
+                             ":hmac-sha256:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=");
+}
+
+slave::NotifyPolicy policy(bool with_key) {
+  slave::NotifyPolicy p;
+  p.zone = dns::Name::parse("example.test.");
+  p.masters.emplace_back(boost::asio::ip::make_address("127.0.0.1"), 5300);
+  if (with_key) p.key = key("xfr-key");
+  return p;
+}
+
+struct Sent {
+  std::vector<uint8_t> wire;
+  dns::Message msg;
+  std::vector<uint8_t> mac;
+};
+
+Sent notify(const char* zone, const dns::TsigKey* k) {
+  dns::Message q;
+  q.id = 4711;
+  q.opcode = dns::Opcode::NOTIFY;
+  q.aa = true;
+  q.questions.push_back({dns::Name::parse(zone), dns::RRType::SOA, dns::RRClass::IN});
+  Sent s;
+  s.wire = dns::write_message(q);
+  if (k) s.mac = dns::tsig_sign(s.wire, *k, kNow);
+  s.msg = dns::parse_message(s.wire);
+  return s;
+}
+
+slave::NotifyAnswer answer(const Sent& s, const char* peer, const slave::NotifyPolicy& p) {
+  return slave::answer_notify(s.wire, s.msg, boost::asio::ip::make_address(peer), false, p, kNow);
+}
+}  // namespace
+
+TEST_CASE("notify: unsigned from a master is accepted with an unsigned NOERROR", "[slave]") {
+  auto a = answer(notify("example.test.", nullptr), "127.0.0.1", policy(false));
+  CHECK(a.verdict == NotifyVerdict::Accepted);
+  auto r = dns::parse_message(a.reply);
+  CHECK(r.qr);
+  CHECK(r.aa);
+  CHECK(r.id == 4711);
+  CHECK(r.rcode_value() == dns::Rcode::NOERROR);
+  CHECK_FALSE(r.tsig);
+}
+
+TEST_CASE("notify: signed NOTIFY gets a reply signed over the request MAC", "[slave]") {
+  auto k = key("xfr-key");
+  auto s = notify("example.test.", &k);
+  auto a = answer(s, "127.0.0.1", policy(true));
+  CHECK(a.verdict == NotifyVerdict::Accepted);
+  auto r = dns::parse_message(a.reply);
+  REQUIRE(r.tsig);
+  CHECK_NOTHROW(dns::tsig_verify(a.reply, r, k, kNow, s.mac));
+  CHECK(r.rcode_value() == dns::Rcode::NOERROR);
+}
+
+TEST_CASE("notify: unknown key is NOTAUTH with BADKEY and no poll", "[slave]") {
+  auto other = key("other-key");
+  auto a = answer(notify("example.test.", &other), "127.0.0.1", policy(true));
+  CHECK(a.verdict == NotifyVerdict::BadTsig);
+  auto r = dns::parse_message(a.reply);
+  CHECK(r.rcode_value() == dns::Rcode::NOTAUTH);
+  REQUIRE(r.tsig);
+  CHECK(dns::tsig_record(r).error == static_cast<uint16_t>(dns::Rcode::BADKEY));
+}
+
+TEST_CASE("notify: signed but no key configured is BADKEY", "[slave]") {
+  auto k = key("xfr-key");
+  auto a = answer(notify("example.test.", &k), "127.0.0.1", policy(false));
+  CHECK(a.verdict == NotifyVerdict::BadTsig);
+}
+
+TEST_CASE("notify: other zone, other sender, missing TSIG when required", "[slave]") {
+  auto zone = answer(notify("other.test.", nullptr), "127.0.0.1", policy(false));
+  CHECK(zone.verdict == NotifyVerdict::NotOurZone);
+  CHECK(dns::parse_message(zone.reply).rcode_value() == dns::Rcode::NOTAUTH);
+  auto peer = answer(notify("example.test.", nullptr), "127.0.0.9", policy(false));
+  CHECK(peer.verdict == NotifyVerdict::NotAMaster);
+  CHECK(dns::parse_message(peer.reply).rcode_value() == dns::Rcode::REFUSED);
+  auto p = policy(true);
+  CHECK(answer(notify("example.test.", nullptr), "127.0.0.1", p).verdict ==
+        NotifyVerdict::Accepted);
+  p.tsig_required = true;
+  CHECK(answer(notify("example.test.", nullptr), "127.0.0.1", p).verdict ==
+        NotifyVerdict::TsigMissing);
+}
