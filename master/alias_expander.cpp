@@ -159,6 +159,12 @@ Clock::time_point AliasExpander::next_refresh(const zone::Zone& zone, Clock::tim
   return next;
 }
 
+std::optional<Clock::time_point> AliasExpander::target_due(const dns::Name& target) const {
+  auto it = cache_.find(target);
+  if (it == cache_.end()) return std::nullopt;
+  return it->second.expires;
+}
+
 std::shared_ptr<const zone::Zone> build_flattened(const zone::Zone& source,
                                                   const Expansion& expansion, uint32_t serial) {
   // A patch of the source snapshot, not a rebuild: only the ALIAS owners and the apex change,

@@ -77,6 +77,8 @@ class AliasExpander {
   [[nodiscard]] Expansion expand(const zone::Zone& zone, Clock::time_point now) const;
   // When the earliest cached target of `zone` is due again (max_refresh from now if none).
   [[nodiscard]] Clock::time_point next_refresh(const zone::Zone& zone, Clock::time_point now) const;
+  // When `target` is due to be resolved again; nullopt when it was never resolved (for status).
+  [[nodiscard]] std::optional<Clock::time_point> target_due(const dns::Name& target) const;
 
  private:
   struct Entry {

@@ -25,7 +25,7 @@ int parse_master_config(int argc, char** argv, MasterConfig& out) {
   std::vector<std::string> listen{"127.0.0.1:5300"}, zones, resolvers, allow, notify, tsig,
       tsig_files;
   std::string policy = "strict", max_stale = "1h", min_refresh = "5", max_refresh = "1h";
-  std::string log_level = "info";
+  std::string log_level = "info", http;
   bool tsig_optional = false, no_serial_bump = false;
   int resolver_timeout_ms = 1000;
   app.set_config("--config", "", "read options from this file (INI/TOML, the same names)");
@@ -51,6 +51,9 @@ int parse_master_config(int argc, char** argv, MasterConfig& out) {
                "serve the zone file's serial even when the flattened content changed");
   app.add_option("--log-level", log_level, "debug | info | warning | error")
       ->check(CLI::IsMember({"debug", "info", "warning", "error"}));
+  app.add_option("--http", http,
+                 "address:port for GET /metrics (Prometheus) and GET /status (JSON); "
+                 "unauthenticated, so keep it on loopback (default: off)");
   app.add_flag("--check", out.check_only, "validate the configuration and zones, then exit");
   try {
     app.parse(argc, argv);
@@ -89,6 +92,18 @@ int parse_master_config(int argc, char** argv, MasterConfig& out) {
     std::vector<net::Prefix> prefixes;
     for (const auto& a : allow) attempt([&] { prefixes.push_back(net::parse_prefix(a)); });
     out.allow_transfer = net::Acl(std::move(prefixes));
+  }
+  if (!http.empty()) {
+    attempt([&] {
+      auto ep = net::parse_endpoint(http, 0);
+      if (ep.port() == 0) throw std::invalid_argument("--http \"" + http + "\": needs a port");
+      out.http = boost::asio::ip::tcp::endpoint(ep.address(), ep.port());
+      if (!ep.address().is_loopback()) {
+        util::log(util::LogLevel::Warning, "http", "",
+                  "--http {} is not a loopback address: metrics and status are unauthenticated",
+                  http);
+      }
+    });
   }
   for (const auto& n : notify) attempt([&] { out.notify.push_back(net::parse_endpoint(n, 53)); });
   out.alias.policy = policy == "ignore"  ? AliasFailurePolicy::Ignore

@@ -4,9 +4,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
 
 #include "common/dns/name.hpp"
@@ -33,6 +35,8 @@ struct MasterConfig {
   bool serial_on_change = true;
   std::chrono::milliseconds resolver_timeout{1000};
   bool check_only = false;
+  // --http: where GET /metrics and GET /status are served; unset (the default): not at all.
+  std::optional<boost::asio::ip::tcp::endpoint> http;
 };
 
 // Parses argv. Returns 0 and fills `out` on success; on --help prints usage and returns a

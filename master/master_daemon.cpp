@@ -42,6 +42,7 @@ uint32_t next_serial(uint32_t file_serial, uint32_t last_served) {
 MasterDaemon::MasterDaemon(asio::io_context& io, MasterConfig config)
     : io_(io),
       config_(std::move(config)),
+      metrics_(registry_, config_.zones, config_.alias.policy),
       resolver_(io.get_executor(), resolver_options(config_)),
       expander_(resolver_, config_.alias),
       listener_(io, [this](const net::Request& r, net::Responses& o) { handle(r, o); }) {
@@ -63,6 +64,17 @@ MasterDaemon::MasterDaemon(asio::io_context& io, MasterConfig config)
 MasterDaemon::~MasterDaemon() = default;
 
 std::string MasterDaemon::load_one(Slot& slot, bool initial) {
+  std::string err = load_file(slot, initial);
+  slot.last_reload_error = err;
+  slot.last_reload_at = std::chrono::system_clock::now();
+  if (!initial) {
+    const ZoneMetrics& m = metrics_.zone(slot.source_cfg.origin);
+    (err.empty() ? m.reload_ok : m.reload_failed)->inc();
+  }
+  return err;
+}
+
+std::string MasterDaemon::load_file(Slot& slot, bool initial) {
   const std::string zname = slot.source_cfg.origin.to_string();
   try {
     auto result = zone::load_zone(slot.source_cfg.path, slot.source_cfg.origin);
@@ -101,6 +113,11 @@ std::vector<std::string> MasterDaemon::load_all() {
 
 void MasterDaemon::start() {
   for (const auto& ep : config_.listen) listener_.listen(ep);
+  if (config_.http) {
+    http_ =
+        std::make_unique<net::HttpStatusServer>(io_, registry_, [this] { return status_json(); });
+    http_->listen(*config_.http);
+  }
   for (auto& [origin, slot] : slots_) {
     net::spawn_logged(io_.get_executor(), zone_loop(*slot), "master",
                       "refresh loop of " + origin.to_string());
@@ -123,6 +140,7 @@ void MasterDaemon::reload() {
 void MasterDaemon::stop() {
   stopping_ = true;
   listener_.stop();
+  if (http_) http_->stop();
   for (auto& [origin, slot] : slots_) slot->wake->cancel();
 }
 
@@ -163,6 +181,10 @@ asio::awaitable<void> MasterDaemon::zone_loop(Slot& slot) {
 void MasterDaemon::publish(Slot& slot, const Expansion& ex) {
   const std::string zname = slot.source_cfg.origin.to_string();
   auto current = slot.served.load();
+  slot.latest = ex;
+  size_t failing = 0;
+  for (const AliasResult& a : ex.aliases) failing += a.failure.empty() ? 0 : 1;
+  metrics_.alias_failures(failing);
   if (!ex.failure.empty()) {
     // Strict policy: never hand out a partial zone; transfers get SERVFAIL until it resolves.
     if (ex.failure != slot.last_failure) {
@@ -216,6 +238,9 @@ void MasterDaemon::publish(Slot& slot, const Expansion& ex) {
   served->axfr = server::pack_axfr(*flat, tsig_reserve_);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
   slot.served.store(served);
+  const ZoneMetrics& zm = metrics_.zone(slot.source_cfg.origin);
+  zm.serial->set(serial);
+  zm.rebuilds->inc();
   bool first = !slot.last_serial;
   slot.last_serial = serial;
   slot.last_expansion = ex;
@@ -236,15 +261,17 @@ void MasterDaemon::send_notifies(const Slot& slot, const zone::Zone& z) {
     net::NotifyOptions opts;
     if (!config_.keys.empty()) opts.key = config_.keys.front();
     auto task = [](asio::any_io_executor ex, asio::ip::udp::endpoint to, dns::Rr rr,
-                   net::NotifyOptions o, std::string zn, uint32_t ser) -> asio::awaitable<void> {
+                   net::NotifyOptions o, std::string zn, uint32_t ser,
+                   MasterMetrics* metrics) -> asio::awaitable<void> {
       net::NotifyResult r = co_await net::send_notify(ex, to, rr, o);
+      metrics->notify(r.outcome == net::NotifyOutcome::Acked);
       util::log(r.outcome == net::NotifyOutcome::Acked ? LogLevel::Info : LogLevel::Warning,
                 "notify", zn, "{} serial {}: {} after {} tries {}", net::endpoint_text(to), ser,
                 net::notify_outcome_text(r.outcome), r.tries, r.detail);
     };
     net::spawn_logged(io_.get_executor(),
-                      task(io_.get_executor(), target, soa_rr, opts, zname, serial), "notify",
-                      "NOTIFY to " + net::endpoint_text(target));
+                      task(io_.get_executor(), target, soa_rr, opts, zname, serial, &metrics_),
+                      "notify", "NOTIFY to " + net::endpoint_text(target));
   }
 }
 
@@ -261,6 +288,7 @@ std::shared_ptr<const server::ServedZone> MasterDaemon::find(const dns::Name& qn
 void MasterDaemon::handle(const net::Request& req, net::Responses& out) {
   std::string detail;
   server::Outcome o = server::respond(*this, policy_, req, out, &detail);
+  metrics_.request(req, o, out);
   if (o == server::Outcome::Answered) return;
   LogLevel lvl = o == server::Outcome::Transferred ? LogLevel::Info : LogLevel::Warning;
   util::log(lvl, "query", "", "{} {} {}{}{}", req.tcp ? "tcp" : "udp", net::endpoint_text(req.peer),

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -14,11 +15,14 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "common/net/http_status.hpp"
 #include "common/net/listener.hpp"
 #include "common/net/resolver.hpp"
 #include "common/server/responder.hpp"
+#include "common/util/metrics.hpp"
 #include "master/alias_expander.hpp"
 #include "master/config.hpp"
+#include "master/master_metrics.hpp"
 
 namespace flatsign::master {
 
@@ -35,8 +39,8 @@ class MasterDaemon : public server::ZoneDirectory {
 
   // Loads every zone file. Returns the errors (file:line:col: why), empty when all loaded.
   [[nodiscard]] std::vector<std::string> load_all();
-  // Binds the listeners and starts the per-zone refresh loops and signal handling.
-  // REQUIRES: load_all() succeeded. Throws boost::system::system_error when a bind fails.
+  // Binds the listeners (and the --http endpoint) and starts the per-zone refresh loops and signal
+  // handling. REQUIRES: load_all() succeeded. Throws boost::system::system_error when a bind fails.
   void start();
   // Re-reads every zone file; a file that fails keeps its old zone (logged). Wakes the loops.
   void reload();
@@ -47,6 +51,11 @@ class MasterDaemon : public server::ZoneDirectory {
   [[nodiscard]] const std::vector<boost::asio::ip::udp::endpoint>& bound() const {
     return listener_.bound();
   }
+  // The GET /status document: per zone the served serial, transfer state, last reload result
+  // and each ALIAS target with its last result and seconds to its next refresh.
+  // REQUIRES: called on the io_context thread (it reads the loops' state).
+  [[nodiscard]] std::string status_json() const;
+  [[nodiscard]] const util::MetricsRegistry& metrics() const { return registry_; }
 
  private:
   struct Slot {
@@ -57,6 +66,9 @@ class MasterDaemon : public server::ZoneDirectory {
     std::optional<Expansion> last_expansion;
     std::optional<uint32_t> last_serial;
     std::string last_failure;
+    std::optional<Expansion> latest;  // the last expansion computed, published or not
+    std::string last_reload_error;    // empty: the last load or reload succeeded
+    std::chrono::system_clock::time_point last_reload_at;
     std::unique_ptr<boost::asio::steady_timer> wake;
   };
   boost::asio::awaitable<void> zone_loop(Slot& slot);
@@ -64,14 +76,19 @@ class MasterDaemon : public server::ZoneDirectory {
   void publish(Slot& slot, const Expansion& ex);
   void send_notifies(const Slot& slot, const zone::Zone& z);
   void handle(const net::Request& req, net::Responses& out);
-  static std::string load_one(Slot& slot, bool initial);
+  // load_file() plus the bookkeeping: last reload result and time, reload counters.
+  std::string load_one(Slot& slot, bool initial);
+  static std::string load_file(Slot& slot, bool initial);
 
   boost::asio::io_context& io_;
   MasterConfig config_;
+  util::MetricsRegistry registry_;
+  MasterMetrics metrics_;  // registers into registry_ (declared before it)
   server::ResponderPolicy policy_;
   net::StubResolver resolver_;
   AliasExpander expander_;
   net::DnsListener listener_;
+  std::unique_ptr<net::HttpStatusServer> http_;
   std::map<dns::Name, std::unique_ptr<Slot>> slots_;
   size_t tsig_reserve_ = 0;
   bool stopping_ = false;

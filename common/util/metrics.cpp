@@ -1,0 +1,149 @@
+#include "common/util/metrics.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace flatsign::util {
+
+struct MetricsRegistry::Family {
+  std::string name, help;
+  bool is_counter = false;
+  std::vector<std::string> label_names;
+  struct Series {
+    Labels labels;
+    Counter counter;
+    Gauge gauge;
+  };
+  std::deque<Series> series;  // deque: a returned Counter&/Gauge& never moves
+};
+
+namespace {
+
+bool valid_name(std::string_view n, bool metric) {
+  if (n.empty()) return false;
+  for (size_t i = 0; i < n.size(); ++i) {
+    char c = n[i];
+    bool alpha =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (metric && c == ':');
+    if (!alpha && !(i > 0 && c >= '0' && c <= '9')) return false;
+  }
+  return metric || n.substr(0, 2) != "__";
+}
+
+// HELP text: backslash and newline escaped. Label values: also the double quote.
+void append_escaped(std::string& out, std::string_view text, bool quote) {
+  for (char c : text) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (quote && c == '"') {
+      out += "\\\"";
+    } else {
+      out += c;
+    }
+  }
+}
+
+}  // namespace
+
+std::string metric_value_text(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  if (v == std::floor(v) && std::fabs(v) < 1e15) return fmt::format("{}", static_cast<int64_t>(v));
+  return fmt::format("{}", v);
+}
+
+MetricsRegistry::MetricsRegistry() = default;
+MetricsRegistry::~MetricsRegistry() = default;
+
+MetricsRegistry::Family& MetricsRegistry::family(std::string_view name, std::string_view help,
+                                                 bool is_counter, const Labels& labels) {
+  if (frozen_.load(std::memory_order_acquire)) {
+    throw std::logic_error("metric \"" + std::string(name) + "\" registered after freeze()");
+  }
+  if (!valid_name(name, true)) {
+    throw std::invalid_argument("bad metric name \"" + std::string(name) + "\"");
+  }
+  if (is_counter && (name.size() < 6 || name.substr(name.size() - 6) != "_total")) {
+    throw std::invalid_argument("counter \"" + std::string(name) + "\" must end in _total");
+  }
+  std::vector<std::string> names;
+  for (const auto& [k, v] : labels) {
+    if (!valid_name(k, false)) {
+      throw std::invalid_argument("metric \"" + std::string(name) + "\": bad label name \"" + k +
+                                  "\"");
+    }
+    names.push_back(k);
+  }
+  for (Family& f : families_) {
+    if (f.name != name) continue;
+    if (f.is_counter != is_counter || f.help != help || f.label_names != names) {
+      throw std::invalid_argument("metric \"" + std::string(name) +
+                                  "\" registered again with another type, help or label names");
+    }
+    for (const auto& s : f.series) {
+      if (s.labels == labels) {
+        throw std::invalid_argument("metric \"" + std::string(name) +
+                                    "\": series registered twice");
+      }
+    }
+    return f;
+  }
+  Family& f = families_.emplace_back();
+  f.name = name;
+  f.help = help;
+  f.is_counter = is_counter;
+  f.label_names = std::move(names);
+  return f;
+}
+
+Counter& MetricsRegistry::counter(std::string_view name, std::string_view help, Labels labels) {
+  Family& f = family(name, help, true, labels);
+  auto& s = f.series.emplace_back();
+  s.labels = std::move(labels);
+  return s.counter;
+}
+
+Gauge& MetricsRegistry::gauge(std::string_view name, std::string_view help, Labels labels) {
+  Family& f = family(name, help, false, labels);
+  auto& s = f.series.emplace_back();
+  s.labels = std::move(labels);
+  return s.gauge;
+}
+
+std::string MetricsRegistry::render() const {
+  std::string out;
+  for (const Family& f : families_) {
+    out += "# HELP ";
+    out += f.name;
+    out += ' ';
+    append_escaped(out, f.help, false);
+    out += "\n# TYPE ";
+    out += f.name;
+    out += f.is_counter ? " counter\n" : " gauge\n";
+    for (const auto& s : f.series) {
+      out += f.name;
+      if (!s.labels.empty()) {
+        out += '{';
+        for (size_t i = 0; i < s.labels.size(); ++i) {
+          if (i) out += ',';
+          out += s.labels[i].first;
+          out += "=\"";
+          append_escaped(out, s.labels[i].second, true);
+          out += '"';
+        }
+        out += '}';
+      }
+      out += ' ';
+      out +=
+          f.is_counter ? fmt::format("{}", s.counter.value()) : metric_value_text(s.gauge.value());
+      out += '\n';
+    }
+  }
+  return out;
+}
+
+}  // namespace flatsign::util

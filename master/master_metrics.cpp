@@ -1,0 +1,92 @@
+#include "master/master_metrics.hpp"
+
+#include "common/dns/message.hpp"
+
+namespace flatsign::master {
+namespace {
+
+constexpr const char* kRcodeNames[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
+                                       "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
+                                       "NXRRSET", "NOTAUTH", "NOTZONE"};
+
+bool is_transfer(const net::Request& req) {
+  try {
+    dns::Message q = dns::parse_message(req.wire);
+    if (q.questions.size() != 1) return false;
+    auto t = q.questions.front().qtype;
+    return t == dns::RRType::AXFR || t == dns::RRType::IXFR;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+}  // namespace
+
+MasterMetrics::MasterMetrics(util::MetricsRegistry& r, const std::vector<ZoneSource>& zones,
+                             AliasFailurePolicy policy) {
+  constexpr const char* kQueries = "flatsign_master_queries_total";
+  constexpr const char* kQueriesHelp = "DNS requests answered, by response RCODE.";
+  for (size_t i = 0; i < by_rcode_.size(); ++i) {
+    by_rcode_[i] = &r.counter(kQueries, kQueriesHelp, {{"rcode", kRcodeNames[i]}});
+  }
+  badvers_ = &r.counter(kQueries, kQueriesHelp, {{"rcode", "BADVERS"}});
+  rcode_other_ = &r.counter(kQueries, kQueriesHelp, {{"rcode", "other"}});
+  dropped_ = &r.counter("flatsign_master_queries_dropped_total",
+                        "Requests not answered at all (too short, or a response).");
+  constexpr const char* kXfr = "flatsign_master_transfers_total";
+  constexpr const char* kXfrHelp =
+      "AXFR/IXFR requests: served, refused (ACL, TSIG, not a zone apex) or failed (SERVFAIL).";
+  axfr_served_ = &r.counter(kXfr, kXfrHelp, {{"result", "served"}});
+  axfr_refused_ = &r.counter(kXfr, kXfrHelp, {{"result", "refused"}});
+  axfr_failed_ = &r.counter(kXfr, kXfrHelp, {{"result", "failed"}});
+  alias_failures_ = &r.counter("flatsign_master_alias_failures_total",
+                               "ALIAS target resolutions that failed at a flattening, by the "
+                               "configured failure policy.",
+                               {{"policy", policy_text(policy)}});
+  constexpr const char* kNotify = "flatsign_master_notifies_total";
+  constexpr const char* kNotifyHelp = "NOTIFY messages sent, by result (acked or failed).";
+  notify_acked_ = &r.counter(kNotify, kNotifyHelp, {{"result", "acked"}});
+  notify_failed_ = &r.counter(kNotify, kNotifyHelp, {{"result", "failed"}});
+  for (const ZoneSource& z : zones) {
+    std::string name = z.origin.to_string();
+    ZoneMetrics m;
+    m.serial =
+        &r.gauge("flatsign_master_zone_serial",
+                 "SOA serial currently served (0 until the first flattening).", {{"zone", name}});
+    m.rebuilds =
+        &r.counter("flatsign_master_flattened_rebuilds_total",
+                   "Flattened zone snapshots built (each one is a new serial).", {{"zone", name}});
+    constexpr const char* kReload = "flatsign_master_zone_reloads_total";
+    constexpr const char* kReloadHelp = "Zone file reloads (SIGHUP), by result.";
+    m.reload_ok = &r.counter(kReload, kReloadHelp, {{"zone", name}, {"result", "ok"}});
+    m.reload_failed = &r.counter(kReload, kReloadHelp, {{"zone", name}, {"result", "failed"}});
+    zones_.emplace(z.origin, m);
+  }
+  r.freeze();
+}
+
+void MasterMetrics::request(const net::Request& req, server::Outcome outcome,
+                            const net::Responses& out) {
+  using server::Outcome;
+  if (out.empty() || out.front().size() < dns::kHeaderSize) {
+    dropped_->inc();
+    return;
+  }
+  unsigned rcode = out.front()[3] & 0x0F;  // RFC 1035 §4.1.1 header RCODE (our own response)
+  if (outcome == Outcome::FormErr && rcode == 0) {
+    badvers_->inc();  // RFC 6891 §6.1.3: BADVERS lives in the OPT record's extended RCODE
+  } else if (rcode < by_rcode_.size()) {
+    by_rcode_[rcode]->inc();
+  } else {
+    rcode_other_->inc();
+  }
+  if (outcome == Outcome::Transferred) {
+    axfr_served_->inc();
+  } else if (outcome == Outcome::Refused || outcome == Outcome::NotAuth) {
+    if (is_transfer(req)) axfr_refused_->inc();
+  } else if (outcome == Outcome::ServFail) {
+    if (is_transfer(req)) axfr_failed_->inc();
+  }
+}
+
+}  // namespace flatsign::master

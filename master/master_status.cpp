@@ -1,0 +1,76 @@
+// MasterDaemon::status_json(): the GET /status document, kept apart from the serving logic.
+#include <ctime>
+
+#include <fmt/format.h>
+
+#include "common/util/json_text.hpp"
+#include "master/master_daemon.hpp"
+
+namespace flatsign::master {
+namespace {
+
+std::string utc_text(std::chrono::system_clock::time_point t) {
+  std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return std::string(buf, n);
+}
+
+}  // namespace
+
+std::string MasterDaemon::status_json() const {
+  using util::json_string;
+  auto now = Clock::now();
+  std::string out = "{\"daemon\":\"flatsign-master\",\"alias_failure_policy\":";
+  out += json_string(policy_text(config_.alias.policy));
+  out += ",\"zones\":[";
+  bool first_zone = true;
+  for (const auto& [origin, slot] : slots_) {
+    if (!first_zone) out += ',';
+    first_zone = false;
+    auto served = slot->served.load();
+    out += fmt::format("{{\"zone\":{},\"file\":{},\"serial\":{},\"file_serial\":{}",
+                       json_string(origin.to_string()), json_string(slot->source_cfg.path),
+                       served->zone ? std::to_string(served->zone->serial()) : "null",
+                       slot->source ? std::to_string(slot->source->serial()) : "null");
+    out += fmt::format(",\"transfer\":{},\"transfer_failure\":{}",
+                       json_string(!served->zone                      ? "not loaded"
+                                   : served->transfer_failure.empty() ? "ok"
+                                                                      : "servfail"),
+                       json_string(served->transfer_failure));
+    out += fmt::format(",\"last_reload\":{{\"result\":{},\"at\":{},\"error\":{}}}",
+                       json_string(slot->last_reload_error.empty() ? "ok" : "failed"),
+                       json_string(utc_text(slot->last_reload_at)),
+                       json_string(slot->last_reload_error));
+    out += ",\"aliases\":[";
+    if (slot->latest) {
+      bool first = true;
+      for (const AliasResult& a : slot->latest->aliases) {
+        if (!first) out += ',';
+        first = false;
+        auto due = expander_.target_due(a.target);
+        std::string next = "null";
+        if (due) {
+          auto s = std::chrono::duration_cast<std::chrono::seconds>(*due - now).count();
+          next = std::to_string(s < 0 ? 0 : s);
+        }
+        std::string result = a.failure.empty() ? "ok"
+                             : a.stale         ? "stale"
+                             : a.left_out      ? "left out"
+                                               : "failed";
+        out += fmt::format(
+            "{{\"owner\":{},\"target\":{},\"result\":{},\"detail\":{},\"a\":{},\"aaaa\":{},"
+            "\"next_refresh_in_s\":{}}}",
+            json_string(a.owner.to_string()), json_string(a.target.to_string()),
+            json_string(result), json_string(a.failure), a.a.size(), a.aaaa.size(), next);
+      }
+    }
+    out += "]}";
+  }
+  out += "]}\n";
+  return out;
+}
+
+}  // namespace flatsign::master
