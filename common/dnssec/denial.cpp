@@ -27,12 +27,13 @@ void insert_sorted(std::vector<RRType>& v, RRType t) {
   if (it == v.end() || *it != t) v.insert(it, t);
 }
 
-// RFC 5155 §3.2 NSEC3 RDATA.
-dns::Rdata nsec3_rdata(const Nsec3Params& p, const Nsec3Hash& next, std::span<const RRType> types,
-                       bool opt_out) {
+}  // namespace
+
+dns::Rdata make_nsec3_rdata(const Nsec3Params& p, const Nsec3Hash& next,
+                            std::span<const RRType> types) {
   dns::Rdata r;
   r.push_back(1);  // hash algorithm SHA-1
-  r.push_back(opt_out ? 1 : 0);
+  r.push_back(p.opt_out ? 1 : 0);
   r.push_back(static_cast<uint8_t>(p.iterations >> 8));
   r.push_back(static_cast<uint8_t>(p.iterations));
   r.push_back(static_cast<uint8_t>(p.salt.size()));
@@ -43,7 +44,22 @@ dns::Rdata nsec3_rdata(const Nsec3Params& p, const Nsec3Hash& next, std::span<co
   return r;
 }
 
-}  // namespace
+dns::Rdata make_nsec_rdata(const dns::Name& next, std::span<const RRType> types) {
+  dns::Rdata rd(next.wire().begin(), next.wire().end());
+  append_type_bitmap(types, rd);
+  return rd;
+}
+
+bool in_denial_chain(const zone::Node& n) {
+  if (n.occluded) return false;
+  return std::any_of(n.rrsets.begin(), n.rrsets.end(),
+                     [](const dns::RRset& rs) { return !is_signer_type(rs.type); });
+}
+
+bool has_own_nsec3(const zone::Node& n, bool apex, const Nsec3Params& p) {
+  if (!in_denial_chain(n)) return false;
+  return !(p.opt_out && n.delegation && !apex && n.find(RRType::DS) == nullptr);
+}
 
 Nsec3Hash nsec3_hash(const dns::Name& name, const Nsec3Params& p) {
   std::vector<uint8_t> buf;
@@ -152,11 +168,7 @@ std::vector<dns::RRset> build_denial_chain(const zone::Zone& zone,
   auto nodes = zone.nodes();
   // Glue and occluded names are never in a chain, nor names that only hold denial records (the
   // NSEC3 owners of an already signed zone being re-signed or verified).
-  auto in_chain = [](const zone::Node& n) {
-    if (n.occluded) return false;
-    return std::any_of(n.rrsets.begin(), n.rrsets.end(),
-                       [](const dns::RRset& rs) { return !is_signer_type(rs.type); });
-  };
+  auto in_chain = [](const zone::Node& n) { return in_denial_chain(n); };
 
   if (config.mode == DenialMode::Nsec) {
     // RFC 4035 §2.3: every authoritative name and delegation point, in canonical order,
@@ -167,8 +179,8 @@ std::vector<dns::RRset> build_denial_chain(const zone::Zone& zone,
     out.reserve(chain.size());
     for (size_t i = 0; i < chain.size(); ++i) {
       const dns::Name& next = i + 1 < chain.size() ? chain[i + 1]->name : origin;
-      dns::Rdata rd(next.wire().begin(), next.wire().end());
-      append_type_bitmap(signed_types(*chain[i], i == 0, apex_extra, DenialMode::Nsec), rd);
+      dns::Rdata rd = make_nsec_rdata(
+          next, signed_types(*chain[i], i == 0, apex_extra, DenialMode::Nsec));
       out.push_back(
           dns::RRset{chain[i]->name, RRType::NSEC, dns::RRClass::IN, ttl, {std::move(rd)}});
     }
@@ -190,9 +202,8 @@ std::vector<dns::RRset> build_denial_chain(const zone::Zone& zone,
   std::unordered_set<dns::Name, dns::NameHash> ents;
   for (size_t i = 0; i < nodes.size(); ++i) {
     const auto& n = nodes[i];
-    if (!in_chain(n)) continue;
     bool apex = i == 0;
-    if (p.opt_out && n.delegation && !apex && n.find(RRType::DS) == nullptr) continue;
+    if (!has_own_nsec3(n, apex, p)) continue;
     entries.push_back(
         {nsec3_hash(n.name, p), signed_types(n, apex, apex_extra, DenialMode::Nsec3)});
     // Empty non-terminals between this name and the apex (RFC 5155 §7.1 bullet 3).
@@ -214,7 +225,7 @@ std::vector<dns::RRset> build_denial_chain(const zone::Zone& zone,
                              RRType::NSEC3,
                              dns::RRClass::IN,
                              ttl,
-                             {nsec3_rdata(p, next, entries[i].types, p.opt_out)}});
+                             {make_nsec3_rdata(p, next, entries[i].types)}});
   }
   return out;
 }

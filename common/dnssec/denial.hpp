@@ -57,6 +57,18 @@ dns::Rdata make_nsec3param_rdata(const Nsec3Params& params);
 std::vector<dns::RRType> signed_types(const zone::Node& node, bool apex,
                                       std::span<const dns::RRType> apex_extra, DenialMode mode);
 
+// True when `node` has a place in a denial chain: authoritative (not occluded) and holding data
+// other than signer types (names with only denial records are NSEC3 owners, not chain members).
+[[nodiscard]] bool in_denial_chain(const zone::Node& node);
+// True when `node` gets its own NSEC3 (RFC 5155 §7.1): in the chain and not an unsigned
+// delegation skipped by Opt-Out (§6).
+[[nodiscard]] bool has_own_nsec3(const zone::Node& node, bool apex, const Nsec3Params& params);
+// RFC 4034 §4.1 NSEC RDATA and RFC 5155 §3.2 NSEC3 RDATA (Opt-Out flag from params.opt_out).
+// REQUIRES: `types` sorted ascending, no duplicates.
+dns::Rdata make_nsec_rdata(const dns::Name& next, std::span<const dns::RRType> types);
+dns::Rdata make_nsec3_rdata(const Nsec3Params& params, const Nsec3Hash& next,
+                            std::span<const dns::RRType> types);
+
 // The complete denial chain for `zone` (treated as unsigned: signer types are ignored), as
 // RRsets with TTL denial_ttl(zone.soa()), in no particular order. Glue and occluded names are
 // never in a chain; NSEC3 adds empty non-terminals and, with opt-out, skips unsigned delegations.

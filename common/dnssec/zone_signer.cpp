@@ -2,6 +2,8 @@
 // sign the rest on a worker pool.
 #include "common/dnssec/zone_signer.hpp"
 
+#include "common/dnssec/signer_parts.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -16,7 +18,7 @@ namespace {
 
 using dns::RRType;
 
-enum class KeyUse : uint8_t { None, Zsk, Ksk };
+using detail::KeyUse;
 
 struct Item {
   Item(const dns::RRset* r, KeyUse u) : rrset(r), use(u) {}
@@ -37,11 +39,98 @@ struct ChangeKeyHash {
   }
 };
 
-bool serial_before(uint32_t a, uint32_t b) {
-  return static_cast<int32_t>(a - b) < 0;
+}  // namespace
+
+namespace detail {
+
+KeyRoles key_roles(const std::vector<DnssecKey>& keys) {
+  KeyRoles r;
+  for (size_t i = 0; i < keys.size(); ++i) (keys[i].is_sep() ? r.ksk : r.zsk).push_back(i);
+  if (r.zsk.empty()) r.zsk = r.ksk;  // CSK
+  if (r.ksk.empty()) r.ksk = r.zsk;  // ZSK-only: it signs the DNSKEY RRset too
+  return r;
 }
 
-}  // namespace
+ApexExtras apex_extras(const zone::Zone& input, const std::vector<DnssecKey>& keys,
+                       const KeyRoles& roles, const SignerOptions& options) {
+  ApexExtras x;
+  const dns::Name& origin = input.origin();
+  x.input_dnskey = input.nodes()[0].find(RRType::DNSKEY);
+  dns::RRset dnskey{origin,
+                    RRType::DNSKEY,
+                    dns::RRClass::IN,
+                    x.input_dnskey ? x.input_dnskey->ttl : options.dnskey_ttl,
+                    {}};
+  if (x.input_dnskey) dnskey.rdatas = x.input_dnskey->rdatas;
+  for (const auto& k : keys) dnskey.rdatas.push_back(k.dnskey_rdata());
+  dnskey.normalize();
+  const uint32_t key_ttl = dnskey.ttl;
+  x.rrsets.push_back(std::move(dnskey));
+  x.types.push_back(RRType::DNSKEY);
+  if (options.denial.mode == DenialMode::Nsec3) {
+    x.rrsets.push_back(dns::RRset{origin,
+                                  RRType::NSEC3PARAM,
+                                  dns::RRClass::IN,
+                                  0,
+                                  {make_nsec3param_rdata(options.denial.nsec3)}});
+    x.types.push_back(RRType::NSEC3PARAM);
+  }
+  if (options.publish_cds) {
+    dns::RRset cds{origin, RRType::CDS, dns::RRClass::IN, key_ttl, {}};
+    dns::RRset cdnskey{origin, RRType::CDNSKEY, dns::RRClass::IN, key_ttl, {}};
+    for (size_t i : roles.ksk) {
+      cds.rdatas.push_back(keys[i].ds_rdata(DigestType::SHA256));
+      cdnskey.rdatas.push_back(keys[i].dnskey_rdata());
+    }
+    cds.normalize();
+    cdnskey.normalize();
+    x.rrsets.push_back(std::move(cds));
+    x.rrsets.push_back(std::move(cdnskey));
+    x.types.push_back(RRType::CDS);
+    x.types.push_back(RRType::CDNSKEY);
+  }
+  std::sort(x.types.begin(), x.types.end());
+  return x;
+}
+
+KeyUse extra_key_use(RRType type) {
+  return type == RRType::NSEC3PARAM ? KeyUse::Zsk : KeyUse::Ksk;
+}
+
+bool replaced_by_signer(bool apex, RRType type, const SignerOptions& options) {
+  if (is_signer_type(type) || (apex && type == RRType::DNSKEY)) return true;
+  return apex && (type == RRType::CDS || type == RRType::CDNSKEY) && options.publish_cds;
+}
+
+KeyUse data_key_use(const zone::Node& node, bool apex, RRType type) {
+  if (node.occluded) return KeyUse::None;                                       // glue, occluded
+  if (node.delegation && !apex && type != RRType::DS) return KeyUse::None;  // NS at a cut
+  return KeyUse::Zsk;
+}
+
+bool reusable_signatures(const dns::RRset& rs, const dns::RRset* sigs,
+                         const std::vector<DnssecKey>& keys, const std::vector<size_t>& use,
+                         uint32_t now, uint32_t refresh_within, std::vector<dns::Rdata>& out) {
+  if (!sigs) return false;
+  std::vector<bool> have(use.size(), false);
+  for (const auto& sig : sigs->rdatas) {
+    if (sig.size() < 18 || rrsig_covered(sig) != rs.type) continue;
+    auto f = parse_rrsig(sig);
+    if (!f || f->original_ttl != rs.ttl || serial_before(now, f->inception) ||
+        serial_before(f->expiration, now + refresh_within))
+      return false;
+    size_t k = 0;
+    while (k < use.size() &&
+           (keys[use[k]].tag != f->key_tag || uint8_t(keys[use[k]].algorithm) != f->algorithm))
+      ++k;
+    if (k == use.size() || have[k]) return false;  // a key we no longer use, or a duplicate
+    have[k] = true;
+    out.push_back(sig);
+  }
+  return std::all_of(have.begin(), have.end(), [](bool b) { return b; });
+}
+
+}  // namespace detail
 
 ZoneSigner::ZoneSigner(std::vector<DnssecKey> keys, SignerOptions options)
     : keys_(std::move(keys)), options_(std::move(options)) {
@@ -70,6 +159,8 @@ SignResult ZoneSigner::sign_incremental(const zone::Zone& previous_signed,
   if ((param != nullptr) != nsec3 ||
       (param && param->rdatas.at(0) != make_nsec3param_rdata(options_.denial.nsec3)))
     return sign_full(new_unsigned);
+  // A small diff: patch the previous zone at the touched names (zone_signer_patch.cpp).
+  if (auto patched = patch(previous_signed, new_unsigned, diff)) return std::move(*patched);
   // Otherwise: the SOA always, the RRsets in the diff, and every other RRset (denial records
   // included) whose content or keys differ from the previous zone or whose signatures expire.
   return sign(new_unsigned, &previous_signed, &diff, true);
@@ -89,48 +180,13 @@ SignResult ZoneSigner::sign(const zone::Zone& input, const zone::Zone* previous,
     if (!(k.zone == origin))
       throw std::invalid_argument("zone signer: key " + k.file_base() + " is not for zone " +
                                   origin.to_string());
-  std::vector<size_t> ksk, zsk;
-  for (size_t i = 0; i < keys_.size(); ++i) (keys_[i].is_sep() ? ksk : zsk).push_back(i);
-  if (zsk.empty()) zsk = ksk;  // CSK
-  if (ksk.empty()) ksk = zsk;  // ZSK-only: it signs the DNSKEY RRset too
-
-  // Apex records the signer adds: DNSKEY (input keys kept), NSEC3PARAM, CDS/CDNSKEY.
-  const zone::Node& apex_node = input.nodes()[0];
-  std::vector<dns::RRset> extras;
-  const dns::RRset* in_dnskey = apex_node.find(RRType::DNSKEY);
-  dns::RRset dnskey{origin,
-                    RRType::DNSKEY,
-                    dns::RRClass::IN,
-                    in_dnskey ? in_dnskey->ttl : options_.dnskey_ttl,
-                    {}};
-  if (in_dnskey) dnskey.rdatas = in_dnskey->rdatas;
-  for (const auto& k : keys_) dnskey.rdatas.push_back(k.dnskey_rdata());
-  dnskey.normalize();
-  extras.push_back(std::move(dnskey));
-  std::vector<RRType> apex_extra = {RRType::DNSKEY};
-  if (options_.denial.mode == DenialMode::Nsec3) {
-    extras.push_back(dns::RRset{origin,
-                                RRType::NSEC3PARAM,
-                                dns::RRClass::IN,
-                                0,
-                                {make_nsec3param_rdata(options_.denial.nsec3)}});
-    apex_extra.push_back(RRType::NSEC3PARAM);
-  }
-  if (options_.publish_cds) {
-    dns::RRset cds{origin, RRType::CDS, dns::RRClass::IN, extras[0].ttl, {}};
-    dns::RRset cdnskey{origin, RRType::CDNSKEY, dns::RRClass::IN, extras[0].ttl, {}};
-    for (size_t i : ksk) {
-      cds.rdatas.push_back(keys_[i].ds_rdata(DigestType::SHA256));
-      cdnskey.rdatas.push_back(keys_[i].dnskey_rdata());
-    }
-    cds.normalize();
-    cdnskey.normalize();
-    extras.push_back(std::move(cds));
-    extras.push_back(std::move(cdnskey));
-    apex_extra.push_back(RRType::CDS);
-    apex_extra.push_back(RRType::CDNSKEY);
-  }
-  std::sort(apex_extra.begin(), apex_extra.end());
+  const detail::KeyRoles roles = detail::key_roles(keys_);
+  const auto& ksk = roles.ksk;
+  const auto& zsk = roles.zsk;
+  const detail::ApexExtras apex = detail::apex_extras(input, keys_, roles, options_);
+  const auto& extras = apex.rrsets;
+  const auto& apex_extra = apex.types;
+  const dns::RRset* in_dnskey = apex.input_dnskey;
   std::vector<dns::RRset> denial = build_denial_chain(input, apex_extra, options_.denial);
 
   // Every RRset of the result and which keys sign it (RFC 4035 §2.2).
@@ -139,22 +195,14 @@ SignResult ZoneSigner::sign(const zone::Zone& input, const zone::Zone* previous,
   SignStats stats;
   for (size_t ni = 0; ni < input.nodes().size(); ++ni) {
     const zone::Node& node = input.nodes()[ni];
-    const bool apex = ni == 0;
+    const bool at_apex = ni == 0;
     for (const auto& rs : node.rrsets) {
-      if (is_signer_type(rs.type) || (apex && rs.type == RRType::DNSKEY)) continue;
-      if (apex && (rs.type == RRType::CDS || rs.type == RRType::CDNSKEY) && options_.publish_cds)
-        continue;
+      if (detail::replaced_by_signer(at_apex, rs.type, options_)) continue;
       ++stats.rrsets_in;
-      KeyUse use = KeyUse::Zsk;
-      if (node.occluded)
-        use = KeyUse::None;  // glue and occluded data
-      else if (node.delegation && !apex && rs.type != RRType::DS)
-        use = KeyUse::None;  // NS at cut
-      items.emplace_back(&rs, use);
+      items.emplace_back(&rs, detail::data_key_use(node, at_apex, rs.type));
     }
   }
-  for (const auto& rs : extras)
-    items.emplace_back(&rs, rs.type == RRType::NSEC3PARAM ? KeyUse::Zsk : KeyUse::Ksk);
+  for (const auto& rs : extras) items.emplace_back(&rs, detail::extra_key_use(rs.type));
   if (in_dnskey) ++stats.rrsets_in;
   for (const auto& rs : denial) items.emplace_back(&rs, KeyUse::Zsk);
   stats.denial_records = denial.size();
@@ -176,25 +224,10 @@ SignResult ZoneSigner::sign(const zone::Zone& input, const zone::Zone* previous,
     auto pn = prev_nodes.find(rs.owner);
     if (pn == prev_nodes.end()) return false;
     const dns::RRset* old = pn->second->find(rs.type);
-    const dns::RRset* sigs = pn->second->find(RRType::RRSIG);
-    if (!old || !sigs || old->ttl != rs.ttl || old->rdatas != rs.rdatas) return false;
-    const auto& use = it.use == KeyUse::Ksk ? ksk : zsk;
-    std::vector<bool> have(use.size(), false);
-    for (const auto& sig : sigs->rdatas) {
-      if (sig.size() < 18 || rrsig_covered(sig) != rs.type) continue;
-      auto f = parse_rrsig(sig);
-      if (!f || f->original_ttl != rs.ttl || serial_before(now32, f->inception) ||
-          serial_before(f->expiration, now32 + options_.refresh_within))
-        return false;
-      size_t k = 0;
-      while (k < use.size() &&
-             (keys_[use[k]].tag != f->key_tag || uint8_t(keys_[use[k]].algorithm) != f->algorithm))
-        ++k;
-      if (k == use.size() || have[k]) return false;  // a key we no longer use, or a duplicate
-      have[k] = true;
-      it.signatures.push_back(sig);
-    }
-    return std::all_of(have.begin(), have.end(), [](bool b) { return b; });
+    if (!old || old->ttl != rs.ttl || old->rdatas != rs.rdatas) return false;
+    return detail::reusable_signatures(rs, pn->second->find(RRType::RRSIG), keys_,
+                                       roles.of(it.use), now32, options_.refresh_within,
+                                       it.signatures);
   };
   std::vector<size_t> todo;
   for (size_t i = 0; i < items.size(); ++i) {

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "common/dnssec/denial.hpp"
@@ -36,7 +37,8 @@ struct SignStats {
   size_t denial_records = 0;  // NSEC or NSEC3 RRs in the result
   double seconds = 0;         // the whole call
   double crypto_seconds = 0;  // the signing pool alone
-  double build_seconds = 0;   // assembling and checking the result (ZoneBuilder)
+  double build_seconds = 0;   // assembling and checking the result (ZoneBuilder or patch)
+  bool patched = false;       // incremental fast path: the previous zone was patched in place
 };
 
 struct SignResult {
@@ -61,8 +63,10 @@ class ZoneSigner {
   // Signs `new_unsigned` reusing the signatures of `previous_signed` (made by this signer's
   // keys and options) for every RRset outside `diff` that is unchanged and not expiring; the
   // SOA, changed RRsets and changed denial records get fresh signatures. The result has the same
-  // RRsets as sign_full(new_unsigned). Falls back to a full sign when the denial mode or NSEC3
-  // parameters differ from the previous zone's.
+  // RRsets as sign_full(new_unsigned). For a small diff the result is previous_signed patched
+  // (Zone::with_changes) at the touched names and the denial records around them; it falls back
+  // to a full sign (reusing signatures) when the denial mode, NSEC3 parameters, keys or apex
+  // key records changed, the denial TTL changed, or the diff touches too much of the zone.
   // REQUIRES: diff == diff_zones(unsigned part of previous_signed, new_unsigned).
   [[nodiscard]] SignResult sign_incremental(const zone::Zone& previous_signed,
                                             const zone::Zone& new_unsigned,
@@ -76,6 +80,9 @@ class ZoneSigner {
   const SignerOptions& options() const { return options_; }
 
  private:
+  // sign_incremental's fast path (zone_signer_patch.cpp); nullopt when it must fall back.
+  std::optional<SignResult> patch(const zone::Zone& previous_signed,
+                                  const zone::Zone& new_unsigned, const zone::Diff& diff) const;
   SignResult sign(const zone::Zone& input, const zone::Zone* previous, const zone::Diff* diff,
                   bool resign_soa) const;
   std::vector<DnssecKey> keys_;

@@ -155,9 +155,10 @@ int main(int argc, char** argv) {
       const auto& s = r.stats;
       fmt::print(
           "{} rrsets_in={} signed={} reused={} signatures={} denial={} sign_s={:.4f} "
-          "crypto_s={:.4f} build_s={:.4f} total_s={:.4f} rrsets_per_s={:.0f}\n",
+          "crypto_s={:.4f} build_s={:.4f} total_s={:.4f} rrsets_per_s={:.0f} patched={}\n",
           what, s.rrsets_in, s.rrsets_signed, s.rrsets_reused, s.signatures, s.denial_records,
-          s.seconds, s.crypto_seconds, s.build_seconds, total, s.rrsets_in / std::max(total, 1e-9));
+          s.seconds, s.crypto_seconds, s.build_seconds, total, s.rrsets_in / std::max(total, 1e-9),
+          s.patched);
     };
     if (sign->parsed() || refresh->parsed()) {
       auto t0 = Clock::now();
