@@ -39,6 +39,21 @@ std::string_view verdict_name(Verdict v) {
   return "unknown";
 }
 
+bool is_signer_owned(RRType t) {
+  switch (t) {
+    case RRType::RRSIG:
+    case RRType::NSEC:
+    case RRType::NSEC3:
+    case RRType::NSEC3PARAM:
+    case RRType::DNSKEY:
+    case RRType::CDS:
+    case RRType::CDNSKEY:
+      return true;
+    default:
+      return false;
+  }
+}
+
 AxfrAssembler::AxfrAssembler(dns::Name zone, uint16_t query_id, TransferLimits limits)
     : zone_(std::move(zone)), id_(query_id), limits_(limits) {}
 
@@ -132,9 +147,20 @@ CheckResult check_transfer(AxfrAssembler& assembled, const zone::Zone* served,
     return {Verdict::RefusedEmpty, "the transfer has no NS records at the apex", nullptr, {}};
 
   zone::ZoneBuilder builder(origin);
-  size_t index = 0;
-  for (auto& rr : records)
-    builder.add(std::move(rr), zone::Location{"axfr", static_cast<uint32_t>(++index), 0});
+  builder.reserve(records.size());
+  size_t index = 0, dropped = 0;
+  for (auto& rr : records) {
+    ++index;
+    // The slave is the zone's signer: DNSSEC records from the master (a signed master, stale
+    // keys) would stand beside its own and break validation. DS at delegations is child data.
+    if (is_signer_owned(rr.type)) {
+      ++dropped;
+      continue;
+    }
+    builder.add(std::move(rr), zone::Location{"axfr", static_cast<uint32_t>(index), 0});
+  }
+  const std::string note =
+      dropped ? "; ignored " + std::to_string(dropped) + " DNSSEC records from the master" : "";
   std::shared_ptr<const zone::Zone> z;
   try {
     z = std::move(builder).build().zone;
@@ -145,10 +171,10 @@ CheckResult check_transfer(AxfrAssembler& assembled, const zone::Zone* served,
             nullptr,
             {}};
   }
-  if (served == nullptr) return {Verdict::Accepted, "first transfer", z, {}};
+  if (served == nullptr) return {Verdict::Accepted, "first transfer" + note, z, {}};
 
   auto diff = zone::diff_zones(*served, *z, {.ignore_soa_serial = true});
-  if (diff.empty()) return {Verdict::Unchanged, "content unchanged", z, {}};
+  if (diff.empty()) return {Verdict::Unchanged, "content unchanged" + note, z, {}};
 
   // Shrink guard: RRsets of the served zone that vanish entirely.
   size_t vanished = 0;
@@ -167,7 +193,7 @@ CheckResult check_transfer(AxfrAssembler& assembled, const zone::Zone* served,
   }
   return {Verdict::Accepted,
           std::to_string(diff.added_count()) + " records added, " +
-              std::to_string(diff.removed_count()) + " removed",
+              std::to_string(diff.removed_count()) + " removed" + note,
           z, std::move(diff)};
 }
 

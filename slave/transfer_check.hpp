@@ -88,6 +88,11 @@ struct CheckResult {
   zone::Diff diff;                         // served -> transferred (Accepted)
 };
 
+// Record types the signing slave makes itself and so drops from a transfer: RRSIG, NSEC, NSEC3,
+// NSEC3PARAM, DNSKEY, CDS, CDNSKEY (DS at delegations is child data and is kept).
+[[nodiscard]] bool is_signer_owned(dns::RRType type);
+
+// Signer-owned records are dropped (and counted in `detail`).
 // Builds and checks a completed transfer against `served` (null before the first transfer).
 // REQUIRES: `assembled.state() == Complete`.
 [[nodiscard]] CheckResult check_transfer(AxfrAssembler& assembled, const zone::Zone* served,

@@ -187,3 +187,19 @@ TEST_CASE("verdict names are stable", "[transfer]") {
   CHECK(slave::is_refusal(Verdict::RefusedRcode));
   CHECK_FALSE(slave::is_refusal(Verdict::Unchanged));
 }
+
+TEST_CASE("DNSSEC records from the master are dropped: the slave signs", "[transfer]") {
+  auto a = run({cat(
+      cat({kSoa}, body(2)),
+      {"@ 3600 DNSKEY 257 3 13 AAAA", "@ 3600 CDS 1 13 2 AABB",
+       "@ 3600 RRSIG SOA 13 1 3600 20300101000000 20200101000000 1 example. AA==",
+       "h0 60 NSEC h1.example. A RRSIG NSEC", "sub 60 NS ns.sub", "sub 60 DS 1 13 2 AABB", kSoa})});
+  auto r = slave::check_transfer(a, nullptr);
+  REQUIRE(r.verdict == Verdict::Accepted);
+  CHECK_THAT(r.detail, Catch::Contains("ignored 4 DNSSEC records"));
+  CHECK(r.zone->find(kZone, dns::RRType::DNSKEY) == nullptr);
+  CHECK(r.zone->find(kZone, dns::RRType::RRSIG) == nullptr);
+  CHECK(r.zone->find(dns::Name::parse("sub.example."), dns::RRType::DS) != nullptr);  // child data
+  CHECK(slave::is_signer_owned(dns::RRType::NSEC3PARAM));
+  CHECK_FALSE(slave::is_signer_owned(dns::RRType::DS));
+}
