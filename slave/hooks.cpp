@@ -9,42 +9,12 @@
 #include <cstring>
 #include <thread>
 
-#include <fmt/format.h>
 
 #include "common/util/log.hpp"
 
 extern char** environ;
 
 namespace flatsign::slave {
-
-std::string json_string(const std::string& text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20)
-          out += fmt::format("\\u{:04x}", c);
-        else
-          out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
 
 int run_hook_sync(const std::string& cmd, const std::string& input, const HookEnv& env,
                   const std::string& what, const std::string& zone) {

@@ -22,7 +22,4 @@ void run_hook(const std::string& cmd, std::string input, HookEnv env, std::strin
 int run_hook_sync(const std::string& cmd, const std::string& input, const HookEnv& env,
                   const std::string& what, const std::string& zone);
 
-// `text` as a JSON string literal, quotes included.
-[[nodiscard]] std::string json_string(const std::string& text);
-
 }  // namespace flatsign::slave

@@ -8,6 +8,7 @@
 #include "common/dnssec/sign.hpp"
 #include "common/dnssec/verify.hpp"
 #include "common/util/atomic_file.hpp"
+#include "common/util/json_text.hpp"
 #include "common/util/log.hpp"
 #include "common/zone/zonefile.hpp"
 #include "slave/hooks.hpp"
@@ -33,7 +34,7 @@ std::string json_all_records(const zone::Zone& z) {
     std::string line;
     zone::print_rr(rr.owner, rr.ttl, rr.type, rr.rdata, line);
     if (!line.empty() && line.back() == '\n') line.pop_back();
-    out += (first ? "" : ",") + json_string(line);
+    out += (first ? "" : ",") + util::json_string(line);
     first = false;
   }
   return out + "]";
@@ -64,7 +65,7 @@ std::string json_records(const zone::Diff& diff, bool added) {
       std::string line;
       zone::print_rr(c.owner, added ? c.new_ttl : c.old_ttl, c.type, rd, line);
       if (!line.empty() && line.back() == '\n') line.pop_back();
-      out += (first ? "" : ",") + json_string(line);
+      out += (first ? "" : ",") + util::json_string(line);
       first = false;
     }
   }
@@ -114,9 +115,9 @@ void Publisher::raise_alert(std::string_view reason, const std::string& detail,
   const std::string r(reason);
   std::string json = fmt::format(
       "{{\"zone\":{},\"verdict\":{},\"detail\":{},\"master\":{},\"serial\":{},\"time\":{}}}\n",
-      json_string(zname_), json_string(r), json_string(detail), json_string(master),
-      last_serial_ ? std::to_string(*last_serial_) : "null",
-      json_string(iso_time(std::time(nullptr))));
+      util::json_string(zname_), util::json_string(r), util::json_string(detail),
+      util::json_string(master), last_serial_ ? std::to_string(*last_serial_) : "null",
+      util::json_string(iso_time(std::time(nullptr))));
   run_hook(config_.on_alert, std::move(json),
            {{"FLATSIGN_EVENT", "alert"},
             {"FLATSIGN_ZONE", zname_},
@@ -229,9 +230,9 @@ bool Publisher::publish(const zone::Zone& transferred, const zone::Diff& change,
   std::string json = fmt::format(
       "{{\"zone\":{},\"old_serial\":{},\"new_serial\":{},\"master_serial\":{},\"master\":{},"
       "\"added\":{},\"removed\":{},\"time\":{}}}\n",
-      json_string(zname_), old_text, serial, transferred.serial(), json_string(master),
+      util::json_string(zname_), old_text, serial, transferred.serial(), util::json_string(master),
       first_publication ? json_all_records(transferred) : json_records(change, true),
-      json_records(change, false), json_string(iso_time(now)));
+      json_records(change, false), util::json_string(iso_time(now)));
   run_hook(config_.on_change, std::move(json),
            {{"FLATSIGN_EVENT", "change"},
             {"FLATSIGN_ZONE", zname_},

@@ -8,10 +8,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/util/json_text.hpp"
 #include "slave/hooks.hpp"
 
-using flatsign::slave::json_string;
 using flatsign::slave::run_hook_sync;
+using flatsign::util::json_string;
 
 namespace {
 std::string read_file(const std::string& path) {
