@@ -92,8 +92,8 @@ TEST_CASE("verify: accepts signed zones, rejects damage by name", "[dnssec][veri
   SECTION("broken chain: wrong next name") {
     auto bad = edited(*z, [&](dns::Rr& rr) {
       if (rr.type == RRType::NSEC && rr.owner == kOrigin) {
-        auto w = dns::Name::parse("zzz.example.").wire();
-        dns::Rdata rd(w.begin(), w.end());
+        const dns::Name next = dns::Name::parse("zzz.example.");  // wire() views into it
+        dns::Rdata rd(next.wire().begin(), next.wire().end());
         rd.insert(rd.end(), rr.rdata.begin() + dns::Name::parse("ns.example.").wire_size(),
                   rr.rdata.end());
         rr.rdata = rd;
