@@ -9,7 +9,6 @@
 #include <cstring>
 #include <thread>
 
-
 #include "common/util/log.hpp"
 
 extern char** environ;

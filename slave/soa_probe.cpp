@@ -180,8 +180,8 @@ asio::awaitable<SoaProbe> probe_soa_serial(asio::any_io_executor ex, tcp::endpoi
     }
     if (r.rcode != 0 || !r.aa || soas != 1) {
       out.outcome = SoaProbeOutcome::BadAnswer;
-      out.detail = "rcode " + std::to_string(r.rcode) + (r.aa ? "" : ", not authoritative") +
-                   ", " + std::to_string(soas) + " SOA in the answer";
+      out.detail = "rcode " + std::to_string(r.rcode) + (r.aa ? "" : ", not authoritative") + ", " +
+                   std::to_string(soas) + " SOA in the answer";
       co_return out;
     }
     out.outcome = SoaProbeOutcome::Answered;

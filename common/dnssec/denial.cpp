@@ -179,8 +179,8 @@ std::vector<dns::RRset> build_denial_chain(const zone::Zone& zone,
     out.reserve(chain.size());
     for (size_t i = 0; i < chain.size(); ++i) {
       const dns::Name& next = i + 1 < chain.size() ? chain[i + 1]->name : origin;
-      dns::Rdata rd = make_nsec_rdata(
-          next, signed_types(*chain[i], i == 0, apex_extra, DenialMode::Nsec));
+      dns::Rdata rd =
+          make_nsec_rdata(next, signed_types(*chain[i], i == 0, apex_extra, DenialMode::Nsec));
       out.push_back(
           dns::RRset{chain[i]->name, RRType::NSEC, dns::RRClass::IN, ttl, {std::move(rd)}});
     }

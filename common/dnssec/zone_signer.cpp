@@ -103,7 +103,7 @@ bool replaced_by_signer(bool apex, RRType type, const SignerOptions& options) {
 }
 
 KeyUse data_key_use(const zone::Node& node, bool apex, RRType type) {
-  if (node.occluded) return KeyUse::None;                                       // glue, occluded
+  if (node.occluded) return KeyUse::None;                                   // glue, occluded
   if (node.delegation && !apex && type != RRType::DS) return KeyUse::None;  // NS at a cut
   return KeyUse::Zsk;
 }
@@ -225,9 +225,8 @@ SignResult ZoneSigner::sign(const zone::Zone& input, const zone::Zone* previous,
     if (pn == prev_nodes.end()) return false;
     const dns::RRset* old = pn->second->find(rs.type);
     if (!old || old->ttl != rs.ttl || old->rdatas != rs.rdatas) return false;
-    return detail::reusable_signatures(rs, pn->second->find(RRType::RRSIG), keys_,
-                                       roles.of(it.use), now32, options_.refresh_within,
-                                       it.signatures);
+    return detail::reusable_signatures(rs, pn->second->find(RRType::RRSIG), keys_, roles.of(it.use),
+                                       now32, options_.refresh_within, it.signatures);
   };
   std::vector<size_t> todo;
   for (size_t i = 0; i < items.size(); ++i) {

@@ -81,8 +81,8 @@ class ZoneSigner {
 
  private:
   // sign_incremental's fast path (zone_signer_patch.cpp); nullopt when it must fall back.
-  std::optional<SignResult> patch(const zone::Zone& previous_signed,
-                                  const zone::Zone& new_unsigned, const zone::Diff& diff) const;
+  std::optional<SignResult> patch(const zone::Zone& previous_signed, const zone::Zone& new_unsigned,
+                                  const zone::Diff& diff) const;
   SignResult sign(const zone::Zone& input, const zone::Zone* previous, const zone::Diff* diff,
                   bool resign_soa) const;
   std::vector<DnssecKey> keys_;

@@ -33,7 +33,7 @@ void add_subtree(const zone::Zone& zone, const Name& top, std::set<Name>& out) {
 // removed and added hashes are few, so neighbours are found in the old chain by binary search.
 class Nsec3Chain {
  public:
-  std::vector<Nsec3Hash> old;  // sorted
+  std::vector<Nsec3Hash> old;             // sorted
   std::vector<Nsec3Hash> removed, added;  // sorted once filled
 
   bool in_old(const Nsec3Hash& h) const { return std::binary_search(old.begin(), old.end(), h); }
@@ -122,9 +122,9 @@ std::optional<SignResult> ZoneSigner::patch(const zone::Zone& prev, const zone::
   for (RRType t : {RRType::SOA, RRType::DNSKEY}) {  // every key of its role, no other
     std::vector<dns::Rdata> kept;
     const dns::RRset* rs = prev_apex.find(t);
-    if (!rs || !detail::reusable_signatures(
-                   *rs, prev_apex.find(RRType::RRSIG), keys_,
-                   roles.of(t == RRType::SOA ? KeyUse::Zsk : KeyUse::Ksk), now32, 0, kept))
+    if (!rs || !detail::reusable_signatures(*rs, prev_apex.find(RRType::RRSIG), keys_,
+                                            roles.of(t == RRType::SOA ? KeyUse::Zsk : KeyUse::Ksk),
+                                            now32, 0, kept))
       return std::nullopt;
   }
 
@@ -326,8 +326,8 @@ std::optional<SignResult> ZoneSigner::patch(const zone::Zone& prev, const zone::
     const dns::RRset* old_sigs = out.old ? out.old->find(RRType::RRSIG) : nullptr;
     if (old_sigs)
       for (size_t k = 0; k < old_sigs->rdatas.size(); ++k)
-        prev_covered_here += k == 0 || rrsig_covered(old_sigs->rdatas[k]) !=
-                                           rrsig_covered(old_sigs->rdatas[k - 1]);
+        prev_covered_here +=
+            k == 0 || rrsig_covered(old_sigs->rdatas[k]) != rrsig_covered(old_sigs->rdatas[k - 1]);
     if (out.old && out.old->find(dtype)) ++prev_denial_here;
     for (auto& it : out.items) {
       if (it.rrset.type == dtype) ++stats.denial_records;

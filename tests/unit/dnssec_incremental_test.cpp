@@ -74,9 +74,9 @@ TEST_CASE("incremental sign: patches at chain edges equal a full sign",
   opt.denial.nsec3.opt_out = opt_out;
   opt.threads = 1;
   ZoneSigner signer({generate_key(kOrigin, Algorithm::ED25519, kFlagsKsk, kNow)}, opt);
-  std::set<std::string> lines = {"b IN A 192.0.2.2", "m IN TXT \"m\"", "x.sub IN A 192.0.2.3",
-                                 "ns.sub IN A 192.0.2.5", "y.sub IN TXT \"y\"",
-                                 "z IN A 192.0.2.4"};
+  std::set<std::string> lines = {"b IN A 192.0.2.2",     "m IN TXT \"m\"",
+                                 "x.sub IN A 192.0.2.3", "ns.sub IN A 192.0.2.5",
+                                 "y.sub IN TXT \"y\"",   "z IN A 192.0.2.4"};
   int serial = 1;
   auto unsigned_zone = make_zone(lines, serial);
   auto signed_zone = signer.sign_full(*unsigned_zone).zone;

@@ -106,9 +106,10 @@ TEST_CASE("TTL differences inside an RRset are normalised with a warning", "[zon
 
 TEST_CASE("each RRSIG is emitted with the TTL of the RRset it covers (RFC 4034 §3)", "[zone]") {
   zone::ZoneBuilder b(dns::Name::parse("example."));
-  for (const auto& l : with_apex({"www 300 A 192.0.2.1", "www 3600 TXT hello",
-                                  "www 3600 RRSIG TXT 13 2 3600 20300101000000 20200101000000 1 example. AA==",
-                                  "www 300 RRSIG A 13 2 300 20300101000000 20200101000000 1 example. AA=="})) {
+  for (const auto& l :
+       with_apex({"www 300 A 192.0.2.1", "www 3600 TXT hello",
+                  "www 3600 RRSIG TXT 13 2 3600 20300101000000 20200101000000 1 example. AA==",
+                  "www 300 RRSIG A 13 2 300 20300101000000 20200101000000 1 example. AA=="})) {
     b.add(flatsign::testing::rr(l));
   }
   auto result = std::move(b).build();
@@ -133,11 +134,12 @@ TEST_CASE("with_changes replaces, adds and removes RRsets and re-checks touched 
     return dns::RRset{dns::Name::parse(owner), t, dns::RRClass::IN, 0, {}};
   };
   auto z = base->with_changes({rrset("www 60 A 198.51.100.7"), rrset("new 60 AAAA 2001:db8::1"),
-                               removal("old.example.", dns::RRType::TXT),
-                               rrset("sub 60 NS ns.sub"), rrset("x.sub 60 TXT below")});
+                               removal("old.example.", dns::RRType::TXT), rrset("sub 60 NS ns.sub"),
+                               rrset("x.sub 60 TXT below")});
   // The same content built from scratch: equal node for node.
-  auto fresh = build(with_apex({"www 60 A 198.51.100.7", "mail 60 A 192.0.2.25",
-                                "new 60 AAAA 2001:db8::1", "sub 60 NS ns.sub", "x.sub 60 TXT below"}));
+  auto fresh =
+      build(with_apex({"www 60 A 198.51.100.7", "mail 60 A 192.0.2.25", "new 60 AAAA 2001:db8::1",
+                       "sub 60 NS ns.sub", "x.sub 60 TXT below"}));
   CHECK(zone::diff_zones(*fresh, *z).empty());
   REQUIRE(z->nodes().size() == fresh->nodes().size());
   for (size_t i = 0; i < z->nodes().size(); ++i) {
