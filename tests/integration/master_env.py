@@ -188,6 +188,24 @@ def wait_log(master, text, timeout=10):
 TSIG_SECRET = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA=="
 
 
+def start_pdns(tmp, zone_path, resolver_port):
+    """PowerDNS 4.7 (bind backend, expand-alias, outgoing-axfr-expand-alias) serving
+    example.test from `zone_path`, resolving ALIAS targets through 127.0.0.1:`resolver_port`;
+    returns (process, port)."""
+    port = h.free_port()
+    d = tmp.file("pdns")
+    os.makedirs(d, exist_ok=True)
+    tmp.write("pdns/named.conf", 'zone "example.test" { type master; file "%s"; };\n' % zone_path)
+    tmp.write("pdns/pdns.conf", "\n".join([
+        "launch=bind", "bind-config=%s/named.conf" % d, "expand-alias=yes",
+        "outgoing-axfr-expand-alias=yes", "resolver=127.0.0.1:%d" % resolver_port,
+        "local-address=127.0.0.1", "local-port=%d" % port, "socket-dir=%s" % d,
+        "allow-axfr-ips=127.0.0.0/8", "disable-axfr=no", ""]))
+    p = h.Process([h.peer("pdns_server"), "--config-dir=" + d, "--daemon=no", "--guardian=no"],
+                  log_path=tmp.file("pdns/pdns.log"))
+    wait_udp(port, "example.test.", timeout=60)
+    return p, port
+
 def start_nsd(tmp, master_port, key, port):
     """NSD as a secondary of the master on 127.0.0.1; returns (Process, port)."""
     nsd = h.peer("nsd")

@@ -10,20 +10,6 @@ import harness as h  # noqa: E402
 import master_env as env  # noqa: E402
 
 
-def start_pdns(tmp, zone_path, resolver_port):
-    port = h.free_port()
-    d = tmp.file("pdns")
-    os.makedirs(d, exist_ok=True)
-    tmp.write("pdns/named.conf", 'zone "example.test" { type master; file "%s"; };\n' % zone_path)
-    tmp.write("pdns/pdns.conf", "\n".join([
-        "launch=bind", "bind-config=%s/named.conf" % d, "expand-alias=yes",
-        "outgoing-axfr-expand-alias=yes", "resolver=127.0.0.1:%d" % resolver_port,
-        "local-address=127.0.0.1", "local-port=%d" % port, "socket-dir=%s" % d,
-        "allow-axfr-ips=127.0.0.0/8", "disable-axfr=no", ""]))
-    p = h.Process([h.peer("pdns_server"), "--config-dir=" + d, "--daemon=no", "--guardian=no"],
-                  log_path=tmp.file("pdns/pdns.log"))
-    env.wait_udp(port, "example.test.", timeout=60)
-    return p, port
 
 
 def axfr(port):
@@ -33,7 +19,7 @@ def axfr(port):
 
 
 with h.TempDir() as tmp, env.Upstream(tmp) as up:
-    p, port = start_pdns(tmp, tmp.write("pdns/example.test.zone", env.MASTER_ZONE), up.port)
+    p, port = env.start_pdns(tmp, tmp.write("pdns/example.test.zone", env.MASTER_ZONE), up.port)
     try:
         rows = axfr(port)
         www = [r for r in rows if r[0] == "www.example.test." and r[3] == "A"]
@@ -46,7 +32,7 @@ with h.TempDir() as tmp, env.Upstream(tmp) as up:
     finally:
         p.stop()
     bad = env.MASTER_ZONE + "bad ALIAS missing.up.test.\n"
-    p, port = start_pdns(tmp, tmp.write("pdns2/example.test.zone", bad), up.port)
+    p, port = env.start_pdns(tmp, tmp.write("pdns2/example.test.zone", bad), up.port)
     try:
         out = h.run(["dig", "@127.0.0.1", "-p", str(port), "example.test.", "AXFR"],
                     check_rc=False, timeout=30).stdout

@@ -10,20 +10,6 @@ import master_env as menv  # noqa: E402
 import slave_env as env  # noqa: E402
 
 
-def start_pdns(tmp, zone_path, resolver_port):
-    port = h.free_port()
-    d = tmp.file("pdns")
-    os.makedirs(d, exist_ok=True)
-    tmp.write("pdns/named.conf", 'zone "example.test" { type master; file "%s"; };\n' % zone_path)
-    tmp.write("pdns/pdns.conf", "\n".join([
-        "launch=bind", "bind-config=%s/named.conf" % d, "expand-alias=yes",
-        "outgoing-axfr-expand-alias=yes", "resolver=127.0.0.1:%d" % resolver_port,
-        "local-address=127.0.0.1", "local-port=%d" % port, "socket-dir=%s" % d,
-        "allow-axfr-ips=127.0.0.0/8", "disable-axfr=no", ""]))
-    p = h.Process([h.peer("pdns_server"), "--config-dir=" + d, "--daemon=no", "--guardian=no"],
-                  log_path=tmp.file("pdns/pdns.log"))
-    menv.wait_udp(port, "example.test.", timeout=60)
-    return p, port
 
 
 def signed_text(slave):
@@ -34,7 +20,7 @@ def signed_text(slave):
 def main():
     h.peer("pdns_server")
     with h.TempDir() as tmp, menv.Upstream(tmp) as up:
-        pdns, port = start_pdns(tmp, tmp.write("pdns/example.test.zone", menv.MASTER_ZONE),
+        pdns, port = menv.start_pdns(tmp, tmp.write("pdns/example.test.zone", menv.MASTER_ZONE),
                                 up.port)
         try:
             with env.Slave(tmp, port, poll_interval=1) as slave:
