@@ -206,6 +206,7 @@ def start_pdns(tmp, zone_path, resolver_port):
     wait_udp(port, "example.test.", timeout=60)
     return p, port
 
+
 def start_nsd(tmp, master_port, key, port):
     """NSD as a secondary of the master on 127.0.0.1; returns (Process, port)."""
     nsd = h.peer("nsd")
