@@ -7,6 +7,7 @@
 
 #include "common/dns/error.hpp"
 #include "common/dns/rdata.hpp"
+#include "common/net/status_cli.hpp"
 #include "common/util/log.hpp"
 
 namespace flatsign::master {
@@ -94,16 +95,7 @@ int parse_master_config(int argc, char** argv, MasterConfig& out) {
     out.allow_transfer = net::Acl(std::move(prefixes));
   }
   if (!http.empty()) {
-    attempt([&] {
-      auto ep = net::parse_endpoint(http, 0);
-      if (ep.port() == 0) throw std::invalid_argument("--http \"" + http + "\": needs a port");
-      out.http = boost::asio::ip::tcp::endpoint(ep.address(), ep.port());
-      if (!ep.address().is_loopback()) {
-        util::log(util::LogLevel::Warning, "http", "",
-                  "--http {} is not a loopback address: metrics and status are unauthenticated",
-                  http);
-      }
-    });
+    attempt([&] { out.http = net::parse_http_endpoint(http); });
   }
   for (const auto& n : notify) attempt([&] { out.notify.push_back(net::parse_endpoint(n, 53)); });
   out.alias.policy = policy == "ignore"  ? AliasFailurePolicy::Ignore

@@ -5,10 +5,6 @@
 namespace flatsign::master {
 namespace {
 
-constexpr const char* kRcodeNames[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
-                                       "NOTIMP",  "REFUSED", "YXDOMAIN", "YXRRSET",
-                                       "NXRRSET", "NOTAUTH", "NOTZONE"};
-
 bool is_transfer(const net::Request& req) {
   try {
     dns::Message q = dns::parse_message(req.wire);
@@ -23,16 +19,8 @@ bool is_transfer(const net::Request& req) {
 }  // namespace
 
 MasterMetrics::MasterMetrics(util::MetricsRegistry& r, const std::vector<ZoneSource>& zones,
-                             AliasFailurePolicy policy) {
-  constexpr const char* kQueries = "flatsign_master_queries_total";
-  constexpr const char* kQueriesHelp = "DNS requests answered, by response RCODE.";
-  for (size_t i = 0; i < by_rcode_.size(); ++i) {
-    by_rcode_[i] = &r.counter(kQueries, kQueriesHelp, {{"rcode", kRcodeNames[i]}});
-  }
-  badvers_ = &r.counter(kQueries, kQueriesHelp, {{"rcode", "BADVERS"}});
-  rcode_other_ = &r.counter(kQueries, kQueriesHelp, {{"rcode", "other"}});
-  dropped_ = &r.counter("flatsign_master_queries_dropped_total",
-                        "Requests not answered at all (too short, or a response).");
+                             AliasFailurePolicy policy)
+    : responses_(r, "flatsign_master") {
   constexpr const char* kXfr = "flatsign_master_transfers_total";
   constexpr const char* kXfrHelp =
       "AXFR/IXFR requests: served, refused (ACL, TSIG, not a zone apex) or failed (SERVFAIL).";
@@ -68,18 +56,8 @@ MasterMetrics::MasterMetrics(util::MetricsRegistry& r, const std::vector<ZoneSou
 void MasterMetrics::request(const net::Request& req, server::Outcome outcome,
                             const net::Responses& out) {
   using server::Outcome;
-  if (out.empty() || out.front().size() < dns::kHeaderSize) {
-    dropped_->inc();
-    return;
-  }
-  unsigned rcode = out.front()[3] & 0x0F;  // RFC 1035 §4.1.1 header RCODE (our own response)
-  if (outcome == Outcome::FormErr && rcode == 0) {
-    badvers_->inc();  // RFC 6891 §6.1.3: BADVERS lives in the OPT record's extended RCODE
-  } else if (rcode < by_rcode_.size()) {
-    by_rcode_[rcode]->inc();
-  } else {
-    rcode_other_->inc();
-  }
+  responses_.count(outcome, out);
+  if (out.empty() || out.front().size() < dns::kHeaderSize) return;
   if (outcome == Outcome::Transferred) {
     axfr_served_->inc();
   } else if (outcome == Outcome::Refused || outcome == Outcome::NotAuth) {

@@ -3,13 +3,13 @@
 // Thread rule: construct on one thread; after that the counting methods are thread-safe.
 #pragma once
 
-#include <array>
 #include <map>
 #include <vector>
 
 #include "common/dns/name.hpp"
 #include "common/net/listener.hpp"
 #include "common/server/responder.hpp"
+#include "common/server/response_counters.hpp"
 #include "common/util/metrics.hpp"
 #include "master/alias_expander.hpp"
 #include "master/config.hpp"
@@ -40,10 +40,7 @@ class MasterMetrics {
   [[nodiscard]] const ZoneMetrics& zone(const dns::Name& origin) const { return zones_.at(origin); }
 
  private:
-  std::array<util::Counter*, 11> by_rcode_{};  // RCODE 0..10 (RFC 6895 §2.3)
-  util::Counter* badvers_ = nullptr;
-  util::Counter* rcode_other_ = nullptr;
-  util::Counter* dropped_ = nullptr;
+  server::ResponseCounters responses_;
   util::Counter* axfr_served_ = nullptr;
   util::Counter* axfr_refused_ = nullptr;
   util::Counter* axfr_failed_ = nullptr;

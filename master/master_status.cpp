@@ -1,25 +1,11 @@
 // MasterDaemon::status_json(): the GET /status document, kept apart from the serving logic.
-#include <ctime>
-
 #include <fmt/format.h>
 
+#include "common/util/clock.hpp"
 #include "common/util/json_text.hpp"
 #include "master/master_daemon.hpp"
 
 namespace flatsign::master {
-namespace {
-
-std::string utc_text(std::chrono::system_clock::time_point t) {
-  std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return std::string(buf, n);
-}
-
-}  // namespace
-
 std::string MasterDaemon::status_json() const {
   using util::json_string;
   auto now = Clock::now();
@@ -42,7 +28,7 @@ std::string MasterDaemon::status_json() const {
                        json_string(served->transfer_failure));
     out += fmt::format(",\"last_reload\":{{\"result\":{},\"at\":{},\"error\":{}}}",
                        json_string(slot->last_reload_error.empty() ? "ok" : "failed"),
-                       json_string(utc_text(slot->last_reload_at)),
+                       json_string(util::utc_text(slot->last_reload_at)),
                        json_string(slot->last_reload_error));
     out += ",\"aliases\":[";
     if (slot->latest) {
