@@ -1,7 +1,9 @@
 // flatsign-slave: the signing public authoritative (polls the master, re-signs on change).
 // Thin: parse the command line, load the state directory, run the daemon on one io_context.
+// `flatsign-slave status --http ADDR [--json|--metrics]` prints a running slave's /status.
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
@@ -10,6 +12,7 @@
 #include "common/dns/tsig.hpp"
 #include "common/dnssec/key.hpp"
 #include "common/net/address.hpp"
+#include "common/net/status_cli.hpp"
 #include "common/util/log.hpp"
 #include "slave/slave_daemon.hpp"
 #include "slave/state.hpp"
@@ -30,11 +33,13 @@ int fail(const std::string& why) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && std::strcmp(argv[1], "status") == 0)
+    return net::run_status_command({"flatsign-slave", "127.0.0.1:9154", true}, argc - 1, argv + 1);
   CLI::App app{"flatsign-slave: polls a flatsign master by AXFR, re-signs with DNSSEC on change"};
   std::vector<std::string> listen{"127.0.0.1:5302"}, masters, notify;
   std::string zone_text, state_dir, algorithm = "ecdsap256sha256", denial = "nsec";
   std::string serial_policy = "increment", tsig, tsig_file, log_level = "info", poll_mode = "axfr";
-  std::string on_change, on_alert;
+  std::string on_change, on_alert, http;
   double poll_interval = 60, connect_timeout = 5, read_timeout = 10, max_shrink = 0.5;
   double expiry_alert = 3 * 86400;
   size_t max_records = 10'000'000;
@@ -68,6 +73,9 @@ int main(int argc, char** argv) {
   app.add_option("--alert-after", alert_after, "alert after this many unreachable polls");
   app.add_option("--sign-threads", sign_threads, "0: one per core");
   app.add_option("--log-level", log_level, "debug | info | warning | error");
+  app.add_option("--http", http,
+                 "address:port for GET /metrics (Prometheus) and GET /status (JSON); "
+                 "unauthenticated, keep it on loopback");
   auto* ds = app.add_subcommand("ds", "print the DS records for the parent and exit");
   std::string ds_zone, ds_state;
   ds->add_option("--zone", ds_zone)->required();
@@ -119,6 +127,7 @@ int main(int argc, char** argv) {
     c.poll_mode = poll_mode == "soa" ? slave::PollMode::Soa : slave::PollMode::Axfr;
     c.transfer.limits.max_shrink = max_shrink;
     c.alert_after = alert_after;
+    if (!http.empty()) c.http = net::parse_http_endpoint(http);
     c.transfer.limits.max_records = max_records;
     auto& pc = c.publisher;
     pc.zone = zone_name(zone_text);

@@ -89,6 +89,7 @@ void Publisher::start_up() {
     signed_.store(last);
     util::log(LogLevel::Info, "slave", zname_, "serving the last signed zone, serial {}, {} RRs",
               last->serial(), last->rr_count());
+    report_.earliest_expiry = earliest_expiry(*last, static_cast<uint32_t>(std::time(nullptr)));
   }
 }
 
@@ -105,6 +106,8 @@ std::vector<std::string> Publisher::ds_lines() const {
 void Publisher::alert(std::string_view reason, const std::string& detail,
                       const std::string& master) {
   ++counters_.refused;
+  report_.refusal = reason;
+  report_.refusal_detail = detail;
   util::log(LogLevel::Warning, "slave", zname_, "transfer from {} refused: {}: {}", master, reason,
             detail);
   raise_alert(reason, detail, master);
@@ -148,6 +151,7 @@ bool Publisher::refresh_signatures() {
   const auto now = static_cast<uint32_t>(std::time(nullptr));
   const uint32_t horizon = now + signer_->options().refresh_within;
   const uint32_t earliest = earliest_expiry(*current, now);
+  report_.earliest_expiry = earliest;
   if (serial_gt(earliest, horizon)) {
     check_expiry(false, now, earliest);
     return false;
@@ -156,7 +160,7 @@ bool Publisher::refresh_signatures() {
             signer_->options().refresh_within);
   auto content = unsigned_;  // publish() replaces unsigned_
   const bool done = publish(*content, {}, "refresh", false);
-  check_expiry(!done, now, done ? earliest_expiry(*signed_.load(), now) : earliest);
+  check_expiry(!done, now, report_.earliest_expiry);  // publish() set the new zone's
   return done;
 }
 
@@ -218,6 +222,10 @@ bool Publisher::publish(const zone::Zone& transferred, const zone::Diff& change,
   unsigned_ = new_unsigned;
   signed_.store(sr.zone);
   ++counters_.published;
+  report_.published = true;
+  report_.incremental = incremental;
+  report_.sign_seconds = sr.stats.seconds;
+  report_.earliest_expiry = earliest_expiry(*sr.zone, static_cast<uint32_t>(now));
   util::log(LogLevel::Info, "slave", zname_,
             "published serial {} from {}: {} added, {} removed; {} sign, {} RRsets signed, {} "
             "reused, {:.3f} s",

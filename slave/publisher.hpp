@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/dns/name.hpp"
@@ -32,6 +33,16 @@ struct PublisherConfig {
   // Alert signatures-expiring when the earliest RRSIG expires within this many seconds, or a
   // due refresh fails (repeated at most hourly while it lasts).
   uint32_t expiry_alert = 3 * 86400;
+};
+
+// What the calls since the last take_report() did, for the daemon's metrics and /status.
+struct PublishReport {
+  bool published = false;    // a new signed zone was published
+  bool incremental = false;  // ... by an incremental sign (else a full one)
+  double sign_seconds = 0;   // that sign's duration
+  std::string refusal;       // the last alert's reason (a verdict name, sign-failed, ...); "": none
+  std::string refusal_detail;
+  uint32_t earliest_expiry = 0;  // earliest RRSIG expiration of the served zone; 0: not looked at
 };
 
 struct PublisherCounters {
@@ -78,6 +89,10 @@ class Publisher {
   [[nodiscard]] std::vector<std::string> ds_lines() const;
 
   [[nodiscard]] const PublisherCounters& counters() const { return counters_; }
+  // Hands over what happened since the last call and starts a new report.
+  [[nodiscard]] PublishReport take_report() { return std::exchange(report_, {}); }
+  // The signing keys. Immutable after start_up(): safe to read from any thread then.
+  [[nodiscard]] const std::vector<dnssec::DnssecKey>& keys() const { return signer_->keys(); }
   [[nodiscard]] std::optional<uint32_t> last_serial() const { return last_serial_; }
 
  private:
@@ -97,6 +112,7 @@ class Publisher {
   std::atomic<std::shared_ptr<const zone::Zone>> signed_;
   std::optional<uint32_t> last_serial_;
   PublisherCounters counters_;
+  PublishReport report_;
   uint32_t next_expiry_alert_ = 0;  // 0: not alerting; else no repeat before this time
 };
 

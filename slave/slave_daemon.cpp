@@ -5,8 +5,10 @@
 #include <utility>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <fmt/format.h>
 
 #include "common/dns/error.hpp"
 #include "common/dns/message.hpp"
@@ -26,6 +28,15 @@ using util::LogLevel;
 namespace {
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
+// Runs `f` on `pool` and resumes the caller on its own executor with f's result (an exception
+// from f is rethrown there).
+template <typename F>
+asio::awaitable<std::invoke_result_t<F&>> on_worker(asio::thread_pool& pool, F f) {
+  co_return co_await asio::co_spawn(
+      pool, [&f]() -> asio::awaitable<std::invoke_result_t<F&>> { co_return f(); },
+      asio::use_awaitable);
+}
+
 std::string tcp_text(const asio::ip::tcp::endpoint& ep) {
   return net::endpoint_text(asio::ip::udp::endpoint(ep.address(), ep.port()));
 }
@@ -42,25 +53,37 @@ SlaveDaemon::SlaveDaemon(asio::io_context& io, SlaveConfig config)
     : io_(io),
       config_(std::move(config)),
       zname_(config_.publisher.zone.to_string()),
+      metrics_(registry_, config_.publisher.zone),
       publisher_(config_.publisher),
+      worker_(1),
       serving_(config_.publisher.zone),
       listener_(io, [this](const net::Request& r, net::Responses& o) { handle(r, o); }),
       wake_(io) {}
 
 void SlaveDaemon::start_up() {
   publisher_.start_up();
+  const PublishReport r = publisher_.take_report();
+  if (r.earliest_expiry != 0) note_expiry(r.earliest_expiry);
+  if (auto served = publisher_.served_signed()) metrics_.published(served->serial(), false, 0);
 }
 
 void SlaveDaemon::start() {
   for (const auto& ep : config_.listen) listener_.listen(ep);
   net::spawn_logged(io_.get_executor(), poll_loop(), "slave", "poll loop of " + zname_);
   net::spawn_logged(io_.get_executor(), signal_loop(), "slave", "signal handling");
+  if (config_.http) {
+    http_ = std::make_unique<net::HttpStatusServer>(io_, registry_, [this] { return status_json(); });
+    http_->listen(*config_.http);
+    util::log(LogLevel::Info, "slave", zname_, "metrics and status on http://{}/",
+              tcp_text(http_->bound()));
+  }
 }
 
 void SlaveDaemon::stop() {
   stopping_ = true;
   listener_.stop();
   wake_.cancel();
+  if (http_) http_->stop();
 }
 
 void SlaveDaemon::trigger_poll() {
@@ -121,39 +144,127 @@ asio::awaitable<bool> SlaveDaemon::serial_unchanged() {
 }
 
 asio::awaitable<void> SlaveDaemon::poll_once() {
-  if (co_await serial_unchanged()) {
-    unreachable_polls_ = 0;
-    if (publisher_.refresh_signatures()) notify_secondaries();
-    co_return;
+  PollRecord rec;
+  rec.at = std::chrono::system_clock::now();
+  PollWork work;
+  std::optional<std::chrono::steady_clock::time_point> received;
+  try {
+    if (co_await serial_unchanged()) {
+      unreachable_polls_ = 0;
+      work = co_await on_worker(worker_, [this] {
+        PollWork w;
+        upkeep(w);
+        return w;
+      });
+    } else {
+      AxfrAttempt attempt = co_await fetch_axfr_any(io_.get_executor(), config_.masters,
+                                                    config_.publisher.zone, config_.transfer);
+      rec.master = tcp_text(attempt.master);
+      AxfrAssembler& assembled = *attempt.assembler;
+      if (!attempt.reached) {
+        // No master accepted a connection: keep serving (and refreshing signatures); alert
+        // once after alert_after polls in a row.
+        ++unreachable_polls_;
+        util::log(LogLevel::Warning, "slave", zname_, "no master reachable ({} polls): {}",
+                  unreachable_polls_, assembled.detail());
+        const bool alert = unreachable_polls_ == config_.alert_after;
+        work = co_await on_worker(worker_, [&, alert] {
+          PollWork w;
+          w.result = PollResult::Failed;
+          w.detail = assembled.detail();
+          if (alert) publisher_.alert("master-unreachable", assembled.detail(), rec.master);
+          w.handled = publisher_.take_report();
+          upkeep(w);
+          return w;
+        });
+      } else {
+        unreachable_polls_ = 0;
+        received = std::chrono::steady_clock::now();
+        TransferLimits limits = config_.transfer.limits;
+        if (assembled.state() == AxfrAssembler::State::Complete)
+          limits.force = std::exchange(force_next_, false);
+        // The whole pipeline (check, diff, sign, verify, write, swap) runs on the worker, so
+        // queries keep being answered during a long sign; only the outcome comes back here.
+        work = co_await on_worker(worker_, [&] {
+          PollWork w;
+          if (assembled.state() != AxfrAssembler::State::Complete) {
+            w.result = PollResult::Refused;
+            w.detail = fmt::format("{}: {}", verdict_name(assembled.verdict()), assembled.detail());
+            publisher_.alert(verdict_name(assembled.verdict()), assembled.detail(), rec.master);
+          } else {
+            CheckResult result = check_transfer(assembled, publisher_.served_unsigned(), limits);
+            const Verdict v = result.verdict;
+            if ((v == Verdict::Accepted || v == Verdict::Unchanged) && result.zone)
+              w.master_serial = result.zone->serial();
+            if (is_refusal(v)) w.detail = fmt::format("{}: {}", verdict_name(v), result.detail);
+            const bool published = publisher_.handle(std::move(result), rec.master);
+            w.result = v == Verdict::Unchanged ? PollResult::Unchanged
+                       : is_refusal(v)         ? PollResult::Refused
+                       : published             ? PollResult::Changed
+                                               : PollResult::Failed;
+          }
+          w.handled = publisher_.take_report();
+          if (w.result == PollResult::Failed) w.detail = w.handled.refusal_detail;
+          upkeep(w);
+          return w;
+        });
+      }
+    }
+  } catch (const std::exception& e) {
+    util::log(LogLevel::Error, "slave", zname_, "poll failed: {}", e.what());
+    work.result = PollResult::Failed;
+    work.detail = e.what();
   }
-  AxfrAttempt attempt = co_await fetch_axfr_any(io_.get_executor(), config_.masters,
-                                                config_.publisher.zone, config_.transfer);
-  const std::string master = tcp_text(attempt.master);
-  AxfrAssembler& assembled = *attempt.assembler;
-  if (!attempt.reached) {
-    // No master accepted a connection: keep serving (and refreshing signatures); alert once
-    // after alert_after polls in a row.
-    ++unreachable_polls_;
-    util::log(LogLevel::Warning, "slave", zname_, "no master reachable ({} polls): {}",
-              unreachable_polls_, assembled.detail());
-    if (unreachable_polls_ == config_.alert_after)
-      publisher_.alert("master-unreachable", assembled.detail(), master);
-    if (publisher_.refresh_signatures()) notify_secondaries();
-    co_return;
+  finish_poll(std::move(rec), std::move(work), received);
+}
+
+void SlaveDaemon::upkeep(PollWork& w) {
+  if (!w.handled.published) publisher_.refresh_signatures();
+  w.refreshed = publisher_.take_report();
+}
+
+void SlaveDaemon::finish_poll(PollRecord rec, PollWork work,
+                              std::optional<std::chrono::steady_clock::time_point> received) {
+  const auto now = std::chrono::system_clock::now();
+  const auto now_unix = static_cast<double>(util::unix_now());
+  rec.result = work.result;
+  rec.detail = std::move(work.detail);
+  metrics_.poll(rec.result);
+  if (work.master_serial) {
+    master_serial_ = work.master_serial;
+    metrics_.master_serial().set(*work.master_serial);
   }
-  unreachable_polls_ = 0;
-  if (assembled.state() != AxfrAssembler::State::Complete) {
-    publisher_.alert(verdict_name(assembled.verdict()), assembled.detail(), master);
-    if (publisher_.refresh_signatures()) notify_secondaries();
-    co_return;
+  if (rec.result == PollResult::Unchanged || rec.result == PollResult::Changed) {
+    status_.last_success = now;
+    metrics_.last_success().set(now_unix);
   }
-  TransferLimits limits = config_.transfer.limits;
-  limits.force = std::exchange(force_next_, false);
-  CheckResult result = check_transfer(assembled, publisher_.served_unsigned(), limits);
-  if ((result.verdict == Verdict::Accepted || result.verdict == Verdict::Unchanged) && result.zone)
-    master_serial_ = result.zone->serial();
-  if (publisher_.handle(std::move(result), master) || publisher_.refresh_signatures())
-    notify_secondaries();
+  auto served = publisher_.served_signed();
+  for (const PublishReport* r : {&work.handled, &work.refreshed}) {
+    if (!r->refusal.empty()) {
+      metrics_.refusal(r->refusal);
+      status_.last_refusal = RefusalRecord{now, r->refusal, r->refusal_detail, rec.master};
+    }
+    if (r->published && served) {
+      metrics_.signing(r->incremental, r->sign_seconds);
+      const bool from_transfer = r == &work.handled;
+      const double latency =
+          from_transfer && received
+              ? std::chrono::duration<double>(std::chrono::steady_clock::now() - *received).count()
+              : 0.0;
+      metrics_.published(served->serial(), from_transfer, latency);
+    }
+    if (r->earliest_expiry != 0) note_expiry(r->earliest_expiry);
+  }
+  status_.last_poll = std::move(rec);
+  if (work.handled.published || work.refreshed.published) notify_secondaries();
+}
+
+void SlaveDaemon::note_expiry(uint32_t earliest) {
+  status_.next_expiry = earliest;
+  const auto now = util::unix_now();
+  // RRSIG times are RFC 1982 serials (RFC 4034 §3.1.5): the distance from now, then unix time.
+  const auto left = static_cast<int32_t>(earliest - static_cast<uint32_t>(now));
+  metrics_.next_expiry().set(static_cast<double>(static_cast<int64_t>(now) + left));
 }
 
 void SlaveDaemon::notify_secondaries() {
@@ -163,13 +274,14 @@ void SlaveDaemon::notify_secondaries() {
   const dns::Rr soa_rr{soa.owner, soa.type, soa.rclass, soa.ttl, soa.rdatas.front()};
   for (const auto& target : config_.notify) {
     auto task = [](asio::any_io_executor ex, asio::ip::udp::endpoint to, dns::Rr rr,
-                   std::string zone) -> asio::awaitable<void> {
+                   std::string zone, SlaveMetrics* metrics) -> asio::awaitable<void> {
       auto r = co_await net::send_notify(ex, to, rr, {});
+      metrics->notify(r.outcome == net::NotifyOutcome::Acked);
       util::log(r.outcome == net::NotifyOutcome::Acked ? LogLevel::Info : LogLevel::Warning,
                 "notify", zone, "NOTIFY to {}: {} after {} tries {}", net::endpoint_text(to),
                 net::notify_outcome_text(r.outcome), r.tries, r.detail);
     };
-    net::spawn_logged(io_.get_executor(), task(io_.get_executor(), target, soa_rr, zname_),
+    net::spawn_logged(io_.get_executor(), task(io_.get_executor(), target, soa_rr, zname_, &metrics_),
                       "notify", "NOTIFY to " + net::endpoint_text(target));
   }
 }
@@ -181,6 +293,7 @@ void SlaveDaemon::handle(const net::Request& req, net::Responses& out) {
     std::string why;
     auto outcome =
         server::respond(serving_.refresh(publisher_.served_signed()), {}, req, out, &why);
+    metrics_.query(outcome, out);  // atomics: the listener's threads call this at once
     if (outcome != server::Outcome::Answered && outcome != server::Outcome::Transferred)
       util::log(LogLevel::Debug, "slave", zname_, "query from {}: {} {}",
                 net::endpoint_text(req.peer), server::outcome_text(outcome), why);

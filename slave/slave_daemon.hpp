@@ -1,7 +1,7 @@
 // The flatsign-slave daemon for one zone: polls the masters by AXFR on a jittered interval and
 // at once on NOTIFY, checks each transfer and hands it to the Publisher; serves the signed zone
 // over UDP/TCP through the answer engine (DNSSEC answers, AXFR out). Runs on one io_context (one
-// thread); not thread-safe.
+// thread) plus a worker thread for the publish pipeline; not thread-safe.
 #pragma once
 
 #include <chrono>
@@ -15,11 +15,16 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include "common/net/listener.hpp"
+#include "common/net/http_status.hpp"
 #include "common/server/snapshot_directory.hpp"
+#include "common/util/metrics.hpp"
 #include "slave/axfr_client.hpp"
 #include "slave/publisher.hpp"
+#include "slave/slave_metrics.hpp"
+#include "slave/slave_status.hpp"
 
 namespace flatsign::slave {
 
@@ -40,6 +45,8 @@ struct SlaveConfig {
   // Unreachable masters (no TCP connection) alert only after this many polls in a row.
   unsigned alert_after = 3;
   PollMode poll_mode = PollMode::Axfr;
+  // --http: where GET /metrics and GET /status are served; unset (the default): not at all.
+  std::optional<boost::asio::ip::tcp::endpoint> http;
   PublisherConfig publisher;
 };
 
@@ -60,6 +67,10 @@ class SlaveDaemon {
   void force_poll();
 
   [[nodiscard]] Publisher& publisher() { return publisher_; }
+  // The GET /status document: serials, last poll and refusal, next signature expiry, keys, DS,
+  // counters. Call on the io_context's thread (slave_status.cpp).
+  [[nodiscard]] std::string status_json() const;
+  [[nodiscard]] const util::MetricsRegistry& metrics() const { return registry_; }
   [[nodiscard]] const std::vector<boost::asio::ip::udp::endpoint>& bound() const {
     return listener_.bound();
   }
@@ -70,13 +81,31 @@ class SlaveDaemon {
   // PollMode::Soa: true when a master answered with the serial of the last complete transfer.
   boost::asio::awaitable<bool> serial_unchanged();
   boost::asio::awaitable<void> signal_loop();
+  // What the worker did for one poll, applied to metrics and /status on the io thread.
+  struct PollWork {
+    PollResult result = PollResult::Unchanged;
+    std::string detail;
+    std::optional<uint32_t> master_serial;  // of a complete transfer
+    PublishReport handled;                  // the transfer's publication or refusal
+    PublishReport refreshed;                // the signature upkeep after it
+  };
+  // On the worker: signature upkeep unless the transfer was just published.
+  void upkeep(PollWork& w);
+  void finish_poll(PollRecord rec, PollWork work,
+                   std::optional<std::chrono::steady_clock::time_point> received);
+  void note_expiry(uint32_t earliest);
   void handle(const net::Request& req, net::Responses& out);
   void notify_secondaries();
 
   boost::asio::io_context& io_;
   SlaveConfig config_;
   std::string zname_;
+  util::MetricsRegistry registry_;
+  SlaveMetrics metrics_;  // registers into registry_ (declared before it)
   Publisher publisher_;
+  // Runs the publish pipeline (check, sign, verify, write, swap) off the io thread. The
+  // Publisher is used only there once started; declared after it so it is joined first.
+  boost::asio::thread_pool worker_;
   server::SnapshotDirectory serving_;  // the published signed zone, wrapped for answering
   net::DnsListener listener_;
   boost::asio::steady_timer wake_;
@@ -85,6 +114,8 @@ class SlaveDaemon {
   unsigned unreachable_polls_ = 0;
   std::optional<uint32_t> master_serial_;  // of the last complete transfer (PollMode::Soa)
   bool stopping_ = false;
+  SlaveStatus status_;  // what /status reports; io thread only
+  std::unique_ptr<net::HttpStatusServer> http_;
 };
 
 }  // namespace flatsign::slave
