@@ -1,6 +1,7 @@
 #include "slave/publisher.hpp"
 
 #include <ctime>
+#include <filesystem>
 
 #include <fmt/format.h>
 
@@ -84,6 +85,19 @@ void Publisher::start_up() {
   signer_ = std::make_unique<dnssec::ZoneSigner>(std::move(keys), opts);
   auto last = load_signed_zone(config_.state_dir, config_.zone);
   last_serial_ = load_last_serial(config_.state_dir, config_.zone, last.get());
+  if (config_.journal.max_versions > 0) {
+    journal_file_ = std::make_unique<server::JournalFile>(
+        journal_path(config_.state_dir, config_.zone), config_.journal);
+    try {
+      journal_.store(journal_file_->load(last ? std::optional(last->serial()) : std::nullopt));
+    } catch (const std::exception& e) {
+      // Not fatal: without a journal every IXFR is answered in AXFR form.
+      util::log(LogLevel::Warning, "slave", zname_, "IXFR journal not loaded: {}", e.what());
+    }
+  } else {
+    std::error_code ec;
+    std::filesystem::remove(journal_path(config_.state_dir, config_.zone), ec);  // stale
+  }
   if (last) {
     unsigned_ = strip_signatures(*last, signer_->keys());
     signed_.store(last);
@@ -215,6 +229,18 @@ bool Publisher::publish(const zone::Zone& transferred, const zone::Diff& change,
   } catch (const std::exception& e) {
     alert("write-failed", e.what(), master);
     return false;
+  }
+  if (journal_file_ && previous) {
+    // After the zone file: a crash in between leaves a journal that does not end at the served
+    // serial, which start_up() drops.
+    try {
+      journal_.store(journal_file_->append(server::make_journal_entry(*previous, *sr.zone)));
+    } catch (const std::exception& e) {
+      journal_.store(journal_file_->current());
+      util::log(LogLevel::Warning, "slave", zname_,
+                "IXFR journal: {}; IXFR is answered in AXFR form until the next publication",
+                e.what());
+    }
   }
   const std::optional<uint32_t> old_serial = last_serial_;
   const bool first_publication = unsigned_ == nullptr;

@@ -1,7 +1,7 @@
 // The end of the slave's pipeline for one zone: turns a checked transfer into a published,
-// signed zone (serial, incremental sign, verify, atomic file, snapshot swap, change hook), or
-// into one alert line and the --on-alert hook for a refusal. Owned by the zone's poller on one
-// thread; served_signed() may be called from any thread.
+// signed zone (serial, incremental sign, verify, atomic file, IXFR journal, snapshot swap,
+// change hook), or into one alert line and the --on-alert hook for a refusal. Owned by the
+// zone's poller on one thread; served_signed() and served_journal() may be called from any thread.
 #pragma once
 
 #include <atomic>
@@ -15,6 +15,7 @@
 #include "common/dns/name.hpp"
 #include "common/dnssec/denial.hpp"
 #include "common/dnssec/zone_signer.hpp"
+#include "common/server/journal.hpp"
 #include "common/zone/zone.hpp"
 #include "slave/serial.hpp"
 #include "slave/transfer_check.hpp"
@@ -33,6 +34,8 @@ struct PublisherConfig {
   // Alert signatures-expiring when the earliest RRSIG expires within this many seconds, or a
   // due refresh fails (repeated at most hourly while it lasts).
   uint32_t expiry_alert = 3 * 86400;
+  // IXFR journal (<zone>.journal); max_versions 0: none, IXFR is answered by AXFR.
+  server::JournalLimits journal;
 };
 
 // What the calls since the last take_report() did, for the daemon's metrics and /status.
@@ -64,6 +67,11 @@ class Publisher {
   [[nodiscard]] const zone::Zone* served_unsigned() const { return unsigned_.get(); }
   // The signed zone being served; null before the first publication. Thread-safe.
   [[nodiscard]] std::shared_ptr<const zone::Zone> served_signed() const { return signed_.load(); }
+  // The IXFR journal ending at served_signed()'s serial (stored just before it, so a reader may
+  // briefly see a journal one step ahead of the zone: check the serials). Thread-safe.
+  [[nodiscard]] std::shared_ptr<const server::Journal> served_journal() const {
+    return journal_.load();
+  }
 
   // Acts on a checked transfer from `master`:
   //  - Accepted: new serial, sign (incremental when a previous signed zone exists), verify,
@@ -110,6 +118,8 @@ class Publisher {
   std::unique_ptr<dnssec::ZoneSigner> signer_;
   std::shared_ptr<const zone::Zone> unsigned_;
   std::atomic<std::shared_ptr<const zone::Zone>> signed_;
+  std::unique_ptr<server::JournalFile> journal_file_;  // null: no journal
+  std::atomic<std::shared_ptr<const server::Journal>> journal_;
   std::optional<uint32_t> last_serial_;
   PublisherCounters counters_;
   PublishReport report_;

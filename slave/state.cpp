@@ -32,6 +32,10 @@ std::string serial_path(const std::string& dir, const dns::Name& zone) {
   return dir + "/" + base_name(zone) + ".serial";
 }
 
+std::string journal_path(const std::string& dir, const dns::Name& zone) {
+  return dir + "/" + base_name(zone) + ".journal";
+}
+
 std::vector<dnssec::DnssecKey> load_or_create_keys(const std::string& dir, const dns::Name& zone,
                                                    dnssec::Algorithm alg) {
   std::vector<dnssec::DnssecKey> keys;

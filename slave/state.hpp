@@ -1,6 +1,6 @@
 // The slave's state directory: DNSSEC keys (BIND K-files), the last published signed zone
-// (<zone>.signed) and the last published serial (<zone>.serial). Functions do file I/O and are
-// safe to call from one thread per zone.
+// (<zone>.signed), the last published serial (<zone>.serial) and the IXFR journal's path.
+// Functions do file I/O and are safe to call from one thread per zone.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +27,8 @@ class StateError : public std::runtime_error {
 // "<dir>/<zone without trailing dot, lowercase>.signed" / ".serial".
 [[nodiscard]] std::string signed_zone_path(const std::string& dir, const dns::Name& zone);
 [[nodiscard]] std::string serial_path(const std::string& dir, const dns::Name& zone);
+// "<dir>/<zone>.journal": the IXFR journal (common/server/journal.hpp).
+[[nodiscard]] std::string journal_path(const std::string& dir, const dns::Name& zone);
 
 // The zone's keys from `dir`. When there are none and the zone was never published here (no
 // .signed and no .serial file), generates one CSK with `alg` and stores it. Throws StateError

@@ -1,7 +1,10 @@
 #include "common/server/responder.hpp"
 
+#include <fmt/format.h>
+
 #include "common/dns/error.hpp"
 #include "common/server/answer.hpp"
+#include "common/server/ixfr.hpp"
 #include "common/util/clock.hpp"
 
 namespace flatsign::server {
@@ -175,16 +178,40 @@ Outcome respond(const ZoneDirectory& zones, const ResponderPolicy& policy,
     why("AXFR over UDP");
     return Outcome::NotImp;
   }
-  if (qu.qtype == RRType::IXFR && !request.tcp) {
-    // RFC 1995 §2: over UDP, a reply holding only the current SOA tells the client to use TCP.
-    r.aa = true;
-    const dns::RRset& soa = z.soa();
-    r.answer.push_back(dns::Rr{soa.owner, RRType::SOA, soa.rclass, soa.ttl, soa.rdatas.front()});
-    emit(r, limit, key, mac, out);
-    return Outcome::Answered;
+  if (qu.qtype == RRType::IXFR) {
+    IxfrPlan plan = plan_ixfr(*served, q);
+    if (plan.form == IxfrForm::NoSoa) {
+      fail(Rcode::FORMERR);  // RFC 1995 §3: the request carries the client's SOA
+      why("IXFR without the client's SOA");
+      return Outcome::FormErr;
+    }
+    why(fmt::format("IXFR from serial {} to {}: {}", plan.client_serial, z.serial(),
+                    ixfr_form_text(plan.form)));
+    if (plan.form == IxfrForm::Incremental) {
+      out = pack_ixfr(z, *plan.delta, q, request.tcp ? dns::kAxfrMessageLimit : limit,
+                      key ? dns::tsig_space(*key) : 0);
+      if (request.tcp || out.size() == 1) {
+        if (key) {
+          dns::TsigStreamSigner signer(*key, mac);
+          uint64_t now = util::unix_now();
+          for (auto& m : out) signer.sign(m, now);  // RFC 8945 §5.3.1: every message signed
+        }
+        return Outcome::Transferred;
+      }
+      out.clear();
+    }
+    if (!request.tcp || plan.form == IxfrForm::UpToDate) {
+      // RFC 1995 §2: the current SOA alone says "up to date", or over UDP "use TCP" when the
+      // difference does not fit in one datagram.
+      r.aa = true;
+      const dns::RRset& soa = z.soa();
+      r.answer.push_back(dns::Rr{soa.owner, RRType::SOA, soa.rclass, soa.ttl, soa.rdatas.front()});
+      emit(r, limit, key, mac, out);
+      return Outcome::Answered;
+    }
   }
   if (xfr) {
-    // IXFR is answered with the whole zone in AXFR form (RFC 1995 §4).
+    // AXFR, or IXFR the journal does not cover: the whole zone in AXFR form (RFC 1995 §4).
     out = axfr_for_request(*served->axfr, q.id, static_cast<uint16_t>(qu.qtype));
     if (key) {
       dns::TsigStreamSigner signer(*key, mac);

@@ -1,6 +1,7 @@
 // Request handling for an authoritative server: parses a query, checks opcode, TSIG and the
 // transfer ACL, and answers from the snapshot of the zone it falls in (queries, SOA, AXFR, IXFR
-// in AXFR form). Pure function of its inputs; thread-safe when the directory is.
+// from the journal or in AXFR form). Pure function of its inputs; thread-safe when the
+// directory is.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include "common/net/address.hpp"
 #include "common/net/listener.hpp"
 #include "common/server/axfr_image.hpp"
+#include "common/server/journal.hpp"
 #include "common/server/nsec_proofs.hpp"
 #include "common/zone/zone.hpp"
 
@@ -25,6 +27,9 @@ struct ServedZone {
   std::shared_ptr<const AxfrImage> axfr;   // of `zone`
   // Denial index of `zone` for DNSSEC answers; nullptr: built per DO query (slow for NSEC3).
   std::shared_ptr<const DenialIndex> denial;
+  // Steps up to `zone` for IXFR out (RFC 1995); nullptr or not ending at zone's serial: IXFR is
+  // answered in AXFR form.
+  std::shared_ptr<const Journal> journal;
   // Non-empty: transfers are answered SERVFAIL with nothing else (the master's strict ALIAS
   // policy); the text says why, for the log.
   std::string transfer_failure;

@@ -8,10 +8,19 @@ SnapshotDirectory::SnapshotDirectory(dns::Name origin) : origin_(std::move(origi
   served_.store(std::move(empty));
 }
 
-const SnapshotDirectory& SnapshotDirectory::refresh(std::shared_ptr<const zone::Zone> zone) {
+const SnapshotDirectory& SnapshotDirectory::refresh(std::shared_ptr<const zone::Zone> zone,
+                                                    std::shared_ptr<const Journal> journal) {
   auto current = served_.load();
-  if (current->zone == zone) return *this;
+  if (current->zone == zone) {
+    if (current->journal != journal) {
+      auto next = std::make_shared<ServedZone>(*current);
+      next->journal = std::move(journal);
+      served_.store(std::move(next));
+    }
+    return *this;
+  }
   auto next = std::make_shared<ServedZone>();
+  next->journal = std::move(journal);
   next->origin = origin_;
   if (zone) {
     next->denial = std::make_shared<const DenialIndex>(*zone);

@@ -17,8 +17,10 @@ class SnapshotDirectory : public ZoneDirectory {
 
   // Makes `zone` the served snapshot, building its ServedZone when it differs from the last one
   // (O(zone size), once per publication). nullptr: the zone is not loaded (SERVFAIL).
+  // `journal` is the IXFR journal published with it (a new journal alone is a cheap swap).
   // Returns *this for chaining into respond().
-  const SnapshotDirectory& refresh(std::shared_ptr<const zone::Zone> zone);
+  const SnapshotDirectory& refresh(std::shared_ptr<const zone::Zone> zone,
+                                   std::shared_ptr<const Journal> journal = nullptr);
 
   [[nodiscard]] std::shared_ptr<const ServedZone> find(const dns::Name& qname) const override;
 
