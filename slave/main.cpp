@@ -36,7 +36,8 @@ int main(int argc, char** argv) {
   if (argc >= 2 && std::strcmp(argv[1], "status") == 0)
     return net::run_status_command({"flatsign-slave", "127.0.0.1:9154", true}, argc - 1, argv + 1);
   CLI::App app{"flatsign-slave: polls a flatsign master by AXFR, re-signs with DNSSEC on change"};
-  std::vector<std::string> listen{"127.0.0.1:5302"}, masters, notify;
+  std::vector<std::string> listen{"127.0.0.1:5302"}, masters, notify, allow_transfer;
+  size_t journal_max = 100;
   std::string zone_text, state_dir, algorithm = "ecdsap256sha256", denial = "nsec";
   std::string serial_policy = "increment", tsig, tsig_file, log_level = "info", poll_mode = "axfr";
   std::string on_change, on_alert, http;
@@ -47,6 +48,10 @@ int main(int argc, char** argv) {
   app.set_config("--config", "", "read options from this file (INI/TOML, the same names)");
   app.add_option("--listen", listen, "address:port to answer SOA queries and NOTIFY on");
   app.add_option("--notify", notify, "secondary address:port to NOTIFY after a publication");
+  app.add_option("--allow-transfer", allow_transfer,
+                 "prefix allowed to transfer the signed zone (repeat; default loopback)");
+  app.add_option("--journal-max", journal_max,
+                 "IXFR journal: versions kept (0: none, IXFR answered by AXFR)");
   app.add_option("--zone", zone_text, "the zone to transfer and sign");
   app.add_option("--master", masters, "master address:port (repeat: tried in order)");
   app.add_option("--state-dir", state_dir, "keys, last signed zone and serial");
@@ -110,6 +115,11 @@ int main(int argc, char** argv) {
       c.masters.emplace_back(ep.address(), ep.port());
     }
     for (const auto& n : notify) c.notify.push_back(net::parse_endpoint(n, 53));
+    if (!allow_transfer.empty()) {
+      std::vector<net::Prefix> prefixes;
+      for (const auto& a : allow_transfer) prefixes.push_back(net::parse_prefix(a));
+      c.allow_transfer = net::Acl(std::move(prefixes));
+    }
     c.poll_interval = std::chrono::milliseconds(static_cast<long long>(poll_interval * 1000));
     c.transfer.connect_timeout =
         std::chrono::milliseconds(static_cast<long long>(connect_timeout * 1000));
@@ -147,6 +157,7 @@ int main(int argc, char** argv) {
     pc.on_alert = on_alert;
     pc.sign_threads = sign_threads;
     pc.expiry_alert = static_cast<uint32_t>(expiry_alert);
+    pc.journal.max_versions = journal_max;
 
     boost::asio::io_context io;
     slave::SlaveDaemon daemon(io, std::move(c));

@@ -58,7 +58,11 @@ SlaveDaemon::SlaveDaemon(asio::io_context& io, SlaveConfig config)
       worker_(1),
       serving_(config_.publisher.zone),
       listener_(io, [this](const net::Request& r, net::Responses& o) { handle(r, o); }),
-      wake_(io) {}
+      wake_(io) {
+  // Secondaries of this slave may sign their transfers with the key it uses with its masters.
+  if (config_.transfer.key) serve_policy_.keys.push_back(*config_.transfer.key);
+  serve_policy_.transfer_acl = config_.allow_transfer;
+}
 
 void SlaveDaemon::start_up() {
   publisher_.start_up();
@@ -291,10 +295,14 @@ void SlaveDaemon::handle(const net::Request& req, net::Responses& out) {
   // transfers and the FORMERR/NOTIMP/REFUSED cases (common/server/responder).
   if (req.wire.size() < dns::kHeaderSize || ((req.wire[2] >> 3) & 0xF) != 4) {
     std::string why;
-    auto outcome =
-        server::respond(serving_.refresh(publisher_.served_signed()), {}, req, out, &why);
+    auto outcome = server::respond(
+        serving_.refresh(publisher_.served_signed(), publisher_.served_journal()), serve_policy_,
+        req, out, &why);
     metrics_.query(outcome, out);  // atomics: the listener's threads call this at once
-    if (outcome != server::Outcome::Answered && outcome != server::Outcome::Transferred)
+    if (outcome == server::Outcome::Transferred)  // one line per transfer out (AXFR or IXFR)
+      util::log(LogLevel::Info, "slave", zname_, "transfer to {}: {}",
+                net::endpoint_text(req.peer), why.empty() ? "AXFR" : why);
+    else if (outcome != server::Outcome::Answered)
       util::log(LogLevel::Debug, "slave", zname_, "query from {}: {} {}",
                 net::endpoint_text(req.peer), server::outcome_text(outcome), why);
     return;

@@ -42,6 +42,9 @@ struct SlaveConfig {
   AxfrClientOptions transfer;                           // timeouts, TSIG, limits
   // Secondaries told by NOTIFY (RFC 1996) after each publication.
   std::vector<boost::asio::ip::udp::endpoint> notify;
+  // Who may transfer the signed zone from this slave (AXFR/IXFR out); TSIG-signed transfers
+  // use transfer.key.
+  net::Acl allow_transfer = net::Acl::loopback();
   // Unreachable masters (no TCP connection) alert only after this many polls in a row.
   unsigned alert_after = 3;
   PollMode poll_mode = PollMode::Axfr;
@@ -107,6 +110,7 @@ class SlaveDaemon {
   // Publisher is used only there once started; declared after it so it is joined first.
   boost::asio::thread_pool worker_;
   server::SnapshotDirectory serving_;  // the published signed zone, wrapped for answering
+  server::ResponderPolicy serve_policy_;  // transfer ACL (loopback) and TSIG keys
   net::DnsListener listener_;
   boost::asio::steady_timer wake_;
   bool poll_pending_ = false;
