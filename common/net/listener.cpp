@@ -12,6 +12,7 @@
 
 #include "common/net/address.hpp"
 #include "common/net/spawn.hpp"
+#include "common/net/udp_workers.hpp"
 #include "common/util/log.hpp"
 
 namespace flatsign::net {
@@ -45,26 +46,38 @@ DnsListener::~DnsListener() {
 }
 
 void DnsListener::listen(const udp::endpoint& ep) {
-  auto usock = std::make_shared<udp::socket>(io_, ep.protocol());
-  usock->set_option(asio::socket_base::reuse_address(true));
-  usock->bind(ep);
-  udp::endpoint bound = usock->local_endpoint();
+  std::shared_ptr<udp::socket> usock;
+  udp::endpoint bound;
+  if (limits_.udp_threads > 0) {
+    if (!udp_workers_) udp_workers_ = std::make_unique<UdpWorkers>(handler_);
+    bound = udp_workers_->listen(ep, limits_.udp_threads, limits_.udp_reuseport);
+  } else {
+    usock = std::make_shared<udp::socket>(io_, ep.protocol());
+    usock->set_option(asio::socket_base::reuse_address(true));
+    usock->bind(ep);
+    bound = usock->local_endpoint();
+  }
   auto acc = std::make_shared<tcp::acceptor>(io_, tcp::endpoint(bound.address(), 0).protocol());
   acc->set_option(asio::socket_base::reuse_address(true));
   acc->bind(tcp::endpoint(bound.address(), bound.port()));
   acc->listen(asio::socket_base::max_listen_connections);
-  udp_.push_back(usock);
   tcp_.push_back(acc);
   bound_.push_back(bound);
-  spawn_logged(io_.get_executor(), udp_loop(usock), "net", "udp listener " + endpoint_text(bound));
+  if (usock) {
+    udp_.push_back(usock);
+    spawn_logged(io_.get_executor(), udp_loop(usock), "net",
+                 "udp listener " + endpoint_text(bound));
+  }
   spawn_logged(io_.get_executor(), accept_loop(acc), "net", "tcp listener " + endpoint_text(bound));
-  util::log(LogLevel::Info, "net", "", "listening on {} (udp, tcp)", endpoint_text(bound));
+  util::log(LogLevel::Info, "net", "", "listening on {} (udp{}, tcp)", endpoint_text(bound),
+            usock ? "" : fmt::format(": {} threads", limits_.udp_threads));
 }
 
 void DnsListener::stop() {
   boost::system::error_code ignored;
   for (auto& s : udp_) s->close(ignored);
   for (auto& a : tcp_) a->close(ignored);
+  if (udp_workers_) udp_workers_->stop();
   udp_.clear();
   tcp_.clear();
 }

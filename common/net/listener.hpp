@@ -1,6 +1,8 @@
 // The DNS transport of a server: UDP and TCP (RFC 7766) listeners on one or more addresses,
 // handing each query to a synchronous handler and sending back what it returns (one message on
-// UDP, any number on TCP, e.g. an AXFR stream). Runs on one io_context; not thread-safe.
+// UDP, any number on TCP, e.g. an AXFR stream). Runs on one io_context; not thread-safe. With
+// ListenerLimits::udp_threads > 0, UDP is served by that many threads of its own (UdpWorkers),
+// and the handler is then called concurrently from several threads.
 #pragma once
 
 #include <chrono>
@@ -26,14 +28,21 @@ struct Request {
 // Messages to send in order. Empty: send nothing (e.g. a packet too broken to answer).
 using Responses = std::vector<std::vector<uint8_t>>;
 // Must not throw for bad input (answer FORMERR instead); an exception is logged and the query
-// dropped (TCP: the connection closed).
+// dropped (TCP: the connection closed). With udp_threads > 0 the handler is called
+// concurrently from the UDP threads and the io_context's thread(s): it must be thread-safe.
 using QueryHandler = std::function<void(const Request&, Responses&)>;
 
 struct ListenerLimits {
   std::chrono::milliseconds tcp_idle{10000};   // RFC 7766 §6.2.3: idle connections are closed
   std::chrono::milliseconds tcp_write{30000};  // a whole response (AXFR) must leave in this
   size_t max_tcp_connections = 256;
+  // 0: UDP on the io_context like TCP. N: N threads of their own with batched socket calls.
+  unsigned udp_threads = 0;
+  // With udp_threads > 1: one SO_REUSEPORT socket per thread instead of one shared socket.
+  bool udp_reuseport = false;
 };
+
+class UdpWorkers;
 
 class DnsListener {
  public:
@@ -59,6 +68,7 @@ class DnsListener {
   std::vector<std::shared_ptr<boost::asio::ip::udp::socket>> udp_;
   std::vector<std::shared_ptr<boost::asio::ip::tcp::acceptor>> tcp_;
   std::shared_ptr<size_t> tcp_count_ = std::make_shared<size_t>(0);
+  std::unique_ptr<UdpWorkers> udp_workers_;  // set when limits_.udp_threads > 0
 };
 
 }  // namespace flatsign::net
