@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
   double poll_interval = 60, connect_timeout = 5, read_timeout = 10, max_shrink = 0.5;
   double expiry_alert = 3 * 86400;
   size_t max_records = 10'000'000;
-  unsigned sign_threads = 0, alert_after = 3;
+  unsigned sign_threads = 0, alert_after = 3, udp_threads = 0;
   app.set_config("--config", "", "read options from this file (INI/TOML, the same names)");
   app.add_option("--listen", listen, "address:port to answer SOA queries and NOTIFY on");
   app.add_option("--notify", notify, "secondary address:port to NOTIFY after a publication");
@@ -77,6 +77,7 @@ int main(int argc, char** argv) {
   app.add_option("--max-records", max_records, "refuse larger transfers");
   app.add_option("--alert-after", alert_after, "alert after this many unreachable polls");
   app.add_option("--sign-threads", sign_threads, "0: one per core");
+  app.add_option("--udp-threads", udp_threads, "threads answering UDP queries; 0: one per core");
   app.add_option("--log-level", log_level, "debug | info | warning | error");
   app.add_option("--http", http,
                  "address:port for GET /metrics (Prometheus) and GET /status (JSON); "
@@ -138,6 +139,7 @@ int main(int argc, char** argv) {
     c.transfer.limits.max_shrink = max_shrink;
     c.alert_after = alert_after;
     if (!http.empty()) c.http = net::parse_http_endpoint(http);
+    c.udp_threads = udp_threads;
     c.transfer.limits.max_records = max_records;
     auto& pc = c.publisher;
     pc.zone = zone_name(zone_text);

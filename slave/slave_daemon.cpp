@@ -2,10 +2,12 @@
 
 #include <csignal>
 #include <random>
+#include <thread>
 #include <utility>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
@@ -41,6 +43,11 @@ std::string tcp_text(const asio::ip::tcp::endpoint& ep) {
   return net::endpoint_text(asio::ip::udp::endpoint(ep.address(), ep.port()));
 }
 
+// UDP serving threads: as asked, else one per core.
+unsigned udp_thread_count(unsigned asked) {
+  return asked ? asked : std::max(1u, std::thread::hardware_concurrency());
+}
+
 // The interval with +-5% jitter, so many slaves do not poll in lockstep.
 std::chrono::milliseconds jittered(std::chrono::milliseconds interval) {
   static thread_local std::mt19937 rng{std::random_device{}()};
@@ -57,7 +64,8 @@ SlaveDaemon::SlaveDaemon(asio::io_context& io, SlaveConfig config)
       publisher_(config_.publisher),
       worker_(1),
       serving_(config_.publisher.zone),
-      listener_(io, [this](const net::Request& r, net::Responses& o) { handle(r, o); }),
+      listener_(io, [this](const net::Request& r, net::Responses& o) { handle(r, o); },
+                net::ListenerLimits{.udp_threads = udp_thread_count(config_.udp_threads)}),
       wake_(io) {
   // Secondaries of this slave may sign their transfers with the key it uses with its masters.
   if (config_.transfer.key) serve_policy_.keys.push_back(*config_.transfer.key);
@@ -294,10 +302,16 @@ void SlaveDaemon::handle(const net::Request& req, net::Responses& out) {
   // Everything but NOTIFY (opcode 4) goes to the answer engine: queries with DNSSEC answers,
   // transfers and the FORMERR/NOTIMP/REFUSED cases (common/server/responder).
   if (req.wire.size() < dns::kHeaderSize || ((req.wire[2] >> 3) & 0xF) != 4) {
+    // UDP threads call this concurrently: the check is lock-free; a new publication is wrapped
+    // once (O(zone)) under the mutex, re-read there so an older one never replaces a newer one.
+    auto current = serving_.find(config_.publisher.zone);
+    if (current->zone != publisher_.served_signed() ||
+        current->journal != publisher_.served_journal()) {
+      std::lock_guard lock(refresh_mutex_);
+      serving_.refresh(publisher_.served_signed(), publisher_.served_journal());
+    }
     std::string why;
-    auto outcome = server::respond(
-        serving_.refresh(publisher_.served_signed(), publisher_.served_journal()), serve_policy_,
-        req, out, &why);
+    auto outcome = server::respond(serving_, serve_policy_, req, out, &why);
     metrics_.query(outcome, out);  // atomics: the listener's threads call this at once
     if (outcome == server::Outcome::Transferred)  // one line per transfer out (AXFR or IXFR)
       util::log(LogLevel::Info, "slave", zname_, "transfer to {}: {}",
@@ -324,7 +338,7 @@ void SlaveDaemon::handle(const net::Request& req, net::Responses& out) {
     if (a.verdict == NotifyVerdict::Accepted) {
       util::log(LogLevel::Info, "slave", zname_, "NOTIFY from {} ({}): polling now",
                 net::endpoint_text(req.peer), a.detail);
-      trigger_poll();
+      asio::post(io_, [this] { trigger_poll(); });  // the poll state belongs to io_'s thread
     } else {
       util::log(LogLevel::Warning, "slave", zname_, "NOTIFY from {} refused: {}: {}",
                 net::endpoint_text(req.peer), notify_verdict_text(a.verdict), a.detail);

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -51,6 +52,8 @@ struct SlaveConfig {
   // --http: where GET /metrics and GET /status are served; unset (the default): not at all.
   std::optional<boost::asio::ip::tcp::endpoint> http;
   PublisherConfig publisher;
+  // Threads answering UDP queries (each with batched socket calls); 0: one per core.
+  unsigned udp_threads = 0;
 };
 
 class SlaveDaemon {
@@ -97,6 +100,7 @@ class SlaveDaemon {
   void finish_poll(PollRecord rec, PollWork work,
                    std::optional<std::chrono::steady_clock::time_point> received);
   void note_expiry(uint32_t earliest);
+  // Called concurrently from the listener's UDP threads and the io_context's thread.
   void handle(const net::Request& req, net::Responses& out);
   void notify_secondaries();
 
@@ -110,6 +114,7 @@ class SlaveDaemon {
   // Publisher is used only there once started; declared after it so it is joined first.
   boost::asio::thread_pool worker_;
   server::SnapshotDirectory serving_;  // the published signed zone, wrapped for answering
+  std::mutex refresh_mutex_;           // one thread wraps a new publication, the others wait
   server::ResponderPolicy serve_policy_;  // transfer ACL (loopback) and TSIG keys
   net::DnsListener listener_;
   boost::asio::steady_timer wake_;
