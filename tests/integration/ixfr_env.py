@@ -4,6 +4,7 @@ dnspython (AXFR, IXFR with TSIG), and an IXFR reply applied to an older AXFR (RF
 import os
 import time
 
+import dns.flags
 import dns.message
 import dns.name
 import dns.query
@@ -13,11 +14,20 @@ import dns.rrset
 import dns.tsig
 
 import harness as h
+import master_env as m
 import serve_env as s
 import slave_env as env
 
 ZONE = env.ZONE
-TSIG_ARG = "%s:hmac-sha256:%s" % (env.TSIG_NAME.rstrip("."), env.TSIG_SECRET)
+# One key for every hop (fake master -> slave -> secondaries): master_env's, which its NSD and
+# Knot secondaries are configured with.
+TSIG_NAME = "xfr-key."
+TSIG_ARG = "xfr-key:hmac-sha256:" + m.TSIG_SECRET
+
+
+def keyring():
+    import dns.tsigkeyring
+    return dns.tsigkeyring.from_text({TSIG_NAME: ("hmac-sha256", m.TSIG_SECRET)})
 
 
 def rr_list(messages):
@@ -40,13 +50,13 @@ def transfer(port, rdtype="AXFR", serial=None, tsig=True, udp=False, payload=Non
         soa = dns.rrset.from_text(ZONE, 0, "IN", "SOA",
                                   ". . %d 0 0 0 0" % serial)
         q.authority.append(soa)
-    keyring = env.tsig_keyring() if tsig else None
+    ring = keyring() if tsig else None
     if tsig:
-        q.use_tsig(keyring, keyname=env.TSIG_NAME, algorithm=dns.tsig.HMAC_SHA256)
+        q.use_tsig(ring, keyname=TSIG_NAME, algorithm=dns.tsig.HMAC_SHA256)
         q.to_wire()  # sets q.mac, which the reply's TSIG covers
     if udp:
         return [dns.query.udp(q, "127.0.0.1", port=port, timeout=5, one_rr_per_rrset=True)]
-    return _xfr(q, port, rdtype == "IXFR", keyring)
+    return _xfr(q, port, rdtype == "IXFR", ring)
 
 
 def _xfr(q, port, ixfr, keyring):
@@ -151,7 +161,7 @@ class SigningSlave:
 
     def __init__(self, tmp, extra=(), port=None):
         self.tmp = tmp
-        self.master = env.FakeMaster(env.tsig_keyring())
+        self.master = env.FakeMaster(keyring())
         self.master.zone_text = s.SERVE_TEXT
         self.extra = ["--tsig", TSIG_ARG] + list(extra)
         self.port = port or h.free_port()
@@ -193,3 +203,100 @@ class SigningSlave:
 
 def journal_path(slave):
     return os.path.join(slave.state, "example.test.journal")
+
+
+def start_bind(tmp, primary_port, key, port):
+    """BIND (named) as a secondary of 127.0.0.1@primary_port (transfers and SOA queries signed
+    with the key when `key`), in the foreground; returns (Process, port)."""
+    named = h.peer("named")
+    d = tmp.file("bind")
+    os.makedirs(d, exist_ok=True)
+    keyclause = ('key "xfr-key" { algorithm hmac-sha256; secret "%s"; };\n'
+                 'server 127.0.0.1 { keys { xfr-key; }; };\n' % m.TSIG_SECRET) if key else ""
+    conf = tmp.write("bind/named.conf", """options {
+  directory "%s";
+  pid-file "%s/named.pid";
+  session-keyfile "%s/session.key";
+  listen-on port %d { 127.0.0.1; };
+  listen-on-v6 { none; };
+  recursion no;
+  dnssec-validation no;
+  notify no;
+  allow-query { any; };
+};
+controls { };
+%szone "example.test" {
+  type secondary;
+  primaries port %d { 127.0.0.1%s; };
+  file "%s/example.test.bk";
+  masterfile-format text;
+  allow-notify { 127.0.0.1; };
+};
+""" % (d, d, d, port, keyclause, primary_port, " key xfr-key" if key else "", d))
+    return h.Process([named, "-g", "-n", "1", "-c", conf], log_path=tmp.file("bind/named.log")), port
+
+
+STARTERS = {"nsd": m.start_nsd, "knot": m.start_knot, "bind": start_bind}
+# Names whose signed answers must be the same at the slave and the secondary.
+COMPARED = [(ZONE, "SOA"), (ZONE, "DNSKEY"), ("www." + ZONE, "A"), ("nx." + ZONE, "A"),
+            ("x.wild." + ZONE, "TXT")]
+
+
+def signed_answer(name, rdtype, port):
+    """The answer RRs and the authority's SOA/NSEC proof (with RRSIGs) of a DO query, as sorted
+    text lines; the apex NS some servers add to the authority section is left out."""
+    r = s.query(name, rdtype, port, dnssec=True, tcp=True)
+    rrsets = list(r.answer) + [x for x in r.authority if x.rdtype != dns.rdatatype.NS and
+                               x.covers != dns.rdatatype.NS]
+    return sorted(line for rrset in rrsets for line in rrset.to_text().splitlines())
+
+
+def ds_anchor(state_dir):
+    res = h.run([h.binary("flatsign-slave"), "ds", "--zone", ZONE, "--state-dir", state_dir])
+    return ['"%s"' % line.replace("\t", " ") for line in res.stdout.splitlines() if line]
+
+
+def secondary(kind):
+    """The scenario of serve/secondary_<kind>.py: `kind` pulls the signed zone from the slave
+    with TSIG, serves the slave's very RRSIGs, follows an upstream change by NOTIFY + IXFR, and
+    its answers validate in unbound from the slave's DS."""
+    with h.TempDir() as tmp:
+        sport = h.free_port()
+        with SigningSlave(tmp, extra=["--notify", "127.0.0.1:%d" % sport]) as srv:
+            proc, sport = STARTERS[kind](tmp, srv.port, True, sport)
+            try:
+                def same(name, rdtype):
+                    try:
+                        return signed_answer(name, rdtype, sport) == signed_answer(
+                            name, rdtype, srv.port)
+                    except Exception:  # noqa: BLE001 - not serving yet
+                        return False
+
+                serial = srv.serial()
+                h.wait_for(lambda: env.query_soa(sport) == serial, 30,
+                           what="%s to load serial %s\n%s" % (kind, serial, proc.log()[-3000:]))
+                for name, rdtype in COMPARED:
+                    h.wait_for(lambda: same(name, rdtype), 5,
+                               what="%s %s signed the same on %s" % (name, rdtype, kind))
+                new = srv.bump("fresh A 192.0.2.201")
+                h.wait_for(lambda: env.query_soa(sport) == new, 30,
+                           what="%s to follow NOTIFY to serial %s\n%s\n%s" % (
+                               kind, new, srv.slave.log()[-2000:], proc.log()[-3000:]))
+                for name, rdtype in COMPARED + [("fresh." + ZONE, "A")]:
+                    h.check(same(name, rdtype), "%s %s differs on %s after the change:\n%s\n%s"
+                            % (name, rdtype, kind, signed_answer(name, rdtype, sport),
+                               signed_answer(name, rdtype, srv.port)))
+                line = "IXFR from serial %d to %d: incremental" % (serial, new)
+                h.check(line in srv.slave.log(), "%s did not get the change by IXFR (no '%s'):\n%s"
+                        % (kind, line, srv.slave.log()[-3000:]))
+                with s.Unbound(tmp, sport, ds_anchor(srv.slave.state)) as ub:
+                    for name, rdtype, rcode in (("fresh." + ZONE, "A", 0), ("nx." + ZONE, "A", 3),
+                                                ("www." + ZONE, "TXT", 0)):
+                        r = ub.ask(name, rdtype)
+                        h.check(r.rcode() == rcode and r.flags & dns.flags.AD,
+                                "unbound via %s: %s %s not validated:\n%s\n%s" % (
+                                    kind, name, rdtype, r, ub.log()[-2000:]))
+            finally:
+                proc.stop()
+    h.ok("%s as a secondary of the slave (TSIG, NOTIFY + IXFR) serves the signed zone; unbound "
+         "validates it from the slave's DS" % kind)
