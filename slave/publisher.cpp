@@ -11,6 +11,7 @@
 #include "common/util/atomic_file.hpp"
 #include "common/util/json_text.hpp"
 #include "common/util/log.hpp"
+#include "common/util/progress.hpp"
 #include "common/zone/zonefile.hpp"
 #include "slave/hooks.hpp"
 #include "slave/state.hpp"
@@ -82,6 +83,7 @@ void Publisher::start_up() {
   dnssec::SignerOptions opts;
   opts.denial = config_.denial;
   opts.threads = config_.sign_threads;
+  opts.progress = util::ProgressLog("slave", zname_, "signing", "RRsets");
   signer_ = std::make_unique<dnssec::ZoneSigner>(std::move(keys), opts);
   auto last = load_signed_zone(config_.state_dir, config_.zone);
   last_serial_ = load_last_serial(config_.state_dir, config_.zone, last.get());

@@ -246,7 +246,9 @@ SignResult ZoneSigner::sign(const zone::Zone& input, const zone::Zone* previous,
   std::atomic<size_t> next{0};
   std::exception_ptr error;
   std::atomic<bool> failed{false};
-  auto work = [&] {
+  std::atomic<size_t> done{0};
+  const auto t1 = std::chrono::steady_clock::now();
+  auto work = [&](bool reports) {
     try {
       std::vector<std::unique_ptr<Signer>> signers;
       for (const auto& k : keys_) signers.push_back(k.private_key->make_signer());
@@ -260,19 +262,26 @@ SignResult ZoneSigner::sign(const zone::Zone& input, const zone::Zone* previous,
             it.signatures.push_back(
                 sign_rrset(*it.rrset, keys_[k], *signers[k], origin, times, scratch));
         }
+        if (!options_.progress) continue;
+        const size_t now_done =
+            done.fetch_add(std::min(kChunk, todo.size() - begin), std::memory_order_relaxed);
+        if (reports)
+          options_.progress(
+              now_done + std::min(kChunk, todo.size() - begin), todo.size(),
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count());
       }
     } catch (...) {
       if (!failed.exchange(true)) error = std::current_exception();
     }
   };
-  auto t1 = std::chrono::steady_clock::now();
   std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, false);
+  work(true);
   for (auto& t : pool) t.join();
   if (error) std::rethrow_exception(error);
   auto t2 = std::chrono::steady_clock::now();
   stats.crypto_seconds = std::chrono::duration<double>(t2 - t1).count();
+  if (options_.progress) options_.progress(todo.size(), todo.size(), stats.crypto_seconds);
 
   // Assemble. All RRSIGs at one owner form one RRset in the Zone model, so they carry the
   // smallest TTL of the RRsets they cover (never above an original TTL, RFC 4034 §3).

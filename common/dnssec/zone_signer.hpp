@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -27,6 +28,11 @@ struct SignerOptions {
   unsigned threads = 0;        // 0: std::thread::hardware_concurrency()
   uint32_t dnskey_ttl = 3600;  // DNSKEY, CDS, CDNSKEY (an input DNSKEY RRset's TTL wins)
   bool publish_cds = false;    // RFC 7344: CDS (SHA-256) and CDNSKEY for the SEP keys
+  // Progress of the signing pool, for long signs: called with (RRsets signed so far, RRsets to
+  // sign, seconds since the pool started) after each chunk the calling thread finishes and
+  // once at the end, so from one thread at a time. Must be cheap and must not throw. Empty:
+  // not called.
+  std::function<void(size_t done, size_t total, double seconds)> progress;
 };
 
 struct SignStats {
