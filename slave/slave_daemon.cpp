@@ -286,14 +286,17 @@ void SlaveDaemon::notify_secondaries() {
   const dns::Rr soa_rr{soa.owner, soa.type, soa.rclass, soa.ttl, soa.rdatas.front()};
   for (const auto& target : config_.notify) {
     auto task = [](asio::any_io_executor ex, asio::ip::udp::endpoint to, dns::Rr rr,
-                   std::string zone, SlaveMetrics* metrics) -> asio::awaitable<void> {
-      auto r = co_await net::send_notify(ex, to, rr, {});
+                   std::string zone, SlaveMetrics* metrics,
+                   net::NotifyOptions options) -> asio::awaitable<void> {
+      auto r = co_await net::send_notify(ex, to, rr, std::move(options));
       metrics->notify(r.outcome == net::NotifyOutcome::Acked);
       util::log(r.outcome == net::NotifyOutcome::Acked ? LogLevel::Info : LogLevel::Warning,
                 "notify", zone, "NOTIFY to {}: {} after {} tries {}", net::endpoint_text(to),
                 net::notify_outcome_text(r.outcome), r.tries, r.detail);
     };
-    net::spawn_logged(io_.get_executor(), task(io_.get_executor(), target, soa_rr, zname_, &metrics_),
+    net::NotifyOptions options{.key = config_.transfer.key};  // signed like the transfers
+    net::spawn_logged(io_.get_executor(),
+                      task(io_.get_executor(), target, soa_rr, zname_, &metrics_, options),
                       "notify", "NOTIFY to " + net::endpoint_text(target));
   }
 }
