@@ -136,7 +136,7 @@ asio::awaitable<AxfrAttempt> fetch_axfr(asio::any_io_executor ex, tcp::endpoint 
         break;
       }
     }
-    asm_.feed(msg);
+    asm_.feed(std::move(msg));
   }
   if (verifier && asm_.state() == AxfrAssembler::State::Complete) {
     try {

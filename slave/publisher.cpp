@@ -151,7 +151,7 @@ bool Publisher::handle(CheckResult result, const std::string& master) {
     case Verdict::Unchanged:
       ++counters_.unchanged;
       util::log(LogLevel::Debug, "slave", zname_, "transfer from {}: unchanged (master serial {})",
-                master, result.zone ? result.zone->serial() : 0);
+                master, result.serial);
       return false;
     case Verdict::Accepted:
       return publish(*result.zone, result.diff, master);

@@ -206,8 +206,7 @@ asio::awaitable<void> SlaveDaemon::poll_once() {
           } else {
             CheckResult result = check_transfer(assembled, publisher_.served_unsigned(), limits);
             const Verdict v = result.verdict;
-            if ((v == Verdict::Accepted || v == Verdict::Unchanged) && result.zone)
-              w.master_serial = result.zone->serial();
+            if (v == Verdict::Accepted || v == Verdict::Unchanged) w.master_serial = result.serial;
             if (is_refusal(v)) w.detail = fmt::format("{}: {}", verdict_name(v), result.detail);
             const bool published = publisher_.handle(std::move(result), rec.master);
             w.result = v == Verdict::Unchanged ? PollResult::Unchanged

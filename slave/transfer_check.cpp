@@ -71,7 +71,7 @@ AxfrAssembler::State AxfrAssembler::end_of_stream(const std::string& why) {
                                               std::to_string(messages_) + " messages: " + why);
 }
 
-AxfrAssembler::State AxfrAssembler::feed(const dns::Message& msg) {
+AxfrAssembler::State AxfrAssembler::feed(dns::Message msg) {
   ++messages_;
   const std::string where = "message " + std::to_string(messages_);
   // RFC 5936 §2.2: every message carries the query's ID; an error RCODE ends the transfer.
@@ -96,7 +96,7 @@ AxfrAssembler::State AxfrAssembler::feed(const dns::Message& msg) {
     return fail(Verdict::RefusedEmpty, "the first message holds no records");
   }
   for (size_t i = 0; i < msg.answer.size(); ++i) {
-    const Rr& rr = msg.answer[i];
+    Rr& rr = msg.answer[i];
     if (!rr.owner.is_subdomain_of(zone_)) {
       return fail(Verdict::RefusedOutOfZone, where + ": " + rr.owner.to_string() + " " +
                                                  dns::type_to_string(rr.type) + " is outside " +
@@ -109,7 +109,7 @@ AxfrAssembler::State AxfrAssembler::feed(const dns::Message& msg) {
                     where + ": the transfer opens with " + rr.owner.to_string() + " " +
                         dns::type_to_string(rr.type) + ", not the SOA");
       }
-      records_.push_back(rr);
+      records_.push_back(std::move(rr));
       continue;
     }
     if (rr.type == RRType::SOA && rr.owner == zone_) {
@@ -126,7 +126,7 @@ AxfrAssembler::State AxfrAssembler::feed(const dns::Message& msg) {
       state_ = State::Complete;
       return state_;
     }
-    records_.push_back(rr);
+    records_.push_back(std::move(rr));
     if (records_.size() > limits_.max_records) {
       return fail(Verdict::RefusedTooLarge,
                   "more than " + std::to_string(limits_.max_records) + " records");
@@ -135,16 +135,62 @@ AxfrAssembler::State AxfrAssembler::feed(const dns::Message& msg) {
   return state_;
 }
 
+namespace {
+
+// The SOA RDATA with the serial zeroed: the master's serial is not content (the slave has its own).
+dns::Rdata soa_without_serial(dns::Rdata rdata) {
+  dns::set_soa_serial(rdata, 0);
+  return rdata;
+}
+
+// True when `records` (opening SOA first), once signer-owned records are skipped, are exactly
+// the records of `served` in the order Zone::records() lists them, the SOA serial aside. Then
+// building and diffing would find no change, so an unchanged poll costs one pass and no
+// allocation. Any other order, a duplicate or a differing TTL within an RRset makes it false,
+// and the full check decides.
+bool lists_served_records(const std::vector<Rr>& records, const zone::Zone& served) {
+  size_t k = 0;
+  auto next = [&]() -> const Rr* {
+    while (k < records.size() && is_signer_owned(records[k].type)) ++k;
+    return k < records.size() ? &records[k++] : nullptr;
+  };
+  const auto nodes = served.nodes();
+  const dns::RRset& soa = served.soa();
+  const Rr* first = next();
+  if (first == nullptr || first->type != RRType::SOA || soa.rdatas.size() != 1 ||
+      first->ttl != soa.ttl || !(first->owner == soa.owner) ||
+      soa_without_serial(first->rdata) != soa_without_serial(soa.rdatas.front()))
+    return false;
+  for (const auto& node : nodes) {
+    for (const auto& rs : node.rrsets) {
+      if (&rs == &soa) continue;
+      for (const auto& rd : rs.rdatas) {
+        const Rr* rr = next();
+        if (rr == nullptr || rr->type != rs.type || rr->rclass != rs.rclass ||
+            rr->ttl != node.record_ttl(rs, rd) || rr->rdata != rd || !(rr->owner == rs.owner))
+          return false;
+      }
+    }
+  }
+  return next() == nullptr;
+}
+
+}  // namespace
+
 CheckResult check_transfer(AxfrAssembler& assembled, const zone::Zone* served,
                            const TransferLimits& limits) {
   auto records = assembled.take_records();
   if (records.size() <= 1)
     return {Verdict::RefusedEmpty, "the transfer holds only the SOA", nullptr, {}};
   const dns::Name& origin = records.front().owner;
+  const uint32_t serial = dns::soa_serial(records.front().rdata);
   bool apex_ns = false;
   for (const auto& rr : records) apex_ns |= rr.type == RRType::NS && rr.owner == origin;
   if (!apex_ns)
     return {Verdict::RefusedEmpty, "the transfer has no NS records at the apex", nullptr, {}};
+  if (served != nullptr && lists_served_records(records, *served))
+    return {Verdict::Unchanged, "content unchanged (same records in the same order)", nullptr, {},
+            serial};
 
   zone::ZoneBuilder builder(origin);
   builder.reserve(records.size());
@@ -171,10 +217,10 @@ CheckResult check_transfer(AxfrAssembler& assembled, const zone::Zone* served,
             nullptr,
             {}};
   }
-  if (served == nullptr) return {Verdict::Accepted, "first transfer" + note, z, {}};
+  if (served == nullptr) return {Verdict::Accepted, "first transfer" + note, z, {}, serial};
 
   auto diff = zone::diff_zones(*served, *z, {.ignore_soa_serial = true});
-  if (diff.empty()) return {Verdict::Unchanged, "content unchanged" + note, z, {}};
+  if (diff.empty()) return {Verdict::Unchanged, "content unchanged" + note, z, {}, serial};
 
   // Shrink guard: RRsets of the served zone that vanish entirely.
   size_t vanished = 0;
@@ -194,7 +240,7 @@ CheckResult check_transfer(AxfrAssembler& assembled, const zone::Zone* served,
   return {Verdict::Accepted,
           std::to_string(diff.added_count()) + " records added, " +
               std::to_string(diff.removed_count()) + " removed" + note,
-          z, std::move(diff)};
+          z, std::move(diff), serial};
 }
 
 }  // namespace flatsign::slave

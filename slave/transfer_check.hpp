@@ -54,8 +54,8 @@ class AxfrAssembler {
 
   AxfrAssembler(dns::Name zone, uint16_t query_id, TransferLimits limits = {});
 
-  // REQUIRES: state() == NeedMore.
-  State feed(const dns::Message& msg);
+  // REQUIRES: state() == NeedMore. Pass the message as an rvalue to move its records out.
+  State feed(dns::Message msg);
   // The stream ended (closed, stalled, or a read failed) with `why`: Incomplete unless the
   // closing SOA was already seen.
   State end_of_stream(const std::string& why);
@@ -84,8 +84,10 @@ class AxfrAssembler {
 struct CheckResult {
   Verdict verdict;
   std::string detail;                      // one line saying why, for logs and alerts
-  std::shared_ptr<const zone::Zone> zone;  // the transferred zone (Accepted, Unchanged)
-  zone::Diff diff;                         // served -> transferred (Accepted)
+  // The transferred zone (Accepted; Unchanged when it had to be built to be compared).
+  std::shared_ptr<const zone::Zone> zone;
+  zone::Diff diff;      // served -> transferred (Accepted)
+  uint32_t serial = 0;  // the master's SOA serial (Accepted, Unchanged)
 };
 
 // Record types the signing slave makes itself and so drops from a transfer: RRSIG, NSEC, NSEC3,
@@ -94,6 +96,8 @@ struct CheckResult {
 
 // Signer-owned records are dropped (and counted in `detail`).
 // Builds and checks a completed transfer against `served` (null before the first transfer).
+// A transfer that lists the served zone's own records in its order (an unchanged flatsign or
+// BIND master) is Unchanged without building anything, so `zone` is then null.
 // REQUIRES: `assembled.state() == Complete`.
 [[nodiscard]] CheckResult check_transfer(AxfrAssembler& assembled, const zone::Zone* served,
                                          const TransferLimits& limits = {});

@@ -203,3 +203,57 @@ TEST_CASE("DNSSEC records from the master are dropped: the slave signs", "[trans
   CHECK(slave::is_signer_owned(dns::RRType::NSEC3PARAM));
   CHECK_FALSE(slave::is_signer_owned(dns::RRType::DS));
 }
+
+TEST_CASE("a transfer listing the served records in their order is unchanged without a build",
+          "[transfer]") {
+  auto a = run({cat(cat({kSoa}, body(10)), {kSoa})});
+  auto first = slave::check_transfer(a, nullptr);
+  REQUIRE(first.verdict == Verdict::Accepted);
+  CHECK(first.serial == 7);
+  const zone::Zone& served = *first.zone;
+
+  // The served zone's own records, as flatsign-master sends them (canonical order), under a new
+  // master serial and with a signed master's RRSIG mixed in.
+  auto canonical = [&](std::function<void(std::vector<dns::Rr>&)> edit) {
+    std::vector<dns::Rr> rrs = served.records();
+    dns::set_soa_serial(rrs.front().rdata, 9);
+    edit(rrs);
+    dns::Message m = response({});
+    m.answer = rrs;
+    m.answer.push_back(rrs.front());  // closing SOA
+    AxfrAssembler s(kZone, kId);
+    s.feed(std::move(m));
+    REQUIRE(s.state() == AxfrAssembler::State::Complete);
+    return slave::check_transfer(s, &served);
+  };
+  auto same = canonical([](auto& rrs) {
+    rrs.insert(rrs.begin() + 2, rr("@ 3600 RRSIG NS 13 1 3600 20300101000000 20200101000000 "
+                                   "1234 example. AAAA"));
+  });
+  CHECK(same.verdict == Verdict::Unchanged);
+  CHECK(same.zone == nullptr);  // decided by the ordered comparison, nothing was built
+  CHECK(same.serial == 9);
+
+  // The same content in another order: still unchanged, found by building and diffing.
+  auto b = run({cat(cat({kSoa}, body(10)), {kSoa})});
+  auto reordered = slave::check_transfer(b, &served);
+  CHECK(reordered.verdict == Verdict::Unchanged);
+  CHECK(reordered.zone != nullptr);
+
+  // A duplicate record is not a change (an RRset is a set) but needs the full check.
+  auto dup = canonical([](auto& rrs) { rrs.push_back(rrs.back()); });
+  CHECK(dup.verdict == Verdict::Unchanged);
+  CHECK(dup.zone != nullptr);
+
+  // A TTL, an address or a SOA field other than the serial: accepted with the change.
+  auto ttl = canonical([](auto& rrs) { rrs.back().ttl += 1; });
+  CHECK(ttl.verdict == Verdict::Accepted);
+  auto addr = canonical([](auto& rrs) { rrs.back().rdata.back() ^= 1; });
+  CHECK(addr.verdict == Verdict::Accepted);
+  CHECK(addr.diff.added_count() == 1);
+  auto minimum = canonical([](auto& rrs) { rrs.front().rdata.back() ^= 1; });
+  CHECK(minimum.verdict == Verdict::Accepted);
+  auto fewer = canonical([](auto& rrs) { rrs.pop_back(); });
+  CHECK(fewer.verdict == Verdict::Accepted);
+  CHECK(fewer.diff.removed_count() == 1);
+}
