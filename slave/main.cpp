@@ -4,6 +4,8 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
+#include <optional>
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
@@ -14,6 +16,7 @@
 #include "common/net/address.hpp"
 #include "common/net/status_cli.hpp"
 #include "common/util/log.hpp"
+#include "slave/key_roll.hpp"
 #include "slave/slave_daemon.hpp"
 #include "slave/state.hpp"
 
@@ -29,6 +32,45 @@ dns::Name zone_name(std::string text) {
 int fail(const std::string& why) {
   std::fprintf(stderr, "flatsign-slave: %s\n", why.c_str());
   return 2;
+}
+
+void print_ds(const dns::Name& zone, const dnssec::DnssecKey& k) {
+  std::printf("%s\t3600\tIN\tDS\t%s\n", zone.to_string().c_str(),
+              dns::rdata_to_text(dns::RRType::DS, k.ds_rdata()).c_str());
+}
+
+// `key roll | retire TAG | list` (slave/key_roll.hpp has the procedure).
+int key_command(bool roll, bool retire, const std::string& zone_text, const std::string& dir,
+                const std::string& alg_text, uint16_t tag) {
+  const dns::Name zone = zone_name(zone_text);
+  if (roll) {
+    std::optional<dnssec::Algorithm> alg;
+    if (!alg_text.empty()) {
+      alg = dnssec::algorithm_from_string(alg_text);
+      if (!alg || !dnssec::can_sign(*alg)) return fail("unsupported --algorithm " + alg_text);
+    }
+    auto k = slave::roll_key(dir, zone, alg, std::time(nullptr));
+    std::fprintf(stderr,
+                 "flatsign-slave: new %s CSK %u for %s; restart the slave to publish it and sign "
+                 "with every key; its DS for the parent:\n",
+                 dnssec::algorithm_name(k.algorithm).c_str(), k.tag, zone.to_string().c_str());
+    print_ds(zone, k);
+    return 0;
+  }
+  if (retire) {
+    auto left = slave::retire_key(dir, zone, tag);
+    std::fprintf(stderr, "flatsign-slave: key %u moved to %s/retired/; restart the slave\n", tag,
+                 dir.c_str());
+    for (const auto& k : left) std::fprintf(stderr, "  key %u left (flags %u)\n", k.tag, k.flags);
+    return 0;
+  }
+  for (const auto& k : dnssec::load_keys(dir, zone)) {
+    std::printf("; key %u %s flags %u created %lld\n", k.tag,
+                dnssec::algorithm_name(k.algorithm).c_str(), k.flags,
+                static_cast<long long>(k.created));
+    if (k.is_sep()) print_ds(zone, k);
+  }
+  return 0;
 }
 }  // namespace
 
@@ -86,6 +128,24 @@ int main(int argc, char** argv) {
   std::string ds_zone, ds_state;
   ds->add_option("--zone", ds_zone)->required();
   ds->add_option("--state-dir", ds_state)->required();
+  auto* key = app.add_subcommand(
+      "key",
+      "DNSSEC key rollover by double signature (RFC 6781 4.1.2, RFC 7583 3.3.2): `key roll` adds "
+      "a CSK that is published and signs beside the current one after a restart; put its DS at "
+      "the parent after the DNSKEY TTL + the zone's max TTL; once the parent serves only the new "
+      "DS (+ its TTL), `key retire OLD_TAG` and restart");
+  key->require_subcommand(1);
+  std::string key_zone, key_state, key_alg;
+  uint16_t retire_tag = 0;
+  auto* roll = key->add_subcommand("roll", "add a new CSK (prints its DS)");
+  auto* retire = key->add_subcommand("retire", "move key TAG to <state-dir>/retired/");
+  auto* list = key->add_subcommand("list", "print the keys and their DS");
+  for (auto* s : {roll, retire, list}) {
+    s->add_option("--zone", key_zone)->required();
+    s->add_option("--state-dir", key_state)->required();
+  }
+  roll->add_option("--algorithm", key_alg, "default: the current keys' algorithm");
+  retire->add_option("tag", retire_tag, "key tag of the old key")->required();
   CLI11_PARSE(app, argc, argv);
 
   util::LogLevel level;
@@ -107,6 +167,7 @@ int main(int argc, char** argv) {
       }
       return 0;
     }
+    if (*key) return key_command(bool(*roll), bool(*retire), key_zone, key_state, key_alg, retire_tag);
     if (zone_text.empty() || masters.empty() || state_dir.empty())
       return fail("--zone, --master and --state-dir are required");
     slave::SlaveConfig c;

@@ -1,5 +1,6 @@
 #include "slave/slave_daemon.hpp"
 
+#include <algorithm>
 #include <csignal>
 #include <random>
 #include <thread>
@@ -22,6 +23,7 @@
 #include "common/util/log.hpp"
 #include "slave/notify_answer.hpp"
 #include "slave/soa_probe.hpp"
+#include "slave/state.hpp"
 
 namespace flatsign::slave {
 namespace asio = boost::asio;
@@ -76,7 +78,20 @@ void SlaveDaemon::start_up() {
   publisher_.start_up();
   const PublishReport r = publisher_.take_report();
   if (r.earliest_expiry != 0) note_expiry(r.earliest_expiry);
-  if (auto served = publisher_.served_signed()) metrics_.published(served->serial(), false, 0);
+  if (auto served = publisher_.served_signed()) {
+    metrics_.published(served->serial(), false, 0);
+    // The served DNSKEY RRset against the key files: they differ after `key roll`/`key retire`.
+    std::vector<dns::Rdata> ours;
+    for (const auto& k : publisher_.keys()) ours.push_back(k.dnskey_rdata());
+    std::sort(ours.begin(), ours.end());
+    const dns::RRset* dnskey = served->nodes().front().find(dns::RRType::DNSKEY);
+    std::vector<dns::Rdata> published = dnskey ? dnskey->rdatas : std::vector<dns::Rdata>{};
+    std::sort(published.begin(), published.end());
+    keys_changed_ = ours != published;
+    if (keys_changed_)
+      util::log(LogLevel::Info, "slave", zname_,
+                "key set changed since the last publication: re-signing at the first poll");
+  }
 }
 
 void SlaveDaemon::start() {
@@ -205,6 +220,15 @@ asio::awaitable<void> SlaveDaemon::poll_once() {
             publisher_.alert(verdict_name(assembled.verdict()), assembled.detail(), rec.master);
           } else {
             CheckResult result = check_transfer(assembled, publisher_.served_unsigned(), limits);
+            if (keys_changed_ && !is_refusal(result.verdict)) {
+              // A key was rolled or retired while the slave was stopped (key_roll.hpp): sign
+              // the same content with the current key set now, not at the next change.
+              keys_changed_ = false;
+              if (result.verdict == Verdict::Unchanged) {
+                result.verdict = Verdict::Accepted;
+                result.zone = with_serial(*publisher_.served_unsigned(), result.serial);
+              }
+            }
             const Verdict v = result.verdict;
             if (v == Verdict::Accepted || v == Verdict::Unchanged) w.master_serial = result.serial;
             if (is_refusal(v)) w.detail = fmt::format("{}: {}", verdict_name(v), result.detail);

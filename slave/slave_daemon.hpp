@@ -123,6 +123,7 @@ class SlaveDaemon {
   unsigned unreachable_polls_ = 0;
   std::optional<uint32_t> master_serial_;  // of the last complete transfer (PollMode::Soa)
   bool stopping_ = false;
+  bool keys_changed_ = false;  // the key files differ from the served DNSKEYs (worker after start)
   SlaveStatus status_;  // what /status reports; io thread only
   std::unique_ptr<net::HttpStatusServer> http_;
 };
