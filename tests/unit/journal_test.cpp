@@ -1,0 +1,264 @@
+// IXFR journal and IXFR out: the step between two zones (TTL changes re-added whole), condensing,
+// the framed file (round trip, torn tail, chain check, limits) and the responder's IXFR forms
+// (incremental, up to date, AXFR form, UDP, FORMERR) per RFC 1995.
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include <catch2/catch.hpp>
+
+#include "common/dns/message.hpp"
+#include "common/dns/rdata.hpp"
+#include "common/server/ixfr.hpp"
+#include "common/server/journal.hpp"
+#include "common/server/responder.hpp"
+#include "tests/unit/zone_helpers.hpp"
+
+using namespace flatsign;
+using dns::Name;
+using dns::RRType;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string soa(int serial) {
+  return "@ 3600 SOA ns1 host " + std::to_string(serial) + " 7200 3600 1209600 300";
+}
+
+// Version `serial` of a small zone: www changes address each version, v<n> appears at n.
+std::shared_ptr<const zone::Zone> version(int serial, std::vector<std::string> more = {}) {
+  std::vector<std::string> lines = {soa(serial), "@ 3600 NS ns1", "ns1 3600 A 192.0.2.53",
+                                    "www 300 A 192.0.2." + std::to_string(serial)};
+  for (int i = 2; i <= serial; ++i) lines.push_back("v" + std::to_string(i) + " 300 TXT x");
+  lines.insert(lines.end(), more.begin(), more.end());
+  return testing::build(lines);
+}
+
+bool has(const std::vector<dns::Rr>& rrs, const std::string& line) {
+  auto want = testing::rr(line);
+  return std::any_of(rrs.begin(), rrs.end(), [&](const dns::Rr& r) {
+    return r.owner == want.owner && r.type == want.type && r.rdata == want.rdata &&
+           r.ttl == want.ttl;
+  });
+}
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char tmpl[] = "/tmp/flatsign-journal-XXXXXX";
+    path = ::mkdtemp(tmpl);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+std::vector<uint8_t> ixfr_query(int serial, bool with_soa = true) {
+  dns::Message m;
+  m.id = 77;
+  m.questions.push_back({Name::parse("example."), RRType::IXFR, dns::RRClass::IN});
+  if (with_soa) m.authority.push_back(testing::rr(soa(serial)));
+  return dns::write_message(m);
+}
+
+// The answer RRs of all messages, in order.
+std::vector<dns::Rr> answers(const net::Responses& out) {
+  std::vector<dns::Rr> rrs;
+  for (const auto& w : out) {
+    auto m = dns::parse_message(w);
+    CHECK(m.id == 77);
+    rrs.insert(rrs.end(), m.answer.begin(), m.answer.end());
+  }
+  return rrs;
+}
+
+uint32_t serial_of(const dns::Rr& r) { return dns::soa_serial(r.rdata); }
+
+}  // namespace
+
+TEST_CASE("journal: a step holds the changed RRs, a TTL change re-adds the RRset", "[journal]") {
+  auto a = version(1, {"mail 300 A 192.0.2.25"});
+  auto b = version(2, {"mail 600 A 192.0.2.25"});
+  auto e = server::make_journal_entry(*a, *b);
+  CHECK(e.from() == 1);
+  CHECK(e.to() == 2);
+  CHECK(has(e.removed, "www 300 A 192.0.2.1"));
+  CHECK(has(e.added, "www 300 A 192.0.2.2"));
+  CHECK(has(e.added, "v2 300 TXT x"));
+  CHECK(has(e.removed, "mail 300 A 192.0.2.25"));  // TTL only: out with the old TTL,
+  CHECK(has(e.added, "mail 600 A 192.0.2.25"));    // in with the new one
+  for (const auto& r : e.removed) CHECK(r.type != RRType::SOA);
+  for (const auto& r : e.added) CHECK(r.type != RRType::SOA);
+  CHECK(e.rr_count() == e.removed.size() + e.added.size() + 2);
+}
+
+TEST_CASE("journal: condensing cancels RRs added then removed", "[journal]") {
+  auto v1 = version(1), v2 = version(2, {"tmp 300 A 192.0.2.99"}), v3 = version(3);
+  server::Journal j;
+  j.entries.push_back(std::make_shared<const server::JournalEntry>(
+      server::make_journal_entry(*v1, *v2)));
+  j.entries.push_back(std::make_shared<const server::JournalEntry>(
+      server::make_journal_entry(*v2, *v3)));
+  auto c = j.condensed_since(1);
+  REQUIRE(c);
+  CHECK(c->from() == 1);
+  CHECK(c->to() == 3);
+  CHECK_FALSE(has(c->added, "tmp 300 A 192.0.2.99"));
+  CHECK_FALSE(has(c->removed, "tmp 300 A 192.0.2.99"));
+  CHECK_FALSE(has(c->added, "www 300 A 192.0.2.2"));  // the middle address never shows
+  CHECK(has(c->removed, "www 300 A 192.0.2.1"));
+  CHECK(has(c->added, "www 300 A 192.0.2.3"));
+  CHECK(c->added.size() == 3);  // www, v2, v3
+  CHECK(j.condensed_since(2)->to() == 3);
+  CHECK_FALSE(j.condensed_since(3));  // current: nothing to send
+  CHECK_FALSE(j.condensed_since(7));  // unknown
+}
+
+TEST_CASE("journal: records round-trip; a torn or corrupt record is rejected", "[journal]") {
+  auto e = server::make_journal_entry(*version(1), *version(2));
+  auto rec = server::encode_journal_record(e);
+  size_t off = 0;
+  auto back = server::decode_journal_record(rec, off);
+  REQUIRE(back);
+  CHECK(off == rec.size());
+  CHECK(back->from() == 1);
+  CHECK(back->to() == 2);
+  CHECK(back->added.size() == e.added.size());
+  CHECK(back->removed.size() == e.removed.size());
+  for (size_t cut : {size_t{3}, size_t{12}, rec.size() - 1}) {
+    std::vector<uint8_t> torn(rec.begin(), rec.begin() + static_cast<long>(cut));
+    size_t o = 0;
+    CHECK_FALSE(server::decode_journal_record(torn, o));
+    CHECK(o == 0);
+  }
+  auto flipped = rec;
+  flipped[rec.size() / 2] ^= 0x40;
+  size_t o = 0;
+  CHECK_FALSE(server::decode_journal_record(flipped, o));
+}
+
+TEST_CASE("journal file: append, reload, torn tail, chain check, limits", "[journal]") {
+  TempDir dir;
+  const std::string path = dir.path + "/example.journal";
+  std::vector<std::shared_ptr<const zone::Zone>> v;
+  for (int i = 1; i <= 6; ++i) v.push_back(version(i));
+  {
+    server::JournalFile f(path, {});
+    CHECK(f.load(1)->empty());
+    for (int i = 0; i < 3; ++i) f.append(server::make_journal_entry(*v[i], *v[i + 1]));
+    CHECK(f.current()->entries.size() == 3);
+    CHECK(f.current()->first_serial() == 1u);
+    CHECK(f.current()->last_serial() == 4u);
+  }
+  {
+    server::JournalFile f(path, {});
+    auto j = f.load(4);
+    CHECK(j->entries.size() == 3);
+    CHECK(j->condensed_since(1)->to() == 4);
+  }
+  {  // a torn record at the tail (a crash mid-append) is dropped, the rest kept
+    std::ofstream out(path, std::ios::app | std::ios::binary);
+    auto rec = server::encode_journal_record(server::make_journal_entry(*v[3], *v[4]));
+    out.write(reinterpret_cast<const char*>(rec.data()), static_cast<long>(rec.size() / 2));
+  }
+  {
+    server::JournalFile f(path, {});
+    CHECK(f.load(4)->entries.size() == 3);
+    f.append(server::make_journal_entry(*v[3], *v[4]));  // lands after the repaired tail
+  }
+  {
+    server::JournalFile f(path, {});
+    CHECK(f.load(5)->entries.size() == 4);
+  }
+  {  // a journal that does not end at the served serial is never used
+    server::JournalFile f(path, {});
+    CHECK(f.load(6)->empty());
+    CHECK(fs::file_size(path) == 0);
+  }
+  {  // a step that does not chain starts over; limits keep the newest steps
+    server::JournalFile f(path, {.max_versions = 2});
+    (void)f.load(std::nullopt);
+    f.append(server::make_journal_entry(*v[0], *v[1]));
+    auto j = f.append(server::make_journal_entry(*v[2], *v[3]));
+    CHECK(j->entries.size() == 1);
+    CHECK(j->first_serial() == 3u);
+    f.append(server::make_journal_entry(*v[3], *v[4]));
+    j = f.append(server::make_journal_entry(*v[4], *v[5]));
+    CHECK(j->entries.size() == 2);
+    CHECK(j->first_serial() == 4u);
+    CHECK(j->last_serial() == 6u);
+    server::JournalFile again(path, {.max_versions = 2});
+    CHECK(again.load(6)->entries.size() == 2);
+  }
+}
+
+TEST_CASE("ixfr: incremental, up to date, AXFR form, UDP and FORMERR", "[journal][server]") {
+  auto v1 = version(1), v2 = version(2), v3 = version(3);
+  auto j = std::make_shared<server::Journal>();
+  j->entries.push_back(std::make_shared<const server::JournalEntry>(
+      server::make_journal_entry(*v1, *v2)));
+  j->entries.push_back(std::make_shared<const server::JournalEntry>(
+      server::make_journal_entry(*v2, *v3)));
+  // A bigger zone than the difference, so the difference is worth sending.
+  std::vector<std::string> filler;
+  for (int i = 0; i < 40; ++i) filler.push_back("f" + std::to_string(i) + " 300 TXT x");
+  auto big = version(3, filler);
+  auto j3 = std::make_shared<server::Journal>(*j);  // ends at 3 like `big`
+  struct Dir : server::ZoneDirectory {
+    std::shared_ptr<const server::ServedZone> served;
+    std::shared_ptr<const server::ServedZone> find(const Name&) const override { return served; }
+  } dir;
+  auto served = std::make_shared<server::ServedZone>();
+  served->origin = Name::parse("example.");
+  served->zone = big;
+  served->axfr = server::pack_axfr(*big, 0);
+  served->journal = j3;
+  dir.served = served;
+  server::ResponderPolicy policy;
+  auto run = [&](const std::vector<uint8_t>& wire, bool tcp) {
+    net::Responses out;
+    net::Request req{wire, {boost::asio::ip::make_address("127.0.0.1"), 5353}, tcp};
+    std::string why;
+    auto o = server::respond(dir, policy, req, out, &why);
+    return std::tuple{o, answers(out), why};
+  };
+
+  auto [o1, rrs, why] = run(ixfr_query(1), true);
+  CHECK(o1 == server::Outcome::Transferred);
+  CHECK(why == "IXFR from serial 1 to 3: incremental");
+  REQUIRE(rrs.size() >= 4);
+  // RFC 1995 §4: current SOA, old SOA, deletions, current SOA, additions, current SOA.
+  CHECK(serial_of(rrs.front()) == 3);
+  CHECK(serial_of(rrs[1]) == 1);
+  CHECK(has(rrs, "www 300 A 192.0.2.1"));
+  CHECK(has(rrs, "www 300 A 192.0.2.3"));
+  CHECK(rrs.back().type == RRType::SOA);
+  CHECK(std::count_if(rrs.begin(), rrs.end(), [](auto& r) { return r.type == RRType::SOA; }) ==
+        4);
+  CHECK(rrs.size() < big->rr_count());
+
+  auto [o2, up, w2] = run(ixfr_query(3), true);
+  CHECK(o2 == server::Outcome::Answered);
+  REQUIRE(up.size() == 1);
+  CHECK(serial_of(up[0]) == 3);
+
+  auto [o3, full, w3] = run(ixfr_query(0), true);  // not in the journal
+  CHECK(o3 == server::Outcome::Transferred);
+  CHECK(full.size() == big->rr_count() + 1);
+  CHECK(full[1].type != RRType::SOA);
+
+  auto [o4, udp, w4] = run(ixfr_query(2), false);  // fits one 512-octet datagram
+  CHECK(o4 == server::Outcome::Transferred);
+  CHECK(serial_of(udp[1]) == 2);
+
+  CHECK(std::get<0>(run(ixfr_query(1, false), true)) == server::Outcome::FormErr);
+
+  // A journal that does not end at the served serial (swapped at another moment): AXFR form.
+  auto stale = std::make_shared<server::ServedZone>(*served);
+  auto j2 = std::make_shared<server::Journal>();
+  j2->entries.push_back(j->entries.front());
+  stale->journal = j2;
+  dir.served = stale;
+  auto [o5, f5, w5] = run(ixfr_query(1), true);
+  CHECK(f5.size() == big->rr_count() + 1);
+}
