@@ -1,6 +1,7 @@
 #include "common/server/answer.hpp"
 
 #include <algorithm>
+#include <array>
 #include <optional>
 
 #include "common/dns/rdata.hpp"
@@ -13,17 +14,6 @@ using dns::RRType;
 
 constexpr int kMaxCnameChain = 8;
 
-// What one answer needs besides the question: the zone, the response and the proofs to give.
-struct Ctx {
-  const zone::Zone& zone;
-  dns::Message& resp;
-  bool dnssec;
-  const DenialIndex* proofs;  // nullptr: no denial proofs (no DO, or an unsigned zone)
-
-  bool nsec() const { return proofs && proofs->kind() == DenialIndex::Kind::Nsec; }
-  bool nsec3() const { return proofs && proofs->kind() == DenialIndex::Kind::Nsec3; }
-};
-
 // True when `name` owns data or is an empty non-terminal (RFC 4592 §2.2.2).
 bool name_exists(const zone::Zone& zone, const Name& name) {
   if (zone.find(name)) return true;
@@ -31,6 +21,24 @@ bool name_exists(const zone::Zone& zone, const Name& name) {
   size_t i = zone.predecessor(name) + 1;
   return i < nodes.size() && nodes[i].name.is_subdomain_of(name);
 }
+
+// What one answer needs besides the question: the zone, the response and the proofs to give.
+struct Ctx {
+  const zone::Zone& zone;
+  dns::Message& resp;
+  bool dnssec;
+  const DenialIndex* proofs;  // nullptr: no denial proofs (no DO, or an unsigned zone)
+  const NameIndex* names;     // the snapshot's hash index; nullptr: search the zone instead
+
+  bool nsec() const { return proofs && proofs->kind() == DenialIndex::Kind::Nsec; }
+  bool nsec3() const { return proofs && proofs->kind() == DenialIndex::Kind::Nsec3; }
+  const zone::Node* find(WireName name) const {
+    return names ? names->find(name) : zone.find(Name::from_wire_unchecked(name));
+  }
+  bool exists(WireName name) const {
+    return names ? names->exists(name) : name_exists(zone, Name::from_wire_unchecked(name));
+  }
+};
 
 // The negative-answer SOA and its RRSIG: TTL min(SOA TTL, MINIMUM) (RFC 2308 §3 and §5, RFC 9077
 // §3 for the signature's TTL).
@@ -42,22 +50,23 @@ void add_negative_soa(const Ctx& c) {
 }
 
 // Glue for the NS targets below the cut (RFC 1034 §4.3.2 step 3b), never signed.
-void add_glue(const zone::Zone& zone, const dns::RRset& ns, dns::Message& resp) {
+void add_glue(const Ctx& c, const dns::RRset& ns) {
   for (const dns::Rdata& rd : ns.rdatas) {
-    auto target = dns::rdata_target(RRType::NS, rd);
-    if (!target || !target->is_subdomain_of(zone.origin())) continue;
-    if (const zone::Node* g = zone.find(*target)) {
-      for (RRType t : {RRType::A, RRType::AAAA}) (void)append_signed(resp.additional, *g, t, false);
+    WireName target(rd);  // NS RDATA is the target's uncompressed wire name (RFC 1035 §3.3.11)
+    if (!wire_is_subdomain(target, c.zone.origin().wire())) continue;
+    if (const zone::Node* g = c.find(target)) {
+      for (RRType t : {RRType::A, RRType::AAAA})
+        (void)append_signed(c.resp.additional, *g, t, false);
     }
   }
 }
 
 // A zone cut strictly above `qname` (or at it, unless DS is asked: RFC 4035 §3.1.4.1 answers
 // DS at the cut from the parent side). nullptr when there is none.
-const zone::Node* find_cut(const zone::Zone& zone, const Name& qname, RRType qtype) {
-  size_t below = qname.label_count() - zone.origin().label_count();
+const zone::Node* find_cut(const Ctx& c, const Name& qname, RRType qtype) {
+  size_t below = qname.label_count() - c.zone.origin().label_count();
   for (size_t strip = below; strip-- > 0;) {
-    const zone::Node* node = zone.find(qname.strip_left(strip));
+    const zone::Node* node = c.find(wire_suffix(qname.wire(), strip));
     if (!node || !node->delegation) continue;
     if (strip == 0 && qtype == RRType::DS) return nullptr;
     return node;
@@ -73,14 +82,25 @@ void referral(const Ctx& c, const zone::Node& cut) {
     if (c.nsec()) nsec_nodata(*c.proofs, cut.name, c.resp.authority);
     if (c.nsec3()) nsec3_no_ds(*c.proofs, cut.name, c.resp.authority);
   }
-  add_glue(c.zone, *cut.find(RRType::NS), c.resp);
+  add_glue(c, *cut.find(RRType::NS));
 }
 
 // The closest encloser of a name that does not exist (RFC 4592 §3.3.1).
-Name closest_encloser(const zone::Zone& zone, const Name& qname) {
-  Name encloser = qname.parent();
-  while (encloser != zone.origin() && !name_exists(zone, encloser)) encloser = encloser.parent();
-  return encloser;
+Name closest_encloser(const Ctx& c, const Name& qname) {
+  size_t below = qname.label_count() - c.zone.origin().label_count();
+  size_t strip = 1;
+  while (strip < below && !c.exists(wire_suffix(qname.wire(), strip))) ++strip;
+  return Name::from_wire_unchecked(wire_suffix(qname.wire(), strip));
+}
+
+// The node of the wildcard "*." + `encloser` (RFC 4592 §3.3.1 source of synthesis), or nullptr.
+const zone::Node* find_wildcard(const Ctx& c, const Name& encloser) {
+  if (encloser.wire_size() + 2 > Name::kMaxWire) return nullptr;
+  std::array<uint8_t, Name::kMaxWire> w;
+  w[0] = 1;
+  w[1] = '*';
+  std::copy(encloser.wire().begin(), encloser.wire().end(), w.begin() + 2);
+  return c.find(WireName(w.data(), encloser.wire_size() + 2));
 }
 
 // RFC 8482 §4.1: answer ANY with one RRset; the lowest type that is not DNSSEC metadata.
@@ -102,22 +122,23 @@ void answer_from_zone(const zone::Zone& zone, const dns::Question& q, dns::Messa
     if (!proofs) proofs = &local.emplace(zone);
     if (proofs->kind() == DenialIndex::Kind::None) proofs = nullptr;
   }
-  const Ctx c{zone, resp, options.dnssec, proofs};
+  const Ctx c{zone, resp, options.dnssec, proofs,
+              options.denial ? &options.denial->names() : nullptr};
   auto& auth = resp.authority;
   resp.aa = true;
   resp.rcode = static_cast<uint16_t>(dns::Rcode::NOERROR);
   Name qname = q.qname;
   for (int chain = 0; chain <= kMaxCnameChain; ++chain) {
     if (!qname.is_subdomain_of(zone.origin())) return;  // CNAME left the zone: client resolves
-    if (const zone::Node* cut = find_cut(zone, qname, q.qtype)) {
+    if (const zone::Node* cut = find_cut(c, qname, q.qtype)) {
       if (chain == 0) resp.aa = false;  // RFC 1034 §4.3.2 step 3b: a referral
       referral(c, *cut);
       return;
     }
-    const zone::Node* node = zone.find(qname);
+    const zone::Node* node = c.find(qname.wire());
     std::optional<Name> encloser;  // set when answering from a wildcard
     if (!node) {
-      if (name_exists(zone, qname)) {
+      if (c.exists(qname.wire())) {
         // Empty non-terminal: NODATA (RFC 4592 §2.2.2; proofs RFC 4035 §3.1.3.1, which the
         // covering NSEC gives, and RFC 5155 §7.2.3, the ENT's own NSEC3).
         add_negative_soa(c);
@@ -126,8 +147,8 @@ void answer_from_zone(const zone::Zone& zone, const dns::Question& q, dns::Messa
         return;
       }
       // RFC 4592 §3.3.1: the source of synthesis is "*." + the closest encloser.
-      encloser = closest_encloser(zone, qname);
-      node = zone.find(encloser->prepend("*"));
+      encloser = closest_encloser(c, qname);
+      node = find_wildcard(c, *encloser);
       if (!node) {
         // RFC 1034 §4.3.2 step 3c, RFC 6604 §3: NXDOMAIN for the last name of the chain;
         // proofs RFC 4035 §3.1.3.2, RFC 5155 §7.2.2.

@@ -37,7 +37,7 @@ Name next_closer(const Name& qname, const Name& encloser) {
 
 }  // namespace
 
-DenialIndex::DenialIndex(const zone::Zone& zone) : zone_(&zone) {
+DenialIndex::DenialIndex(const zone::Zone& zone) : zone_(&zone), names_(zone) {
   const zone::Node& apex = zone.nodes().front();
   if (const dns::RRset* param = apex.find(RRType::NSEC3PARAM); param && !param->rdatas.empty()) {
     if (auto p = parse_nsec3param(param->rdatas.front())) {
@@ -78,7 +78,7 @@ const zone::Node* DenialIndex::nsec3_covering(const Nsec3Hash& h) const {
 
 const zone::Node* DenialIndex::nsec_covering(const Name& name) const {
   auto nodes = zone_->nodes();
-  for (size_t i = zone_->predecessor(name) + 1; i-- > 0;) {
+  for (size_t i = names_.predecessor(name.wire()) + 1; i-- > 0;) {
     if (nodes[i].find(RRType::NSEC)) return &nodes[i];  // glue and occluded names have none
   }
   return nullptr;

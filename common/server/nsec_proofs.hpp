@@ -12,11 +12,13 @@
 #include "common/dns/name.hpp"
 #include "common/dns/rrset.hpp"
 #include "common/dnssec/denial.hpp"
+#include "common/server/name_index.hpp"
 #include "common/zone/zone.hpp"
 
 namespace flatsign::server {
 
-// How a snapshot proves denial, and for NSEC3 its hashes in order. Built once per snapshot.
+// How a snapshot proves denial, and for NSEC3 its hashes in order; also the snapshot's name
+// index, which the answer engine uses for every lookup. Built once per snapshot.
 class DenialIndex {
  public:
   enum class Kind { None, Nsec, Nsec3 };
@@ -28,6 +30,7 @@ class DenialIndex {
   [[nodiscard]] Kind kind() const { return kind_; }
   [[nodiscard]] const zone::Zone& zone() const { return *zone_; }
   [[nodiscard]] const dnssec::Nsec3Params& params() const { return params_; }
+  [[nodiscard]] const NameIndex& names() const { return names_; }
   // The NSEC3 node whose owner hash is `h`, or nullptr.
   [[nodiscard]] const zone::Node* nsec3_matching(const dnssec::Nsec3Hash& h) const;
   // The NSEC3 node whose owner hash is the greatest one below `h` (wrapping to the last one):
@@ -40,6 +43,7 @@ class DenialIndex {
 
  private:
   const zone::Zone* zone_;
+  NameIndex names_;
   Kind kind_ = Kind::None;
   dnssec::Nsec3Params params_;
   std::vector<std::pair<dnssec::Nsec3Hash, const zone::Node*>> nsec3_;  // sorted by hash

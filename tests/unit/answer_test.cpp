@@ -55,9 +55,15 @@ std::shared_ptr<const zone::Zone> signed_zone(dnssec::DenialMode mode, bool opt_
   return signer.sign_full(*plain).zone;
 }
 
+// Answers twice, searching the zone and through the snapshot's name index (what the servers
+// use); both must give the same message.
 dns::Message ask(const zone::Zone& z, const std::string& name, RRType t, bool dnssec = true) {
-  dns::Message r;
-  server::answer_from_zone(z, {Name::parse(name), t, dns::RRClass::IN}, r, {.dnssec = dnssec});
+  dns::Question q{Name::parse(name), t, dns::RRClass::IN};
+  dns::Message r, indexed;
+  server::answer_from_zone(z, q, r, {.dnssec = dnssec});
+  server::DenialIndex idx(z);
+  server::answer_from_zone(z, q, indexed, {.dnssec = dnssec, .denial = &idx});
+  CHECK(dns::write_message(r) == dns::write_message(indexed));
   return r;
 }
 
