@@ -1,5 +1,6 @@
 #include "slave/publisher.hpp"
 
+#include <chrono>
 #include <ctime>
 #include <filesystem>
 
@@ -236,7 +237,15 @@ bool Publisher::publish(const zone::Zone& transferred, const zone::Diff& change,
     // After the zone file: a crash in between leaves a journal that does not end at the served
     // serial, which start_up() drops.
     try {
-      journal_.store(journal_file_->append(server::make_journal_entry(*previous, *sr.zone)));
+      const auto t0 = std::chrono::steady_clock::now();
+      auto step = server::make_journal_entry(*previous, *sr.zone);
+      const size_t removed = step.removed.size(), added = step.added.size();
+      journal_.store(journal_file_->append(std::move(step)));
+      util::log(LogLevel::Debug, "slave", zname_,
+                "IXFR journal: step {} -> {} ({} removed, {} added) in {:.3f} s; {} steps kept",
+                previous->serial(), serial, removed, added,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+                journal_.load()->entries.size());
     } catch (const std::exception& e) {
       journal_.store(journal_file_->current());
       util::log(LogLevel::Warning, "slave", zname_,
