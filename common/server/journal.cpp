@@ -40,7 +40,9 @@ uint32_t crc32(const uint8_t* p, size_t n) {
   return c ^ 0xFFFFFFFFu;
 }
 
-size_t rr_wire_size(const Rr& rr) { return rr.owner.wire_size() + 10 + rr.rdata.size(); }
+size_t rr_wire_size(const Rr& rr) {
+  return rr.owner.wire_size() + 10 + rr.rdata.size();
+}
 
 void put_rr(dns::WireWriter& w, const Rr& rr) {
   w.name(rr.owner, false);
@@ -83,13 +85,18 @@ struct RrKeyLess {
 // Appends each RR of `set` (one of `node`'s) to `out` with its emitted TTL.
 void append_rrs(const zone::Node& node, const dns::RRset& set, const std::vector<dns::Rdata>& rds,
                 std::vector<Rr>& out) {
-  for (const auto& rd : rds) out.push_back(Rr{set.owner, set.type, set.rclass, node.record_ttl(set, rd), rd});
+  for (const auto& rd : rds)
+    out.push_back(Rr{set.owner, set.type, set.rclass, node.record_ttl(set, rd), rd});
 }
 
 }  // namespace
 
-uint32_t JournalEntry::from() const { return dns::soa_serial(old_soa.rdata); }
-uint32_t JournalEntry::to() const { return dns::soa_serial(new_soa.rdata); }
+uint32_t JournalEntry::from() const {
+  return dns::soa_serial(old_soa.rdata);
+}
+uint32_t JournalEntry::to() const {
+  return dns::soa_serial(new_soa.rdata);
+}
 
 size_t JournalEntry::wire_size() const {
   size_t n = rr_wire_size(old_soa) + rr_wire_size(new_soa);
@@ -152,8 +159,7 @@ JournalEntry make_journal_entry(const zone::Zone& from, const zone::Zone& to) {
     const dns::RRset* nset = nn ? nn->find(c.type) : nullptr;
     // RRSIG TTLs are per record (those of the covered RRsets), and a covered RRset's TTL is in
     // its RRSIG's RDATA, so RRSIG changes are always RDATA changes.
-    const bool ttl_changed =
-        oset && nset && c.type != dns::RRType::RRSIG && oset->ttl != nset->ttl;
+    const bool ttl_changed = oset && nset && c.type != dns::RRType::RRSIG && oset->ttl != nset->ttl;
     if (oset) append_rrs(*on, *oset, ttl_changed ? oset->rdatas : c.removed, e.removed);
     if (nset) append_rrs(*nn, *nset, ttl_changed ? nset->rdatas : c.added, e.added);
   }

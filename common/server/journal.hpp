@@ -51,8 +51,8 @@ struct Journal {
 [[nodiscard]] JournalEntry make_journal_entry(const zone::Zone& from, const zone::Zone& to);
 
 struct JournalLimits {
-  size_t max_versions = 100;        // steps kept; 0: no journal (IXFR is answered by AXFR)
-  size_t max_bytes = 64u << 20;     // sum of wire_size() kept
+  size_t max_versions = 100;     // steps kept; 0: no journal (IXFR is answered by AXFR)
+  size_t max_bytes = 64u << 20;  // sum of wire_size() kept
 };
 
 // The journal file "<zone>.journal": one framed record per step, appended and fsynced:

@@ -72,7 +72,9 @@ std::vector<dns::Rr> answers(const net::Responses& out) {
   return rrs;
 }
 
-uint32_t serial_of(const dns::Rr& r) { return dns::soa_serial(r.rdata); }
+uint32_t serial_of(const dns::Rr& r) {
+  return dns::soa_serial(r.rdata);
+}
 
 }  // namespace
 
@@ -95,10 +97,10 @@ TEST_CASE("journal: a step holds the changed RRs, a TTL change re-adds the RRset
 TEST_CASE("journal: condensing cancels RRs added then removed", "[journal]") {
   auto v1 = version(1), v2 = version(2, {"tmp 300 A 192.0.2.99"}), v3 = version(3);
   server::Journal j;
-  j.entries.push_back(std::make_shared<const server::JournalEntry>(
-      server::make_journal_entry(*v1, *v2)));
-  j.entries.push_back(std::make_shared<const server::JournalEntry>(
-      server::make_journal_entry(*v2, *v3)));
+  j.entries.push_back(
+      std::make_shared<const server::JournalEntry>(server::make_journal_entry(*v1, *v2)));
+  j.entries.push_back(
+      std::make_shared<const server::JournalEntry>(server::make_journal_entry(*v2, *v3)));
   auto c = j.condensed_since(1);
   REQUIRE(c);
   CHECK(c->from() == 1);
@@ -195,10 +197,10 @@ TEST_CASE("journal file: append, reload, torn tail, chain check, limits", "[jour
 TEST_CASE("ixfr: incremental, up to date, AXFR form, UDP and FORMERR", "[journal][server]") {
   auto v1 = version(1), v2 = version(2), v3 = version(3);
   auto j = std::make_shared<server::Journal>();
-  j->entries.push_back(std::make_shared<const server::JournalEntry>(
-      server::make_journal_entry(*v1, *v2)));
-  j->entries.push_back(std::make_shared<const server::JournalEntry>(
-      server::make_journal_entry(*v2, *v3)));
+  j->entries.push_back(
+      std::make_shared<const server::JournalEntry>(server::make_journal_entry(*v1, *v2)));
+  j->entries.push_back(
+      std::make_shared<const server::JournalEntry>(server::make_journal_entry(*v2, *v3)));
   // A bigger zone than the difference, so the difference is worth sending.
   std::vector<std::string> filler;
   for (int i = 0; i < 40; ++i) filler.push_back("f" + std::to_string(i) + " 300 TXT x");
@@ -233,8 +235,7 @@ TEST_CASE("ixfr: incremental, up to date, AXFR form, UDP and FORMERR", "[journal
   CHECK(has(rrs, "www 300 A 192.0.2.1"));
   CHECK(has(rrs, "www 300 A 192.0.2.3"));
   CHECK(rrs.back().type == RRType::SOA);
-  CHECK(std::count_if(rrs.begin(), rrs.end(), [](auto& r) { return r.type == RRType::SOA; }) ==
-        4);
+  CHECK(std::count_if(rrs.begin(), rrs.end(), [](auto& r) { return r.type == RRType::SOA; }) == 4);
   CHECK(rrs.size() < big->rr_count());
 
   auto [o2, up, w2] = run(ixfr_query(3), true);
