@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "common/dnssec/crypto.hpp"
+#include "common/net/address.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/json_text.hpp"
 #include "slave/slave_daemon.hpp"
@@ -37,7 +38,8 @@ std::string SlaveDaemon::status_json() const {
       opt_text(master_serial_), json_string(config_.poll_mode == PollMode::Soa ? "soa" : "axfr"));
   for (size_t i = 0; i < config_.masters.size(); ++i) {
     const auto& m = config_.masters[i];
-    out += (i ? "," : "") + json_string(fmt::format("{}#{}", m.address().to_string(), m.port()));
+    out += (i ? "," : "") +
+           json_string(net::endpoint_text(boost::asio::ip::udp::endpoint(m.address(), m.port())));
   }
   out += "],\"last_poll\":";
   if (const auto& p = status_.last_poll) {
