@@ -46,8 +46,8 @@ std::vector<dnssec::DnssecKey> retire_key(const std::string& dir, const dns::Nam
   auto it = std::find_if(keys.begin(), keys.end(),
                          [&](const dnssec::DnssecKey& k) { return k.tag == tag; });
   if (it == keys.end()) {
-    throw std::runtime_error("no key with tag " + std::to_string(tag) + " for " +
-                             zone.to_string() + " in " + dir);
+    throw std::runtime_error("no key with tag " + std::to_string(tag) + " for " + zone.to_string() +
+                             " in " + dir);
   }
   const dnssec::DnssecKey retired = *it;
   keys.erase(it);

@@ -167,7 +167,8 @@ int main(int argc, char** argv) {
       }
       return 0;
     }
-    if (*key) return key_command(bool(*roll), bool(*retire), key_zone, key_state, key_alg, retire_tag);
+    if (*key)
+      return key_command(bool(*roll), bool(*retire), key_zone, key_state, key_alg, retire_tag);
     if (zone_text.empty() || masters.empty() || state_dir.empty())
       return fail("--zone, --master and --state-dir are required");
     slave::SlaveConfig c;

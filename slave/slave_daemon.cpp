@@ -6,12 +6,13 @@
 #include <thread>
 #include <utility>
 
+#include <fmt/format.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <fmt/format.h>
 
 #include "common/dns/error.hpp"
 #include "common/dns/message.hpp"
@@ -99,7 +100,8 @@ void SlaveDaemon::start() {
   net::spawn_logged(io_.get_executor(), poll_loop(), "slave", "poll loop of " + zname_);
   net::spawn_logged(io_.get_executor(), signal_loop(), "slave", "signal handling");
   if (config_.http) {
-    http_ = std::make_unique<net::HttpStatusServer>(io_, registry_, [this] { return status_json(); });
+    http_ =
+        std::make_unique<net::HttpStatusServer>(io_, registry_, [this] { return status_json(); });
     http_->listen(*config_.http);
     util::log(LogLevel::Info, "slave", zname_, "metrics and status on http://{}/",
               tcp_text(http_->bound()));

@@ -18,8 +18,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
-#include "common/net/listener.hpp"
 #include "common/net/http_status.hpp"
+#include "common/net/listener.hpp"
 #include "common/server/snapshot_directory.hpp"
 #include "common/util/metrics.hpp"
 #include "slave/axfr_client.hpp"
@@ -124,7 +124,7 @@ class SlaveDaemon {
   std::optional<uint32_t> master_serial_;  // of the last complete transfer (PollMode::Soa)
   bool stopping_ = false;
   bool keys_changed_ = false;  // the key files differ from the served DNSKEYs (worker after start)
-  SlaveStatus status_;  // what /status reports; io thread only
+  SlaveStatus status_;         // what /status reports; io thread only
   std::unique_ptr<net::HttpStatusServer> http_;
 };
 

@@ -9,11 +9,13 @@ constexpr const char* kPollResults[] = {"unchanged", "changed", "refused", "fail
 constexpr const char* kSignKinds[] = {"full", "incremental"};
 // Alerts that are not transfer verdicts (the daemon's and publisher.cpp's reasons).
 constexpr const char* kOtherReasons[] = {"master-unreachable", "sign-failed", "verify-failed",
-                                            "write-failed"};
+                                         "write-failed"};
 
 }  // namespace
 
-const char* poll_result_text(PollResult r) { return kPollResults[static_cast<size_t>(r)]; }
+const char* poll_result_text(PollResult r) {
+  return kPollResults[static_cast<size_t>(r)];
+}
 
 SlaveMetrics::SlaveMetrics(util::MetricsRegistry& r, const dns::Name& zone)
     : responses_(r, "flatsign_slave") {
@@ -64,9 +66,9 @@ SlaveMetrics::SlaveMetrics(util::MetricsRegistry& r, const dns::Name& zone)
   serial_ = &r.gauge("flatsign_slave_zone_serial",
                      "SOA serial of the signed zone served (0 before the first publication).",
                      {{"zone", zname}});
-  master_serial_ = &r.gauge("flatsign_slave_master_serial",
-                            "SOA serial of the last complete transfer from a master.",
-                            {{"zone", zname}});
+  master_serial_ =
+      &r.gauge("flatsign_slave_master_serial",
+               "SOA serial of the last complete transfer from a master.", {{"zone", zname}});
   next_expiry_ = &r.gauge("flatsign_slave_signature_next_expiry_timestamp_seconds",
                           "Unix time at which the earliest RRSIG of the served zone expires.",
                           {{"zone", zname}});

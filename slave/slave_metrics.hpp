@@ -61,9 +61,9 @@ class SlaveMetrics {
   util::Counter* polls_[4] = {};
   std::vector<std::pair<std::string, util::Counter*>> refusals_;  // reason -> counter
   util::Counter* refusal_other_ = nullptr;
-  util::Counter* signings_[2] = {};      // full, incremental
-  util::Gauge* signing_sum_[2] = {};     // seconds, summed
-  util::Gauge* signing_last_[2] = {};    // seconds of the last one
+  util::Counter* signings_[2] = {};    // full, incremental
+  util::Gauge* signing_sum_[2] = {};   // seconds, summed
+  util::Gauge* signing_last_[2] = {};  // seconds of the last one
   util::Counter* publications_ = nullptr;
   util::Gauge* latency_sum_ = nullptr;
   util::Gauge* latency_last_ = nullptr;

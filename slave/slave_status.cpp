@@ -44,9 +44,8 @@ std::string SlaveDaemon::status_json() const {
   out += "],\"last_poll\":";
   if (const auto& p = status_.last_poll) {
     out += fmt::format("{{\"at\":{},\"result\":{},\"master\":{},\"detail\":{}}}",
-                       json_string(util::utc_text(p->at)),
-                       json_string(poll_result_text(p->result)), json_string(p->master),
-                       json_string(p->detail));
+                       json_string(util::utc_text(p->at)), json_string(poll_result_text(p->result)),
+                       json_string(p->master), json_string(p->detail));
   } else {
     out += "null";
   }
@@ -75,11 +74,12 @@ std::string SlaveDaemon::status_json() const {
   for (const auto& k : keys) has_zsk |= !k.is_sep();
   for (size_t i = 0; i < keys.size(); ++i) {
     const auto& k = keys[i];
-    out += fmt::format("{}{{\"tag\":{},\"algorithm\":{},\"algorithm_name\":{},\"flags\":{},"
-                       "\"role\":{}}}",
-                       i ? "," : "", k.tag, static_cast<unsigned>(k.algorithm),
-                       json_string(dnssec::algorithm_name(k.algorithm)), k.flags,
-                       json_string(key_role(k, has_zsk)));
+    out += fmt::format(
+        "{}{{\"tag\":{},\"algorithm\":{},\"algorithm_name\":{},\"flags\":{},"
+        "\"role\":{}}}",
+        i ? "," : "", k.tag, static_cast<unsigned>(k.algorithm),
+        json_string(dnssec::algorithm_name(k.algorithm)), k.flags,
+        json_string(key_role(k, has_zsk)));
   }
   out += "],\"ds\":[";
   const auto ds = publisher_.ds_lines();

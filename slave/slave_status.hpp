@@ -30,7 +30,7 @@ struct SlaveStatus {
   std::optional<PollRecord> last_poll;
   std::optional<std::chrono::system_clock::time_point> last_success;  // unchanged or published
   std::optional<RefusalRecord> last_refusal;
-  uint32_t next_expiry = 0;               // earliest RRSIG expiration of the served zone; 0: none
+  uint32_t next_expiry = 0;  // earliest RRSIG expiration of the served zone; 0: none
 };
 
 }  // namespace flatsign::slave

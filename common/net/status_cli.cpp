@@ -18,8 +18,7 @@ boost::asio::ip::tcp::endpoint parse_http_endpoint(const std::string& text) {
   if (ep.port() == 0) throw std::invalid_argument("--http \"" + text + "\": needs a port");
   if (!ep.address().is_loopback()) {
     util::log(util::LogLevel::Warning, "http", "",
-              "--http {} is not a loopback address: metrics and status are unauthenticated",
-              text);
+              "--http {} is not a loopback address: metrics and status are unauthenticated", text);
   }
   return {ep.address(), ep.port()};
 }

@@ -13,7 +13,9 @@ constexpr size_t kOther = 12;
 
 }  // namespace
 
-const char* ResponseCounters::series_name(size_t i) { return kNames[i]; }
+const char* ResponseCounters::series_name(size_t i) {
+  return kNames[i];
+}
 
 ResponseCounters::ResponseCounters(util::MetricsRegistry& r, const std::string& prefix) {
   const std::string name = prefix + "_queries_total";

@@ -136,8 +136,8 @@ class JsonReader {
     }
     if (s_[i_] == '"') return string(out.text);
     size_t start = i_;
-    while (i_ < s_.size() && std::string_view("+-.0123456789eEtruefalsn").find(s_[i_]) !=
-                                 std::string_view::npos)
+    while (i_ < s_.size() &&
+           std::string_view("+-.0123456789eEtruefalsn").find(s_[i_]) != std::string_view::npos)
       ++i_;
     out.text = s_.substr(start, i_ - start);
     return !out.text.empty();

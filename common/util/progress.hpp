@@ -39,8 +39,8 @@ class ProgressLog {
   struct State {
     std::string subsystem, zone, what, unit;
     double every = 2.0;
-    double last = 0;      // seconds of the last line in this run; 0: none yet
-    double previous = 0;  // seconds of the previous call
+    double last = 0;        // seconds of the last line in this run; 0: none yet
+    double previous = 0;    // seconds of the previous call
     bool finished = false;  // the 100% line of this run is written
   };
   std::shared_ptr<State> s_;  // shared: std::function copies its target

@@ -27,7 +27,7 @@ TEST_CASE("response counters: by RCODE, BADVERS, other and dropped", "[metrics]"
   c.count(Outcome::Answered, reply(0));
   c.count(Outcome::Answered, reply(3));
   c.count(Outcome::Refused, reply(5));
-  c.count(Outcome::FormErr, reply(0));   // BADVERS: the extended RCODE lives in the OPT
+  c.count(Outcome::FormErr, reply(0));    // BADVERS: the extended RCODE lives in the OPT
   c.count(Outcome::Answered, reply(15));  // not one of the named ones
   c.count(Outcome::Dropped, {});
   c.count(Outcome::Answered, {std::vector<uint8_t>(5, 0)});  // shorter than a header
