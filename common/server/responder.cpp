@@ -181,7 +181,8 @@ Outcome respond(const ZoneDirectory& zones, const ResponderPolicy& policy,
   if (qu.qtype == RRType::IXFR) {
     IxfrPlan plan = plan_ixfr(*served, q);
     if (plan.form == IxfrForm::NoSoa) {
-      fail(Rcode::FORMERR);  // RFC 1995 §3: the request carries the client's SOA
+      r.rcode = static_cast<uint16_t>(Rcode::FORMERR);  // RFC 1995 §3: the client's SOA is due
+      emit(r, limit, key, mac, out);
       why("IXFR without the client's SOA");
       return Outcome::FormErr;
     }

@@ -7,6 +7,7 @@ import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import dns.rcode  # noqa: E402
 import dns.rdatatype  # noqa: E402
 
 import harness as h  # noqa: E402
@@ -47,6 +48,10 @@ def main():
         full = x.rr_list(x.transfer(srv.port, "IXFR", s1 - 100))
         h.check(x.ixfr_kind(full) == "axfr" and set(full) == set(x.rr_list(
             x.transfer(srv.port, "AXFR"))), "unknown serial: not the zone in AXFR form")
+
+        # RFC 1995 §3: no SOA in the request is FORMERR, still TSIG-signed (dnspython checks).
+        bad = x.transfer(srv.port, "IXFR", None, udp=True)[0]
+        h.check(bad.rcode() == dns.rcode.FORMERR, "IXFR without SOA: %s" % bad)
 
         # UDP (RFC 1995 §2): the difference when it fits, else the SOA alone ("use TCP").
         urrs = x.rr_list(x.transfer(srv.port, "IXFR", s2, udp=True, payload=1232))
