@@ -174,7 +174,8 @@ Outcome respond(const ZoneDirectory& zones, const ResponderPolicy& policy,
   const zone::Zone& z = *served->zone;
   if (qu.qtype == RRType::AXFR && !request.tcp) {
     // RFC 5936 §4.2: AXFR is TCP only.
-    fail(Rcode::NOTIMP);
+    r.rcode = static_cast<uint16_t>(Rcode::NOTIMP);
+    emit(r, limit, key, mac, out);  // signed when the request was (RFC 8945 §5.3)
     why("AXFR over UDP");
     return Outcome::NotImp;
   }

@@ -41,7 +41,8 @@ def rr_list(messages):
     return out
 
 
-def transfer(port, rdtype="AXFR", serial=None, tsig=True, udp=False, payload=None):
+def transfer(port, rdtype="AXFR", serial=None, tsig=True, udp=False, payload=None,
+             source="127.0.0.1"):
     """The messages of an AXFR or IXFR (from `serial`) of the zone from 127.0.0.1@port, each
     TSIG-verified when `tsig`; over UDP a single message (EDNS with `payload` when set)."""
     q = dns.message.make_query(ZONE, rdtype, use_edns=0 if payload else False,
@@ -55,7 +56,8 @@ def transfer(port, rdtype="AXFR", serial=None, tsig=True, udp=False, payload=Non
         q.use_tsig(ring, keyname=TSIG_NAME, algorithm=dns.tsig.HMAC_SHA256)
         q.to_wire()  # sets q.mac, which the reply's TSIG covers
     if udp:
-        return [dns.query.udp(q, "127.0.0.1", port=port, timeout=5, one_rr_per_rrset=True)]
+        return [dns.query.udp(q, "127.0.0.1", port=port, timeout=5, one_rr_per_rrset=True,
+                              source=source)]
     return _xfr(q, port, rdtype == "IXFR", ring)
 
 
