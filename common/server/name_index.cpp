@@ -80,9 +80,15 @@ bool wire_is_subdomain(WireName name, WireName ancestor) {
 
 NameIndex::NameIndex(const zone::Zone& zone) : zone_(&zone) {
   auto nodes = zone.nodes();
-  // Owners and empty non-terminals together stay below about twice the node count.
-  slots_.resize(std::bit_ceil(std::max<size_t>(16, nodes.size() * 4)));
   size_t origin_labels = zone.origin().label_count();
+  // Each node adds itself and at most its ancestors below the origin; sized for that bound at
+  // most half full, so probing always ends (deep names add many empty non-terminals).
+  size_t bound = 0;
+  for (const zone::Node& n : nodes) {
+    size_t labels = n.name.label_count();
+    bound += labels > origin_labels ? labels - origin_labels : 1;
+  }
+  slots_.resize(std::bit_ceil(std::max<size_t>(16, bound * 2)));
   for (size_t i = 0; i < nodes.size(); ++i) {
     WireName w = nodes[i].name.wire();
     if (const Slot* s = lookup(w)) {

@@ -36,6 +36,19 @@ TEST_CASE("name index: owners, empty non-terminals, predecessor", "[answer]") {
     CAPTURE(n);
     CHECK(idx.predecessor(Name::parse(n).wire()) == z->predecessor(Name::parse(n)));
   }
+  // A deep name brings far more empty non-terminals (99) than there are nodes.
+  std::string deep, half;
+  for (int i = 0; i < 100; ++i) deep += "x.";
+  for (int i = 0; i < 50; ++i) half += "x.";
+  auto dz = testing::build({"@ 3600 SOA ns.example. h.example. 1 2 3 4 600", "@ 3600 NS ns",
+                            deep + "example. 300 A 192.0.2.1"});
+  server::NameIndex didx(*dz);
+  CHECK(didx.find(Name::parse(deep + "example.").wire()) != nullptr);
+  CHECK(didx.exists(Name::parse("X.example.").wire()));
+  CHECK(didx.exists(Name::parse(half + "example.").wire()));
+  CHECK(didx.find(Name::parse(half + "example.").wire()) == nullptr);
+  CHECK_FALSE(didx.exists(Name::parse("y." + half + "example.").wire()));
+
   CHECK(server::wire_is_subdomain(Name::parse("A.b.Example.").wire(),
                                   Name::parse("example.").wire()));
   CHECK_FALSE(
