@@ -219,7 +219,11 @@ bool Publisher::publish(const zone::Zone& transferred, const zone::Diff& change,
     alert("sign-failed", e.what(), master);
     return false;
   }
-  auto verdict = dnssec::verify_zone(*sr.zone, {.now = now, .threads = config_.sign_threads});
+  const zone::Zone* verified_before =
+      incremental && previous && previous == verified_ ? previous.get() : nullptr;
+  auto verdict = dnssec::verify_zone(
+      *sr.zone,
+      {.now = now, .threads = config_.sign_threads, .verified_before = verified_before});
   if (!verdict.ok()) {
     alert("verify-failed", verdict.summary(3), master);
     return false;
@@ -258,6 +262,7 @@ bool Publisher::publish(const zone::Zone& transferred, const zone::Diff& change,
   last_serial_ = serial;
   unsigned_ = new_unsigned;
   signed_.store(sr.zone);
+  verified_ = sr.zone;
   ++counters_.published;
   report_.published = true;
   report_.incremental = incremental;

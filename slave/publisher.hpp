@@ -118,6 +118,9 @@ class Publisher {
   std::unique_ptr<dnssec::ZoneSigner> signer_;
   std::shared_ptr<const zone::Zone> unsigned_;
   std::atomic<std::shared_ptr<const zone::Zone>> signed_;
+  // The zone of the last publication this process verified (not one loaded from disk): an
+  // incremental publication re-checks only the signature values it changed.
+  std::shared_ptr<const zone::Zone> verified_;
   std::unique_ptr<server::JournalFile> journal_file_;  // null: no journal
   std::atomic<std::shared_ptr<const server::Journal>> journal_;
   std::optional<uint32_t> last_serial_;

@@ -152,20 +152,34 @@ const char* to_string(RrsigVerdict v) {
   return "?";
 }
 
+namespace {
+RrsigVerdict check_fields(const dns::RRset& rrset, const RrsigFields& f,
+                          std::span<const uint8_t> key_rdata, std::time_t now) {
+  // RFC 4035 §5.3.1: covered type, labels <= owner labels, TTL not above the original TTL.
+  if (f.covered != rrset.type || f.labels > rrsig_labels(rrset.owner) ||
+      rrset.ttl > f.original_ttl)
+    return RrsigVerdict::WrongRRset;
+  if (key_rdata.size() < 4 || key_rdata[3] != f.algorithm || key_tag(key_rdata) != f.key_tag)
+    return RrsigVerdict::KeyMismatch;
+  auto t = static_cast<uint32_t>(static_cast<uint64_t>(now));
+  if (serial_before(t, f.inception)) return RrsigVerdict::NotYetValid;
+  if (serial_before(f.expiration, t)) return RrsigVerdict::Expired;
+  return RrsigVerdict::Valid;
+}
+}  // namespace
+
+RrsigVerdict check_rrsig_fields(const dns::RRset& rrset, std::span<const uint8_t> rrsig,
+                                std::span<const uint8_t> key_rdata, std::time_t now) {
+  auto f = parse_rrsig(rrsig);
+  return f ? check_fields(rrset, *f, key_rdata, now) : RrsigVerdict::Malformed;
+}
+
 RrsigVerdict verify_rrsig(const dns::RRset& rrset, std::span<const uint8_t> rrsig,
                           std::span<const uint8_t> key_rdata, const PublicKey& key,
                           std::time_t now) {
   auto f = parse_rrsig(rrsig);
   if (!f) return RrsigVerdict::Malformed;
-  // RFC 4035 §5.3.1: covered type, labels <= owner labels, TTL not above the original TTL.
-  if (f->covered != rrset.type || f->labels > rrsig_labels(rrset.owner) ||
-      rrset.ttl > f->original_ttl)
-    return RrsigVerdict::WrongRRset;
-  if (key_rdata.size() < 4 || key_rdata[3] != f->algorithm || key_tag(key_rdata) != f->key_tag)
-    return RrsigVerdict::KeyMismatch;
-  auto t = static_cast<uint32_t>(static_cast<uint64_t>(now));
-  if (serial_before(t, f->inception)) return RrsigVerdict::NotYetValid;
-  if (serial_before(f->expiration, t)) return RrsigVerdict::Expired;
+  if (auto v = check_fields(rrset, *f, key_rdata, now); v != RrsigVerdict::Valid) return v;
   std::vector<uint8_t> input;
   dns::RRset as_signed = rrset;
   // RFC 4035 §5.3.2: a wildcard expansion is verified with the owner "*." + the rightmost labels.

@@ -87,5 +87,12 @@ const char* to_string(RrsigVerdict v);
 [[nodiscard]] RrsigVerdict verify_rrsig(const dns::RRset& rrset, std::span<const uint8_t> rrsig,
                                         std::span<const uint8_t> key_rdata, const PublicKey& key,
                                         std::time_t now);
+// verify_rrsig without the cryptographic check: the fields against the RRset and the key, and
+// the validity period at `now`. For a signature whose bytes were verified before over the same
+// RRset; Valid here says nothing about the signature value.
+[[nodiscard]] RrsigVerdict check_rrsig_fields(const dns::RRset& rrset,
+                                              std::span<const uint8_t> rrsig,
+                                              std::span<const uint8_t> key_rdata,
+                                              std::time_t now);
 
 }  // namespace flatsign::dnssec

@@ -38,12 +38,19 @@ struct VerifyOptions {
   std::time_t now = 0;        // 0: the wall clock
   unsigned threads = 0;       // 0: hardware concurrency
   size_t max_problems = 100;  // later problems are counted, not listed
+  // A zone that passed verify_zone before (the previous publication), or null. An RRSIG found
+  // there byte for byte, at the same name, over an equal RRset, with the same apex DNSKEY
+  // RRset, had its signature value checked then: only its fields and validity period are
+  // checked again. After an incremental sign this leaves the cryptography to the new
+  // signatures, so verifying costs what the change costs, not what the zone costs.
+  const zone::Zone* verified_before = nullptr;
 };
 
 struct VerifyVerdict {
   std::vector<VerifyProblem> problems;
   size_t problem_count = 0;  // including those beyond max_problems
-  size_t signatures_checked = 0;
+  size_t signatures_checked = 0;  // cryptographically
+  size_t signatures_trusted = 0;  // found in VerifyOptions::verified_before: fields only
   size_t rrsets_checked = 0;
   bool ok() const { return problem_count == 0; }
   // "ok: N signatures" or the first problems, one per line.

@@ -124,3 +124,47 @@ TEST_CASE("verify: accepts signed zones, rejects damage by name", "[dnssec][veri
     CHECK(has(v2, Kind::UnexpectedSignature));
   }
 }
+
+TEST_CASE("verify: signatures verified before are not checked again, new ones are",
+          "[dnssec][verify]") {
+  auto mode = GENERATE(DenialMode::Nsec, DenialMode::Nsec3);
+  auto z = signed_zone(mode);
+  REQUIRE(verify_zone(*z, {.now = kNow}).ok());
+
+  // The same zone against itself: every signature is known, none needs the cryptography.
+  auto same = verify_zone(*z, {.now = kNow, .verified_before = z.get()});
+  INFO(same.summary());
+  CHECK(same.ok());
+  CHECK(same.signatures_checked == 0);
+  CHECK(same.signatures_trusted > 5);
+  // Known signatures still have their validity period checked.
+  CHECK(has(verify_zone(*z, {.now = kNow + 30 * 86400, .verified_before = z.get()}),
+            Kind::Expired));
+
+  // A signature that is not in the earlier zone is checked: a flipped byte is caught.
+  bool done = false;
+  auto bad = edited(*z, [&](dns::Rr& rr) {
+    if (!done && rr.type == RRType::RRSIG && rrsig_covered(rr.rdata) == RRType::A) {
+      rr.rdata.back() ^= 1;
+      done = true;
+    }
+    return true;
+  });
+  auto v = verify_zone(*bad, {.now = kNow, .verified_before = z.get()});
+  CHECK(has(v, Kind::BadSignature));
+  CHECK(v.signatures_checked == 1);
+
+  // The old signature over changed data is not trusted: a changed address fails its RRSIG.
+  auto moved = edited(*z, [](dns::Rr& rr) {
+    if (rr.type == RRType::A && rr.owner == dns::Name::parse("www.example."))
+      rr.rdata.back() ^= 1;
+    return true;
+  });
+  CHECK(has(verify_zone(*moved, {.now = kNow, .verified_before = z.get()}), Kind::BadSignature));
+
+  // Another key set: nothing is trusted.
+  auto other = signed_zone(mode);  // a fresh key
+  auto fresh = verify_zone(*other, {.now = kNow, .verified_before = z.get()});
+  CHECK(fresh.ok());
+  CHECK(fresh.signatures_trusted == 0);
+}
