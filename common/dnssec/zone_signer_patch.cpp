@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "common/dns/encoding.hpp"
@@ -29,61 +30,96 @@ void add_subtree(const zone::Zone& zone, const Name& top, std::set<Name>& out) {
   for (; i < nodes.size() && nodes[i].name.is_subdomain_of(top); ++i) out.insert(nodes[i].name);
 }
 
-// The sorted NSEC3 chain of a signed zone, with the changes of this call applied lazily:
-// removed and added hashes are few, so neighbours are found in the old chain by binary search.
+// The NSEC3 chain of the previous signed zone with the changes of this call applied lazily:
+// removed and added hashes are few, so neighbours are looked up in the zone itself (hash owner
+// names sort like their hashes, RFC 5155 §3.3), skipping blocks without NSEC3 records.
 class Nsec3Chain {
  public:
-  std::vector<Nsec3Hash> old;             // sorted
+  explicit Nsec3Chain(const zone::Zone& zone) : zone_(zone) {}
   std::vector<Nsec3Hash> removed, added;  // sorted once filled
+  mutable bool bad =
+      false;  // an NSEC3 owner whose first label is not a hash: the caller falls back
 
-  bool in_old(const Nsec3Hash& h) const { return std::binary_search(old.begin(), old.end(), h); }
+  bool in_old(const Nsec3Hash& h) const {
+    return zone_.find(nsec3_owner(h, zone_.origin()), RRType::NSEC3) != nullptr;
+  }
   // The next hash after `h` in the new chain, wrapping to the first.
   Nsec3Hash next(const Nsec3Hash& h) const {
-    const Nsec3Hash* best = nullptr;
-    for (auto it = std::upper_bound(old.begin(), old.end(), h); it != old.end(); ++it)
-      if (!std::binary_search(removed.begin(), removed.end(), *it)) {
-        best = &*it;
-        break;
-      }
+    auto best = old_from(zone_.predecessor(nsec3_owner(h, zone_.origin())) + 1);
     auto a = std::upper_bound(added.begin(), added.end(), h);
-    if (a != added.end() && (!best || *a < *best)) best = &*a;
+    if (a != added.end() && (!best || *a < *best)) best = *a;
     return best ? *best : first();
   }
   // The hash before `h` in the new chain, wrapping to the last.
   Nsec3Hash prev(const Nsec3Hash& h) const {
-    const Nsec3Hash* best = nullptr;
-    for (auto it = std::lower_bound(old.begin(), old.end(), h); it != old.begin();) {
-      --it;
-      if (!std::binary_search(removed.begin(), removed.end(), *it)) {
-        best = &*it;
-        break;
-      }
-    }
+    const Name owner = nsec3_owner(h, zone_.origin());
+    size_t at = zone_.predecessor(owner);
+    if (!(zone_.nodes()[at].name == owner)) ++at;
+    auto best = old_before(at);
     auto a = std::lower_bound(added.begin(), added.end(), h);
-    if (a != added.begin() && (!best || *best < *std::prev(a))) best = &*std::prev(a);
+    if (a != added.begin() && (!best || *best < *std::prev(a))) best = *std::prev(a);
     if (best) return *best;
     return last(h);
   }
 
  private:
+  size_t block_of(size_t i) const {
+    size_t lo = 0, hi = zone_.block_count();  // the last block whose first node is <= i
+    while (hi - lo > 1) {
+      size_t mid = (lo + hi) / 2;
+      (zone_.block_first(mid) <= i ? lo : hi) = mid;
+    }
+    return lo;
+  }
+  // The hash of node i when it is in the old chain and not removed.
+  std::optional<Nsec3Hash> member(size_t i) const {
+    const zone::Node& n = zone_.nodes()[i];
+    if (!n.find(RRType::NSEC3)) return std::nullopt;
+    raw_.clear();
+    if (!dns::base32hex_decode(n.name.first_label(), raw_) || raw_.size() != 20) {
+      bad = true;
+      return std::nullopt;
+    }
+    Nsec3Hash h;
+    std::copy(raw_.begin(), raw_.end(), h.begin());
+    if (std::binary_search(removed.begin(), removed.end(), h)) return std::nullopt;
+    return h;
+  }
+  // The first member at node index >= i.
+  std::optional<Nsec3Hash> old_from(size_t i) const {
+    const size_t n = zone_.nodes().size();
+    for (size_t b = i < n ? block_of(i) : zone_.block_count(); b < zone_.block_count(); ++b) {
+      if (zone_.block_summary(b).nsec3_names == 0) continue;
+      const size_t end = zone_.block_first(b) + zone_.block_size(b);
+      for (size_t k = std::max(i, zone_.block_first(b)); k < end; ++k)
+        if (auto h = member(k)) return h;
+    }
+    return std::nullopt;
+  }
+  // The last member at node index < i.
+  std::optional<Nsec3Hash> old_before(size_t i) const {
+    if (i == 0) return std::nullopt;
+    for (size_t b = block_of(i - 1) + 1; b-- > 0;) {
+      if (zone_.block_summary(b).nsec3_names == 0) continue;
+      const size_t first = zone_.block_first(b);
+      for (size_t k = std::min(i, first + zone_.block_size(b)); k-- > first;)
+        if (auto h = member(k)) return h;
+    }
+    return std::nullopt;
+  }
   Nsec3Hash first() const {
-    const Nsec3Hash* best = added.empty() ? nullptr : &added.front();
-    for (const auto& h : old)
-      if (!std::binary_search(removed.begin(), removed.end(), h)) {
-        if (!best || h < *best) best = &h;
-        break;
-      }
-    return *best;  // the apex's hash is always in the chain
+    auto best = old_from(0);
+    if (!added.empty() && (!best || added.front() < *best)) best = added.front();
+    return best ? *best : Nsec3Hash{};  // the apex's hash is always in the chain
   }
   Nsec3Hash last(const Nsec3Hash& fallback) const {
-    const Nsec3Hash* best = added.empty() ? nullptr : &added.back();
-    for (auto it = old.rbegin(); it != old.rend(); ++it)
-      if (!std::binary_search(removed.begin(), removed.end(), *it)) {
-        if (!best || *best < *it) best = &*it;
-        break;
-      }
+    auto best = old_before(zone_.nodes().size());
+    if (!added.empty() && (!best || *best < added.back())) best = added.back();
     return best ? *best : fallback;
   }
+
+  const zone::Zone& zone_;
+  mutable std::vector<uint8_t> raw_;
 };
 
 // Replaces the Next Hashed Owner Name of NSEC3 RDATA `rd` (RFC 5155 §3.2).
@@ -128,46 +164,47 @@ std::optional<SignResult> ZoneSigner::patch(const zone::Zone& prev, const zone::
       return std::nullopt;
   }
 
-  // 2. One pass over the previous zone: signatures by other keys (fall back), signatures due
-  // for refresh (their names are re-signed too), the NSEC3 chain, and counts for the stats.
+  // 2. The previous zone's signatures, block by block (Zone::block_summary): signatures by
+  // other keys mean a fall back; names with signatures due for refresh are re-signed too. Only
+  // blocks whose summary shows a due signature (or too many keys to list) are read name by name.
   std::set<Name> expiring;
-  Nsec3Chain chain;
+  Nsec3Chain chain(prev);
   size_t prev_signed = 0, prev_denial = 0;
-  std::vector<uint8_t> raw;
-  for (const auto& node : prev.nodes()) {
-    if (const dns::RRset* sigs = node.find(RRType::RRSIG)) {
-      RRType last = RRType::RRSIG;
+  auto ours = [&](uint8_t algorithm, uint16_t tag) {
+    return std::any_of(keys_.begin(), keys_.end(), [&](const DnssecKey& k) {
+      return k.tag == tag && uint8_t(k.algorithm) == algorithm;
+    });
+  };
+  const uint32_t due_before = now32 + options_.refresh_within;
+  for (size_t b = 0; b < prev.block_count(); ++b) {
+    const zone::BlockSummary& s = prev.block_summary(b);
+    if (s.malformed_rrsig) return std::nullopt;
+    prev_signed += s.signed_rrsets;
+    prev_denial += s.nsec_names + (nsec3 ? s.nsec3_names : 0);
+    if (!s.any_rrsig) continue;
+    for (const auto& [algorithm, tag] : s.keys)
+      if (!ours(algorithm, tag)) return std::nullopt;
+    if (!s.many_keys && !detail::serial_before(now32, s.latest_inception) &&
+        !detail::serial_before(s.earliest_expiration, due_before))
+      continue;
+    const size_t end = prev.block_first(b) + prev.block_size(b);
+    for (size_t i = prev.block_first(b); i < end; ++i) {
+      const zone::Node& node = prev.nodes()[i];
+      const dns::RRset* sigs = node.find(RRType::RRSIG);
+      if (!sigs) continue;
       bool due = false;
       for (const auto& sig : sigs->rdatas) {
-        if (sig.size() < 18) return std::nullopt;
         auto get32 = [&](size_t at) {
           return (uint32_t{sig[at]} << 24) | (uint32_t{sig[at + 1]} << 16) |
                  (uint32_t{sig[at + 2]} << 8) | sig[at + 3];
         };
-        const uint16_t tag = static_cast<uint16_t>((sig[16] << 8) | sig[17]);
-        if (std::none_of(keys_.begin(), keys_.end(), [&](const DnssecKey& k) {
-              return k.tag == tag && uint8_t(k.algorithm) == sig[2];
-            }))
-          return std::nullopt;
-        due |= detail::serial_before(now32, get32(12)) ||
-               detail::serial_before(get32(8), now32 + options_.refresh_within);
-        if (rrsig_covered(sig) != last) ++prev_signed;  // sorted: one run per covered type
-        last = rrsig_covered(sig);
+        if (!ours(sig[2], static_cast<uint16_t>((sig[16] << 8) | sig[17]))) return std::nullopt;
+        due |=
+            detail::serial_before(now32, get32(12)) || detail::serial_before(get32(8), due_before);
       }
       if (due) expiring.insert(node.name);
     }
-    if (node.find(RRType::NSEC)) ++prev_denial;
-    if (nsec3 && node.find(RRType::NSEC3)) {
-      ++prev_denial;
-      raw.clear();
-      if (!dns::base32hex_decode(node.name.first_label(), raw) || raw.size() != 20)
-        return std::nullopt;
-      Nsec3Hash h;
-      std::copy(raw.begin(), raw.end(), h.begin());
-      chain.old.push_back(h);
-    }
   }
-  if (!std::is_sorted(chain.old.begin(), chain.old.end())) return std::nullopt;
 
   // 3. The touched names: the diff's owners and the apex (SOA), and every name below a changed
   // zone cut or DNAME, whose occlusion (and so signing) may flip (RFC 4035 §2.2).
@@ -260,6 +297,7 @@ std::optional<SignResult> ZoneSigner::patch(const zone::Zone& prev, const zone::
     std::sort(chain.removed.begin(), chain.removed.end());
     if (std::adjacent_find(chain.added.begin(), chain.added.end()) != chain.added.end())
       return std::nullopt;  // a hash collision: sign_full reports it
+    if (chain.bad) return std::nullopt;
     std::map<Nsec3Hash, std::vector<dns::Rdata>> records;
     for (const auto& e : entries) {
       if (e.present) {
@@ -276,6 +314,7 @@ std::optional<SignResult> ZoneSigner::patch(const zone::Zone& prev, const zone::
         if (!old || old->rdatas.size() != 1) return std::nullopt;
         records[before] = {with_next_hash(old->rdatas[0], chain.next(before))};
       }
+    if (chain.bad) return std::nullopt;
     for (auto& [h, rdatas] : records) note(nsec3_owner(h, origin), std::move(rdatas));
   }
   if (outputs.size() > std::max<size_t>(limit, 64) * 2) return std::nullopt;
@@ -283,10 +322,14 @@ std::optional<SignResult> ZoneSigner::patch(const zone::Zone& prev, const zone::
   // 5. Each output name's new signed content, signatures kept where the RRset is unchanged.
   SignStats stats;
   stats.patched = true;
-  for (size_t ni = 0; ni < nodes.size(); ++ni)
-    for (const auto& rs : nodes[ni].rrsets)
-      stats.rrsets_in += !detail::replaced_by_signer(ni == 0, rs.type, options_);
-  stats.rrsets_in += extras.input_dnskey != nullptr;
+  // Every input RRset but signer types (counted per block) and the apex records the signer
+  // replaces, as sign_full() counts them.
+  stats.rrsets_in = next.rrset_count() + (extras.input_dnskey != nullptr);
+  for (size_t b = 0; b < next.block_count(); ++b)
+    stats.rrsets_in -= next.block_summary(b).dnssec_rrsets;
+  for (const auto& rs : nodes[0].rrsets)
+    stats.rrsets_in -=
+        detail::replaced_by_signer(true, rs.type, options_) && !is_signer_type(rs.type);
   struct Item {
     dns::RRset rrset;
     KeyUse use;

@@ -1,8 +1,7 @@
 #include "common/zone/zone.hpp"
 
 #include <algorithm>
-#include <functional>
-#include <numeric>
+#include <map>
 
 #include "common/dns/rdata.hpp"
 
@@ -31,9 +30,9 @@ uint32_t Zone::serial() const {
 }
 
 const Node* Zone::find(const Name& name) const {
-  auto it = std::lower_bound(nodes_.begin(), nodes_.end(), name,
-                             [](const Node& n, const Name& key) { return n.name < key; });
-  return it != nodes_.end() && it->name == name ? &*it : nullptr;
+  auto it = std::lower_bound(index_.begin(), index_.end(), name,
+                             [](const Node* n, const Name& key) { return n->name < key; });
+  return it != index_.end() && (*it)->name == name ? *it : nullptr;
 }
 
 const RRset* Zone::find(const Name& name, RRType type) const {
@@ -42,9 +41,9 @@ const RRset* Zone::find(const Name& name, RRType type) const {
 }
 
 size_t Zone::predecessor(const Name& name) const {
-  auto it = std::upper_bound(nodes_.begin(), nodes_.end(), name,
-                             [](const Name& key, const Node& n) { return key < n.name; });
-  return it == nodes_.begin() ? 0 : static_cast<size_t>(it - nodes_.begin()) - 1;
+  auto it = std::upper_bound(index_.begin(), index_.end(), name,
+                             [](const Name& key, const Node* n) { return key < n->name; });
+  return it == index_.begin() ? 0 : static_cast<size_t>(it - index_.begin()) - 1;
 }
 
 std::vector<dns::Rr> Zone::records() const {
@@ -55,8 +54,9 @@ std::vector<dns::Rr> Zone::records() const {
       out.push_back({rs.owner, rs.type, rs.rclass, node.record_ttl(rs, rd), rd});
     }
   };
-  emit(nodes_.front(), *soa_);
-  for (const auto& node : nodes_) {
+  emit(*index_.front(), *soa_);
+  for (const Node* np : index_) {
+    const Node& node = *np;
     for (const auto& rs : node.rrsets) {
       if (&rs != soa_) emit(node, rs);
     }
@@ -189,7 +189,7 @@ ZoneBuilder::Result ZoneBuilder::build() && {
 
   std::shared_ptr<Zone> zone(new Zone());
   zone->origin_ = origin_;
-  auto& nodes = zone->nodes_;
+  Zone::Block* block = nullptr;
   std::vector<const Where*> node_where;  // where each node's first RR came from
   // RFC 2181 §5.2: all RRs of an RRset share one TTL; like BIND we keep the first one read.
   for (size_t k = 0; k < order.size(); ++k) {
@@ -197,10 +197,14 @@ ZoneBuilder::Result ZoneBuilder::build() && {
     bool same_name = k > 0 && (p.owner == pending_[order[k - 1]].owner ||
                                owner_key(p.owner) == owner_key(pending_[order[k - 1]].owner));
     if (!same_name) {
-      nodes.push_back(Node{owners_[p.owner], {}, false, false});
+      if (block == nullptr || block->nodes.size() == Zone::kBlockNodes) {
+        block = zone->blocks_.emplace_back(std::make_shared<Zone::Block>()).get();
+        block->nodes.reserve(Zone::kBlockNodes);
+      }
+      block->nodes.push_back(Node{owners_[p.owner], {}, false, false});
       node_where.push_back(&p.where);
     }
-    auto& node = nodes.back();
+    auto& node = block->nodes.back();
     if (node.rrsets.empty() || node.rrsets.back().type != p.type) {
       node.rrsets.push_back(RRset{node.name, p.type, p.rclass, p.ttl, {}});
     } else if (p.type == RRType::RRSIG) {
@@ -219,103 +223,185 @@ ZoneBuilder::Result ZoneBuilder::build() && {
 
   pending_.clear();
   owners_.clear();
-  Zone::finish(
-      *zone, nullptr, [&](size_t ni) { return location(*node_where[ni]); }, errors, warnings);
+  zone->index_blocks();
+  // One pass in canonical order: a zone cut or DNAME precedes the names it occludes.
+  const Name* cut = nullptr;  // the innermost non-occluded zone cut or DNAME above the node
+  size_t ni = 0;
+  for (auto& b : zone->blocks_) {
+    for (auto& node : b->nodes) {
+      if (cut != nullptr && !node.name.is_subdomain_of(*cut)) cut = nullptr;
+      const bool apex = node.name == origin_;
+      Zone::check_node(*zone, node, apex, cut, location(*node_where[ni++]), errors, warnings);
+      if (!node.occluded && (node.delegation || (!apex && node.find(RRType::DNAME)))) {
+        cut = &node.name;
+      }
+    }
+    Zone::summarize(*b);
+  }
+  zone->count_blocks();
+  zone->check_apex(errors);
   if (!errors.empty()) throw ZoneError(std::move(errors));
   return {std::move(zone), std::move(warnings)};
 }
 
-void Zone::finish(Zone& zone, const std::vector<bool>* touched,
-                  const std::function<Location(size_t)>& where, std::vector<ZoneIssue>& errors,
-                  std::vector<ZoneIssue>& warnings) {
-  auto& nodes = zone.nodes_;
-  const Name& origin = zone.origin_;
-  zone.soa_ = nullptr;
-  zone.rr_count_ = zone.rrset_count_ = 0;
-  const Name* cut = nullptr;  // the innermost zone cut or DNAME above the current node
-  for (size_t ni = 0; ni < nodes.size(); ++ni) {
-    auto& node = nodes[ni];
-    const bool check = touched == nullptr || (*touched)[ni];
-    auto error = [&](std::string what) {
-      errors.push_back({ZoneIssue::Severity::Error, where(ni), std::move(what)});
-    };
-    for (auto& rs : node.rrsets) {
-      if (check) rs.normalize();  // duplicates are legal input and merge silently (RFC 2181 §5)
-      zone.rr_count_ += rs.rdatas.size();
-    }
-    zone.rrset_count_ += node.rrsets.size();
-    const bool apex = node.name == origin;
-    if (cut != nullptr && !node.name.is_subdomain_of(*cut)) cut = nullptr;
-    node.occluded = cut != nullptr;
-    node.delegation = !apex && node.find(RRType::NS) != nullptr;
-    if (apex) {
-      const RRset* soa = node.find(RRType::SOA);
-      if (soa != nullptr && soa->rdatas.size() == 1) zone.soa_ = soa;
-    }
+void Zone::index_blocks() {
+  index_.clear();
+  block_first_.clear();
+  block_first_.reserve(blocks_.size());
+  size_t n = 0;
+  for (const auto& b : blocks_) n += b->nodes.size();
+  index_.reserve(n);
+  for (const auto& b : blocks_) {
+    block_first_.push_back(index_.size());
+    for (const auto& node : b->nodes) index_.push_back(&node);
+  }
+  soa_ = nullptr;
+  if (!index_.empty() && index_.front()->name == origin_) {
+    const RRset* soa = index_.front()->find(RRType::SOA);
+    if (soa != nullptr && soa->rdatas.size() == 1) soa_ = soa;
+  }
+}
 
-    if (check) {
-      bool has_cname = false, has_other = false, has_alias = false, has_address = false;
-      for (const auto& rs : node.rrsets) {
-        auto at = [&] { return node.name.to_string() + " " + dns::type_to_string(rs.type); };
-        switch (rs.type) {
-          case RRType::SOA:
-            if (!apex) {
-              error(at() + ": SOA is only allowed at the apex " + origin.to_string());
-            } else if (rs.rdatas.size() != 1) {
-              error(at() + ": the apex must have exactly one SOA record, found " +
-                    std::to_string(rs.rdatas.size()));
+void Zone::count_blocks() {
+  rr_count_ = rrset_count_ = 0;
+  for (const auto& b : blocks_) {
+    rr_count_ += b->summary.rrs;
+    rrset_count_ += b->summary.rrsets;
+  }
+}
+
+void Zone::summarize(Block& block) {
+  BlockSummary s;
+  auto get32 = [](const dns::Rdata& rd, size_t at) {
+    return (uint32_t{rd[at]} << 24) | (uint32_t{rd[at + 1]} << 16) | (uint32_t{rd[at + 2]} << 8) |
+           rd[at + 3];
+  };
+  auto before = [](uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) < 0; };
+  for (const auto& node : block.nodes) {
+    s.rrsets += node.rrsets.size();
+    for (const auto& rs : node.rrsets) {
+      s.rrs += rs.rdatas.size();
+      switch (rs.type) {
+        case RRType::NSEC:
+          ++s.nsec_names;
+          ++s.dnssec_rrsets;
+          break;
+        case RRType::NSEC3:
+          ++s.nsec3_names;
+          ++s.dnssec_rrsets;
+          break;
+        case RRType::NSEC3PARAM:
+          ++s.dnssec_rrsets;
+          break;
+        case RRType::RRSIG:
+          ++s.dnssec_rrsets;
+          // RFC 4034 §3.1: type covered (2), algorithm, labels, original TTL (4), expiration,
+          // inception, key tag (2). Canonical RDATA order keeps one run per covered type.
+          for (size_t k = 0; k < rs.rdatas.size(); ++k) {
+            const auto& rd = rs.rdatas[k];
+            if (rd.size() < 18) {
+              s.malformed_rrsig = true;
+              continue;
             }
-            has_other = true;
-            break;
-          case RRType::CNAME:
-            has_cname = true;
-            if (rs.rdatas.size() > 1) error(at() + ": more than one CNAME (RFC 1034 §3.6.2)");
-            break;
-          case RRType::DNAME:
-            if (rs.rdatas.size() > 1) error(at() + ": more than one DNAME (RFC 6672 §2.4)");
-            has_other = true;
-            break;
-          case RRType::ALIAS:
-            has_alias = true;
-            if (rs.rdatas.size() > 1) error(at() + ": more than one ALIAS target");
-            break;
-          case RRType::A:
-          case RRType::AAAA:
-            has_address = true;
-            has_other = true;
-            break;
-          // RFC 2181 §10.1 / RFC 4035 §2.5: DNSSEC records may sit beside a CNAME.
-          case RRType::RRSIG:
-          case RRType::NSEC:
-            break;
-          default:
-            has_other = true;
-        }
-      }
-      if (has_cname && (has_other || has_alias)) {
-        error(node.name.to_string() +
-              ": CNAME and other data at the same name (RFC 1034 §3.6.2, RFC 2181 §10.1)");
-      }
-      if (has_alias && has_address) {
-        error(node.name.to_string() +
-              ": ALIAS and A/AAAA at the same name (the ALIAS expands into them)");
-      }
-      if (node.occluded) {
-        for (const auto& rs : node.rrsets) {
-          if (rs.type != RRType::A && rs.type != RRType::AAAA) {
-            warnings.push_back({ZoneIssue::Severity::Warning, where(ni),
-                                node.name.to_string() + " " + dns::type_to_string(rs.type) +
-                                    " is below the zone cut at " + cut->to_string() +
-                                    " and will not be served (occluded)"});
+            if (k == 0 || rs.rdatas[k - 1].size() < 2 || rd[0] != rs.rdatas[k - 1][0] ||
+                rd[1] != rs.rdatas[k - 1][1])
+              ++s.signed_rrsets;
+            const uint32_t expiration = get32(rd, 8), inception = get32(rd, 12);
+            if (!s.any_rrsig || before(expiration, s.earliest_expiration))
+              s.earliest_expiration = expiration;
+            if (!s.any_rrsig || before(s.latest_inception, inception))
+              s.latest_inception = inception;
+            s.any_rrsig = true;
+            const std::pair<uint8_t, uint16_t> key{rd[2],
+                                                   static_cast<uint16_t>(rd[16] << 8 | rd[17])};
+            if (s.many_keys || std::find(s.keys.begin(), s.keys.end(), key) != s.keys.end())
+              continue;
+            if (s.keys.size() == BlockSummary::kMaxKeys) {
+              s.many_keys = true;
+            } else {
+              s.keys.push_back(key);
+            }
           }
-        }
+          break;
+        default:
+          break;
       }
-    }
-    if (!node.occluded && (node.delegation || (!apex && node.find(RRType::DNAME)))) {
-      cut = &node.name;
     }
   }
+  block.summary = std::move(s);
+}
 
+void Zone::check_node(const Zone& zone, Node& node, bool apex, const Name* cut,
+                      const Location& where, std::vector<ZoneIssue>& errors,
+                      std::vector<ZoneIssue>& warnings) {
+  const Name& origin = zone.origin_;
+  auto error = [&](std::string what) {
+    errors.push_back({ZoneIssue::Severity::Error, where, std::move(what)});
+  };
+  // Duplicates are legal input and merge silently (RFC 2181 §5).
+  for (auto& rs : node.rrsets) rs.normalize();
+  node.occluded = cut != nullptr;
+  node.delegation = !apex && node.find(RRType::NS) != nullptr;
+
+  bool has_cname = false, has_other = false, has_alias = false, has_address = false;
+  for (const auto& rs : node.rrsets) {
+    auto at = [&] { return node.name.to_string() + " " + dns::type_to_string(rs.type); };
+    switch (rs.type) {
+      case RRType::SOA:
+        if (!apex) {
+          error(at() + ": SOA is only allowed at the apex " + origin.to_string());
+        } else if (rs.rdatas.size() != 1) {
+          error(at() + ": the apex must have exactly one SOA record, found " +
+                std::to_string(rs.rdatas.size()));
+        }
+        has_other = true;
+        break;
+      case RRType::CNAME:
+        has_cname = true;
+        if (rs.rdatas.size() > 1) error(at() + ": more than one CNAME (RFC 1034 §3.6.2)");
+        break;
+      case RRType::DNAME:
+        if (rs.rdatas.size() > 1) error(at() + ": more than one DNAME (RFC 6672 §2.4)");
+        has_other = true;
+        break;
+      case RRType::ALIAS:
+        has_alias = true;
+        if (rs.rdatas.size() > 1) error(at() + ": more than one ALIAS target");
+        break;
+      case RRType::A:
+      case RRType::AAAA:
+        has_address = true;
+        has_other = true;
+        break;
+      // RFC 2181 §10.1 / RFC 4035 §2.5: DNSSEC records may sit beside a CNAME.
+      case RRType::RRSIG:
+      case RRType::NSEC:
+        break;
+      default:
+        has_other = true;
+    }
+  }
+  if (has_cname && (has_other || has_alias)) {
+    error(node.name.to_string() +
+          ": CNAME and other data at the same name (RFC 1034 §3.6.2, RFC 2181 §10.1)");
+  }
+  if (has_alias && has_address) {
+    error(node.name.to_string() +
+          ": ALIAS and A/AAAA at the same name (the ALIAS expands into them)");
+  }
+  if (node.occluded) {
+    for (const auto& rs : node.rrsets) {
+      if (rs.type != RRType::A && rs.type != RRType::AAAA) {
+        warnings.push_back({ZoneIssue::Severity::Warning, where,
+                            node.name.to_string() + " " + dns::type_to_string(rs.type) +
+                                " is below the zone cut at " + cut->to_string() +
+                                " and will not be served (occluded)"});
+      }
+    }
+  }
+}
+
+void Zone::check_apex(std::vector<ZoneIssue>& errors) const {
   // Zone-wide findings have no single location. (Built field by field: g++ 12 misreports an
   // aggregate with an empty Location as maybe-uninitialized.)
   auto zone_error = [&](std::string what) {
@@ -324,12 +410,12 @@ void Zone::finish(Zone& zone, const std::vector<bool>* touched,
     issue.what = std::move(what);
     errors.push_back(std::move(issue));
   };
-  if (nodes.empty() || !(nodes.front().name == origin) || zone.soa_ == nullptr) {
+  if (index_.empty() || !(index_.front()->name == origin_) || soa_ == nullptr) {
     bool soa_error = false;
     for (auto& e : errors) soa_error |= e.what.find("SOA") != std::string::npos;
-    if (!soa_error) zone_error("no SOA record at the apex " + origin.to_string());
-  } else if (nodes.front().find(RRType::NS) == nullptr) {
-    zone_error("no NS records at the apex " + origin.to_string() + " (RFC 1035 §5.2)");
+    if (!soa_error) zone_error("no SOA record at the apex " + origin_.to_string());
+  } else if (index_.front()->find(RRType::NS) == nullptr) {
+    zone_error("no NS records at the apex " + origin_.to_string() + " (RFC 1035 §5.2)");
   }
 }
 
@@ -341,11 +427,55 @@ std::shared_ptr<const Zone> Zone::with_changes(std::vector<RRset> replace) const
     return static_cast<uint16_t>(a.type) < static_cast<uint16_t>(b.type);
   });
   std::vector<ZoneIssue> errors, warnings;
-  std::shared_ptr<Zone> z(new Zone());
-  z->origin_ = origin_;
-  z->nodes_.reserve(nodes_.size() + replace.size());
-  std::vector<bool> touched;
-  touched.reserve(nodes_.size() + replace.size());
+  auto block_of = [&](size_t i) {
+    auto it = std::upper_bound(block_first_.begin(), block_first_.end(), i);
+    return static_cast<size_t>(it - block_first_.begin()) - 1;
+  };
+
+  // 1. Which blocks change: the one holding each changed name (for a new name, the one holding
+  // its predecessor), and those holding the subtree of a name whose NS or DNAME changes: its
+  // zone cut may appear or go, and with it the occlusion of every name below (RFC 4035 §2.2).
+  struct Group {
+    size_t begin, end;  // a run of `replace` with one owner
+  };
+  std::map<size_t, std::vector<Group>> edits;       // by block
+  std::vector<std::pair<size_t, size_t>> subtrees;  // node index ranges to check again
+  for (size_t j = 0; j < replace.size();) {
+    const Name& owner = replace[j].owner;
+    size_t k = j;
+    bool cut_change = false;
+    for (; k < replace.size() && replace[k].owner == owner; ++k)
+      cut_change |= replace[k].type == RRType::NS || replace[k].type == RRType::DNAME;
+    if (!owner.is_subdomain_of(origin_)) {
+      errors.push_back({ZoneIssue::Severity::Error, kChange,
+                        owner.to_string() + " is outside the zone " + origin_.to_string()});
+    }
+    auto it = std::lower_bound(index_.begin(), index_.end(), owner,
+                               [](const Node* n, const Name& key) { return n->name < key; });
+    const size_t pos = static_cast<size_t>(it - index_.begin());
+    const bool exists = pos < index_.size() && index_[pos]->name == owner;
+    edits[block_of(exists || pos == 0 ? pos : pos - 1)].push_back({j, k});
+    if (cut_change && !(owner == origin_)) {
+      const size_t first = exists ? pos + 1 : pos;
+      size_t last = first;
+      while (last < index_.size() && index_[last]->name.is_subdomain_of(owner)) ++last;
+      if (first < last) {
+        subtrees.emplace_back(first, last);
+        for (size_t b = block_of(first); b <= block_of(last - 1); ++b) edits[b];
+      }
+    }
+    j = k;
+  }
+  std::sort(subtrees.begin(), subtrees.end());
+  auto in_subtree = [&](size_t i) {
+    auto it =
+        std::upper_bound(subtrees.begin(), subtrees.end(), std::pair<size_t, size_t>{i, SIZE_MAX});
+    for (; it != subtrees.begin();) {  // few ranges, and nested ones start later
+      --it;
+      if (i < it->second) return true;
+    }
+    return false;
+  };
 
   // Puts `rs` into `node` in type order, replacing the RRset of its type; empty removes it.
   auto apply = [](Node& node, RRset& rs) {
@@ -362,34 +492,84 @@ std::shared_ptr<const Zone> Zone::with_changes(std::vector<RRset> replace) const
       node.rrsets.insert(it, std::move(rs));
     }
   };
-  size_t i = 0, j = 0;
-  while (i < nodes_.size() || j < replace.size()) {
-    std::strong_ordering c = i == nodes_.size()    ? std::strong_ordering::greater
-                             : j == replace.size() ? std::strong_ordering::less
-                                                   : nodes_[i].name <=> replace[j].owner;
-    if (c < 0) {
-      z->nodes_.push_back(nodes_[i++]);
-      touched.push_back(false);
+
+  // 2. The new block list: unchanged blocks shared, changed ones copied with their edits merged
+  // in (a block grown past twice the usual size is split).
+  std::shared_ptr<Zone> z(new Zone());
+  z->origin_ = origin_;
+  z->blocks_.reserve(blocks_.size() + edits.size());
+  struct Fresh {
+    Block* block;
+    std::vector<bool> touched;
+  };
+  std::vector<Fresh> fresh;
+  for (size_t b = 0; b < blocks_.size(); ++b) {
+    auto e = edits.find(b);
+    if (e == edits.end()) {
+      z->blocks_.push_back(blocks_[b]);
       continue;
     }
-    Node node = c == 0 ? nodes_[i++] : Node{replace[j].owner, {}, false, false};
-    if (!node.name.is_subdomain_of(origin_)) {
-      errors.push_back({ZoneIssue::Severity::Error, kChange,
-                        node.name.to_string() + " is outside the zone " + origin_.to_string()});
+    const auto& old = blocks_[b]->nodes;
+    std::vector<Node> nodes;
+    std::vector<bool> touched;
+    nodes.reserve(old.size() + e->second.size());
+    size_t k = 0;
+    auto keep = [&](size_t until_k) {
+      for (; k < until_k; ++k) {
+        nodes.push_back(old[k]);
+        touched.push_back(in_subtree(block_first_[b] + k));
+      }
+    };
+    for (const Group& g : e->second) {
+      const Name& owner = replace[g.begin].owner;
+      size_t at = k;
+      while (at < old.size() && old[at].name < owner) ++at;
+      keep(at);
+      Node node = k < old.size() && old[k].name == owner ? old[k++] : Node{owner, {}, false, false};
+      for (size_t j = g.begin; j < g.end; ++j) apply(node, replace[j]);
+      if (node.rrsets.empty()) continue;  // every RRset removed: the name is gone
+      nodes.push_back(std::move(node));
+      touched.push_back(true);
     }
-    for (const Name owner = node.name; j < replace.size() && replace[j].owner == owner; ++j) {
-      apply(node, replace[j]);
+    keep(old.size());
+    const size_t per = nodes.size() > 2 * kBlockNodes ? kBlockNodes : nodes.size();
+    for (size_t at = 0; at < nodes.size(); at += per) {
+      const size_t end = std::min(nodes.size(), at + per);
+      auto block = std::make_shared<Block>();
+      block->nodes.assign(std::make_move_iterator(nodes.begin() + static_cast<ptrdiff_t>(at)),
+                          std::make_move_iterator(nodes.begin() + static_cast<ptrdiff_t>(end)));
+      fresh.push_back(
+          {block.get(), std::vector<bool>(touched.begin() + static_cast<ptrdiff_t>(at),
+                                          touched.begin() + static_cast<ptrdiff_t>(end))});
+      z->blocks_.push_back(std::move(block));
     }
-    if (node.rrsets.empty()) continue;  // every RRset removed: the name is gone
-    z->nodes_.push_back(std::move(node));
-    touched.push_back(true);
   }
-  finish(
-      *z, &touched,
-      [](size_t) {
-        return Location{"change", 0, 0};
-      },
-      errors, warnings);
+  z->index_blocks();
+
+  // 3. Flag and check the touched names. A name is occluded when an ancestor below the apex is
+  // a zone cut or has a DNAME (RFC 1034 §4.2.1, RFC 6672 §2.3); the topmost such one is the cut.
+  for (auto& f : fresh) {
+    for (size_t k = 0; k < f.block->nodes.size(); ++k) {
+      if (!f.touched[k]) continue;
+      Node& node = f.block->nodes[k];
+      const bool apex = node.name == origin_;
+      const Name* cut = nullptr;
+      if (!apex && node.name.is_subdomain_of(origin_)) {
+        const size_t below = node.name.label_count() - origin_.label_count();
+        for (size_t strip = below; strip-- > 1;) {
+          const Node* up = z->find(node.name.strip_left(strip));
+          if (up && (up->find(RRType::NS) || up->find(RRType::DNAME))) {
+            cut = &up->name;
+            break;
+          }
+        }
+      }
+      check_node(*z, node, apex, cut, kChange, errors, warnings);
+    }
+    summarize(*f.block);
+  }
+  z->count_blocks();
+  z->check_apex(errors);
   if (!errors.empty()) throw ZoneError(std::move(errors));
   return z;
 }

@@ -3,12 +3,15 @@
 // across threads; a builder belongs to one thread.
 #pragma once
 
+#include <compare>
+#include <cstddef>
 #include <cstdint>
-#include <functional>
+#include <iterator>
 #include <memory>
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/dns/name.hpp"
@@ -36,16 +39,102 @@ struct Node {
 
 struct ZoneIssue;
 
+// The nodes of a Zone in canonical order, by index or iterator (random access, O(1)). Valid as
+// long as the Zone it came from.
+class NodeRange {
+ public:
+  class iterator {
+   public:
+    using iterator_category = std::random_access_iterator_tag;
+    using value_type = Node;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const Node*;
+    using reference = const Node&;
+    iterator() = default;
+    explicit iterator(const Node* const* p) : p_(p) {}
+    reference operator*() const { return **p_; }
+    pointer operator->() const { return *p_; }
+    reference operator[](difference_type n) const { return *p_[n]; }
+    iterator& operator++() {
+      ++p_;
+      return *this;
+    }
+    iterator operator++(int) {
+      auto t = *this;
+      ++p_;
+      return t;
+    }
+    iterator& operator--() {
+      --p_;
+      return *this;
+    }
+    iterator operator--(int) {
+      auto t = *this;
+      --p_;
+      return t;
+    }
+    iterator& operator+=(difference_type n) {
+      p_ += n;
+      return *this;
+    }
+    iterator& operator-=(difference_type n) {
+      p_ -= n;
+      return *this;
+    }
+    friend iterator operator+(iterator i, difference_type n) { return i += n; }
+    friend iterator operator+(difference_type n, iterator i) { return i += n; }
+    friend iterator operator-(iterator i, difference_type n) { return i -= n; }
+    friend difference_type operator-(iterator a, iterator b) { return a.p_ - b.p_; }
+    friend bool operator==(iterator a, iterator b) { return a.p_ == b.p_; }
+    friend auto operator<=>(iterator a, iterator b) { return a.p_ <=> b.p_; }
+
+   private:
+    const Node* const* p_ = nullptr;
+  };
+  NodeRange() = default;
+  explicit NodeRange(std::span<const Node* const> nodes) : nodes_(nodes) {}
+  size_t size() const { return nodes_.size(); }
+  bool empty() const { return nodes_.empty(); }
+  const Node& operator[](size_t i) const { return *nodes_[i]; }
+  const Node& front() const { return *nodes_.front(); }
+  const Node& back() const { return *nodes_.back(); }
+  iterator begin() const { return iterator(nodes_.data()); }
+  iterator end() const { return iterator(nodes_.data() + nodes_.size()); }
+
+ private:
+  std::span<const Node* const> nodes_;
+};
+
+// What one block of nodes holds, computed when the block is made, so that whole-zone figures
+// and DNSSEC upkeep (expiring or foreign signatures) need not read every node. Signature times
+// compare in RFC 1982 serial order (RFC 4034 §3.1.5).
+struct BlockSummary {
+  size_t rrsets = 0;
+  size_t rrs = 0;
+  size_t dnssec_rrsets = 0;  // RRSIG, NSEC, NSEC3 and NSEC3PARAM RRsets
+  size_t signed_rrsets = 0;  // distinct types covered by the RRSIGs, summed over names
+  size_t nsec_names = 0;     // names with an NSEC RRset
+  size_t nsec3_names = 0;    // names with an NSEC3 RRset
+  bool any_rrsig = false;
+  bool malformed_rrsig = false;  // an RRSIG RDATA shorter than its 18 fixed octets
+  uint32_t earliest_expiration = 0;
+  uint32_t latest_inception = 0;
+  // Distinct (algorithm, key tag) of the RRSIGs, up to kMaxKeys; more sets many_keys.
+  static constexpr size_t kMaxKeys = 8;
+  std::vector<std::pair<uint8_t, uint16_t>> keys;
+  bool many_keys = false;
+};
+
 class Zone {
  public:
-  Zone(const Zone&) = delete;  // soa_ points into nodes_
+  Zone(const Zone&) = delete;  // soa_ and index_ point into blocks_
   Zone& operator=(const Zone&) = delete;
   const dns::Name& origin() const { return origin_; }
   // The apex SOA RRset (exactly one RR, guaranteed by the builder).
   const dns::RRset& soa() const { return *soa_; }
   uint32_t serial() const;
   // Every node in RFC 4034 §6.1 order; the apex is first.
-  std::span<const Node> nodes() const { return nodes_; }
+  NodeRange nodes() const { return NodeRange(index_); }
   // Exact match, or nullptr.
   const Node* find(const dns::Name& name) const;
   const dns::RRset* find(const dns::Name& name, dns::RRType type) const;
@@ -55,26 +144,48 @@ class Zone {
   size_t rrset_count() const { return rrset_count_; }
   size_t rr_count() const { return rr_count_; }
 
+  // Nodes are stored in blocks of consecutive nodes that later snapshots share (with_changes
+  // copies only the blocks it changes). Block b holds nodes()[block_first(b)] onwards, in order.
+  size_t block_count() const { return blocks_.size(); }
+  size_t block_first(size_t b) const { return block_first_[b]; }
+  size_t block_size(size_t b) const { return blocks_[b]->nodes.size(); }
+  const BlockSummary& block_summary(size_t b) const { return blocks_[b]->summary; }
+
   // Every RR in canonical order, SOA first (the body of an AXFR without the closing SOA).
   std::vector<dns::Rr> records() const;
 
   // A new snapshot: this zone with each RRset of `replace` put in place of the RRset with the
   // same owner and type (added when absent; one without RDATA removes it, and a name left with
-  // nothing disappears). Only the names touched are checked again, with the builder's rules;
-  // the rest is copied, not re-sorted. Much cheaper than a ZoneBuilder for a few changes.
+  // nothing disappears). Only the names touched are checked again, with the builder's rules,
+  // and only the blocks holding them are copied: the cost grows with the changes (plus one
+  // pointer per node), not with the zone. A name whose NS or DNAME changes has its subtree's
+  // occlusion recomputed (RFC 4035 §2.2).
   // Throws ZoneError when a touched name breaks a rule or the apex loses its SOA or NS.
   [[nodiscard]] std::shared_ptr<const Zone> with_changes(std::vector<dns::RRset> replace) const;
 
  private:
   friend class ZoneBuilder;
+  // Never mutated once the Zone holding it is built: blocks are shared between snapshots.
+  struct Block {
+    std::vector<Node> nodes;
+    BlockSummary summary;
+  };
+  static constexpr size_t kBlockNodes = 128;
   Zone() = default;
-  // Sets counts, the SOA pointer, delegation/occluded flags, and checks the nodes marked in
-  // `touched` (all when null), appending findings; `where` locates node i for messages.
-  static void finish(Zone& zone, const std::vector<bool>* touched,
-                     const std::function<Location(size_t)>& where, std::vector<ZoneIssue>& errors,
-                     std::vector<ZoneIssue>& warnings);
+  // Rebuilds index_, block_first_ and the SOA pointer from blocks_; counts from the summaries.
+  void index_blocks();
+  void count_blocks();
+  static void summarize(Block& block);
+  // Flags and checks one node; `cut` is the innermost non-occluded zone cut or DNAME above it.
+  static void check_node(const Zone& zone, Node& node, bool apex, const dns::Name* cut,
+                         const Location& where, std::vector<ZoneIssue>& errors,
+                         std::vector<ZoneIssue>& warnings);
+  // The zone-wide checks: SOA and NS at the apex.
+  void check_apex(std::vector<ZoneIssue>& errors) const;
   dns::Name origin_;
-  std::vector<Node> nodes_;
+  std::vector<std::shared_ptr<Block>> blocks_;
+  std::vector<size_t> block_first_;
+  std::vector<const Node*> index_;
   const dns::RRset* soa_ = nullptr;
   size_t rrset_count_ = 0;
   size_t rr_count_ = 0;

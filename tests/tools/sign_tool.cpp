@@ -2,7 +2,9 @@
 // bench/sign. Each subcommand prints one result line; timings exclude zone-file I/O unless noted.
 //   keygen --zone Z --dir D [--alg 13] [--split]     CSK (or KSK+ZSK) in BIND's file format
 //   sign IN --zone Z --keys D -o OUT [--nsec3 ...]   full sign, print the signed zone to OUT
-//   incremental OLD NEW --zone Z --keys D -o OUT      sign OLD, then NEW incrementally (timed)
+//   incremental OLD NEW --zone Z --keys D -o OUT      sign OLD, then NEW incrementally (timed);
+//     [--previous SIGNED]                             OLD's signed zone (from `sign`), not
+//     re-signed
 //   refresh IN --zone Z --keys D -o OUT               re-sign expiring signatures of a signed zone
 //   verify IN --zone Z [--now T]                      our verifier; exit 1 with the problems
 //   crypto-bench                                      signatures/s per algorithm and backend
@@ -71,7 +73,7 @@ int crypto_bench(double seconds) {
 int main(int argc, char** argv) {
   CLI::App app{"flatsign DNSSEC signing tool (tests and benchmarks)"};
   app.require_subcommand(1);
-  std::string zone_text, dir, in, in2, out, salt_hex, alg_text = "13";
+  std::string zone_text, dir, in, in2, out, salt_hex, previous, alg_text = "13";
   bool split = false, nsec3 = false, opt_out = false, cds = false, check = false;
   unsigned threads = 0, iterations = 0;
   long long now = 0;
@@ -108,6 +110,8 @@ int main(int argc, char** argv) {
   verify->add_option("input", in, "signed zone file")->required();
   incr->add_option("old", in, "old unsigned zone file")->required();
   incr->add_option("new", in2, "new unsigned zone file")->required();
+  incr->add_option("--previous", previous,
+                   "OLD signed with these keys and options (skips signing OLD)");
   incr->add_flag("--check", check, "compare with a full sign of NEW and verify the result");
   CLI11_PARSE(app, argc, argv);
 
@@ -170,12 +174,15 @@ int main(int argc, char** argv) {
     }
     auto old_z = load(in, origin);
     auto new_z = load(in2, origin);
-    auto old_signed = signer.sign_full(*old_z);
+    auto old_signed = previous.empty() ? signer.sign_full(*old_z).zone : load(previous, origin);
     auto t0 = Clock::now();
     auto diff = zone::diff_zones(*old_z, *new_z);
-    auto r = signer.sign_incremental(*old_signed.zone, *new_z, diff);
+    double diff_s = since(t0);
+    auto r = signer.sign_incremental(*old_signed, *new_z, diff);
     double incr_s = since(t0);
     report("incremental", r, incr_s);
+    fmt::print("incremental diff_s={:.4f} (diff_zones of OLD and NEW, included in total_s)\n",
+               diff_s);
     write_zone(*r.zone, out);
     if (check) {
       auto full = signer.sign_full(*new_z);

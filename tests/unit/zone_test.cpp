@@ -1,6 +1,9 @@
 // ZoneBuilder checks (RFC 1034/1035/2181), zone cuts and occlusion, canonical node order.
 #include <catch2/catch.hpp>
 
+#include <map>
+#include <random>
+
 #include "common/dns/rdata.hpp"
 #include "common/zone/diff.hpp"
 #include "tests/unit/zone_helpers.hpp"
@@ -159,4 +162,129 @@ TEST_CASE("with_changes replaces, adds and removes RRsets and re-checks touched 
                     Catch::Contains("no NS records at the apex"));
   CHECK_THROWS_WITH(base->with_changes({rrset("www.other. 60 A 192.0.2.1")}),
                     Catch::Contains("outside the zone"));
+}
+
+// A random walk of changes over a zone of many storage blocks, each step compared with the same
+// content built from scratch: names, flags, counts, and the blocks left unchanged are shared.
+TEST_CASE("with_changes over many blocks equals a fresh build and shares untouched blocks",
+          "[zone]") {
+  const dns::Name origin = dns::Name::parse("example.");
+  std::map<std::pair<std::string, std::string>, std::string> model;  // (owner, type) -> line
+  auto put = [&](const std::string& line) {
+    auto r = flatsign::testing::rr(line);
+    model[{r.owner.to_string(), dns::type_to_string(r.type)}] = line;
+  };
+  for (const auto& l : flatsign::testing::kApex) put(l);
+  for (int i = 0; i < 1500; ++i) put("n" + std::to_string(i) + " 60 A 192.0.2.1");
+  for (int i = 0; i < 400; ++i) put("h" + std::to_string(i) + ".deep 60 A 192.0.2.2");
+  put("deep 60 TXT top");
+  auto z = [&] {
+    std::vector<std::string> lines;
+    for (const auto& [k, l] : model) lines.push_back(l);
+    return build(lines);
+  }();
+  REQUIRE(z->block_count() > 10);
+  auto rrset = [](const std::string& line) {
+    auto r = flatsign::testing::rr(line);
+    return dns::RRset{r.owner, r.type, r.rclass, r.ttl, {r.rdata}};
+  };
+  auto removal = [&](const std::string& owner, const std::string& type) {
+    return dns::RRset{
+        dns::Name::parse(owner, &origin), *dns::type_from_string(type), dns::RRClass::IN, 0, {}};
+  };
+  std::mt19937 rng(7);
+  for (int step = 0; step < 40; ++step) {
+    std::vector<dns::RRset> changes;
+    std::vector<std::pair<std::string, std::string>> gone;
+    std::vector<std::string> added;
+    switch (step % 5) {
+      case 0:  // a burst of new names in one spot: the block holding them splits
+        for (int i = 0; i < 300; ++i)
+          added.push_back("n" + std::to_string(rng() % 1500) + "x" + std::to_string(i) + "." +
+                          std::to_string(step) + " 60 A 192.0.2.3");
+        break;
+      case 1:  // a delegation over a subtree spanning blocks occludes it (and is lifted again)
+        if (model.count({"deep.example.", "NS"})) {
+          gone.push_back({"deep.example.", "NS"});
+        } else {
+          added.push_back("deep 60 NS ns.deep");
+        }
+        break;
+      case 2:  // names removed here and there
+        for (int i = 0; i < 20; ++i) {
+          auto it = model.begin();
+          std::advance(it, static_cast<long>(rng() % model.size()));
+          if (it->first.first != "example." && it->first.first != "ns1.example.")
+            gone.push_back(it->first);
+        }
+        break;
+      case 3:  // replacements of existing RRsets
+        for (int i = 0; i < 10; ++i)
+          added.push_back("n" + std::to_string(rng() % 1500) + " 60 A 198.51.100." +
+                          std::to_string(i));
+        break;
+      default:  // a DNAME at the apex's child occludes what is below it, then goes
+        if (model.count({"deep.example.", "DNAME"})) {
+          gone.push_back({"deep.example.", "DNAME"});
+        } else {
+          added.push_back("deep 60 DNAME elsewhere.test.");
+        }
+    }
+    std::sort(gone.begin(), gone.end());
+    gone.erase(std::unique(gone.begin(), gone.end()), gone.end());
+    for (const auto& g : gone) {
+      model.erase(g);
+      changes.push_back(removal(g.first, g.second));
+    }
+    for (const auto& l : added) {
+      put(l);
+      changes.push_back(rrset(l));
+    }
+    auto next = z->with_changes(changes);
+    std::vector<std::string> lines;
+    for (const auto& [k, l] : model) lines.push_back(l);
+    auto fresh = build(lines);
+    INFO("step " << step);
+    CHECK(zone::diff_zones(*fresh, *next).empty());
+    REQUIRE(next->nodes().size() == fresh->nodes().size());
+    for (size_t i = 0; i < next->nodes().size(); ++i) {
+      CHECK(next->nodes()[i].name == fresh->nodes()[i].name);
+      CHECK(next->nodes()[i].delegation == fresh->nodes()[i].delegation);
+      CHECK(next->nodes()[i].occluded == fresh->nodes()[i].occluded);
+      CHECK(next->predecessor(next->nodes()[i].name) == i);
+    }
+    CHECK(next->rr_count() == fresh->rr_count());
+    CHECK(next->rrset_count() == fresh->rrset_count());
+    CHECK(next->soa().rdatas == fresh->soa().rdatas);
+    // Blocks cover the nodes in order, and most of them are the previous snapshot's.
+    size_t covered = 0, shared = 0;
+    for (size_t b = 0; b < next->block_count(); ++b) {
+      CHECK(next->block_first(b) == covered);
+      covered += next->block_size(b);
+      for (size_t p = 0; p < z->block_count(); ++p)
+        shared += &next->block_summary(b) == &z->block_summary(p);
+    }
+    CHECK(covered == next->nodes().size());
+    if (step % 5 == 3) CHECK(shared + 10 >= z->block_count());
+    z = next;
+  }
+}
+
+TEST_CASE("block summaries count DNSSEC records and find the earliest expiration", "[zone]") {
+  auto z =
+      build(with_apex({"www 300 A 192.0.2.1", "www 300 NSEC x.example. A RRSIG NSEC",
+                       "www 300 RRSIG A 13 2 300 20300101000000 20200101000000 7 example. AA==",
+                       "www 300 RRSIG NSEC 13 2 300 20290101000000 20210101000000 9 example. AA==",
+                       "x 300 A 192.0.2.2"}));
+  REQUIRE(z->block_count() == 1);
+  const auto& s = z->block_summary(0);
+  CHECK(s.any_rrsig);
+  CHECK(s.signed_rrsets == 2);
+  CHECK(s.nsec_names == 1);
+  CHECK(s.dnssec_rrsets == 2);                  // the NSEC and the RRSIG RRsets
+  CHECK(s.earliest_expiration == 1861920000u);  // 2029-01-01
+  CHECK(s.latest_inception == 1609459200u);     // 2021-01-01
+  CHECK(s.keys.size() == 2);
+  CHECK_FALSE(s.many_keys);
+  CHECK(s.rrs == z->rr_count());
 }
