@@ -56,6 +56,8 @@ namespace {
 
 // Appends to `diff` the change from `a` to `b` (either may be null), if any.
 void diff_rrset(const RRset* a, const RRset* b, bool ignore_serial, Diff& diff) {
+  // Most RRsets of two versions of a zone are byte for byte the same: no change, no copy.
+  if (a && b && a->ttl == b->ttl && a->rdatas == b->rdatas) return;
   const RRset& any = a ? *a : *b;
   RRsetChange c{any.owner, any.type, any.rclass, a ? a->ttl : 0, b ? b->ttl : 0, {}, {}};
   static const std::vector<Rdata> kNone;
@@ -110,9 +112,11 @@ Diff diff_zones(const Zone& from, const Zone& to, const DiffOptions& options) {
   auto na = from.nodes(), nb = to.nodes();
   size_t i = 0, j = 0;
   while (i < na.size() || j < nb.size()) {
-    std::strong_ordering cmp = i == na.size()   ? std::strong_ordering::greater
-                               : j == nb.size() ? std::strong_ordering::less
-                                                : na[i].name <=> nb[j].name;
+    // Equality is a cheap byte compare and the usual case; the canonical order only when not.
+    std::strong_ordering cmp = i == na.size()             ? std::strong_ordering::greater
+                               : j == nb.size()           ? std::strong_ordering::less
+                               : na[i].name == nb[j].name ? std::strong_ordering::equal
+                                                          : na[i].name <=> nb[j].name;
     if (cmp < 0) {
       diff_node(&na[i++], nullptr, options.ignore_soa_serial, diff);
     } else if (cmp > 0) {
