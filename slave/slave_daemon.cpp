@@ -258,6 +258,20 @@ asio::awaitable<void> SlaveDaemon::poll_once() {
 void SlaveDaemon::upkeep(PollWork& w) {
   if (!w.handled.published) publisher_.refresh_signatures();
   w.refreshed = publisher_.take_report();
+  wrap_publication();
+}
+
+void SlaveDaemon::wrap_publication() {
+  // UDP threads call this concurrently: the check is lock-free; a new publication is wrapped
+  // once (O(zone)) under the mutex, re-read there so an older one never replaces a newer one.
+  auto wrapped = [this] {
+    auto current = serving_.find(config_.publisher.zone);
+    return current && current->zone == publisher_.served_signed() &&
+           current->journal == publisher_.served_journal();
+  };
+  if (wrapped()) return;
+  std::lock_guard lock(refresh_mutex_);
+  if (!wrapped()) serving_.refresh(publisher_.served_signed(), publisher_.served_journal());
 }
 
 void SlaveDaemon::finish_poll(PollRecord rec, PollWork work,
@@ -330,14 +344,7 @@ void SlaveDaemon::handle(const net::Request& req, net::Responses& out) {
   // Everything but NOTIFY (opcode 4) goes to the answer engine: queries with DNSSEC answers,
   // transfers and the FORMERR/NOTIMP/REFUSED cases (common/server/responder).
   if (req.wire.size() < dns::kHeaderSize || ((req.wire[2] >> 3) & 0xF) != 4) {
-    // UDP threads call this concurrently: the check is lock-free; a new publication is wrapped
-    // once (O(zone)) under the mutex, re-read there so an older one never replaces a newer one.
-    auto current = serving_.find(config_.publisher.zone);
-    if (current->zone != publisher_.served_signed() ||
-        current->journal != publisher_.served_journal()) {
-      std::lock_guard lock(refresh_mutex_);
-      serving_.refresh(publisher_.served_signed(), publisher_.served_journal());
-    }
+    wrap_publication();  // normally done on the worker already: then a lock-free check
     std::string why;
     auto outcome = server::respond(serving_, serve_policy_, req, out, &why);
     metrics_.query(outcome, out);  // atomics: the listener's threads call this at once

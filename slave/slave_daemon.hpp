@@ -97,6 +97,10 @@ class SlaveDaemon {
   };
   // On the worker: signature upkeep unless the transfer was just published.
   void upkeep(PollWork& w);
+  // Builds the serving form (AXFR image, denial and name indexes) of a new publication. Called
+  // on the worker after each job, so the first query after a publication does not pay for it,
+  // and by handle() as a fallback (start-up).
+  void wrap_publication();
   void finish_poll(PollRecord rec, PollWork work,
                    std::optional<std::chrono::steady_clock::time_point> received);
   void note_expiry(uint32_t earliest);
