@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -59,8 +60,14 @@ class Publisher {
   explicit Publisher(PublisherConfig config);
 
   // Loads (or, for a zone never published here, generates) the keys and the last signed zone
-  // from the state directory. Throws StateError; call once before anything else.
+  // from the state directory. Throws StateError; call once before anything else. When the
+  // zone file is older than the last serial served (a crash between the swap and the file
+  // write), it is re-signed under a higher serial first, so the served serial never goes back.
   void start_up();
+
+  // Called on the publishing thread right after a new signed zone becomes served_signed(),
+  // before the zone file is written: the daemon wraps it for serving there.
+  void set_on_swap(std::function<void()> on_swap) { on_swap_ = std::move(on_swap); }
 
   // The zone's content as last received (unsigned, our serial), or null before the first
   // publication: what check_transfer compares a new transfer with.
@@ -121,6 +128,7 @@ class Publisher {
   // The zone of the last publication this process verified (not one loaded from disk): an
   // incremental publication re-checks only the signature values it changed.
   std::shared_ptr<const zone::Zone> verified_;
+  std::function<void()> on_swap_;
   std::unique_ptr<server::JournalFile> journal_file_;  // null: no journal
   std::atomic<std::shared_ptr<const server::Journal>> journal_;
   std::optional<uint32_t> last_serial_;

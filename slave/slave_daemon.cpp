@@ -76,6 +76,7 @@ SlaveDaemon::SlaveDaemon(asio::io_context& io, SlaveConfig config)
 }
 
 void SlaveDaemon::start_up() {
+  publisher_.set_on_swap([this] { wrap_publication(); });
   publisher_.start_up();
   const PublishReport r = publisher_.take_report();
   if (r.earliest_expiry != 0) note_expiry(r.earliest_expiry);

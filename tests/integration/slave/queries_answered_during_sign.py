@@ -65,7 +65,11 @@ with h.TempDir() as tmp:
                     (len(lost), len(during)))
             h.check(all(s[0] == old for s in during), "a serial other than %d served" % old)
             times = sorted(s[1] for s in during)
-            # The sign itself must have been long enough to matter.
+            # The sign itself must have been long enough to matter. The new zone is served
+            # before its file is written and the publication logged: wait for the line.
+            h.wait_for(lambda: "published serial %d" % samples[-1][0] in slave.log(), 120,
+                       what="the publication log line")
+            log = slave.log()
             pub = [line for line in log.splitlines() if "published serial %d" % samples[-1][0]
                    in line]
             h.check(pub, "no publication line:\n" + log[-2000:])
