@@ -42,6 +42,18 @@ std::shared_ptr<const zone::Zone> edited(const zone::Zone& z,
   return std::move(b).build().zone;
 }
 
+// `z` with the last byte of its first RRSIG over an A RRset flipped.
+std::shared_ptr<const zone::Zone> with_flipped_a_signature(const zone::Zone& z) {
+  bool done = false;
+  return edited(z, [&](dns::Rr& rr) {
+    if (!done && rr.type == RRType::RRSIG && rrsig_covered(rr.rdata) == RRType::A) {
+      rr.rdata.back() ^= 1;
+      done = true;
+    }
+    return true;
+  });
+}
+
 bool has(const VerifyVerdict& v, Kind k) {
   for (const auto& p : v.problems)
     if (p.kind == k) return true;
@@ -59,14 +71,7 @@ TEST_CASE("verify: accepts signed zones, rejects damage by name", "[dnssec][veri
   CHECK(ok.signatures_checked > 5);
 
   SECTION("flipped signature byte") {
-    bool done = false;
-    auto bad = edited(*z, [&](dns::Rr& rr) {
-      if (!done && rr.type == RRType::RRSIG && rrsig_covered(rr.rdata) == RRType::A) {
-        rr.rdata.back() ^= 1;
-        done = true;
-      }
-      return true;
-    });
+    auto bad = with_flipped_a_signature(*z);
     auto v = verify_zone(*bad, {.now = kNow});
     CHECK(has(v, Kind::BadSignature));
     CHECK(v.summary().find("bad signature") != std::string::npos);
@@ -142,14 +147,7 @@ TEST_CASE("verify: signatures verified before are not checked again, new ones ar
             Kind::Expired));
 
   // A signature that is not in the earlier zone is checked: a flipped byte is caught.
-  bool done = false;
-  auto bad = edited(*z, [&](dns::Rr& rr) {
-    if (!done && rr.type == RRType::RRSIG && rrsig_covered(rr.rdata) == RRType::A) {
-      rr.rdata.back() ^= 1;
-      done = true;
-    }
-    return true;
-  });
+  auto bad = with_flipped_a_signature(*z);
   auto v = verify_zone(*bad, {.now = kNow, .verified_before = z.get()});
   CHECK(has(v, Kind::BadSignature));
   CHECK(v.signatures_checked == 1);
