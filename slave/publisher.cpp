@@ -242,8 +242,7 @@ bool Publisher::publish(const zone::Zone& transferred, const zone::Diff& change,
   const zone::Zone* verified_before =
       incremental && previous && previous == verified_ ? previous.get() : nullptr;
   auto verdict = dnssec::verify_zone(
-      *sr.zone,
-      {.now = now, .threads = config_.sign_threads, .verified_before = verified_before});
+      *sr.zone, {.now = now, .threads = config_.sign_threads, .verified_before = verified_before});
   if (!verdict.ok()) {
     alert("verify-failed", verdict.summary(3), master);
     return false;

@@ -67,8 +67,9 @@ SlaveDaemon::SlaveDaemon(asio::io_context& io, SlaveConfig config)
       publisher_(config_.publisher),
       worker_(1),
       serving_(config_.publisher.zone),
-      listener_(io, [this](const net::Request& r, net::Responses& o) { handle(r, o); },
-                net::ListenerLimits{.udp_threads = udp_thread_count(config_.udp_threads)}),
+      listener_(
+          io, [this](const net::Request& r, net::Responses& o) { handle(r, o); },
+          net::ListenerLimits{.udp_threads = udp_thread_count(config_.udp_threads)}),
       wake_(io) {
   // Secondaries of this slave may sign their transfers with the key it uses with its masters.
   if (config_.transfer.key) serve_policy_.keys.push_back(*config_.transfer.key);
@@ -350,8 +351,8 @@ void SlaveDaemon::handle(const net::Request& req, net::Responses& out) {
     auto outcome = server::respond(serving_, serve_policy_, req, out, &why);
     metrics_.query(outcome, out);  // atomics: the listener's threads call this at once
     if (outcome == server::Outcome::Transferred)  // one line per transfer out (AXFR or IXFR)
-      util::log(LogLevel::Info, "slave", zname_, "transfer to {}: {}",
-                net::endpoint_text(req.peer), why.empty() ? "AXFR" : why);
+      util::log(LogLevel::Info, "slave", zname_, "transfer to {}: {}", net::endpoint_text(req.peer),
+                why.empty() ? "AXFR" : why);
     else if (outcome != server::Outcome::Answered)
       util::log(LogLevel::Debug, "slave", zname_, "query from {}: {} {}",
                 net::endpoint_text(req.peer), server::outcome_text(outcome), why);

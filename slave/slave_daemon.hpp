@@ -117,8 +117,8 @@ class SlaveDaemon {
   // Runs the publish pipeline (check, sign, verify, write, swap) off the io thread. The
   // Publisher is used only there once started; declared after it so it is joined first.
   boost::asio::thread_pool worker_;
-  server::SnapshotDirectory serving_;  // the published signed zone, wrapped for answering
-  std::mutex refresh_mutex_;           // one thread wraps a new publication, the others wait
+  server::SnapshotDirectory serving_;     // the published signed zone, wrapped for answering
+  std::mutex refresh_mutex_;              // one thread wraps a new publication, the others wait
   server::ResponderPolicy serve_policy_;  // transfer ACL (loopback) and TSIG keys
   net::DnsListener listener_;
   boost::asio::steady_timer wake_;

@@ -189,7 +189,10 @@ CheckResult check_transfer(AxfrAssembler& assembled, const zone::Zone* served,
   if (!apex_ns)
     return {Verdict::RefusedEmpty, "the transfer has no NS records at the apex", nullptr, {}};
   if (served != nullptr && lists_served_records(records, *served))
-    return {Verdict::Unchanged, "content unchanged (same records in the same order)", nullptr, {},
+    return {Verdict::Unchanged,
+            "content unchanged (same records in the same order)",
+            nullptr,
+            {},
             serial};
 
   zone::ZoneBuilder builder(origin);

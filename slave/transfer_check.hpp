@@ -83,7 +83,7 @@ class AxfrAssembler {
 
 struct CheckResult {
   Verdict verdict;
-  std::string detail;                      // one line saying why, for logs and alerts
+  std::string detail;  // one line saying why, for logs and alerts
   // The transferred zone (Accepted; Unchanged when it had to be built to be compared).
   std::shared_ptr<const zone::Zone> zone;
   zone::Diff diff;      // served -> transferred (Accepted)

@@ -156,8 +156,7 @@ namespace {
 RrsigVerdict check_fields(const dns::RRset& rrset, const RrsigFields& f,
                           std::span<const uint8_t> key_rdata, std::time_t now) {
   // RFC 4035 §5.3.1: covered type, labels <= owner labels, TTL not above the original TTL.
-  if (f.covered != rrset.type || f.labels > rrsig_labels(rrset.owner) ||
-      rrset.ttl > f.original_ttl)
+  if (f.covered != rrset.type || f.labels > rrsig_labels(rrset.owner) || rrset.ttl > f.original_ttl)
     return RrsigVerdict::WrongRRset;
   if (key_rdata.size() < 4 || key_rdata[3] != f.algorithm || key_tag(key_rdata) != f.key_tag)
     return RrsigVerdict::KeyMismatch;

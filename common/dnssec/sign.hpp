@@ -92,7 +92,6 @@ const char* to_string(RrsigVerdict v);
 // RRset; Valid here says nothing about the signature value.
 [[nodiscard]] RrsigVerdict check_rrsig_fields(const dns::RRset& rrset,
                                               std::span<const uint8_t> rrsig,
-                                              std::span<const uint8_t> key_rdata,
-                                              std::time_t now);
+                                              std::span<const uint8_t> key_rdata, std::time_t now);
 
 }  // namespace flatsign::dnssec

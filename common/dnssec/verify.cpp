@@ -5,9 +5,9 @@
 #include <atomic>
 #include <functional>
 #include <map>
-#include <unordered_map>
 #include <memory>
 #include <thread>
+#include <unordered_map>
 
 #include "common/dns/rdata.hpp"
 #include "common/dnssec/crypto.hpp"
@@ -132,8 +132,9 @@ VerifyVerdict verify_zone(const zone::Zone& zone, const VerifyOptions& options) 
     const auto* sigs = node.find(RRType::RRSIG);
     if (!sigs) continue;
     while (bj < before_nodes.size() && before_nodes[bj].name < node.name) ++bj;
-    const zone::Node* old_node =
-        bj < before_nodes.size() && before_nodes[bj].name == node.name ? &before_nodes[bj] : nullptr;
+    const zone::Node* old_node = bj < before_nodes.size() && before_nodes[bj].name == node.name
+                                     ? &before_nodes[bj]
+                                     : nullptr;
     for (const auto& sig : sigs->rdatas) {
       const dns::RRset* covered = sig.size() >= 2 ? node.find(rrsig_covered(sig)) : nullptr;
       if (!covered) {

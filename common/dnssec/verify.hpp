@@ -48,7 +48,7 @@ struct VerifyOptions {
 
 struct VerifyVerdict {
   std::vector<VerifyProblem> problems;
-  size_t problem_count = 0;  // including those beyond max_problems
+  size_t problem_count = 0;       // including those beyond max_problems
   size_t signatures_checked = 0;  // cryptographically
   size_t signatures_trusted = 0;  // found in VerifyOptions::verified_before: fields only
   size_t rrsets_checked = 0;

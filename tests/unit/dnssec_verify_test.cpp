@@ -143,8 +143,8 @@ TEST_CASE("verify: signatures verified before are not checked again, new ones ar
   CHECK(same.signatures_checked == 0);
   CHECK(same.signatures_trusted > 5);
   // Known signatures still have their validity period checked.
-  CHECK(has(verify_zone(*z, {.now = kNow + 30 * 86400, .verified_before = z.get()}),
-            Kind::Expired));
+  CHECK(
+      has(verify_zone(*z, {.now = kNow + 30 * 86400, .verified_before = z.get()}), Kind::Expired));
 
   // A signature that is not in the earlier zone is checked: a flipped byte is caught.
   auto bad = with_flipped_a_signature(*z);
@@ -154,8 +154,7 @@ TEST_CASE("verify: signatures verified before are not checked again, new ones ar
 
   // The old signature over changed data is not trusted: a changed address fails its RRSIG.
   auto moved = edited(*z, [](dns::Rr& rr) {
-    if (rr.type == RRType::A && rr.owner == dns::Name::parse("www.example."))
-      rr.rdata.back() ^= 1;
+    if (rr.type == RRType::A && rr.owner == dns::Name::parse("www.example.")) rr.rdata.back() ^= 1;
     return true;
   });
   CHECK(has(verify_zone(*moved, {.now = kNow, .verified_before = z.get()}), Kind::BadSignature));
