@@ -1,5 +1,6 @@
 #include "slave/slave_daemon.hpp"
 
+#include <malloc.h>
 #include <algorithm>
 #include <csignal>
 #include <random>
@@ -79,6 +80,7 @@ SlaveDaemon::SlaveDaemon(asio::io_context& io, SlaveConfig config)
 void SlaveDaemon::start_up() {
   publisher_.set_on_swap([this] { wrap_publication(); });
   publisher_.start_up();
+  release_free_memory();  // the zone file's text and the parser's temporaries
   const PublishReport r = publisher_.take_report();
   if (r.earliest_expiry != 0) note_expiry(r.earliest_expiry);
   if (auto served = publisher_.served_signed()) {
@@ -261,6 +263,19 @@ void SlaveDaemon::upkeep(PollWork& w) {
   if (!w.handled.published) publisher_.refresh_signatures();
   w.refreshed = publisher_.take_report();
   wrap_publication();
+  release_free_memory();
+}
+
+void SlaveDaemon::release_free_memory() {
+  // A transfer, a sign and a verify free as much as the zone they leave behind, much of it in
+  // the signing threads' malloc arenas, which glibc never shrinks by itself: measured on a
+  // 100k-name zone, RSS stayed ~150 MB above the heap in use. malloc_trim hands free pages of
+  // every arena back to the kernel.
+  const auto t0 = std::chrono::steady_clock::now();
+  const bool released = malloc_trim(0) != 0;
+  util::log(LogLevel::Debug, "slave", zname_, "malloc_trim: {} in {:.3f} s",
+            released ? "memory released" : "nothing to release",
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 }
 
 void SlaveDaemon::wrap_publication() {

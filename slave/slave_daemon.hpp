@@ -101,6 +101,9 @@ class SlaveDaemon {
   // on the worker after each job, so the first query after a publication does not pay for it,
   // and by handle() as a fallback (start-up).
   void wrap_publication();
+  // Returns the free memory of every malloc arena to the kernel (after a transfer or a
+  // publication, which free about as much as they keep).
+  void release_free_memory();
   void finish_poll(PollRecord rec, PollWork work,
                    std::optional<std::chrono::steady_clock::time_point> received);
   void note_expiry(uint32_t earliest);

@@ -125,19 +125,11 @@ std::shared_ptr<const zone::Zone> strip_signatures(const zone::Zone& signed_zone
 }
 
 std::shared_ptr<const zone::Zone> with_serial(const zone::Zone& z, uint32_t serial) {
-  zone::ZoneBuilder b(z.origin());
-  for (const auto& node : z.nodes()) {
-    for (const auto& set : node.rrsets) {
-      if (set.type == RRType::SOA && node.name == z.origin()) {
-        dns::RRset soa = set;
-        dns::set_soa_serial(soa.rdatas.front(), serial);
-        b.add(soa);
-      } else {
-        b.add(set);
-      }
-    }
-  }
-  return std::move(b).build().zone;
+  // Only the apex's block is copied; the rest is shared with `z` (a full copy here briefly
+  // doubled the unsigned zone at every publication).
+  std::vector<dns::RRset> soa{z.soa()};
+  dns::set_soa_serial(soa.front().rdatas.front(), serial);
+  return z.with_changes(std::move(soa));
 }
 
 }  // namespace flatsign::slave

@@ -54,7 +54,7 @@ void store_last_serial(const std::string& dir, const dns::Name& zone, uint32_t s
 [[nodiscard]] std::shared_ptr<const zone::Zone> strip_signatures(
     const zone::Zone& signed_zone, const std::vector<dnssec::DnssecKey>& keys);
 
-// A copy of `z` whose SOA carries `serial`.
+// `z` with its SOA carrying `serial`; shares every node block but the apex's with `z`.
 [[nodiscard]] std::shared_ptr<const zone::Zone> with_serial(const zone::Zone& z, uint32_t serial);
 
 }  // namespace flatsign::slave

@@ -35,8 +35,26 @@ std::shared_ptr<const AxfrImage> pack_axfr(const zone::Zone& zone, size_t reserv
   return image;
 }
 
-std::vector<std::vector<uint8_t>> axfr_for_request(const AxfrImage& image, uint16_t id,
+std::shared_ptr<const AxfrImage> lazy_axfr(std::shared_ptr<const zone::Zone> zone, size_t reserve,
+                                           size_t limit) {
+  auto image = std::make_shared<AxfrImage>();
+  image->qname_size = zone->origin().wire_size();
+  image->rr_count = zone->rr_count() + 1;  // the closing SOA
+  image->source = std::move(zone);
+  image->reserve = reserve;
+  image->limit = limit;
+  return image;
+}
+
+std::vector<std::vector<uint8_t>> axfr_for_request(const AxfrImage& lazy, uint16_t id,
                                                    uint16_t qtype) {
+  const AxfrImage* packed = &lazy;
+  if (lazy.source) {
+    std::call_once(lazy.packed,
+                   [&lazy] { lazy.image = pack_axfr(*lazy.source, lazy.reserve, lazy.limit); });
+    packed = lazy.image.get();
+  }
+  const AxfrImage& image = *packed;
   std::vector<std::vector<uint8_t>> out = image.messages;
   for (auto& m : out) {
     m[0] = static_cast<uint8_t>(id >> 8);

@@ -24,7 +24,7 @@ const SnapshotDirectory& SnapshotDirectory::refresh(std::shared_ptr<const zone::
   next->origin = origin_;
   if (zone) {
     next->denial = std::make_shared<const DenialIndex>(*zone);
-    next->axfr = pack_axfr(*zone, 0);
+    next->axfr = lazy_axfr(zone, 0);
   }
   next->zone = std::move(zone);
   served_.store(std::move(next));
