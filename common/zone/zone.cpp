@@ -222,9 +222,7 @@ ZoneBuilder::Result ZoneBuilder::build() && {
   }
 
   pending_.clear();
-  pending_.shrink_to_fit();
   owners_.clear();
-  owners_.shrink_to_fit();
   for (auto& b : zone->blocks_) {
     for (auto& node : b->nodes) Zone::compact(node);
   }
