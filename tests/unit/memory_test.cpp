@@ -1,0 +1,77 @@
+// The memory savings keep behaviour: a lazy AXFR image answers byte for byte like an eagerly
+// packed one, compacted RDATA keeps its bytes, and with_serial shares all but the apex block.
+#include <catch2/catch.hpp>
+
+#include "common/dns/rdata.hpp"
+#include "common/server/axfr_image.hpp"
+#include "slave/state.hpp"
+#include "tests/unit/zone_helpers.hpp"
+
+using namespace flatsign;
+using dns::RRType;
+
+namespace {
+std::shared_ptr<const zone::Zone> big_zone(size_t names) {
+  std::vector<std::string> lines{"@ 3600 SOA ns1 host 7 7200 3600 1209600 300", "@ 3600 NS ns1",
+                                 "ns1 3600 A 192.0.2.53"};
+  for (size_t i = 0; i < names; ++i) {
+    lines.push_back("h" + std::to_string(i) + " 300 A 10.0." + std::to_string(i / 250) + "." +
+                    std::to_string(i % 250 + 1));
+    lines.push_back("h" + std::to_string(i) + " 300 TXT t" + std::to_string(i));
+  }
+  return testing::build(lines);
+}
+}  // namespace
+
+TEST_CASE("memory: a lazy AXFR image packs at the first request, like an eager one", "[memory]") {
+  auto z = big_zone(2000);
+  auto eager = server::pack_axfr(*z, 40);
+  auto lazy = server::lazy_axfr(z, 40);
+  CHECK(lazy->messages.empty());  // nothing packed before a transfer asks
+  CHECK(lazy->rr_count == eager->rr_count);
+  for (uint16_t qtype : {uint16_t{252}, uint16_t{251}}) {
+    auto a = server::axfr_for_request(*eager, 0x1234, qtype);
+    auto b = server::axfr_for_request(*lazy, 0x1234, qtype);
+    REQUIRE(a.size() > 1);
+    CHECK(a == b);
+  }
+}
+
+TEST_CASE("memory: RDATA with spare capacity is compacted without changing it", "[memory]") {
+  const auto origin = dns::Name::parse("example.");
+  zone::ZoneBuilder b(origin);
+  b.add(testing::rr("@ 3600 SOA ns1 host 1 7200 3600 1209600 300"));
+  b.add(testing::rr("@ 3600 NS ns1"));
+  dns::Rr a = testing::rr("ns1 3600 A 192.0.2.53");
+  const dns::Rdata bytes = a.rdata;
+  a.rdata.reserve(300);  // as a signer reserving room for the largest signature
+  b.add(std::move(a));
+  auto z = std::move(b).build().zone;
+  const dns::RRset* set = z->find(dns::Name::parse("ns1.example."), RRType::A);
+  REQUIRE(set != nullptr);
+  CHECK(set->rdatas.front() == bytes);
+  CHECK(set->rdatas.front().capacity() < 300);
+  auto changed = z->with_changes(
+      {dns::RRset{dns::Name::parse("ns1.example."), RRType::A, dns::RRClass::IN, 3600, {[&] {
+                    dns::Rdata r = bytes;
+                    r.reserve(300);
+                    return r;
+                  }()}}});
+  const dns::RRset* set2 = changed->find(dns::Name::parse("ns1.example."), RRType::A);
+  REQUIRE(set2 != nullptr);
+  CHECK(set2->rdatas.front() == bytes);
+  CHECK(set2->rdatas.front().capacity() < 300);
+}
+
+TEST_CASE("memory: with_serial shares every node block but the apex's", "[memory]") {
+  auto z = big_zone(1000);
+  REQUIRE(z->block_count() > 2);
+  auto s = slave::with_serial(*z, 99);
+  CHECK(s->serial() == 99);
+  CHECK(z->serial() == 7);
+  CHECK(s->rr_count() == z->rr_count());
+  REQUIRE(s->block_count() == z->block_count());
+  for (size_t b = 1; b < z->block_count(); ++b)
+    CHECK(&s->nodes()[s->block_first(b)] == &z->nodes()[z->block_first(b)]);
+  CHECK(&s->nodes()[0] != &z->nodes()[0]);
+}
