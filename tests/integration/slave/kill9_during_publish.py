@@ -1,7 +1,9 @@
 """kill -9 of the slave at random moments while it publishes again and again (a fake master
 whose zone alternates between two contents every few hundred ms): after each kill the signed
 file on disk passes dnssec-verify, and after each restart the served serial never goes
-backwards."""
+backwards. The file may lag the served serial (the publisher serves first and writes the file
+after the swap, with the serial stored before either), so the restart is what must catch up:
+it re-signs a stale file under a higher serial."""
 import os
 import random
 import signal
@@ -26,6 +28,18 @@ def file_serial(path):
     h.fail("no SOA in " + path)
 
 
+def start_slave(tmp, master_port):
+    """A slave on a port fresh for this round. The port of the killed one is not reused: while
+    it was down, any other process (another test, an outgoing connection) may have taken it."""
+    for _ in range(3):
+        port = h.free_port()
+        slave = env.Slave(tmp, master_port, poll_interval=0.1, port=port)
+        time.sleep(0.2)
+        if slave.alive() or "in use" not in slave.log():
+            return slave, port
+    h.fail("the slave could not bind a port three times:\n" + slave.log()[-2000:])
+
+
 def main():
     master = env.FakeMaster()
     stop = threading.Event()
@@ -44,9 +58,8 @@ def main():
     kills = 0
     try:
         with h.TempDir() as tmp:
-            port = h.free_port()
             for _ in range(ROUNDS):
-                slave = env.Slave(tmp, master.port, poll_interval=0.1, port=port)
+                slave, port = start_slave(tmp, master.port)
                 try:
                     if os.path.exists(slave.signed):
                         h.wait_for(lambda: env.query_soa(port) is not None or not slave.alive(),
@@ -67,10 +80,7 @@ def main():
                     if slave.alive():
                         slave.stop()
                 slave.verify()
-                on_disk = file_serial(slave.signed)
-                h.check(last is None or on_disk >= last,
-                        "file serial %d is below the served %s" % (on_disk, last))
-                highest = max(highest, last or 0, on_disk)
+                highest = max(highest, last or 0, file_serial(slave.signed))
     finally:
         stop.set()
         flipper.join(2)
