@@ -45,18 +45,24 @@ std::string json_all_records(const zone::Zone& z) {
 
 // The earliest RRSIG expiration in `z` (RFC 4034 §3.1.5, compared in RFC 1982 serial
 // arithmetic); an unparseable RRSIG counts as expiring `now`; a zone without any gives now+2^31-1.
+// Read from the block summaries (Zone::block_summary), not from every RRSIG: this runs after
+// each publication and each poll.
 uint32_t earliest_expiry(const zone::Zone& z, uint32_t now) {
   uint32_t earliest = now + 0x7fffffffu;
-  for (const auto& node : z.nodes()) {
-    const dns::RRset* sigs = node.find(dns::RRType::RRSIG);
-    if (sigs == nullptr) continue;
-    for (const auto& rd : sigs->rdatas) {
-      auto f = dnssec::parse_rrsig(rd);
-      const uint32_t e = f ? f->expiration : now;
-      if (serial_gt(earliest, e)) earliest = e;
-    }
+  for (size_t b = 0; b < z.block_count(); ++b) {
+    const zone::BlockSummary& s = z.block_summary(b);
+    if (s.malformed_rrsig && serial_gt(earliest, now)) earliest = now;
+    if (s.any_rrsig && serial_gt(earliest, s.earliest_expiration)) earliest = s.earliest_expiration;
   }
   return earliest;
+}
+
+// `z` under SOA serial `serial`: one RRset replaced, the other blocks shared with `z` (so the
+// diff against it, the incremental sign and the verification see only the real change).
+std::shared_ptr<const zone::Zone> serial_changed(const zone::Zone& z, uint32_t serial) {
+  dns::RRset soa = z.soa();
+  dns::set_soa_serial(soa.rdatas.front(), serial);
+  return z.with_changes({std::move(soa)});
 }
 
 // "name TTL IN TYPE rdata" lines of one side of a diff, as a JSON array.
@@ -221,7 +227,7 @@ bool Publisher::publish(const zone::Zone& transferred, const zone::Diff& change,
   };
   const uint32_t serial =
       next_serial(config_.serial_policy, last_serial_, now, transferred.serial());
-  auto new_unsigned = with_serial(transferred, serial);
+  auto new_unsigned = serial_changed(transferred, serial);
   auto previous = signed_.load();
 
   dnssec::SignResult sr;

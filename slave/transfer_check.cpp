@@ -143,36 +143,141 @@ dns::Rdata soa_without_serial(dns::Rdata rdata) {
   return rdata;
 }
 
-// True when `records` (opening SOA first), once signer-owned records are skipped, are exactly
-// the records of `served` in the order Zone::records() lists them, the SOA serial aside. Then
-// building and diffing would find no change, so an unchanged poll costs one pass and no
-// allocation. Any other order, a duplicate or a differing TTL within an RRset makes it false,
-// and the full check decides.
-bool lists_served_records(const std::vector<Rr>& records, const zone::Zone& served) {
-  size_t k = 0;
-  auto next = [&]() -> const Rr* {
-    while (k < records.size() && is_signer_owned(records[k].type)) ++k;
-    return k < records.size() ? &records[k++] : nullptr;
-  };
-  const auto nodes = served.nodes();
-  const dns::RRset& soa = served.soa();
-  const Rr* first = next();
-  if (first == nullptr || first->type != RRType::SOA || soa.rdatas.size() != 1 ||
-      first->ttl != soa.ttl || !(first->owner == soa.owner) ||
-      soa_without_serial(first->rdata) != soa_without_serial(soa.rdatas.front()))
-    return false;
-  for (const auto& node : nodes) {
-    for (const auto& rs : node.rrsets) {
-      if (&rs == &soa) continue;
-      for (const auto& rd : rs.rdatas) {
-        const Rr* rr = next();
-        if (rr == nullptr || rr->type != rs.type || rr->rclass != rs.rclass ||
-            rr->ttl != node.record_ttl(rs, rd) || rr->rdata != rd || !(rr->owner == rs.owner))
-          return false;
+// The served RRsets in the order Zone::records() lists them after the SOA: canonical (owner,
+// type) order with the apex SOA left out (the transfer opens with it).
+class ServedCursor {
+ public:
+  explicit ServedCursor(const zone::Zone& served) : nodes_(served.nodes()), soa_(&served.soa()) {
+    settle();
+  }
+  // Null at the end.
+  const dns::RRset* rrset() const {
+    return ni_ < nodes_.size() ? &nodes_[ni_].rrsets[ri_] : nullptr;
+  }
+  const zone::Node& node() const { return nodes_[ni_]; }
+  void advance() {
+    ++ri_;
+    settle();
+  }
+
+ private:
+  void settle() {
+    while (ni_ < nodes_.size()) {
+      const zone::Node& n = nodes_[ni_];
+      if (ri_ >= n.rrsets.size()) {
+        ++ni_;
+        ri_ = 0;
+      } else if (&n.rrsets[ri_] == soa_) {
+        ++ri_;
+      } else {
+        return;
       }
     }
   }
-  return next() == nullptr;
+  zone::NodeRange nodes_;
+  const dns::RRset* soa_;
+  size_t ni_ = 0, ri_ = 0;
+};
+
+// (owner, type) in canonical order; owners compare by bytes first, the usual case.
+int compare_key(const dns::Name& a, RRType ta, const dns::Name& b, RRType tb) {
+  if (!(a == b)) return (a <=> b) < 0 ? -1 : 1;
+  const auto x = static_cast<uint16_t>(ta), y = static_cast<uint16_t>(tb);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+// The one-pass comparison of a transfer with the served zone.
+struct Comparison {
+  enum class Outcome {
+    Same,     // the served records in their order, the SOA serial aside: nothing to build
+    Changes,  // in served order but for `replace`: the new zone is the served one with them
+    Rebuild,  // another order, a class other than IN, or too many changes: build it whole
+  };
+  Outcome outcome = Outcome::Same;
+  // Changes: RRsets to put in place of the served ones (no RDATA: removed), the SOA included.
+  std::vector<dns::RRset> replace;
+  size_t dropped = 0;  // signer-owned records skipped
+};
+
+// Walks `records` (opening SOA first) beside the served RRsets, one run of same-owner,
+// same-type records at a time (signer-owned records skipped). A run equal record for record to
+// its served RRset is unchanged; any other run replaces it (an RRset built from the run as
+// ZoneBuilder would: duplicates dropped, the first TTL kept, RFC 2181 §5); served RRsets the
+// transfer skips are removed. Runs must come in canonical order for the result to be the
+// transfer's zone, so a run out of order means Rebuild. Costs one pass and no allocation when
+// nothing changed (an unchanged flatsign or BIND master lists the served order).
+Comparison compare_with_served(const std::vector<Rr>& records, const zone::Zone& served,
+                               size_t max_changes) {
+  Comparison out;
+  const dns::RRset& soa = served.soa();
+  const Rr& first = records.front();
+  if (first.rclass != dns::RRClass::IN) return {Comparison::Outcome::Rebuild, {}, 0};
+  const bool soa_same = soa.rdatas.size() == 1 && first.ttl == soa.ttl &&
+                        first.owner == soa.owner &&
+                        soa_without_serial(first.rdata) == soa_without_serial(soa.rdatas.front());
+  ServedCursor cur(served);
+  std::vector<const Rr*> run;
+  const Rr* last = nullptr;  // the first record of the previous run
+  auto make_rrset = [&] {
+    dns::RRset rs{run.front()->owner, run.front()->type, dns::RRClass::IN, run.front()->ttl, {}};
+    for (const Rr* rr : run) rs.rdatas.push_back(rr->rdata);
+    rs.normalize();
+    return rs;
+  };
+  size_t k = 1;
+  auto next = [&]() -> const Rr* {
+    for (; k < records.size(); ++k) {
+      if (!is_signer_owned(records[k].type)) return &records[k++];
+      ++out.dropped;
+    }
+    return nullptr;
+  };
+  const Rr* rr = next();
+  while (rr != nullptr) {
+    run.clear();
+    run.push_back(rr);
+    while ((rr = next()) != nullptr && rr->type == run.front()->type &&
+           rr->owner == run.front()->owner)
+      run.push_back(rr);
+    const Rr& head = *run.front();
+    for (const Rr* r : run)
+      if (r->rclass != dns::RRClass::IN) return {Comparison::Outcome::Rebuild, {}, 0};
+    int c = 1;
+    while (cur.rrset() != nullptr &&
+           (c = compare_key(cur.rrset()->owner, cur.rrset()->type, head.owner, head.type)) < 0) {
+      const dns::RRset& gone = *cur.rrset();
+      out.replace.push_back(dns::RRset{gone.owner, gone.type, gone.rclass, 0, {}});
+      cur.advance();
+    }
+    if (cur.rrset() != nullptr && c == 0) {
+      const dns::RRset& have = *cur.rrset();
+      bool same = run.size() == have.rdatas.size();
+      for (size_t i = 0; same && i < run.size(); ++i)
+        same = run[i]->ttl == cur.node().record_ttl(have, have.rdatas[i]) &&
+               run[i]->rdata == have.rdatas[i];
+      if (!same) out.replace.push_back(make_rrset());
+      cur.advance();
+    } else {
+      // Not in the served zone: it must still come after the previous run (a matched run
+      // always does, being after every served RRset consumed so far).
+      if (last != nullptr && compare_key(last->owner, last->type, head.owner, head.type) >= 0)
+        return {Comparison::Outcome::Rebuild, {}, 0};
+      out.replace.push_back(make_rrset());
+    }
+    last = &head;
+    if (out.replace.size() > max_changes) return {Comparison::Outcome::Rebuild, {}, 0};
+  }
+  for (; cur.rrset() != nullptr; cur.advance()) {
+    const dns::RRset& gone = *cur.rrset();
+    out.replace.push_back(dns::RRset{gone.owner, gone.type, gone.rclass, 0, {}});
+    if (out.replace.size() > max_changes) return {Comparison::Outcome::Rebuild, {}, 0};
+  }
+  if (out.replace.empty() && soa_same) return out;
+  // The master's SOA always: its serial is the transferred zone's (the publisher sets ours).
+  out.replace.push_back(
+      dns::RRset{first.owner, RRType::SOA, dns::RRClass::IN, first.ttl, {first.rdata}});
+  out.outcome = Comparison::Outcome::Changes;
+  return out;
 }
 
 }  // namespace
@@ -188,38 +293,57 @@ CheckResult check_transfer(AxfrAssembler& assembled, const zone::Zone* served,
   for (const auto& rr : records) apex_ns |= rr.type == RRType::NS && rr.owner == origin;
   if (!apex_ns)
     return {Verdict::RefusedEmpty, "the transfer has no NS records at the apex", nullptr, {}};
-  if (served != nullptr && lists_served_records(records, *served))
-    return {Verdict::Unchanged,
-            "content unchanged (same records in the same order)",
-            nullptr,
-            {},
-            serial};
-
-  zone::ZoneBuilder builder(origin);
-  builder.reserve(records.size());
-  size_t index = 0, dropped = 0;
-  for (auto& rr : records) {
-    ++index;
-    // The slave is the zone's signer: DNSSEC records from the master (a signed master, stale
-    // keys) would stand beside its own and break validation. DS at delegations is child data.
-    if (is_signer_owned(rr.type)) {
-      ++dropped;
-      continue;
+  // A changed transfer in served order but for a few RRsets (the usual NOTIFY) becomes the
+  // served zone with those RRsets replaced: Zone::with_changes checks the touched names with
+  // the builder's rules and shares everything else. Anything else, or a change that breaks a
+  // rule (the full build then names it with its place in the transfer), is built whole.
+  std::shared_ptr<const zone::Zone> z;
+  size_t dropped = 0;
+  if (served != nullptr) {
+    const size_t max_changes = served->rrset_count() / 8 + 1000;
+    Comparison cmp = compare_with_served(records, *served, max_changes);
+    if (cmp.outcome == Comparison::Outcome::Same)
+      return {Verdict::Unchanged,
+              "content unchanged (same records in the same order)",
+              nullptr,
+              {},
+              serial};
+    if (cmp.outcome == Comparison::Outcome::Changes) {
+      try {
+        z = served->with_changes(std::move(cmp.replace));
+        dropped = cmp.dropped;
+      } catch (const zone::ZoneError&) {
+        z = nullptr;
+      }
     }
-    builder.add(std::move(rr), zone::Location{"axfr", static_cast<uint32_t>(index), 0});
+  }
+
+  if (z == nullptr) {
+    zone::ZoneBuilder builder(origin);
+    builder.reserve(records.size());
+    size_t index = 0;
+    for (auto& rr : records) {
+      ++index;
+      // The slave is the zone's signer: DNSSEC records from the master (a signed master, stale
+      // keys) would stand beside its own and break validation. DS at delegations is child data.
+      if (is_signer_owned(rr.type)) {
+        ++dropped;
+        continue;
+      }
+      builder.add(std::move(rr), zone::Location{"axfr", static_cast<uint32_t>(index), 0});
+    }
+    try {
+      z = std::move(builder).build().zone;
+    } catch (const zone::ZoneError& e) {
+      const auto& first = e.issues().front();
+      return {Verdict::RefusedZoneErrors,
+              std::to_string(e.issues().size()) + " zone errors, first: " + first.what,
+              nullptr,
+              {}};
+    }
   }
   const std::string note =
       dropped ? "; ignored " + std::to_string(dropped) + " DNSSEC records from the master" : "";
-  std::shared_ptr<const zone::Zone> z;
-  try {
-    z = std::move(builder).build().zone;
-  } catch (const zone::ZoneError& e) {
-    const auto& first = e.issues().front();
-    return {Verdict::RefusedZoneErrors,
-            std::to_string(e.issues().size()) + " zone errors, first: " + first.what,
-            nullptr,
-            {}};
-  }
   if (served == nullptr) return {Verdict::Accepted, "first transfer" + note, z, {}, serial};
 
   auto diff = zone::diff_zones(*served, *z, {.ignore_soa_serial = true});

@@ -3,17 +3,18 @@
 
 #include <algorithm>
 #include <atomic>
-#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <thread>
-#include <unordered_map>
+#include <unordered_set>
 
 #include "common/dns/rdata.hpp"
 #include "common/dnssec/crypto.hpp"
 #include "common/dnssec/denial.hpp"
 #include "common/dnssec/key.hpp"
 #include "common/dnssec/sign.hpp"
+#include "common/dnssec/verify_denial.hpp"
 
 namespace flatsign::dnssec {
 namespace {
@@ -33,6 +34,11 @@ struct SigTask {
   RrsigVerdict verdict = RrsigVerdict::Malformed;
   bool known_key = false;
 };
+
+// RFC 1982 "a is before b" on RRSIG times (RFC 4034 §3.1.5), as check_rrsig_fields compares.
+bool serial_before(uint32_t a, uint32_t b) {
+  return static_cast<int32_t>(a - b) < 0;
+}
 
 // True when `before` holds `sig` at `node`'s name over an RRset equal to `covered`.
 bool signed_alike(const zone::Node* before, const dns::RRset& covered, const dns::Rdata& sig) {
@@ -96,16 +102,24 @@ VerifyVerdict verify_zone(const zone::Zone& zone, const VerifyOptions& options) 
   std::time_t now = options.now ? options.now : std::time(nullptr);
   const zone::Node& apex = zone.nodes()[0];
 
-  // Zone keys (RFC 4034 §2.1.1: the Zone Key flag must be set).
+  // Zone keys (RFC 4034 §2.1.1: the Zone Key flag must be set). A key this verifier cannot
+  // use (unknown algorithm, public key that does not parse) is ignored, as a validator does
+  // (RFC 4035 §5.2, RFC 6840 §5.2): the zone must then be signed by the others.
   std::multimap<uint16_t, ZoneKey> keys;
   if (const auto* dnskey = apex.find(RRType::DNSKEY)) {
     for (const auto& rd : dnskey->rdatas) {
-      if (rd.size() < 5 || !(rd[0] & 1) || rd[2] != 3 || !can_verify(rd[3])) continue;
+      if (rd.size() < 5 || !(rd[0] & 1) || rd[2] != 3) continue;
+      const std::string which = "DNSKEY with key tag " + std::to_string(key_tag(rd)) +
+                                ", algorithm " + std::to_string(rd[3]);
+      if (!can_verify(rd[3])) {
+        v.warnings.push_back("ignored " + which + ": algorithm not supported");
+        continue;
+      }
       try {
         keys.emplace(key_tag(rd),
                      ZoneKey{rd, PublicKey::from_dnskey(rd[3], std::span(rd).subspan(4))});
       } catch (const CryptoError& e) {
-        problem(Kind::NoKeys, zone.origin(), RRType::DNSKEY, e.what());
+        v.warnings.push_back("ignored " + which + ": " + e.what());
       }
     }
   }
@@ -122,27 +136,47 @@ VerifyVerdict verify_zone(const zone::Zone& zone, const VerifyOptions& options) 
     if (!(before->origin() == zone.origin()) || !now_keys || !old_keys || !(*now_keys == *old_keys))
       before = nullptr;
   }
-  const auto before_nodes = before ? before->nodes() : decltype(zone.nodes()){};
-  size_t bj = 0;  // both zones are in canonical order: walk them side by side
+  std::optional<detail::ZonePair> pair;
+  if (before != nullptr) pair.emplace(detail::pair_zones(zone, *before));
 
-  // Collect every RRSIG with the RRset it covers.
+  // Collect every RRSIG with the RRset it covers. A node in a block shared with the verified
+  // zone is that zone's node: its signatures were checked then with the same keys, and the
+  // signed-RRset rules below depend on the node alone, so only the validity periods are read.
   std::vector<SigTask> tasks;
-  for (size_t ni = 0; ni < zone.nodes().size(); ++ni) {
-    const auto& node = zone.nodes()[ni];
-    const auto* sigs = node.find(RRType::RRSIG);
-    if (!sigs) continue;
-    while (bj < before_nodes.size() && before_nodes[bj].name < node.name) ++bj;
-    const zone::Node* old_node = bj < before_nodes.size() && before_nodes[bj].name == node.name
-                                     ? &before_nodes[bj]
-                                     : nullptr;
-    for (const auto& sig : sigs->rdatas) {
-      const dns::RRset* covered = sig.size() >= 2 ? node.find(rrsig_covered(sig)) : nullptr;
-      if (!covered) {
-        problem(Kind::BadSignature, node.name, sig.size() >= 2 ? rrsig_covered(sig) : RRType::RRSIG,
-                "RRSIG covers a type absent at this name");
+  std::vector<const zone::Node*> checked_nodes;  // the nodes the signed-RRset rules run on
+  const auto t = static_cast<uint32_t>(static_cast<uint64_t>(now));
+  for (size_t b = 0; b < zone.block_count(); ++b) {
+    const bool shared = pair && pair->zone_shared[b];
+    for (size_t ni = zone.block_first(b); ni < zone.block_first(b) + zone.block_size(b); ++ni) {
+      const auto& node = zone.nodes()[ni];
+      const auto* sigs = node.find(RRType::RRSIG);
+      if (shared) {
+        v.rrsets_checked += node.rrsets.size() - (sigs != nullptr);
+        if (!sigs) continue;
+        for (const auto& sig : sigs->rdatas) {
+          ++v.signatures_trusted;
+          auto f = parse_rrsig(sig);  // parsed then: never null
+          if (f && !serial_before(t, f->inception) && !serial_before(f->expiration, t)) continue;
+          const dns::RRset* covered = node.find(rrsig_covered(sig));  // there then: never null
+          if (covered == nullptr) continue;
+          tasks.push_back({covered, &sig, true});
+          --v.signatures_trusted;  // counted with the tasks
+        }
         continue;
       }
-      tasks.push_back({covered, &sig, signed_alike(old_node, *covered, sig)});
+      checked_nodes.push_back(&node);
+      if (!sigs) continue;
+      const zone::Node* old_node = before ? before->find(node.name) : nullptr;
+      for (const auto& sig : sigs->rdatas) {
+        const dns::RRset* covered = sig.size() >= 2 ? node.find(rrsig_covered(sig)) : nullptr;
+        if (!covered) {
+          problem(Kind::BadSignature, node.name,
+                  sig.size() >= 2 ? rrsig_covered(sig) : RRType::RRSIG,
+                  "RRSIG covers a type absent at this name");
+          continue;
+        }
+        tasks.push_back({covered, &sig, signed_alike(old_node, *covered, sig)});
+      }
     }
   }
   unsigned threads = options.threads ? options.threads : std::thread::hardware_concurrency();
@@ -170,13 +204,11 @@ VerifyVerdict verify_zone(const zone::Zone& zone, const VerifyOptions& options) 
   for (const auto& t : tasks) ++(t.verified_before ? v.signatures_trusted : v.signatures_checked);
 
   // Per RRset: every signature must be valid; authoritative RRsets need one (RFC 4035 §2.2).
-  std::map<const dns::RRset*, bool> valid;
+  std::unordered_set<const dns::RRset*> has_sig;
+  has_sig.reserve(tasks.size());
   for (const auto& t : tasks) {
-    valid.emplace(t.rrset, false);
-    if (t.verdict == RrsigVerdict::Valid) {
-      valid[t.rrset] = true;
-      continue;
-    }
+    has_sig.insert(t.rrset);
+    if (t.verdict == RrsigVerdict::Valid) continue;
     Kind k = t.verdict == RrsigVerdict::Expired       ? Kind::Expired
              : t.verdict == RrsigVerdict::NotYetValid ? Kind::NotYetValid
                                                       : Kind::BadSignature;
@@ -185,14 +217,14 @@ VerifyVerdict verify_zone(const zone::Zone& zone, const VerifyOptions& options) 
     if (f) what += " (key tag " + std::to_string(f->key_tag) + ")";
     problem(k, t.rrset->owner, t.rrset->type, what);
   }
-  for (size_t ni = 0; ni < zone.nodes().size(); ++ni) {
-    const auto& node = zone.nodes()[ni];
-    bool cut = node.delegation && ni != 0;
+  for (const zone::Node* np : checked_nodes) {
+    const auto& node = *np;
+    bool cut = node.delegation && np != &apex;
     for (const auto& rs : node.rrsets) {
       if (rs.type == RRType::RRSIG) continue;
       ++v.rrsets_checked;
       bool should = !node.occluded && (!cut || rs.type == RRType::DS || rs.type == RRType::NSEC);
-      bool has = valid.count(&rs) > 0;
+      bool has = has_sig.count(&rs) > 0;
       if (should && !has) problem(Kind::Unsigned, node.name, rs.type, "no RRSIG");
       if (!should && has)
         problem(Kind::UnexpectedSignature, node.name, rs.type,
@@ -200,64 +232,28 @@ VerifyVerdict verify_zone(const zone::Zone& zone, const VerifyOptions& options) 
     }
   }
 
-  // Denial: recompute the chain from the zone's data and compare (RFC 4035 §2.3, RFC 5155 §7.1).
-  DenialConfig config;
+  // Denial: recompute the chain from the zone's data and compare (RFC 4035 §2.3, RFC 5155 §7.1);
+  // after a verified zone, only where the two zones' chains can differ (verify_denial.cpp).
+  detail::DenialSetup setup;
   const auto* param = apex.find(RRType::NSEC3PARAM);
-  std::vector<RRType> apex_extra;
   if (param) {
     const auto& p = param->rdatas.at(0);
-    config.mode = DenialMode::Nsec3;
+    setup.config.mode = DenialMode::Nsec3;
     if (p.size() < 5 || p.size() < size_t{5} + p[4]) {
       problem(Kind::WrongDenial, zone.origin(), RRType::NSEC3PARAM, "malformed NSEC3PARAM");
       return v;
     }
-    config.nsec3.iterations = static_cast<uint16_t>((p[2] << 8) | p[3]);
-    config.nsec3.salt.assign(p.begin() + 5, p.begin() + 5 + p[4]);
-    apex_extra.push_back(RRType::NSEC3PARAM);
-    for (const auto& node : zone.nodes())
-      if (const auto* n3 = node.find(RRType::NSEC3); n3 && n3->rdatas.at(0).size() > 1)
-        config.nsec3.opt_out |= (n3->rdatas[0][1] & 1) != 0;
+    setup.config.nsec3.iterations = static_cast<uint16_t>((p[2] << 8) | p[3]);
+    setup.config.nsec3.salt.assign(p.begin() + 5, p.begin() + 5 + p[4]);
+    setup.apex_extra.push_back(RRType::NSEC3PARAM);
+    setup.dtype = RRType::NSEC3;
   } else if (!apex.find(RRType::NSEC)) {
     problem(Kind::NoDenial, zone.origin(), RRType::NSEC, "neither NSEC nor NSEC3PARAM at the apex");
     return v;
   }
-  const RRType dtype = config.mode == DenialMode::Nsec ? RRType::NSEC : RRType::NSEC3;
-  // Hashed, not ordered: one lookup per node of a large zone at every publication.
-  struct NameRefHash {
-    size_t operator()(const dns::Name& n) const { return n.hash(); }
-  };
-  std::unordered_map<std::reference_wrapper<const dns::Name>, const dns::RRset*, NameRefHash,
-                     std::equal_to<dns::Name>>
-      expected;
-  auto chain = build_denial_chain(zone, apex_extra, config);
-  expected.reserve(chain.size());
-  for (const auto& rs : chain) expected.emplace(std::cref(rs.owner), &rs);
-  for (const auto& node : zone.nodes()) {
-    const auto* have = node.find(dtype);
-    if (!have) continue;
-    auto it = expected.find(node.name);
-    if (it == expected.end()) {
-      problem(Kind::ExtraDenial, node.name, dtype, "not part of the chain");
-      continue;
-    }
-    const dns::RRset& want = *it->second;
-    if (have->rdatas != want.rdatas) {
-      std::string got = have->rdatas.empty() ? "" : dns::rdata_to_text(dtype, have->rdatas[0]);
-      problem(
-          Kind::WrongDenial, node.name, dtype,
-          "have \"" + got + "\", expected \"" + dns::rdata_to_text(dtype, want.rdatas[0]) + "\"");
-    } else if (have->ttl != want.ttl) {
-      problem(Kind::WrongDenial, node.name, dtype,
-              "TTL " + std::to_string(have->ttl) + ", expected " + std::to_string(want.ttl) +
-                  " (RFC 9077)");
-    }
-    expected.erase(it);
-  }
-  std::vector<const dns::Name*> missing;
-  for (const auto& [name, rs] : expected) missing.push_back(&name.get());
-  std::sort(missing.begin(), missing.end(), [](auto* a, auto* b) { return *a < *b; });
-  for (const auto* name : missing)
-    problem(Kind::MissingDenial, *name, dtype, "chain lacks this name");
+  setup.ttl = denial_ttl(zone.soa());
+  if (!pair || !detail::check_denial_incremental(*pair, setup, problem))
+    detail::check_denial_full(zone, std::move(setup), problem);
   return v;
 }
 

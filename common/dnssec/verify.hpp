@@ -41,8 +41,10 @@ struct VerifyOptions {
   // A zone that passed verify_zone before (the previous publication), or null. An RRSIG found
   // there byte for byte, at the same name, over an equal RRset, with the same apex DNSKEY
   // RRset, had its signature value checked then: only its fields and validity period are
-  // checked again. After an incremental sign this leaves the cryptography to the new
-  // signatures, so verifying costs what the change costs, not what the zone costs.
+  // checked again; in a block of nodes the two zones share (Zone::with_changes) only the
+  // validity periods are read. The denial chain is compared only where it can differ from the
+  // earlier zone's (verify_denial.cpp says why that is the full check's verdict). After an
+  // incremental sign, verifying costs what the change costs, not what the zone costs.
   const zone::Zone* verified_before = nullptr;
 };
 
@@ -52,6 +54,9 @@ struct VerifyVerdict {
   size_t signatures_checked = 0;  // cryptographically
   size_t signatures_trusted = 0;  // found in VerifyOptions::verified_before: fields only
   size_t rrsets_checked = 0;
+  // DNSKEYs at the apex that were ignored (algorithm not supported, key that does not parse),
+  // one line each: validators ignore them too (RFC 4035 §5.2, RFC 6840 §5.2).
+  std::vector<std::string> warnings;
   bool ok() const { return problem_count == 0; }
   // "ok: N signatures" or the first problems, one per line.
   std::string summary(size_t max_lines = 10) const;

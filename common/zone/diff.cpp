@@ -112,6 +112,14 @@ Diff diff_zones(const Zone& from, const Zone& to, const DiffOptions& options) {
   auto na = from.nodes(), nb = to.nodes();
   size_t i = 0, j = 0;
   while (i < na.size() || j < nb.size()) {
+    // Snapshots made by Zone::with_changes share their unchanged blocks: the same Node object
+    // on both sides is the same content (a built Zone is never mutated), so it is skipped
+    // without reading it, and diffing two such snapshots costs what the change costs.
+    if (i < na.size() && j < nb.size() && &na[i] == &nb[j]) {
+      ++i;
+      ++j;
+      continue;
+    }
     // Equality is a cheap byte compare and the usual case; the canonical order only when not.
     std::strong_ordering cmp = i == na.size()             ? std::strong_ordering::greater
                                : j == nb.size()           ? std::strong_ordering::less
