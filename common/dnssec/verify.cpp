@@ -252,8 +252,8 @@ VerifyVerdict verify_zone(const zone::Zone& zone, const VerifyOptions& options) 
     return v;
   }
   setup.ttl = denial_ttl(zone.soa());
-  if (!pair || !detail::check_denial_incremental(*pair, setup, problem))
-    detail::check_denial_full(zone, std::move(setup), problem);
+  v.denial_incremental = pair && detail::check_denial_incremental(*pair, setup, problem);
+  if (!v.denial_incremental) detail::check_denial_full(zone, std::move(setup), problem);
   return v;
 }
 

@@ -54,6 +54,8 @@ struct VerifyVerdict {
   size_t signatures_checked = 0;  // cryptographically
   size_t signatures_trusted = 0;  // found in VerifyOptions::verified_before: fields only
   size_t rrsets_checked = 0;
+  // The denial chain was compared only where it can differ from VerifyOptions::verified_before.
+  bool denial_incremental = false;
   // DNSKEYs at the apex that were ignored (algorithm not supported, key that does not parse),
   // one line each: validators ignore them too (RFC 4035 §5.2, RFC 6840 §5.2).
   std::vector<std::string> warnings;

@@ -165,3 +165,36 @@ TEST_CASE("verify: signatures verified before are not checked again, new ones ar
   CHECK(fresh.ok());
   CHECK(fresh.signatures_trusted == 0);
 }
+
+TEST_CASE("verify: a foreign DNSKEY it cannot use is ignored, not a failure", "[dnssec][verify]") {
+  // Issue 4: a zone carrying someone else's DNSKEYs at the apex (a key of an unknown algorithm,
+  // a key whose public key does not parse) is valid when our keys sign everything; validators
+  // ignore such keys (RFC 4035 §5.2, RFC 6840 §5.2).
+  auto mode = GENERATE(DenialMode::Nsec, DenialMode::Nsec3);
+  zone::ZoneBuilder b(kOrigin);
+  (void)zone::parse_zone_text(
+      "@ 3600 IN SOA ns.example. h.example. 1 2 3 4 600\n@ 3600 IN NS ns\n"
+      "ns 300 IN A 192.0.2.1\n"
+      "@ 3600 IN DNSKEY 257 3 200 AwEAAaz/tAm8yTn4Mfeh5eyI96WSVexTBAvkMgJzkKTOiW1vkIbzxeF3\n"
+      "@ 3600 IN DNSKEY 256 3 13 AAECAwQFBgcICQ==\n",
+      kOrigin, [&](dns::Rr&& rr, const zone::Location&) { b.add(std::move(rr)); });
+  SignerOptions o;
+  o.timing.now = kNow;
+  o.denial.mode = mode;
+  ZoneSigner s({generate_key(kOrigin, Algorithm::ECDSAP256SHA256, kFlagsKsk, kNow)}, o);
+  auto z = s.sign_full(*std::move(b).build().zone).zone;
+  REQUIRE(z->find(kOrigin, RRType::DNSKEY)->rdatas.size() == 3);
+  auto v = verify_zone(*z, {.now = kNow});
+  INFO(v.summary());
+  CHECK(v.ok());
+  REQUIRE(v.warnings.size() == 2);
+  CHECK_THAT(v.warnings[0] + v.warnings[1], Catch::Contains("algorithm 200"));
+  CHECK_THAT(v.warnings[0] + v.warnings[1], Catch::Contains("algorithm 13"));
+
+  // Without our key the foreign ones are all there is: no usable key.
+  auto theirs = edited(*z, [&](dns::Rr& rr) {
+    return !(rr.type == RRType::DNSKEY && rr.rdata.size() > 5 && rr.rdata[3] == 13 &&
+             rr.rdata.size() > 20);
+  });
+  CHECK(has(verify_zone(*theirs, {.now = kNow}), Kind::NoKeys));
+}

@@ -257,3 +257,109 @@ TEST_CASE("a transfer listing the served records in their order is unchanged wit
   CHECK(fewer.verdict == Verdict::Accepted);
   CHECK(fewer.diff.removed_count() == 1);
 }
+
+TEST_CASE("a changed transfer in served order patches the served zone", "[transfer]") {
+  // Over several blocks of nodes, so that untouched ones are seen shared with the served zone.
+  auto stream = [](const std::vector<dns::Rr>& rrs) {
+    dns::Message m = response({});
+    m.answer = rrs;
+    m.answer.push_back(rrs.front());
+    AxfrAssembler s(kZone, kId);
+    s.feed(std::move(m));
+    REQUIRE(s.state() == AxfrAssembler::State::Complete);
+    return s;
+  };
+  std::vector<std::string> hosts = body(0);
+  for (int i = 0; i < 600; ++i)
+    hosts.push_back("h" + std::to_string(i) + " 60 A 10.0." + std::to_string(i / 200) + "." +
+                    std::to_string(i % 200 + 1));
+  auto a = run({cat(cat({kSoa}, hosts), {kSoa})});
+  auto first = slave::check_transfer(a, nullptr);
+  REQUIRE(first.verdict == Verdict::Accepted);
+  const zone::Zone& served = *first.zone;
+  REQUIRE(served.block_count() > 2);
+
+  // `edit` applied to the served records in their order (a new master serial), checked against
+  // the served zone and, for comparison, built whole as a first transfer.
+  auto check = [&](std::function<void(std::vector<dns::Rr>&)> edit, bool patched = true) {
+    std::vector<dns::Rr> rrs = served.records();
+    dns::set_soa_serial(rrs.front().rdata, 9);
+    edit(rrs);
+    auto s = stream(rrs);
+    auto r = slave::check_transfer(s, &served);
+    auto w = stream(rrs);
+    auto whole = slave::check_transfer(w, nullptr);
+    if (r.verdict == Verdict::Accepted) {
+      REQUIRE(whole.zone);
+      CHECK(zone::diff_zones(*r.zone, *whole.zone).empty());
+      CHECK(r.zone->serial() == 9);
+      for (size_t i = 0; i < r.zone->nodes().size(); ++i) {
+        CHECK(r.zone->nodes()[i].delegation == whole.zone->nodes()[i].delegation);
+        CHECK(r.zone->nodes()[i].occluded == whole.zone->nodes()[i].occluded);
+      }
+      // Built from the served zone: the untouched last node is the served one itself.
+      CHECK((&r.zone->nodes().back() == &served.nodes().back()) == patched);
+    }
+    return r;
+  };
+  auto find = [](std::vector<dns::Rr>& rrs, const std::string& owner) {
+    const auto name = dns::Name::parse(owner, &kZone);
+    return std::find_if(rrs.begin(), rrs.end(), [&](const dns::Rr& r) { return r.owner == name; });
+  };
+
+  SECTION("a changed RRset") {
+    auto r = check([&](auto& rrs) { find(rrs, "h42")->rdata.back() ^= 1; });
+    CHECK(r.verdict == Verdict::Accepted);
+    CHECK(r.diff.added_count() == 1);
+    CHECK(r.diff.removed_count() == 1);
+  }
+  SECTION("an added name, and DNSSEC records from the master dropped") {
+    auto r = check([&](auto& rrs) {
+      auto at = find(rrs, "h42");
+      at = rrs.insert(at + 1, rr("h42-x 60 A 192.0.2.200"));  // before h420 (canonical)
+      rrs.insert(at + 1,
+                 rr("h42-x 60 RRSIG A 13 2 60 20300101000000 20200101000000 1 example. AA=="));
+    });
+    CHECK(r.verdict == Verdict::Accepted);
+    CHECK(r.diff.added_count() == 1);
+    CHECK(r.diff.removed_count() == 0);
+    CHECK_THAT(r.detail, Catch::Contains("ignored 1 DNSSEC records"));
+  }
+  SECTION("a removed name") {
+    auto r = check([&](auto& rrs) { rrs.erase(find(rrs, "h42")); });
+    CHECK(r.verdict == Verdict::Accepted);
+    CHECK(r.diff.added_count() == 0);
+    CHECK(r.diff.removed_count() == 1);
+  }
+  SECTION("a new delegation occludes the names below it") {
+    auto r = check([&](auto& rrs) {
+      auto at = find(rrs, "h42");
+      at = rrs.insert(at + 1, rr("h42 60 NS ns.h42"));  // after A (type 1)
+      rrs.insert(at + 1, rr("ns.h42 60 A 192.0.2.9"));  // right below h42
+    });
+    CHECK(r.verdict == Verdict::Accepted);
+    CHECK(r.zone->find(dns::Name::parse("h42.example."))->delegation);
+    CHECK(r.zone->find(dns::Name::parse("ns.h42.example."))->occluded);
+  }
+  SECTION("a CNAME beside other data is refused, named as by the full build") {
+    auto r = check([&](auto& rrs) {
+      auto at = find(rrs, "h42");
+      rrs.insert(at + 1, rr("h42 60 CNAME elsewhere.example."));
+    });
+    CHECK(r.verdict == Verdict::RefusedZoneErrors);
+    CHECK_THAT(r.detail, Catch::Contains("CNAME and other data"));
+  }
+  SECTION("the same change out of order is built whole, same result") {
+    auto r = check(
+        [&](auto& rrs) {
+          find(rrs, "h42")->rdata.back() ^= 1;
+          std::swap(*find(rrs, "h100"), *find(rrs, "h200"));
+        },
+        false);
+    CHECK(r.verdict == Verdict::Accepted);
+  }
+  SECTION("a mass deletion in served order still meets the shrink guard") {
+    auto r = check([&](auto& rrs) { rrs.resize(rrs.size() / 4); });
+    CHECK(r.verdict == Verdict::RefusedShrink);
+  }
+}
