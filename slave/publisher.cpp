@@ -253,6 +253,12 @@ bool Publisher::publish(const zone::Zone& transferred, const zone::Diff& change,
     alert("verify-failed", verdict.summary(3), master);
     return false;
   }
+  // Foreign DNSKEYs the verifier could not use: said once while they stay the same.
+  if (verdict.warnings != verify_warnings_) {
+    for (const auto& w : verdict.warnings)
+      util::log(LogLevel::Warning, "slave", zname_, "verify: {}", w);
+    verify_warnings_ = verdict.warnings;
+  }
   const double verify_s = lap();
   try {
     // The serial before anything is served: a restart can then always serve a higher one.

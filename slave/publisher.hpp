@@ -134,7 +134,8 @@ class Publisher {
   std::optional<uint32_t> last_serial_;
   PublisherCounters counters_;
   PublishReport report_;
-  uint32_t next_expiry_alert_ = 0;  // 0: not alerting; else no repeat before this time
+  uint32_t next_expiry_alert_ = 0;            // 0: not alerting; else no repeat before this time
+  std::vector<std::string> verify_warnings_;  // of the last publication, logged when they change
 };
 
 }  // namespace flatsign::slave
