@@ -155,8 +155,13 @@ VerifyVerdict verify_zone(const zone::Zone& zone, const VerifyOptions& options) 
         if (!sigs) continue;
         for (const auto& sig : sigs->rdatas) {
           ++v.signatures_trusted;
-          auto f = parse_rrsig(sig);  // parsed then: never null
-          if (f && !serial_before(t, f->inception) && !serial_before(f->expiration, t)) continue;
+          // RFC 4034 §3.1: expiration at octet 8, inception at 12 (the RDATA parsed then).
+          auto get32 = [&sig](size_t at) {
+            return (uint32_t{sig[at]} << 24) | (uint32_t{sig[at + 1]} << 16) |
+                   (uint32_t{sig[at + 2]} << 8) | sig[at + 3];
+          };
+          if (sig.size() >= 18 && !serial_before(t, get32(12)) && !serial_before(get32(8), t))
+            continue;
           const dns::RRset* covered = node.find(rrsig_covered(sig));  // there then: never null
           if (covered == nullptr) continue;
           tasks.push_back({covered, &sig, true});
