@@ -57,14 +57,6 @@ uint32_t earliest_expiry(const zone::Zone& z, uint32_t now) {
   return earliest;
 }
 
-// `z` under SOA serial `serial`: one RRset replaced, the other blocks shared with `z` (so the
-// diff against it, the incremental sign and the verification see only the real change).
-std::shared_ptr<const zone::Zone> serial_changed(const zone::Zone& z, uint32_t serial) {
-  dns::RRset soa = z.soa();
-  dns::set_soa_serial(soa.rdatas.front(), serial);
-  return z.with_changes({std::move(soa)});
-}
-
 // "name TTL IN TYPE rdata" lines of one side of a diff, as a JSON array.
 std::string json_records(const zone::Diff& diff, bool added) {
   std::string out = "[";
@@ -227,7 +219,7 @@ bool Publisher::publish(const zone::Zone& transferred, const zone::Diff& change,
   };
   const uint32_t serial =
       next_serial(config_.serial_policy, last_serial_, now, transferred.serial());
-  auto new_unsigned = serial_changed(transferred, serial);
+  auto new_unsigned = with_serial(transferred, serial);  // shares all but the apex block
   auto previous = signed_.load();
 
   dnssec::SignResult sr;
