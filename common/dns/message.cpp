@@ -160,9 +160,14 @@ Message parse_message(std::span<const uint8_t> wire) {
 }
 
 size_t response_size_limit(const Message& query, bool tcp, size_t our_max) {
+  return response_size_limit(
+      query.edns ? std::optional<uint16_t>(query.edns->udp_payload) : std::nullopt, tcp, our_max);
+}
+
+size_t response_size_limit(std::optional<uint16_t> edns_payload, bool tcp, size_t our_max) {
   if (tcp) return kTcpLimit;
-  if (!query.edns) return kUdpLimit;  // RFC 1035 §4.2.1
-  return std::clamp<size_t>(query.edns->udp_payload, kUdpLimit, std::max(our_max, kUdpLimit));
+  if (!edns_payload) return kUdpLimit;  // RFC 1035 §4.2.1
+  return std::clamp<size_t>(*edns_payload, kUdpLimit, std::max(our_max, kUdpLimit));
 }
 
 size_t opt_space(const Edns& edns) {
@@ -174,6 +179,10 @@ size_t opt_space(const Edns& edns) {
 MessageWriter::MessageWriter(size_t limit)
     : w_(std::clamp(limit, kUdpLimit, kTcpLimit)),
       limit_(std::clamp(limit, kUdpLimit, kTcpLimit)) {}
+
+void MessageWriter::set_limit(size_t limit) {
+  limit_ = std::clamp(limit, kUdpLimit, kTcpLimit);
+}
 
 void MessageWriter::reset(const Message& header) {
   w_.clear();
@@ -206,14 +215,14 @@ void MessageWriter::set_tc(bool tc) {
   w_.patch_u16(2, f);
 }
 
-bool MessageWriter::add_question(const Question& q) {
+bool MessageWriter::add_question(std::span<const uint8_t> qname, RRType qtype, RRClass qclass) {
   if (counts_[0] + counts_[1] + counts_[2] != 0) {
     throw std::logic_error("question added after resource records");
   }
   size_t mark = w_.size();
-  w_.name(q.qname, true);
-  w_.u16(static_cast<uint16_t>(q.qtype));
-  w_.u16(static_cast<uint16_t>(q.qclass));
+  w_.name(qname, true);
+  w_.u16(static_cast<uint16_t>(qtype));
+  w_.u16(static_cast<uint16_t>(qclass));
   if (w_.overflowed()) {
     w_.truncate(mark);
     return false;
@@ -254,6 +263,39 @@ bool MessageWriter::add_rrset(Section section, const RRset& set) {
   rrs.reserve(set.rdatas.size());
   for (const auto& rd : set.rdatas) rrs.push_back({set.owner, set.type, set.rclass, set.ttl, rd});
   return add_rrs(section, rrs);
+}
+
+bool MessageWriter::add_records(Section section, std::span<const uint8_t> owner, RRType type,
+                                RRClass rclass, uint32_t ttl, std::span<const Rdata> rdatas,
+                                std::optional<RRType> covered) {
+  int s = static_cast<int>(section);
+  if (s < section_) throw std::logic_error("RRs added to a section already closed");
+  section_ = s;
+  size_t mark = w_.size();
+  size_t n = 0;
+  for (const Rdata& rd : rdatas) {
+    // RFC 4034 §3.1: an RRSIG's first two octets are the type it covers.
+    if (covered && (rd.size() < 2 || static_cast<RRType>(rd[0] << 8 | rd[1]) != *covered)) continue;
+    w_.name(owner, true);
+    w_.u16(static_cast<uint16_t>(type));
+    w_.u16(static_cast<uint16_t>(rclass));
+    w_.u32(ttl);
+    size_t len_at = w_.size();
+    w_.u16(0);
+    if (w_.overflowed()) break;
+    rdata_to_wire(type, rd, w_);
+    if (w_.overflowed()) break;
+    w_.patch_u16(len_at, static_cast<uint16_t>(w_.size() - len_at - 2));
+    ++n;
+  }
+  if (w_.overflowed() || size_t{counts_[s]} + n > 0xFFFF) {
+    w_.truncate(mark);  // drop the whole set, keep the message valid (STYLE #7)
+    return false;
+  }
+  if (n == 0) return true;
+  counts_[s] = static_cast<uint16_t>(counts_[s] + n);
+  patch_count(1 + s, counts_[s]);
+  return true;
 }
 
 std::vector<uint8_t> MessageWriter::finish() {

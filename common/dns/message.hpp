@@ -116,6 +116,11 @@ class MessageWriter {
   // `limit` is the message size the receiver accepts: 512 (no EDNS), its EDNS payload, or
   // 65535 for TCP/AXFR. Values below 512 are raised to 512, above 65535 lowered to 65535.
   explicit MessageWriter(size_t limit = kUdpLimit);
+  // Changes the limit for the next reset() (clamped as by the constructor).
+  void set_limit(size_t limit);
+  // Writes the next message (from reset() on) into `buf`'s allocation, e.g. one a sent
+  // response gave back, so a serving thread need not allocate per response.
+  void adopt(std::vector<uint8_t>&& buf) { w_.adopt(std::move(buf)); }
 
   // Starts a new message with `header`'s header fields (its sections are ignored). When
   // `header.edns` is set, room for the OPT RR with its options is held back and the OPT is
@@ -126,12 +131,23 @@ class MessageWriter {
   void reserve(size_t octets);
 
   // REQUIRES: no RR added yet. False (nothing written) when the question does not fit.
-  [[nodiscard]] bool add_question(const Question& q);
+  [[nodiscard]] bool add_question(const Question& q) {
+    return add_question(q.qname.wire(), q.qtype, q.qclass);
+  }
+  // The same from a well-formed uncompressed wire QNAME, written in the case given.
+  [[nodiscard]] bool add_question(std::span<const uint8_t> qname, RRType qtype, RRClass qclass);
   // Adds all of `rrs` or none of them; false when they do not fit in the limit minus the held
   // back room. REQUIRES: `section` is not before the last section used.
   [[nodiscard]] bool add_rrs(Section section, std::span<const Rr> rrs);
   [[nodiscard]] bool add_rr(Section section, const Rr& rr) { return add_rrs(section, {&rr, 1}); }
   [[nodiscard]] bool add_rrset(Section section, const RRset& set);
+  // Adds one RRset given by parts, all or none, as add_rrs() would add its copies: every RDATA
+  // of `rdatas` owned by `owner` (well-formed uncompressed wire) with `type`, `rclass` and `ttl`;
+  // with `covered` (for type RRSIG) only the signatures covering that type (RFC 4034 §3.1).
+  // True when they fit, also when none was selected (then nothing is written).
+  [[nodiscard]] bool add_records(Section section, std::span<const uint8_t> owner, RRType type,
+                                 RRClass rclass, uint32_t ttl, std::span<const Rdata> rdatas,
+                                 std::optional<RRType> covered = std::nullopt);
   void set_tc(bool tc = true);
 
   // Number of RRs added to `section` so far.
@@ -156,6 +172,9 @@ class MessageWriter {
 // The largest response to `query`: 65535 over TCP; over UDP 512 without EDNS, else the
 // requester's payload clamped to [512, `our_max`] (RFC 6891 §6.2.3, §6.2.5).
 [[nodiscard]] size_t response_size_limit(const Message& query, bool tcp,
+                                         size_t our_max = kEdnsDefaultPayload);
+// The same from the requester's EDNS payload (nullopt: the query had no OPT).
+[[nodiscard]] size_t response_size_limit(std::optional<uint16_t> edns_payload, bool tcp,
                                          size_t our_max = kEdnsDefaultPayload);
 
 // Octets the OPT RR for `edns` takes (RFC 6891 §6.1.2: root owner, fixed fields, options).

@@ -11,12 +11,12 @@ namespace flatsign::dns {
 namespace {
 
 // Offsets of each label's length octet, leftmost first; returns the count (root not counted).
-size_t label_offsets(std::string_view wire, std::array<uint8_t, 128>& offs) {
+size_t label_offsets(std::span<const uint8_t> wire, std::array<uint8_t, 128>& offs) {
   size_t n = 0;
   size_t pos = 0;
-  while (static_cast<uint8_t>(wire[pos]) != 0) {
+  while (wire[pos] != 0) {
     offs[n++] = static_cast<uint8_t>(pos);
-    pos += 1 + static_cast<uint8_t>(wire[pos]);
+    pos += 1 + wire[pos];
   }
   return n;
 }
@@ -209,15 +209,15 @@ bool Name::operator==(const Name& other) const {
 
 // RFC 4034 §6.1: compare label by label from the rightmost; labels as lowercase octet strings,
 // where a label that is a prefix of the other sorts first; a name with fewer labels sorts first.
-std::strong_ordering Name::operator<=>(const Name& other) const {
-  std::array<uint8_t, 128> a{}, b{};
-  size_t na = label_offsets(wire_, a);
-  size_t nb = label_offsets(other.wire_, b);
+std::strong_ordering canonical_compare(std::span<const uint8_t> x, std::span<const uint8_t> y) {
+  std::array<uint8_t, 128> a, b;  // filled by label_offsets() as far as it counts
+  size_t na = label_offsets(x, a);
+  size_t nb = label_offsets(y, b);
   while (na > 0 && nb > 0) {
     --na;
     --nb;
-    const uint8_t* la = reinterpret_cast<const uint8_t*>(wire_.data()) + a[na];
-    const uint8_t* lb = reinterpret_cast<const uint8_t*>(other.wire_.data()) + b[nb];
+    const uint8_t* la = x.data() + a[na];
+    const uint8_t* lb = y.data() + b[nb];
     size_t len = std::min(la[0], lb[0]);
     for (size_t i = 1; i <= len; ++i) {
       uint8_t ca = dns_lower(la[i]), cb = dns_lower(lb[i]);
@@ -228,13 +228,21 @@ std::strong_ordering Name::operator<=>(const Name& other) const {
   return na <=> nb;
 }
 
-size_t Name::hash() const {
+uint64_t wire_name_hash(std::span<const uint8_t> wire) {
   uint64_t h = 1469598103934665603ULL;
-  for (char c : wire_) {
-    h ^= dns_lower(static_cast<uint8_t>(c));
+  for (uint8_t c : wire) {
+    h ^= dns_lower(c);
     h *= 1099511628211ULL;
   }
-  return static_cast<size_t>(h);
+  return h;
+}
+
+std::strong_ordering Name::operator<=>(const Name& other) const {
+  return canonical_compare(wire(), other.wire());
+}
+
+size_t Name::hash() const {
+  return static_cast<size_t>(wire_name_hash(wire()));
 }
 
 }  // namespace flatsign::dns

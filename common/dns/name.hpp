@@ -65,6 +65,13 @@ class Name {
   std::string wire_;
 };
 
+// The same order and hash for names still in uncompressed wire form (e.g. in a packet or a
+// suffix of one), so lookups need not build a Name. REQUIRES: well-formed wire names.
+// RFC 4034 §6.1 canonical order, as Name's operator<=>.
+std::strong_ordering canonical_compare(std::span<const uint8_t> a, std::span<const uint8_t> b);
+// FNV-1a over the lowercased octets, as Name::hash().
+uint64_t wire_name_hash(std::span<const uint8_t> wire);
+
 struct NameHash {
   size_t operator()(const Name& n) const { return n.hash(); }
 };

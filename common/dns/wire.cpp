@@ -1,6 +1,7 @@
 #include "common/dns/wire.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace flatsign::dns {
 
@@ -54,15 +55,23 @@ std::span<const uint8_t> WireReader::bytes(size_t n) {
 }
 
 Name WireReader::name() {
-  return read_name(true);
-}
-Name WireReader::name_uncompressed() {
-  return read_name(false);
+  uint8_t out[Name::kMaxWire];
+  size_t n = read_name(true, out);
+  return n ? Name::from_wire_unchecked({out, n}) : Name();
 }
 
-Name WireReader::read_name(bool allow_pointers) {
-  if (!ok()) return Name();
+Name WireReader::name_uncompressed() {
   uint8_t out[Name::kMaxWire];
+  size_t n = read_name(false, out);
+  return n ? Name::from_wire_unchecked({out, n}) : Name();
+}
+
+size_t WireReader::name_into(std::span<uint8_t, Name::kMaxWire> out) {
+  return read_name(true, out.data());
+}
+
+size_t WireReader::read_name(bool allow_pointers, uint8_t* out) {
+  if (!ok()) return 0;
   size_t out_len = 0;
   size_t pos = pos_;
   size_t resume = 0;  // where reading continues after the first pointer
@@ -71,26 +80,26 @@ Name WireReader::read_name(bool allow_pointers) {
   while (true) {
     if (pos >= msg_.size()) {
       fail(pos, "message ends inside a name");
-      return Name();
+      return 0;
     }
     uint8_t len = msg_[pos];
     if ((len & 0xC0) == 0xC0) {
       if (!allow_pointers) {
         fail(pos, "compression pointer where RFC 3597 forbids one");
-        return Name();
+        return 0;
       }
       if (pos + 1 >= msg_.size()) {
         fail(pos, "message ends inside a compression pointer");
-        return Name();
+        return 0;
       }
       size_t target = static_cast<size_t>(len & 0x3F) << 8 | msg_[pos + 1];
       if (target >= floor) {
         fail(pos, "compression pointer does not point backwards (loop)");
-        return Name();
+        return 0;
       }
       if (target < pointer_floor_) {
         fail(pos, "compression pointer into the header");
-        return Name();
+        return 0;
       }
       if (!jumped) resume = pos + 2;
       jumped = true;
@@ -100,15 +109,15 @@ Name WireReader::read_name(bool allow_pointers) {
     }
     if ((len & 0xC0) != 0) {
       fail(pos, "unsupported label type 0x" + std::to_string(len >> 6));
-      return Name();
+      return 0;
     }
     if (out_len + 1 + len > Name::kMaxWire) {
       fail(pos, "name longer than 255 octets");
-      return Name();
+      return 0;
     }
     if (pos + 1 + len > msg_.size()) {
       fail(pos, "message ends inside a label");
-      return Name();
+      return 0;
     }
     std::copy_n(msg_.data() + pos, 1 + len, out + out_len);
     out_len += 1 + len;
@@ -116,7 +125,7 @@ Name WireReader::read_name(bool allow_pointers) {
     if (len == 0) break;
   }
   pos_ = jumped ? resume : pos;
-  return Name::from_wire_unchecked({out, out_len});
+  return out_len;
 }
 
 bool WireWriter::fits(size_t n) {
@@ -187,26 +196,41 @@ bool same_suffix(const std::vector<uint8_t>& buf, size_t at, const uint8_t* s) {
 
 }  // namespace
 
-void WireWriter::name(const Name& n, bool compress) {
-  auto w = n.wire();
+void WireWriter::remember(uint64_t hash, size_t offset) {
+  if (offset >= 0x4000) return;  // beyond a 14-bit pointer (RFC 1035 §4.1.4)
+  if (fixed_count_ < kFixedTargets) {
+    fixed_[fixed_count_++] = {hash, static_cast<uint16_t>(offset)};
+  } else {
+    spilled_.emplace(hash, static_cast<uint16_t>(offset));
+  }
+}
+
+void WireWriter::name(std::span<const uint8_t> w, bool compress) {
   const uint8_t* p = w.data();
   size_t start = buf_.size();
   size_t written = 0;
   while (*p != 0) {
     uint64_t h = suffix_hash(p);
     if (compress) {
-      auto [lo, hi] = targets_.equal_range(h);
-      for (auto it = lo; it != hi; ++it) {
-        if (it->second < buf_.size() && same_suffix(buf_, it->second, p)) {
-          if (!fits(2)) return;
-          buf_.push_back(static_cast<uint8_t>(0xC0 | it->second >> 8));
-          buf_.push_back(static_cast<uint8_t>(it->second));
-          return;
+      size_t at = SIZE_MAX;
+      for (size_t i = 0; i < fixed_count_ && at == SIZE_MAX; ++i) {
+        const Target& t = fixed_[i];
+        if (t.hash == h && t.offset < buf_.size() && same_suffix(buf_, t.offset, p)) at = t.offset;
+      }
+      if (at == SIZE_MAX && !spilled_.empty()) {
+        auto [lo, hi] = spilled_.equal_range(h);
+        for (auto it = lo; it != hi && at == SIZE_MAX; ++it) {
+          if (it->second < buf_.size() && same_suffix(buf_, it->second, p)) at = it->second;
         }
       }
+      if (at != SIZE_MAX) {
+        if (!fits(2)) return;
+        buf_.push_back(static_cast<uint8_t>(0xC0 | at >> 8));
+        buf_.push_back(static_cast<uint8_t>(at));
+        return;
+      }
     }
-    size_t here = start + written;
-    if (here < 0x4000) targets_.emplace(h, static_cast<uint16_t>(here));
+    remember(h, start + written);
     size_t len = 1 + *p;
     if (!fits(len)) return;
     buf_.insert(buf_.end(), p, p + len);
@@ -221,13 +245,21 @@ void WireWriter::truncate(size_t size) {
   // overflow flag and may have left a compression target at `size`.
   if (size < buf_.size()) buf_.resize(size);
   overflowed_ = false;
-  std::erase_if(targets_, [size](const auto& kv) { return kv.second >= size; });
+  while (fixed_count_ > 0 && fixed_[fixed_count_ - 1].offset >= size) --fixed_count_;
+  if (!spilled_.empty())
+    std::erase_if(spilled_, [size](const auto& kv) { return kv.second >= size; });
 }
 
 void WireWriter::clear() {
   buf_.clear();
-  targets_.clear();
+  fixed_count_ = 0;
+  spilled_.clear();
   overflowed_ = false;
+}
+
+void WireWriter::adopt(std::vector<uint8_t>&& buf) {
+  buf_ = std::move(buf);
+  clear();
 }
 
 }  // namespace flatsign::dns

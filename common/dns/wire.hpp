@@ -3,6 +3,7 @@
 // writer compresses names (RFC 1035 §4.1.4) and can roll back. Neither is shared across threads.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -33,6 +34,8 @@ class WireReader {
   Name name();
   // Like name(), but a compression pointer is a failure (for RDATA where RFC 3597 §4 forbids it).
   Name name_uncompressed();
+  // As name(), into `out` without building a Name: returns the wire length, 0 after a failure.
+  [[nodiscard]] size_t name_into(std::span<uint8_t, Name::kMaxWire> out);
   // Compression pointers to offsets below `floor` fail; message parsing sets the header size,
   // since pointers refer to earlier names, never to the header (RFC 1035 §4.1.4).
   void set_pointer_floor(size_t floor) { pointer_floor_ = floor; }
@@ -48,7 +51,7 @@ class WireReader {
   std::span<const uint8_t> message() const { return msg_; }
 
  private:
-  Name read_name(bool allow_pointers);
+  size_t read_name(bool allow_pointers, uint8_t* out);
   std::span<const uint8_t> msg_;
   size_t pos_;
   size_t pointer_floor_ = 0;
@@ -67,7 +70,9 @@ class WireWriter {
   void bytes(std::span<const uint8_t> b);
   // Writes `n` in wire form, reusing an earlier copy of a suffix when `compress` is set, and
   // remembering its suffixes for later names either way.
-  void name(const Name& n, bool compress);
+  void name(const Name& n, bool compress) { name(n.wire(), compress); }
+  // The same for a well-formed uncompressed wire name (e.g. a suffix of one, or RDATA's).
+  void name(std::span<const uint8_t> wire, bool compress);
   void patch_u16(size_t at, uint16_t v);
 
   size_t size() const { return buf_.size(); }
@@ -78,6 +83,8 @@ class WireWriter {
   void truncate(size_t size);
   // Starts a fresh message in the same buffer (keeps the allocation).
   void clear();
+  // Starts a fresh message in `buf`'s allocation (e.g. one a sent response gave back).
+  void adopt(std::vector<uint8_t>&& buf);
   const std::vector<uint8_t>& data() const { return buf_; }
   std::vector<uint8_t> take() { return std::move(buf_); }
 
@@ -86,8 +93,18 @@ class WireWriter {
   std::vector<uint8_t> buf_;
   size_t limit_;
   bool overflowed_ = false;
-  // Lowercased suffix hash -> offset of a copy of that suffix in buf_.
-  std::unordered_multimap<uint64_t, uint16_t> targets_;
+  void remember(uint64_t hash, size_t offset);
+  // Lowercased suffix hash -> offset of a copy of that suffix in buf_. A UDP response names
+  // fewer suffixes than the fixed table holds, so writing one allocates nothing; big messages
+  // (AXFR) spill the rest into the map. Offsets only grow, so truncate() pops from the back.
+  struct Target {
+    uint64_t hash;
+    uint16_t offset;
+  };
+  static constexpr size_t kFixedTargets = 64;
+  std::array<Target, kFixedTargets> fixed_;
+  size_t fixed_count_ = 0;
+  std::unordered_multimap<uint64_t, uint16_t> spilled_;
 };
 
 }  // namespace flatsign::dns

@@ -23,6 +23,9 @@ struct Request {
   std::span<const uint8_t> wire;
   boost::asio::ip::udp::endpoint peer;  // address and port (TCP peers converted)
   bool tcp = false;
+  // Optional: an empty buffer whose allocation the handler may take for its response (the
+  // UDP threads lend the last sent one), so a busy server need not allocate per response.
+  std::vector<uint8_t>* spare = nullptr;
 };
 
 // Messages to send in order. Empty: send nothing (e.g. a packet too broken to answer).

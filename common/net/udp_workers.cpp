@@ -92,12 +92,14 @@ void UdpWorkers::stop() {
 
 void UdpWorkers::run(int fd) {
   // Everything a batch needs is allocated once per thread and reused, so the loop itself
-  // allocates nothing; the handler's responses keep their capacity between batches.
+  // allocates nothing; each slot's last sent response is lent back to the handler as
+  // Request::spare, so answering need not allocate either.
   std::vector<uint8_t> buf(kBatch * kSlot);
   std::array<sockaddr_storage, kBatch> peers{};
   std::array<iovec, kBatch> iov{}, out_iov{};
   std::array<mmsghdr, kBatch> in{}, out{};
   std::array<Responses, kBatch> responses;
+  std::array<std::vector<uint8_t>, kBatch> spare;  // last batch's sent buffers, lent back
   while (!stopping_.load(std::memory_order_relaxed)) {
     for (unsigned i = 0; i < kBatch; ++i) {
       iov[i] = {buf.data() + i * kSlot, kSlot};
@@ -121,11 +123,13 @@ void UdpWorkers::run(int fd) {
       std::memcpy(peer.data(), &peers[i], h.msg_namelen);
       peer.resize(h.msg_namelen);
       Responses& r = responses[i];
+      if (!r.empty() && r.front().capacity() > spare[i].capacity()) spare[i] = std::move(r.front());
       r.clear();
+      spare[i].clear();
       try {
-        handler_(
-            Request{std::span<const uint8_t>(buf.data() + i * kSlot, in[i].msg_len), peer, false},
-            r);
+        handler_(Request{std::span<const uint8_t>(buf.data() + i * kSlot, in[i].msg_len), peer,
+                         false, &spare[i]},
+                 r);
       } catch (const std::exception& e) {
         util::log(LogLevel::Error, "net", "", "udp query from {} dropped: {}", endpoint_text(peer),
                   e.what());

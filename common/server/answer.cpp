@@ -25,10 +25,11 @@ bool name_exists(const zone::Zone& zone, const Name& name) {
 // What one answer needs besides the question: the zone, the response and the proofs to give.
 struct Ctx {
   const zone::Zone& zone;
-  dns::Message& resp;
+  AnswerRefs& resp;
   bool dnssec;
   const DenialIndex* proofs;  // nullptr: no denial proofs (no DO, or an unsigned zone)
   const NameIndex* names;     // the snapshot's hash index; nullptr: search the zone instead
+  size_t origin_labels;
 
   bool nsec() const { return proofs && proofs->kind() == DenialIndex::Kind::Nsec; }
   bool nsec3() const { return proofs && proofs->kind() == DenialIndex::Kind::Nsec3; }
@@ -40,13 +41,17 @@ struct Ctx {
   }
 };
 
+// The proofs take Names; only DNSSEC denial needs them, so only it pays for the copy.
+Name to_name(WireName w) {
+  return Name::from_wire_unchecked(w);
+}
+
 // The negative-answer SOA and its RRSIG: TTL min(SOA TTL, MINIMUM) (RFC 2308 §3 and §5, RFC 9077
 // §3 for the signature's TTL).
 void add_negative_soa(const Ctx& c) {
   const dns::RRset& soa = c.zone.soa();
   uint32_t ttl = std::min(soa.ttl, dns::soa_minimum(soa.rdatas.front()));
-  (void)append_signed(c.resp.authority, c.zone.nodes().front(), RRType::SOA, c.dnssec, nullptr,
-                      ttl);
+  (void)append_signed(c.resp.authority, c.zone.nodes().front(), RRType::SOA, c.dnssec, {}, ttl);
 }
 
 // Glue for the NS targets below the cut (RFC 1034 §4.3.2 step 3b), never signed.
@@ -63,10 +68,10 @@ void add_glue(const Ctx& c, const dns::RRset& ns) {
 
 // A zone cut strictly above `qname` (or at it, unless DS is asked: RFC 4035 §3.1.4.1 answers
 // DS at the cut from the parent side). nullptr when there is none.
-const zone::Node* find_cut(const Ctx& c, const Name& qname, RRType qtype) {
-  size_t below = qname.label_count() - c.zone.origin().label_count();
+const zone::Node* find_cut(const Ctx& c, WireName qname, RRType qtype) {
+  size_t below = wire_label_count(qname) - c.origin_labels;
   for (size_t strip = below; strip-- > 0;) {
-    const zone::Node* node = c.find(wire_suffix(qname.wire(), strip));
+    const zone::Node* node = c.find(wire_suffix(qname, strip));
     if (!node || !node->delegation) continue;
     if (strip == 0 && qtype == RRType::DS) return nullptr;
     return node;
@@ -85,22 +90,22 @@ void referral(const Ctx& c, const zone::Node& cut) {
   add_glue(c, *cut.find(RRType::NS));
 }
 
-// The closest encloser of a name that does not exist (RFC 4592 §3.3.1).
-Name closest_encloser(const Ctx& c, const Name& qname) {
-  size_t below = qname.label_count() - c.zone.origin().label_count();
+// The closest encloser of a name that does not exist (RFC 4592 §3.3.1): a suffix of `qname`.
+WireName closest_encloser(const Ctx& c, WireName qname) {
+  size_t below = wire_label_count(qname) - c.origin_labels;
   size_t strip = 1;
-  while (strip < below && !c.exists(wire_suffix(qname.wire(), strip))) ++strip;
-  return Name::from_wire_unchecked(wire_suffix(qname.wire(), strip));
+  while (strip < below && !c.exists(wire_suffix(qname, strip))) ++strip;
+  return wire_suffix(qname, strip);
 }
 
 // The node of the wildcard "*." + `encloser` (RFC 4592 §3.3.1 source of synthesis), or nullptr.
-const zone::Node* find_wildcard(const Ctx& c, const Name& encloser) {
-  if (encloser.wire_size() + 2 > Name::kMaxWire) return nullptr;
+const zone::Node* find_wildcard(const Ctx& c, WireName encloser) {
+  if (encloser.size() + 2 > Name::kMaxWire) return nullptr;
   std::array<uint8_t, Name::kMaxWire> w;
   w[0] = 1;
   w[1] = '*';
-  std::copy(encloser.wire().begin(), encloser.wire().end(), w.begin() + 2);
-  return c.find(WireName(w.data(), encloser.wire_size() + 2));
+  std::copy(encloser.begin(), encloser.end(), w.begin() + 2);
+  return c.find(WireName(w.data(), encloser.size() + 2));
 }
 
 // RFC 8482 §4.1: answer ANY with one RRset; the lowest type that is not DNSSEC metadata.
@@ -113,8 +118,8 @@ std::optional<RRType> minimal_any_type(const zone::Node& node) {
 
 }  // namespace
 
-void answer_from_zone(const zone::Zone& zone, const dns::Question& q, dns::Message& resp,
-                      const AnswerOptions& options) {
+void answer_refs(const zone::Zone& zone, WireName qname, RRType qtype, const AnswerOptions& options,
+                 AnswerRefs& resp) {
   std::optional<DenialIndex> local;
   const DenialIndex* proofs = nullptr;
   if (options.dnssec) {
@@ -122,28 +127,32 @@ void answer_from_zone(const zone::Zone& zone, const dns::Question& q, dns::Messa
     if (!proofs) proofs = &local.emplace(zone);
     if (proofs->kind() == DenialIndex::Kind::None) proofs = nullptr;
   }
-  const Ctx c{zone, resp, options.dnssec, proofs,
-              options.denial ? &options.denial->names() : nullptr};
+  resp.clear();
+  const Ctx c{zone,
+              resp,
+              options.dnssec,
+              proofs,
+              options.denial ? &options.denial->names() : nullptr,
+              zone.origin().label_count()};
   auto& auth = resp.authority;
   resp.aa = true;
   resp.rcode = static_cast<uint16_t>(dns::Rcode::NOERROR);
-  Name qname = q.qname;
   for (int chain = 0; chain <= kMaxCnameChain; ++chain) {
-    if (!qname.is_subdomain_of(zone.origin())) return;  // CNAME left the zone: client resolves
-    if (const zone::Node* cut = find_cut(c, qname, q.qtype)) {
+    if (!wire_is_subdomain(qname, zone.origin().wire())) return;  // CNAME left the zone
+    if (const zone::Node* cut = find_cut(c, qname, qtype)) {
       if (chain == 0) resp.aa = false;  // RFC 1034 §4.3.2 step 3b: a referral
       referral(c, *cut);
       return;
     }
-    const zone::Node* node = c.find(qname.wire());
-    std::optional<Name> encloser;  // set when answering from a wildcard
+    const zone::Node* node = c.find(qname);
+    std::optional<WireName> encloser;  // set when answering from a wildcard
     if (!node) {
-      if (c.exists(qname.wire())) {
+      if (c.exists(qname)) {
         // Empty non-terminal: NODATA (RFC 4592 §2.2.2; proofs RFC 4035 §3.1.3.1, which the
         // covering NSEC gives, and RFC 5155 §7.2.3, the ENT's own NSEC3).
         add_negative_soa(c);
-        if (c.nsec()) nsec_nodata(*proofs, qname, auth);
-        if (c.nsec3()) nsec3_nodata(*proofs, qname, auth);
+        if (c.nsec()) nsec_nodata(*proofs, to_name(qname), auth);
+        if (c.nsec3()) nsec3_nodata(*proofs, to_name(qname), auth);
         return;
       }
       // RFC 4592 §3.3.1: the source of synthesis is "*." + the closest encloser.
@@ -154,20 +163,20 @@ void answer_from_zone(const zone::Zone& zone, const dns::Question& q, dns::Messa
         // proofs RFC 4035 §3.1.3.2, RFC 5155 §7.2.2.
         resp.rcode = static_cast<uint16_t>(dns::Rcode::NXDOMAIN);
         add_negative_soa(c);
-        if (c.nsec()) nsec_nxdomain(*proofs, qname, *encloser, auth);
-        if (c.nsec3()) nsec3_nxdomain(*proofs, qname, *encloser, auth);
+        if (c.nsec()) nsec_nxdomain(*proofs, to_name(qname), to_name(*encloser), auth);
+        if (c.nsec3()) nsec3_nxdomain(*proofs, to_name(qname), to_name(*encloser), auth);
         return;
       }
     }
-    const Name* owner = encloser ? &qname : nullptr;  // RFC 4592 §3.3.1: owner is QNAME
+    WireName owner = encloser ? qname : WireName{};  // RFC 4592 §3.3.1: owner is QNAME
     // A wildcard answer proves that QNAME itself does not exist (RFC 4035 §3.1.3.3,
     // RFC 5155 §7.2.6).
     auto prove_wildcard_answer = [&] {
       if (!encloser) return;
-      if (c.nsec()) nsec_wildcard_answer(*proofs, qname, auth);
-      if (c.nsec3()) nsec3_wildcard_answer(*proofs, qname, *encloser, auth);
+      if (c.nsec()) nsec_wildcard_answer(*proofs, to_name(qname), auth);
+      if (c.nsec3()) nsec3_wildcard_answer(*proofs, to_name(qname), to_name(*encloser), auth);
     };
-    RRType want = q.qtype;
+    RRType want = qtype;
     if (want == RRType::ANY) {
       if (auto t = minimal_any_type(*node)) want = *t;
     }
@@ -177,26 +186,38 @@ void answer_from_zone(const zone::Zone& zone, const dns::Question& q, dns::Messa
       prove_wildcard_answer();
       return;
     }
-    if (q.qtype != RRType::CNAME && node->find(RRType::CNAME)) {
-      // RFC 1034 §4.3.2 step 3a: restart at the canonical name.
+    if (qtype != RRType::CNAME && node->find(RRType::CNAME)) {
+      // RFC 1034 §4.3.2 step 3a: restart at the canonical name, whose wire form is the CNAME
+      // RDATA itself (RFC 1035 §3.3.1), valid as long as the snapshot.
       (void)append_signed(resp.answer, *node, RRType::CNAME, c.dnssec, owner);
       prove_wildcard_answer();
-      auto target = dns::rdata_target(RRType::CNAME, node->find(RRType::CNAME)->rdatas.front());
-      if (!target) return;
-      qname = *target;
+      const dns::RRset* cname = node->find(RRType::CNAME);
+      if (cname->rdatas.empty()) return;
+      qname = WireName(cname->rdatas.front());
       continue;
     }
     // NODATA (RFC 2308 §2.2); proofs RFC 4035 §3.1.3.1 / §3.1.3.4, RFC 5155 §7.2.3 / §7.2.5.
     add_negative_soa(c);
     if (encloser) {
-      if (c.nsec()) nsec_wildcard_nodata(*proofs, qname, node->name, auth);
-      if (c.nsec3()) nsec3_wildcard_nodata(*proofs, qname, *encloser, auth);
+      if (c.nsec()) nsec_wildcard_nodata(*proofs, to_name(qname), node->name, auth);
+      if (c.nsec3()) nsec3_wildcard_nodata(*proofs, to_name(qname), to_name(*encloser), auth);
     } else {
-      if (c.nsec()) nsec_nodata(*proofs, qname, auth);
-      if (c.nsec3()) nsec3_nodata(*proofs, qname, auth);
+      if (c.nsec()) nsec_nodata(*proofs, to_name(qname), auth);
+      if (c.nsec3()) nsec3_nodata(*proofs, to_name(qname), auth);
     }
     return;
   }
+}
+
+void answer_from_zone(const zone::Zone& zone, const dns::Question& q, dns::Message& resp,
+                      const AnswerOptions& options) {
+  AnswerRefs refs;
+  answer_refs(zone, q.qname.wire(), q.qtype, options, refs);
+  resp.aa = refs.aa;
+  resp.rcode = refs.rcode;
+  copy_records(refs.answer, resp.answer);
+  copy_records(refs.authority, resp.authority);
+  copy_records(refs.additional, resp.additional);
 }
 
 }  // namespace flatsign::server

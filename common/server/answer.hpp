@@ -5,6 +5,7 @@
 
 #include "common/dns/message.hpp"
 #include "common/server/nsec_proofs.hpp"
+#include "common/server/rrset_refs.hpp"
 #include "common/zone/zone.hpp"
 
 namespace flatsign::server {
@@ -16,6 +17,15 @@ struct AnswerOptions {
   // for tests). REQUIRES: when set, built from the same zone.
   const DenialIndex* denial = nullptr;
 };
+
+// Computes the answer to QNAME `qname` (uncompressed wire, in the case received) and `qtype`
+// into `out` (cleared first) as references into `zone` and into `qname`'s buffer: the sections
+// answer_from_zone() would fill, its RCODE and AA. Allocates nothing once `out` has grown to
+// the answers asked, except for DNSSEC denial proofs.
+// REQUIRES: qname is at or below zone.origin(); qtype is not AXFR/IXFR; `zone` and `qname`'s
+// buffer outlive the use of `out`.
+void answer_refs(const zone::Zone& zone, WireName qname, dns::RRType qtype,
+                 const AnswerOptions& options, AnswerRefs& out);
 
 // Appends the answer, authority and additional records for `q` to `resp`, sets its RCODE
 // (NOERROR or NXDOMAIN, RFC 6604 §3: the result of the last name of a CNAME chain) and AA

@@ -1,23 +1,22 @@
 #include "common/server/name_index.hpp"
 
+#include <sys/mman.h>
+
 #include <algorithm>
-#include <array>
 #include <bit>
+#include <cstdlib>
+#include <cstring>
+#include <new>
 
 namespace flatsign::server {
 namespace {
 
 using dns::dns_lower;
 
-// FNV-1a over the lowercased wire (length octets are below 64 and so never change case).
+// dns::Name's case-insensitive FNV-1a, whose low bits depend only on the inputs' low bits;
+// MurmurHash3's finalizer mixes them all, since the table is indexed by the low bits.
 uint64_t wire_hash(WireName name) {
-  uint64_t h = 1469598103934665603ULL;
-  for (uint8_t c : name) {
-    h ^= dns_lower(c);
-    h *= 1099511628211ULL;
-  }
-  // FNV's low bits depend only on the inputs' low bits; MurmurHash3's finalizer mixes them all,
-  // since the table is indexed by the low bits.
+  uint64_t h = dns::wire_name_hash(name);
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdULL;
   h ^= h >> 33;
@@ -26,32 +25,13 @@ uint64_t wire_hash(WireName name) {
   return h;
 }
 
-// Label start offsets of `name`, leftmost first; returns how many (root not counted).
-size_t labels(WireName name, std::array<uint8_t, 128>& at) {
-  size_t n = 0;
-  for (size_t pos = 0; name[pos] != 0; pos += 1 + name[pos]) at[n++] = static_cast<uint8_t>(pos);
-  return n;
-}
-
-// RFC 4034 §6.1 canonical order of `a` (labels pre-split into `la`/`na`) against `b`.
-std::strong_ordering canonical(WireName a, const std::array<uint8_t, 128>& la, size_t na,
-                               WireName b) {
-  std::array<uint8_t, 128> lb;  // filled by labels(); no need to clear it
-  size_t nb = labels(b, lb);
-  while (na > 0 && nb > 0) {
-    const uint8_t* x = a.data() + la[--na];
-    const uint8_t* y = b.data() + lb[--nb];
-    size_t len = std::min(x[0], y[0]);
-    for (size_t i = 1; i <= len; ++i) {
-      uint8_t cx = dns_lower(x[i]), cy = dns_lower(y[i]);
-      if (cx != cy) return cx <=> cy;
-    }
-    if (x[0] != y[0]) return x[0] <=> y[0];
-  }
-  return na <=> nb;
-}
+constexpr size_t kHugePage = size_t{2} << 20;
 
 }  // namespace
+
+void NameIndex::FreeSlots::operator()(Slot* p) const {
+  std::free(p);
+}
 
 WireName wire_suffix(WireName name, size_t strip) {
   size_t pos = 0;
@@ -88,25 +68,35 @@ NameIndex::NameIndex(const zone::Zone& zone) : zone_(&zone) {
     size_t labels = n.name.label_count();
     bound += labels > origin_labels ? labels - origin_labels : 1;
   }
-  slots_.resize(std::bit_ceil(std::max<size_t>(16, bound * 2)));
+  size_t count = std::bit_ceil(std::max<size_t>(16, bound * 2));
+  size_t bytes = count * sizeof(Slot);
+  bool huge = bytes >= kHugePage;
+  size_t align = huge ? kHugePage : alignof(std::max_align_t);
+  bytes = (bytes + align - 1) / align * align;
+  slots_.reset(static_cast<Slot*>(std::aligned_alloc(align, bytes)));
+  if (!slots_) throw std::bad_alloc();
+  // Advice only: without transparent huge pages the table works the same, just slower.
+  if (huge) (void)::madvise(slots_.get(), bytes, MADV_HUGEPAGE);
+  std::memset(static_cast<void*>(slots_.get()), 0, bytes);
+  mask_ = count - 1;
   for (size_t i = 0; i < nodes.size(); ++i) {
     WireName w = nodes[i].name.wire();
     if (const Slot* s = lookup(w)) {
       // Canonical order puts parents first, so a name is never recorded as an empty
       // non-terminal before its own node; if it were, the node wins.
       auto& slot = const_cast<Slot&>(*s);
-      slot.node = static_cast<uint32_t>(i);
+      slot.node = &nodes[i];
       slot.strip = 0;
       continue;
     }
-    insert(w, static_cast<uint32_t>(i), 0);
+    insert(w, &nodes[i], 0);
     size_t below = wire_label_count(w);
     below = below > origin_labels ? below - origin_labels : 0;
     // Ancestors up to the origin: stop at the first already known (all above it are too).
     for (size_t strip = 1; strip < below; ++strip) {
       WireName up = wire_suffix(w, strip);
       if (lookup(up)) break;
-      insert(up, static_cast<uint32_t>(i), static_cast<uint32_t>(strip));
+      insert(up, &nodes[i], static_cast<uint32_t>(strip));
     }
   }
 }
@@ -114,26 +104,23 @@ NameIndex::NameIndex(const zone::Zone& zone) : zone_(&zone) {
 const NameIndex::Slot* NameIndex::lookup(WireName name) const {
   uint64_t h = wire_hash(name);
   uint32_t tag = static_cast<uint32_t>(h >> 32);
-  size_t mask = slots_.size() - 1;
-  for (size_t i = h & mask;; i = (i + 1) & mask) {
+  for (size_t i = h & mask_;; i = (i + 1) & mask_) {
     const Slot& s = slots_[i];
-    if (s.node == kEmpty) return nullptr;
-    if (s.tag == tag && wire_equal(wire_suffix(zone_->nodes()[s.node].name.wire(), s.strip), name))
-      return &s;
+    if (!s.node) return nullptr;
+    if (s.tag == tag && wire_equal(wire_suffix(s.node->name.wire(), s.strip), name)) return &s;
   }
 }
 
-void NameIndex::insert(WireName name, uint32_t node, uint32_t strip) {
+void NameIndex::insert(WireName name, const zone::Node* node, uint32_t strip) {
   uint64_t h = wire_hash(name);
-  size_t mask = slots_.size() - 1;
-  size_t i = h & mask;
-  while (slots_[i].node != kEmpty) i = (i + 1) & mask;
-  slots_[i] = Slot{static_cast<uint32_t>(h >> 32), node, strip};
+  size_t i = h & mask_;
+  while (slots_[i].node) i = (i + 1) & mask_;
+  slots_[i] = Slot{node, static_cast<uint32_t>(h >> 32), strip};
 }
 
 const zone::Node* NameIndex::find(WireName name) const {
   const Slot* s = lookup(name);
-  return s && s->strip == 0 ? &zone_->nodes()[s->node] : nullptr;
+  return s && s->strip == 0 ? s->node : nullptr;
 }
 
 bool NameIndex::exists(WireName name) const {
@@ -141,14 +128,12 @@ bool NameIndex::exists(WireName name) const {
 }
 
 size_t NameIndex::predecessor(WireName name) const {
-  std::array<uint8_t, 128> la;
-  size_t na = labels(name, la);
   auto nodes = zone_->nodes();
-  // upper_bound: the first node sorting after `name`.
+  // upper_bound: the first node sorting after `name` (RFC 4034 §6.1).
   size_t lo = 0, hi = nodes.size();
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    if (canonical(name, la, na, nodes[mid].name.wire()) < 0) {
+    if (dns::canonical_compare(name, nodes[mid].name.wire()) < 0) {
       hi = mid;
     } else {
       lo = mid + 1;

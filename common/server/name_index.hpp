@@ -1,9 +1,10 @@
 // Name lookups for the answer engine over one snapshot: a case-insensitive hash of every owner
 // name and every empty non-terminal (exact match and existence in O(1), no allocation), and a
-// canonical-order predecessor search cheaper than Name's. Immutable once built; thread-safe.
+// canonical-order predecessor search over wire names. Immutable once built; thread-safe.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -39,18 +40,25 @@ class NameIndex {
   [[nodiscard]] size_t predecessor(WireName name) const;
 
  private:
-  static constexpr uint32_t kEmpty = UINT32_MAX;
+  // A lookup is a few dependent cache misses (slot, node, name); the slot points at the node
+  // itself rather than at its index to save one. All zero bits: an empty slot.
   struct Slot {
-    uint32_t tag = 0;        // upper bits of the hash, for a quick mismatch
-    uint32_t node = kEmpty;  // index of a node whose name is or ends in the slot's name
-    uint32_t strip = 0;      // labels to strip from that node's name: 0 = the node itself (an
+    const zone::Node* node;  // a node whose name is or ends in the slot's name; nullptr: empty
+    uint32_t tag;            // upper bits of the hash, for a quick mismatch
+    uint32_t strip;          // labels to strip from that node's name: 0 = the node itself (an
                              // owner), more = an empty non-terminal above it
   };
+  struct FreeSlots {
+    void operator()(Slot* p) const;
+  };
   const Slot* lookup(WireName name) const;
-  void insert(WireName name, uint32_t node, uint32_t strip);
+  void insert(WireName name, const zone::Node* node, uint32_t strip);
 
   const zone::Zone* zone_;
-  std::vector<Slot> slots_;  // open addressing, power-of-two size, at most half full
+  // Open addressing, power-of-two size, at most half full; in huge pages when big enough,
+  // since random probes into megabytes of 4 KiB pages miss the TLB as well as the cache.
+  std::unique_ptr<Slot[], FreeSlots> slots_;
+  size_t mask_ = 0;
 };
 
 }  // namespace flatsign::server

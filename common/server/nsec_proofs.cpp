@@ -21,12 +21,7 @@ std::optional<dnssec::Nsec3Params> parse_nsec3param(const dns::Rdata& rd) {
   return p;
 }
 
-bool already_in(const std::vector<dns::Rr>& section, const Name& owner, RRType type) {
-  return std::any_of(section.begin(), section.end(),
-                     [&](const dns::Rr& r) { return r.type == type && r.owner == owner; });
-}
-
-void add_node(const zone::Node* node, RRType type, std::vector<dns::Rr>& out) {
+void add_node(const zone::Node* node, RRType type, RefSection& out) {
   if (node) (void)append_signed(out, *node, type, true);
 }
 
@@ -84,47 +79,28 @@ const zone::Node* DenialIndex::nsec_covering(const Name& name) const {
   return nullptr;
 }
 
-bool append_signed(std::vector<dns::Rr>& section, const zone::Node& node, RRType type, bool dnssec,
-                   const Name* owner, std::optional<uint32_t> ttl) {
-  const dns::RRset* set = node.find(type);
-  if (!set) return false;
-  const Name& own = owner ? *owner : set->owner;
-  if (already_in(section, own, type)) return true;
-  uint32_t t = ttl ? *ttl : set->ttl;
-  for (const dns::Rdata& rd : set->rdatas) section.push_back({own, type, set->rclass, t, rd});
-  if (!dnssec || type == RRType::RRSIG) return true;
-  if (const dns::RRset* sigs = node.find(RRType::RRSIG)) {
-    // RFC 4034 §3: an RRSIG's TTL equals that of the RRset it covers.
-    for (const dns::Rdata& rd : sigs->rdatas) {
-      if (rd.size() >= 2 && dnssec::rrsig_covered(rd) == type)
-        section.push_back({own, RRType::RRSIG, sigs->rclass, t, rd});
-    }
-  }
-  return true;
-}
-
 void nsec_nxdomain(const DenialIndex& idx, const Name& qname, const Name& encloser,
-                   std::vector<dns::Rr>& out) {
+                   RefSection& out) {
   add_node(idx.nsec_covering(qname), RRType::NSEC, out);
   add_node(idx.nsec_covering(encloser.prepend("*")), RRType::NSEC, out);
 }
 
-void nsec_nodata(const DenialIndex& idx, const Name& qname, std::vector<dns::Rr>& out) {
+void nsec_nodata(const DenialIndex& idx, const Name& qname, RefSection& out) {
   add_node(idx.nsec_covering(qname), RRType::NSEC, out);
 }
 
-void nsec_wildcard_answer(const DenialIndex& idx, const Name& qname, std::vector<dns::Rr>& out) {
+void nsec_wildcard_answer(const DenialIndex& idx, const Name& qname, RefSection& out) {
   add_node(idx.nsec_covering(qname), RRType::NSEC, out);
 }
 
 void nsec_wildcard_nodata(const DenialIndex& idx, const Name& qname, const Name& wildcard,
-                          std::vector<dns::Rr>& out) {
+                          RefSection& out) {
   add_node(idx.nsec_covering(qname), RRType::NSEC, out);
   add_node(idx.zone().find(wildcard), RRType::NSEC, out);
 }
 
 void nsec3_closest_encloser(const DenialIndex& idx, const Name& qname, const Name& encloser,
-                            std::vector<dns::Rr>& out) {
+                            RefSection& out) {
   const auto& p = idx.params();
   add_node(idx.nsec3_matching(dnssec::nsec3_hash(encloser, p)), RRType::NSEC3, out);
   add_node(idx.nsec3_covering(dnssec::nsec3_hash(next_closer(qname, encloser), p)), RRType::NSEC3,
@@ -132,13 +108,13 @@ void nsec3_closest_encloser(const DenialIndex& idx, const Name& qname, const Nam
 }
 
 void nsec3_nxdomain(const DenialIndex& idx, const Name& qname, const Name& encloser,
-                    std::vector<dns::Rr>& out) {
+                    RefSection& out) {
   nsec3_closest_encloser(idx, qname, encloser, out);
   add_node(idx.nsec3_covering(dnssec::nsec3_hash(encloser.prepend("*"), idx.params())),
            RRType::NSEC3, out);
 }
 
-void nsec3_nodata(const DenialIndex& idx, const Name& qname, std::vector<dns::Rr>& out) {
+void nsec3_nodata(const DenialIndex& idx, const Name& qname, RefSection& out) {
   if (const zone::Node* m = idx.nsec3_matching(dnssec::nsec3_hash(qname, idx.params()))) {
     add_node(m, RRType::NSEC3, out);
     return;
@@ -154,19 +130,19 @@ void nsec3_nodata(const DenialIndex& idx, const Name& qname, std::vector<dns::Rr
 }
 
 void nsec3_wildcard_nodata(const DenialIndex& idx, const Name& qname, const Name& encloser,
-                           std::vector<dns::Rr>& out) {
+                           RefSection& out) {
   nsec3_closest_encloser(idx, qname, encloser, out);
   add_node(idx.nsec3_matching(dnssec::nsec3_hash(encloser.prepend("*"), idx.params())),
            RRType::NSEC3, out);
 }
 
 void nsec3_wildcard_answer(const DenialIndex& idx, const Name& qname, const Name& encloser,
-                           std::vector<dns::Rr>& out) {
+                           RefSection& out) {
   add_node(idx.nsec3_covering(dnssec::nsec3_hash(next_closer(qname, encloser), idx.params())),
            RRType::NSEC3, out);
 }
 
-void nsec3_no_ds(const DenialIndex& idx, const Name& cut, std::vector<dns::Rr>& out) {
+void nsec3_no_ds(const DenialIndex& idx, const Name& cut, RefSection& out) {
   nsec3_nodata(idx, cut, out);  // §7.2.7 is §7.2.3 or §7.2.4 applied to the cut
 }
 

@@ -13,6 +13,7 @@
 #include "common/dns/rrset.hpp"
 #include "common/dnssec/denial.hpp"
 #include "common/server/name_index.hpp"
+#include "common/server/rrset_refs.hpp"
 #include "common/zone/zone.hpp"
 
 namespace flatsign::server {
@@ -49,47 +50,38 @@ class DenialIndex {
   std::vector<std::pair<dnssec::Nsec3Hash, const zone::Node*>> nsec3_;  // sorted by hash
 };
 
-// Appends the RRset of `type` at `node` to `section`, owned by `owner` when given (wildcard
-// synthesis, RFC 4592 §3.3.1) and with `ttl` when given (negative answers, RFC 2308 §3), and
-// with `dnssec` its covering RRSIGs at the RRset's TTL (RFC 4034 §3). False when the node has
-// no such RRset. Skips an RRset already in `section` (same owner and type).
-bool append_signed(std::vector<dns::Rr>& section, const zone::Node& node, dns::RRType type,
-                   bool dnssec, const dns::Name* owner = nullptr,
-                   std::optional<uint32_t> ttl = std::nullopt);
-
 // --- NSEC (RFC 4035 §3.1.3) ---
 // §3.1.3.2 NXDOMAIN: the NSEC covering `qname` and the one covering "*." + `encloser`.
 void nsec_nxdomain(const DenialIndex& idx, const dns::Name& qname, const dns::Name& encloser,
-                   std::vector<dns::Rr>& out);
+                   RefSection& out);
 // §3.1.3.1 NODATA: the NSEC at `qname`, or the covering NSEC when qname is an empty
 // non-terminal (it owns no NSEC); also the no-DS proof at a delegation (§3.1.4).
-void nsec_nodata(const DenialIndex& idx, const dns::Name& qname, std::vector<dns::Rr>& out);
+void nsec_nodata(const DenialIndex& idx, const dns::Name& qname, RefSection& out);
 // §3.1.3.3 wildcard answer: the NSEC covering `qname` (no closer match exists).
-void nsec_wildcard_answer(const DenialIndex& idx, const dns::Name& qname,
-                          std::vector<dns::Rr>& out);
+void nsec_wildcard_answer(const DenialIndex& idx, const dns::Name& qname, RefSection& out);
 // §3.1.3.4 wildcard NODATA: the NSEC covering `qname` and the NSEC at `wildcard`.
 void nsec_wildcard_nodata(const DenialIndex& idx, const dns::Name& qname, const dns::Name& wildcard,
-                          std::vector<dns::Rr>& out);
+                          RefSection& out);
 
 // --- NSEC3 (RFC 5155 §7.2) ---
 // §7.2.1 closest encloser proof: the NSEC3 matching `encloser` and the one covering the next
 // closer name of `qname`. REQUIRES: encloser is a proper ancestor of qname.
 void nsec3_closest_encloser(const DenialIndex& idx, const dns::Name& qname,
-                            const dns::Name& encloser, std::vector<dns::Rr>& out);
+                            const dns::Name& encloser, RefSection& out);
 // §7.2.2 NXDOMAIN: closest encloser proof + the NSEC3 covering "*." + encloser.
 void nsec3_nxdomain(const DenialIndex& idx, const dns::Name& qname, const dns::Name& encloser,
-                    std::vector<dns::Rr>& out);
+                    RefSection& out);
 // §7.2.3 NODATA: the NSEC3 matching `qname`; when there is none (§7.2.4, DS at an opt-out
 // delegation) the closest provable encloser proof.
-void nsec3_nodata(const DenialIndex& idx, const dns::Name& qname, std::vector<dns::Rr>& out);
+void nsec3_nodata(const DenialIndex& idx, const dns::Name& qname, RefSection& out);
 // §7.2.5 wildcard NODATA: closest encloser proof + the NSEC3 matching the wildcard.
 void nsec3_wildcard_nodata(const DenialIndex& idx, const dns::Name& qname,
-                           const dns::Name& encloser, std::vector<dns::Rr>& out);
+                           const dns::Name& encloser, RefSection& out);
 // §7.2.6 wildcard answer: the NSEC3 covering the next closer name.
 void nsec3_wildcard_answer(const DenialIndex& idx, const dns::Name& qname,
-                           const dns::Name& encloser, std::vector<dns::Rr>& out);
+                           const dns::Name& encloser, RefSection& out);
 // §7.2.7 referral without DS: the NSEC3 matching the cut, or (opt-out) the closest provable
 // encloser proof for it.
-void nsec3_no_ds(const DenialIndex& idx, const dns::Name& cut, std::vector<dns::Rr>& out);
+void nsec3_no_ds(const DenialIndex& idx, const dns::Name& cut, RefSection& out);
 
 }  // namespace flatsign::server

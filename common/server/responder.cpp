@@ -5,6 +5,7 @@
 #include "common/dns/error.hpp"
 #include "common/server/answer.hpp"
 #include "common/server/ixfr.hpp"
+#include "common/server/plain_query.hpp"
 #include "common/util/clock.hpp"
 
 namespace flatsign::server {
@@ -74,6 +75,7 @@ const char* outcome_text(Outcome o) {
 
 Outcome respond(const ZoneDirectory& zones, const ResponderPolicy& policy,
                 const net::Request& request, net::Responses& out, std::string* detail) {
+  if (!request.tcp && answer_plain_query(zones, policy, request, out)) return Outcome::Answered;
   std::span<const uint8_t> wire = request.wire;
   auto why = [&](std::string text) {
     if (detail) *detail = std::move(text);

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,12 @@ class ZoneDirectory {
   virtual ~ZoneDirectory() = default;
   // The zone whose origin is the longest suffix of `qname`, or nullptr.
   [[nodiscard]] virtual std::shared_ptr<const ServedZone> find(const dns::Name& qname) const = 0;
+  // The same for a well-formed uncompressed wire name. This default builds a Name (one
+  // allocation for longer names); a directory on the serving hot path may look up without.
+  [[nodiscard]] virtual std::shared_ptr<const ServedZone> find_wire(
+      std::span<const uint8_t> qname) const {
+    return find(dns::Name::from_wire_unchecked(qname));
+  }
 };
 
 struct ResponderPolicy {
