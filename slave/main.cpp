@@ -120,9 +120,6 @@ int main(int argc, char** argv) {
   app.add_option("--alert-after", alert_after, "alert after this many unreachable polls");
   app.add_option("--sign-threads", sign_threads, "0: one per core");
   app.add_option("--udp-threads", udp_threads, "threads answering UDP queries; 0: one per core");
-  bool udp_reuseport = false;
-  app.add_flag("--udp-reuseport", udp_reuseport,
-               "one SO_REUSEPORT socket per UDP thread (the kernel spreads clients by address)");
   app.add_option("--log-level", log_level, "debug | info | warning | error");
   app.add_option("--http", http,
                  "address:port for GET /metrics (Prometheus) and GET /status (JSON); "
@@ -205,7 +202,6 @@ int main(int argc, char** argv) {
     c.alert_after = alert_after;
     if (!http.empty()) c.http = net::parse_http_endpoint(http);
     c.udp_threads = udp_threads;
-    c.udp_reuseport = udp_reuseport;
     c.transfer.limits.max_records = max_records;
     auto& pc = c.publisher;
     pc.zone = zone_name(zone_text);

@@ -70,8 +70,7 @@ SlaveDaemon::SlaveDaemon(asio::io_context& io, SlaveConfig config)
       serving_(config_.publisher.zone),
       listener_(
           io, [this](const net::Request& r, net::Responses& o) { handle(r, o); },
-          net::ListenerLimits{.udp_threads = udp_thread_count(config_.udp_threads),
-                              .udp_reuseport = config_.udp_reuseport}),
+          net::ListenerLimits{.udp_threads = udp_thread_count(config_.udp_threads)}),
       wake_(io) {
   // Secondaries of this slave may sign their transfers with the key it uses with its masters.
   if (config_.transfer.key) serve_policy_.keys.push_back(*config_.transfer.key);

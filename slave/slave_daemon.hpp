@@ -54,8 +54,6 @@ struct SlaveConfig {
   PublisherConfig publisher;
   // Threads answering UDP queries (each with batched socket calls); 0: one per core.
   unsigned udp_threads = 0;
-  // One SO_REUSEPORT socket per UDP thread instead of one shared socket.
-  bool udp_reuseport = false;
 };
 
 class SlaveDaemon {
