@@ -260,6 +260,7 @@ void WireWriter::clear() {
 void WireWriter::adopt(std::vector<uint8_t>&& buf) {
   buf_ = std::move(buf);
   clear();
+  if (buf_.capacity() < 512) buf_.reserve(512);  // as the constructor: no regrowth for UDP
 }
 
 }  // namespace flatsign::dns

@@ -99,7 +99,8 @@ bool answer_plain_query(const ZoneDirectory& zones, const ResponderPolicy& polic
 
   dns::MessageWriter& w = s.writer;
   w.set_limit(dns::response_size_limit(q.edns_payload, false, policy.udp_max_payload));
-  if (request.spare) w.adopt(std::move(*request.spare));
+  // finish() handed the last buffer out with the response: write into the lent one, or a new.
+  w.adopt(request.spare ? std::move(*request.spare) : std::vector<uint8_t>{});
   w.reset(h);
   // RFC 2181 §9: TC when answer or authority data did not fit; additional data is optional.
   if (!w.add_question(qname, q.qtype, q.qclass) ||
