@@ -1,6 +1,8 @@
 // OpenSSL 3 and Botan 2 implementations of the DNSSEC crypto interface (see crypto.hpp).
 #include "common/dnssec/crypto.hpp"
 
+#include "common/dnssec/ed25519_sodium.hpp"
+
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
@@ -245,7 +247,23 @@ std::optional<Algorithm> algorithm_from_string(std::string_view text) {
 }
 
 Backend preferred_backend(Algorithm a) {
-  return a == Algorithm::ED25519 ? Backend::Botan : Backend::OpenSSL;
+  return a == Algorithm::ED25519 ? Backend::Sodium : Backend::OpenSSL;
+}
+
+const char* backend_name(Backend b) {
+  switch (b) {
+    case Backend::OpenSSL:
+      return "openssl";
+    case Backend::Botan:
+      return "botan";
+    case Backend::Sodium:
+      return "libsodium";
+  }
+  return "?";
+}
+
+bool has_backend(Algorithm alg, Backend b) {
+  return can_sign(alg) && (b != Backend::Sodium || alg == Algorithm::ED25519);
 }
 
 PrivateKey::~PrivateKey() = default;
@@ -363,12 +381,18 @@ class OpensslDigestSigner final : public Signer {  // ECDSA and RSA: hash, then 
 class OpensslEd25519Signer final : public Signer {
  public:
   explicit OpensslEd25519Signer(EVP_PKEY* pkey) : pkey_(pkey), ctx_(EVP_MD_CTX_new()) {
-    if (!ctx_) fail("EVP_MD_CTX_new");
+    if (!ctx_ || EVP_DigestSignInit(ctx_.get(), nullptr, nullptr, nullptr, pkey_) <= 0)
+      fail("Ed25519 sign setup");
   }
   void sign(std::span<const uint8_t> data, std::vector<uint8_t>& out) override {
     size_t at = out.size();
     out.resize(at + 64);
     size_t len = 64;
+    // OpenSSL 3.0 lets one initialised context sign again (the init, an algorithm fetch and a
+    // key copy, cost ~5% a signature); a library that refuses gets a fresh init and one retry.
+    if (EVP_DigestSign(ctx_.get(), out.data() + at, &len, data.data(), data.size()) > 0) return;
+    ERR_clear_error();
+    len = 64;
     if (EVP_DigestSignInit(ctx_.get(), nullptr, nullptr, nullptr, pkey_) <= 0 ||
         EVP_DigestSign(ctx_.get(), out.data() + at, &len, data.data(), data.size()) <= 0)
       fail("Ed25519 sign");
@@ -417,6 +441,11 @@ class BotanPkSigner final : public Signer {  // Botan's PK_Signer (all signing a
 
 std::unique_ptr<Signer> PrivateKey::make_signer(std::optional<Backend> backend) const {
   Backend b = backend.value_or(preferred_backend(algorithm()));
+  if (!has_backend(algorithm(), b))
+    throw CryptoError(std::string("crypto: no ") + backend_name(b) + " signer for " +
+                      algorithm_name(algorithm()));
+  if (b == Backend::Sodium)
+    return detail::make_sodium_ed25519_signer(material_.private_key, public_key_);
   if (b == Backend::Botan) return std::make_unique<BotanPkSigner>(material_);
   if (algorithm() == Algorithm::ED25519)
     return std::make_unique<OpensslEd25519Signer>(impl_->pkey.get());

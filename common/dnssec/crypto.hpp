@@ -41,9 +41,14 @@ std::string algorithm_name(Algorithm alg);
 // Accepts the mnemonic (case-insensitive) or the decimal number; nullopt when unsupported.
 std::optional<Algorithm> algorithm_from_string(std::string_view text);
 
-enum class Backend { OpenSSL, Botan };
+enum class Backend { OpenSSL, Botan, Sodium };
 // The faster backend for signing with `alg` (see the table above).
 Backend preferred_backend(Algorithm alg);
+// "openssl", "botan", "libsodium".
+const char* backend_name(Backend b);
+// True when `b` can sign with `alg`: OpenSSL and Botan sign every can_sign() algorithm,
+// libsodium only Ed25519.
+[[nodiscard]] bool has_backend(Algorithm alg, Backend b);
 
 class CryptoError : public std::runtime_error {
  public:
@@ -86,6 +91,7 @@ class PrivateKey {
   // The DNSKEY Public Key field (RFC 3110 §2 for RSA, RFC 6605 §4 Q.x||Q.y, RFC 8080 §3).
   const std::vector<uint8_t>& public_key() const { return public_key_; }
   // A new single-thread signer; `backend` defaults to preferred_backend(algorithm()).
+  // Throws CryptoError when !has_backend(algorithm(), backend).
   std::unique_ptr<Signer> make_signer(std::optional<Backend> backend = std::nullopt) const;
 
   struct Impl;

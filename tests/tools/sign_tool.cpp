@@ -50,7 +50,9 @@ int crypto_bench(double seconds) {
   for (auto alg : {dnssec::Algorithm::ECDSAP256SHA256, dnssec::Algorithm::ED25519,
                    dnssec::Algorithm::RSASHA256}) {
     auto key = dnssec::PrivateKey::generate(alg);
-    for (auto backend : {dnssec::Backend::OpenSSL, dnssec::Backend::Botan}) {
+    for (auto backend :
+         {dnssec::Backend::OpenSSL, dnssec::Backend::Botan, dnssec::Backend::Sodium}) {
+      if (!dnssec::has_backend(alg, backend)) continue;
       auto signer = key->make_signer(backend);
       std::vector<uint8_t> sig;
       size_t n = 0;
@@ -62,7 +64,7 @@ int crypto_bench(double seconds) {
         }
       }
       fmt::print("crypto alg={} backend={} sigs_per_s={:.0f}{}\n", int(alg),
-                 backend == dnssec::Backend::OpenSSL ? "openssl" : "botan", n / since(t0),
+                 dnssec::backend_name(backend), n / since(t0),
                  dnssec::preferred_backend(alg) == backend ? " (chosen)" : "");
     }
   }

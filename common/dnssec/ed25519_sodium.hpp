@@ -1,0 +1,19 @@
+// The libsodium Ed25519 signer (RFC 8080), the fastest Ed25519 backend measured (crypto.hpp).
+// Internal to common/dnssec; a Signer it makes belongs to one thread, like every Signer.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "common/dnssec/crypto.hpp"
+
+namespace flatsign::dnssec::detail {
+
+// A signer for the Ed25519 key with this 32-octet seed (RFC 8032 §5.1.5). Throws CryptoError
+// when libsodium cannot start or derives a public key other than `public_key` (so a backend
+// disagreement shows at key load, not as bad signatures in a published zone).
+std::unique_ptr<Signer> make_sodium_ed25519_signer(std::span<const uint8_t> seed,
+                                                   std::span<const uint8_t> public_key);
+
+}  // namespace flatsign::dnssec::detail
