@@ -189,22 +189,47 @@ SignResult ZoneSigner::sign(const zone::Zone& input, const zone::Zone* previous,
   const dns::RRset* in_dnskey = apex.input_dnskey;
   std::vector<dns::RRset> denial = build_denial_chain(input, apex_extra, options_.denial);
 
-  // Every RRset of the result and which keys sign it (RFC 4035 §2.2).
+  // Every RRset of the result and which keys sign it (RFC 4035 §2.2), in canonical order
+  // (owner, then type; RFC 4034 §6.1): the builder then finds its input sorted and skips its
+  // sort, and the signatures of one owner are added next to its data.
   std::vector<Item> items;
   items.reserve(input.rrset_count() + denial.size() + extras.size());
+  std::vector<size_t> owner_begin;  // items[owner_begin[i]..owner_begin[i+1]) share an owner
+  owner_begin.reserve(input.nodes().size() + denial.size() + 1);
   SignStats stats;
+  const bool nsec3 = options_.denial.mode == DenialMode::Nsec3;
+  size_t next_denial = 0;  // NSEC: chain order = node order; NSEC3: sorted by hash = by owner
+  auto start_owner = [&] { owner_begin.push_back(items.size()); };
+  auto sort_owner = [&] {  // data, extras and denial records of one owner, by type
+    std::stable_sort(items.begin() + static_cast<long>(owner_begin.back()), items.end(),
+                     [](const Item& a, const Item& b) { return a.rrset->type < b.rrset->type; });
+  };
   for (size_t ni = 0; ni < input.nodes().size(); ++ni) {
     const zone::Node& node = input.nodes()[ni];
     const bool at_apex = ni == 0;
+    if (nsec3)  // NSEC3 owners sorting before this name are names of their own
+      for (; next_denial < denial.size() && denial[next_denial].owner < node.name; ++next_denial) {
+        start_owner();
+        items.emplace_back(&denial[next_denial], KeyUse::Zsk);
+      }
+    start_owner();
     for (const auto& rs : node.rrsets) {
       if (detail::replaced_by_signer(at_apex, rs.type, options_)) continue;
       ++stats.rrsets_in;
       items.emplace_back(&rs, detail::data_key_use(node, at_apex, rs.type));
     }
+    if (at_apex)
+      for (const auto& rs : extras) items.emplace_back(&rs, detail::extra_key_use(rs.type));
+    if (next_denial < denial.size() && denial[next_denial].owner == node.name)
+      items.emplace_back(&denial[next_denial++], KeyUse::Zsk);
+    sort_owner();
   }
-  for (const auto& rs : extras) items.emplace_back(&rs, detail::extra_key_use(rs.type));
+  for (; next_denial < denial.size(); ++next_denial) {
+    start_owner();
+    items.emplace_back(&denial[next_denial], KeyUse::Zsk);
+  }
+  owner_begin.push_back(items.size());
   if (in_dnskey) ++stats.rrsets_in;
-  for (const auto& rs : denial) items.emplace_back(&rs, KeyUse::Zsk);
   stats.denial_records = denial.size();
 
   // Decide per RRset: keep the previous signatures or sign afresh.
@@ -283,24 +308,36 @@ SignResult ZoneSigner::sign(const zone::Zone& input, const zone::Zone* previous,
   stats.crypto_seconds = std::chrono::duration<double>(t2 - t1).count();
   if (options_.progress) options_.progress(todo.size(), todo.size(), stats.crypto_seconds);
 
-  // Assemble. All RRSIGs at one owner form one RRset in the Zone model, so they carry the
-  // smallest TTL of the RRsets they cover (never above an original TTL, RFC 4034 §3).
+  // Assemble in canonical order. All RRSIGs at one owner form one RRset in the Zone model, so
+  // they carry the smallest TTL of the RRsets they cover (never above an original TTL, RFC 4034
+  // §3); they go where type RRSIG sorts among the owner's types.
   zone::ZoneBuilder builder(origin);
-  std::unordered_map<dns::Name, uint32_t, dns::NameHash> sig_ttl;
-  for (const auto& it : items)
-    if (!it.signatures.empty()) {
-      auto [pos, inserted] = sig_ttl.emplace(it.rrset->owner, it.rrset->ttl);
-      if (!inserted) pos->second = std::min(pos->second, it.rrset->ttl);
+  builder.reserve(input.rr_count() + denial.size() + extras.size() + todo.size() * keys_.size() +
+                  stats.rrsets_reused);
+  for (size_t g = 0; g + 1 < owner_begin.size(); ++g) {
+    const size_t first = owner_begin[g], last = owner_begin[g + 1];
+    if (first == last) continue;
+    uint32_t sig_ttl = UINT32_MAX;
+    for (size_t i = first; i < last; ++i)
+      if (!items[i].signatures.empty()) sig_ttl = std::min(sig_ttl, items[i].rrset->ttl);
+    auto add_signatures = [&] {
+      if (sig_ttl == UINT32_MAX) return;
+      for (size_t i = first; i < last; ++i)
+        for (auto& sig : items[i].signatures)
+          builder.add(dns::Rr{items[i].rrset->owner, RRType::RRSIG, dns::RRClass::IN, sig_ttl,
+                              std::move(sig)});
+      sig_ttl = UINT32_MAX;
+    };
+    for (size_t i = first; i < last; ++i) {
+      Item& it = items[i];
+      if (it.rrset->type > RRType::RRSIG) add_signatures();
+      builder.add(*it.rrset);
+      if (it.fresh) {
+        ++stats.rrsets_signed;
+        stats.signatures += it.signatures.size();
+      }
     }
-  for (auto& it : items) {
-    builder.add(*it.rrset);
-    if (it.fresh) {
-      ++stats.rrsets_signed;
-      stats.signatures += it.signatures.size();
-    }
-    for (auto& sig : it.signatures)
-      builder.add(dns::Rr{it.rrset->owner, RRType::RRSIG, dns::RRClass::IN,
-                          sig_ttl[it.rrset->owner], std::move(sig)});
+    add_signatures();
   }
   auto built = std::move(builder).build();
   stats.build_seconds =
