@@ -77,17 +77,27 @@ uint8_t rrsig_labels(const dns::Name& owner) {
 void append_signing_input(const dns::RRset& rrset, const RrsigFields& f,
                           std::vector<uint8_t>& out) {
   append_rrsig_header(f, out);
-  // RFC 4034 §3.1.8.1: RR(i) = owner | type | class | original TTL | RDATA length | RDATA.
-  std::vector<uint8_t> prefix;
-  put_lower_name(prefix, rrset.owner);
-  put16(prefix, static_cast<uint16_t>(rrset.type));
-  put16(prefix, static_cast<uint16_t>(rrset.rclass));
-  put32(prefix, f.original_ttl);
-  if (rrset.rdatas.size() == 1 && !dns::rdata_has_lowercased_names(rrset.type)) {
-    const auto& rd = rrset.rdatas[0];  // fast path: canonical form == stored form
-    out.insert(out.end(), prefix.begin(), prefix.end());
-    put16(out, static_cast<uint16_t>(rd.size()));
-    out.insert(out.end(), rd.begin(), rd.end());
+  // RFC 4034 §3.1.8.1: RR(i) = owner | type | class | original TTL | RDATA length | RDATA. The
+  // prefix up to the RDATA length is the same for every RR: written once, then copied from `out`.
+  const size_t prefix_at = out.size();
+  put_lower_name(out, rrset.owner);
+  put16(out, static_cast<uint16_t>(rrset.type));
+  put16(out, static_cast<uint16_t>(rrset.rclass));
+  put32(out, f.original_ttl);
+  const size_t prefix_size = out.size() - prefix_at;
+  if (rrset.rdatas.size() == 1) {  // most RRsets: no order to establish
+    const auto& rd = rrset.rdatas[0];
+    if (!dns::rdata_has_lowercased_names(rrset.type)) {  // canonical form == stored form
+      put16(out, static_cast<uint16_t>(rd.size()));
+      out.insert(out.end(), rd.begin(), rd.end());
+      return;
+    }
+    const size_t length_at = out.size();
+    put16(out, 0);
+    dns::rdata_to_canonical(rrset.type, rd, out);
+    const size_t length = out.size() - length_at - 2;
+    out[length_at] = static_cast<uint8_t>(length >> 8);
+    out[length_at + 1] = static_cast<uint8_t>(length);
     return;
   }
   // RFC 4034 §6.3: order by canonical RDATA as left-justified octet strings; drop duplicates.
@@ -104,8 +114,14 @@ void append_signing_input(const dns::RRset& rrset, const RrsigFields& f,
   canon.erase(std::unique(canon.begin(), canon.end(),
                           [&](const auto& a, const auto& b) { return !less(a, b) && !less(b, a); }),
               canon.end());
-  for (const auto& rd : canon) {
-    out.insert(out.end(), prefix.begin(), prefix.end());
+  if (canon.empty()) out.resize(prefix_at);  // no RR, no prefix
+  for (size_t i = 0; i < canon.size(); ++i) {
+    const auto& rd = canon[i];
+    if (i > 0) {
+      const size_t at = out.size();
+      out.resize(at + prefix_size);  // may move `out`: copy by index, not by iterator
+      std::memcpy(out.data() + at, out.data() + prefix_at, prefix_size);
+    }
     put16(out, static_cast<uint16_t>(rd.size()));
     out.insert(out.end(), rd.begin(), rd.end());
   }

@@ -2,6 +2,7 @@
 // sign the rest on a worker pool.
 #include "common/dnssec/zone_signer.hpp"
 
+#include "common/dnssec/ordered_pool.hpp"
 #include "common/dnssec/signer_parts.hpp"
 
 #include <algorithm>
@@ -265,58 +266,13 @@ SignResult ZoneSigner::sign(const zone::Zone& input, const zone::Zone* previous,
     }
   }
 
-  // Sign on the pool: one Signer per key per thread (crypto.hpp's thread rule).
-  unsigned threads = options_.threads ? options_.threads : std::thread::hardware_concurrency();
-  threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(todo.size() / 64 + 1)));
-  std::atomic<size_t> next{0};
-  std::exception_ptr error;
-  std::atomic<bool> failed{false};
-  std::atomic<size_t> done{0};
-  const auto t1 = std::chrono::steady_clock::now();
-  auto work = [&](bool reports) {
-    try {
-      std::vector<std::unique_ptr<Signer>> signers;
-      for (const auto& k : keys_) signers.push_back(k.private_key->make_signer());
-      std::vector<uint8_t> scratch;
-      constexpr size_t kChunk = 128;
-      for (size_t begin; !failed && (begin = next.fetch_add(kChunk)) < todo.size();) {
-        for (size_t j = begin; j < std::min(begin + kChunk, todo.size()); ++j) {
-          Item& it = items[todo[j]];
-          auto times = signature_times(policy, it.rrset->owner, it.rrset->type);
-          for (size_t k : it.use == KeyUse::Ksk ? ksk : zsk)
-            it.signatures.push_back(
-                sign_rrset(*it.rrset, keys_[k], *signers[k], origin, times, scratch));
-        }
-        if (!options_.progress) continue;
-        const size_t now_done =
-            done.fetch_add(std::min(kChunk, todo.size() - begin), std::memory_order_relaxed);
-        if (reports)
-          options_.progress(
-              now_done + std::min(kChunk, todo.size() - begin), todo.size(),
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count());
-      }
-    } catch (...) {
-      if (!failed.exchange(true)) error = std::current_exception();
-    }
-  };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, false);
-  work(true);
-  for (auto& t : pool) t.join();
-  if (error) std::rethrow_exception(error);
-  auto t2 = std::chrono::steady_clock::now();
-  stats.crypto_seconds = std::chrono::duration<double>(t2 - t1).count();
-  if (options_.progress) options_.progress(todo.size(), todo.size(), stats.crypto_seconds);
-
-  // Assemble in canonical order. All RRSIGs at one owner form one RRset in the Zone model, so
-  // they carry the smallest TTL of the RRsets they cover (never above an original TTL, RFC 4034
-  // §3); they go where type RRSIG sorts among the owner's types.
+  // Assembling, in canonical order. All RRSIGs at one owner form one RRset in the Zone model,
+  // so they carry the smallest TTL of the RRsets they cover (never above an original TTL,
+  // RFC 4034 §3); they go where type RRSIG sorts among the owner's types.
   zone::ZoneBuilder builder(origin);
   builder.reserve(input.rr_count() + denial.size() + extras.size() + todo.size() * keys_.size() +
                   stats.rrsets_reused);
-  for (size_t g = 0; g + 1 < owner_begin.size(); ++g) {
-    const size_t first = owner_begin[g], last = owner_begin[g + 1];
-    if (first == last) continue;
+  auto add_owner = [&](size_t first, size_t last) {
     uint32_t sig_ttl = UINT32_MAX;
     for (size_t i = first; i < last; ++i)
       if (!items[i].signatures.empty()) sig_ttl = std::min(sig_ttl, items[i].rrset->ttl);
@@ -338,7 +294,45 @@ SignResult ZoneSigner::sign(const zone::Zone& input, const zone::Zone* previous,
       }
     }
     add_signatures();
-  }
+  };
+
+  // Sign on the pool (one Signer per key per worker, crypto.hpp's thread rule) while this thread
+  // adds every owner whose items are final to the builder: with both cores signing, the adds
+  // cost no wall time.
+  unsigned threads = options_.threads ? options_.threads : std::thread::hardware_concurrency();
+  threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(todo.size() / 64 + 1)));
+  const auto t1 = std::chrono::steady_clock::now();
+  auto make_work = [&]() -> detail::ChunkWork {
+    auto signers = std::make_shared<std::vector<std::unique_ptr<Signer>>>();
+    for (const auto& k : keys_) signers->push_back(k.private_key->make_signer());
+    return [&, signers, scratch = std::vector<uint8_t>()](size_t begin, size_t end) mutable {
+      for (size_t j = begin; j < end; ++j) {
+        Item& it = items[todo[j]];
+        auto times = signature_times(policy, it.rrset->owner, it.rrset->type);
+        for (size_t k : it.use == KeyUse::Ksk ? ksk : zsk)
+          it.signatures.push_back(
+              sign_rrset(*it.rrset, keys_[k], *(*signers)[k], origin, times, scratch));
+      }
+    };
+  };
+  size_t next_owner = 0;  // owner_begin[next_owner] is the first owner not added yet
+  auto consume = [&](size_t ready) {
+    // Items before todo[ready] are final: reused, or signed by the pool.
+    const size_t final_items = ready < todo.size() ? todo[ready] : items.size();
+    for (; next_owner + 1 < owner_begin.size() && owner_begin[next_owner + 1] <= final_items;
+         ++next_owner)
+      add_owner(owner_begin[next_owner], owner_begin[next_owner + 1]);
+    if (options_.progress && ready < todo.size())
+      options_.progress(
+          ready, todo.size(),
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count());
+  };
+  // ~100 signatures a chunk: the consumer follows closely, the pool's lock stays cold.
+  detail::run_ordered(todo.size(), 128, threads, make_work, consume);
+  auto t2 = std::chrono::steady_clock::now();
+  stats.crypto_seconds = std::chrono::duration<double>(t2 - t1).count();
+  if (options_.progress) options_.progress(todo.size(), todo.size(), stats.crypto_seconds);
+
   auto built = std::move(builder).build();
   stats.build_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t2).count();

@@ -29,8 +29,8 @@ struct SignerOptions {
   uint32_t dnskey_ttl = 3600;  // DNSKEY, CDS, CDNSKEY (an input DNSKEY RRset's TTL wins)
   bool publish_cds = false;    // RFC 7344: CDS (SHA-256) and CDNSKEY for the SEP keys
   // Progress of the signing pool, for long signs: called with (RRsets signed so far, RRsets to
-  // sign, seconds since the pool started) after each chunk the calling thread finishes and
-  // once at the end, so from one thread at a time. Must be cheap and must not throw. Empty:
+  // sign, seconds since the pool started) on the calling thread, each time the signed prefix
+  // grows and once at the end. Must be cheap and must not throw. Empty:
   // not called.
   std::function<void(size_t done, size_t total, double seconds)> progress;
 };
@@ -42,8 +42,8 @@ struct SignStats {
   size_t signatures = 0;      // fresh RRSIG RRs made
   size_t denial_records = 0;  // NSEC or NSEC3 RRs in the result
   double seconds = 0;         // the whole call
-  double crypto_seconds = 0;  // the signing pool alone
-  double build_seconds = 0;   // assembling and checking the result (ZoneBuilder or patch)
+  double crypto_seconds = 0;  // the signing pool (the builder is filled meanwhile)
+  double build_seconds = 0;   // checking and freezing the result (ZoneBuilder or patch)
   bool patched = false;       // incremental fast path: the previous zone was patched in place
 };
 
