@@ -2,11 +2,18 @@
 // wire format (RSA RFC 5702, ECDSA r||s RFC 6605 §4, Ed25519 RFC 8080 §4), behind one interface.
 // PrivateKey and PublicKey are immutable and thread-safe; a Signer belongs to one thread.
 //
-// Backend per algorithm, chosen by `flatsign-sign-tool crypto-bench` (run by bench/sign/run; one
-// core of the 2-core Debian 12 box, OpenSSL 3.0.19 vs Botan 2.19, 120-octet messages):
-//   ECDSAP256SHA256 (13): OpenSSL  ~50,600 sig/s vs Botan ~8,400 (OpenSSL ~6x faster)
-//   ED25519 (15):         Botan    ~36,700 sig/s vs OpenSSL ~36,100 (a tie; Botan by a hair)
-//   RSASHA256 (8):        OpenSSL  ~4,000 sig/s vs Botan ~1,900 (2048-bit)
+// Backend per algorithm, chosen by measurement: `flatsign-sign-tool crypto-bench` (run by
+// bench/sign/run) and a throwaway micro-benchmark of each library's cheapest call, 120-octet
+// messages, signatures per CPU second of one thread (CPU time, as the shared 2-core Debian 12 box
+// ran at load ~9), median of 3, 2026-11-23:
+//   ED25519 (15): libsodium 1.0.18 crypto_sign_detached ~58,000; nettle 3.8 ~34,000; OpenSSL
+//     3.0.19 EVP_DigestSign ~31,000 (context reused; a fresh context or a re-init per signature
+//     costs no more than noise here); Botan 2.19 PK_Signer ~30,000. libsodium: ~1.85x OpenSSL,
+//     and all four give the same bytes (Ed25519 is deterministic; dnssec_crypto_test checks
+//     RFC 8032 vectors on every backend).
+//   ECDSAP256SHA256 (13): OpenSSL ~40,000-46,000 (EVP_PKEY_sign and the older ECDSA_do_sign
+//     alike); Botan ~6x slower.
+//   RSASHA256 (8): OpenSSL ~2x Botan (2048-bit).
 // Verification always uses OpenSSL (all five algorithms).
 #pragma once
 

@@ -7,7 +7,7 @@
 //     re-signed
 //   refresh IN --zone Z --keys D -o OUT               re-sign expiring signatures of a signed zone
 //   verify IN --zone Z [--now T]                      our verifier; exit 1 with the problems
-//   crypto-bench                                      signatures/s per algorithm and backend
+//   crypto-bench                                      signatures per CPU second, per backend
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -45,6 +45,12 @@ void write_zone(const zone::Zone& z, const std::string& out) {
   util::write_file_atomically(out, text, 0644);
 }
 
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+}
+
 int crypto_bench(double seconds) {
   std::vector<uint8_t> msg(120, 0x5a);  // about one RRSIG signing input
   for (auto alg : {dnssec::Algorithm::ECDSAP256SHA256, dnssec::Algorithm::ED25519,
@@ -56,15 +62,16 @@ int crypto_bench(double seconds) {
       auto signer = key->make_signer(backend);
       std::vector<uint8_t> sig;
       size_t n = 0;
-      auto t0 = Clock::now();
-      while (since(t0) < seconds) {
+      // This thread's CPU time: on a shared machine wall time measures the other processes.
+      const double t0 = thread_cpu_seconds();
+      while (thread_cpu_seconds() - t0 < seconds) {
         for (int i = 0; i < 16; ++i, ++n) {
           sig.clear();
           signer->sign(msg, sig);
         }
       }
-      fmt::print("crypto alg={} backend={} sigs_per_s={:.0f}{}\n", int(alg),
-                 dnssec::backend_name(backend), n / since(t0),
+      fmt::print("crypto alg={} backend={} sigs_per_cpu_s={:.0f}{}\n", int(alg),
+                 dnssec::backend_name(backend), n / (thread_cpu_seconds() - t0),
                  dnssec::preferred_backend(alg) == backend ? " (chosen)" : "");
     }
   }
