@@ -195,10 +195,13 @@ std::vector<dns::RRset> build_denial_chain(const zone::Zone& zone,
     std::vector<RRType> types;
   };
   std::vector<Entry> entries;
-  std::unordered_set<dns::Name, dns::NameHash> seen;
-  seen.reserve(nodes.size() * 2);
-  for (const auto& n : nodes)
-    if (in_chain(n) || n.occluded) seen.insert(n.name);
+  entries.reserve(nodes.size());
+  // A name with a node of its own is not an empty non-terminal. Looked up only for names two or
+  // more labels below the apex (most zones have few), instead of a set of every name.
+  auto has_node = [&](const dns::Name& name) {
+    const zone::Node* n = zone.find(name);
+    return n != nullptr && (in_chain(*n) || n->occluded);
+  };
   std::unordered_set<dns::Name, dns::NameHash> ents;
   for (size_t i = 0; i < nodes.size(); ++i) {
     const auto& n = nodes[i];
@@ -209,7 +212,7 @@ std::vector<dns::RRset> build_denial_chain(const zone::Zone& zone,
     // Empty non-terminals between this name and the apex (RFC 5155 §7.1 bullet 3).
     for (dns::Name up = n.name; !(up == origin);) {
       up = up.parent();
-      if (up == origin || seen.count(up) || !ents.insert(up).second) break;
+      if (up == origin || has_node(up) || !ents.insert(up).second) break;
       entries.push_back({nsec3_hash(up, p), {}});
     }
   }
