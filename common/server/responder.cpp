@@ -76,6 +76,11 @@ const char* outcome_text(Outcome o) {
 Outcome respond(const ZoneDirectory& zones, const ResponderPolicy& policy,
                 const net::Request& request, net::Responses& out, std::string* detail) {
   if (!request.tcp && answer_plain_query(zones, policy, request, out)) return Outcome::Answered;
+  return respond_general(zones, policy, request, out, detail);
+}
+
+Outcome respond_general(const ZoneDirectory& zones, const ResponderPolicy& policy,
+                        const net::Request& request, net::Responses& out, std::string* detail) {
   std::span<const uint8_t> wire = request.wire;
   auto why = [&](std::string text) {
     if (detail) *detail = std::move(text);

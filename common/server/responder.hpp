@@ -73,7 +73,16 @@ enum class Outcome {
 [[nodiscard]] const char* outcome_text(Outcome o);
 
 // Handles one request: fills `out` with the response message(s). Never throws for bad input.
+// A plain UDP query goes to answer_plain_query() (plain_query.hpp), everything else and anything
+// it leaves to respond_general().
 Outcome respond(const ZoneDirectory& zones, const ResponderPolicy& policy,
                 const net::Request& request, net::Responses& out, std::string* detail = nullptr);
+
+// The general path alone: parses `request` into a dns::Message and answers any request shape
+// (transfers, TSIG, errors, and the plain queries, for which it gives the same bytes as
+// answer_plain_query()). Never throws for bad input.
+Outcome respond_general(const ZoneDirectory& zones, const ResponderPolicy& policy,
+                        const net::Request& request, net::Responses& out,
+                        std::string* detail = nullptr);
 
 }  // namespace flatsign::server

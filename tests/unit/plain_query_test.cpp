@@ -1,5 +1,5 @@
 // The UDP hot path (common/server/plain_query): for every query it takes, the same bytes as the
-// general path (dns::Message answer + write_message), with and without DO and EDNS, through
+// general path (respond_general(), the real one), with and without DO and EDNS, through
 // truncation; and every query of another shape is left to the general path.
 #include <catch2/catch.hpp>
 
@@ -87,22 +87,13 @@ Dir directory(std::shared_ptr<const zone::Zone> z) {
   return d;
 }
 
-// The general path's answer to `wire`, as respond() builds it past its checks.
+// The general path's answer to `wire`: respond_general(), which respond() falls back to.
 std::vector<uint8_t> general_answer(const Dir& d, std::span<const uint8_t> wire) {
-  dns::Message q = dns::parse_message(wire);
-  dns::Message r;
-  r.id = q.id;
-  r.qr = true;
-  r.rd = q.rd;
-  r.cd = q.cd;
-  r.questions = q.questions;
-  if (q.edns) {
-    r.edns = dns::Edns{};
-    r.edns->do_bit = q.edns->do_bit;
-  }
-  server::answer_from_zone(*d.served->zone, q.questions.front(), r,
-                           {.dnssec = q.edns && q.edns->do_bit, .denial = d.served->denial.get()});
-  return dns::write_message(r, dns::response_size_limit(q, false));
+  net::Responses out;
+  auto outcome = server::respond_general(d, {}, net::Request{wire, {}, false}, out);
+  REQUIRE(outcome == server::Outcome::Answered);
+  REQUIRE(out.size() == 1);
+  return out.front();
 }
 
 std::vector<uint8_t> query(const std::string& name, RRType t, std::optional<uint16_t> payload,
