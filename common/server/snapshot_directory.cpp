@@ -1,5 +1,7 @@
 #include "common/server/snapshot_directory.hpp"
 
+#include "common/server/name_index.hpp"
+
 namespace flatsign::server {
 
 SnapshotDirectory::SnapshotDirectory(dns::Name origin) : origin_(std::move(origin)) {
@@ -33,6 +35,11 @@ const SnapshotDirectory& SnapshotDirectory::refresh(std::shared_ptr<const zone::
 
 std::shared_ptr<const ServedZone> SnapshotDirectory::find(const dns::Name& qname) const {
   return qname.is_subdomain_of(origin_) ? served_.load() : nullptr;
+}
+
+std::shared_ptr<const ServedZone> SnapshotDirectory::find_wire(
+    std::span<const uint8_t> qname) const {
+  return wire_is_subdomain(qname, origin_.wire()) ? served_.load() : nullptr;
 }
 
 }  // namespace flatsign::server

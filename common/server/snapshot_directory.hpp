@@ -23,6 +23,9 @@ class SnapshotDirectory : public ZoneDirectory {
                                    std::shared_ptr<const Journal> journal = nullptr);
 
   [[nodiscard]] std::shared_ptr<const ServedZone> find(const dns::Name& qname) const override;
+  // The same without building a Name: the UDP hot path's lookup.
+  [[nodiscard]] std::shared_ptr<const ServedZone> find_wire(
+      std::span<const uint8_t> qname) const override;
 
  private:
   dns::Name origin_;
