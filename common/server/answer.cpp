@@ -84,7 +84,7 @@ const zone::Node* find_cut(const Ctx& c, WireName qname, RRType qtype) {
 void referral(const Ctx& c, const zone::Node& cut) {
   (void)append_signed(c.resp.authority, cut, RRType::NS, false);
   if (c.dnssec && !append_signed(c.resp.authority, cut, RRType::DS, true)) {
-    if (c.nsec()) nsec_nodata(*c.proofs, cut.name, c.resp.authority);
+    if (c.nsec()) nsec_nodata(*c.proofs, cut.name.wire(), c.resp.authority);
     if (c.nsec3()) nsec3_no_ds(*c.proofs, cut.name, c.resp.authority);
   }
   add_glue(c, *cut.find(RRType::NS));
@@ -151,7 +151,7 @@ void answer_refs(const zone::Zone& zone, WireName qname, RRType qtype, const Ans
         // Empty non-terminal: NODATA (RFC 4592 §2.2.2; proofs RFC 4035 §3.1.3.1, which the
         // covering NSEC gives, and RFC 5155 §7.2.3, the ENT's own NSEC3).
         add_negative_soa(c);
-        if (c.nsec()) nsec_nodata(*proofs, to_name(qname), auth);
+        if (c.nsec()) nsec_nodata(*proofs, qname, auth);
         if (c.nsec3()) nsec3_nodata(*proofs, to_name(qname), auth);
         return;
       }
@@ -163,7 +163,7 @@ void answer_refs(const zone::Zone& zone, WireName qname, RRType qtype, const Ans
         // proofs RFC 4035 §3.1.3.2, RFC 5155 §7.2.2.
         resp.rcode = static_cast<uint16_t>(dns::Rcode::NXDOMAIN);
         add_negative_soa(c);
-        if (c.nsec()) nsec_nxdomain(*proofs, to_name(qname), to_name(*encloser), auth);
+        if (c.nsec()) nsec_nxdomain(*proofs, qname, *encloser, auth);
         if (c.nsec3()) nsec3_nxdomain(*proofs, to_name(qname), to_name(*encloser), auth);
         return;
       }
@@ -173,7 +173,7 @@ void answer_refs(const zone::Zone& zone, WireName qname, RRType qtype, const Ans
     // RFC 5155 §7.2.6).
     auto prove_wildcard_answer = [&] {
       if (!encloser) return;
-      if (c.nsec()) nsec_wildcard_answer(*proofs, to_name(qname), auth);
+      if (c.nsec()) nsec_wildcard_answer(*proofs, qname, auth);
       if (c.nsec3()) nsec3_wildcard_answer(*proofs, to_name(qname), to_name(*encloser), auth);
     };
     RRType want = qtype;
@@ -199,10 +199,10 @@ void answer_refs(const zone::Zone& zone, WireName qname, RRType qtype, const Ans
     // NODATA (RFC 2308 §2.2); proofs RFC 4035 §3.1.3.1 / §3.1.3.4, RFC 5155 §7.2.3 / §7.2.5.
     add_negative_soa(c);
     if (encloser) {
-      if (c.nsec()) nsec_wildcard_nodata(*proofs, to_name(qname), node->name, auth);
+      if (c.nsec()) nsec_wildcard_nodata(*proofs, qname, node->name.wire(), auth);
       if (c.nsec3()) nsec3_wildcard_nodata(*proofs, to_name(qname), to_name(*encloser), auth);
     } else {
-      if (c.nsec()) nsec_nodata(*proofs, to_name(qname), auth);
+      if (c.nsec()) nsec_nodata(*proofs, qname, auth);
       if (c.nsec3()) nsec3_nodata(*proofs, to_name(qname), auth);
     }
     return;

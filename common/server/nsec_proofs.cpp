@@ -1,6 +1,7 @@
 #include "common/server/nsec_proofs.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include "common/dns/encoding.hpp"
 #include "common/dnssec/sign.hpp"
@@ -71,32 +72,37 @@ const zone::Node* DenialIndex::nsec3_covering(const Nsec3Hash& h) const {
   return it == nsec3_.begin() ? nsec3_.back().second : std::prev(it)->second;
 }
 
-const zone::Node* DenialIndex::nsec_covering(const Name& name) const {
+const zone::Node* DenialIndex::nsec_covering(WireName name) const {
   auto nodes = zone_->nodes();
-  for (size_t i = names_.predecessor(name.wire()) + 1; i-- > 0;) {
+  for (size_t i = names_.predecessor(name) + 1; i-- > 0;) {
     if (nodes[i].find(RRType::NSEC)) return &nodes[i];  // glue and occluded names have none
   }
   return nullptr;
 }
 
-void nsec_nxdomain(const DenialIndex& idx, const Name& qname, const Name& encloser,
-                   RefSection& out) {
+void nsec_nxdomain(const DenialIndex& idx, WireName qname, WireName encloser, RefSection& out) {
   add_node(idx.nsec_covering(qname), RRType::NSEC, out);
-  add_node(idx.nsec_covering(encloser.prepend("*")), RRType::NSEC, out);
+  // "*." + encloser on the stack; a name too long for it has no wildcard to cover.
+  if (encloser.size() + 2 > Name::kMaxWire) return;
+  std::array<uint8_t, Name::kMaxWire> w;
+  w[0] = 1;
+  w[1] = '*';
+  std::copy(encloser.begin(), encloser.end(), w.begin() + 2);
+  add_node(idx.nsec_covering(WireName(w.data(), encloser.size() + 2)), RRType::NSEC, out);
 }
 
-void nsec_nodata(const DenialIndex& idx, const Name& qname, RefSection& out) {
+void nsec_nodata(const DenialIndex& idx, WireName qname, RefSection& out) {
   add_node(idx.nsec_covering(qname), RRType::NSEC, out);
 }
 
-void nsec_wildcard_answer(const DenialIndex& idx, const Name& qname, RefSection& out) {
+void nsec_wildcard_answer(const DenialIndex& idx, WireName qname, RefSection& out) {
   add_node(idx.nsec_covering(qname), RRType::NSEC, out);
 }
 
-void nsec_wildcard_nodata(const DenialIndex& idx, const Name& qname, const Name& wildcard,
+void nsec_wildcard_nodata(const DenialIndex& idx, WireName qname, WireName wildcard,
                           RefSection& out) {
   add_node(idx.nsec_covering(qname), RRType::NSEC, out);
-  add_node(idx.zone().find(wildcard), RRType::NSEC, out);
+  add_node(idx.names().find(wildcard), RRType::NSEC, out);
 }
 
 void nsec3_closest_encloser(const DenialIndex& idx, const Name& qname, const Name& encloser,

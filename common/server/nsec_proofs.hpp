@@ -40,7 +40,7 @@ class DenialIndex {
   // The node holding the NSEC record that matches or covers `name` (RFC 4035 §3.1.3): the last
   // node with an NSEC that sorts <= name. nullptr for an NSEC chain that does not exist.
   // REQUIRES: name is at or below the origin.
-  [[nodiscard]] const zone::Node* nsec_covering(const dns::Name& name) const;
+  [[nodiscard]] const zone::Node* nsec_covering(WireName name) const;
 
  private:
   const zone::Zone* zone_;
@@ -51,16 +51,17 @@ class DenialIndex {
 };
 
 // --- NSEC (RFC 4035 §3.1.3) ---
+// Names come as uncompressed wire names in any case; these proofs allocate nothing once `out`
+// has grown.
 // §3.1.3.2 NXDOMAIN: the NSEC covering `qname` and the one covering "*." + `encloser`.
-void nsec_nxdomain(const DenialIndex& idx, const dns::Name& qname, const dns::Name& encloser,
-                   RefSection& out);
+void nsec_nxdomain(const DenialIndex& idx, WireName qname, WireName encloser, RefSection& out);
 // §3.1.3.1 NODATA: the NSEC at `qname`, or the covering NSEC when qname is an empty
 // non-terminal (it owns no NSEC); also the no-DS proof at a delegation (§3.1.4).
-void nsec_nodata(const DenialIndex& idx, const dns::Name& qname, RefSection& out);
+void nsec_nodata(const DenialIndex& idx, WireName qname, RefSection& out);
 // §3.1.3.3 wildcard answer: the NSEC covering `qname` (no closer match exists).
-void nsec_wildcard_answer(const DenialIndex& idx, const dns::Name& qname, RefSection& out);
+void nsec_wildcard_answer(const DenialIndex& idx, WireName qname, RefSection& out);
 // §3.1.3.4 wildcard NODATA: the NSEC covering `qname` and the NSEC at `wildcard`.
-void nsec_wildcard_nodata(const DenialIndex& idx, const dns::Name& qname, const dns::Name& wildcard,
+void nsec_wildcard_nodata(const DenialIndex& idx, WireName qname, WireName wildcard,
                           RefSection& out);
 
 // --- NSEC3 (RFC 5155 §7.2) ---
