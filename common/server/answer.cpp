@@ -41,11 +41,6 @@ struct Ctx {
   }
 };
 
-// The proofs take Names; only DNSSEC denial needs them, so only it pays for the copy.
-Name to_name(WireName w) {
-  return Name::from_wire_unchecked(w);
-}
-
 // The negative-answer SOA and its RRSIG: TTL min(SOA TTL, MINIMUM) (RFC 2308 §3 and §5, RFC 9077
 // §3 for the signature's TTL).
 void add_negative_soa(const Ctx& c) {
@@ -85,7 +80,7 @@ void referral(const Ctx& c, const zone::Node& cut) {
   (void)append_signed(c.resp.authority, cut, RRType::NS, false);
   if (c.dnssec && !append_signed(c.resp.authority, cut, RRType::DS, true)) {
     if (c.nsec()) nsec_nodata(*c.proofs, cut.name.wire(), c.resp.authority);
-    if (c.nsec3()) nsec3_no_ds(*c.proofs, cut.name, c.resp.authority);
+    if (c.nsec3()) nsec3_no_ds(*c.proofs, cut.name.wire(), c.resp.authority);
   }
   add_glue(c, *cut.find(RRType::NS));
 }
@@ -152,7 +147,7 @@ void answer_refs(const zone::Zone& zone, WireName qname, RRType qtype, const Ans
         // covering NSEC gives, and RFC 5155 §7.2.3, the ENT's own NSEC3).
         add_negative_soa(c);
         if (c.nsec()) nsec_nodata(*proofs, qname, auth);
-        if (c.nsec3()) nsec3_nodata(*proofs, to_name(qname), auth);
+        if (c.nsec3()) nsec3_nodata(*proofs, qname, auth);
         return;
       }
       // RFC 4592 §3.3.1: the source of synthesis is "*." + the closest encloser.
@@ -164,7 +159,7 @@ void answer_refs(const zone::Zone& zone, WireName qname, RRType qtype, const Ans
         resp.rcode = static_cast<uint16_t>(dns::Rcode::NXDOMAIN);
         add_negative_soa(c);
         if (c.nsec()) nsec_nxdomain(*proofs, qname, *encloser, auth);
-        if (c.nsec3()) nsec3_nxdomain(*proofs, to_name(qname), to_name(*encloser), auth);
+        if (c.nsec3()) nsec3_nxdomain(*proofs, qname, *encloser, auth);
         return;
       }
     }
@@ -174,7 +169,7 @@ void answer_refs(const zone::Zone& zone, WireName qname, RRType qtype, const Ans
     auto prove_wildcard_answer = [&] {
       if (!encloser) return;
       if (c.nsec()) nsec_wildcard_answer(*proofs, qname, auth);
-      if (c.nsec3()) nsec3_wildcard_answer(*proofs, to_name(qname), to_name(*encloser), auth);
+      if (c.nsec3()) nsec3_wildcard_answer(*proofs, qname, *encloser, auth);
     };
     RRType want = qtype;
     if (want == RRType::ANY) {
@@ -200,10 +195,10 @@ void answer_refs(const zone::Zone& zone, WireName qname, RRType qtype, const Ans
     add_negative_soa(c);
     if (encloser) {
       if (c.nsec()) nsec_wildcard_nodata(*proofs, qname, node->name.wire(), auth);
-      if (c.nsec3()) nsec3_wildcard_nodata(*proofs, to_name(qname), to_name(*encloser), auth);
+      if (c.nsec3()) nsec3_wildcard_nodata(*proofs, qname, *encloser, auth);
     } else {
       if (c.nsec()) nsec_nodata(*proofs, qname, auth);
-      if (c.nsec3()) nsec3_nodata(*proofs, to_name(qname), auth);
+      if (c.nsec3()) nsec3_nodata(*proofs, qname, auth);
     }
     return;
   }

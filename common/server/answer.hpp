@@ -21,7 +21,7 @@ struct AnswerOptions {
 // Computes the answer to QNAME `qname` (uncompressed wire, in the case received) and `qtype`
 // into `out` (cleared first) as references into `zone` and into `qname`'s buffer: the sections
 // answer_from_zone() would fill, its RCODE and AA. Allocates nothing once `out` has grown to
-// the answers asked, except for DNSSEC denial proofs.
+// the answers asked, DNSSEC denial proofs included.
 // REQUIRES: qname is at or below zone.origin(); qtype is not AXFR/IXFR; `zone` and `qname`'s
 // buffer outlive the use of `out`.
 void answer_refs(const zone::Zone& zone, WireName qname, dns::RRType qtype,

@@ -1,7 +1,11 @@
 #include "common/server/nsec_proofs.hpp"
 
+#include <openssl/evp.h>
+
 #include <algorithm>
 #include <array>
+#include <memory>
+#include <stdexcept>
 
 #include "common/dns/encoding.hpp"
 #include "common/dnssec/sign.hpp"
@@ -27,8 +31,53 @@ void add_node(const zone::Node* node, RRType type, RefSection& out) {
 }
 
 // The next closer name (RFC 5155 §1.3): `qname` cut to one label more than `encloser`.
-Name next_closer(const Name& qname, const Name& encloser) {
-  return qname.strip_left(qname.label_count() - encloser.label_count() - 1);
+WireName next_closer(WireName qname, WireName encloser) {
+  return wire_suffix(qname, wire_label_count(qname) - wire_label_count(encloser) - 1);
+}
+
+// "*." + a wire name (the source of synthesis, RFC 4592 §3.3.1), on the stack.
+class WildcardName {
+ public:
+  explicit WildcardName(WireName encloser) : size_(encloser.size() + 2) {
+    if (!ok()) return;  // too long: no such name can exist
+    w_[0] = 1;
+    w_[1] = '*';
+    std::copy(encloser.begin(), encloser.end(), w_.begin() + 2);
+  }
+  [[nodiscard]] bool ok() const { return size_ <= Name::kMaxWire; }
+  [[nodiscard]] WireName wire() const { return {w_.data(), size_}; }
+
+ private:
+  std::array<uint8_t, Name::kMaxWire> w_;
+  size_t size_;
+};
+
+struct FreeDigest {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+
+// RFC 5155 §5 IH(salt, x, k) of the lowercased wire name, as dnssec::nsec3_hash() computes it,
+// with the name on the stack and one digest context per thread, reused.
+Nsec3Hash hash_wire(WireName name, const dnssec::Nsec3Params& p) {
+  static const EVP_MD* md = EVP_MD_fetch(nullptr, "SHA1", nullptr);
+  thread_local std::unique_ptr<EVP_MD_CTX, FreeDigest> ctx(EVP_MD_CTX_new());
+  std::array<uint8_t, Name::kMaxWire> lower;
+  std::transform(name.begin(), name.end(), lower.begin(), dns::dns_lower);
+  Nsec3Hash h{};
+  unsigned len = 0;
+  auto digest = [&](const uint8_t* data, size_t size) {
+    if (!md || !ctx || !EVP_DigestInit_ex2(ctx.get(), md, nullptr) ||
+        !EVP_DigestUpdate(ctx.get(), data, size) ||
+        !EVP_DigestUpdate(ctx.get(), p.salt.data(), p.salt.size()) ||
+        !EVP_DigestFinal_ex(ctx.get(), h.data(), &len))
+      throw std::runtime_error("NSEC3 hash failed");
+  };
+  digest(lower.data(), name.size());
+  for (uint16_t i = 0; i < p.iterations; ++i) {  // RFC 5155 §5: IH(salt, IH(...), k-1)
+    Nsec3Hash prev = h;
+    digest(prev.data(), prev.size());
+  }
+  return h;
 }
 
 }  // namespace
@@ -82,13 +131,8 @@ const zone::Node* DenialIndex::nsec_covering(WireName name) const {
 
 void nsec_nxdomain(const DenialIndex& idx, WireName qname, WireName encloser, RefSection& out) {
   add_node(idx.nsec_covering(qname), RRType::NSEC, out);
-  // "*." + encloser on the stack; a name too long for it has no wildcard to cover.
-  if (encloser.size() + 2 > Name::kMaxWire) return;
-  std::array<uint8_t, Name::kMaxWire> w;
-  w[0] = 1;
-  w[1] = '*';
-  std::copy(encloser.begin(), encloser.end(), w.begin() + 2);
-  add_node(idx.nsec_covering(WireName(w.data(), encloser.size() + 2)), RRType::NSEC, out);
+  WildcardName w(encloser);
+  if (w.ok()) add_node(idx.nsec_covering(w.wire()), RRType::NSEC, out);
 }
 
 void nsec_nodata(const DenialIndex& idx, WireName qname, RefSection& out) {
@@ -105,50 +149,49 @@ void nsec_wildcard_nodata(const DenialIndex& idx, WireName qname, WireName wildc
   add_node(idx.names().find(wildcard), RRType::NSEC, out);
 }
 
-void nsec3_closest_encloser(const DenialIndex& idx, const Name& qname, const Name& encloser,
+void nsec3_closest_encloser(const DenialIndex& idx, WireName qname, WireName encloser,
                             RefSection& out) {
   const auto& p = idx.params();
-  add_node(idx.nsec3_matching(dnssec::nsec3_hash(encloser, p)), RRType::NSEC3, out);
-  add_node(idx.nsec3_covering(dnssec::nsec3_hash(next_closer(qname, encloser), p)), RRType::NSEC3,
-           out);
+  add_node(idx.nsec3_matching(hash_wire(encloser, p)), RRType::NSEC3, out);
+  add_node(idx.nsec3_covering(hash_wire(next_closer(qname, encloser), p)), RRType::NSEC3, out);
 }
 
-void nsec3_nxdomain(const DenialIndex& idx, const Name& qname, const Name& encloser,
-                    RefSection& out) {
+void nsec3_nxdomain(const DenialIndex& idx, WireName qname, WireName encloser, RefSection& out) {
   nsec3_closest_encloser(idx, qname, encloser, out);
-  add_node(idx.nsec3_covering(dnssec::nsec3_hash(encloser.prepend("*"), idx.params())),
-           RRType::NSEC3, out);
+  WildcardName w(encloser);
+  if (w.ok()) add_node(idx.nsec3_covering(hash_wire(w.wire(), idx.params())), RRType::NSEC3, out);
 }
 
-void nsec3_nodata(const DenialIndex& idx, const Name& qname, RefSection& out) {
-  if (const zone::Node* m = idx.nsec3_matching(dnssec::nsec3_hash(qname, idx.params()))) {
+void nsec3_nodata(const DenialIndex& idx, WireName qname, RefSection& out) {
+  if (const zone::Node* m = idx.nsec3_matching(hash_wire(qname, idx.params()))) {
     add_node(m, RRType::NSEC3, out);
     return;
   }
   // RFC 5155 §7.2.4: no NSEC3 for qname (an opt-out delegation): the closest provable
   // encloser, whose next closer name is covered by an Opt-Out NSEC3.
-  Name encloser = qname;
-  while (encloser != idx.zone().origin()) {
-    encloser = encloser.parent();
-    if (idx.nsec3_matching(dnssec::nsec3_hash(encloser, idx.params()))) break;
+  WireName origin = idx.zone().origin().wire();
+  WireName encloser = qname;
+  while (!wire_equal(encloser, origin)) {
+    encloser = wire_suffix(encloser, 1);
+    if (idx.nsec3_matching(hash_wire(encloser, idx.params()))) break;
   }
-  if (encloser != qname) nsec3_closest_encloser(idx, qname, encloser, out);
+  if (encloser.size() != qname.size()) nsec3_closest_encloser(idx, qname, encloser, out);
 }
 
-void nsec3_wildcard_nodata(const DenialIndex& idx, const Name& qname, const Name& encloser,
+void nsec3_wildcard_nodata(const DenialIndex& idx, WireName qname, WireName encloser,
                            RefSection& out) {
   nsec3_closest_encloser(idx, qname, encloser, out);
-  add_node(idx.nsec3_matching(dnssec::nsec3_hash(encloser.prepend("*"), idx.params())),
-           RRType::NSEC3, out);
+  WildcardName w(encloser);
+  if (w.ok()) add_node(idx.nsec3_matching(hash_wire(w.wire(), idx.params())), RRType::NSEC3, out);
 }
 
-void nsec3_wildcard_answer(const DenialIndex& idx, const Name& qname, const Name& encloser,
+void nsec3_wildcard_answer(const DenialIndex& idx, WireName qname, WireName encloser,
                            RefSection& out) {
-  add_node(idx.nsec3_covering(dnssec::nsec3_hash(next_closer(qname, encloser), idx.params())),
-           RRType::NSEC3, out);
+  add_node(idx.nsec3_covering(hash_wire(next_closer(qname, encloser), idx.params())), RRType::NSEC3,
+           out);
 }
 
-void nsec3_no_ds(const DenialIndex& idx, const Name& cut, RefSection& out) {
+void nsec3_no_ds(const DenialIndex& idx, WireName cut, RefSection& out) {
   nsec3_nodata(idx, cut, out);  // §7.2.7 is §7.2.3 or §7.2.4 applied to the cut
 }
 

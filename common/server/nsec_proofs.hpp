@@ -65,24 +65,25 @@ void nsec_wildcard_nodata(const DenialIndex& idx, WireName qname, WireName wildc
                           RefSection& out);
 
 // --- NSEC3 (RFC 5155 §7.2) ---
+// Names as for NSEC; the hashes (RFC 5155 §5) are computed on the stack with one digest context
+// per thread, so these allocate nothing either once a thread has answered once.
 // §7.2.1 closest encloser proof: the NSEC3 matching `encloser` and the one covering the next
 // closer name of `qname`. REQUIRES: encloser is a proper ancestor of qname.
-void nsec3_closest_encloser(const DenialIndex& idx, const dns::Name& qname,
-                            const dns::Name& encloser, RefSection& out);
+void nsec3_closest_encloser(const DenialIndex& idx, WireName qname, WireName encloser,
+                            RefSection& out);
 // §7.2.2 NXDOMAIN: closest encloser proof + the NSEC3 covering "*." + encloser.
-void nsec3_nxdomain(const DenialIndex& idx, const dns::Name& qname, const dns::Name& encloser,
-                    RefSection& out);
+void nsec3_nxdomain(const DenialIndex& idx, WireName qname, WireName encloser, RefSection& out);
 // §7.2.3 NODATA: the NSEC3 matching `qname`; when there is none (§7.2.4, DS at an opt-out
 // delegation) the closest provable encloser proof.
-void nsec3_nodata(const DenialIndex& idx, const dns::Name& qname, RefSection& out);
+void nsec3_nodata(const DenialIndex& idx, WireName qname, RefSection& out);
 // §7.2.5 wildcard NODATA: closest encloser proof + the NSEC3 matching the wildcard.
-void nsec3_wildcard_nodata(const DenialIndex& idx, const dns::Name& qname,
-                           const dns::Name& encloser, RefSection& out);
+void nsec3_wildcard_nodata(const DenialIndex& idx, WireName qname, WireName encloser,
+                           RefSection& out);
 // §7.2.6 wildcard answer: the NSEC3 covering the next closer name.
-void nsec3_wildcard_answer(const DenialIndex& idx, const dns::Name& qname,
-                           const dns::Name& encloser, RefSection& out);
+void nsec3_wildcard_answer(const DenialIndex& idx, WireName qname, WireName encloser,
+                           RefSection& out);
 // §7.2.7 referral without DS: the NSEC3 matching the cut, or (opt-out) the closest provable
 // encloser proof for it.
-void nsec3_no_ds(const DenialIndex& idx, const dns::Name& cut, RefSection& out);
+void nsec3_no_ds(const DenialIndex& idx, WireName cut, RefSection& out);
 
 }  // namespace flatsign::server
