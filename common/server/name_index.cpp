@@ -79,48 +79,55 @@ NameIndex::NameIndex(const zone::Zone& zone) : zone_(&zone) {
   if (huge) (void)::madvise(slots_.get(), bytes, MADV_HUGEPAGE);
   std::memset(static_cast<void*>(slots_.get()), 0, bytes);
   mask_ = count - 1;
-  for (size_t i = 0; i < nodes.size(); ++i) {
-    WireName w = nodes[i].name.wire();
+  for (const zone::Node& n : nodes) {
+    tagged_ = tagged_ && (reinterpret_cast<uintptr_t>(n.name.wire().data()) & ~kAddressMask) == 0;
+  }
+  for (const zone::Node& n : nodes) {
+    WireName w = n.name.wire();
     if (const Slot* s = lookup(w)) {
       // Canonical order puts parents first, so a name is never recorded as an empty
       // non-terminal before its own node; if it were, the node wins.
-      auto& slot = const_cast<Slot&>(*s);
-      slot.node = &nodes[i];
-      slot.strip = 0;
+      const_cast<Slot&>(*s).node = &n;
       continue;
     }
-    insert(w, &nodes[i], 0);
+    insert(w, &n);
     size_t below = wire_label_count(w);
     below = below > origin_labels ? below - origin_labels : 0;
     // Ancestors up to the origin: stop at the first already known (all above it are too).
     for (size_t strip = 1; strip < below; ++strip) {
       WireName up = wire_suffix(w, strip);
       if (lookup(up)) break;
-      insert(up, &nodes[i], static_cast<uint32_t>(strip));
+      insert(up, nullptr);
     }
   }
 }
 
+// Both names are well-formed wire names, so octets equal (ignoring case) up to the end of
+// `name`, its root label included, mean the same labels: the slot's name ends there too.
 const NameIndex::Slot* NameIndex::lookup(WireName name) const {
   uint64_t h = wire_hash(name);
-  uint32_t tag = static_cast<uint32_t>(h >> 32);
+  uintptr_t t = tag(h);
   for (size_t i = h & mask_;; i = (i + 1) & mask_) {
     const Slot& s = slots_[i];
-    if (!s.node) return nullptr;
-    if (s.tag == tag && wire_equal(wire_suffix(s.node->name.wire(), s.strip), name)) return &s;
+    if (!s.name) return nullptr;
+    if (tagged_ && (s.name & ~kAddressMask) != t) continue;
+    // The caller reads the node next: start its load now, beside the name's.
+    if (s.node) __builtin_prefetch(s.node);
+    auto octets = reinterpret_cast<const uint8_t*>(tagged_ ? s.name & kAddressMask : s.name);
+    if (wire_equal(WireName(octets, name.size()), name)) return &s;
   }
 }
 
-void NameIndex::insert(WireName name, const zone::Node* node, uint32_t strip) {
+void NameIndex::insert(WireName name, const zone::Node* node) {
   uint64_t h = wire_hash(name);
   size_t i = h & mask_;
-  while (slots_[i].node) i = (i + 1) & mask_;
-  slots_[i] = Slot{node, static_cast<uint32_t>(h >> 32), strip};
+  while (slots_[i].name) i = (i + 1) & mask_;
+  slots_[i] = Slot{reinterpret_cast<uintptr_t>(name.data()) | tag(h), node};
 }
 
 const zone::Node* NameIndex::find(WireName name) const {
   const Slot* s = lookup(name);
-  return s && s->strip == 0 ? s->node : nullptr;
+  return s ? s->node : nullptr;
 }
 
 bool NameIndex::exists(WireName name) const {
