@@ -368,13 +368,9 @@ void print_rrset(const Node& node, const dns::RRset& set, std::string& out) {
 // Prints the zone in chunks of about `chunk` octets, handing each to `flush`.
 template <typename Flush>
 void print_chunks(const Zone& zone, std::string& out, size_t chunk, Flush&& flush) {
-  auto nodes = zone.nodes();
-  for (size_t n = 0; n < nodes.size(); ++n) {
-    if (n == 0) print_rrset(nodes[0], zone.soa(), out);  // the apex is first; its SOA leads
-    for (const auto& set : nodes[n].rrsets) {
-      if (n == 0 && set.type == dns::RRType::SOA) continue;
-      print_rrset(nodes[n], set, out);
-    }
+  const size_t nodes = zone.nodes().size();
+  for (size_t n = 0; n < nodes; ++n) {
+    print_nodes(zone, n, n + 1, out);
     if (out.size() >= chunk) flush(out);
   }
   flush(out);
@@ -442,6 +438,17 @@ void print_rr(const dns::Name& owner, uint32_t ttl, dns::RRType type,
   out += '\t';
   dns::rdata_to_text(type, rdata, out);
   out += '\n';
+}
+
+void print_nodes(const Zone& zone, size_t first, size_t last, std::string& out) {
+  auto nodes = zone.nodes();
+  for (size_t n = first; n < last; ++n) {
+    if (n == 0) print_rrset(nodes[0], zone.soa(), out);  // the apex is first; its SOA leads
+    for (const auto& set : nodes[n].rrsets) {
+      if (n == 0 && set.type == dns::RRType::SOA) continue;
+      print_rrset(nodes[n], set, out);
+    }
+  }
 }
 
 void print_zone(const Zone& zone, std::string& out) {

@@ -86,6 +86,16 @@ void print_zone(const Zone& zone, std::string& out);
 [[nodiscard]] std::string print_zone(const Zone& zone);
 // Writes to `out` in large chunks. Throws std::system_error when a write fails.
 void print_zone(const Zone& zone, std::FILE* out);
+// Appends the lines of nodes()[first, last) in the format above (the SOA leads node 0's lines):
+// printing consecutive ranges one after another gives print_zone's text.
+// REQUIRES: first <= last <= zone.nodes().size().
+void print_nodes(const Zone& zone, size_t first, size_t last, std::string& out);
+// Prints the zone on `threads` threads (0: all cores; 1: this thread alone) in consecutive pieces
+// of whole blocks; calls `write` with each piece, in order, on the calling thread while the
+// other threads print the next ones. The pieces joined are exactly print_zone's text. `write`
+// may throw: the printing stops and the exception propagates.
+void print_zone_pieces(const Zone& zone, unsigned threads,
+                       const std::function<void(std::string_view piece)>& write);
 // Appends one RR line (with the trailing newline) in the format above.
 void print_rr(const dns::Name& owner, uint32_t ttl, dns::RRType type,
               std::span<const uint8_t> rdata, std::string& out);
