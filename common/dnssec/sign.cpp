@@ -142,7 +142,11 @@ dns::Rdata sign_rrset(const dns::RRset& rrset, const DnssecKey& key, Signer& sig
   scratch.clear();
   append_signing_input(rrset, f, scratch);
   dns::Rdata rrsig;
-  rrsig.reserve(18 + signer_name.wire_size() + 256);
+  // The signature's exact size where the algorithm fixes it (RFC 6605 §4, RFC 8080 §3), so that
+  // the zone keeps no slack (Zone::compact would copy the RDATA again); RSA up to 2048 bits.
+  const size_t sig_size =
+      key.algorithm == Algorithm::ECDSAP256SHA256 || key.algorithm == Algorithm::ED25519 ? 64 : 256;
+  rrsig.reserve(18 + signer_name.wire_size() + sig_size);
   append_rrsig_header(f, rrsig);  // the signer name is stored lowercased as well
   signer.sign(scratch, rrsig);
   return rrsig;

@@ -200,7 +200,12 @@ SignResult ZoneSigner::sign(const zone::Zone& input, const zone::Zone* previous,
   SignStats stats;
   const bool nsec3 = options_.denial.mode == DenialMode::Nsec3;
   size_t next_denial = 0;  // NSEC: chain order = node order; NSEC3: sorted by hash = by owner
-  auto start_owner = [&] { owner_begin.push_back(items.size()); };
+  std::vector<const zone::Node*> owner_node;  // the input node of each owner, or null
+  owner_node.reserve(owner_begin.capacity());
+  auto start_owner = [&](const zone::Node* in) {
+    owner_begin.push_back(items.size());
+    owner_node.push_back(in);
+  };
   auto sort_owner = [&] {  // data, extras and denial records of one owner, by type
     std::stable_sort(items.begin() + static_cast<long>(owner_begin.back()), items.end(),
                      [](const Item& a, const Item& b) { return a.rrset->type < b.rrset->type; });
@@ -210,10 +215,10 @@ SignResult ZoneSigner::sign(const zone::Zone& input, const zone::Zone* previous,
     const bool at_apex = ni == 0;
     if (nsec3)  // NSEC3 owners sorting before this name are names of their own
       for (; next_denial < denial.size() && denial[next_denial].owner < node.name; ++next_denial) {
-        start_owner();
+        start_owner(nullptr);
         items.emplace_back(&denial[next_denial], KeyUse::Zsk);
       }
-    start_owner();
+    start_owner(&node);
     for (const auto& rs : node.rrsets) {
       if (detail::replaced_by_signer(at_apex, rs.type, options_)) continue;
       ++stats.rrsets_in;
@@ -226,7 +231,7 @@ SignResult ZoneSigner::sign(const zone::Zone& input, const zone::Zone* previous,
     sort_owner();
   }
   for (; next_denial < denial.size(); ++next_denial) {
-    start_owner();
+    start_owner(nullptr);
     items.emplace_back(&denial[next_denial], KeyUse::Zsk);
   }
   owner_begin.push_back(items.size());
@@ -266,39 +271,58 @@ SignResult ZoneSigner::sign(const zone::Zone& input, const zone::Zone* previous,
     }
   }
 
-  // Assembling, in canonical order. All RRSIGs at one owner form one RRset in the Zone model,
-  // so they carry the smallest TTL of the RRsets they cover (never above an original TTL,
-  // RFC 4034 §3); they go where type RRSIG sorts among the owner's types.
-  zone::ZoneBuilder builder(origin);
-  builder.reserve(input.rr_count() + denial.size() + extras.size() + todo.size() * keys_.size() +
-                  stats.rrsets_reused);
-  auto add_owner = [&](size_t first, size_t last) {
+  // Assembling, in canonical order, the nodes ZoneBuilder::build() would make of the same
+  // records (zone::Zone::adopt then takes them as they are). All RRSIGs at one owner form one
+  // RRset in the Zone model, so they carry the smallest TTL of the RRsets they cover (never
+  // above an original TTL, RFC 4034 §3); they go where type RRSIG sorts among the owner's types.
+  // The input's flags hold: signing adds no NS or DNAME, and an NSEC3 owner of its own is a child
+  // of the apex (RFC 5155 §7.1), never at or below a cut.
+  auto make_node = [&](size_t first, size_t last, const zone::Node* in) {
+    const dns::Name& name = in ? in->name : items[first].rrset->owner;
+    zone::Node node{name, {}, in ? in->delegation : false, in ? in->occluded : false};
+    node.rrsets.reserve(last - first + 1);
     uint32_t sig_ttl = UINT32_MAX;
+    size_t sigs = 0;
     for (size_t i = first; i < last; ++i)
-      if (!items[i].signatures.empty()) sig_ttl = std::min(sig_ttl, items[i].rrset->ttl);
+      if (!items[i].signatures.empty()) {
+        sig_ttl = std::min(sig_ttl, items[i].rrset->ttl);
+        sigs += items[i].signatures.size();
+      }
     auto add_signatures = [&] {
       if (sig_ttl == UINT32_MAX) return;
+      dns::RRset rrsig{name, RRType::RRSIG, dns::RRClass::IN, sig_ttl, {}};
+      rrsig.rdatas.reserve(sigs);
       for (size_t i = first; i < last; ++i)
-        for (auto& sig : items[i].signatures)
-          builder.add(dns::Rr{items[i].rrset->owner, RRType::RRSIG, dns::RRClass::IN, sig_ttl,
-                              std::move(sig)});
+        for (auto& sig : items[i].signatures) rrsig.rdatas.push_back(std::move(sig));
+      rrsig.normalize();  // RFC 4034 §6.3 order, as the builder's checks leave it
+      node.rrsets.push_back(std::move(rrsig));
       sig_ttl = UINT32_MAX;
     };
     for (size_t i = first; i < last; ++i) {
-      Item& it = items[i];
-      if (it.rrset->type > RRType::RRSIG) add_signatures();
-      builder.add(*it.rrset);
-      if (it.fresh) {
-        ++stats.rrsets_signed;
-        stats.signatures += it.signatures.size();
-      }
+      const dns::RRset& rs = *items[i].rrset;
+      if (rs.type > RRType::RRSIG) add_signatures();
+      node.rrsets.push_back(dns::RRset{name, rs.type, rs.rclass, rs.ttl, rs.rdatas});
+      node.rrsets.back().normalize();  // a no-op but for the signer's own records
     }
     add_signatures();
+    return node;
   };
 
-  // Sign on the pool (one Signer per key per worker, crypto.hpp's thread rule) while this thread
-  // adds every owner whose items are final to the builder: with both cores signing, the adds
-  // cost no wall time.
+  // Sign on the pool (one Signer per key per worker, crypto.hpp's thread rule), one unit of work
+  // a block of zone::kBlockNodes owners: a worker signs the block's fresh RRsets, then assembles
+  // its nodes, so that the whole signed zone is made on every core.
+  constexpr size_t kBlockOwners = 128;
+  const size_t owners = owner_begin.size() - 1;
+  const size_t blocks = (owners + kBlockOwners - 1) / kBlockOwners;
+  std::vector<std::vector<zone::Node>> nodes(blocks);
+  std::vector<size_t> todo_before(blocks + 1, 0);  // todo items in blocks before b
+  for (size_t i = 0, blk = 0; i < todo.size(); ++i) {
+    while (owner_begin[std::min(owners, (blk + 1) * kBlockOwners)] <= todo[i]) ++blk;
+    ++todo_before[blk + 1];
+  }
+  for (size_t blk = 0; blk < blocks; ++blk) todo_before[blk + 1] += todo_before[blk];
+  for (size_t i : todo) stats.signatures += roles.of(items[i].use).size();
+  stats.rrsets_signed = todo.size();
   unsigned threads = options_.threads ? options_.threads : std::thread::hardware_concurrency();
   threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(todo.size() / 64 + 1)));
   const auto t1 = std::chrono::steady_clock::now();
@@ -306,38 +330,41 @@ SignResult ZoneSigner::sign(const zone::Zone& input, const zone::Zone* previous,
     auto signers = std::make_shared<std::vector<std::unique_ptr<Signer>>>();
     for (const auto& k : keys_) signers->push_back(k.private_key->make_signer());
     return [&, signers, scratch = std::vector<uint8_t>()](size_t begin, size_t end) mutable {
-      for (size_t j = begin; j < end; ++j) {
-        Item& it = items[todo[j]];
-        auto times = signature_times(policy, it.rrset->owner, it.rrset->type);
-        for (size_t k : it.use == KeyUse::Ksk ? ksk : zsk)
-          it.signatures.push_back(
-              sign_rrset(*it.rrset, keys_[k], *(*signers)[k], origin, times, scratch));
+      for (size_t blk = begin; blk < end; ++blk) {
+        const size_t o_first = blk * kBlockOwners,
+                     o_last = std::min(owners, o_first + kBlockOwners);
+        for (size_t i = owner_begin[o_first]; i < owner_begin[o_last]; ++i) {
+          Item& it = items[i];
+          if (!it.fresh) continue;
+          auto times = signature_times(policy, it.rrset->owner, it.rrset->type);
+          for (size_t k : it.use == KeyUse::Ksk ? ksk : zsk)
+            it.signatures.push_back(
+                sign_rrset(*it.rrset, keys_[k], *(*signers)[k], origin, times, scratch));
+        }
+        auto& out = nodes[blk];
+        out.reserve(o_last - o_first);
+        for (size_t o = o_first; o < o_last; ++o)
+          if (owner_begin[o] < owner_begin[o + 1])  // an input name left with nothing is gone
+            out.push_back(make_node(owner_begin[o], owner_begin[o + 1], owner_node[o]));
       }
     };
   };
-  size_t next_owner = 0;  // owner_begin[next_owner] is the first owner not added yet
   auto consume = [&](size_t ready) {
-    // Items before todo[ready] are final: reused, or signed by the pool.
-    const size_t final_items = ready < todo.size() ? todo[ready] : items.size();
-    for (; next_owner + 1 < owner_begin.size() && owner_begin[next_owner + 1] <= final_items;
-         ++next_owner)
-      add_owner(owner_begin[next_owner], owner_begin[next_owner + 1]);
-    if (options_.progress && ready < todo.size())
+    if (options_.progress && ready < blocks)
       options_.progress(
-          ready, todo.size(),
+          todo_before[ready], todo.size(),
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count());
   };
-  // ~100 signatures a chunk: the consumer follows closely, the pool's lock stays cold.
-  detail::run_ordered(todo.size(), 128, threads, make_work, consume);
+  detail::run_ordered(blocks, 1, threads, make_work, consume);
   auto t2 = std::chrono::steady_clock::now();
   stats.crypto_seconds = std::chrono::duration<double>(t2 - t1).count();
   if (options_.progress) options_.progress(todo.size(), todo.size(), stats.crypto_seconds);
 
-  auto built = std::move(builder).build();
+  auto built = zone::Zone::adopt(origin, std::move(nodes), threads);
   stats.build_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t2).count();
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return {std::move(built.zone), stats};
+  return {std::move(built), stats};
 }
 
 bool same_signed_content(const zone::Zone& a, const zone::Zone& b) {

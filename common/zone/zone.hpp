@@ -163,6 +163,14 @@ class Zone {
   // Throws ZoneError when a touched name breaks a rule or the apex loses its SOA or NS.
   [[nodiscard]] std::shared_ptr<const Zone> with_changes(std::vector<dns::RRset> replace) const;
 
+  // A Zone of `blocks` as they are (zone_assemble.cpp), for nodes assembled and checked elsewhere
+  // (the signer's workers). REQUIRES: the nodes, in order, are what ZoneBuilder::build() makes of
+  // the same records (canonical order, RRsets by type and normalized, flags set); only the apex's
+  // SOA and NS are checked. `threads` compact and summarize the blocks. Throws ZoneError.
+  [[nodiscard]] static std::shared_ptr<const Zone> adopt(dns::Name origin,
+                                                         std::vector<std::vector<Node>> blocks,
+                                                         unsigned threads = 1);
+
  private:
   friend class ZoneBuilder;
   // Never mutated once the Zone holding it is built: blocks are shared between snapshots.

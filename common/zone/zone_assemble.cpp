@@ -1,0 +1,52 @@
+// Zone::adopt: a Zone from node blocks already in canonical order and checked, e.g. a signed zone
+// whose nodes the signer's workers assembled, without ZoneBuilder's grouping, sorting and checks.
+#include <algorithm>
+#include <thread>
+
+#include "common/zone/zone.hpp"
+
+namespace flatsign::zone {
+
+std::shared_ptr<const Zone> Zone::adopt(dns::Name origin, std::vector<std::vector<Node>> blocks,
+                                        unsigned threads) {
+  std::shared_ptr<Zone> zone(new Zone());
+  zone->origin_ = std::move(origin);
+  zone->blocks_.reserve(blocks.size());
+  for (auto& nodes : blocks) {
+    // Blocks of at most kBlockNodes, as the builder makes them (with_changes copies whole blocks).
+    for (size_t first = 0; first < nodes.size(); first += kBlockNodes) {
+      auto block = std::make_shared<Block>();
+      if (first == 0 && nodes.size() <= kBlockNodes) {
+        block->nodes = std::move(nodes);
+      } else {
+        const size_t last = std::min(nodes.size(), first + kBlockNodes);
+        block->nodes.reserve(last - first);
+        for (size_t i = first; i < last; ++i) block->nodes.push_back(std::move(nodes[i]));
+      }
+      zone->blocks_.push_back(std::move(block));
+    }
+  }
+  blocks.clear();
+  // Compacting and summarizing read every RR: split the blocks into one contiguous run a thread.
+  const size_t n = zone->blocks_.size();
+  threads = static_cast<unsigned>(std::clamp<size_t>(threads, 1, n / 16 + 1));
+  auto work = [&zone, n, threads](unsigned t) {
+    for (size_t b = n * t / threads; b < n * (t + 1) / threads; ++b) {
+      for (auto& node : zone->blocks_[b]->nodes) compact(node);
+      summarize(*zone->blocks_[b]);
+    }
+  };
+  {
+    std::vector<std::jthread> pool;
+    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
+    work(0);
+  }
+  zone->index_blocks();
+  zone->count_blocks();
+  std::vector<ZoneIssue> errors;
+  zone->check_apex(errors);
+  if (!errors.empty()) throw ZoneError(std::move(errors));
+  return zone;
+}
+
+}  // namespace flatsign::zone
