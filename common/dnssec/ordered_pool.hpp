@@ -1,5 +1,5 @@
 // Runs numbered work on worker threads in chunks while the calling thread consumes the results
-// in order, so that the serial step after signing (assembling the zone) overlaps the crypto.
+// in order (e.g. reports the signer's progress, or hands finished work on as it completes).
 // One call is one pool; nothing is shared between calls.
 #pragma once
 

@@ -324,7 +324,7 @@ SignResult ZoneSigner::sign(const zone::Zone& input, const zone::Zone* previous,
   for (size_t i : todo) stats.signatures += roles.of(items[i].use).size();
   stats.rrsets_signed = todo.size();
   unsigned threads = options_.threads ? options_.threads : std::thread::hardware_concurrency();
-  threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(todo.size() / 64 + 1)));
+  threads = static_cast<unsigned>(std::clamp<size_t>(threads, 1, blocks));
   const auto t1 = std::chrono::steady_clock::now();
   auto make_work = [&]() -> detail::ChunkWork {
     auto signers = std::make_shared<std::vector<std::unique_ptr<Signer>>>();

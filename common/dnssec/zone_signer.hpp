@@ -42,8 +42,8 @@ struct SignStats {
   size_t signatures = 0;      // fresh RRSIG RRs made
   size_t denial_records = 0;  // NSEC or NSEC3 RRs in the result
   double seconds = 0;         // the whole call
-  double crypto_seconds = 0;  // the signing pool (the builder is filled meanwhile)
-  double build_seconds = 0;   // checking and freezing the result (ZoneBuilder or patch)
+  double crypto_seconds = 0;  // the signing pool (its workers assemble the nodes too)
+  double build_seconds = 0;   // freezing the result (Zone::adopt, or the patch)
   bool patched = false;       // incremental fast path: the previous zone was patched in place
 };
 
