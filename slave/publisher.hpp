@@ -69,9 +69,10 @@ class Publisher {
   // before the zone file is written: the daemon wraps it for serving there.
   void set_on_swap(std::function<void()> on_swap) { on_swap_ = std::move(on_swap); }
 
-  // The zone's content as last received (unsigned, our serial), or null before the first
-  // publication: what check_transfer compares a new transfer with.
-  [[nodiscard]] const zone::Zone* served_unsigned() const { return unsigned_.get(); }
+  // The served zone's content (unsigned, our serial), or null before the first publication.
+  // Not kept (it would cost a third of the signed zone's memory): made from served_signed() on
+  // each call, in one pass. check_transfer compares a transfer with served_signed() directly.
+  [[nodiscard]] std::shared_ptr<const zone::Zone> served_unsigned() const;
   // The signed zone being served; null before the first publication. Thread-safe.
   [[nodiscard]] std::shared_ptr<const zone::Zone> served_signed() const { return signed_.load(); }
   // The IXFR journal ending at served_signed()'s serial (stored just before it, so a reader may
@@ -123,7 +124,6 @@ class Publisher {
   PublisherConfig config_;
   std::string zname_;
   std::unique_ptr<dnssec::ZoneSigner> signer_;
-  std::shared_ptr<const zone::Zone> unsigned_;
   std::atomic<std::shared_ptr<const zone::Zone>> signed_;
   // The zone of the last publication this process verified (not one loaded from disk): an
   // incremental publication re-checks only the signature values it changed.

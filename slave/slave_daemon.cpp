@@ -158,7 +158,7 @@ asio::awaitable<void> SlaveDaemon::poll_loop() {
 
 asio::awaitable<bool> SlaveDaemon::serial_unchanged() {
   if (config_.poll_mode != PollMode::Soa || !master_serial_ || force_next_ ||
-      !publisher_.served_unsigned())
+      !publisher_.served_signed())
     co_return false;
   for (const auto& m : config_.masters) {
     SoaProbe p = co_await probe_soa_serial(io_.get_executor(), m, config_.publisher.zone,
@@ -225,14 +225,15 @@ asio::awaitable<void> SlaveDaemon::poll_once() {
             w.detail = fmt::format("{}: {}", verdict_name(assembled.verdict()), assembled.detail());
             publisher_.alert(verdict_name(assembled.verdict()), assembled.detail(), rec.master);
           } else {
-            CheckResult result = check_transfer(assembled, publisher_.served_unsigned(), limits);
+            const auto served = publisher_.served_signed();
+            CheckResult result = check_transfer(assembled, served.get(), limits);
             if (keys_changed_ && !is_refusal(result.verdict)) {
               // A key was rolled or retired while the slave was stopped (key_roll.hpp): sign
               // the same content with the current key set now, not at the next change.
               keys_changed_ = false;
               if (result.verdict == Verdict::Unchanged) {
                 result.verdict = Verdict::Accepted;
-                result.zone = with_serial(*publisher_.served_unsigned(), result.serial);
+                result.zone = with_serial(*strip_signatures(*served), result.serial);
               }
             }
             const Verdict v = result.verdict;

@@ -11,6 +11,7 @@
 #include "common/util/log.hpp"
 #include "common/zone/zonefile.hpp"
 #include "slave/serial.hpp"
+#include "slave/transfer_check.hpp"
 
 namespace flatsign::slave {
 namespace fs = std::filesystem;
@@ -93,35 +94,8 @@ void store_last_serial(const std::string& dir, const dns::Name& zone, uint32_t s
   util::write_file_atomically(serial_path(dir, zone), std::to_string(serial) + "\n", 0644);
 }
 
-std::shared_ptr<const zone::Zone> strip_signatures(const zone::Zone& signed_zone,
-                                                   const std::vector<dnssec::DnssecKey>& keys) {
-  std::vector<dns::Rdata> ours;
-  for (const auto& k : keys) ours.push_back(k.dnskey_rdata());
-  zone::ZoneBuilder b(signed_zone.origin());
-  for (const auto& node : signed_zone.nodes()) {
-    for (const auto& set : node.rrsets) {
-      switch (set.type) {
-        case RRType::RRSIG:
-        case RRType::NSEC:
-        case RRType::NSEC3:
-        case RRType::NSEC3PARAM:
-        case RRType::CDS:
-        case RRType::CDNSKEY:
-          continue;
-        case RRType::DNSKEY: {
-          dns::RRset rest = set;
-          std::erase_if(rest.rdatas, [&](const dns::Rdata& r) {
-            return std::find(ours.begin(), ours.end(), r) != ours.end();
-          });
-          if (!rest.rdatas.empty()) b.add(rest);
-          continue;
-        }
-        default:
-          b.add(set);
-      }
-    }
-  }
-  return std::move(b).build().zone;
+std::shared_ptr<const zone::Zone> strip_signatures(const zone::Zone& signed_zone) {
+  return signed_zone.without_types(is_signer_owned);
 }
 
 std::shared_ptr<const zone::Zone> with_serial(const zone::Zone& z, uint32_t serial) {

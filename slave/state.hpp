@@ -49,10 +49,10 @@ class StateError : public std::runtime_error {
 // Writes the .serial file atomically. Throws std::system_error.
 void store_last_serial(const std::string& dir, const dns::Name& zone, uint32_t serial);
 
-// The unsigned content of a zone signed with `keys`: drops RRSIG, NSEC, NSEC3, NSEC3PARAM,
-// CDS, CDNSKEY and the DNSKEY RRs of `keys` (other DNSKEYs came from the master and stay).
-[[nodiscard]] std::shared_ptr<const zone::Zone> strip_signatures(
-    const zone::Zone& signed_zone, const std::vector<dnssec::DnssecKey>& keys);
+// The unsigned content of a signed zone, as a transfer brings it: the zone without the types
+// the signer owns (is_signer_owned: RRSIG, NSEC, NSEC3, NSEC3PARAM, DNSKEY, CDS, CDNSKEY). A
+// copy made in one pass; nothing is kept shared with `signed_zone`.
+[[nodiscard]] std::shared_ptr<const zone::Zone> strip_signatures(const zone::Zone& signed_zone);
 
 // `z` with its SOA carrying `serial`; shares every node block but the apex's with `z`.
 [[nodiscard]] std::shared_ptr<const zone::Zone> with_serial(const zone::Zone& z, uint32_t serial);

@@ -167,7 +167,7 @@ class ServedCursor {
       if (ri_ >= n.rrsets.size()) {
         ++ni_;
         ri_ = 0;
-      } else if (&n.rrsets[ri_] == soa_) {
+      } else if (&n.rrsets[ri_] == soa_ || is_signer_owned(n.rrsets[ri_].type)) {
         ++ri_;
       } else {
         return;
@@ -184,6 +184,24 @@ int compare_key(const dns::Name& a, RRType ta, const dns::Name& b, RRType tb) {
   if (!(a == b)) return (a <=> b) < 0 ? -1 : 1;
   const auto x = static_cast<uint16_t>(ta), y = static_cast<uint16_t>(tb);
   return x < y ? -1 : x > y ? 1 : 0;
+}
+
+// What the served zone holds besides the records its signer added.
+struct ServedContent {
+  size_t rrsets = 0;          // RRsets that are not signer-owned
+  bool signer_owned = false;  // some are
+};
+
+ServedContent served_content(const zone::Zone& served) {
+  ServedContent c;
+  for (const auto& node : served.nodes()) {
+    for (const auto& rs : node.rrsets) {
+      const bool ours = is_signer_owned(rs.type);
+      c.rrsets += !ours;
+      c.signer_owned |= ours;
+    }
+  }
+  return c;
 }
 
 // The one-pass comparison of a transfer with the served zone.
@@ -298,9 +316,13 @@ CheckResult check_transfer(AxfrAssembler& assembled, const zone::Zone* served,
   // the builder's rules and shares everything else. Anything else, or a change that breaks a
   // rule (the full build then names it with its place in the transfer), is built whole.
   std::shared_ptr<const zone::Zone> z;
+  // The served zone's content when it had to be made (a signed zone patched): the transferred
+  // zone shares its blocks, so the diff below reads only what changed.
+  std::shared_ptr<const zone::Zone> base;
   size_t dropped = 0;
+  const ServedContent content = served != nullptr ? served_content(*served) : ServedContent{};
   if (served != nullptr) {
-    const size_t max_changes = served->rrset_count() / 8 + 1000;
+    const size_t max_changes = content.rrsets / 8 + 1000;
     Comparison cmp = compare_with_served(records, *served, max_changes);
     if (cmp.outcome == Comparison::Outcome::Same)
       return {Verdict::Unchanged,
@@ -310,7 +332,8 @@ CheckResult check_transfer(AxfrAssembler& assembled, const zone::Zone* served,
               serial};
     if (cmp.outcome == Comparison::Outcome::Changes) {
       try {
-        z = served->with_changes(std::move(cmp.replace));
+        base = content.signer_owned ? served->without_types(is_signer_owned) : nullptr;
+        z = (base ? *base : *served).with_changes(std::move(cmp.replace));
         dropped = cmp.dropped;
       } catch (const zone::ZoneError&) {
         z = nullptr;
@@ -346,14 +369,15 @@ CheckResult check_transfer(AxfrAssembler& assembled, const zone::Zone* served,
       dropped ? "; ignored " + std::to_string(dropped) + " DNSSEC records from the master" : "";
   if (served == nullptr) return {Verdict::Accepted, "first transfer" + note, z, {}, serial};
 
-  auto diff = zone::diff_zones(*served, *z, {.ignore_soa_serial = true});
+  auto diff = zone::diff_zones(base ? *base : *served, *z,
+                               {.ignore_soa_serial = true, .skip_type = is_signer_owned});
   if (diff.empty()) return {Verdict::Unchanged, "content unchanged" + note, z, {}, serial};
 
   // Shrink guard: RRsets of the served zone that vanish entirely.
   size_t vanished = 0;
   for (const auto& c : diff.changes)
     vanished += c.new_ttl == 0 && c.added.empty() && c.old_ttl != 0;
-  const size_t before = served->rrset_count();
+  const size_t before = content.rrsets;
   if (!limits.force && before > 0 &&
       static_cast<double>(vanished) > limits.max_shrink * static_cast<double>(before)) {
     return {Verdict::RefusedShrink,

@@ -95,7 +95,10 @@ struct CheckResult {
 [[nodiscard]] bool is_signer_owned(dns::RRType type);
 
 // Signer-owned records are dropped (and counted in `detail`).
-// Builds and checks a completed transfer against `served` (null before the first transfer).
+// Builds and checks a completed transfer against the content of `served` (null before the
+// first transfer): its records but the signer-owned ones, so `served` may be the signed zone
+// being served (no unsigned copy need be kept) or an unsigned zone. The Accepted zone and diff
+// are unsigned, the diff going from that content to the transfer.
 // A transfer that lists the served zone's own records in its order (an unchanged flatsign or
 // BIND master) is Unchanged without building anything, so `zone` is then null.
 // REQUIRES: `assembled.state() == Complete`.

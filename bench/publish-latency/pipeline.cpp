@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
   publisher.start_up();
 
   auto t0 = Clock::now();
-  auto first = transfer(origin, to_wire(origin, records), publisher.served_unsigned());
+  auto first = transfer(origin, to_wire(origin, records), publisher.served_signed().get());
   if (!publisher.handle(std::move(first.result), "bench")) return 1;
   fmt::print("first publication: {:.2f} s\n", since(t0));
 
@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
     dns::set_soa_serial(records.front().rdata, dns::soa_serial(records.front().rdata) + 1);
     auto wire = to_wire(origin, records);
     t0 = Clock::now();
-    auto t = transfer(origin, wire, publisher.served_unsigned());
+    auto t = transfer(origin, wire, publisher.served_signed().get());
     const auto verdict = t.result.verdict;
     const std::string detail = t.result.detail;
     auto t1 = Clock::now();

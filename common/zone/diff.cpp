@@ -87,20 +87,26 @@ void diff_rrset(const RRset* a, const RRset* b, bool ignore_serial, Diff& diff) 
   }
 }
 
-void diff_node(const Node* a, const Node* b, bool ignore_serial, Diff& diff) {
+void diff_node(const Node* a, const Node* b, const DiffOptions& options, Diff& diff) {
   static const std::vector<RRset> kNone;
   const auto& sa = a ? a->rrsets : kNone;
   const auto& sb = b ? b->rrsets : kNone;
+  auto skip = [&options](const RRset& rs) {
+    return options.skip_type != nullptr && options.skip_type(rs.type);
+  };
   size_t i = 0, j = 0;
-  while (i < sa.size() || j < sb.size()) {
+  while (true) {
+    while (i < sa.size() && skip(sa[i])) ++i;
+    while (j < sb.size() && skip(sb[j])) ++j;
+    if (i == sa.size() && j == sb.size()) break;
     auto ta = i < sa.size() ? static_cast<uint32_t>(sa[i].type) : 0x10000u;
     auto tb = j < sb.size() ? static_cast<uint32_t>(sb[j].type) : 0x10000u;
     if (ta < tb) {
-      diff_rrset(&sa[i++], nullptr, ignore_serial, diff);
+      diff_rrset(&sa[i++], nullptr, options.ignore_soa_serial, diff);
     } else if (tb < ta) {
-      diff_rrset(nullptr, &sb[j++], ignore_serial, diff);
+      diff_rrset(nullptr, &sb[j++], options.ignore_soa_serial, diff);
     } else {
-      diff_rrset(&sa[i++], &sb[j++], ignore_serial, diff);
+      diff_rrset(&sa[i++], &sb[j++], options.ignore_soa_serial, diff);
     }
   }
 }
@@ -126,11 +132,11 @@ Diff diff_zones(const Zone& from, const Zone& to, const DiffOptions& options) {
                                : na[i].name == nb[j].name ? std::strong_ordering::equal
                                                           : na[i].name <=> nb[j].name;
     if (cmp < 0) {
-      diff_node(&na[i++], nullptr, options.ignore_soa_serial, diff);
+      diff_node(&na[i++], nullptr, options, diff);
     } else if (cmp > 0) {
-      diff_node(nullptr, &nb[j++], options.ignore_soa_serial, diff);
+      diff_node(nullptr, &nb[j++], options, diff);
     } else {
-      diff_node(&na[i++], &nb[j++], options.ignore_soa_serial, diff);
+      diff_node(&na[i++], &nb[j++], options, diff);
     }
   }
   return diff;

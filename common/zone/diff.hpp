@@ -37,6 +37,9 @@ struct Diff {
 struct DiffOptions {
   // The slave compares content, not the master's serial: a serial-only change is no change.
   bool ignore_soa_serial = false;
+  // RRsets of the types this selects are left out on both sides (null: none), e.g. the
+  // records a signer added, to compare a signed zone's content with an unsigned zone.
+  bool (*skip_type)(dns::RRType) = nullptr;
 };
 
 // Owner names and embedded names compare case-insensitively; RDATA order never matters.

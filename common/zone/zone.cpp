@@ -436,6 +436,37 @@ void Zone::check_apex(std::vector<ZoneIssue>& errors) const {
   }
 }
 
+std::shared_ptr<const Zone> Zone::without_types(bool (*drop)(RRType)) const {
+  auto zone = std::shared_ptr<Zone>(new Zone());
+  zone->origin_ = origin_;
+  std::shared_ptr<Block> block;
+  for (const Node* node : index_) {
+    size_t keep = 0;
+    for (const auto& rs : node->rrsets) keep += !drop(rs.type);
+    if (keep == 0) continue;
+    if (!block || block->nodes.size() == kBlockNodes) {
+      if (block) zone->blocks_.push_back(std::move(block));
+      block = std::make_shared<Block>();
+      block->nodes.reserve(kBlockNodes);
+    }
+    Node& copy = block->nodes.emplace_back();
+    copy.name = node->name;
+    copy.delegation = node->delegation;
+    copy.occluded = node->occluded;
+    copy.rrsets.reserve(keep);
+    for (const auto& rs : node->rrsets)
+      if (!drop(rs.type)) copy.rrsets.push_back(rs);
+  }
+  if (block) zone->blocks_.push_back(std::move(block));
+  for (auto& b : zone->blocks_) {
+    b->nodes.shrink_to_fit();
+    summarize(*b);
+  }
+  zone->index_blocks();
+  zone->count_blocks();
+  return zone;
+}
+
 std::shared_ptr<const Zone> Zone::with_changes(std::vector<RRset> replace) const {
   const Location kChange{"change", 0, 0};
   for (auto& rs : replace) {

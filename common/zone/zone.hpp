@@ -171,6 +171,13 @@ class Zone {
                                                          std::vector<std::vector<Node>> blocks,
                                                          unsigned threads = 1);
 
+  // A new snapshot of this zone without the RRsets whose type `drop` selects (e.g. the records a
+  // signer added: the signed zone's unsigned content); a name left with nothing disappears.
+  // Names, order and zone-cut flags are kept, so nothing is checked again: dropping a type the
+  // builder's rules do not rest on cannot break one. The copy is made in one pass, in order.
+  // REQUIRES: drop(type) is false for SOA, NS, DNAME and CNAME.
+  [[nodiscard]] std::shared_ptr<const Zone> without_types(bool (*drop)(dns::RRType)) const;
+
  private:
   friend class ZoneBuilder;
   // Never mutated once the Zone holding it is built: blocks are shared between snapshots.

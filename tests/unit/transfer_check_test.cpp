@@ -4,6 +4,8 @@
 
 #include <functional>
 
+#include "common/dnssec/key.hpp"
+#include "common/dnssec/zone_signer.hpp"
 #include "slave/transfer_check.hpp"
 #include "tests/unit/zone_helpers.hpp"
 
@@ -362,4 +364,99 @@ TEST_CASE("a changed transfer in served order patches the served zone", "[transf
     auto r = check([&](auto& rrs) { rrs.resize(rrs.size() / 4); });
     CHECK(r.verdict == Verdict::RefusedShrink);
   }
+}
+
+TEST_CASE("a transfer is compared with the content of the signed zone being served", "[transfer]") {
+  // The slave keeps no unsigned copy: check_transfer reads the signed zone, skipping what the
+  // signer added (RRSIG, NSEC or NSEC3 and their names, DNSKEY, NSEC3PARAM, CDS, CDNSKEY).
+  auto mode = GENERATE(dnssec::DenialMode::Nsec, dnssec::DenialMode::Nsec3);
+  std::vector<std::string> hosts = body(0);
+  hosts.push_back("sub 60 NS ns.sub");
+  hosts.push_back("sub 60 DS 1 13 2 AABB");
+  hosts.push_back("ns.sub 60 A 192.0.2.7");
+  for (int i = 0; i < 300; ++i)
+    hosts.push_back("h" + std::to_string(i) + " 60 A 10.0." + std::to_string(i / 200) + "." +
+                    std::to_string(i % 200 + 1));
+  auto a = run({cat(cat({kSoa}, hosts), {kSoa})});
+  auto first = slave::check_transfer(a, nullptr);
+  REQUIRE(first.verdict == Verdict::Accepted);
+  const zone::Zone& content = *first.zone;
+  dnssec::SignerOptions opt;
+  opt.denial.mode = mode;
+  opt.threads = 1;
+  dnssec::ZoneSigner signer(
+      {dnssec::generate_key(kZone, dnssec::Algorithm::ED25519, dnssec::kFlagsKsk, 1700000000)},
+      opt);
+  auto signed_zone = signer.sign_full(content).zone;
+  REQUIRE(signed_zone->rrset_count() > 2 * content.rrset_count());
+
+  // Zone::without_types and the diff's skip_type both give back the content.
+  auto stripped = signed_zone->without_types(slave::is_signer_owned);
+  CHECK(zone::diff_zones(content, *stripped).empty());
+  CHECK(stripped->rrset_count() == content.rrset_count());
+  CHECK(stripped->rr_count() == content.rr_count());
+  CHECK(stripped->nodes().size() == content.nodes().size());
+  for (size_t i = 0; i < content.nodes().size(); ++i) {
+    CHECK(stripped->nodes()[i].name == content.nodes()[i].name);
+    CHECK(stripped->nodes()[i].delegation == content.nodes()[i].delegation);
+    CHECK(stripped->nodes()[i].occluded == content.nodes()[i].occluded);
+  }
+  CHECK(zone::diff_zones(*signed_zone, content, {.skip_type = slave::is_signer_owned}).empty());
+  CHECK(zone::diff_zones(content, *signed_zone, {.skip_type = slave::is_signer_owned}).empty());
+
+  auto stream = [](const std::vector<dns::Rr>& rrs) {
+    dns::Message m = response({});
+    m.answer = rrs;
+    m.answer.push_back(rrs.front());
+    AxfrAssembler s(kZone, kId);
+    s.feed(std::move(m));
+    REQUIRE(s.state() == AxfrAssembler::State::Complete);
+    return s;
+  };
+  // Each transfer checked against the signed zone and against its content: the same verdict,
+  // zone and diff.
+  auto check = [&](std::function<void(std::vector<dns::Rr>&)> edit) {
+    std::vector<dns::Rr> rrs = content.records();
+    dns::set_soa_serial(rrs.front().rdata, 9);
+    edit(rrs);
+    auto s1 = stream(rrs);
+    auto r = slave::check_transfer(s1, signed_zone.get());
+    auto s2 = stream(rrs);
+    auto expected = slave::check_transfer(s2, &content);
+    CHECK(r.verdict == expected.verdict);
+    CHECK(r.diff.summary() == expected.diff.summary());
+    CHECK((r.zone == nullptr) == (expected.zone == nullptr));
+    if (r.zone && expected.zone) {
+      CHECK(zone::diff_zones(*r.zone, *expected.zone).empty());
+      CHECK(r.zone->rrset_count() == expected.zone->rrset_count());
+      CHECK(r.zone->find(kZone, dns::RRType::RRSIG) == nullptr);
+      CHECK(r.zone->find(kZone, dns::RRType::DNSKEY) == nullptr);
+    }
+    return r;
+  };
+  auto find = [](std::vector<dns::Rr>& rrs, const std::string& owner) {
+    const auto name = dns::Name::parse(owner, &kZone);
+    return std::find_if(rrs.begin(), rrs.end(), [&](const dns::Rr& r) { return r.owner == name; });
+  };
+
+  auto same = check([](auto&) {});
+  CHECK(same.verdict == Verdict::Unchanged);
+  CHECK(same.zone == nullptr);  // the ordered comparison, on the signed zone
+  auto reordered = check([](auto& rrs) { std::swap(rrs[3], rrs[4]); });
+  CHECK(reordered.verdict == Verdict::Unchanged);
+  auto changed = check([&](auto& rrs) { find(rrs, "h42")->rdata.back() ^= 1; });
+  CHECK(changed.verdict == Verdict::Accepted);
+  CHECK(changed.diff.added_count() == 1);
+  CHECK(changed.diff.removed_count() == 1);
+  auto removed = check([&](auto& rrs) { rrs.erase(find(rrs, "h42")); });
+  CHECK(removed.verdict == Verdict::Accepted);
+  CHECK(removed.diff.removed_count() == 1);
+  auto rebuilt = check([&](auto& rrs) {
+    rrs.erase(find(rrs, "h42"));
+    rrs.push_back(rr("h42 60 A 192.0.2.99"));  // out of order: built whole
+  });
+  CHECK(rebuilt.verdict == Verdict::Accepted);
+  // The shrink guard counts the content's RRsets, not the signatures.
+  auto shrink = check([&](auto& rrs) { rrs.resize(rrs.size() / 3); });
+  CHECK(shrink.verdict == Verdict::RefusedShrink);
 }
