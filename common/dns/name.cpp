@@ -43,7 +43,24 @@ bool needs_escape(uint8_t c) {
 
 }  // namespace
 
-Name::Name() : wire_(1, '\0') {}
+// The root name's octets, never freed nor counted (a count shared by every thread's root Names
+// would be contended for nothing).
+Name::Rep* Name::root_rep() noexcept {
+  static Rep root{{1}, 1, '\0'};
+  return &root;
+}
+
+Name::Name(std::string_view wire) {
+  void* p = ::operator new(std::max(sizeof(Rep), kHeader + wire.size()));
+  rep_ = new (p) Rep{{1}, static_cast<uint8_t>(wire.size()), '\0'};
+  static_assert(offsetof(Rep, first) == kHeader);
+  std::memcpy(static_cast<char*>(p) + kHeader, wire.data(), wire.size());
+}
+
+void Name::destroy() noexcept {
+  rep_->~Rep();
+  ::operator delete(rep_);
+}
 
 Name Name::parse(std::string_view text, const Name* origin) {
   if (text.empty()) bad_name(text, "empty name");
@@ -92,33 +109,35 @@ Name Name::parse(std::string_view text, const Name* origin) {
     if (len == 0) bad_name(text, "empty label");
     wire[label_start] = static_cast<char>(len);
     if (origin == nullptr) bad_name(text, "relative name and no origin");
-    wire.append(origin->wire_);
+    wire.append(origin->w());
   } else {
     wire.push_back('\0');
   }
   if (wire.size() > kMaxWire) bad_name(text, "name longer than 255 octets");
-  return Name(std::move(wire));
+  return Name(std::string_view(wire));
 }
 
 Name Name::from_wire_unchecked(std::span<const uint8_t> wire) {
-  return Name(std::string(reinterpret_cast<const char*>(wire.data()), wire.size()));
+  return Name(std::string_view(reinterpret_cast<const char*>(wire.data()), wire.size()));
 }
 
 size_t Name::label_count() const {
   size_t n = 0;
-  for (size_t pos = 0; wire_[pos] != 0; pos += 1 + static_cast<uint8_t>(wire_[pos])) ++n;
+  const std::string_view o = w();
+  for (size_t pos = 0; o[pos] != 0; pos += 1 + static_cast<uint8_t>(o[pos])) ++n;
   return n;
 }
 
 bool Name::is_subdomain_of(const Name& other) const {
-  if (other.wire_.size() > wire_.size()) return false;
-  size_t start = wire_.size() - other.wire_.size();
+  const std::string_view a = w(), b = other.w();
+  if (b.size() > a.size()) return false;
+  size_t start = a.size() - b.size();
   // The suffix must begin on a label boundary.
   size_t pos = 0;
-  while (pos < start) pos += 1 + static_cast<uint8_t>(wire_[pos]);
+  while (pos < start) pos += 1 + static_cast<uint8_t>(a[pos]);
   if (pos != start) return false;
-  for (size_t i = 0; i < other.wire_.size(); ++i) {
-    if (dns_lower(wire_[start + i]) != dns_lower(other.wire_[i])) return false;
+  for (size_t i = 0; i < b.size(); ++i) {
+    if (dns_lower(a[start + i]) != dns_lower(b[i])) return false;
   }
   return true;
 }
@@ -129,8 +148,9 @@ Name Name::parent() const {
 
 Name Name::strip_left(size_t n) const {
   size_t pos = 0;
-  for (size_t i = 0; i < n && wire_[pos] != 0; ++i) pos += 1 + static_cast<uint8_t>(wire_[pos]);
-  return Name(wire_.substr(pos));
+  const std::string_view o = w();
+  for (size_t i = 0; i < n && o[pos] != 0; ++i) pos += 1 + static_cast<uint8_t>(o[pos]);
+  return Name(o.substr(pos));
 }
 
 Name Name::prepend(std::string_view label) const {
@@ -138,30 +158,31 @@ Name Name::prepend(std::string_view label) const {
   if (label.size() > kMaxLabel) {
     throw ParseError("label \"" + std::string(label) + "\" longer than 63 octets");
   }
-  if (label.size() + 1 + wire_.size() > kMaxWire) {
+  if (label.size() + 1 + wire_size() > kMaxWire) {
     throw ParseError("name \"" + std::string(label) + "." + to_string() +
                      "\" longer than 255 octets");
   }
   std::string w;
-  w.reserve(label.size() + 1 + wire_.size());
+  w.reserve(label.size() + 1 + wire_size());
   w.push_back(static_cast<char>(label.size()));
   w.append(label);
-  w.append(wire_);
-  return Name(std::move(w));
+  w.append(this->w());
+  return Name(std::string_view(w));
 }
 
 std::string_view Name::first_label() const {
-  return std::string_view(wire_).substr(1, static_cast<uint8_t>(wire_[0]));
+  return w().substr(1, static_cast<uint8_t>(w()[0]));
 }
 
 Name Name::lowercased() const {
-  std::string w = wire_;
-  for (auto& c : w) c = static_cast<char>(dns_lower(static_cast<uint8_t>(c)));
-  return Name(std::move(w));
+  std::string lower(w());
+  for (auto& c : lower) c = static_cast<char>(dns_lower(static_cast<uint8_t>(c)));
+  return Name(std::string_view(lower));
 }
 
 bool Name::has_uppercase() const {
-  return std::any_of(wire_.begin(), wire_.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+  const std::string_view o = w();
+  return std::any_of(o.begin(), o.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
 }
 
 void Name::append_text(std::string& out) const {
@@ -169,11 +190,12 @@ void Name::append_text(std::string& out) const {
     out.push_back('.');
     return;
   }
+  const std::string_view o = w();
   size_t pos = 0;
-  while (wire_[pos] != 0) {
-    size_t len = static_cast<uint8_t>(wire_[pos]);
+  while (o[pos] != 0) {
+    size_t len = static_cast<uint8_t>(o[pos]);
     for (size_t i = 1; i <= len; ++i) {
-      uint8_t c = static_cast<uint8_t>(wire_[pos + i]);
+      uint8_t c = static_cast<uint8_t>(o[pos + i]);
       if (c <= 0x20 || c >= 0x7f) {
         char buf[5];
         buf[0] = '\\';
@@ -193,16 +215,17 @@ void Name::append_text(std::string& out) const {
 
 std::string Name::to_string() const {
   std::string s;
-  s.reserve(wire_.size() + 4);
+  s.reserve(wire_size() + 4);
   append_text(s);
   return s;
 }
 
 bool Name::operator==(const Name& other) const {
-  if (wire_.size() != other.wire_.size()) return false;
-  for (size_t i = 0; i < wire_.size(); ++i) {
-    if (wire_[i] != other.wire_[i] && dns_lower(wire_[i]) != dns_lower(other.wire_[i]))
-      return false;
+  if (rep_ == other.rep_) return true;
+  const std::string_view a = w(), b = other.w();
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i] && dns_lower(a[i]) != dns_lower(b[i])) return false;
   }
   return true;
 }

@@ -1,9 +1,11 @@
 // A domain name as uncompressed wire labels: case-preserving, compared case-insensitively, ordered
 // by RFC 4034 §6.1 canonical order. Always absolute, never empty (the root is "."). Immutable
-// value.
+// value; copies share one reference-counted buffer (atomic: copies may live on any thread).
 #pragma once
 
+#include <atomic>
 #include <compare>
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -17,7 +19,22 @@ class Name {
   static constexpr size_t kMaxLabel = 63;
 
   // The root name ".".
-  Name();
+  Name() noexcept : rep_(root_rep()) {}
+  // Copying shares the octets (a zone's node and its RRsets' owners hold one allocation); a
+  // moved-from Name is the root.
+  Name(const Name& other) noexcept : rep_(other.rep_) { retain(); }
+  Name(Name&& other) noexcept : rep_(other.rep_) { other.rep_ = root_rep(); }
+  Name& operator=(const Name& other) noexcept {
+    other.retain();
+    release();
+    rep_ = other.rep_;
+    return *this;
+  }
+  Name& operator=(Name&& other) noexcept {
+    std::swap(rep_, other.rep_);
+    return *this;
+  }
+  ~Name() { release(); }
 
   // Parses presentation text with `\.` and `\DDD` escapes. Text ending in an unescaped '.' is
   // absolute; otherwise it is relative and `origin` is appended.
@@ -31,13 +48,15 @@ class Name {
 
   // Uncompressed wire form including the root label; valid while this Name lives.
   std::span<const uint8_t> wire() const {
-    return {reinterpret_cast<const uint8_t*>(wire_.data()), wire_.size()};
+    return {reinterpret_cast<const uint8_t*>(rep_->octets()), rep_->size};
   }
-  size_t wire_size() const { return wire_.size(); }
+  size_t wire_size() const { return rep_->size; }
   // Number of labels, not counting the root (RFC 4034 §3.1.3 "Labels" counts a wildcard too).
   size_t label_count() const;
-  bool is_root() const { return wire_.size() == 1; }
-  bool is_wildcard() const { return wire_.size() >= 2 && wire_[0] == 1 && wire_[1] == '*'; }
+  bool is_root() const { return rep_->size == 1; }
+  bool is_wildcard() const {
+    return rep_->size >= 2 && rep_->octets()[0] == 1 && rep_->octets()[1] == '*';
+  }
   // True when this name equals `other` or lies below it.
   bool is_subdomain_of(const Name& other) const;
   // The name with the leftmost label removed. REQUIRES: !is_root().
@@ -61,8 +80,27 @@ class Name {
   size_t hash() const;
 
  private:
-  explicit Name(std::string wire) : wire_(std::move(wire)) {}
-  std::string wire_;
+  // The shared octets: a header, then `size` wire octets (one allocation, kHeader + size).
+  struct Rep {
+    std::atomic<uint32_t> refs;
+    uint8_t size;
+    char first;  // the first wire octet; the others follow it in the same allocation
+    const char* octets() const { return reinterpret_cast<const char*>(this) + kHeader; }
+  };
+  static constexpr size_t kHeader = sizeof(std::atomic<uint32_t>) + 1;
+  // The root's Rep is static and never counted.
+  static Rep* root_rep() noexcept;
+  void retain() const noexcept {
+    if (rep_ != root_rep()) rep_->refs.fetch_add(1, std::memory_order_relaxed);
+  }
+  void release() noexcept {
+    if (rep_ != root_rep() && rep_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy();
+  }
+  void destroy() noexcept;
+  // REQUIRES: a well-formed wire name.
+  explicit Name(std::string_view wire);
+  std::string_view w() const { return {rep_->octets(), rep_->size}; }
+  Rep* rep_;
 };
 
 // The same order and hash for names still in uncompressed wire form (e.g. in a packet or a
