@@ -1,6 +1,8 @@
 // flatsign-slave: the signing public authoritative (polls the master, re-signs on change).
 // Thin: parse the command line, load the state directory, run the daemon on one io_context.
 // `flatsign-slave status --http ADDR [--json|--metrics]` prints a running slave's /status.
+#include <malloc.h>
+
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -75,6 +77,11 @@ int key_command(bool roll, bool retire, const std::string& zone_text, const std:
 }  // namespace
 
 int main(int argc, char** argv) {
+  // One malloc arena for every thread, set before any starts. The zone lives for hours but is
+  // built by the worker and the signing threads; with an arena per thread its chunks end up
+  // spread thinly over several arenas, whose pages malloc_trim cannot give back while one
+  // chunk on them lives. Measured on a 100k-name signed zone: RSS at rest 244 -> 186 MB.
+  mallopt(M_ARENA_MAX, 1);
   if (argc >= 2 && std::strcmp(argv[1], "status") == 0)
     return net::run_status_command({"flatsign-slave", "127.0.0.1:9154", true}, argc - 1, argv + 1);
   CLI::App app{"flatsign-slave: polls a flatsign master by AXFR, re-signs with DNSSEC on change"};

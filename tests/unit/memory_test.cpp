@@ -1,6 +1,10 @@
 // The memory savings keep behaviour: a lazy AXFR image answers byte for byte like an eagerly
-// packed one, compacted RDATA keeps its bytes, and with_serial shares all but the apex block.
+// packed one, compacted RDATA keeps its bytes, with_serial shares all but the apex block, and
+// Name copies share one buffer.
 #include <catch2/catch.hpp>
+
+#include <atomic>
+#include <thread>
 
 #include "common/dns/rdata.hpp"
 #include "common/server/axfr_image.hpp"
@@ -74,4 +78,55 @@ TEST_CASE("memory: with_serial shares every node block but the apex's", "[memory
   for (size_t b = 1; b < z->block_count(); ++b)
     CHECK(&s->nodes()[s->block_first(b)] == &z->nodes()[z->block_first(b)]);
   CHECK(&s->nodes()[0] != &z->nodes()[0]);
+}
+
+TEST_CASE("memory: a node's name and its RRsets' owners share one buffer", "[memory]") {
+  auto z = big_zone(300);
+  size_t checked = 0;
+  for (const auto& node : z->nodes()) {
+    for (const auto& rs : node.rrsets) {
+      CHECK(rs.owner.wire().data() == node.name.wire().data());
+      ++checked;
+    }
+  }
+  CHECK(checked == z->rrset_count());
+  // Copies share, even across a moved-from Name (which becomes the root), and equal names made
+  // apart compare equal; a lowercased copy is its own buffer.
+  dns::Name a = dns::Name::parse("Host-With-A-Long-Label.example.");
+  dns::Name b = a;
+  CHECK(b.wire().data() == a.wire().data());
+  dns::Name c = std::move(b);
+  CHECK(c.wire().data() == a.wire().data());
+  CHECK(b.is_root());  // NOLINT(bugprone-use-after-move): the documented moved-from state
+  b = c;
+  CHECK(b == a);
+  CHECK(dns::Name::parse("host-with-a-long-label.EXAMPLE.") == a);
+  CHECK(a.lowercased().wire().data() != a.wire().data());
+  CHECK(a.lowercased().to_string() == "host-with-a-long-label.example.");
+  dns::Name root;
+  CHECK(root.is_root());
+  CHECK(root.wire_size() == 1);
+  root = a;
+  a = dns::Name();
+  CHECK(root.to_string() == "Host-With-A-Long-Label.example.");
+  CHECK(a.is_root());
+}
+
+TEST_CASE("memory: Names shared across threads are counted safely", "[memory]") {
+  const dns::Name shared = dns::Name::parse("shared.example.");
+  std::atomic<int> bad{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&shared, &bad] {
+      for (int i = 0; i < 20000; ++i) {
+        dns::Name copy = shared;
+        dns::Name other = copy;
+        copy = dns::Name();
+        bad += !(other == shared);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(bad == 0);
+  CHECK(shared.to_string() == "shared.example.");
 }
