@@ -42,6 +42,11 @@ void set_atomic_file_fault(std::optional<AtomicFileStep> step) {
 }
 
 void write_file_atomically(const std::string& path, std::string_view data, mode_t mode) {
+  write_file_atomically(path, mode, [data](const AtomicFileWrite& write) { write(data); });
+}
+
+void write_file_atomically(const std::string& path, mode_t mode,
+                           const std::function<void(const AtomicFileWrite& write)>& produce) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(rng());
   int fd = faulted(AtomicFileStep::Create)
@@ -55,15 +60,33 @@ void write_file_atomically(const std::string& path, std::string_view data, mode_
     throw_step(path, step, err);
   };
   if (::fchmod(fd, mode) != 0) abandon("chmod");
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n =
-        faulted(AtomicFileStep::Write) ? -1 : ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) abandon("write");
-    done += static_cast<size_t>(n);
+  // A failed write closes and removes the temporary file and throws out of `produce`; `failed`
+  // keeps the catch below from doing it twice, and a `produce` that swallowed the exception
+  // from going on with a closed descriptor.
+  int failed = 0;
+  auto write = [&](std::string_view data) {
+    if (failed) throw_step(path, "write", failed);
+    while (!data.empty()) {
+      ssize_t n = faulted(AtomicFileStep::Write) ? -1 : ::write(fd, data.data(), data.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        failed = errno;
+        abandon("write");
+      }
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+  };
+  try {
+    produce(write);
+  } catch (...) {
+    if (!failed) {
+      ::close(fd);
+      ::unlink(tmp.c_str());
+    }
+    throw;
   }
-  if (faulted(AtomicFileStep::Write) && data.empty()) abandon("write");
+  if (failed) throw_step(path, "write", failed);
+  if (faulted(AtomicFileStep::Write)) abandon("write");  // nothing was written: fail here
   if (faulted(AtomicFileStep::Fsync) || ::fsync(fd) != 0) abandon("fsync");
   if (::close(fd) != 0) {
     int err = errno;

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
+#include <string>
 #include <system_error>
 
 #include "common/util/atomic_file.hpp"
@@ -77,4 +79,58 @@ TEST_CASE("atomic file: a missing directory names the path", "[util][atomic_file
   } catch (const std::system_error& e) {
     CHECK(std::string(e.what()).find("/nonexistent-dir/x") != std::string::npos);
   }
+}
+
+TEST_CASE("atomic file: contents written piece by piece join in order", "[util][atomic_file]") {
+  TempDir dir;
+  auto file = (dir.path / "zone.signed").string();
+  std::string expected;
+  flatsign::util::write_file_atomically(file, 0640, [&](const auto& write) {
+    for (int i = 0; i < 1000; ++i) {
+      std::string piece = "line " + std::to_string(i) + "\n";
+      expected += piece;
+      write(piece);
+    }
+    write("");  // an empty piece writes nothing
+  });
+  CHECK(slurp(file) == expected);
+  struct stat st {};
+  REQUIRE(::stat(file.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0640);
+}
+
+TEST_CASE("atomic file: a producer or write failing midway keeps the old file",
+          "[util][atomic_file]") {
+  TempDir dir;
+  auto file = (dir.path / "zone.signed").string();
+  flatsign::util::write_file_atomically(file, "old", 0644);
+  SECTION("the producer throws after some pieces") {
+    CHECK_THROWS_AS(flatsign::util::write_file_atomically(file, 0644,
+                                                          [](const auto& write) {
+                                                            write("new ");
+                                                            throw std::runtime_error("printer");
+                                                          }),
+                    std::runtime_error);
+  }
+  SECTION("a write fails; the producer swallows the error and writes again") {
+    flatsign::util::set_atomic_file_fault(AtomicFileStep::Write);
+    CHECK_THROWS_AS(flatsign::util::write_file_atomically(file, 0644,
+                                                          [](const auto& write) {
+                                                            try {
+                                                              write("new");
+                                                            } catch (const std::system_error&) {
+                                                            }
+                                                            write("more");
+                                                          }),
+                    std::system_error);
+    flatsign::util::set_atomic_file_fault(std::nullopt);
+  }
+  SECTION("a producer that writes nothing still meets an injected write failure") {
+    flatsign::util::set_atomic_file_fault(AtomicFileStep::Write);
+    CHECK_THROWS_AS(flatsign::util::write_file_atomically(file, 0644, [](const auto&) {}),
+                    std::system_error);
+    flatsign::util::set_atomic_file_fault(std::nullopt);
+  }
+  CHECK(slurp(file) == "old");
+  CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()) == 1);
 }
