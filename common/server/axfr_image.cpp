@@ -4,8 +4,9 @@
 
 namespace flatsign::server {
 
-std::shared_ptr<const AxfrImage> pack_axfr(const zone::Zone& zone, size_t reserve, size_t limit) {
-  auto image = std::make_shared<AxfrImage>();
+namespace {
+
+void pack_into(const zone::Zone& zone, size_t reserve, size_t limit, AxfrImage* image) {
   image->qname_size = zone.origin().wire_size();
   dns::Question q{zone.origin(), dns::RRType::AXFR, dns::RRClass::IN};
   dns::AxfrPacker packer(0, q, limit, reserve);
@@ -14,7 +15,7 @@ std::shared_ptr<const AxfrImage> pack_axfr(const zone::Zone& zone, size_t reserv
     ++image->rr_count;
   };
   const dns::RRset& soa = zone.soa();
-  dns::Rr soa_rr{soa.owner, soa.type, soa.rclass, soa.ttl, soa.rdatas.front()};
+  dns::Rr soa_rr{soa.owner, soa.type, soa.rclass, soa.ttl, soa.rdatas.front().to_rdata()};
   push(soa_rr);
   dns::Rr rr;
   for (const zone::Node& node : zone.nodes()) {
@@ -23,15 +24,22 @@ std::shared_ptr<const AxfrImage> pack_axfr(const zone::Zone& zone, size_t reserv
       rr.owner = set.owner;
       rr.type = set.type;
       rr.rclass = set.rclass;
-      for (const dns::Rdata& rd : set.rdatas) {
+      for (dns::RdataRef rd : set.rdatas) {
         rr.ttl = node.record_ttl(set, rd);
-        rr.rdata = rd;
+        rr.rdata.assign(rd.begin(), rd.end());
         push(rr);
       }
     }
   }
   push(soa_rr);  // RFC 5936 §2.2: the transfer ends with the SOA again
   image->messages.push_back(packer.finish());
+}
+
+}  // namespace
+
+std::shared_ptr<const AxfrImage> pack_axfr(const zone::Zone& zone, size_t reserve, size_t limit) {
+  auto image = std::make_shared<AxfrImage>();
+  pack_into(zone, reserve, limit, image.get());
   return image;
 }
 
@@ -46,16 +54,19 @@ std::shared_ptr<const AxfrImage> lazy_axfr(std::shared_ptr<const zone::Zone> zon
   return image;
 }
 
-std::vector<std::vector<uint8_t>> axfr_for_request(const AxfrImage& lazy, uint16_t id,
+std::vector<std::vector<uint8_t>> axfr_for_request(const AxfrImage& image, uint16_t id,
                                                    uint16_t qtype) {
-  const AxfrImage* packed = &lazy;
-  if (lazy.source) {
-    std::call_once(lazy.packed,
-                   [&lazy] { lazy.image = pack_axfr(*lazy.source, lazy.reserve, lazy.limit); });
-    packed = lazy.image.get();
+  std::vector<std::vector<uint8_t>> out;
+  if (image.source) {
+    // Packed for this request and handed over: keeping the image for the snapshot's lifetime
+    // held ~75 MB at 100k signed names after a single transfer, and every transfer copied it
+    // anyway (the copy is what gets the ID and the TSIGs).
+    AxfrImage fresh;
+    pack_into(*image.source, image.reserve, image.limit, &fresh);
+    out = std::move(fresh.messages);
+  } else {
+    out = image.messages;
   }
-  const AxfrImage& image = *packed;
-  std::vector<std::vector<uint8_t>> out = image.messages;
   for (auto& m : out) {
     m[0] = static_cast<uint8_t>(id >> 8);
     m[1] = static_cast<uint8_t>(id & 0xFF);

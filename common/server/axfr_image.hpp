@@ -1,12 +1,11 @@
-// A zone transfer packed once per snapshot (RFC 5936 §2.2 multi-message form): serving an AXFR
-// copies the messages and patches the ID, so a transfer costs a memcpy, not a re-encode.
-// Immutable once packed; share as std::shared_ptr<const AxfrImage>. A lazy image packs itself
-// at its first request (any thread; concurrent first requests wait for one packing).
+// A zone transfer in RFC 5936 §2.2 multi-message form. A packed image (the master's, built once
+// per snapshot) is copied per request with the ID patched: a memcpy, not a re-encode. A lazy
+// image (the slave's) holds only the zone and packs it afresh for each request, keeping nothing.
+// Immutable; share as std::shared_ptr<const AxfrImage> across threads.
 #pragma once
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <vector>
 
 #include "common/zone/zone.hpp"
@@ -18,7 +17,7 @@ inline constexpr size_t kAxfrPackedMessage = 16384;
 struct AxfrImage {
   // SOA, every RR, SOA again (RFC 5936 §2.2), packed close to `limit` octets per message with
   // compression; message 0 holds the question (origin, AXFR, IN). IDs are 0.
-  // Empty in a lazy image until its first axfr_for_request().
+  // Always empty in a lazy image.
   std::vector<std::vector<uint8_t>> messages;
   size_t rr_count = 0;
   // Octets the question's QNAME takes in message 0 (QTYPE follows at 12 + this).
@@ -28,8 +27,6 @@ struct AxfrImage {
   std::shared_ptr<const zone::Zone> source;
   size_t reserve = 0;
   size_t limit = kAxfrPackedMessage;
-  mutable std::once_flag packed;
-  mutable std::shared_ptr<const AxfrImage> image;  // the packed form of `source`
 };
 
 // Packs `zone`. `reserve` octets are left free in every message for a TSIG RR.
@@ -39,10 +36,10 @@ struct AxfrImage {
 [[nodiscard]] std::shared_ptr<const AxfrImage> pack_axfr(const zone::Zone& zone, size_t reserve,
                                                          size_t limit = kAxfrPackedMessage);
 
-// An image of `zone` that is packed at its first request and kept from then on. The packed
-// form is about as large as the zone's wire form (75 MB for a signed 100k-name zone), and most
-// snapshots are never transferred whole (secondaries take IXFR): a lazy image costs nothing
-// until a transfer needs it, then the packing time (about 0.5 s at 100k names) once.
+// An image of `zone` packed at each request and not kept. The packed form is about as large as
+// the zone's wire form (75 MB for a signed 100k-name zone) and most snapshots are never
+// transferred whole (secondaries take IXFR): a lazy image costs no memory between transfers, and
+// the packing time (about 0.5 s at 100k names) per transfer.
 [[nodiscard]] std::shared_ptr<const AxfrImage> lazy_axfr(std::shared_ptr<const zone::Zone> zone,
                                                          size_t reserve,
                                                          size_t limit = kAxfrPackedMessage);

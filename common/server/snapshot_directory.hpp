@@ -1,6 +1,6 @@
 // The ZoneDirectory of a daemon serving one zone from a swapped snapshot: wraps each newly
-// published signed Zone once (denial index for DNSSEC answers; the AXFR image is packed at the
-// first transfer) and hands the wrapper to the responder. refresh() belongs to one thread (the
+// published signed Zone once (denial index for DNSSEC answers; AXFR is packed per transfer) and
+// hands the wrapper to the responder. refresh() belongs to one thread (the
 // serving io_context); find() may run on any thread once refresh() has published.
 #pragma once
 
@@ -16,7 +16,7 @@ class SnapshotDirectory : public ZoneDirectory {
   explicit SnapshotDirectory(dns::Name origin);
 
   // Makes `zone` the served snapshot, building its ServedZone when it differs from the last one
-  // (O(zone size), once per publication; the AXFR image waits for the first transfer). nullptr: the
+  // (O(zone size), once per publication; AXFR is packed per transfer, not here). nullptr: the
   // zone is not loaded (SERVFAIL). `journal` is the IXFR journal published with it (a new journal
   // alone is a cheap swap). Returns *this for chaining into respond().
   const SnapshotDirectory& refresh(std::shared_ptr<const zone::Zone> zone,
