@@ -171,7 +171,7 @@ std::shared_ptr<const zone::Zone> build_flattened(const zone::Zone& source,
   // so only they are checked again (the source zone passed every check when it was loaded).
   std::vector<dns::RRset> changes;
   dns::RRset soa = source.soa();
-  dns::set_soa_serial(soa.rdatas.front(), serial);
+  dns::set_soa_serial(soa.rdatas.mutable_at(0), serial);
   changes.push_back(std::move(soa));
   // Every ALIAS goes, occluded ones too: slaves must never receive type 65401.
   for (const zone::Node& node : source.nodes()) {

@@ -254,7 +254,7 @@ void MasterDaemon::publish(Slot& slot, const Expansion& ex) {
 
 void MasterDaemon::send_notifies(const Slot& slot, const zone::Zone& z) {
   const dns::RRset& soa = z.soa();
-  dns::Rr soa_rr{soa.owner, soa.type, soa.rclass, soa.ttl, soa.rdatas.front()};
+  dns::Rr soa_rr{soa.owner, soa.type, soa.rclass, soa.ttl, soa.rdatas.front().to_rdata()};
   std::string zname = slot.source_cfg.origin.to_string();
   uint32_t serial = z.serial();
   for (const auto& target : config_.notify) {

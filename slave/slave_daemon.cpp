@@ -90,7 +90,8 @@ void SlaveDaemon::start_up() {
     for (const auto& k : publisher_.keys()) ours.push_back(k.dnskey_rdata());
     std::sort(ours.begin(), ours.end());
     const dns::RRset* dnskey = served->nodes().front().find(dns::RRType::DNSKEY);
-    std::vector<dns::Rdata> published = dnskey ? dnskey->rdatas : std::vector<dns::Rdata>{};
+    std::vector<dns::Rdata> published =
+        dnskey ? dnskey->rdatas.to_vector() : std::vector<dns::Rdata>{};
     std::sort(published.begin(), published.end());
     keys_changed_ = ours != published;
     if (keys_changed_)
@@ -340,7 +341,7 @@ void SlaveDaemon::notify_secondaries() {
   auto served = publisher_.served_signed();
   if (!served) return;
   const auto& soa = served->soa();
-  const dns::Rr soa_rr{soa.owner, soa.type, soa.rclass, soa.ttl, soa.rdatas.front()};
+  const dns::Rr soa_rr{soa.owner, soa.type, soa.rclass, soa.ttl, soa.rdatas.front().to_rdata()};
   for (const auto& target : config_.notify) {
     auto task = [](asio::any_io_executor ex, asio::ip::udp::endpoint to, dns::Rr rr,
                    std::string zone, SlaveMetrics* metrics,

@@ -102,7 +102,7 @@ std::shared_ptr<const zone::Zone> with_serial(const zone::Zone& z, uint32_t seri
   // Only the apex's block is copied; the rest is shared with `z` (a full copy here briefly
   // doubled the unsigned zone at every publication).
   std::vector<dns::RRset> soa{z.soa()};
-  dns::set_soa_serial(soa.front().rdatas.front(), serial);
+  dns::set_soa_serial(soa.front().rdatas.mutable_at(0), serial);
   return z.with_changes(std::move(soa));
 }
 

@@ -230,9 +230,9 @@ Comparison compare_with_served(const std::vector<Rr>& records, const zone::Zone&
   const dns::RRset& soa = served.soa();
   const Rr& first = records.front();
   if (first.rclass != dns::RRClass::IN) return {Comparison::Outcome::Rebuild, {}, 0};
-  const bool soa_same = soa.rdatas.size() == 1 && first.ttl == soa.ttl &&
-                        first.owner == soa.owner &&
-                        soa_without_serial(first.rdata) == soa_without_serial(soa.rdatas.front());
+  const bool soa_same =
+      soa.rdatas.size() == 1 && first.ttl == soa.ttl && first.owner == soa.owner &&
+      soa_without_serial(first.rdata) == soa_without_serial(soa.rdatas.front().to_rdata());
   ServedCursor cur(served);
   std::vector<const Rr*> run;
   const Rr* last = nullptr;  // the first record of the previous run

@@ -261,19 +261,20 @@ bool MessageWriter::add_rrs(Section section, std::span<const Rr> rrs) {
 bool MessageWriter::add_rrset(Section section, const RRset& set) {
   std::vector<Rr> rrs;
   rrs.reserve(set.rdatas.size());
-  for (const auto& rd : set.rdatas) rrs.push_back({set.owner, set.type, set.rclass, set.ttl, rd});
+  for (RdataRef rd : set.rdatas)
+    rrs.push_back({set.owner, set.type, set.rclass, set.ttl, rd.to_rdata()});
   return add_rrs(section, rrs);
 }
 
 bool MessageWriter::add_records(Section section, std::span<const uint8_t> owner, RRType type,
-                                RRClass rclass, uint32_t ttl, std::span<const Rdata> rdatas,
+                                RRClass rclass, uint32_t ttl, const RdataList& rdatas,
                                 std::optional<RRType> covered) {
   int s = static_cast<int>(section);
   if (s < section_) throw std::logic_error("RRs added to a section already closed");
   section_ = s;
   size_t mark = w_.size();
   size_t n = 0;
-  for (const Rdata& rd : rdatas) {
+  for (RdataRef rd : rdatas) {
     // RFC 4034 §3.1: an RRSIG's first two octets are the type it covers.
     if (covered && (rd.size() < 2 || static_cast<RRType>(rd[0] << 8 | rd[1]) != *covered)) continue;
     w_.name(owner, true);

@@ -146,7 +146,7 @@ class MessageWriter {
   // with `covered` (for type RRSIG) only the signatures covering that type (RFC 4034 §3.1).
   // True when they fit, also when none was selected (then nothing is written).
   [[nodiscard]] bool add_records(Section section, std::span<const uint8_t> owner, RRType type,
-                                 RRClass rclass, uint32_t ttl, std::span<const Rdata> rdatas,
+                                 RRClass rclass, uint32_t ttl, const RdataList& rdatas,
                                  std::optional<RRType> covered = std::nullopt);
   void set_tc(bool tc = true);
 

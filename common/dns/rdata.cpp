@@ -274,7 +274,7 @@ uint32_t soa_serial(std::span<const uint8_t> rdata) {
 uint32_t soa_minimum(std::span<const uint8_t> rdata) {
   return get32(rdata, soa_fixed_offset(rdata) + 16);
 }
-void set_soa_serial(std::vector<uint8_t>& rdata, uint32_t serial) {
+void set_soa_serial(std::span<uint8_t> rdata, uint32_t serial) {
   size_t p = soa_fixed_offset(rdata);
   for (int i = 0; i < 4; ++i) rdata[p + i] = static_cast<uint8_t>(serial >> (24 - 8 * i));
 }

@@ -7,12 +7,20 @@
 namespace flatsign::dns {
 
 void RRset::normalize() {
-  auto less = [this](const Rdata& a, const Rdata& b) { return rdata_compare(type, a, b) < 0; };
-  if (!std::is_sorted(rdatas.begin(), rdatas.end(), less)) {
-    std::sort(rdatas.begin(), rdatas.end(), less);
-  }
-  auto eq = [this](const Rdata& a, const Rdata& b) { return rdata_compare(type, a, b) == 0; };
-  rdatas.erase(std::unique(rdatas.begin(), rdatas.end(), eq), rdatas.end());
+  auto less = [this](RdataRef a, RdataRef b) { return rdata_compare(type, a, b) < 0; };
+  // Most RRsets hold one RDATA or arrive sorted (a signer's, a zone file's): no copy then.
+  bool sorted = true;
+  for (size_t i = 1; i < rdatas.size() && sorted; ++i) sorted = less(rdatas[i - 1], rdatas[i]);
+  if (sorted) return;
+  std::vector<RdataRef> refs(rdatas.begin(), rdatas.end());
+  // std::sort as on the vectors before: the same one of two case-different duplicates survives.
+  std::sort(refs.begin(), refs.end(), less);
+  auto eq = [this](RdataRef a, RdataRef b) { return rdata_compare(type, a, b) == 0; };
+  refs.erase(std::unique(refs.begin(), refs.end(), eq), refs.end());
+  RdataList out;
+  out.reserve(refs.size(), rdatas.payload_size());
+  for (RdataRef r : refs) out.push_back(r);
+  rdatas = std::move(out);
 }
 
 bool RRset::operator==(const RRset& other) const {

@@ -6,11 +6,10 @@
 #include <vector>
 
 #include "common/dns/name.hpp"
+#include "common/dns/rdata_list.hpp"
 #include "common/dns/types.hpp"
 
 namespace flatsign::dns {
-
-using Rdata = std::vector<uint8_t>;
 
 // One resource record with uncompressed RDATA.
 struct Rr {
@@ -26,7 +25,7 @@ struct RRset {
   RRType type = RRType::A;
   RRClass rclass = RRClass::IN;
   uint32_t ttl = 0;
-  std::vector<Rdata> rdatas;
+  RdataList rdatas;  // packed: one heap block for all of them
 
   // Sorts RDATAs canonically and removes duplicates (RFC 2181 §5: an RRset is a set).
   void normalize();

@@ -29,7 +29,7 @@ struct ZoneKey {
 
 struct SigTask {
   const dns::RRset* rrset;
-  const dns::Rdata* sig;
+  dns::RdataRef sig;             // into the zone, which outlives the tasks
   bool verified_before = false;  // see VerifyOptions::verified_before
   RrsigVerdict verdict = RrsigVerdict::Malformed;
   bool known_key = false;
@@ -41,7 +41,7 @@ bool serial_before(uint32_t a, uint32_t b) {
 }
 
 // True when `before` holds `sig` at `node`'s name over an RRset equal to `covered`.
-bool signed_alike(const zone::Node* before, const dns::RRset& covered, const dns::Rdata& sig) {
+bool signed_alike(const zone::Node* before, const dns::RRset& covered, dns::RdataRef sig) {
   if (before == nullptr) return false;
   const auto* rs = before->find(covered.type);
   const auto* sigs = before->find(RRType::RRSIG);
@@ -117,7 +117,7 @@ VerifyVerdict verify_zone(const zone::Zone& zone, const VerifyOptions& options) 
       }
       try {
         keys.emplace(key_tag(rd),
-                     ZoneKey{rd, PublicKey::from_dnskey(rd[3], std::span(rd).subspan(4))});
+                     ZoneKey{rd.to_rdata(), PublicKey::from_dnskey(rd[3], rd.subspan(4))});
       } catch (const CryptoError& e) {
         v.warnings.push_back("ignored " + which + ": " + e.what());
       }
@@ -164,7 +164,7 @@ VerifyVerdict verify_zone(const zone::Zone& zone, const VerifyOptions& options) 
             continue;
           const dns::RRset* covered = node.find(rrsig_covered(sig));  // there then: never null
           if (covered == nullptr) continue;
-          tasks.push_back({covered, &sig, true});
+          tasks.push_back({covered, sig, true});
           --v.signatures_trusted;  // counted with the tasks
         }
         continue;
@@ -180,7 +180,7 @@ VerifyVerdict verify_zone(const zone::Zone& zone, const VerifyOptions& options) 
                   "RRSIG covers a type absent at this name");
           continue;
         }
-        tasks.push_back({covered, &sig, signed_alike(old_node, *covered, sig)});
+        tasks.push_back({covered, sig, signed_alike(old_node, *covered, sig)});
       }
     }
   }
@@ -190,14 +190,14 @@ VerifyVerdict verify_zone(const zone::Zone& zone, const VerifyOptions& options) 
   auto work = [&] {
     for (size_t i; (i = next.fetch_add(1)) < tasks.size();) {
       SigTask& t = tasks[i];
-      auto f = parse_rrsig(*t.sig);
+      auto f = parse_rrsig(t.sig);
       if (!f) continue;
       auto [lo, hi] = keys.equal_range(f->key_tag);
       for (auto it = lo; it != hi; ++it) {
         t.known_key = true;
         t.verdict = t.verified_before
-                        ? check_rrsig_fields(*t.rrset, *t.sig, it->second.rdata, now)
-                        : verify_rrsig(*t.rrset, *t.sig, it->second.rdata, *it->second.key, now);
+                        ? check_rrsig_fields(*t.rrset, t.sig, it->second.rdata, now)
+                        : verify_rrsig(*t.rrset, t.sig, it->second.rdata, *it->second.key, now);
         if (t.verdict == RrsigVerdict::Valid) break;
       }
     }
@@ -217,7 +217,7 @@ VerifyVerdict verify_zone(const zone::Zone& zone, const VerifyOptions& options) 
     Kind k = t.verdict == RrsigVerdict::Expired       ? Kind::Expired
              : t.verdict == RrsigVerdict::NotYetValid ? Kind::NotYetValid
                                                       : Kind::BadSignature;
-    auto f = parse_rrsig(*t.sig);
+    auto f = parse_rrsig(t.sig);
     std::string what = !t.known_key ? "no DNSKEY with this key tag" : to_string(t.verdict);
     if (f) what += " (key tag " + std::to_string(f->key_tag) + ")";
     problem(k, t.rrset->owner, t.rrset->type, what);

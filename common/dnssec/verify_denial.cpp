@@ -352,7 +352,7 @@ bool check_denial_incremental(const ZonePair& pair, const DenialSetup& setup,
         // A member whose name and types did not change: its record in `before`, which was
         // right, with the new chain's next hash (RFC 5155 §3.2 field layout).
         if (o->rdatas.size() != 1 || o->rdatas[0].size() < 5) return false;
-        dns::Rdata rd = o->rdatas[0];
+        dns::Rdata rd = o->rdatas[0].to_rdata();
         const size_t at = size_t{5} + rd[4] + 1;
         if (rd.size() < at + next.size() || rd[at - 1] != next.size() || !next_hash(y, next))
           return false;

@@ -126,7 +126,7 @@ bool reusable_signatures(const dns::RRset& rs, const dns::RRset* sigs,
       ++k;
     if (k == use.size() || have[k]) return false;  // a key we no longer use, or a duplicate
     have[k] = true;
-    out.push_back(sig);
+    out.push_back(sig.to_rdata());
   }
   return std::all_of(have.begin(), have.end(), [](bool b) { return b; });
 }
@@ -282,18 +282,21 @@ SignResult ZoneSigner::sign(const zone::Zone& input, const zone::Zone* previous,
     zone::Node node{name, {}, in ? in->delegation : false, in ? in->occluded : false};
     node.rrsets.reserve(last - first + 1);
     uint32_t sig_ttl = UINT32_MAX;
-    size_t sigs = 0;
+    size_t sigs = 0, sig_octets = 0;
     for (size_t i = first; i < last; ++i)
       if (!items[i].signatures.empty()) {
         sig_ttl = std::min(sig_ttl, items[i].rrset->ttl);
         sigs += items[i].signatures.size();
+        for (const auto& sig : items[i].signatures) sig_octets += sig.size();
       }
     auto add_signatures = [&] {
       if (sig_ttl == UINT32_MAX) return;
       dns::RRset rrsig{name, RRType::RRSIG, dns::RRClass::IN, sig_ttl, {}};
-      rrsig.rdatas.reserve(sigs);
-      for (size_t i = first; i < last; ++i)
-        for (auto& sig : items[i].signatures) rrsig.rdatas.push_back(std::move(sig));
+      rrsig.rdatas.reserve(sigs, sig_octets);  // one exact block: nothing for compact() to do
+      for (size_t i = first; i < last; ++i) {
+        for (const auto& sig : items[i].signatures) rrsig.rdatas.push_back(sig);
+        std::vector<dns::Rdata>().swap(items[i].signatures);  // copied: freed as it goes
+      }
       rrsig.normalize();  // RFC 4034 §6.3 order, as the builder's checks leave it
       node.rrsets.push_back(std::move(rrsig));
       sig_ttl = UINT32_MAX;

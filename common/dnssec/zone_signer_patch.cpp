@@ -312,7 +312,7 @@ std::optional<SignResult> ZoneSigner::patch(const zone::Zone& prev, const zone::
         if (records.count(before)) continue;
         const dns::RRset* old = prev.find(nsec3_owner(before, origin), RRType::NSEC3);
         if (!old || old->rdatas.size() != 1) return std::nullopt;
-        records[before] = {with_next_hash(old->rdatas[0], chain.next(before))};
+        records[before] = {with_next_hash(old->rdatas[0].to_rdata(), chain.next(before))};
       }
     if (chain.bad) return std::nullopt;
     for (auto& [h, rdatas] : records) note(nsec3_owner(h, origin), std::move(rdatas));

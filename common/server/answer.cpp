@@ -51,7 +51,7 @@ void add_negative_soa(const Ctx& c) {
 
 // Glue for the NS targets below the cut (RFC 1034 §4.3.2 step 3b), never signed.
 void add_glue(const Ctx& c, const dns::RRset& ns) {
-  for (const dns::Rdata& rd : ns.rdatas) {
+  for (dns::RdataRef rd : ns.rdatas) {
     WireName target(rd);  // NS RDATA is the target's uncompressed wire name (RFC 1035 §3.3.11)
     if (!wire_is_subdomain(target, c.zone.origin().wire())) continue;
     if (const zone::Node* g = c.find(target)) {

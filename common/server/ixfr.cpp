@@ -59,7 +59,7 @@ std::vector<std::vector<uint8_t>> pack_ixfr(const zone::Zone& zone, const Journa
     if (auto m = packer.add(rr)) out.push_back(std::move(*m));
   };
   const dns::RRset& s = zone.soa();
-  const dns::Rr current{s.owner, s.type, s.rclass, s.ttl, s.rdatas.front()};
+  const dns::Rr current{s.owner, s.type, s.rclass, s.ttl, s.rdatas.front().to_rdata()};
   push(current);
   push(delta.old_soa);
   for (const auto& rr : delta.removed) push(rr);

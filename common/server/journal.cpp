@@ -83,10 +83,15 @@ struct RrKeyLess {
 };
 
 // Appends each RR of `set` (one of `node`'s) to `out` with its emitted TTL.
-void append_rrs(const zone::Node& node, const dns::RRset& set, const std::vector<dns::Rdata>& rds,
+// `rds`: the RRset's own RdataList or a Diff's vector of RDATAs.
+template <class Rdatas>
+void append_rrs(const zone::Node& node, const dns::RRset& set, const Rdatas& rds,
                 std::vector<Rr>& out) {
-  for (const auto& rd : rds)
-    out.push_back(Rr{set.owner, set.type, set.rclass, node.record_ttl(set, rd), rd});
+  for (const auto& rd : rds) {
+    const std::span<const uint8_t> octets(rd);
+    out.push_back(Rr{set.owner, set.type, set.rclass, node.record_ttl(set, octets),
+                     dns::Rdata(octets.begin(), octets.end())});
+  }
 }
 
 }  // namespace
@@ -146,8 +151,8 @@ std::optional<JournalEntry> Journal::condensed_since(uint32_t serial) const {
 JournalEntry make_journal_entry(const zone::Zone& from, const zone::Zone& to) {
   const dns::RRset& os = from.soa();
   const dns::RRset& ns = to.soa();
-  JournalEntry e{Rr{os.owner, os.type, os.rclass, os.ttl, os.rdatas.front()},
-                 Rr{ns.owner, ns.type, ns.rclass, ns.ttl, ns.rdatas.front()},
+  JournalEntry e{Rr{os.owner, os.type, os.rclass, os.ttl, os.rdatas.front().to_rdata()},
+                 Rr{ns.owner, ns.type, ns.rclass, ns.ttl, ns.rdatas.front().to_rdata()},
                  {},
                  {}};
   const zone::Diff diff = zone::diff_zones(from, to);
@@ -160,8 +165,20 @@ JournalEntry make_journal_entry(const zone::Zone& from, const zone::Zone& to) {
     // RRSIG TTLs are per record (those of the covered RRsets), and a covered RRset's TTL is in
     // its RRSIG's RDATA, so RRSIG changes are always RDATA changes.
     const bool ttl_changed = oset && nset && c.type != dns::RRType::RRSIG && oset->ttl != nset->ttl;
-    if (oset) append_rrs(*on, *oset, ttl_changed ? oset->rdatas : c.removed, e.removed);
-    if (nset) append_rrs(*nn, *nset, ttl_changed ? nset->rdatas : c.added, e.added);
+    if (oset) {
+      if (ttl_changed) {
+        append_rrs(*on, *oset, oset->rdatas, e.removed);
+      } else {
+        append_rrs(*on, *oset, c.removed, e.removed);
+      }
+    }
+    if (nset) {
+      if (ttl_changed) {
+        append_rrs(*nn, *nset, nset->rdatas, e.added);
+      } else {
+        append_rrs(*nn, *nset, c.added, e.added);
+      }
+    }
   }
   return e;
 }

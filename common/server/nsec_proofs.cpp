@@ -18,7 +18,7 @@ using dns::RRType;
 using dnssec::Nsec3Hash;
 
 // RFC 5155 §4.2 NSEC3PARAM RDATA: algorithm, flags, iterations, salt length, salt.
-std::optional<dnssec::Nsec3Params> parse_nsec3param(const dns::Rdata& rd) {
+std::optional<dnssec::Nsec3Params> parse_nsec3param(std::span<const uint8_t> rd) {
   if (rd.size() < 5 || rd.size() != 5u + rd[4]) return std::nullopt;
   dnssec::Nsec3Params p;
   p.iterations = static_cast<uint16_t>(rd[2] << 8 | rd[3]);

@@ -214,7 +214,8 @@ Outcome respond_general(const ZoneDirectory& zones, const ResponderPolicy& polic
       // difference does not fit in one datagram.
       r.aa = true;
       const dns::RRset& soa = z.soa();
-      r.answer.push_back(dns::Rr{soa.owner, RRType::SOA, soa.rclass, soa.ttl, soa.rdatas.front()});
+      r.answer.push_back(
+          dns::Rr{soa.owner, RRType::SOA, soa.rclass, soa.ttl, soa.rdatas.front().to_rdata()});
       emit(r, limit, key, mac, out);
       return Outcome::Answered;
     }

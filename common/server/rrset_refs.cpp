@@ -8,7 +8,7 @@ namespace {
 using dns::RRType;
 
 // RFC 4034 §3.1: the first two RDATA octets of an RRSIG name the type it covers.
-bool covers(const dns::Rdata& rrsig, RRType type) {
+bool covers(std::span<const uint8_t> rrsig, RRType type) {
   return rrsig.size() >= 2 && static_cast<RRType>(rrsig[0] << 8 | rrsig[1]) == type;
 }
 
@@ -39,11 +39,12 @@ bool append_signed(RefSection& section, const zone::Node& node, RRType type, boo
 void copy_records(const RefSection& section, std::vector<dns::Rr>& out) {
   for (const RRsetRef& r : section) {
     dns::Name owner = dns::Name::from_wire_unchecked(r.owner);
-    for (const dns::Rdata& rd : r.set->rdatas)
-      out.push_back({owner, r.set->type, r.set->rclass, r.ttl, rd});
+    for (dns::RdataRef rd : r.set->rdatas)
+      out.push_back({owner, r.set->type, r.set->rclass, r.ttl, rd.to_rdata()});
     if (!r.sigs) continue;
-    for (const dns::Rdata& rd : r.sigs->rdatas) {
-      if (covers(rd, r.set->type)) out.push_back({owner, RRType::RRSIG, r.sigs->rclass, r.ttl, rd});
+    for (dns::RdataRef rd : r.sigs->rdatas) {
+      if (covers(rd, r.set->type))
+        out.push_back({owner, RRType::RRSIG, r.sigs->rclass, r.ttl, rd.to_rdata()});
     }
   }
 }

@@ -60,11 +60,11 @@ void diff_rrset(const RRset* a, const RRset* b, bool ignore_serial, Diff& diff) 
   if (a && b && a->ttl == b->ttl && a->rdatas == b->rdatas) return;
   const RRset& any = a ? *a : *b;
   RRsetChange c{any.owner, any.type, any.rclass, a ? a->ttl : 0, b ? b->ttl : 0, {}, {}};
-  static const std::vector<Rdata> kNone;
+  static const dns::RdataList kNone;
   const auto& ra = a ? a->rdatas : kNone;
   const auto& rb = b ? b->rdatas : kNone;
   if (ignore_serial && a && b && any.type == RRType::SOA && ra.size() == 1 && rb.size() == 1) {
-    Rdata x = ra[0], y = rb[0];
+    Rdata x = ra[0].to_rdata(), y = rb[0].to_rdata();
     dns::set_soa_serial(x, 0);
     dns::set_soa_serial(y, 0);
     if (dns::rdata_compare(RRType::SOA, x, y) == 0 && a->ttl == b->ttl) return;
@@ -74,9 +74,9 @@ void diff_rrset(const RRset* a, const RRset* b, bool ignore_serial, Diff& diff) 
   while (i < ra.size() || j < rb.size()) {
     int cmp = i == ra.size() ? 1 : j == rb.size() ? -1 : dns::rdata_compare(any.type, ra[i], rb[j]);
     if (cmp < 0) {
-      c.removed.push_back(ra[i++]);
+      c.removed.push_back(ra[i++].to_rdata());
     } else if (cmp > 0) {
-      c.added.push_back(rb[j++]);
+      c.added.push_back(rb[j++].to_rdata());
     } else {
       ++i;
       ++j;

@@ -50,8 +50,8 @@ std::vector<dns::Rr> Zone::records() const {
   std::vector<dns::Rr> out;
   out.reserve(rr_count_);
   auto emit = [&out](const Node& node, const RRset& rs) {
-    for (const auto& rd : rs.rdatas) {
-      out.push_back({rs.owner, rs.type, rs.rclass, node.record_ttl(rs, rd), rd});
+    for (dns::RdataRef rd : rs.rdatas) {
+      out.push_back({rs.owner, rs.type, rs.rclass, node.record_ttl(rs, rd), rd.to_rdata()});
     }
   };
   emit(*index_.front(), *soa_);
@@ -128,8 +128,8 @@ void ZoneBuilder::add(dns::Rr rr, const Location& where) {
 }
 
 void ZoneBuilder::add(const RRset& rrset, const Location& where) {
-  for (const auto& rd : rrset.rdatas) {
-    add({rrset.owner, rrset.type, rrset.rclass, rrset.ttl, rd}, where);
+  for (dns::RdataRef rd : rrset.rdatas) {
+    add({rrset.owner, rrset.type, rrset.rclass, rrset.ttl, rd.to_rdata()}, where);
   }
 }
 
@@ -218,7 +218,8 @@ ZoneBuilder::Result ZoneBuilder::build() && {
                          std::to_string(rs.ttl) + "; using " + std::to_string(rs.ttl) +
                          " (RFC 2181 §5.2)");
     }
-    node.rrsets.back().rdatas.push_back(std::move(p.rdata));
+    node.rrsets.back().rdatas.push_back(p.rdata);
+    dns::Rdata().swap(p.rdata);  // copied into the RRset's block: freed now, not with pending_
   }
 
   pending_.clear();
@@ -248,12 +249,9 @@ ZoneBuilder::Result ZoneBuilder::build() && {
 }
 
 void Zone::compact(RRset& rrset) {
-  // Signers reserve room for the largest signature and push_back doubles: a 100k-name signed
-  // zone carried about 60% slack in its RDATA and RRset vectors, kept for the zone's lifetime.
+  // push_back doubles the RDATA block (and the vector of RRsets): a 100k-name signed zone
+  // carried about 60% slack, kept for the zone's lifetime.
   rrset.rdatas.shrink_to_fit();
-  for (auto& rd : rrset.rdatas) {
-    if (rd.capacity() - rd.size() >= kRdataSlack) rd.shrink_to_fit();
-  }
 }
 
 void Zone::compact(Node& node) {
@@ -289,7 +287,7 @@ void Zone::count_blocks() {
 
 void Zone::summarize(Block& block) {
   BlockSummary s;
-  auto get32 = [](const dns::Rdata& rd, size_t at) {
+  auto get32 = [](std::span<const uint8_t> rd, size_t at) {
     return (uint32_t{rd[at]} << 24) | (uint32_t{rd[at + 1]} << 16) | (uint32_t{rd[at + 2]} << 8) |
            rd[at + 3];
   };

@@ -187,10 +187,8 @@ class Zone {
   };
   static constexpr size_t kBlockNodes = 128;
   Zone() = default;
-  // Drops the spare capacity of vectors kept for the zone's lifetime (RDATA with at least
-  // kRdataSlack unused octets: below that, malloc's chunk granularity keeps it anyway).
+  // Drops the spare capacity of the RRset vectors and RDATA blocks kept for the zone's lifetime.
   // Moves RRsets: call before index_blocks().
-  static constexpr size_t kRdataSlack = 16;
   static void compact(dns::RRset& rrset);
   static void compact(Node& node);
   // Rebuilds index_, block_first_ and the SOA pointer from blocks_; counts from the summaries.

@@ -142,14 +142,14 @@ TEST_CASE("verify: the incremental denial check gives the full check's verdict",
                     rec.rdatas[0].end());
           bad.rdatas = {rd};
         } else {
-          bad.rdatas[0][5 + bad.rdatas[0][4] + 1 + pick(20)] ^= 0x40;
+          bad.rdatas.mutable_at(0)[5 + bad.rdatas[0][4] + 1 + pick(20)] ^= 0x40;
         }
         damage.push_back(bad);
         break;
       }
       case 2: {  // a wrong type bitmap
         dns::RRset bad = rec;
-        bad.rdatas[0].back() ^= 0x02;
+        bad.rdatas.mutable_at(0).back() ^= 0x02;
         damage.push_back(bad);
         break;
       }
@@ -175,7 +175,7 @@ TEST_CASE("verify: the incremental denial check gives the full check's verdict",
       case 7:  // the Opt-Out flag flipped on one NSEC3 (the data for NSEC: another bitmap bit)
         if (dtype == RRType::NSEC3) {
           dns::RRset bad = rec;
-          bad.rdatas[0][1] ^= 1;
+          bad.rdatas.mutable_at(0)[1] ^= 1;
           damage.push_back(bad);
         } else {
           damage.push_back(rrset("h3 300 TXT new-type"));

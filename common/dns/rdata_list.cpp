@@ -1,0 +1,153 @@
+// RdataList: one malloc'ed block per RRset, grown by doubling and trimmed to size when a zone is
+// frozen (Zone::compact).
+#include "common/dns/rdata_list.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <new>
+#include <stdexcept>
+#include <string>
+
+namespace flatsign::dns {
+
+bool operator==(RdataRef a, RdataRef b) {
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size()) == 0);
+}
+
+RdataList::RdataList(std::initializer_list<Rdata> rdatas) {
+  size_t octets = 0;
+  for (const auto& r : rdatas) octets += r.size();
+  reserve(rdatas.size(), octets);
+  for (const auto& r : rdatas) push_back(r);
+}
+
+RdataList::RdataList(const std::vector<Rdata>& rdatas) {
+  size_t octets = 0;
+  for (const auto& r : rdatas) octets += r.size();
+  reserve(rdatas.size(), octets);
+  for (const auto& r : rdatas) push_back(r);
+}
+
+RdataList::RdataList(const RdataList& other) {
+  if (other.empty()) return;
+  reserve(other.size(), other.payload_size());
+  std::memcpy(p_ + sizeof(Header), other.ends(), other.size() * sizeof(uint32_t));
+  std::memcpy(octets(), other.octets(), other.payload_size());
+  header()->count = other.header()->count;
+  header()->octets = other.header()->octets;
+}
+
+RdataList& RdataList::operator=(const RdataList& other) {
+  if (this != &other) *this = RdataList(other);
+  return *this;
+}
+
+RdataList& RdataList::operator=(RdataList&& other) noexcept {
+  std::swap(p_, other.p_);
+  return *this;
+}
+
+RdataList::~RdataList() {
+  std::free(p_);
+}
+
+RdataRef RdataList::at(size_t i) const {
+  if (i >= size()) {
+    throw std::out_of_range("RdataList::at: index " + std::to_string(i) + " of " +
+                            std::to_string(size()));
+  }
+  return (*this)[i];
+}
+
+void RdataList::grow_to(size_t count_cap, size_t octets_cap) {
+  constexpr size_t kMax = std::numeric_limits<uint32_t>::max();
+  if (count_cap > kMax / sizeof(uint32_t) || octets_cap > kMax) {
+    throw std::length_error("RdataList: more than 4 GB of RDATA in one RRset");
+  }
+  const size_t bytes = sizeof(Header) + count_cap * sizeof(uint32_t) + octets_cap;
+  auto* p = static_cast<uint8_t*>(std::malloc(bytes));
+  if (p == nullptr) throw std::bad_alloc();
+  auto* h = reinterpret_cast<Header*>(p);
+  *h = Header{0, 0, static_cast<uint32_t>(count_cap), static_cast<uint32_t>(octets_cap)};
+  if (p_ != nullptr) {
+    h->count = header()->count;
+    h->octets = header()->octets;
+    std::memcpy(p + sizeof(Header), ends(), h->count * sizeof(uint32_t));
+    std::memcpy(p + sizeof(Header) + count_cap * sizeof(uint32_t), octets(), h->octets);
+    std::free(p_);
+  }
+  p_ = p;
+}
+
+void RdataList::reserve(size_t count, size_t octets) {
+  if (p_ != nullptr && count <= header()->count_cap && octets <= header()->octets_cap) return;
+  grow_to(std::max<size_t>(count, p_ ? header()->count_cap : 0),
+          std::max<size_t>(octets, p_ ? header()->octets_cap : 0));
+}
+
+void RdataList::push_back(std::span<const uint8_t> rdata) {
+  const size_t count = size(), used = payload_size();
+  if (p_ == nullptr || count == header()->count_cap || used + rdata.size() > header()->octets_cap) {
+    // Doubling keeps appends amortized O(1); the first block is exact (most RRsets hold one).
+    size_t count_cap = p_ ? header()->count_cap : 0, octets_cap = p_ ? header()->octets_cap : 0;
+    if (count + 1 > count_cap) count_cap = std::max<size_t>(count + 1, 2 * count_cap);
+    if (used + rdata.size() > octets_cap)
+      octets_cap = std::max(used + rdata.size(), 2 * octets_cap);
+    grow_to(count_cap, octets_cap);
+  }
+  Header* h = header();
+  if (!rdata.empty()) std::memcpy(octets() + used, rdata.data(), rdata.size());
+  h->octets = static_cast<uint32_t>(used + rdata.size());
+  reinterpret_cast<uint32_t*>(p_ + sizeof(Header))[count] = h->octets;
+  h->count = static_cast<uint32_t>(count + 1);
+}
+
+void RdataList::clear() {
+  std::free(p_);
+  p_ = nullptr;
+}
+
+void RdataList::pop_back() {
+  Header* h = header();
+  --h->count;
+  h->octets = h->count == 0 ? 0 : ends()[h->count - 1];
+}
+
+void RdataList::shrink_to_fit() {
+  if (p_ == nullptr) return;
+  if (header()->count == 0) {
+    clear();
+    return;
+  }
+  if (header()->count == header()->count_cap && header()->octets == header()->octets_cap) return;
+  RdataList exact(*this);
+  *this = std::move(exact);
+}
+
+std::span<uint8_t> RdataList::mutable_at(size_t i) {
+  const uint32_t* e = ends();
+  const uint32_t begin = i == 0 ? 0 : e[i - 1];
+  return {octets() + begin, e[i] - begin};
+}
+
+std::vector<Rdata> RdataList::to_vector() const {
+  std::vector<Rdata> out;
+  out.reserve(size());
+  for (RdataRef r : *this) out.push_back(r.to_rdata());
+  return out;
+}
+
+bool operator==(const RdataList& a, const RdataList& b) {
+  if (a.size() != b.size() || a.payload_size() != b.payload_size()) return false;
+  if (a.empty()) return true;
+  return std::memcmp(a.ends(), b.ends(), a.size() * sizeof(uint32_t)) == 0 &&
+         std::memcmp(a.octets(), b.octets(), a.payload_size()) == 0;
+}
+
+size_t RdataList::allocated_bytes() const {
+  return p_ ? sizeof(Header) + header()->count_cap * sizeof(uint32_t) + header()->octets_cap : 0;
+}
+
+}  // namespace flatsign::dns
