@@ -1,6 +1,7 @@
 #include "common/zone/zone.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 
 #include "common/dns/rdata.hpp"
@@ -120,17 +121,35 @@ Location ZoneBuilder::location(const Where& w) const {
   return Location{files_[w.file], w.line, w.column};
 }
 
-void ZoneBuilder::add(dns::Rr rr, const Location& where) {
-  if (owners_.empty() || !(owners_.back() == rr.owner)) owners_.push_back(std::move(rr.owner));
-  pending_.push_back(Pending{static_cast<uint32_t>(owners_.size() - 1), rr.ttl, rr.type, rr.rclass,
-                             Where{file_index(where.file), where.line, where.column},
-                             std::move(rr.rdata)});
+const uint8_t* ZoneBuilder::keep(std::span<const uint8_t> rdata) {
+  // RDATA is at most 65535 octets (RFC 1035 §3.2.1), so one chunk always holds the largest.
+  constexpr size_t kChunk = size_t{1} << 20;
+  if (chunk_size_ - chunk_used_ < rdata.size()) {
+    const size_t size = std::max(kChunk, rdata.size());
+    rdata_chunks_.push_back(std::make_unique_for_overwrite<uint8_t[]>(size));
+    chunk_used_ = 0;
+    chunk_size_ = size;
+  }
+  uint8_t* at = rdata_chunks_.back().get() + chunk_used_;
+  if (!rdata.empty()) std::memcpy(at, rdata.data(), rdata.size());
+  chunk_used_ += rdata.size();
+  return at;
+}
+
+void ZoneBuilder::add(const Name& owner, dns::RRType type, RRClass rclass, uint32_t ttl,
+                      std::span<const uint8_t> rdata, const Location& where) {
+  if (owners_.empty() || !(owners_.back() == owner)) owners_.push_back(owner);
+  pending_.push_back(Pending{static_cast<uint32_t>(owners_.size() - 1), ttl, type, rclass,
+                             Where{file_index(where.file), where.line, where.column}, keep(rdata),
+                             static_cast<uint32_t>(rdata.size())});
+}
+
+void ZoneBuilder::add(const dns::Rr& rr, const Location& where) {
+  add(rr.owner, rr.type, rr.rclass, rr.ttl, rr.rdata, where);
 }
 
 void ZoneBuilder::add(const RRset& rrset, const Location& where) {
-  for (dns::RdataRef rd : rrset.rdatas) {
-    add({rrset.owner, rrset.type, rrset.rclass, rrset.ttl, rd.to_rdata()}, where);
-  }
+  for (dns::RdataRef rd : rrset.rdatas) add(rrset.owner, rrset.type, rrset.rclass, rrset.ttl, rd, where);
 }
 
 ZoneBuilder::Result ZoneBuilder::build() && {
@@ -207,6 +226,17 @@ ZoneBuilder::Result ZoneBuilder::build() && {
     auto& node = block->nodes.back();
     if (node.rrsets.empty() || node.rrsets.back().type != p.type) {
       node.rrsets.push_back(RRset{node.name, p.type, p.rclass, p.ttl, {}});
+      // One exact RDATA block per RRset: its RRs are the run of `order` with this owner and type.
+      size_t count = 0, octets = 0;
+      for (size_t j = k; j < order.size(); ++j) {
+        const auto& q = pending_[order[j]];
+        if (q.type != p.type ||
+            (q.owner != p.owner && owner_key(q.owner) != owner_key(p.owner)))
+          break;
+        ++count;
+        octets += q.rdata_size;
+      }
+      node.rrsets.back().rdatas.reserve(count, octets);
     } else if (p.type == RRType::RRSIG) {
       // RRSIGs at one name cover different RRsets, each with its own TTL (RFC 4034 §3):
       // record_ttl() emits the covered TTL; the set's own TTL is the smallest, a safe bound.
@@ -218,11 +248,11 @@ ZoneBuilder::Result ZoneBuilder::build() && {
                          std::to_string(rs.ttl) + "; using " + std::to_string(rs.ttl) +
                          " (RFC 2181 §5.2)");
     }
-    node.rrsets.back().rdatas.push_back(p.rdata);
-    dns::Rdata().swap(p.rdata);  // copied into the RRset's block: freed now, not with pending_
+    node.rrsets.back().rdatas.push_back(std::span<const uint8_t>(p.rdata, p.rdata_size));
   }
 
   pending_.clear();
+  rdata_chunks_.clear();
   owners_.clear();
   for (auto& b : zone->blocks_) {
     for (auto& node : b->nodes) Zone::compact(node);
