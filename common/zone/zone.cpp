@@ -149,7 +149,8 @@ void ZoneBuilder::add(const dns::Rr& rr, const Location& where) {
 }
 
 void ZoneBuilder::add(const RRset& rrset, const Location& where) {
-  for (dns::RdataRef rd : rrset.rdatas) add(rrset.owner, rrset.type, rrset.rclass, rrset.ttl, rd, where);
+  for (dns::RdataRef rd : rrset.rdatas)
+    add(rrset.owner, rrset.type, rrset.rclass, rrset.ttl, rd, where);
 }
 
 ZoneBuilder::Result ZoneBuilder::build() && {
@@ -230,8 +231,7 @@ ZoneBuilder::Result ZoneBuilder::build() && {
       size_t count = 0, octets = 0;
       for (size_t j = k; j < order.size(); ++j) {
         const auto& q = pending_[order[j]];
-        if (q.type != p.type ||
-            (q.owner != p.owner && owner_key(q.owner) != owner_key(p.owner)))
+        if (q.type != p.type || (q.owner != p.owner && owner_key(q.owner) != owner_key(p.owner)))
           break;
         ++count;
         octets += q.rdata_size;

@@ -54,7 +54,8 @@ TEST_CASE("builder keeps every RDATA intact across its storage chunks, in one ex
   }
   auto z = std::move(b).build().zone;
   for (int owner = 0; owner < 3; ++owner) {
-    const dns::RRset* rs = z->find(dns::Name::parse("o" + std::to_string(owner) + ".example."), type);
+    const dns::RRset* rs =
+        z->find(dns::Name::parse("o" + std::to_string(owner) + ".example."), type);
     REQUIRE(rs != nullptr);
     std::vector<dns::Rdata> expected, got;
     size_t octets = 0;
