@@ -31,15 +31,23 @@ std::string iso_time(std::time_t t) {
 
 // Every record of `z` as a JSON array of "name TTL IN TYPE rdata" lines.
 std::string json_all_records(const zone::Zone& z) {
-  std::string out = "[";
-  bool first = true;
-  for (const auto& rr : z.records()) {
-    std::string line;
-    zone::print_rr(rr.owner, rr.ttl, rr.type, rr.rdata, line);
-    if (!line.empty() && line.back() == '\n') line.pop_back();
-    out += (first ? "" : ",") + util::json_string(line);
-    first = false;
-  }
+  // Read in place, in Zone::records() order (SOA first): records() would first copy every
+  // record (tens of MB on a large zone, at the publication's memory peak).
+  std::string out = "[", line;
+  const dns::RRset* soa = z.nodes().empty() ? nullptr : z.nodes()[0].find(dns::RRType::SOA);
+  auto emit = [&](const zone::Node& node, const dns::RRset& rs) {
+    for (dns::RdataRef rd : rs.rdatas) {
+      line.clear();
+      zone::print_rr(rs.owner, node.record_ttl(rs, rd), rs.type, rd, line);
+      if (!line.empty() && line.back() == '\n') line.pop_back();
+      if (out.size() > 1) out += ',';
+      out += util::json_string(line);
+    }
+  };
+  if (soa) emit(z.nodes()[0], *soa);
+  for (const auto& node : z.nodes())
+    for (const auto& rs : node.rrsets)
+      if (&rs != soa) emit(node, rs);
   return out + "]";
 }
 
@@ -320,7 +328,7 @@ bool Publisher::publish(const zone::Zone& transferred, const zone::Diff& change,
             incremental ? "incremental" : "full", sr.stats.rrsets_signed, sr.stats.rrsets_reused,
             sr.stats.seconds, sign_s, verify_s, journal_s, swap_s, write_s);
 
-  if (!content) return true;
+  if (!content || config_.on_change.empty()) return true;
   const std::string old_text = old_serial ? std::to_string(*old_serial) : "null";
   std::string json = fmt::format(
       "{{\"zone\":{},\"old_serial\":{},\"new_serial\":{},\"master_serial\":{},\"master\":{},"

@@ -278,7 +278,11 @@ SignResult ZoneSigner::sign(const zone::Zone& input, const zone::Zone* previous,
   // The input's flags hold: signing adds no NS or DNAME, and an NSEC3 owner of its own is a child
   // of the apex (RFC 5155 §7.1), never at or below a cut.
   auto make_node = [&](size_t first, size_t last, const zone::Node* in) {
-    const dns::Name& name = in ? in->name : items[first].rrset->owner;
+    // A name buffer of its own, not shared with the input: the signed zone outlives the input
+    // (an AXFR's records, the unsigned zone), and names shared from there pinned nearly every
+    // page of it once freed (RSS 17 MB above a restart's at 100k names).
+    const dns::Name name =
+        dns::Name::from_wire_unchecked((in ? in->name : items[first].rrset->owner).wire());
     zone::Node node{name, {}, in ? in->delegation : false, in ? in->occluded : false};
     node.rrsets.reserve(last - first + 1);
     uint32_t sig_ttl = UINT32_MAX;

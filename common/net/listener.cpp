@@ -185,6 +185,10 @@ asio::awaitable<void> DnsListener::tcp_session(tcp::socket sock) {
       co_return;
     }
     if (std::get<0>(std::get<0>(result))) co_return;
+    if (out.size() > 1) {
+      Responses().swap(out);  // tens of MB for a large zone's AXFR: not kept till the next query
+      if (on_stream_sent_) on_stream_sent_();
+    }
   }
 }
 

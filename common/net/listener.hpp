@@ -58,6 +58,9 @@ class DnsListener {
   [[nodiscard]] const std::vector<boost::asio::ip::udp::endpoint>& bound() const { return bound_; }
   // Closes every socket; running coroutines end with operation_aborted.
   void stop();
+  // Called on the io_context after a TCP response of several messages (a zone transfer) has
+  // been written and its messages freed; e.g. to hand that memory back to the kernel.
+  void on_stream_sent(std::function<void()> f) { on_stream_sent_ = std::move(f); }
 
  private:
   boost::asio::awaitable<void> udp_loop(std::shared_ptr<boost::asio::ip::udp::socket> sock);
@@ -72,6 +75,7 @@ class DnsListener {
   std::vector<std::shared_ptr<boost::asio::ip::tcp::acceptor>> tcp_;
   std::shared_ptr<size_t> tcp_count_ = std::make_shared<size_t>(0);
   std::unique_ptr<UdpWorkers> udp_workers_;  // set when limits_.udp_threads > 0
+  std::function<void()> on_stream_sent_;
 };
 
 }  // namespace flatsign::net

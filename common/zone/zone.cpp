@@ -212,17 +212,27 @@ ZoneBuilder::Result ZoneBuilder::build() && {
   Zone::Block* block = nullptr;
   std::vector<const Where*> node_where;  // where each node's first RR came from
   // RFC 2181 §5.2: all RRs of an RRset share one TTL; like BIND we keep the first one read.
+  auto same_owner = [&](const Pending& a, const Pending& b) {
+    return a.owner == b.owner || owner_key(a.owner) == owner_key(b.owner);
+  };
   for (size_t k = 0; k < order.size(); ++k) {
     auto& p = pending_[order[k]];
-    bool same_name = k > 0 && (p.owner == pending_[order[k - 1]].owner ||
-                               owner_key(p.owner) == owner_key(pending_[order[k - 1]].owner));
-    if (!same_name) {
+    if (k == 0 || !same_owner(p, pending_[order[k - 1]])) {
       if (block == nullptr || block->nodes.size() == Zone::kBlockNodes) {
         block = zone->blocks_.emplace_back(std::make_shared<Zone::Block>()).get();
         block->nodes.reserve(Zone::kBlockNodes);
       }
-      block->nodes.push_back(Node{owners_[p.owner], {}, false, false});
+      // The name gets a buffer of its own, next to its node: the added RRs' names (an AXFR's,
+      // one per record) are freed with them, and a name kept from there would pin their pages.
+      block->nodes.push_back(
+          Node{Name::from_wire_unchecked(owners_[p.owner].wire()), {}, false, false});
       node_where.push_back(&p.where);
+      // Exactly as many RRsets as the run has types: no vector grown and shrunk, whose freed
+      // blocks would leave holes among the zone's.
+      size_t types = 0;
+      for (size_t j = k; j < order.size() && same_owner(pending_[order[j]], p); ++j)
+        types += j == k || pending_[order[j]].type != pending_[order[j - 1]].type;
+      block->nodes.back().rrsets.reserve(types);
     }
     auto& node = block->nodes.back();
     if (node.rrsets.empty() || node.rrsets.back().type != p.type) {
@@ -231,8 +241,7 @@ ZoneBuilder::Result ZoneBuilder::build() && {
       size_t count = 0, octets = 0;
       for (size_t j = k; j < order.size(); ++j) {
         const auto& q = pending_[order[j]];
-        if (q.type != p.type || (q.owner != p.owner && owner_key(q.owner) != owner_key(p.owner)))
-          break;
+        if (q.type != p.type || !same_owner(q, p)) break;
         ++count;
         octets += q.rdata_size;
       }
