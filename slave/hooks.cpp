@@ -17,6 +17,12 @@ namespace flatsign::slave {
 
 int run_hook_sync(const std::string& cmd, const std::string& input, const HookEnv& env,
                   const std::string& what, const std::string& zone) {
+  return run_hook_sync(
+      cmd, [&input](const HookWrite& write) { write(input); }, env, what, zone);
+}
+
+int run_hook_sync(const std::string& cmd, const HookInput& input, const HookEnv& env,
+                  const std::string& what, const std::string& zone) {
   if (cmd.empty()) return 0;
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) {
@@ -45,13 +51,18 @@ int run_hook_sync(const std::string& cmd, const std::string& input, const HookEn
     return -1;
   }
   // A hook that does not read its stdin gets EPIPE here (SIGPIPE is ignored by the daemon).
-  size_t off = 0;
-  while (off < input.size()) {
-    ssize_t n = write(fds[1], input.data() + off, input.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    off += static_cast<size_t>(n);
-  }
+  bool reading = true;
+  input([&](std::string_view piece) {
+    for (size_t off = 0; reading && off < piece.size();) {
+      ssize_t n = write(fds[1], piece.data() + off, piece.size() - off);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0)
+        reading = false;
+      else
+        off += static_cast<size_t>(n);
+    }
+    return reading;
+  });
   close(fds[1]);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -72,9 +83,19 @@ int run_hook_sync(const std::string& cmd, const std::string& input, const HookEn
 void run_hook(const std::string& cmd, std::string input, HookEnv env, std::string what,
               std::string zone) {
   if (cmd.empty()) return;
+  run_hook(
+      cmd, [input = std::move(input)](const HookWrite& write) { write(input); }, std::move(env),
+      std::move(what), std::move(zone));
+}
+
+void run_hook(const std::string& cmd, HookInput input, HookEnv env, std::string what,
+              std::string zone, std::function<void()> done) {
+  if (cmd.empty()) return;
   std::thread([cmd, input = std::move(input), env = std::move(env), what = std::move(what),
-               zone = std::move(zone)] {
+               zone = std::move(zone), done = std::move(done)]() mutable {
     (void)run_hook_sync(cmd, input, env, what, zone);
+    input = nullptr;  // what it held (e.g. a zone) goes before `done` runs
+    if (done) done();
   }).detach();
 }
 

@@ -3,23 +3,36 @@
 // publishing. Thread-safe; each call is independent.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace flatsign::slave {
 
 using HookEnv = std::vector<std::pair<std::string, std::string>>;
+// Writes one piece of a hook's stdin; false once the hook stopped reading (stop producing).
+using HookWrite = std::function<bool(std::string_view)>;
+// Produces a hook's stdin piece by piece, on the hook's thread: a large document (every record
+// of a zone's first publication) need not exist whole in memory.
+using HookInput = std::function<void(const HookWrite&)>;
 
 // Starts `cmd` (nothing when empty) with `input` on its stdin and `env` added to the
 // environment. Returns at once; a failure to start, a non-zero exit or a signal is logged
 // under `what` ("on-change", "on-alert") and otherwise ignored.
 void run_hook(const std::string& cmd, std::string input, HookEnv env, std::string what,
               std::string zone);
+// Same, with stdin produced on the hook's thread (whatever `input` reads must outlive it).
+// `done`, when set, is called on that thread once the hook ended and `input` was destroyed.
+void run_hook(const std::string& cmd, HookInput input, HookEnv env, std::string what,
+              std::string zone, std::function<void()> done = {});
 
 // Same, but waits for the hook to finish (tests, shutdown). Returns its exit status, -1 when it
 // could not start or died from a signal.
 int run_hook_sync(const std::string& cmd, const std::string& input, const HookEnv& env,
+                  const std::string& what, const std::string& zone);
+int run_hook_sync(const std::string& cmd, const HookInput& input, const HookEnv& env,
                   const std::string& what, const std::string& zone);
 
 }  // namespace flatsign::slave

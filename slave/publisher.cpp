@@ -30,25 +30,35 @@ std::string iso_time(std::time_t t) {
 }
 
 // Every record of `z` as a JSON array of "name TTL IN TYPE rdata" lines.
-std::string json_all_records(const zone::Zone& z) {
-  // Read in place, in Zone::records() order (SOA first): records() would first copy every
-  // record (tens of MB on a large zone, at the publication's memory peak).
+// Writes every record of `z` as a JSON array of zone-file lines, in Zone::records() order (SOA
+// first), read in place in pieces of about 64 KB: the whole text (tens of MB for a large zone's
+// first publication) set the slave's peak memory. False when the reader went away.
+bool write_json_all_records(const zone::Zone& z, const HookWrite& write) {
+  constexpr size_t kPiece = 64 * 1024;
   std::string out = "[", line;
+  out.reserve(kPiece + 1024);
+  bool first = true, reading = true;
   const dns::RRset* soa = z.nodes().empty() ? nullptr : z.nodes()[0].find(dns::RRType::SOA);
   auto emit = [&](const zone::Node& node, const dns::RRset& rs) {
     for (dns::RdataRef rd : rs.rdatas) {
       line.clear();
       zone::print_rr(rs.owner, node.record_ttl(rs, rd), rs.type, rd, line);
       if (!line.empty() && line.back() == '\n') line.pop_back();
-      if (out.size() > 1) out += ',';
+      if (!first) out += ',';
       out += util::json_string(line);
+      first = false;
+      if (out.size() >= kPiece && reading) {
+        reading = write(out);
+        out.clear();
+      }
     }
   };
   if (soa) emit(z.nodes()[0], *soa);
   for (const auto& node : z.nodes())
     for (const auto& rs : node.rrsets)
       if (&rs != soa) emit(node, rs);
-  return out + "]";
+  out += ']';
+  return reading && write(out);
 }
 
 // The earliest RRSIG expiration in `z` (RFC 4034 §3.1.5, compared in RFC 1982 serial
@@ -117,7 +127,7 @@ void Publisher::start_up() {
                 "the signed zone file has serial {} but serial {} was served before a stop: "
                 "re-signing it under a higher serial",
                 last->serial(), *last_serial_);
-      if (!publish(*strip_signatures(*last), zone::Diff{}, "start-up", false))
+      if (!publish(strip_signatures(*last), zone::Diff{}, "start-up", false))
         util::log(LogLevel::Error, "slave", zname_,
                   "could not re-sign the last zone; serving serial {} until the next transfer",
                   last->serial());
@@ -175,7 +185,7 @@ bool Publisher::handle(CheckResult result, const std::string& master) {
                 master, result.serial);
       return false;
     case Verdict::Accepted:
-      return publish(*result.zone, result.diff, master);
+      return publish(result.zone, result.diff, master);
     default:
       alert(verdict_name(result.verdict), result.detail, master);
       return false;
@@ -195,7 +205,7 @@ bool Publisher::refresh_signatures() {
   }
   util::log(LogLevel::Info, "slave", zname_, "signatures expire within {} s: refreshing",
             signer_->options().refresh_within);
-  const bool done = publish(*strip_signatures(*current), {}, "refresh", false);
+  const bool done = publish(strip_signatures(*current), {}, "refresh", false);
   check_expiry(!done, now, report_.earliest_expiry);  // publish() set the new zone's
   return done;
 }
@@ -216,8 +226,9 @@ void Publisher::check_expiry(bool failed, uint32_t now, uint32_t earliest) {
   raise_alert("signatures-expiring", detail, "refresh");
 }
 
-bool Publisher::publish(const zone::Zone& transferred, const zone::Diff& change,
-                        const std::string& master, bool content) {
+bool Publisher::publish(const std::shared_ptr<const zone::Zone>& transferred_zone,
+                        const zone::Diff& change, const std::string& master, bool content) {
+  const zone::Zone& transferred = *transferred_zone;
   const std::time_t now = std::time(nullptr);
   // Each phase's wall time goes into the publication's log line: the latency budget is the sum.
   using Clock = std::chrono::steady_clock;
@@ -330,12 +341,24 @@ bool Publisher::publish(const zone::Zone& transferred, const zone::Diff& change,
 
   if (!content || config_.on_change.empty()) return true;
   const std::string old_text = old_serial ? std::to_string(*old_serial) : "null";
-  std::string json = fmt::format(
+  std::string head = fmt::format(
       "{{\"zone\":{},\"old_serial\":{},\"new_serial\":{},\"master_serial\":{},\"master\":{},"
-      "\"added\":{},\"removed\":{},\"time\":{}}}\n",
-      util::json_string(zname_), old_text, serial, transferred.serial(), util::json_string(master),
-      first_publication ? json_all_records(transferred) : json_records(change, true),
-      json_records(change, false), util::json_string(iso_time(now)));
+      "\"added\":",
+      util::json_string(zname_), old_text, serial, transferred.serial(), util::json_string(master));
+  std::string tail = ",\"removed\":" + json_records(change, false) +
+                     ",\"time\":" + util::json_string(iso_time(now)) + "}\n";
+  HookInput json;
+  if (first_publication) {
+    // Every record: written piece by piece on the hook's thread, which keeps the zone alive.
+    json = [head = std::move(head), tail = std::move(tail),
+            zone = transferred_zone](const HookWrite& write) {
+      if (write(head) && write_json_all_records(*zone, write)) write(tail);
+    };
+  } else {
+    json = [text = head + json_records(change, true) + tail](const HookWrite& write) {
+      write(text);
+    };
+  }
   run_hook(config_.on_change, std::move(json),
            {{"FLATSIGN_EVENT", "change"},
             {"FLATSIGN_ZONE", zname_},
@@ -345,7 +368,7 @@ bool Publisher::publish(const zone::Zone& transferred, const zone::Diff& change,
              std::to_string(first_publication ? transferred.rr_count() : change.added_count())},
             {"FLATSIGN_REMOVED", std::to_string(change.removed_count())},
             {"FLATSIGN_MASTER", master}},
-           "on-change", zname_);
+           "on-change", zname_, first_publication ? on_hook_done_ : std::function<void()>{});
   return true;
 }
 

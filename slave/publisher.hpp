@@ -68,6 +68,9 @@ class Publisher {
   // Called on the publishing thread right after a new signed zone becomes served_signed(),
   // before the zone file is written: the daemon wraps it for serving there.
   void set_on_swap(std::function<void()> on_swap) { on_swap_ = std::move(on_swap); }
+  // Called on the hook's thread after an on-change hook that was handed a whole zone (the first
+  // publication's records) has ended and let go of it: e.g. to give that memory back.
+  void set_on_hook_done(std::function<void()> f) { on_hook_done_ = std::move(f); }
 
   // The served zone's content (unsigned, our serial), or null before the first publication.
   // Not kept (it would cost a third of the signed zone's memory): made from served_signed() on
@@ -118,8 +121,8 @@ class Publisher {
   // `earliest` is the served zone's earliest RRSIG expiration.
   void check_expiry(bool failed, uint32_t now, uint32_t earliest);
   // `content` false: a signature refresh (same data, new serial, no hook).
-  bool publish(const zone::Zone& transferred, const zone::Diff& change, const std::string& master,
-               bool content = true);
+  bool publish(const std::shared_ptr<const zone::Zone>& transferred, const zone::Diff& change,
+               const std::string& master, bool content = true);
 
   PublisherConfig config_;
   std::string zname_;
@@ -129,6 +132,7 @@ class Publisher {
   // incremental publication re-checks only the signature values it changed.
   std::shared_ptr<const zone::Zone> verified_;
   std::function<void()> on_swap_;
+  std::function<void()> on_hook_done_;
   std::unique_ptr<server::JournalFile> journal_file_;  // null: no journal
   std::atomic<std::shared_ptr<const server::Journal>> journal_;
   std::optional<uint32_t> last_serial_;

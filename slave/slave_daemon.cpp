@@ -82,6 +82,7 @@ void SlaveDaemon::start_up() {
   // An AXFR out packs the whole zone per transfer (~60 MB at 100k names), freed once it is
   // written: given back now rather than at the next poll.
   listener_.on_stream_sent([this] { release_free_memory(); });
+  publisher_.set_on_hook_done([zname = zname_] { release_free_memory(zname); });
   publisher_.start_up();
   release_free_memory();  // the zone file's text and the parser's temporaries
   const PublishReport r = publisher_.take_report();
@@ -271,7 +272,7 @@ void SlaveDaemon::upkeep(PollWork& w) {
   release_free_memory();
 }
 
-void SlaveDaemon::release_free_memory() {
+void SlaveDaemon::release_free_memory(const std::string& zname) {
   // A transfer, a sign and a verify free as much as the zone they leave behind, much of it in
   // the signing threads' malloc arenas, which glibc never shrinks by itself: measured on a
   // 100k-name zone, RSS stayed ~150 MB above the heap in use. malloc_trim hands free pages of
@@ -281,7 +282,7 @@ void SlaveDaemon::release_free_memory() {
   // The heap in use beside what the arena keeps: their gap is fragmentation malloc_trim could
   // not give back (free chunks sharing pages with live ones).
   const struct mallinfo2 mi = mallinfo2();
-  util::log(LogLevel::Debug, "slave", zname_,
+  util::log(LogLevel::Debug, "slave", zname,
             "malloc_trim: {} in {:.3f} s; heap in use {:.1f} MB of {:.1f} MB held, {:.1f} MB "
             "mapped apart",
             released ? "memory released" : "nothing to release",

@@ -103,7 +103,9 @@ class SlaveDaemon {
   void wrap_publication();
   // Returns the free memory of every malloc arena to the kernel (after a transfer or a
   // publication, which free about as much as they keep).
-  void release_free_memory();
+  void release_free_memory() { release_free_memory(zname_); }
+  // Thread-safe and needs no daemon: also called from hook threads that may outlive it.
+  static void release_free_memory(const std::string& zname);
   void finish_poll(PollRecord rec, PollWork work,
                    std::optional<std::chrono::steady_clock::time_point> received);
   void note_expiry(uint32_t earliest);

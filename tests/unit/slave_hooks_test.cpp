@@ -44,6 +44,35 @@ TEST_CASE("hooks: failures are statuses, not exceptions", "[slave]") {
   CHECK(run_hook_sync("", "x", {}, "test", "") == 0);
 }
 
+TEST_CASE("hooks: a produced stdin arrives piece by piece and stops when the hook stops reading",
+          "[slave]") {
+  std::signal(SIGPIPE, SIG_IGN);
+  const std::string out = std::filesystem::temp_directory_path() / "flatsign-hook-pieces.out";
+  std::filesystem::remove(out);
+  flatsign::slave::HookInput pieces = [](const flatsign::slave::HookWrite& write) {
+    for (int i = 0; i < 3; ++i)
+      if (!write("piece" + std::to_string(i) + "\n")) return;
+  };
+  CHECK(run_hook_sync("cat > " + out, pieces, {}, "test", "") == 0);
+  CHECK(read_file(out) == "piece0\npiece1\npiece2\n");
+  std::filesystem::remove(out);
+  // A hook that exits at once: the writes start failing and the producer is told to stop
+  // (1 GB would otherwise be produced).
+  size_t produced = 0;
+  bool told_to_stop = false;
+  flatsign::slave::HookInput endless = [&](const flatsign::slave::HookWrite& write) {
+    const std::string mb(1 << 20, 'x');
+    for (int i = 0; i < 1024; ++i, ++produced)
+      if (!write(mb)) {
+        told_to_stop = true;
+        return;
+      }
+  };
+  CHECK(run_hook_sync("exit 0", endless, {}, "test", "") == 0);
+  CHECK(told_to_stop);
+  CHECK(produced < 1024);
+}
+
 TEST_CASE("hooks: JSON strings are escaped", "[slave]") {
   CHECK(json_string("a\"b\\c\nd\x01") == "\"a\\\"b\\\\c\\nd\\u0001\"");
 }
