@@ -29,7 +29,6 @@ std::string iso_time(std::time_t t) {
   return buf;
 }
 
-// Every record of `z` as a JSON array of "name TTL IN TYPE rdata" lines.
 // Writes every record of `z` as a JSON array of zone-file lines, in Zone::records() order (SOA
 // first), read in place in pieces of about 64 KB: the whole text (tens of MB for a large zone's
 // first publication) set the slave's peak memory. False when the reader went away.
@@ -41,13 +40,14 @@ bool write_json_all_records(const zone::Zone& z, const HookWrite& write) {
   const dns::RRset* soa = z.nodes().empty() ? nullptr : z.nodes()[0].find(dns::RRType::SOA);
   auto emit = [&](const zone::Node& node, const dns::RRset& rs) {
     for (dns::RdataRef rd : rs.rdatas) {
+      if (!reading) return;  // the hook went away: print nothing more
       line.clear();
       zone::print_rr(rs.owner, node.record_ttl(rs, rd), rs.type, rd, line);
       if (!line.empty() && line.back() == '\n') line.pop_back();
       if (!first) out += ',';
       out += util::json_string(line);
       first = false;
-      if (out.size() >= kPiece && reading) {
+      if (out.size() >= kPiece) {
         reading = write(out);
         out.clear();
       }
