@@ -4,7 +4,9 @@ Scenarios exit 0 on pass, 1 on failure, 77 when skipped (a peer or binary is mis
 come from $FLATSIGN_BIN (default /work/main/build/bin); peers run on free loopback ports and are
 stopped by PID.
 """
+import atexit
 import os
+import random
 import shutil
 import signal
 import socket
@@ -98,20 +100,108 @@ class TempDir:
         return path
 
 
-def free_port(kind=socket.SOCK_DGRAM, host="127.0.0.1"):
-    """A port free for both UDP and TCP on `host` at the time of the call."""
-    for _ in range(100):
-        with socket.socket(socket.AF_INET, kind) as s:
-            s.bind((host, 0))
-            port = s.getsockname()[1]
-        other = socket.SOCK_STREAM if kind == socket.SOCK_DGRAM else socket.SOCK_DGRAM
+def _port_range():
+    """Ports for our servers: below the kernel's ephemeral range, so no client socket (dig, a
+    peer's outgoing query) is handed one of them between our pick and the server's bind."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(x) for x in f.read().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999
+    if low - 1024 >= 4096:
+        return max(1024, low - 12000), low - 1
+    return high + 1, 65535
+
+
+PORT_DIR = os.path.join(tempfile.gettempdir(), "flatsign-test-ports")
+_reserved = []
+
+
+def _reserve(port):
+    """Claims `port` for this process against the other scenarios running at the same time: a
+    file named after the port holds our PID; a claim whose process is gone is taken over."""
+    path = os.path.join(PORT_DIR, str(port))
+    for _ in range(2):
         try:
-            with socket.socket(socket.AF_INET, other) as s:
-                s.bind((host, port))
-            return port
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                with open(path) as f:
+                    owner = int(f.read() or "0")
+            except (OSError, ValueError):
+                return False  # being written by its owner right now
+            if owner == 0 or owner == os.getpid():
+                return False
+            try:
+                os.kill(owner, 0)
+                return False
+            except ProcessLookupError:
+                try:
+                    os.unlink(path)
+                except FileNotFoundError:
+                    pass
+                continue
+            except PermissionError:
+                return False
+        with os.fdopen(fd, "w") as f:
+            f.write(str(os.getpid()))
+        _reserved.append(path)
+        return True
+    return False
+
+
+@atexit.register
+def _release_ports():
+    for path in _reserved:
+        try:
+            os.unlink(path)
         except OSError:
-            continue
-    fail("no free port")
+            pass
+
+
+def _bindable(host, port):
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+        try:
+            with socket.socket(family, kind) as s:
+                s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def unbound_port_avoid():
+    """unbound's line that keeps its random outgoing query ports out of our servers' range."""
+    low, high = _port_range()
+    return "outgoing-port-avoid: %d-%d" % (low, high)
+
+
+def free_port(kind=socket.SOCK_DGRAM, host="127.0.0.1"):
+    """A port free for both UDP and TCP on `host`, reserved for this scenario until it exits.
+    Scenarios run in parallel (ctest -j): each port comes from a range no client socket is given
+    and is claimed in PORT_DIR, so two scenarios never start servers on the same one. `kind` is
+    kept for callers that name the protocol they need; both are checked."""
+    del kind
+    os.makedirs(PORT_DIR, exist_ok=True)
+    low, high = _port_range()
+    span = high - low + 1
+    first = random.SystemRandom().randrange(span)
+    for i in range(span):
+        port = low + (first + i) % span
+        if _bindable(host, port) and _reserve(port):
+            return port
+    fail("no free port in %d-%d (claims in %s)" % (low, high, PORT_DIR))
+
+
+_processes = []
+
+
+@atexit.register
+def _stop_processes():
+    """A scenario that fails while starting its servers (before any `with` holds them) still
+    stops every process it started: they have sessions of their own, so ctest would not."""
+    for p in reversed(_processes):
+        p.stop()
 
 
 class Process:
@@ -124,6 +214,7 @@ class Process:
         self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
                                      start_new_session=True, **kwargs)
         self.pid = self.proc.pid
+        _processes.append(self)
 
     def alive(self):
         return self.proc.poll() is None
@@ -153,13 +244,14 @@ class Process:
 
 
 def wait_for(cond, timeout=10.0, interval=0.05, what="condition"):
-    """Polls cond() until it is true; fails the scenario after `timeout` seconds."""
+    """Polls cond() until it is true; fails the scenario after `timeout` seconds. `what` may be
+    a function, called only then (say, to show a log as it is at the failure)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if cond():
             return
         time.sleep(interval)
-    fail("timed out waiting for " + what)
+    fail("timed out waiting for " + (what() if callable(what) else what))
 
 
 def gen_zone(path, names, seed=1, origin="example.com.", extra=()):

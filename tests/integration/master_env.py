@@ -40,14 +40,22 @@ txt TXT "hello"
 """
 
 
-def wait_udp(port, name="up.test.", timeout=10):
-    """Waits until a DNS server answers a SOA query for `name` on 127.0.0.1:port."""
+def wait_udp(port, name="up.test.", timeout=10, proc=None):
+    """Waits until a DNS server answers a SOA query for `name` on 127.0.0.1:port. With `proc`
+    (the server), fails at once when it has exited, and shows its log either way."""
     def answered():
+        if proc is not None and not proc.alive():
+            h.fail("%s exited (%s) before answering on port %d\n%s"
+                   % (proc.cmd[0], proc.proc.returncode, port, proc.log()[-3000:]))
         try:
             return query(port, name, 6, timeout=0.3) is not None
         except OSError:
             return False
-    h.wait_for(answered, timeout=timeout, what="DNS on port %d" % port)
+    def what():
+        if proc is None:
+            return "DNS on port %d" % port
+        return "DNS on port %d from %s\n%s" % (port, proc.cmd[0], proc.log()[-3000:])
+    h.wait_for(answered, timeout=timeout, what=what)
 
 
 def encode_name(name):
@@ -108,13 +116,14 @@ class Upstream:
   num-threads: 1
   so-reuseport: no
   local-zone: "test." nodefault
+  %s
 stub-zone:
   name: "up.test"
   stub-addr: 127.0.0.1@%d
-""" % (self.port, tmp.file("up"), self.auth_port))
+""" % (self.port, tmp.file("up"), h.unbound_port_avoid(), self.auth_port))
         self.unbound = h.Process([unbound, "-d", "-c", conf], log_path=tmp.file("up/unbound.log"))
-        wait_udp(self.auth_port)
-        wait_udp(self.port)
+        wait_udp(self.auth_port, proc=self.auth)
+        wait_udp(self.port, proc=self.unbound)
 
     def change(self, zone_text):
         """Rewrites the upstream zone and makes its server reload it (SIGHUP)."""
@@ -145,7 +154,7 @@ class Master:
         for r in resolvers:
             cmd += ["--resolver", "127.0.0.1:%d" % r]
         self.proc = h.Process(cmd + list(args), log_path=tmp.file(name + "/master.log"))
-        wait_udp(self.port, "example.test.")
+        wait_udp(self.port, "example.test.", proc=self.proc)
 
     def dig(self, *args, timeout=20):
         return h.run(["dig", "@127.0.0.1", "-p", str(self.port), "+norec"] + list(args),
@@ -203,7 +212,7 @@ def start_pdns(tmp, zone_path, resolver_port):
         "allow-axfr-ips=127.0.0.0/8", "disable-axfr=no", ""]))
     p = h.Process([h.peer("pdns_server"), "--config-dir=" + d, "--daemon=no", "--guardian=no"],
                   log_path=tmp.file("pdns/pdns.log"))
-    wait_udp(port, "example.test.", timeout=60)
+    wait_udp(port, "example.test.", timeout=60, proc=p)
     return p, port
 
 

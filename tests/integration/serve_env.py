@@ -92,7 +92,8 @@ class Unbound(h.Process):
                  "  logfile: \"\"", "  verbosity: 1", "  module-config: \"validator iterator\"",
                  "  val-log-level: 2", "  qname-minimisation: no", "  harden-referral-path: no",
                  "  target-fetch-policy: \"0 0 0 0 0\"", "  access-control: 127.0.0.0/8 allow",
-                 "  local-zone: \"test.\" nodefault"]  # RFC 6761 default zone
+                 "  local-zone: \"test.\" nodefault",  # RFC 6761 default zone
+                 "  " + h.unbound_port_avoid()]
         lines += ["  trust-anchor: %s" % a for a in anchors]
         lines += ["stub-zone:", "  name: \"%s\"" % ZONE, "  stub-addr: 127.0.0.1@%d" % port]
         with open(conf, "w") as f:
