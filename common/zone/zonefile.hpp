@@ -74,6 +74,10 @@ struct ZoneFileStats {
                                             const RrSink& sink,
                                             const ZoneFileOptions& options = {});
 
+// About how many RRs the zone file at `path` holds (from its size; 0 when it cannot be read),
+// for ZoneBuilder::reserve(): growing the builder's arrays faults every page twice.
+size_t estimate_records(const std::string& path);
+
 // Parses `path` into a ZoneBuilder and builds it. The result's warnings hold the parser's
 // warnings first, then the builder's. Throws ZoneFileError or ZoneError.
 [[nodiscard]] ZoneBuilder::Result load_zone(const std::string& path, const dns::Name& origin,
