@@ -183,7 +183,9 @@ void rdata_validate(RRType type, std::span<const uint8_t> rdata) {
 
 void rdata_to_wire(RRType type, std::span<const uint8_t> rdata, WireWriter& w) {
   const auto* d = detail::find_descriptor(type);
-  if (d == nullptr || !d->has_compressible_name) {
+  // Empty RDATA (RFC 2136 §2.5: UPDATE deletions and prerequisites, class ANY or NONE) has no
+  // fields to walk.
+  if (d == nullptr || !d->has_compressible_name || rdata.empty()) {
     w.bytes(rdata);
     return;
   }

@@ -47,7 +47,9 @@ namespace {
 struct JsonNode {
   enum class Kind { Scalar, Object, Array } kind = Kind::Scalar;
   std::string text;
-  std::vector<std::pair<std::string, JsonNode>> members;
+  std::string key;  // of a member of an object
+  // Members carry their key: a std::pair of the incomplete JsonNode is not portable (clang).
+  std::vector<JsonNode> members;
   std::vector<JsonNode> items;
   bool leaf() const { return kind == Kind::Scalar || (members.empty() && items.empty()); }
   std::string leaf_text() const {
@@ -120,8 +122,8 @@ class JsonReader {
       out.kind = JsonNode::Kind::Object;
       if (eat('}')) return true;
       do {
-        auto& [key, v] = out.members.emplace_back();
-        if (!string(key) || !eat(':') || !value(v, depth + 1)) return false;
+        JsonNode& v = out.members.emplace_back();
+        if (!string(v.key) || !eat(':') || !value(v, depth + 1)) return false;
       } while (eat(','));
       return eat('}');
     }
@@ -169,13 +171,13 @@ void outline(const JsonNode& node, size_t indent, bool first_inline, std::string
     return;
   }
   bool first = true;
-  for (const auto& [key, v] : node.members) {
+  for (const auto& v : node.members) {
     if (!(first && first_inline)) out.append(indent, ' ');
     first = false;
     if (v.leaf()) {
-      out += key + ": " + v.leaf_text() + "\n";
+      out += v.key + ": " + v.leaf_text() + "\n";
     } else {
-      out += key + ":\n";
+      out += v.key + ":\n";
       outline(v, indent + 2, false, out);
     }
   }

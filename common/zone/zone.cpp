@@ -122,6 +122,9 @@ Location ZoneBuilder::location(const Where& w) const {
 }
 
 const uint8_t* ZoneBuilder::keep(std::span<const uint8_t> rdata) {
+  // An empty RDATA (RFC 3597 "\# 0") needs no room, and there may be no chunk yet.
+  static constexpr uint8_t kNothing[1] = {0};
+  if (rdata.empty()) return kNothing;
   // RDATA is at most 65535 octets (RFC 1035 §3.2.1), so one chunk always holds the largest.
   constexpr size_t kChunk = size_t{1} << 20;
   if (chunk_size_ - chunk_used_ < rdata.size()) {
@@ -131,7 +134,7 @@ const uint8_t* ZoneBuilder::keep(std::span<const uint8_t> rdata) {
     chunk_size_ = size;
   }
   uint8_t* at = rdata_chunks_.back().get() + chunk_used_;
-  if (!rdata.empty()) std::memcpy(at, rdata.data(), rdata.size());
+  std::memcpy(at, rdata.data(), rdata.size());
   chunk_used_ += rdata.size();
   return at;
 }

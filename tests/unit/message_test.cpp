@@ -417,6 +417,18 @@ TEST_CASE("UPDATE deletions with empty RDATA", "[message]") {
   put_name(bad, "host.example.");
   rr_fixed(bad, 1, 1, 0, 0);  // class IN: an A needs 4 octets
   CHECK_THROWS_AS(parse_message(bad), WireError);
+  // Found by fuzz/targets/message.cpp: an empty RDATA of a type whose RDATA holds names (NS,
+  // MX, ...) was written by walking its fields, reading past the end.
+  for (uint16_t type : {2, 5, 15, 6, 33, 39}) {  // NS, CNAME, MX, SOA, SRV, DNAME
+    Bytes del = header(0, 0, 1, 0, static_cast<uint16_t>(5 << 11));
+    put_name(del, "old.example.");
+    rr_fixed(del, type, 255, 0, 0);
+    Message d = parse_message(del);
+    REQUIRE(d.authority.size() == 1);
+    const Bytes written = write_message(d);
+    CHECK(written == del);
+    CHECK(parse_message(written).authority.at(0).rdata.empty());
+  }
 }
 
 TEST_CASE("writer drops whole RRsets that do not fit and keeps room for OPT", "[message][tc]") {

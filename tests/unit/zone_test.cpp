@@ -163,6 +163,22 @@ TEST_CASE("builder keeps every RDATA intact across its storage chunks, in one ex
   }
 }
 
+TEST_CASE("builder takes an empty RDATA as its first record", "[zone]") {
+  // Found by fuzz/targets/zonefile.cpp: with no RDATA kept yet there was no storage chunk, and
+  // keeping an empty one read the last chunk of an empty list.
+  const auto origin = dns::Name::parse("example.");
+  zone::ZoneBuilder b(origin);
+  b.add(flatsign::testing::rr("empty 60 TYPE65533 \\# 0"));
+  for (const auto& line : flatsign::testing::kApex) b.add(flatsign::testing::rr(line));
+  auto z = std::move(b).build().zone;
+  const dns::RRset* rs =
+      z->find(dns::Name::parse("empty.example."), static_cast<dns::RRType>(65533));
+  REQUIRE(rs != nullptr);
+  REQUIRE(rs->rdatas.size() == 1);
+  CHECK(rs->rdatas.front().to_rdata().empty());
+  CHECK(z->rr_count() == 4);
+}
+
 TEST_CASE("builder reports every error with its location", "[zone]") {
   auto expect_error = [](std::vector<std::string> lines, const std::string& what,
                          const std::string& where = "") {

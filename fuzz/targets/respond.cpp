@@ -1,0 +1,144 @@
+// The authoritative answer engine on any request octets, over UDP and TCP, for one zone
+// unsigned, signed with NSEC and signed with NSEC3 (RFC 1034 §4.3.2, RFC 4035 §3.1, RFC 5155
+// §7.2): respond() never throws; whatever it sends parses as a DNS message, with the request's
+// ID and QR set, within the UDP size limit; and every UDP query the fast path
+// (answer_plain_query) takes gets the same octets as from the general path.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ip/address.hpp>
+
+#include "common/dns/error.hpp"
+#include "common/dns/message.hpp"
+#include "common/dnssec/key.hpp"
+#include "common/dnssec/zone_signer.hpp"
+#include "common/server/answer.hpp"
+#include "common/server/axfr_image.hpp"
+#include "common/server/plain_query.hpp"
+#include "common/server/responder.hpp"
+#include "common/zone/zonefile.hpp"
+#include "fuzz/check.hpp"
+
+using namespace flatsign;
+
+namespace {
+
+constexpr std::time_t kNow = 1700000000;
+
+constexpr const char* kZone = R"($TTL 300
+@ 3600 IN SOA ns.example. h.example. 1 2 3 4 600
+@ IN NS ns
+@ IN MX 10 mail
+ns IN A 192.0.2.1
+mail IN A 192.0.2.5
+mail IN AAAA 2001:db8::5
+www IN A 192.0.2.2
+www IN AAAA 2001:db8::2
+a.b.c IN A 192.0.2.3
+*.w IN TXT "x"
+*.w IN A 192.0.2.9
+alias IN CNAME www
+chain IN CNAME alias
+out IN CNAME www.example.org.
+loop1 IN CNAME loop2
+loop2 IN CNAME loop1
+dn IN DNAME example.net.
+deleg IN NS ns.deleg
+deleg IN NS ns2.deleg
+ns.deleg IN A 192.0.2.4
+ns2.deleg IN AAAA 2001:db8::4
+sdeleg IN NS ns
+sdeleg IN DS 1 13 2 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
+srv IN SRV 0 0 53 ns
+big IN TXT "a long record that with its siblings does not fit in a 512-octet response 0"
+big IN TXT "a long record that with its siblings does not fit in a 512-octet response 1"
+big IN TXT "a long record that with its siblings does not fit in a 512-octet response 2"
+big IN TXT "a long record that with its siblings does not fit in a 512-octet response 3"
+big IN TXT "a long record that with its siblings does not fit in a 512-octet response 4"
+big IN TXT "a long record that with its siblings does not fit in a 512-octet response 5"
+big IN TXT "a long record that with its siblings does not fit in a 512-octet response 6"
+)";
+
+struct Directory : server::ZoneDirectory {
+  std::shared_ptr<const server::ServedZone> served;
+  std::shared_ptr<const server::ServedZone> find(const dns::Name& q) const override {
+    return q.is_subdomain_of(served->origin) ? served : nullptr;
+  }
+};
+
+std::unique_ptr<Directory> make_directory(std::optional<dnssec::DenialMode> mode) {
+  const dns::Name origin = dns::Name::parse("example.");
+  zone::ZoneBuilder b(origin);
+  (void)zone::parse_zone_text(kZone, origin,
+                              [&](dns::Rr&& rr, const zone::Location&) { b.add(rr); });
+  std::shared_ptr<const zone::Zone> z = std::move(b).build().zone;
+  if (mode) {
+    dnssec::SignerOptions o;
+    o.timing.now = kNow;
+    o.denial.mode = *mode;
+    o.threads = 1;
+    std::vector<dnssec::DnssecKey> keys;
+    keys.push_back(
+        dnssec::generate_key(origin, dnssec::Algorithm::ED25519, dnssec::kFlagsKsk, kNow));
+    z = dnssec::ZoneSigner(std::move(keys), o).sign_full(*z).zone;
+  }
+  auto served = std::make_shared<server::ServedZone>();
+  served->origin = origin;
+  served->zone = z;
+  served->axfr = server::lazy_axfr(z, 0);
+  served->denial = std::make_shared<server::DenialIndex>(*z);
+  auto d = std::make_unique<Directory>();
+  d->served = std::move(served);
+  return d;
+}
+
+void check_responses(std::span<const uint8_t> request, const net::Responses& out, bool tcp,
+                     size_t udp_limit) {
+  if (!tcp) FUZZ_CHECK(out.size() <= 1, "more than one UDP response");
+  for (const auto& wire : out) {
+    FUZZ_CHECK(wire.size() >= 12 && wire.size() <= dns::kTcpLimit, "response size");
+    if (!tcp) FUZZ_CHECK(wire.size() <= udp_limit, "UDP response over the size limit");
+    FUZZ_CHECK(wire[0] == request[0] && wire[1] == request[1], "response ID is not the query's");
+    FUZZ_CHECK((wire[2] & 0x80) != 0, "QR not set");
+    try {
+      (void)dns::parse_message(wire);
+    } catch (const dns::WireError& e) {
+      FUZZ_CHECK(false, e.what());
+    }
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static const std::unique_ptr<Directory> dirs[] = {make_directory(std::nullopt),
+                                                    make_directory(dnssec::DenialMode::Nsec),
+                                                    make_directory(dnssec::DenialMode::Nsec3)};
+  if (size > dns::kTcpLimit) return 0;
+  const std::span<const uint8_t> wire(data, size);
+  const server::ResponderPolicy policy;
+  const boost::asio::ip::udp::endpoint peer(boost::asio::ip::make_address("127.0.0.1"), 5353);
+  bool answered = false;
+  for (const auto& d : dirs) {
+    for (bool tcp : {false, true}) {
+      net::Responses out;
+      (void)server::respond(*d, policy, net::Request{wire, peer, tcp}, out);
+      answered |= !out.empty();
+      if (size >= 2)
+        check_responses(wire, out, tcp, policy.udp_max_payload);
+      else
+        FUZZ_CHECK(out.empty(), "an answer to a request without an ID");
+    }
+    net::Responses fast;
+    if (server::answer_plain_query(*d, policy, net::Request{wire, peer, false}, fast)) {
+      net::Responses general;
+      (void)server::respond_general(*d, policy, net::Request{wire, peer, false}, general);
+      FUZZ_CHECK(fast == general, "the fast path's answer differs from the general path's");
+    }
+  }
+  return answered ? 0 : -1;  // dropped everywhere: libFuzzer need not keep it
+}
