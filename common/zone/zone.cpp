@@ -595,8 +595,22 @@ std::shared_ptr<const Zone> Zone::with_changes(std::vector<RRset> replace) const
     const Name& owner = replace[j].owner;
     size_t k = j;
     bool cut_change = false;
-    for (; k < replace.size() && replace[k].owner == owner; ++k)
-      cut_change |= replace[k].type == RRType::NS || replace[k].type == RRType::DNAME;
+    for (; k < replace.size() && replace[k].owner == owner; ++k) {
+      const RRset& rs = replace[k];
+      cut_change |= rs.type == RRType::NS || rs.type == RRType::DNAME;
+      if (rs.rdatas.empty()) continue;  // a removal
+      // build()'s per-RR checks; the node checks run below on every touched name.
+      if (rs.rclass != RRClass::IN) {
+        errors.push_back(
+            {ZoneIssue::Severity::Error, kChange,
+             owner.to_string() + ": class " + dns::class_to_string(rs.rclass) + " is not IN"});
+      }
+      if (dns::is_meta_type(rs.type)) {
+        errors.push_back({ZoneIssue::Severity::Error, kChange,
+                          owner.to_string() + ": meta type " + dns::type_to_string(rs.type) +
+                              " cannot be zone data"});
+      }
+    }
     if (!owner.is_subdomain_of(origin_)) {
       errors.push_back({ZoneIssue::Severity::Error, kChange,
                         owner.to_string() + " is outside the zone " + origin_.to_string()});

@@ -309,6 +309,13 @@ TEST_CASE("with_changes replaces, adds and removes RRsets and re-checks touched 
                     Catch::Contains("no NS records at the apex"));
   CHECK_THROWS_WITH(base->with_changes({rrset("www.other. 60 A 192.0.2.1")}),
                     Catch::Contains("outside the zone"));
+  // And so are the RRs build() refuses one by one (found by fuzz/targets/axfr.cpp: a transfer
+  // in served order with a meta-type record was patched in, where a build refuses it).
+  CHECK_THROWS_WITH(base->with_changes({rrset("www 60 TYPE202 \\# 1 00")}),
+                    Catch::Contains("meta type TYPE202"));
+  auto chaos = rrset("www 60 TXT x");
+  chaos.rclass = dns::RRClass::CH;
+  CHECK_THROWS_WITH(base->with_changes({chaos}), Catch::Contains("is not IN"));
 }
 
 // A random walk of changes over a zone of many storage blocks, each step compared with the same
