@@ -22,6 +22,7 @@
 #include "common/server/responder.hpp"
 #include "common/zone/zonefile.hpp"
 #include "fuzz/check.hpp"
+#include "tests/unit/answer_zone.hpp"
 
 using namespace flatsign;
 
@@ -29,39 +30,10 @@ namespace {
 
 constexpr std::time_t kNow = 1700000000;
 
-constexpr const char* kZone = R"($TTL 300
-@ 3600 IN SOA ns.example. h.example. 1 2 3 4 600
-@ IN NS ns
-@ IN MX 10 mail
-ns IN A 192.0.2.1
-mail IN A 192.0.2.5
-mail IN AAAA 2001:db8::5
-www IN A 192.0.2.2
-www IN AAAA 2001:db8::2
-a.b.c IN A 192.0.2.3
-*.w IN TXT "x"
-*.w IN A 192.0.2.9
-alias IN CNAME www
-chain IN CNAME alias
-out IN CNAME www.example.org.
-loop1 IN CNAME loop2
-loop2 IN CNAME loop1
-dn IN DNAME example.net.
-deleg IN NS ns.deleg
-deleg IN NS ns2.deleg
-ns.deleg IN A 192.0.2.4
-ns2.deleg IN AAAA 2001:db8::4
-sdeleg IN NS ns
-sdeleg IN DS 1 13 2 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
-srv IN SRV 0 0 53 ns
-big IN TXT "a long record that with its siblings does not fit in a 512-octet response 0"
-big IN TXT "a long record that with its siblings does not fit in a 512-octet response 1"
-big IN TXT "a long record that with its siblings does not fit in a 512-octet response 2"
-big IN TXT "a long record that with its siblings does not fit in a 512-octet response 3"
-big IN TXT "a long record that with its siblings does not fit in a 512-octet response 4"
-big IN TXT "a long record that with its siblings does not fit in a 512-octet response 5"
-big IN TXT "a long record that with its siblings does not fit in a 512-octet response 6"
-)";
+// tests/unit's answer zone, and a wildcard with two types and a DNAME.
+std::string zone_text() {
+  return flatsign::testing::answer_zone_text() + "*.w IN A 192.0.2.9\ndn IN DNAME example.net.\n";
+}
 
 struct Directory : server::ZoneDirectory {
   std::shared_ptr<const server::ServedZone> served;
@@ -73,7 +45,7 @@ struct Directory : server::ZoneDirectory {
 std::unique_ptr<Directory> make_directory(std::optional<dnssec::DenialMode> mode) {
   const dns::Name origin = dns::Name::parse("example.");
   zone::ZoneBuilder b(origin);
-  (void)zone::parse_zone_text(kZone, origin,
+  (void)zone::parse_zone_text(zone_text(), origin,
                               [&](dns::Rr&& rr, const zone::Location&) { b.add(rr); });
   std::shared_ptr<const zone::Zone> z = std::move(b).build().zone;
   if (mode) {

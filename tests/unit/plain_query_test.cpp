@@ -12,6 +12,7 @@
 #include "common/server/plain_query.hpp"
 #include "common/server/responder.hpp"
 #include "common/zone/zonefile.hpp"
+#include "tests/unit/answer_zone.hpp"
 
 using namespace flatsign;
 using dns::Name;
@@ -22,40 +23,9 @@ namespace {
 constexpr std::time_t kNow = 1700000000;
 const Name kOrigin = Name::parse("example.");
 
-std::string zone_text() {
-  std::string z = R"($TTL 300
-@ 3600 IN SOA ns.example. h.example. 1 2 3 4 600
-@ IN NS ns
-@ IN MX 10 mail
-ns IN A 192.0.2.1
-mail IN A 192.0.2.5
-mail IN AAAA 2001:db8::5
-www IN A 192.0.2.2
-www IN AAAA 2001:db8::2
-a.b.c IN A 192.0.2.3
-*.w IN TXT "x"
-alias IN CNAME www
-chain IN CNAME alias
-out IN CNAME www.example.org.
-loop1 IN CNAME loop2
-loop2 IN CNAME loop1
-deleg IN NS ns.deleg
-deleg IN NS ns2.deleg
-ns.deleg IN A 192.0.2.4
-ns2.deleg IN AAAA 2001:db8::4
-sdeleg IN NS ns
-sdeleg IN DS 1 13 2 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
-srv IN SRV 0 0 53 ns
-)";
-  // An RRset too big for 512 octets: truncation (RFC 2181 §9).
-  for (int i = 0; i < 24; ++i)
-    z += "big IN TXT \"record " + std::to_string(i) + " of a set that does not fit in 512\"\n";
-  return z;
-}
-
 std::shared_ptr<const zone::Zone> make_zone(std::optional<dnssec::DenialMode> mode) {
   zone::ZoneBuilder b(kOrigin);
-  (void)zone::parse_zone_text(zone_text(), kOrigin,
+  (void)zone::parse_zone_text(flatsign::testing::answer_zone_text(), kOrigin,
                               [&](dns::Rr&& rr, const zone::Location&) { b.add(std::move(rr)); });
   auto plain = std::move(b).build().zone;
   if (!mode) return plain;
