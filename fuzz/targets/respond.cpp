@@ -44,20 +44,8 @@ struct Directory : server::ZoneDirectory {
 
 std::unique_ptr<Directory> make_directory(std::optional<dnssec::DenialMode> mode) {
   const dns::Name origin = dns::Name::parse("example.");
-  zone::ZoneBuilder b(origin);
-  (void)zone::parse_zone_text(zone_text(), origin,
-                              [&](dns::Rr&& rr, const zone::Location&) { b.add(rr); });
-  std::shared_ptr<const zone::Zone> z = std::move(b).build().zone;
-  if (mode) {
-    dnssec::SignerOptions o;
-    o.timing.now = kNow;
-    o.denial.mode = *mode;
-    o.threads = 1;
-    std::vector<dnssec::DnssecKey> keys;
-    keys.push_back(
-        dnssec::generate_key(origin, dnssec::Algorithm::ED25519, dnssec::kFlagsKsk, kNow));
-    z = dnssec::ZoneSigner(std::move(keys), o).sign_full(*z).zone;
-  }
+  std::shared_ptr<const zone::Zone> z =
+      flatsign::testing::answer_zone(mode, dnssec::Algorithm::ED25519, kNow, zone_text());
   auto served = std::make_shared<server::ServedZone>();
   served->origin = origin;
   served->zone = z;

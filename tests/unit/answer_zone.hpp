@@ -3,7 +3,17 @@
 // for 512 octets).
 #pragma once
 
+#include <ctime>
+#include <memory>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
+
+#include "common/dnssec/key.hpp"
+#include "common/dnssec/zone_signer.hpp"
+#include "common/zone/zone.hpp"
+#include "common/zone/zonefile.hpp"
 
 namespace flatsign::testing {
 
@@ -36,6 +46,26 @@ srv IN SRV 0 0 53 ns
   for (int i = 0; i < 24; ++i)
     z += "big IN TXT \"record " + std::to_string(i) + " of a set that does not fit in 512\"\n";
   return z;
+}
+
+// `text` (origin example.) built, and signed at `now` with one new CSK of `alg` when `mode` is
+// given.
+inline std::shared_ptr<const zone::Zone> answer_zone(std::optional<dnssec::DenialMode> mode,
+                                                     dnssec::Algorithm alg, std::time_t now,
+                                                     const std::string& text = answer_zone_text()) {
+  const dns::Name origin = dns::Name::parse("example.");
+  zone::ZoneBuilder b(origin);
+  (void)zone::parse_zone_text(text, origin,
+                              [&](dns::Rr&& rr, const zone::Location&) { b.add(rr); });
+  std::shared_ptr<const zone::Zone> plain = std::move(b).build().zone;
+  if (!mode) return plain;
+  dnssec::SignerOptions o;
+  o.timing.now = now;
+  o.denial.mode = *mode;
+  o.threads = 1;
+  std::vector<dnssec::DnssecKey> keys;
+  keys.push_back(dnssec::generate_key(origin, alg, dnssec::kFlagsKsk, now));
+  return dnssec::ZoneSigner(std::move(keys), o).sign_full(*plain).zone;
 }
 
 }  // namespace flatsign::testing

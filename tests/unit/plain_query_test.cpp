@@ -24,20 +24,7 @@ constexpr std::time_t kNow = 1700000000;
 const Name kOrigin = Name::parse("example.");
 
 std::shared_ptr<const zone::Zone> make_zone(std::optional<dnssec::DenialMode> mode) {
-  zone::ZoneBuilder b(kOrigin);
-  (void)zone::parse_zone_text(flatsign::testing::answer_zone_text(), kOrigin,
-                              [&](dns::Rr&& rr, const zone::Location&) { b.add(std::move(rr)); });
-  auto plain = std::move(b).build().zone;
-  if (!mode) return plain;
-  dnssec::SignerOptions o;
-  o.timing.now = kNow;
-  o.denial.mode = *mode;
-  o.threads = 1;
-  std::vector<dnssec::DnssecKey> keys;
-  keys.push_back(
-      dnssec::generate_key(kOrigin, dnssec::Algorithm::ECDSAP256SHA256, dnssec::kFlagsKsk, kNow));
-  dnssec::ZoneSigner signer(std::move(keys), o);
-  return signer.sign_full(*plain).zone;
+  return flatsign::testing::answer_zone(mode, dnssec::Algorithm::ECDSAP256SHA256, kNow);
 }
 
 struct Dir : server::ZoneDirectory {
