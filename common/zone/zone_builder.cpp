@@ -1,0 +1,299 @@
+// ZoneBuilder: RRs from a zone file or a transfer, in any order, grouped into a checked Zone in
+// canonical order (RFC 4034 §6.1), with every error and warning located; and ZoneError.
+#include "common/zone/zone.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+
+#include "common/dns/rdata.hpp"
+
+namespace flatsign::zone {
+
+using dns::Name;
+using dns::RRClass;
+using dns::RRset;
+using dns::RRType;
+
+namespace {
+std::string join_issues(const std::vector<ZoneIssue>& issues) {
+  std::string s;
+  for (const auto& i : issues) {
+    if (!s.empty()) s += "\n";
+    s += i.to_string();
+  }
+  return s;
+}
+
+// A memcmp-able key with the order of RFC 4034 §6.1: labels right to left, lowercased, each
+// followed by 0x00; octets 0x00 and 0x01 inside labels are escaped so the separator sorts first.
+void canonical_key(const Name& name, std::string& key) {
+  key.clear();
+  auto w = name.wire();
+  uint8_t offs[128];
+  size_t n = 0;
+  for (size_t pos = 0; w[pos] != 0; pos += 1 + w[pos]) offs[n++] = static_cast<uint8_t>(pos);
+  while (n > 0) {
+    size_t pos = offs[--n];
+    for (size_t i = 1; i <= w[pos]; ++i) {
+      uint8_t c = dns::dns_lower(w[pos + i]);
+      if (c <= 1) {
+        key.push_back('\x01');
+        key.push_back(static_cast<char>(c + 1));
+      } else {
+        key.push_back(static_cast<char>(c));
+      }
+    }
+    key.push_back('\0');
+  }
+}
+}  // namespace
+
+ZoneError::ZoneError(std::vector<ZoneIssue> issues)
+    : std::runtime_error(join_issues(issues)), issues_(std::move(issues)) {}
+
+ZoneBuilder::ZoneBuilder(Name origin) : origin_(std::move(origin)) {}
+
+uint32_t ZoneBuilder::file_index(const std::string& file) {
+  // Few distinct files ($INCLUDE), and consecutive RRs share one: search from the back.
+  for (size_t i = files_.size(); i-- > 0;) {
+    if (files_[i] == file) return static_cast<uint32_t>(i);
+  }
+  files_.push_back(file);
+  return static_cast<uint32_t>(files_.size() - 1);
+}
+
+Location ZoneBuilder::location(const Where& w) const {
+  return Location{files_[w.file], w.line, w.column};
+}
+
+const uint8_t* ZoneBuilder::keep(std::span<const uint8_t> rdata) {
+  // An empty RDATA (RFC 3597 "\# 0") needs no room, and there may be no chunk yet.
+  static constexpr uint8_t kNothing[1] = {0};
+  if (rdata.empty()) return kNothing;
+  // RDATA is at most 65535 octets (RFC 1035 §3.2.1), so one chunk always holds the largest.
+  constexpr size_t kChunk = size_t{1} << 20;
+  if (chunk_size_ - chunk_used_ < rdata.size()) {
+    const size_t size = std::max(kChunk, rdata.size());
+    rdata_chunks_.push_back(std::make_unique_for_overwrite<uint8_t[]>(size));
+    chunk_used_ = 0;
+    chunk_size_ = size;
+  }
+  uint8_t* at = rdata_chunks_.back().get() + chunk_used_;
+  std::memcpy(at, rdata.data(), rdata.size());
+  chunk_used_ += rdata.size();
+  return at;
+}
+
+void ZoneBuilder::add(const Name& owner, dns::RRType type, RRClass rclass, uint32_t ttl,
+                      std::span<const uint8_t> rdata, const Location& where) {
+  if (owners_.empty() || !(owners_.back() == owner)) owners_.push_back(owner);
+  pending_.push_back(Pending{static_cast<uint32_t>(owners_.size() - 1), ttl, type, rclass,
+                             Where{file_index(where.file), where.line, where.column}, keep(rdata),
+                             static_cast<uint32_t>(rdata.size())});
+}
+
+void ZoneBuilder::add(const dns::Rr& rr, const Location& where) {
+  add(rr.owner, rr.type, rr.rclass, rr.ttl, rr.rdata, where);
+}
+
+void ZoneBuilder::add(const RRset& rrset, const Location& where) {
+  for (dns::RdataRef rd : rrset.rdatas)
+    add(rrset.owner, rrset.type, rrset.rclass, rrset.ttl, rd, where);
+}
+
+ZoneBuilder::Result ZoneBuilder::build() && {
+  std::vector<ZoneIssue> errors, warnings;
+  auto error = [&](const Where* w, std::string what) {
+    errors.push_back({ZoneIssue::Severity::Error, w ? location(*w) : Location{}, std::move(what)});
+  };
+  auto warn = [&](const Where* w, std::string what) {
+    warnings.push_back(
+        {ZoneIssue::Severity::Warning, w ? location(*w) : Location{}, std::move(what)});
+  };
+
+  // One canonical sort key per owner run, all in one arena (no allocation per RR). Every
+  // owner inside the zone has the origin's key as a prefix: it is left out.
+  std::string arena, key;
+  canonical_key(origin_, key);
+  const size_t origin_key = key.size();
+  std::vector<uint32_t> key_at(owners_.size() + 1);
+  std::vector<bool> owner_ok(owners_.size());
+  for (size_t i = 0; i < owners_.size(); ++i) {
+    key_at[i] = static_cast<uint32_t>(arena.size());
+    owner_ok[i] = owners_[i].is_subdomain_of(origin_);
+    if (owner_ok[i]) {
+      canonical_key(owners_[i], key);
+      arena.append(key, origin_key);
+    }
+  }
+  key_at[owners_.size()] = static_cast<uint32_t>(arena.size());
+  auto owner_key = [&](uint32_t o) {
+    return std::string_view(arena).substr(key_at[o], key_at[o + 1] - key_at[o]);
+  };
+
+  // The owners in canonical order give each a rank (equal names, e.g. a repeated owner or
+  // another case, share one). Sorting the owners instead of the RRs sorts a third as many
+  // items; the first 8 key octets, as one integer, settle most comparisons without a memcmp
+  // into the arena.
+  std::vector<uint32_t> rank(owners_.size());
+  size_t ranks = 0;
+  {
+    struct Item {
+      uint64_t head;  // the key's first 8 octets, big-endian, zero-padded: same order
+      uint32_t owner;
+    };
+    std::vector<Item> items;
+    items.reserve(owners_.size());
+    for (uint32_t o = 0; o < owners_.size(); ++o) {
+      if (!owner_ok[o]) continue;
+      uint64_t head = 0;
+      std::string_view k = owner_key(o);
+      for (size_t i = 0; i < 8; ++i)
+        head = (head << 8) | (i < k.size() ? static_cast<uint8_t>(k[i]) : 0);
+      items.push_back({head, o});
+    }
+    auto before = [&](const Item& a, const Item& b) {
+      if (a.head != b.head) return a.head < b.head;
+      if (int c = owner_key(a.owner).compare(owner_key(b.owner)); c != 0) return c < 0;
+      return a.owner < b.owner;
+    };
+    // Transfers and Zone::records() arrive in canonical order already.
+    if (!std::is_sorted(items.begin(), items.end(), before))
+      std::sort(items.begin(), items.end(), before);
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (i > 0 && (items[i].head != items[i - 1].head ||
+                    owner_key(items[i].owner) != owner_key(items[i - 1].owner)))
+        ++ranks;
+      rank[items[i].owner] = static_cast<uint32_t>(ranks);
+    }
+    if (!items.empty()) ++ranks;
+  }
+
+  // Per-RR checks, then order by (canonical owner, type), keeping input order among equals: a
+  // counting sort on the owner's rank, then the few RRs of each owner by type.
+  constexpr uint32_t kRejected = UINT32_MAX;  // in Pending::owner: left out of the zone
+  std::vector<uint32_t> start(ranks + 1, 0);
+  size_t kept = 0;
+  for (size_t i = 0; i < pending_.size(); ++i) {
+    const auto& p = pending_[i];
+    if (p.rclass != RRClass::IN) {
+      error(&p.where, "class " + dns::class_to_string(p.rclass) + " is not IN");
+    } else if (!owner_ok[p.owner]) {
+      error(&p.where, owners_[p.owner].to_string() + " is outside the zone " + origin_.to_string());
+    } else if (dns::is_meta_type(p.type)) {
+      error(&p.where, "meta type " + dns::type_to_string(p.type) + " cannot be zone data");
+    } else {
+      ++start[rank[p.owner] + 1];
+      ++kept;
+      continue;
+    }
+    pending_[i].owner = kRejected;
+  }
+  for (size_t r = 0; r < ranks; ++r) start[r + 1] += start[r];
+  std::vector<uint32_t> order(kept);
+  {
+    std::vector<uint32_t> next(start.begin(), start.end() - 1);
+    for (size_t i = 0; i < pending_.size(); ++i) {
+      if (pending_[i].owner != kRejected)
+        order[next[rank[pending_[i].owner]]++] = static_cast<uint32_t>(i);
+    }
+  }
+  auto type_of = [&](uint32_t i) { return static_cast<uint16_t>(pending_[i].type); };
+  for (size_t r = 0; r < ranks; ++r) {
+    if (start[r + 1] - start[r] > 16) {
+      std::stable_sort(order.begin() + start[r], order.begin() + start[r + 1],
+                       [&](uint32_t a, uint32_t b) { return type_of(a) < type_of(b); });
+      continue;
+    }
+    // Insertion sort: stable, and an owner has a handful of RRs, usually in type order.
+    for (size_t j = start[r] + 1; j < start[r + 1]; ++j) {
+      const uint32_t v = order[j];
+      size_t k = j;
+      for (; k > start[r] && type_of(order[k - 1]) > type_of(v); --k) order[k] = order[k - 1];
+      order[k] = v;
+    }
+  }
+  start = {};
+
+  std::shared_ptr<Zone> zone(new Zone());
+  zone->origin_ = origin_;
+  Zone::Block* block = nullptr;
+  std::vector<const Where*> node_where;  // where each node's first RR came from
+  // RFC 2181 §5.2: all RRs of an RRset share one TTL; like BIND we keep the first one read.
+  auto same_owner = [&](const Pending& a, const Pending& b) {
+    return rank[a.owner] == rank[b.owner];
+  };
+  for (size_t k = 0; k < order.size(); ++k) {
+    auto& p = pending_[order[k]];
+    if (k == 0 || !same_owner(p, pending_[order[k - 1]])) {
+      if (block == nullptr || block->nodes.size() == Zone::kBlockNodes) {
+        block = zone->blocks_.emplace_back(std::make_shared<Zone::Block>()).get();
+        block->nodes.reserve(Zone::kBlockNodes);
+      }
+      // The name gets a buffer of its own, next to its node: the added RRs' names (an AXFR's,
+      // one per record) are freed with them, and a name kept from there would pin their pages.
+      block->nodes.push_back(
+          Node{Name::from_wire_unchecked(owners_[p.owner].wire()), {}, false, false});
+      node_where.push_back(&p.where);
+      // Exactly as many RRsets as the run has types: no vector grown and shrunk, whose freed
+      // blocks would leave holes among the zone's.
+      size_t types = 0;
+      for (size_t j = k; j < order.size() && same_owner(pending_[order[j]], p); ++j)
+        types += j == k || pending_[order[j]].type != pending_[order[j - 1]].type;
+      block->nodes.back().rrsets.reserve(types);
+    }
+    auto& node = block->nodes.back();
+    if (node.rrsets.empty() || node.rrsets.back().type != p.type) {
+      node.rrsets.push_back(RRset{node.name, p.type, p.rclass, p.ttl, {}});
+      // One exact RDATA block per RRset: its RRs are the run of `order` with this owner and type.
+      size_t count = 0, octets = 0;
+      for (size_t j = k; j < order.size(); ++j) {
+        const auto& q = pending_[order[j]];
+        if (q.type != p.type || !same_owner(q, p)) break;
+        ++count;
+        octets += q.rdata_size;
+      }
+      node.rrsets.back().rdatas.reserve(count, octets);
+    } else if (p.type == RRType::RRSIG) {
+      // RRSIGs at one name cover different RRsets, each with its own TTL (RFC 4034 §3):
+      // record_ttl() emits the covered TTL; the set's own TTL is the smallest, a safe bound.
+      node.rrsets.back().ttl = std::min(node.rrsets.back().ttl, p.ttl);
+    } else if (node.rrsets.back().ttl != p.ttl) {
+      const auto& rs = node.rrsets.back();
+      warn(&p.where, node.name.to_string() + " " + dns::type_to_string(p.type) + ": TTL " +
+                         std::to_string(p.ttl) + " differs from the RRset's TTL " +
+                         std::to_string(rs.ttl) + "; using " + std::to_string(rs.ttl) +
+                         " (RFC 2181 §5.2)");
+    }
+    node.rrsets.back().rdatas.push_back(std::span<const uint8_t>(p.rdata, p.rdata_size));
+  }
+
+  pending_.clear();
+  rdata_chunks_.clear();
+  owners_.clear();
+  for (auto& b : zone->blocks_) {
+    for (auto& node : b->nodes) Zone::compact(node);
+  }
+  zone->index_blocks();
+  // One pass in canonical order: a zone cut or DNAME precedes the names it occludes.
+  const Name* cut = nullptr;  // the innermost non-occluded zone cut or DNAME above the node
+  size_t ni = 0;
+  for (auto& b : zone->blocks_) {
+    for (auto& node : b->nodes) {
+      if (cut != nullptr && !node.name.is_subdomain_of(*cut)) cut = nullptr;
+      const bool apex = node.name == origin_;
+      Zone::check_node(*zone, node, apex, cut, location(*node_where[ni++]), errors, warnings);
+      if (!node.occluded && (node.delegation || (!apex && node.find(RRType::DNAME)))) {
+        cut = &node.name;
+      }
+    }
+    Zone::summarize(*b);
+  }
+  zone->count_blocks();
+  zone->check_apex(errors);
+  if (!errors.empty()) throw ZoneError(std::move(errors));
+  return {std::move(zone), std::move(warnings)};
+}
+
+}  // namespace flatsign::zone
