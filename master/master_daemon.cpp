@@ -114,8 +114,9 @@ std::vector<std::string> MasterDaemon::load_all() {
 void MasterDaemon::start() {
   for (const auto& ep : config_.listen) listener_.listen(ep);
   if (config_.http) {
-    http_ =
-        std::make_unique<net::HttpStatusServer>(io_, registry_, [this] { return status_json(); });
+    http_ = std::make_unique<net::HttpStatusServer>(
+        io_, registry_,
+        [this](std::string_view) -> std::optional<std::string> { return status_json(); });
     http_->listen(*config_.http);
   }
   for (auto& [origin, slot] : slots_) {
