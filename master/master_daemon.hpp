@@ -65,7 +65,8 @@ class MasterDaemon : public server::ZoneDirectory {
     return listener_.bound();
   }
   // The GET /status document: per zone the served serial, transfer state, last reload result
-  // and each ALIAS target with its last result and seconds to its next refresh.
+  // and each ALIAS target with its last result and seconds to its next refresh; the catalog's
+  // name, serial and member count.
   // REQUIRES: called on the io_context thread (it reads the loops' state).
   [[nodiscard]] std::string status_json() const;
   [[nodiscard]] const util::MetricsRegistry& metrics() const { return registry_; }
