@@ -264,7 +264,122 @@ ZoneConfig resolve_zone(const dns::Name& name, const Layer& l, const SlaveConfig
   return z;
 }
 
+// A [[template]] or [[catalog]] table: its name, where it is, its options, and (catalogs) the
+// group -> template map.
+struct Table {
+  std::string name, where;
+  Layer options;
+  std::map<std::string, std::string> groups;  // catalog: group value -> template name
+  std::string default_template;               // catalog: for members without a group
+};
+
+void read_tables(Resolver& resolver, const std::string& path, const std::string& kind,
+                 const toml::node& v, std::vector<Table>& out) {
+  auto arr = v.as_array();
+  if (!arr || !arr->is_array_of_tables()) {
+    resolver.error(where_of(path, v), "", kind, "expected [[" + kind + "]] tables");
+    return;
+  }
+  for (auto& e : *arr) {
+    const auto& t = *e.as_table();
+    Table tb{"", where_of(path, e), {}, {}, {}};
+    for (auto&& [k, val] : t) {
+      const std::string key(k.str());
+      auto text = val.as_string();
+      if (key == "name" || (kind == "catalog" && key == "template")) {
+        if (!text) {
+          resolver.error(where_of(path, val), "[[" + kind + "]]", key, "must be a string");
+          continue;
+        }
+        (key == "name" ? tb.name : tb.default_template) = text->get();
+        continue;
+      }
+      if (kind == "catalog" && key == "groups") {
+        auto g = val.as_table();
+        if (!g) {
+          resolver.error(where_of(path, val), "[[catalog]]", key,
+                         "expected a table of group = \"template\"");
+          continue;
+        }
+        for (auto&& [gk, gv] : *g) {
+          auto gt = gv.as_string();
+          if (!gt) {
+            resolver.error(where_of(path, gv), "[[catalog]] groups", std::string(gk.str()),
+                           "must name a [[template]]");
+          } else {
+            tb.groups[std::string(gk.str())] = gt->get();
+          }
+        }
+        continue;
+      }
+      resolver.take(path, "[[" + kind + "]] " + tb.where, key, val, tb.options, true);
+    }
+    if (tb.name.empty()) {
+      resolver.error(tb.where, "", "[[" + kind + "]]", "a table without name");
+    } else {
+      out.push_back(std::move(tb));
+    }
+  }
+}
+
+void resolve_catalogs(SlaveConfig& c, const Layer& globals, const std::vector<Table>& templates,
+                      const std::vector<Table>& catalogs, std::map<dns::Name, std::string>& seen,
+                      std::vector<std::string>& errors) {
+  std::map<std::string, const Table*> by_name;
+  for (const auto& t : templates)
+    if (!by_name.emplace(t.name, &t).second)
+      errors.push_back(fmt::format("{}: template \"{}\" is defined twice", t.where, t.name));
+  for (const auto& cat : catalogs) {
+    dns::Name name;
+    try {
+      name = zone_name(cat.name);
+    } catch (const std::exception& e) {
+      errors.push_back(fmt::format("{}: catalog \"{}\": {}", cat.where, cat.name, e.what()));
+      continue;
+    }
+    if (auto [it, fresh] = seen.emplace(name, cat.where); !fresh) {
+      errors.push_back(fmt::format("{}: catalog {} is already configured at {}", cat.where,
+                                   name.to_string(), it->second));
+      continue;
+    }
+    Layer base = globals;
+    for (const auto& [k, v] : cat.options) base[k] = v;
+    CatalogConfig cc;
+    cc.name = name;
+    cc.zone = resolve_zone(name, base, c, c.state_dir, errors);
+    cc.settings = cc.zone.settings;
+    // Members: the globals, then the catalog's table, then their group's template.
+    auto add = [&](const std::string& group, const std::string& tname) {
+      Layer l = base;
+      if (!tname.empty()) {
+        auto it = by_name.find(tname);
+        if (it == by_name.end()) {
+          errors.push_back(fmt::format("{}: catalog {}: group \"{}\": no [[template]] named \"{}\"",
+                                       cat.where, name.to_string(), group, tname));
+          return;
+        }
+        for (const auto& [k, v] : it->second->options) l[k] = v;
+      }
+      ZoneConfig t = resolve_zone(name, l, c, c.state_dir, errors);
+      cc.settings += "group " + group + "=" + tname + "\n" + t.settings;
+      cc.templates.emplace(group, std::move(t));
+    };
+    add("", cat.default_template);
+    for (const auto& [group, tname] : cat.groups) add(group, tname);
+    c.catalogs.push_back(std::move(cc));
+  }
+}
+
 }  // namespace
+
+ZoneConfig member_config(const ZoneConfig& tmpl, const dns::Name& zone, const std::string& catalog,
+                         const std::string& group) {
+  ZoneConfig z = tmpl;
+  z.publisher.zone = zone;
+  z.publisher.state_dir = z.state_root.empty() ? std::string() : zone_state_dir(z.state_root, zone);
+  z.settings = "catalog=" + catalog + "\ngroup=" + group + "\n" + tmpl.settings;
+  return z;
+}
 
 const std::vector<OptionSpec>& slave_options() {
   static const std::vector<OptionSpec> specs = {
@@ -329,6 +444,7 @@ SlaveConfig load_slave_config(const ConfigSource& source) {
   };
   std::vector<ZoneEntry> zone_entries;
   for (const auto& z : source.zones) zone_entries.push_back({z, "command line", {}});
+  std::vector<Table> templates, catalogs;
 
   if (!source.path.empty()) {
     toml::table doc;
@@ -340,6 +456,10 @@ SlaveConfig load_slave_config(const ConfigSource& source) {
     }
     for (auto&& [k, v] : doc) {
       const std::string key(k.str());
+      if (key == "template" || key == "catalog") {
+        read_tables(resolver, source.path, key, v, key == "template" ? templates : catalogs);
+        continue;
+      }
       if (key != "zone") {
         resolver.take(source.path, "", key, v, file_globals, false);
         continue;
@@ -424,8 +544,8 @@ SlaveConfig load_slave_config(const ConfigSource& source) {
         g.fail("tsig", "key " + k.name.to_string() + " given twice");
   }
 
-  if (zone_entries.empty())
-    errors.push_back("no zone configured (--zone, or zone/[[zone]] in the file)");
+  if (zone_entries.empty() && catalogs.empty())
+    errors.push_back("no zone configured (--zone, zone/[[zone]] or [[catalog]] in the file)");
   if (c.state_dir.empty()) errors.push_back("state-dir: not set");
   std::map<dns::Name, std::string> seen;
   for (const auto& ze : zone_entries) {
@@ -445,6 +565,7 @@ SlaveConfig load_slave_config(const ConfigSource& source) {
     for (const auto& [k, v] : ze.options) l[k] = v;
     c.zones.push_back(resolve_zone(name, l, c, c.state_dir, errors));
   }
+  resolve_catalogs(c, globals, templates, catalogs, seen, errors);
   if (!errors.empty()) {
     std::string text;
     for (const auto& e : errors) text += (text.empty() ? "" : "\n") + e;

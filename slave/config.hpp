@@ -48,6 +48,19 @@ struct ZoneConfig {
   std::string settings;
 };
 
+// A catalog zone the slave follows (RFC 9432): its own transfer settings, and the settings of
+// its member zones by their `group` property.
+struct CatalogConfig {
+  dns::Name name;
+  // How the catalog itself is transferred (masters, key, timeouts, poll interval, limits);
+  // publisher.zone is the catalog's name. Nothing of it is signed or served.
+  ZoneConfig zone;
+  // Member settings by group property value (the [[template]] named for it in `groups`); the
+  // key "" holds members without a group. Zone name and state folder are set per member.
+  std::map<std::string, ZoneConfig> templates;
+  std::string settings;  // as ZoneConfig::settings, for the catalog and every template
+};
+
 struct SlaveConfig {
   std::vector<boost::asio::ip::udp::endpoint> listen;
   // --http: where GET /metrics and GET /status are served; unset (the default): not at all.
@@ -65,7 +78,13 @@ struct SlaveConfig {
   // verified; each zone uses one (ZoneConfig::transfer.key) with its masters and secondaries.
   std::vector<dns::TsigKey> keys;
   std::vector<ZoneConfig> zones;  // distinct names, in the order configured
+  std::vector<CatalogConfig> catalogs;
 };
+
+// The settings of member `zone` of a catalog from its template: name, state folder and settings
+// text (which names the catalog and group, so a member moving between them restarts).
+[[nodiscard]] ZoneConfig member_config(const ZoneConfig& tmpl, const dns::Name& zone,
+                                       const std::string& catalog, const std::string& group);
 
 // The configuration cannot be used; what() holds every problem, one line each, each naming the
 // file (or "command line"), the zone when it concerns one, and the option.
