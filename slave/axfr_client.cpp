@@ -1,8 +1,11 @@
 #include "slave/axfr_client.hpp"
 
+#include <algorithm>
 #include <array>
 #include <ctime>
 #include <random>
+
+#include <fmt/format.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
@@ -57,6 +60,20 @@ asio::awaitable<AxfrAttempt> fetch_axfr(asio::any_io_executor ex, tcp::endpoint 
   out.master = master;
   out.assembler = std::make_unique<AxfrAssembler>(zone, id, options.limits);
   AxfrAssembler& asm_ = *out.assembler;
+  const auto deadline = std::chrono::steady_clock::now() + options.total_timeout;
+  // Each read waits for the read timeout or what is left of the total deadline, the shorter.
+  auto read_budget = [&] {
+    // Rounded up, so a read cut by the deadline ends at or after it (past_deadline() then says so).
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    return std::max(std::chrono::milliseconds(0), std::min(options.read_timeout, left));
+  };
+  auto past_deadline = [&] {
+    return std::chrono::steady_clock::now() >= deadline
+               ? fmt::format("the transfer exceeded its deadline of {} s after {} messages",
+                             options.total_timeout.count() / 1000.0, asm_.messages())
+               : std::string();
+  };
 
   tcp::socket sock(ex);
   {
@@ -107,16 +124,20 @@ asio::awaitable<AxfrAttempt> fetch_axfr(asio::any_io_executor ex, tcp::endpoint 
   std::array<uint8_t, 2> len_buf{};
   std::vector<uint8_t> msg_buf;
   while (asm_.state() == AxfrAssembler::State::NeedMore) {
-    std::string why = co_await read_exact(sock, asio::buffer(len_buf), options.read_timeout);
+    std::string why = co_await read_exact(sock, asio::buffer(len_buf), read_budget());
     if (!why.empty()) {
-      asm_.end_of_stream(why);
+      const std::string late = past_deadline();
+      asm_.end_of_stream(late.empty() ? why : late);
       break;
     }
     const size_t len = (size_t(len_buf[0]) << 8) | len_buf[1];
     msg_buf.resize(len);
-    why = co_await read_exact(sock, asio::buffer(msg_buf), options.read_timeout);
+    why = co_await read_exact(sock, asio::buffer(msg_buf), read_budget());
     if (!why.empty()) {
-      asm_.end_of_stream("inside message " + std::to_string(asm_.messages() + 1) + ": " + why);
+      const std::string late = past_deadline();
+      asm_.end_of_stream(late.empty()
+                             ? "inside message " + std::to_string(asm_.messages() + 1) + ": " + why
+                             : late);
       break;
     }
     dns::Message msg;

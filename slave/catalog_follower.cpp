@@ -221,6 +221,7 @@ void CatalogFollower::answer_notify(const net::Request& req, const dns::Message&
   policy.zone = config_.name;
   policy.masters = config_.zone.masters;
   policy.key = config_.zone.transfer.key;
+  policy.tsig_required = config_.zone.notify_tsig_required;
   NotifyAnswer a =
       slave::answer_notify(req.wire, q, req.peer.address(), req.tcp, policy, util::unix_now());
   if (a.verdict == NotifyVerdict::Accepted) {

@@ -41,6 +41,11 @@ struct ZoneConfig {
   net::Acl allow_transfer = net::Acl::loopback();
   // Unreachable masters (no TCP connection) alert only after this many polls in a row.
   unsigned alert_after = 3;
+  // With a TSIG key: NOTIFY must be signed with it (an unsigned UDP NOTIFY is forgeable from
+  // the master's address). False: unsigned NOTIFYs from the masters' addresses start a poll.
+  bool notify_tsig_required = true;
+  // A zone polls at most once per this interval however many NOTIFYs arrive.
+  std::chrono::milliseconds notify_min_interval{1000};
   PublisherConfig publisher;  // zone name, its own state folder, keys, denial, hooks
   std::string state_root;     // the daemon's state directory (publisher.state_dir is below it)
   // The resolved options as text, one "name=value" line each: two configs of a zone with the
