@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <ctime>
-#include <random>
 
 #include <fmt/format.h>
 
@@ -18,6 +17,7 @@
 
 #include "common/dns/error.hpp"
 #include "common/dns/message.hpp"
+#include "common/net/query_id.hpp"
 
 namespace flatsign::slave {
 namespace asio = boost::asio;
@@ -26,11 +26,6 @@ using namespace asio::experimental::awaitable_operators;
 
 namespace {
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-
-uint16_t random_id() {
-  static thread_local std::mt19937 rng{std::random_device{}()};
-  return static_cast<uint16_t>(rng());
-}
 
 uint64_t now_seconds() {
   return static_cast<uint64_t>(std::time(nullptr));
@@ -55,7 +50,7 @@ asio::awaitable<std::string> read_exact(tcp::socket& sock, asio::mutable_buffer 
 
 asio::awaitable<AxfrAttempt> fetch_axfr(asio::any_io_executor ex, tcp::endpoint master,
                                         dns::Name zone, AxfrClientOptions options) {
-  const uint16_t id = random_id();
+  const uint16_t id = net::random_query_id();
   AxfrAttempt out;
   out.master = master;
   out.assembler = std::make_unique<AxfrAssembler>(zone, id, options.limits);
@@ -64,8 +59,8 @@ asio::awaitable<AxfrAttempt> fetch_axfr(asio::any_io_executor ex, tcp::endpoint 
   // Each read waits for the read timeout or what is left of the total deadline, the shorter.
   auto read_budget = [&] {
     // Rounded up, so a read cut by the deadline ends at or after it (past_deadline() then says so).
-    const auto left = std::chrono::ceil<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     return std::max(std::chrono::milliseconds(0), std::min(options.read_timeout, left));
   };
   auto past_deadline = [&] {
