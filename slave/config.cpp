@@ -52,6 +52,10 @@ const Layer& defaults() {
     set("transfer-timeout", {"600"});
     set("max-signing", {"0"});
     set("udp-threads", {"0"});
+    set("tcp-max-connections", {"256"});
+    set("tcp-per-client", {"16"});
+    set("tcp-reserved", {"16"});
+    set("tcp-idle", {"10"});
     return l;
   }();
   return d;
@@ -439,6 +443,14 @@ const std::vector<OptionSpec>& slave_options() {
       {"max-signing", "publication jobs (sign, verify, write) at once; 0: one per core", false,
        false},
       {"udp-threads", "threads answering UDP queries; 0: one per core", false, false},
+      {"tcp-max-connections", "TCP connections at once on the listeners", false, false},
+      {"tcp-per-client", "TCP connections one client address may hold", false, false},
+      {"tcp-reserved",
+       "of tcp-max-connections, kept for clients an allow-transfer list names (secondaries)", false,
+       false},
+      {"tcp-idle",
+       "seconds an idle TCP connection stays open (shrinks to 1 s as the slots fill, RFC 7766)",
+       false, false},
       {"log-level", "debug | info | warning | error", false, false},
       {"http",
        "address:port for GET /metrics (Prometheus) and GET /status (JSON); unauthenticated, keep "
@@ -542,6 +554,11 @@ SlaveConfig load_slave_config(const ConfigSource& source) {
     });
   }
   c.udp_threads = static_cast<unsigned>(g.number("udp-threads", 0, 1024));
+  c.tcp_max = static_cast<size_t>(g.number("tcp-max-connections", 1, 1e6));
+  c.tcp_per_client = static_cast<size_t>(g.number("tcp-per-client", 1, 1e6));
+  c.tcp_reserved = static_cast<size_t>(g.number("tcp-reserved", 0, 1e6));
+  if (c.tcp_reserved >= c.tcp_max) g.fail("tcp-reserved", "must be below tcp-max-connections");
+  c.tcp_idle = g.duration("tcp-idle");
   c.max_transfers = static_cast<unsigned>(g.number("max-transfers", 1, 100000));
   c.max_signing = static_cast<unsigned>(g.number("max-signing", 0, 1024));
   c.state_dir = g.text("state-dir");

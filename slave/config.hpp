@@ -72,6 +72,11 @@ struct SlaveConfig {
   std::optional<boost::asio::ip::tcp::endpoint> http;
   // Threads answering UDP queries (each with batched socket calls); 0: one per core.
   unsigned udp_threads = 0;
+  // TCP: connections in all, per client address, kept for transfer clients; idle timeout.
+  size_t tcp_max = 256;
+  size_t tcp_per_client = 16;
+  size_t tcp_reserved = 16;
+  std::chrono::milliseconds tcp_idle{10000};
   // Transfers in at once, over all zones: a start with thousands of zones must not flood the
   // masters.
   unsigned max_transfers = 8;

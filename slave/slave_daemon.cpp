@@ -53,7 +53,11 @@ SlaveDaemon::SlaveDaemon(asio::io_context& io, ConfigSource source, SlaveConfig 
       transfers_(io.get_executor(), config_.max_transfers),
       listener_(
           io, [this](const net::Request& r, net::Responses& o) { handle(r, o); },
-          net::ListenerLimits{.udp_threads = config_.udp_threads ? config_.udp_threads : cores()}) {
+          net::ListenerLimits{.tcp_idle = config_.tcp_idle,
+                              .max_tcp_connections = config_.tcp_max,
+                              .max_tcp_per_client = config_.tcp_per_client,
+                              .tcp_reserved = config_.tcp_reserved,
+                              .udp_threads = config_.udp_threads ? config_.udp_threads : cores()}) {
   zones_served_ = &registry_.gauge("flatsign_slave_zones", "Zones configured and served.");
   reloads_ok_ =
       &registry_.counter("flatsign_slave_reloads_total",
@@ -66,6 +70,13 @@ SlaveDaemon::SlaveDaemon(asio::io_context& io, ConfigSource source, SlaveConfig 
   // An AXFR out packs the whole zone per transfer (~60 MB at 100k names), freed once it is
   // written: given back now rather than at the next poll.
   listener_.on_stream_sent([] { release_free_memory(""); });
+  // The reserved TCP slots go to secondaries that may transfer some zone (RFC 5936 §6 ACLs).
+  listener_.set_privileged([this](const asio::ip::address& a) {
+    std::lock_guard lock(pipelines_mutex_);
+    for (const auto& [name, p] : pipelines_)
+      if (p->config().allow_transfer.allows(a)) return true;
+    return false;
+  });
 }
 
 SlaveDaemon::~SlaveDaemon() {
