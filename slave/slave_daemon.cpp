@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -277,7 +278,8 @@ void SlaveDaemon::reconcile() {
       auto it = want.find(name);
       if (it == want.end()) {
         removed.push_back(p);
-      } else if (it->second.settings != p->config().settings || keys_changed_) {
+      } else if ((it->second.settings != p->config().settings || keys_changed_) &&
+                 !starting_.count(name)) {
         changed.push_back(p);
       }
     }
@@ -296,38 +298,19 @@ void SlaveDaemon::reconcile() {
     // The old pipeline finishes its poll in progress (it may be writing the zone's files) and
     // keeps answering until the new one has loaded the same state.
     const ZoneConfig zc = want.at(old->name());
+    starting_.insert(zc.publisher.zone);
     old->stop([this, zc] {
-      if (stopping_) return;
-      auto p = make_pipeline(zc);
-      try {
-        p->start_up();
-      } catch (const std::exception& e) {
-        util::log(LogLevel::Error, "slave", zc.publisher.zone.to_string(),
-                  "restart with the new settings failed, zone not served: {}", e.what());
-        table_.remove(zc.publisher.zone);
-        std::lock_guard lock(pipelines_mutex_);
-        pipelines_.erase(zc.publisher.zone);
-        return;
-      }
-      util::log(LogLevel::Info, "slave", zc.publisher.zone.to_string(),
-                "settings changed: restarted");
-      add_zone(std::move(p));
+      if (!stopping_) start_zone(zc, "settings changed: restarted");
     });
   }
   for (const auto& [name, zc] : want) {
+    if (starting_.count(name)) continue;
     {
       std::lock_guard lock(pipelines_mutex_);
       if (pipelines_.count(name)) continue;
     }
-    auto p = make_pipeline(zc);
-    try {
-      p->start_up();
-    } catch (const std::exception& e) {
-      util::log(LogLevel::Error, "slave", name.to_string(), "added zone not started: {}", e.what());
-      continue;
-    }
-    util::log(LogLevel::Info, "slave", name.to_string(), "added: polling now");
-    add_zone(std::move(p));
+    starting_.insert(name);
+    start_zone(zc, "added: polling now");
     ++added;
   }
   {
@@ -337,6 +320,38 @@ void SlaveDaemon::reconcile() {
   if (added || !removed.empty() || !changed.empty())
     util::log(LogLevel::Info, "slave", "", "zones: {} added, {} removed, {} restarted", added,
               removed.size(), changed.size());
+}
+
+void SlaveDaemon::start_zone(ZoneConfig zc, std::string what) {
+  // Loading state (a key made and stored with fsync for a new zone) is done on the job pool, so
+  // a catalog adding thousands of zones neither blocks the io thread nor loads them one by one.
+  auto p = make_pipeline(std::move(zc));
+  asio::post(jobs_, [this, p, what = std::move(what)] {
+    std::string error;
+    try {
+      p->start_up();
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    asio::post(io_, [this, p, what, error] {
+      starting_.erase(p->name());
+      if (stopping_) return;
+      if (!error.empty()) {
+        util::log(LogLevel::Error, "slave", p->name().to_string(), "not started: {}", error);
+        table_.remove(p->name());
+        std::lock_guard lock(pipelines_mutex_);
+        pipelines_.erase(p->name());
+        return;
+      }
+      // Still wanted? A reload or a catalog change may have dropped it meanwhile.
+      bool wanted_now = false;
+      for (const auto& z : config_.zones) wanted_now |= z.publisher.zone == p->name();
+      wanted_now |= owner_.count(p->name()) > 0;
+      if (!wanted_now) return;
+      util::log(LogLevel::Info, "slave", p->name().to_string(), "{}", what);
+      add_zone(p);
+    });
+  });
 }
 
 asio::awaitable<void> SlaveDaemon::signal_loop() {

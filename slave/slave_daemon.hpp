@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,6 +66,9 @@ class SlaveDaemon {
   std::shared_ptr<CatalogFollower> make_follower(CatalogConfig cc);
   // Serves and starts `p` (its state loaded).
   void add_zone(std::shared_ptr<ZonePipeline> p);
+  // Makes and loads a pipeline for `zc` on the job pool, then serves and starts it on the io
+  // thread (logging `what`) unless it is no longer wanted. REQUIRES: zc's zone in starting_.
+  void start_zone(ZoneConfig zc, std::string what);
   // The zones wanted now: the configured ones, then each catalog's members that are neither
   // configured nor another catalog's (RFC 9432 §5.4); a member moves to another catalog only
   // when its owner's `coo` names that catalog (§5.5). Updates owner_. On the io thread.
@@ -93,6 +97,7 @@ class SlaveDaemon {
   std::map<dns::Name, std::shared_ptr<ZonePipeline>> pipelines_;
   std::map<dns::Name, std::shared_ptr<CatalogFollower>> followers_;  // under pipelines_mutex_
   std::map<dns::Name, dns::Name> owner_;  // catalog member -> the catalog serving it (io thread)
+  std::set<dns::Name> starting_;          // zones being loaded by start_zone (io thread)
   bool keys_changed_ = false;             // the last reload read other TSIG keys
   net::DnsListener listener_;
   bool stopping_ = false;
