@@ -48,6 +48,8 @@ const Layer& defaults() {
     set("log-level", {"info"});
     set("max-transfers", {"8"});
     set("notify-tsig", {"required"});
+    set("hook-min-interval", {"60"});
+    set("hook-burst", {"3"});
     set("notify-min-interval", {"1"});
     set("transfer-timeout", {"600"});
     set("max-signing", {"0"});
@@ -275,6 +277,8 @@ ZoneConfig resolve_zone(const dns::Name& name, const Layer& l, const SlaveConfig
   }
   pc.on_change = r.text("on-change");
   pc.on_alert = r.text("on-alert");
+  pc.hook_min_interval = static_cast<uint32_t>(r.duration("hook-min-interval").count() / 1000);
+  pc.hook_burst = static_cast<uint32_t>(r.number("hook-burst", 1, 1000));
   pc.sign_threads = static_cast<unsigned>(r.number("sign-threads", 0, 1024));
   pc.expiry_alert = static_cast<uint32_t>(r.number("expiry-alert", 0, 1e9));
   pc.journal.max_versions = static_cast<size_t>(r.number("journal-max", 0, 1e9));
@@ -423,6 +427,12 @@ const std::vector<OptionSpec>& slave_options() {
       {"serial-policy", "increment | unixtime | dateserial", true, false},
       {"on-change", "shell command run with a JSON change document", true, false},
       {"on-alert", "shell command run when a transfer is refused", true, false},
+      {"hook-min-interval",
+       "after hook-burst on-change runs, one per this many seconds; publications in between are "
+       "batched into one run (0: a run each)",
+       true, false},
+      {"hook-burst", "on-change runs allowed at once before hook-min-interval applies", true,
+       false},
       {"tsig", "name:algorithm:base64 TSIG key (repeat)", false, true},
       {"tsig-file", "BIND key file with TSIG keys (repeat; keeps secrets out of argv)", false,
        true},

@@ -75,9 +75,9 @@ uint32_t earliest_expiry(const zone::Zone& z, uint32_t now) {
   return earliest;
 }
 
-// "name TTL IN TYPE rdata" lines of one side of a diff, as a JSON array.
-std::string json_records(const zone::Diff& diff, bool added) {
-  std::string out = "[";
+// "name TTL IN TYPE rdata" lines of one side of a diff, as JSON array items (no brackets).
+std::string json_items(const zone::Diff& diff, bool added) {
+  std::string out;
   bool first = true;
   for (const auto& c : diff.changes) {
     for (const auto& rd : added ? c.added : c.removed) {
@@ -88,8 +88,11 @@ std::string json_records(const zone::Diff& diff, bool added) {
       first = false;
     }
   }
-  return out + "]";
+  return out;
 }
+
+// A batch keeps at most this many records per side; the counts stay exact.
+constexpr size_t kBatchRecords = 10'000;
 }  // namespace
 
 Publisher::Publisher(PublisherConfig config)
@@ -340,12 +343,37 @@ bool Publisher::publish(const std::shared_ptr<const zone::Zone>& transferred_zon
             sr.stats.seconds, sign_s, verify_s, journal_s, swap_s, write_s);
 
   if (!content || config_.on_change.empty()) return true;
+  if (!first_publication) {
+    // Batched: merged into the pending run, which goes out now if the interval has passed.
+    if (!pending_change_) {
+      pending_change_.emplace();
+      pending_change_->old_serial = old_serial;
+    }
+    PendingChange& p = *pending_change_;
+    p.new_serial = serial;
+    p.master_serial = transferred.serial();
+    p.master = master;
+    ++p.publications;
+    for (bool side : {true, false}) {
+      std::string& list = side ? p.added : p.removed;
+      size_t& count = side ? p.added_count : p.removed_count;
+      const size_t n = side ? change.added_count() : change.removed_count();
+      if (count + n > kBatchRecords) {
+        p.truncated = true;
+      } else if (n > 0) {
+        list += (list.empty() ? "" : ",") + json_items(change, side);
+      }
+      count += n;
+    }
+    flush_change_hook();
+    return true;
+  }
   const std::string old_text = old_serial ? std::to_string(*old_serial) : "null";
   std::string head = fmt::format(
       "{{\"zone\":{},\"old_serial\":{},\"new_serial\":{},\"master_serial\":{},\"master\":{},"
       "\"added\":",
       util::json_string(zname_), old_text, serial, transferred.serial(), util::json_string(master));
-  std::string tail = ",\"removed\":" + json_records(change, false) +
+  std::string tail = ",\"removed\":[" + json_items(change, false) + "]" +
                      ",\"time\":" + util::json_string(iso_time(now)) + "}\n";
   HookInput json;
   if (first_publication) {
@@ -355,7 +383,7 @@ bool Publisher::publish(const std::shared_ptr<const zone::Zone>& transferred_zon
       if (write(head) && write_json_all_records(*zone, write)) write(tail);
     };
   } else {
-    json = [text = head + json_records(change, true) + tail](const HookWrite& write) {
+    json = [text = head + "[" + json_items(change, true) + "]" + tail](const HookWrite& write) {
       write(text);
     };
   }
@@ -370,6 +398,50 @@ bool Publisher::publish(const std::shared_ptr<const zone::Zone>& transferred_zon
             {"FLATSIGN_MASTER", master}},
            "on-change", zname_, first_publication ? on_hook_done_ : std::function<void()>{});
   return true;
+}
+
+void Publisher::flush_change_hook() {
+  if (!pending_change_) return;
+  const std::time_t now = std::time(nullptr);
+  if (config_.hook_min_interval != 0) {
+    const double burst = std::max<uint32_t>(1, config_.hook_burst);
+    if (hook_tokens_ < 0) {
+      hook_tokens_ = burst;
+    } else {
+      hook_tokens_ = std::min(
+          burst, hook_tokens_ + double(now - hook_refilled_) / double(config_.hook_min_interval));
+    }
+    hook_refilled_ = now;
+    if (hook_tokens_ < 1) {
+      util::log(LogLevel::Debug, "hook", zname_, "on-change batched: {} publication(s) pending",
+                pending_change_->publications);
+      return;
+    }
+    hook_tokens_ -= 1;
+  }
+  run_change_hook(*std::exchange(pending_change_, std::nullopt));
+}
+
+void Publisher::run_change_hook(PendingChange c) {
+  const std::string old_text = c.old_serial ? std::to_string(*c.old_serial) : "null";
+  // The same document as for one publication; `publications` says how many it sums up (their
+  // records in order: one added then removed appears in both lists).
+  std::string json = fmt::format(
+      "{{\"zone\":{},\"old_serial\":{},\"new_serial\":{},\"master_serial\":{},\"master\":{},"
+      "\"added\":[{}],\"removed\":[{}],\"publications\":{},\"truncated\":{},\"time\":{}}}\n",
+      util::json_string(zname_), old_text, c.new_serial, c.master_serial,
+      util::json_string(c.master), c.added, c.removed, c.publications,
+      c.truncated ? "true" : "false", util::json_string(iso_time(std::time(nullptr))));
+  run_hook(config_.on_change, std::move(json),
+           {{"FLATSIGN_EVENT", "change"},
+            {"FLATSIGN_ZONE", zname_},
+            {"FLATSIGN_OLD_SERIAL", c.old_serial ? std::to_string(*c.old_serial) : ""},
+            {"FLATSIGN_NEW_SERIAL", std::to_string(c.new_serial)},
+            {"FLATSIGN_ADDED", std::to_string(c.added_count)},
+            {"FLATSIGN_REMOVED", std::to_string(c.removed_count)},
+            {"FLATSIGN_PUBLICATIONS", std::to_string(c.publications)},
+            {"FLATSIGN_MASTER", c.master}},
+           "on-change", zname_);
 }
 
 }  // namespace flatsign::slave

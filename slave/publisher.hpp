@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <ctime>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -37,6 +38,12 @@ struct PublisherConfig {
   uint32_t expiry_alert = 3 * 86400;
   // IXFR journal (<zone>.journal); max_versions 0: none, IXFR is answered by AXFR.
   server::JournalLimits journal;
+  // On-change runs are rate-limited by a token bucket: `hook_burst` runs at once, then one per
+  // hook_min_interval seconds; publications meanwhile are batched into the next run (an
+  // upstream changing every few seconds must not send an email each time). The first
+  // publication's run is never held. hook_min_interval 0: a run per publication.
+  uint32_t hook_min_interval = 60;
+  uint32_t hook_burst = 3;
 };
 
 // What the calls since the last take_report() did, for the daemon's metrics and /status.
@@ -100,6 +107,10 @@ class Publisher {
   // or the earliest expiry is still within expiry_alert.
   bool refresh_signatures();
 
+  // Runs the on-change hook for the publications batched since its last run, when
+  // hook_min_interval has passed since then. Call after each poll.
+  void flush_change_hook();
+
   // Logs one warning line and runs --on-alert with `reason` (a verdict name or "verify-failed",
   // "sign-failed", "write-failed") and `detail`.
   void alert(std::string_view reason, const std::string& detail, const std::string& master);
@@ -140,6 +151,18 @@ class Publisher {
   PublishReport report_;
   uint32_t next_expiry_alert_ = 0;            // 0: not alerting; else no repeat before this time
   std::vector<std::string> verify_warnings_;  // of the last publication, logged when they change
+  // Publications whose on-change run waits for hook_min_interval (publisher.cpp).
+  struct PendingChange {
+    std::optional<uint32_t> old_serial;  // before the first of them
+    uint32_t new_serial = 0, master_serial = 0;
+    std::string master, added, removed;  // JSON array items, comma-separated
+    size_t added_count = 0, removed_count = 0, publications = 0;
+    bool truncated = false;  // more records than kept in the lists
+  };
+  std::optional<PendingChange> pending_change_;
+  double hook_tokens_ = -1;  // runs allowed now; < 0: not started (a full bucket)
+  std::time_t hook_refilled_ = 0;
+  void run_change_hook(PendingChange c);
 };
 
 }  // namespace flatsign::slave

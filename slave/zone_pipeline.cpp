@@ -289,6 +289,7 @@ asio::awaitable<void> ZonePipeline::poll_once() {
 
 void ZonePipeline::upkeep(PollWork& w) {
   if (!w.handled.published) publisher_.refresh_signatures();
+  publisher_.flush_change_hook();
   w.refreshed = publisher_.take_report();
   wrap_publication();
   if (auto served = publisher_.served_signed(); served && served->rrset_count() >= kTrimAfterRRsets)
