@@ -281,3 +281,27 @@ TEST_CASE("responder: DO copied, BADVERS, QNAME case preserved, RA clear", "[ans
   auto refused = respond_to(d, "example.org.", RRType::A, 0, false);
   CHECK(refused.rcode == static_cast<uint16_t>(dns::Rcode::REFUSED));
 }
+
+TEST_CASE("responder: NOTIFY to a primary is REFUSED with OPT when it came with one", "[answer]") {
+  Dir d;
+  auto sz = std::make_shared<server::ServedZone>();
+  sz->origin = kOrigin;
+  sz->zone = signed_zone(dnssec::DenialMode::Nsec);
+  d.served = sz;
+  for (bool edns : {false, true}) {
+    dns::Message m;
+    m.id = 9;
+    m.opcode = dns::Opcode::NOTIFY;
+    m.aa = true;
+    m.questions.push_back({kOrigin, RRType::SOA, dns::RRClass::IN});
+    if (edns) m.edns = dns::Edns{};
+    auto wire = dns::write_message(m);
+    net::Responses out;
+    CHECK(server::respond(d, {}, net::Request{wire, {}, false}, out) == server::Outcome::Refused);
+    REQUIRE(out.size() == 1);
+    auto r = dns::parse_message(out.front());
+    CHECK(r.rcode_value() == dns::Rcode::REFUSED);
+    CHECK(r.opcode == dns::Opcode::NOTIFY);
+    CHECK(r.edns.has_value() == edns);  // RFC 6891 §7
+  }
+}
