@@ -15,6 +15,8 @@ const char* notify_verdict_text(NotifyVerdict v) {
       return "bad-tsig";
     case NotifyVerdict::TsigMissing:
       return "tsig-missing";
+    case NotifyVerdict::BadVersion:
+      return "bad-edns-version";
   }
   return "?";
 }
@@ -29,6 +31,10 @@ NotifyAnswer answer_notify(std::span<const uint8_t> wire, const dns::Message& q,
   r.opcode = q.opcode;
   r.rd = q.rd;
   r.questions = q.questions;
+  if (q.edns) {
+    r.edns = dns::Edns{};             // RFC 6891 §7: EDNS is answered with EDNS
+    r.edns->do_bit = q.edns->do_bit;  // RFC 3225 §3, as for queries
+  }
   const size_t limit = tcp ? dns::kTcpLimit : dns::kUdpLimit;
   auto finish = [&](NotifyVerdict v, Rcode rcode, std::string detail) {
     out.verdict = v;
@@ -37,6 +43,14 @@ NotifyAnswer answer_notify(std::span<const uint8_t> wire, const dns::Message& q,
     r.aa = v == NotifyVerdict::Accepted;
   };
 
+  // RFC 6891 §6.1.3: BADVERS (extended RCODE 16) with our highest version, 0, before anything
+  // else, as the answer engine does for queries; the NOTIFY is ignored.
+  if (q.edns && q.edns->version > 0) {
+    finish(NotifyVerdict::BadVersion, Rcode::BADVERS,
+           "EDNS version " + std::to_string(q.edns->version));
+    out.reply = dns::write_message(r, limit);
+    return out;
+  }
   // RFC 8945 §5.2: verify before anything else; a failure is NOTAUTH with the TSIG error in an
   // unsigned TSIG RR (§5.3.2), and the NOTIFY is ignored.
   std::vector<uint8_t> mac;

@@ -25,6 +25,7 @@ enum class NotifyVerdict {
   NotAMaster,   // the sender is none of our masters (RFC 1996 §3.10): REFUSED
   BadTsig,      // signed, but unknown key, wrong MAC or time: NOTAUTH + TSIG error (§5.2)
   TsigMissing,  // a key is configured and the NOTIFY was not signed: REFUSED
+  BadVersion,   // EDNS version above 0 (RFC 6891 §6.1.3): BADVERS, unsigned
 };
 [[nodiscard]] const char* notify_verdict_text(NotifyVerdict v);
 
@@ -45,6 +46,7 @@ struct NotifyPolicy {
 
 // Answers the NOTIFY `q` (parsed from `wire`, REQUIRES q.opcode == NOTIFY and !q.qr) from
 // `peer`, received over TCP when `tcp`. `now` is the TSIG clock (seconds since the epoch).
+// The reply carries an OPT (version 0, DO copied) when `q` had one, before any TSIG.
 [[nodiscard]] NotifyAnswer answer_notify(std::span<const uint8_t> wire, const dns::Message& q,
                                          const boost::asio::ip::address& peer, bool tcp,
                                          const NotifyPolicy& policy, uint64_t now);

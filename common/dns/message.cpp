@@ -326,8 +326,14 @@ std::vector<uint8_t> MessageWriter::finish() {
 
 namespace {
 
+// RFC 4034 §3.1: an RRSIG's first two RDATA octets are the type it covers.
+uint16_t rrsig_covered_code(const Rr& rr) {
+  return rr.rdata.size() >= 2 ? static_cast<uint16_t>(rr.rdata[0] << 8 | rr.rdata[1]) : 0;
+}
+
 bool same_set(const Rr& a, const Rr& b) {
-  return a.type == b.type && a.rclass == b.rclass && a.owner == b.owner;
+  return a.type == b.type && a.rclass == b.rclass && a.owner == b.owner &&
+         (a.type != RRType::RRSIG || rrsig_covered_code(a) == rrsig_covered_code(b));
 }
 
 }  // namespace

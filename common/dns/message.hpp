@@ -183,7 +183,8 @@ class MessageWriter {
 // Writes `msg` whole in one message of at most `limit` octets. When an RRset of the answer or
 // authority section does not fit, it and everything after it are left out and TC is set
 // (RFC 2181 §9); additional-section RRsets that do not fit are just left out. RRs are grouped
-// into RRsets by consecutive owner/type/class. The TSIG field is not written.
+// into RRsets by consecutive owner/type/class, RRSIGs also by the type they cover (RFC 4034
+// §3.1: each such run has its own TTL). The TSIG field is not written.
 [[nodiscard]] std::vector<uint8_t> write_message(const Message& msg, size_t limit = kTcpLimit);
 
 // Packs a zone transfer into consecutive messages (RFC 5936 §2.2): as many RRs as fit in

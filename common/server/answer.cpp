@@ -14,9 +14,16 @@ using dns::RRType;
 
 constexpr int kMaxCnameChain = 8;
 
+// The node owning `name`, or nullptr; as NameIndex::find, an NSEC3 owner is no name of the
+// zone (RFC 5155 §7.2.8).
+const zone::Node* find_node(const zone::Zone& zone, const Name& name) {
+  const zone::Node* node = zone.find(name);
+  return node && !nsec3_only(*node) ? node : nullptr;
+}
+
 // True when `name` owns data or is an empty non-terminal (RFC 4592 §2.2.2).
 bool name_exists(const zone::Zone& zone, const Name& name) {
-  if (zone.find(name)) return true;
+  if (find_node(zone, name)) return true;
   auto nodes = zone.nodes();
   size_t i = zone.predecessor(name) + 1;
   return i < nodes.size() && nodes[i].name.is_subdomain_of(name);
@@ -34,7 +41,7 @@ struct Ctx {
   bool nsec() const { return proofs && proofs->kind() == DenialIndex::Kind::Nsec; }
   bool nsec3() const { return proofs && proofs->kind() == DenialIndex::Kind::Nsec3; }
   const zone::Node* find(WireName name) const {
-    return names ? names->find(name) : zone.find(Name::from_wire_unchecked(name));
+    return names ? names->find(name) : find_node(zone, Name::from_wire_unchecked(name));
   }
   bool exists(WireName name) const {
     return names ? names->exists(name) : name_exists(zone, Name::from_wire_unchecked(name));
@@ -175,9 +182,10 @@ void answer_refs(const zone::Zone& zone, WireName qname, RRType qtype, const Ans
     if (want == RRType::ANY) {
       if (auto t = minimal_any_type(*node)) want = *t;
     }
-    // QTYPE RRSIG: every signature at the name, as stored (RFC 4035 §3.1.5 leaves the choice).
-    bool signed_set = c.dnssec && want != RRType::RRSIG;
-    if (append_signed(resp.answer, *node, want, signed_set, owner)) {
+    // QTYPE RRSIG: every signature at the name (RFC 4035 §3.1.5 leaves the choice), each with
+    // the TTL of the RRset it covers (RFC 4034 §3), not one TTL for all.
+    if (want == RRType::RRSIG ? append_rrsigs(resp.answer, *node, owner)
+                              : append_signed(resp.answer, *node, want, c.dnssec, owner)) {
       prove_wildcard_answer();
       return;
     }

@@ -58,6 +58,15 @@ bool wire_is_subdomain(WireName name, WireName ancestor) {
   return n >= a && wire_equal(wire_suffix(name, n - a), ancestor);
 }
 
+bool nsec3_only(const zone::Node& node) {
+  bool nsec3 = false;
+  for (const dns::RRset& s : node.rrsets) {
+    if (s.type != dns::RRType::NSEC3 && s.type != dns::RRType::RRSIG) return false;
+    nsec3 = nsec3 || s.type == dns::RRType::NSEC3;
+  }
+  return nsec3;
+}
+
 NameIndex::NameIndex(const zone::Zone& zone) : zone_(&zone) {
   auto nodes = zone.nodes();
   size_t origin_labels = zone.origin().label_count();
@@ -83,6 +92,9 @@ NameIndex::NameIndex(const zone::Zone& zone) : zone_(&zone) {
     tagged_ = tagged_ && (reinterpret_cast<uintptr_t>(n.name.wire().data()) & ~kAddressMask) == 0;
   }
   for (const zone::Node& n : nodes) {
+    // RFC 5155 §7.2.8: answered as if absent. A name below it (sorting after it) records it
+    // as an empty non-terminal, as the same section asks.
+    if (nsec3_only(n)) continue;
     WireName w = n.name.wire();
     if (const Slot* s = lookup(w)) {
       // Canonical order puts parents first, so a name is never recorded as an empty

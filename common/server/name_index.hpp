@@ -1,6 +1,7 @@
 // Name lookups for the answer engine over one snapshot: a case-insensitive hash of every owner
-// name and every empty non-terminal (exact match and existence in O(1), no allocation), and a
-// canonical-order predecessor search over wire names. Immutable once built; thread-safe.
+// name but NSEC3 owners, and every empty non-terminal (exact match and existence in O(1), no
+// allocation), and a canonical-order predecessor search over wire names. Immutable once built;
+// thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -26,14 +27,20 @@ using WireName = std::span<const uint8_t>;
 // True when `name` equals `ancestor` or lies below it.
 [[nodiscard]] bool wire_is_subdomain(WireName name, WireName ancestor);
 
+// True when `node` holds NSEC3 records and nothing else but their signatures: a hashed owner
+// name, outside the zone's namespace. Answers treat it as nonexistent, or as an empty
+// non-terminal when names exist below it (RFC 5155 §7.2.8).
+[[nodiscard]] bool nsec3_only(const zone::Node& node);
+
 class NameIndex {
  public:
   // O(zone size). REQUIRES: `zone` outlives the index (the index points into its names).
   explicit NameIndex(const zone::Zone& zone);
 
-  // The node owning `name` (any case), or nullptr.
+  // The node owning `name` (any case), or nullptr; nullptr for an NSEC3 owner (nsec3_only()).
   [[nodiscard]] const zone::Node* find(WireName name) const;
-  // True when `name` owns data or is an empty non-terminal (RFC 4592 §2.2.2) of the zone.
+  // True when `name` owns data or is an empty non-terminal (RFC 4592 §2.2.2) of the zone; false
+  // for an NSEC3 owner with nothing below it (RFC 5155 §7.2.8).
   [[nodiscard]] bool exists(WireName name) const;
   // As Zone::predecessor: the index of the last node sorting <= `name` in canonical order
   // (RFC 4034 §6.1), 0 when none does.

@@ -32,15 +32,34 @@ bool append_signed(RefSection& section, const zone::Node& node, RRType type, boo
   });
   if (present) return true;
   const dns::RRset* sigs = dnssec && type != RRType::RRSIG ? node.find(RRType::RRSIG) : nullptr;
-  section.push_back({set, sigs, own, ttl ? *ttl : set->ttl});
+  section.push_back({set, sigs, own, ttl ? *ttl : set->ttl, std::nullopt});
+  return true;
+}
+
+bool append_rrsigs(RefSection& section, const zone::Node& node, WireName owner) {
+  const dns::RRset* set = node.find(RRType::RRSIG);
+  if (!set) return false;
+  WireName own = owner.empty() ? set->owner.wire() : owner;
+  // Canonical RDATA order (RFC 4034 §6.3) sorts the signatures by the type they cover, their
+  // first two octets: one entry per run.
+  std::optional<RRType> last;
+  for (dns::RdataRef rd : set->rdatas) {
+    if (rd.size() < 2) continue;
+    auto t = static_cast<RRType>(rd[0] << 8 | rd[1]);
+    if (t == last) continue;
+    last = t;
+    section.push_back({set, nullptr, own, node.record_ttl(*set, rd), t});
+  }
   return true;
 }
 
 void copy_records(const RefSection& section, std::vector<dns::Rr>& out) {
   for (const RRsetRef& r : section) {
     dns::Name owner = dns::Name::from_wire_unchecked(r.owner);
-    for (dns::RdataRef rd : r.set->rdatas)
+    for (dns::RdataRef rd : r.set->rdatas) {
+      if (r.covered && !covers(rd, *r.covered)) continue;
       out.push_back({owner, r.set->type, r.set->rclass, r.ttl, rd.to_rdata()});
+    }
     if (!r.sigs) continue;
     for (dns::RdataRef rd : r.sigs->rdatas) {
       if (covers(rd, r.set->type))
@@ -53,7 +72,7 @@ bool write_section(const RefSection& section, dns::Section where, dns::MessageWr
   bool additional = where == dns::Section::Additional;
   for (const RRsetRef& r : section) {
     const dns::RRset& s = *r.set;
-    if (!w.add_records(where, r.owner, s.type, s.rclass, r.ttl, s.rdatas) && !additional)
+    if (!w.add_records(where, r.owner, s.type, s.rclass, r.ttl, s.rdatas, r.covered) && !additional)
       return false;
     if (r.sigs &&
         !w.add_records(where, r.owner, RRType::RRSIG, r.sigs->rclass, r.ttl, r.sigs->rdatas,

@@ -7,7 +7,9 @@ import time
 import dns.flags
 import dns.message
 import dns.query
+import dns.rdataclass
 import dns.rdatatype
+import dns.zone
 
 import harness as h
 import slave_env as env
@@ -70,6 +72,14 @@ def answers(name, rdtype, port):
         return bool(query(name, rdtype, port, timeout=1).answer)
     except Exception:
         return False
+
+
+def nsec3_owners(zonefile):
+    """The owner names of the NSEC3 records in the signed `zonefile`, in file order: hashed
+    names that answers treat as nonexistent (RFC 5155 §7.2.8)."""
+    z = dns.zone.from_file(zonefile, origin=ZONE, relativize=False)
+    return [name.to_text() for name, node in z.nodes.items()
+            if node.get_rdataset(dns.rdataclass.IN, dns.rdatatype.NSEC3)]
 
 
 def dnskey_anchor(port):

@@ -4,7 +4,10 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cctype>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "common/dnssec/sign.hpp"
 #include "common/dnssec/zone_signer.hpp"
@@ -38,9 +41,10 @@ sdeleg IN NS ns
 sdeleg IN DS 1 13 2 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
 )";
 
-std::shared_ptr<const zone::Zone> signed_zone(dnssec::DenialMode mode, bool opt_out = false) {
+std::shared_ptr<const zone::Zone> signed_zone(dnssec::DenialMode mode, bool opt_out = false,
+                                              const std::string& text = kZone) {
   zone::ZoneBuilder b(kOrigin);
-  (void)zone::parse_zone_text(kZone, kOrigin,
+  (void)zone::parse_zone_text(text, kOrigin,
                               [&](dns::Rr&& rr, const zone::Location&) { b.add(std::move(rr)); });
   auto plain = std::move(b).build().zone;
   dnssec::SignerOptions o;
@@ -98,6 +102,20 @@ size_t unsigned_sets(const std::vector<dns::Rr>& s) {
 }
 
 constexpr auto kNx = static_cast<uint16_t>(dns::Rcode::NXDOMAIN);
+
+// The owner names of the NSEC3 records of `z`, in canonical order.
+std::vector<std::string> nsec3_owners(const zone::Zone& z) {
+  std::vector<std::string> out;
+  for (const zone::Node& n : z.nodes()) {
+    if (n.find(RRType::NSEC3)) out.push_back(n.name.to_string());
+  }
+  return out;
+}
+
+bool has_owner(const std::vector<dns::Rr>& s, RRType t, const Name& owner) {
+  return std::any_of(s.begin(), s.end(),
+                     [&](const dns::Rr& r) { return r.type == t && r.owner == owner; });
+}
 
 }  // namespace
 
@@ -225,6 +243,93 @@ TEST_CASE("answer: NSEC3 proofs (RFC 5155 §7.2.2, 7.2.3, 7.2.5, 7.2.6)", "[answ
   CHECK(count(ref.authority, RRType::NSEC3) == 1);  // matching NSEC3 of the cut (§7.2.7)
 }
 
+TEST_CASE("answer: an NSEC3 owner name does not exist (RFC 5155 §7.2.8)", "[answer]") {
+  auto z = signed_zone(dnssec::DenialMode::Nsec3);
+  server::DenialIndex idx(*z);
+  const Name apex_nsec3 = dnssec::nsec3_owner(dnssec::nsec3_hash(kOrigin, idx.params()), kOrigin);
+  auto owners = nsec3_owners(*z);
+  REQUIRE(owners.size() > 2);
+  for (const std::string& owner : {owners.front(), owners.back()}) {
+    // Upper case: the lookups ignore case (RFC 4343) as for any name.
+    std::string upper = owner;
+    std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+    for (const std::string& qname : {owner, upper}) {
+      for (RRType t : {RRType::A, RRType::NSEC3, RRType::RRSIG, RRType::ANY}) {
+        INFO(qname << " " << dns::type_to_string(t));
+        auto r = ask(*z, qname, t);
+        CHECK(r.rcode == kNx);
+        CHECK(r.aa);
+        CHECK(r.answer.empty());
+        // Closest encloser the apex (matching NSEC3), next closer QNAME itself (covered),
+        // wildcard at the apex (covered): the proof of RFC 5155 §7.2.2.
+        CHECK(count(r.authority, RRType::SOA) == 1);
+        CHECK(count(r.authority, RRType::NSEC3) >= 2);
+        CHECK(has_owner(r.authority, RRType::NSEC3, apex_nsec3));
+        CHECK(unsigned_sets(r.authority) == 0);
+        CHECK(sigs_match(r.authority));
+        auto plain = ask(*z, qname, t, false);
+        CHECK(plain.rcode == kNx);
+        CHECK(plain.answer.empty());
+        CHECK(count(plain.authority, RRType::NSEC3) == 0);
+      }
+    }
+    // Below it: the closest encloser is still the apex, not the hashed name.
+    auto below = ask(*z, "x." + owner, RRType::A);
+    CHECK(below.rcode == kNx);
+    CHECK(has_owner(below.authority, RRType::NSEC3, apex_nsec3));
+  }
+  // Real names keep their answers.
+  CHECK(ask(*z, "www.example.", RRType::A).answer.size() == 2);
+}
+
+TEST_CASE("answer: an NSEC3 owner name is answered from an apex wildcard", "[answer]") {
+  // RFC 5155 §7.2.8: "as if the NSEC3 RR did not exist", so "*.example." synthesizes.
+  auto z = signed_zone(dnssec::DenialMode::Nsec3, false,
+                       std::string(kZone) + "* IN TXT \"apex wildcard\"\n");
+  auto owners = nsec3_owners(*z);
+  REQUIRE_FALSE(owners.empty());
+  auto r = ask(*z, owners.front(), RRType::TXT);
+  CHECK(r.rcode == 0);
+  CHECK(count(r.answer, RRType::TXT) == 1);
+  CHECK(r.answer.front().owner == Name::parse(owners.front()));
+  CHECK(count(r.authority, RRType::NSEC3) == 1);  // next closer covered (§7.2.6)
+  auto nodata = ask(*z, owners.front(), RRType::NSEC3);
+  CHECK(nodata.rcode == 0);
+  CHECK(nodata.answer.empty());
+}
+
+TEST_CASE("answer: QTYPE RRSIG gives each signature its covered RRset's TTL (RFC 4034 §3)",
+          "[answer]") {
+  for (auto mode : {dnssec::DenialMode::Nsec, dnssec::DenialMode::Nsec3}) {
+    auto z = signed_zone(mode);
+    // The apex: SOA 3600, NS 300, DNSKEY and the denial records their own; the wildcard
+    // expansion: TXT 300 and (NSEC) the negative TTL 600.
+    for (std::string qname : {"example.", "x.w.example.", "www.example."}) {
+      INFO(qname);
+      auto r = ask(*z, qname, RRType::RRSIG);
+      CHECK(r.rcode == 0);
+      REQUIRE(count(r.answer, RRType::RRSIG) >= 1);
+      const bool wild = qname == "x.w.example.";
+      const zone::Node* node = z->find(Name::parse(wild ? "*.w.example." : qname));
+      REQUIRE(node);
+      std::set<uint32_t> ttls;
+      for (const dns::Rr& rr : r.answer) {
+        REQUIRE(rr.type == RRType::RRSIG);
+        CHECK(rr.owner == Name::parse(qname));
+        const dns::RRset* covered = node->find(dnssec::rrsig_covered(rr.rdata));
+        REQUIRE(covered);
+        CHECK(rr.ttl == covered->ttl);
+        ttls.insert(rr.ttl);
+      }
+      if (qname == "example.") CHECK(ttls.count(3600) == 1);
+      // Several TTLs where the name holds NSEC (600) besides a 300 set, and at the apex.
+      if (qname == "example." || mode == dnssec::DenialMode::Nsec) CHECK(ttls.size() >= 2);
+      // Without DO the same records: QTYPE RRSIG asks for them.
+      CHECK(ask(*z, qname, RRType::RRSIG, false).answer.size() == r.answer.size());
+    }
+  }
+}
+
 TEST_CASE("answer: NSEC3 opt-out referral gives the closest provable encloser", "[answer]") {
   auto z = signed_zone(dnssec::DenialMode::Nsec3, true);
   auto ref = ask(*z, "deleg.example.", RRType::A);
@@ -280,4 +385,28 @@ TEST_CASE("responder: DO copied, BADVERS, QNAME case preserved, RA clear", "[ans
   CHECK(bad.answer.empty());
   auto refused = respond_to(d, "example.org.", RRType::A, 0, false);
   CHECK(refused.rcode == static_cast<uint16_t>(dns::Rcode::REFUSED));
+}
+
+TEST_CASE("responder: NOTIFY to a primary is REFUSED with OPT when it came with one", "[answer]") {
+  Dir d;
+  auto sz = std::make_shared<server::ServedZone>();
+  sz->origin = kOrigin;
+  sz->zone = signed_zone(dnssec::DenialMode::Nsec);
+  d.served = sz;
+  for (bool edns : {false, true}) {
+    dns::Message m;
+    m.id = 9;
+    m.opcode = dns::Opcode::NOTIFY;
+    m.aa = true;
+    m.questions.push_back({kOrigin, RRType::SOA, dns::RRClass::IN});
+    if (edns) m.edns = dns::Edns{};
+    auto wire = dns::write_message(m);
+    net::Responses out;
+    CHECK(server::respond(d, {}, net::Request{wire, {}, false}, out) == server::Outcome::Refused);
+    REQUIRE(out.size() == 1);
+    auto r = dns::parse_message(out.front());
+    CHECK(r.rcode_value() == dns::Rcode::REFUSED);
+    CHECK(r.opcode == dns::Opcode::NOTIFY);
+    CHECK(r.edns.has_value() == edns);  // RFC 6891 §7
+  }
 }

@@ -87,9 +87,17 @@ TEST_CASE("plain query: the same bytes as the general path", "[answer]") {
   std::vector<std::optional<dnssec::DenialMode>> modes = {std::nullopt, dnssec::DenialMode::Nsec,
                                                           dnssec::DenialMode::Nsec3};
   for (auto mode : modes) {
-    Dir d = directory(make_zone(mode));
+    auto z = make_zone(mode);
+    Dir d = directory(z);
+    // NSEC3 owner names, answered as nonexistent (RFC 5155 §7.2.8), and a name below one.
+    std::vector<std::string> asked = names;
+    for (const zone::Node& n : z->nodes()) {
+      if (!n.find(RRType::NSEC3) || asked.size() > names.size() + 2) continue;
+      asked.push_back(n.name.to_string());
+      asked.push_back("X." + n.name.to_string());
+    }
     std::vector<uint8_t> lent;
-    for (const auto& n : names) {
+    for (const auto& n : asked) {
       for (RRType t : types) {
         for (auto payload : {std::optional<uint16_t>(), std::optional<uint16_t>(512),
                              std::optional<uint16_t>(4096)}) {

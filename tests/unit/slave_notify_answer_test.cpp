@@ -1,6 +1,9 @@
 // The slave's NOTIFY answers: every verdict, the reply to a signed NOTIFY signed over the
-// request's MAC (RFC 8945 §5.3), and a bad key answered NOTAUTH + BADKEY (§5.3.2).
+// request's MAC (RFC 8945 §5.3), a bad key answered NOTAUTH + BADKEY (§5.3.2), and EDNS
+// answered with EDNS (RFC 6891 §7) or BADVERS.
 #include <catch2/catch.hpp>
+
+#include <optional>
 
 #include "common/dns/message.hpp"
 #include "common/dns/tsig.hpp"
@@ -31,12 +34,13 @@ struct Sent {
   std::vector<uint8_t> mac;
 };
 
-Sent notify(const char* zone, const dns::TsigKey* k) {
+Sent notify(const char* zone, const dns::TsigKey* k, std::optional<dns::Edns> edns = {}) {
   dns::Message q;
   q.id = 4711;
   q.opcode = dns::Opcode::NOTIFY;
   q.aa = true;
   q.questions.push_back({dns::Name::parse(zone), dns::RRType::SOA, dns::RRClass::IN});
+  q.edns = std::move(edns);
   Sent s;
   s.wire = dns::write_message(q);
   if (k) s.mac = dns::tsig_sign(s.wire, *k, kNow);
@@ -58,6 +62,60 @@ TEST_CASE("notify: unsigned from a master is accepted with an unsigned NOERROR",
   CHECK(r.id == 4711);
   CHECK(r.rcode_value() == dns::Rcode::NOERROR);
   CHECK_FALSE(r.tsig);
+  CHECK_FALSE(r.edns);  // no OPT came, none goes back
+}
+
+TEST_CASE("notify: an OPT in the NOTIFY gets an OPT in every reply (RFC 6891 §7)", "[slave]") {
+  dns::Edns e;
+  e.udp_payload = 1232;
+  e.do_bit = true;
+  auto a = answer(notify("example.test.", nullptr, e), "127.0.0.1", policy(false));
+  CHECK(a.verdict == NotifyVerdict::Accepted);
+  auto r = dns::parse_message(a.reply);
+  REQUIRE(r.edns);
+  CHECK(r.edns->version == 0);
+  CHECK(r.edns->do_bit);
+  CHECK(r.rcode_value() == dns::Rcode::NOERROR);
+  // Refusals too.
+  auto refused = answer(notify("example.test.", nullptr, e), "127.0.0.9", policy(false));
+  CHECK(refused.verdict == NotifyVerdict::NotAMaster);
+  auto rr = dns::parse_message(refused.reply);
+  CHECK(rr.rcode_value() == dns::Rcode::REFUSED);
+  CHECK(rr.edns);
+  auto other = dns::parse_message(
+      answer(notify("other.test.", nullptr, e), "127.0.0.1", policy(false)).reply);
+  CHECK(other.rcode_value() == dns::Rcode::NOTAUTH);
+  CHECK(other.edns);
+}
+
+TEST_CASE("notify: signed with OPT: OPT before TSIG, the reply still verifies", "[slave]") {
+  auto k = key("xfr-key");
+  auto s = notify("example.test.", &k, dns::Edns{});
+  auto a = answer(s, "127.0.0.1", policy(true));
+  CHECK(a.verdict == NotifyVerdict::Accepted);
+  auto r = dns::parse_message(a.reply);  // throws if the TSIG were not the last record
+  REQUIRE(r.edns);
+  REQUIRE(r.tsig);
+  CHECK_NOTHROW(dns::tsig_verify(a.reply, r, k, kNow, s.mac));
+  // A bad key: NOTAUTH with the OPT and the unsigned TSIG error record.
+  auto other = key("other-key");
+  auto bad = answer(notify("example.test.", &other, dns::Edns{}), "127.0.0.1", policy(true));
+  CHECK(bad.verdict == NotifyVerdict::BadTsig);
+  auto br = dns::parse_message(bad.reply);
+  CHECK(br.edns);
+  REQUIRE(br.tsig);
+  CHECK(dns::tsig_record(br).error == static_cast<uint16_t>(dns::Rcode::BADKEY));
+}
+
+TEST_CASE("notify: EDNS version 1 is BADVERS and no poll (RFC 6891 §6.1.3)", "[slave]") {
+  dns::Edns e;
+  e.version = 1;
+  auto a = answer(notify("example.test.", nullptr, e), "127.0.0.1", policy(false));
+  CHECK(a.verdict == NotifyVerdict::BadVersion);
+  auto r = dns::parse_message(a.reply);
+  CHECK(r.rcode == static_cast<uint16_t>(dns::Rcode::BADVERS));
+  REQUIRE(r.edns);
+  CHECK(r.edns->version == 0);
 }
 
 TEST_CASE("notify: signed NOTIFY gets a reply signed over the request MAC", "[slave]") {

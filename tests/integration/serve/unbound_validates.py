@@ -1,5 +1,7 @@
 """unbound, validating with the served DNSKEY as trust anchor, gets AD on positive, NXDOMAIN,
-NODATA, wildcard, CNAME and delegation (DS / no-DS) answers from flatsign-slave, NSEC and NSEC3."""
+NODATA, wildcard, CNAME and delegation (DS / no-DS) answers from flatsign-slave, NSEC and NSEC3,
+and NXDOMAIN for NSEC3 owner names (RFC 5155 §7.2.8), which it marked bogus when answered as
+existing names."""
 import os
 import sys
 
@@ -29,7 +31,13 @@ CASES = [  # name, type, rcode, whether the answer section has records
 def run(denial):
     with h.TempDir() as tmp, s.SignedSlave(tmp, ["--denial", denial]) as srv:
         with s.Unbound(tmp, srv.port, s.dnskey_anchor(srv.port)) as ub:
-            for name, t, rcode, has_answer in CASES:
+            cases = list(CASES)
+            for owner in s.nsec3_owners(srv.signed)[:2]:  # RFC 5155 §7.2.8: no such names
+                cases += [(owner, "A", dns.rcode.NXDOMAIN, False),
+                          (owner.upper(), "TXT", dns.rcode.NXDOMAIN, False),
+                          ("x." + owner, "A", dns.rcode.NXDOMAIN, False)]
+            h.check(denial == "nsec" or len(cases) > len(CASES), "no NSEC3 owner names")
+            for name, t, rcode, has_answer in cases:
                 r = ub.ask(name, t)
                 what = "%s %s %s" % (denial, name, t)
                 h.check(r.rcode() == rcode, "%s: rcode %s\n%s\n%s" % (
@@ -42,7 +50,7 @@ def main():
     h.peer("unbound")
     for denial in ("nsec", "nsec3"):
         run(denial)
-    h.ok("AD on every answer shape, NSEC and NSEC3")
+    h.ok("AD on every answer shape, NSEC and NSEC3, NSEC3 owner names NXDOMAIN")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """A TSIG-signed NOTIFY from the master gets a reply signed with the same key (RFC 8945 §5.3)
-and starts a poll; a NOTIFY signed with a wrong key gets NOTAUTH with TSIG error BADKEY and
-starts none."""
+and starts a poll, with an OPT before the TSIG when the NOTIFY had one (RFC 6891 §7); a
+NOTIFY signed with a wrong key gets NOTAUTH with TSIG error BADKEY and starts none."""
 import os
 import sys
 import time
@@ -18,8 +18,8 @@ import harness as h  # noqa: E402
 import slave_env as env  # noqa: E402
 
 
-def notify(port, keyring, keyname):
-    q = dns.message.make_query(env.ZONE, "SOA")
+def notify(port, keyring, keyname, edns=False):
+    q = dns.message.make_query(env.ZONE, "SOA", use_edns=0 if edns else False)
     q.flags = dns.flags.AA  # replaces all flag bits, the opcode's too: set it after
     q.set_opcode(dns.opcode.NOTIFY)
     q.use_tsig(keyring, keyname=keyname)
@@ -38,7 +38,12 @@ def main():
         r = notify(slave.port, env.tsig_keyring(), env.TSIG_NAME)
         h.check(r.rcode() == dns.rcode.NOERROR, "rcode %s" % dns.rcode.to_text(r.rcode()))
         h.check(r.had_tsig, "the NOTIFY reply is not signed")
+        h.check(r.edns == -1, "an OPT in the reply to a NOTIFY without one")
         h.wait_for(lambda: master.transfers > before, 10, what="a transfer after the NOTIFY")
+        r = notify(slave.port, env.tsig_keyring(), env.TSIG_NAME, edns=True)
+        h.check(r.rcode() == dns.rcode.NOERROR and r.had_tsig and r.edns == 0,
+                "NOTIFY with OPT: rcode %s, TSIG %s, EDNS %s" % (
+                    dns.rcode.to_text(r.rcode()), r.had_tsig, r.edns))
 
         wrong = dns.tsigkeyring.from_text({"other-key.": ("hmac-sha256", env.TSIG_SECRET)})
         before = master.transfers
@@ -51,7 +56,7 @@ def main():
         h.check(master.transfers == before, "a badly signed NOTIFY started a transfer")
         h.check("bad-tsig" in slave.log(), "no refusal log line for the bad NOTIFY")
     master.stop()
-    h.ok("signed NOTIFY answered with a signed reply; bad key refused with BADKEY")
+    h.ok("signed NOTIFY answered with a signed reply (OPT kept); bad key refused with BADKEY")
 
 
 if __name__ == "__main__":
