@@ -69,7 +69,8 @@ TEST_CASE("rrl: responses are classed and keyed as BIND and Knot do", "[rrl]") {
   server::RrlKey k;
   REQUIRE(server::rrl_classify(positive("WWW.example."), k));
   CHECK(k.cls == RrlClass::Positive);
-  CHECK(std::string(k.name.begin(), k.name.begin() + k.name_size) == "\3www\7example");
+  CHECK(std::string(k.name.begin(), k.name.begin() + k.name_size) ==
+        std::string("\3www\7example\0", 13));
   CHECK(k.qtype == 1);
 
   REQUIRE(server::rrl_classify(nxdomain("random1.example."), k));
