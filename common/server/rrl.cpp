@@ -20,7 +20,7 @@ void lowercase(std::span<uint8_t> name) {
 
 // Skips one resource record at the reader's position.
 void skip_rr(dns::WireReader& r) {
-  std::array<uint8_t, dns::Name::kMaxWire> scratch{};
+  std::array<uint8_t, dns::Name::kMaxWire> scratch;
   (void)r.name_into(scratch);
   r.skip(8);  // TYPE, CLASS, TTL
   r.skip(r.u16());
@@ -54,7 +54,9 @@ bool rrl_classify(std::span<const uint8_t> response, RrlKey& key) {
   if (!r.ok()) return false;
   uint8_t rcode = flags & 0xF;
   bool aa = flags & 0x0400, tc = flags & 0x0200;
-  key = RrlKey{};
+  key.cls = RrlClass::Error;
+  key.name_size = 0;
+  key.qtype = 0;
   if (rcode != 0 && rcode != kRcodeNxdomain) return true;  // Error: the prefix alone (BIND)
   if (qd != 1) return true;
   key.name_size = r.name_into(key.name);
@@ -78,11 +80,8 @@ bool rrl_classify(std::span<const uint8_t> response, RrlKey& key) {
     }
     for (uint16_t i = 0; i < an && r.ok(); ++i) skip_rr(r);
     if (ns > 0) {
-      std::array<uint8_t, dns::Name::kMaxWire> owner{};
-      size_t n = r.name_into(owner);
-      if (!r.ok() || n == 0) return false;
-      key.name = owner;
-      key.name_size = n;
+      key.name_size = r.name_into(key.name);
+      if (!r.ok() || key.name_size == 0) return false;
     }
   }
   lowercase(std::span<uint8_t>(key.name.data(), key.name_size));
@@ -113,7 +112,7 @@ bool RateLimiter::exempt(const boost::asio::ip::address& client) const {
 uint64_t RateLimiter::key_hash(const boost::asio::ip::address& client, const RrlKey& key) const {
   // class | family | masked prefix | qtype | name: SipHash under a per-process seed, so that
   // nobody outside can pick names that land in a victim's bucket.
-  std::array<uint8_t, 4 + 16 + dns::Name::kMaxWire> in{};
+  std::array<uint8_t, 4 + 16 + dns::Name::kMaxWire> in;  // only the first n octets are hashed
   size_t n = 0;
   in[n++] = static_cast<uint8_t>(key.cls);
   auto put_prefix = [&](std::span<const uint8_t> addr, unsigned bits) {

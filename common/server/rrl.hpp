@@ -57,9 +57,11 @@ enum class RrlVerdict {
 // What one response is counted under.
 struct RrlKey {
   RrlClass cls = RrlClass::Error;
-  std::array<uint8_t, dns::Name::kMaxWire> name{};  // lowercased uncompressed wire
-  size_t name_size = 0;                             // 0 for Error
-  uint16_t qtype = 0;                               // Positive only
+  // Lowercased uncompressed wire; only the first name_size octets are set (not zeroed: this
+  // is on the path of every UDP response).
+  std::array<uint8_t, dns::Name::kMaxWire> name;
+  size_t name_size = 0;  // 0 for Error
+  uint16_t qtype = 0;    // Positive only
 };
 
 // Classes `response` (a well-formed response message we wrote). False when it cannot be read
