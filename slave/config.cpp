@@ -58,6 +58,10 @@ const Layer& defaults() {
     set("tcp-per-client", {"16"});
     set("tcp-reserved", {"16"});
     set("tcp-idle", {"10"});
+    set("rrl-rate", {"20"});
+    set("rrl-slip", {"2"});
+    set("rrl-ipv4-prefix", {"24"});
+    set("rrl-ipv6-prefix", {"56"});
     return l;
   }();
   return d;
@@ -192,7 +196,8 @@ std::string settings_text(const Layer& l) {
   std::string out;
   for (const auto& [k, g] : l) {
     if (k == "listen" || k == "http" || k == "udp-threads" || k == "max-transfers" ||
-        k == "max-signing" || k == "log-level")
+        k == "max-signing" || k == "log-level" || k.starts_with("rrl-") || k.starts_with("tcp-") ||
+        k == "cookie-secret-file")
       continue;
     out += k + "=";
     for (const auto& v : g.values) out += v + "\x1f";
@@ -462,6 +467,17 @@ const std::vector<OptionSpec>& slave_options() {
        "seconds an idle TCP connection stays open (shrinks to 1 s as the slots fill, RFC 7766)",
        false, false},
       {"log-level", "debug | info | warning | error", false, false},
+      {"rrl-rate", "UDP responses per second per client prefix and name (rate limiting); 0: off",
+       false, false},
+      {"rrl-slip", "every Nth limited response is sent truncated (TC) instead of dropped; 0: none",
+       false, false},
+      {"rrl-ipv4-prefix", "IPv4 clients are counted per prefix of this length", false, false},
+      {"rrl-ipv6-prefix", "IPv6 clients are counted per prefix of this length", false, false},
+      {"rrl-exempt", "prefix never rate limited (repeat)", false, true},
+      {"cookie-secret-file",
+       "DNS cookie secret: 32 hex digits, a second line for the previous one; re-read when it "
+       "changes. Unset: random, rotated daily",
+       false, false},
       {"http",
        "address:port for GET /metrics (Prometheus) and GET /status (JSON); unauthenticated, keep "
        "it on loopback",
@@ -571,6 +587,12 @@ SlaveConfig load_slave_config(const ConfigSource& source) {
   c.tcp_idle = g.duration("tcp-idle");
   c.max_transfers = static_cast<unsigned>(g.number("max-transfers", 1, 100000));
   c.max_signing = static_cast<unsigned>(g.number("max-signing", 0, 1024));
+  c.rrl.rate = static_cast<uint32_t>(g.number("rrl-rate", 0, 1000000));
+  c.rrl.slip = static_cast<uint32_t>(g.number("rrl-slip", 0, 100));
+  c.rrl.ipv4_prefix = static_cast<unsigned>(g.number("rrl-ipv4-prefix", 0, 32));
+  c.rrl.ipv6_prefix = static_cast<unsigned>(g.number("rrl-ipv6-prefix", 0, 128));
+  g.each("rrl-exempt", [&](const std::string& p) { c.rrl.exempt.push_back(net::parse_prefix(p)); });
+  c.cookie_secret_file = g.text("cookie-secret-file");
   c.state_dir = g.text("state-dir");
   c.log_level = g.text("log-level");
   util::LogLevel level;

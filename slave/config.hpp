@@ -16,6 +16,7 @@
 #include "common/dns/name.hpp"
 #include "common/dns/tsig.hpp"
 #include "common/net/address.hpp"
+#include "common/server/rrl.hpp"
 #include "slave/axfr_client.hpp"
 #include "slave/publisher.hpp"
 
@@ -87,6 +88,11 @@ struct SlaveConfig {
   // Every TSIG key the slave knows (--tsig, --tsig-file): requests signed with any of them are
   // verified; each zone uses one (ZoneConfig::transfer.key) with its masters and secondaries.
   std::vector<dns::TsigKey> keys;
+  // Public-side protection, read at start (a reload keeps what the daemon started with):
+  // response rate limiting (rrl-*) and the DNS cookie secret file (empty: a random secret,
+  // rotated daily; several slaves answering one address share a file, RFC 9018 §5).
+  server::RrlConfig rrl;
+  std::string cookie_secret_file;
   std::vector<ZoneConfig> zones;  // distinct names, in the order configured
   std::vector<CatalogConfig> catalogs;
 };

@@ -52,6 +52,10 @@ SlaveDaemon::SlaveDaemon(asio::io_context& io, ConfigSource source, SlaveConfig 
       queries_(registry_, "flatsign_slave"),
       jobs_(config_.max_signing ? config_.max_signing : cores()),
       transfers_(io.get_executor(), config_.max_transfers),
+      rrl_(config_.rrl),
+      cookies_(config_.cookie_secret_file.empty()
+                   ? std::make_unique<server::ServerCookies>()
+                   : std::make_unique<server::ServerCookies>(config_.cookie_secret_file)),
       listener_(
           io, [this](const net::Request& r, net::Responses& o) { handle(r, o); },
           net::ListenerLimits{.tcp_idle = config_.tcp_idle,
@@ -68,6 +72,8 @@ SlaveDaemon::SlaveDaemon(asio::io_context& io, ConfigSource source, SlaveConfig 
                          "Configuration reloads (SIGHUP), by result.", {{"result", "refused"}});
   registry_.freeze();
   serve_policy_.keys = config_.keys;
+  serve_policy_.rrl = &rrl_;
+  serve_policy_.cookies = cookies_.get();
   // An AXFR out packs the whole zone per transfer (~60 MB at 100k names), freed once it is
   // written: given back now rather than at the next poll.
   listener_.on_stream_sent([] { release_free_memory(""); });

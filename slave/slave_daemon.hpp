@@ -23,7 +23,9 @@
 #include "common/net/async_semaphore.hpp"
 #include "common/net/http_status.hpp"
 #include "common/net/listener.hpp"
+#include "common/server/cookies.hpp"
 #include "common/server/response_counters.hpp"
+#include "common/server/rrl.hpp"
 #include "common/server/zone_table.hpp"
 #include "common/util/metrics.hpp"
 #include "slave/catalog_follower.hpp"
@@ -92,6 +94,8 @@ class SlaveDaemon {
   net::AsyncSemaphore transfers_;
   server::ZoneTable table_;
   server::ResponderPolicy serve_policy_;  // every TSIG key; transfer rules are per zone
+  server::RateLimiter rrl_;               // UDP answers (config_.rrl); before listener_
+  std::unique_ptr<server::ServerCookies> cookies_;
   // Zones by name. Changed on the io thread; read by the listener's threads for NOTIFY.
   mutable std::mutex pipelines_mutex_;
   std::map<dns::Name, std::shared_ptr<ZonePipeline>> pipelines_;

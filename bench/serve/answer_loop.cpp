@@ -4,7 +4,9 @@
 // through respond() with a lent response buffer, as the UDP threads do: --rounds rounds of
 // --seconds per DO setting. Prints ns per query per round, then the median and the minimum
 // (thread CPU time, so time stolen by other processes does not count; for an A/B on a shared
-// machine run both builds at once on the same core). Single-threaded.
+// machine run both builds at once on the same core). Single-threaded. --rrl-rate N runs every
+// response through a RateLimiter (common/server/rrl) too: 1000000 limits none, so the figure is
+// the limiter's cost alone.
 #include <time.h>
 
 #include <algorithm>
@@ -19,6 +21,7 @@
 
 #include "common/dns/message.hpp"
 #include "common/server/responder.hpp"
+#include "common/server/rrl.hpp"
 #include "common/server/snapshot_directory.hpp"
 #include "common/zone/zonefile.hpp"
 
@@ -66,11 +69,17 @@ int main(int argc, char** argv) {
   app.add_option("queries", queries_path, "query file, \"name TYPE\" a line")->required();
   app.add_option("--seconds", seconds, "CPU seconds per round and DO setting");
   app.add_option("--rounds", rounds, "rounds; the median and the minimum are printed");
+  uint32_t rrl_rate = 0;
+  app.add_option("--rrl-rate", rrl_rate, "response rate limiting at this rate; 0: off");
   CLI11_PARSE(app, argc, argv);
   dns::Name origin = dns::Name::parse(origin_text);
   server::SnapshotDirectory dir(origin);
   dir.refresh(zone::load_zone(zone_path, origin).zone);
   server::ResponderPolicy policy;
+  server::RrlConfig rrl_config;
+  rrl_config.rate = rrl_rate;
+  server::RateLimiter rrl(rrl_config);
+  if (rrl.enabled()) policy.rrl = &rrl;
   boost::asio::ip::udp::endpoint peer(boost::asio::ip::make_address("127.0.0.1"), 5353);
   std::vector<std::vector<uint8_t>> queries[2] = {read_queries(queries_path, false),
                                                   read_queries(queries_path, true)};

@@ -48,7 +48,7 @@ bool parse_plain(std::span<const uint8_t> wire, PlainQuery& q) {
     if (!r.ok() || rdlen > r.remaining() || (ttl >> 16 & 0xFF) != 0) return false;
     size_t end = r.offset() + rdlen;
     while (r.ok() && r.offset() < end) {
-      (void)r.u16();
+      if (r.u16() == 10) return false;  // COOKIE (RFC 7873): the general path answers it
       r.skip(r.u16());
     }
     if (!r.ok() || r.offset() != end) return false;

@@ -6,9 +6,11 @@
 
 #include "common/dns/error.hpp"
 #include "common/server/answer.hpp"
+#include "common/server/cookies.hpp"
 #include "common/server/ixfr.hpp"
 #include "common/server/name_index.hpp"
 #include "common/server/plain_query.hpp"
+#include "common/server/rrl.hpp"
 #include "common/util/clock.hpp"
 
 namespace flatsign::server {
@@ -63,6 +65,42 @@ void emit(Message& r, size_t limit, const dns::TsigKey* key, std::span<const uin
   out.push_back(std::move(wire));
 }
 
+// The cookie side of one request, kept for the rate limiter.
+struct CookieState {
+  QueryCookie cookie;          // verdict after ServerCookies::check
+  std::vector<uint8_t> reply;  // the COOKIE option data sent back; empty: none
+};
+
+Outcome answer_general(const ZoneDirectory& zones, const ResponderPolicy& policy,
+                       const net::Request& request, net::Responses& out, std::string* detail,
+                       CookieState& cs);
+
+// Replaces a rate-limited response by its slip: the question alone with TC=1, so an honest
+// client retries over TCP (RFC 7766 §5, where it is never limited); or, when the query had a
+// client cookie, BADCOOKIE with a fresh server cookie (RFC 7873 §5.2.3 (2), as BIND slips): the
+// client retries over UDP with it (§5.3) and is then exempt. Clears `out` when the query
+// cannot be parsed (an error response: nothing to slip).
+void slip(const net::Request& request, const ResponderPolicy& policy, const CookieState& cs,
+          net::Responses& out) {
+  Message q;
+  try {
+    q = dns::parse_message(request.wire);
+  } catch (const dns::WireError&) {
+    out.clear();
+    return;
+  }
+  Message r = response_header(q);
+  if (!cs.reply.empty() && r.edns) {
+    r.edns->options.push_back(dns::EdnsOption{kCookieOption, cs.reply});
+    r.rcode = static_cast<uint16_t>(Rcode::BADCOOKIE);
+  } else {
+    r.tc = true;
+    r.rcode = out.front().size() > 3 ? (out.front()[3] & 0xF) : 0;
+  }
+  out.clear();
+  out.push_back(dns::write_message(r, dns::response_size_limit(q, false, policy.udp_max_payload)));
+}
+
 }  // namespace
 
 const char* outcome_text(Outcome o) {
@@ -83,18 +121,47 @@ const char* outcome_text(Outcome o) {
       return "NOTAUTH";
     case Outcome::ServFail:
       return "SERVFAIL";
+    case Outcome::RateLimited:
+      return "rate limited";
+    case Outcome::BadCookie:
+      return "BADCOOKIE";
   }
   return "?";
 }
 
 Outcome respond(const ZoneDirectory& zones, const ResponderPolicy& policy,
                 const net::Request& request, net::Responses& out, std::string* detail) {
-  if (!request.tcp && answer_plain_query(zones, policy, request, out)) return Outcome::Answered;
-  return respond_general(zones, policy, request, out, detail);
+  CookieState cs;
+  Outcome o = !request.tcp && answer_plain_query(zones, policy, request, out)
+                  ? Outcome::Answered
+                  : answer_general(zones, policy, request, out, detail, cs);
+  // A valid server cookie proves the source address is not spoofed: such clients are not
+  // limited (RFC 7873 §5.2.5; BIND and Knot exempt them too). TCP is never limited.
+  if (request.tcp || !policy.rrl || out.empty() || cs.cookie.verdict == CookieVerdict::Valid)
+    return o;
+  RrlVerdict v = policy.rrl->check(request.peer.address(), out.front());
+  if (v == RrlVerdict::Pass) return o;
+  if (v == RrlVerdict::Drop)
+    out.clear();
+  else
+    slip(request, policy, cs, out);
+  if (detail)
+    *detail = std::string(v == RrlVerdict::Drop ? "dropped" : "slipped") + " (was " +
+              outcome_text(o) + ")";
+  return Outcome::RateLimited;
 }
 
 Outcome respond_general(const ZoneDirectory& zones, const ResponderPolicy& policy,
                         const net::Request& request, net::Responses& out, std::string* detail) {
+  CookieState cs;
+  return answer_general(zones, policy, request, out, detail, cs);
+}
+
+namespace {
+
+Outcome answer_general(const ZoneDirectory& zones, const ResponderPolicy& policy,
+                       const net::Request& request, net::Responses& out, std::string* detail,
+                       CookieState& cs) {
   std::span<const uint8_t> wire = request.wire;
   auto why = [&](std::string text) {
     if (detail) *detail = std::move(text);
@@ -122,6 +189,22 @@ Outcome respond_general(const ZoneDirectory& zones, const ResponderPolicy& polic
     why("EDNS version " + std::to_string(q.edns->version));
     return Outcome::FormErr;
   }
+  if (policy.cookies && q.edns) {
+    cs.cookie = read_cookie(q.edns);
+    if (cs.cookie.verdict == CookieVerdict::Malformed) {
+      fail(Rcode::FORMERR);  // RFC 7873 §5.2.2
+      why("malformed COOKIE option");
+      return Outcome::FormErr;
+    }
+    if (cs.cookie.verdict != CookieVerdict::Absent) {
+      // RFC 7873 §5.2.3-§5.2.5: every response to a query with a client cookie carries it
+      // back with a server cookie of ours, whatever the RCODE.
+      uint32_t now = static_cast<uint32_t>(util::unix_now());
+      cs.cookie.verdict = policy.cookies->check(cs.cookie, request.peer.address(), now);
+      cs.reply = policy.cookies->reply_option(cs.cookie, request.peer.address(), now);
+      r.edns->options.push_back(dns::EdnsOption{kCookieOption, cs.reply});
+    }
+  }
   if (q.opcode != dns::Opcode::QUERY) {
     // RFC 1035 §4.1.1 NOTIMP for opcodes we do not do; a primary has no use for NOTIFY
     // (RFC 1996 §3.10 lets it refuse), so NOTIFY is REFUSED.
@@ -129,6 +212,14 @@ Outcome respond_general(const ZoneDirectory& zones, const ResponderPolicy& polic
     fail(notify ? Rcode::REFUSED : Rcode::NOTIMP);
     why(notify ? "NOTIFY to a primary" : "opcode " + std::to_string(static_cast<int>(q.opcode)));
     return notify ? Outcome::Refused : Outcome::NotImp;
+  }
+  if (q.questions.empty() && !cs.reply.empty()) {
+    // RFC 7873 §5.4: a query for a server cookie alone. NOERROR when it had none or a valid
+    // one, BADCOOKIE when the one it had is invalid; the fresh cookie goes back either way.
+    bool bad = cs.cookie.verdict == CookieVerdict::Invalid;
+    fail(bad ? Rcode::BADCOOKIE : Rcode::NOERROR);
+    why(std::string("cookie query, server cookie ") + cookie_verdict_text(cs.cookie.verdict));
+    return bad ? Outcome::BadCookie : Outcome::Answered;
   }
   if (q.questions.size() != 1) {  // RFC 9619: QDCOUNT must be 1
     r.questions.clear();
@@ -266,5 +357,7 @@ Outcome respond_general(const ZoneDirectory& zones, const ResponderPolicy& polic
   emit(r, limit, key, mac, out);
   return Outcome::Answered;
 }
+
+}  // namespace
 
 }  // namespace flatsign::server

@@ -21,6 +21,9 @@
 
 namespace flatsign::server {
 
+class RateLimiter;    // rrl.hpp
+class ServerCookies;  // cookies.hpp
+
 // Who may transfer one zone out (AXFR/IXFR), when zones of one server differ (RFC 5936 §6).
 struct TransferAccess {
   net::Acl acl = net::Acl::loopback();
@@ -73,6 +76,11 @@ struct ResponderPolicy {
   // AXFR/IXFR need a valid TSIG with one of `keys` (in addition to the ACL).
   bool transfer_requires_tsig = false;
   size_t udp_max_payload = dns::kEdnsDefaultPayload;
+  // Public-side protection, both optional and not owned (must outlive the serving):
+  // UDP responses are rate limited (TCP never is), except for queries with a valid server cookie.
+  const RateLimiter* rrl = nullptr;
+  // COOKIE options are answered (RFC 7873, RFC 9018); null: they are ignored like any option.
+  const ServerCookies* cookies = nullptr;
 };
 
 // Every way a request ends, for logs and counters.
@@ -85,12 +93,15 @@ enum class Outcome {
   Refused,      // not our zone, transfer not allowed, or TSIG missing for a transfer
   NotAuth,      // TSIG failed (RFC 8945 §5.2: NOTAUTH with the TSIG error)
   ServFail,     // zone not loaded, or transfer failing under the strict ALIAS policy
+  RateLimited,  // over ResponderPolicy::rrl's rate: dropped, or sent truncated / BADCOOKIE
+  BadCookie,    // a query for a server cookie with an invalid one (RFC 7873 §5.4)
 };
 [[nodiscard]] const char* outcome_text(Outcome o);
 
 // Handles one request: fills `out` with the response message(s). Never throws for bad input.
 // A plain UDP query goes to answer_plain_query() (plain_query.hpp), everything else and anything
-// it leaves to respond_general().
+// it leaves to respond_general(). Then, for UDP, policy.rrl may drop the response or replace it
+// with a truncated one (rrl.hpp).
 Outcome respond(const ZoneDirectory& zones, const ResponderPolicy& policy,
                 const net::Request& request, net::Responses& out, std::string* detail = nullptr);
 

@@ -201,7 +201,7 @@ class Slave(h.Process):
     """flatsign-slave for example.test against `master_port`, with hooks appending their JSON
     stdin to <dir>/changes.jsonl and their verdicts to <dir>/alerts.txt."""
 
-    def __init__(self, tmp, master_port, extra=(), poll_interval=1, port=None):
+    def __init__(self, tmp, master_port, extra=(), poll_interval=1, port=None, rrl_off=True):
         self.tmp = tmp
         self.port = port or h.free_port()
         self.state = tmp.file("state")
@@ -216,6 +216,10 @@ class Slave(h.Process):
                "--read-timeout", "1", "--connect-timeout", "1", "--log-level", "debug",
                "--on-change", "cat >> %s" % self.changes,
                "--on-alert", 'echo "$FLATSIGN_VERDICT $FLATSIGN_DETAIL" >> %s' % self.alerts]
+        # Scenarios ask far more than 20 answers a second from one address: rate limiting is
+        # off unless a scenario sets it (rrl_off=False for binaries without the option).
+        if rrl_off and "--rrl-rate" not in extra:
+            cmd += ["--rrl-rate", "0"]
         super().__init__(cmd + list(extra), log_path=tmp.file("slave.log"))
 
     def alert_lines(self):

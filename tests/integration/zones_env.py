@@ -105,7 +105,8 @@ class ConfigSlave(h.Process):
         self.globals = {"listen": ["127.0.0.1:%d" % self.port],
                         "master": ["127.0.0.1:%d" % master_port], "state-dir": self.state,
                         "poll-interval": 60, "read-timeout": 2, "connect-timeout": 2,
-                        "log-level": "debug", "http": "127.0.0.1:%d" % self.http}
+                        "log-level": "debug", "http": "127.0.0.1:%d" % self.http,
+                        "rrl-rate": 0}  # scenarios ask more than 20/s from one address
         self.globals.update(globals_ or {})
         self.write(zones, extra_text)
         self.runs = 1

@@ -54,7 +54,7 @@ std::vector<uint8_t> general_answer(const Dir& d, std::span<const uint8_t> wire)
 }
 
 std::vector<uint8_t> query(const std::string& name, RRType t, std::optional<uint16_t> payload,
-                           bool do_bit, bool cookie = false) {
+                           bool do_bit, bool option = false) {
   dns::Message m;
   m.id = 99;
   m.rd = true;
@@ -64,7 +64,7 @@ std::vector<uint8_t> query(const std::string& name, RRType t, std::optional<uint
     m.edns = dns::Edns{};
     m.edns->udp_payload = *payload;
     m.edns->do_bit = do_bit;
-    if (cookie) m.edns->options.push_back({10, {1, 2, 3, 4, 5, 6, 7, 8}});
+    if (option) m.edns->options.push_back({65001, {1, 2, 3, 4, 5, 6, 7, 8}});  // RFC 6891 §9 local
   }
   return dns::write_message(m);
 }
@@ -163,6 +163,12 @@ TEST_CASE("plain query: other shapes go to the general path", "[answer]") {
   auto bad_opt = query("www.example.", RRType::A, 1232, false, true);
   bad_opt[bad_opt.size() - 9] = 20;
   CHECK(refused(bad_opt));
+  // A COOKIE option (RFC 7873): the general path answers it with our server cookie.
+  dns::Message c;
+  c.questions.push_back({Name::parse("www.example."), RRType::A, dns::RRClass::IN});
+  c.edns = dns::Edns{};
+  c.edns->options.push_back({10, {1, 2, 3, 4, 5, 6, 7, 8}});
+  CHECK(refused(dns::write_message(c)));
   // Unloaded zone: SERVFAIL is the general path's.
   auto sz = std::make_shared<server::ServedZone>();
   sz->origin = kOrigin;

@@ -151,3 +151,29 @@ TEST_CASE("slave config: each zone's TSIG key, by name when several are known", 
   CHECK(refusal({g.path, {}, {}}).find("2 TSIG keys are known: name the zone's key") !=
         std::string::npos);
 }
+
+TEST_CASE("slave config: rate limiting and cookie options", "[slave]") {
+  TempFile f(R"(
+master = ["127.0.0.1:5300"]
+state-dir = "/tmp/flatsign-state"
+zone = "a.test"
+rrl-rate = 50
+rrl-exempt = ["10.0.0.0/8", "2001:db8::/32"]
+cookie-secret-file = "/etc/flatsign/cookie.secret"
+)");
+  auto c = load_slave_config({f.path, {{"rrl-slip", {"3"}}}, {}});
+  CHECK(c.rrl.rate == 50);
+  CHECK(c.rrl.slip == 3);
+  CHECK(c.rrl.ipv4_prefix == 24);  // defaults
+  CHECK(c.rrl.ipv6_prefix == 56);
+  REQUIRE(c.rrl.exempt.size() == 2);
+  CHECK(c.rrl.exempt[1].length == 32);
+  CHECK(c.cookie_secret_file == "/etc/flatsign/cookie.secret");
+  auto d = load_slave_config({f.path, {{"rrl-rate", {"0"}}}, {}});
+  CHECK(d.rrl.rate == 0);
+  CHECK(d.zones[0].settings == c.zones[0].settings);  // not zone settings: no zone restarts
+  CHECK_THAT(refusal({f.path, {{"rrl-ipv4-prefix", {"33"}}}, {}}),
+             Catch::Contains("rrl-ipv4-prefix"));
+  CHECK_THAT(refusal({f.path, {{"rrl-exempt", {"10.0.0.0/99"}}}, {}}),
+             Catch::Contains("rrl-exempt"));
+}
