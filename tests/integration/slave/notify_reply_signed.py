@@ -40,10 +40,13 @@ def main():
         h.check(r.had_tsig, "the NOTIFY reply is not signed")
         h.check(r.edns == -1, "an OPT in the reply to a NOTIFY without one")
         h.wait_for(lambda: master.transfers > before, 10, what="a transfer after the NOTIFY")
+        before = master.transfers
         r = notify(slave.port, env.tsig_keyring(), env.TSIG_NAME, edns=True)
         h.check(r.rcode() == dns.rcode.NOERROR and r.had_tsig and r.edns == 0,
                 "NOTIFY with OPT: rcode %s, TSIG %s, EDNS %s" % (
                     dns.rcode.to_text(r.rcode()), r.had_tsig, r.edns))
+        # Its poll waits out --notify-min-interval (1 s) after the first one.
+        h.wait_for(lambda: master.transfers > before, 10, what="a transfer after that NOTIFY")
 
         wrong = dns.tsigkeyring.from_text({"other-key.": ("hmac-sha256", env.TSIG_SECRET)})
         before = master.transfers
