@@ -304,6 +304,10 @@ void MasterDaemon::publish(Slot& slot, const Expansion& ex) {
   served->origin = slot.source_cfg.origin;
   served->zone = flat;
   served->axfr = server::pack_axfr(*flat, tsig_reserve_);
+  // The zone is unsigned, so the index finds no NSEC/NSEC3 and DO answers carry no proofs;
+  // built once here it spares every DO query building one (and gives all queries its name
+  // hash index).
+  served->denial = std::make_shared<const server::DenialIndex>(*flat);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
   slot.served->store(served);
   if (upstream_driven) {
