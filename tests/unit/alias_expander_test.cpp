@@ -122,6 +122,20 @@ void many_addresses(const net::Request& req, net::Responses& out) {
   out.push_back(dns::write_message(r, req.tcp ? 65535 : 512));
 }
 
+// The resolver above on a free loopback port. Port 0 picks a free UDP port whose TCP twin may be
+// taken by a test running in parallel: then another port is tried.
+std::unique_ptr<net::DnsListener> start_resolver(asio::io_context& io) {
+  for (int attempt = 0;; ++attempt) {
+    auto server = std::make_unique<net::DnsListener>(io, many_addresses);
+    try {
+      server->listen(net::parse_endpoint("127.0.0.1:0"));
+      return server;
+    } catch (const boost::system::system_error&) {
+      if (attempt == 20) throw;
+    }
+  }
+}
+
 // Runs `refresh` of every zone in `zones` through an expander on `resolver`'s io_context.
 void refresh_all(asio::io_context& io, master::AliasExpander& ex,
                  const std::vector<std::shared_ptr<const zone::Zone>>& zones) {
@@ -140,10 +154,9 @@ void refresh_all(asio::io_context& io, master::AliasExpander& ex,
 TEST_CASE("ALIAS address cap: the first N in canonical order are kept, counts reported",
           "[alias]") {
   asio::io_context io;
-  net::DnsListener server(io, many_addresses);
-  server.listen(net::parse_endpoint("127.0.0.1:0"));
+  auto server = start_resolver(io);
   net::ResolverOptions ro;
-  ro.servers.push_back(server.bound().front());
+  ro.servers.push_back(server->bound().front());
   ro.timeout = std::chrono::milliseconds(500);
   net::StubResolver resolver(io.get_executor(), ro);
   master::AliasExpanderOptions opts;
@@ -153,7 +166,7 @@ TEST_CASE("ALIAS address cap: the first N in canonical order are kept, counts re
                              "ns1 3600 A 192.0.2.53", "www 300 ALIAS many.test."});
   refresh_all(io, expander, {src});
   master::Expansion ex = expander.expand(*src, master::Clock::now());
-  server.stop();
+  server->stop();
   REQUIRE(ex.failure.empty());
   REQUIRE(ex.aliases.size() == 1);
   const master::AliasResult& r = ex.aliases[0];
@@ -179,10 +192,9 @@ TEST_CASE("ALIAS address cap: the first N in canonical order are kept, counts re
 
 TEST_CASE("per-zone refresh floor: a shared target is due by each zone's own floor", "[alias]") {
   asio::io_context io;
-  net::DnsListener server(io, many_addresses);
-  server.listen(net::parse_endpoint("127.0.0.1:0"));
+  auto server = start_resolver(io);
   net::ResolverOptions ro;
-  ro.servers.push_back(server.bound().front());
+  ro.servers.push_back(server->bound().front());
   ro.timeout = std::chrono::milliseconds(500);
   net::StubResolver resolver(io.get_executor(), ro);
   master::AliasExpanderOptions opts;
@@ -196,7 +208,7 @@ TEST_CASE("per-zone refresh floor: a shared target is due by each zone's own flo
   auto before = master::Clock::now();
   refresh_all(io, expander, {fast, slow});
   auto after = master::Clock::now();
-  server.stop();
+  server->stop();
   // The upstream TTL is 0: each zone's floor decides.
   CHECK(expander.next_refresh(*fast, after) <= after + std::chrono::seconds(2));
   CHECK(expander.next_refresh(*fast, after) >= before + std::chrono::seconds(2));
