@@ -30,6 +30,17 @@ const char* policy_text(AliasFailurePolicy p) {
   return "?";
 }
 
+std::chrono::seconds AliasExpanderOptions::min_refresh_of(const dns::Name& origin) const {
+  auto it = zone_min_refresh.find(origin);
+  return it == zone_min_refresh.end() ? min_refresh : it->second;
+}
+
+size_t cap_addresses(std::vector<dns::Rdata>& addresses, size_t max) {
+  size_t n = addresses.size();
+  if (n > max) addresses.resize(max);
+  return n;
+}
+
 bool Expansion::same_content(const Expansion& o) const {
   if (aliases.size() != o.aliases.size() || failure.empty() != o.failure.empty()) return false;
   for (size_t i = 0; i < aliases.size(); ++i) {
@@ -62,11 +73,10 @@ asio::awaitable<void> AliasExpander::resolve_one(Name target) {
   net::AddressLookup res = co_await resolver_.lookup_addresses(target);
   auto now = Clock::now();
   Entry& e = cache_[target];
-  // The upstream TTL drives only the next lookup, clamped (see the header's TTL policy);
-  // failures are retried after the minimum.
-  auto ttl = std::chrono::seconds(res.status == net::LookupStatus::Ok ? res.ttl : 0);
-  ttl = std::clamp(ttl, options_.min_refresh, options_.max_refresh);
-  e.expires = now + ttl;
+  // The upstream TTL drives only the next lookup, clamped per zone in due() (see the header's
+  // TTL policy); failures are retried after the floor.
+  e.ttl = std::chrono::seconds(res.status == net::LookupStatus::Ok ? res.ttl : 0);
+  e.resolved_at = now;
   if (res.status == net::LookupStatus::Ok) {
     e.last_good = res;
     e.last_good_at = now;
@@ -82,20 +92,21 @@ asio::awaitable<void> AliasExpander::refresh(const zone::Zone& zone) {
   // Targets due within the batch window go along, so one upstream change spread over many
   // targets becomes one rebuild (one serial, one NOTIFY) rather than several.
   auto horizon = now + kBatchWindow;
-  std::vector<Name> due;
+  auto floor = options_.min_refresh_of(zone.origin());
+  std::vector<Name> targets;
   for (const AliasResult& a : find_aliases(zone)) {
     auto it = cache_.find(a.target);
-    if (it == cache_.end() || it->second.expires <= horizon) due.push_back(a.target);
+    if (it == cache_.end() || this->due(it->second, floor) <= horizon) targets.push_back(a.target);
   }
-  std::sort(due.begin(), due.end());
-  due.erase(std::unique(due.begin(), due.end()), due.end());
-  if (due.empty()) co_return;
+  std::sort(targets.begin(), targets.end());
+  targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
+  if (targets.empty()) co_return;
   // All distinct targets at once: spawn each, wait for the count to reach zero. The
   // completion handler logs (never `detached`) and counts down.
   auto ex = co_await asio::this_coro::executor;
-  auto pending = std::make_shared<size_t>(due.size());
+  auto pending = std::make_shared<size_t>(targets.size());
   auto done = std::make_shared<asio::steady_timer>(ex, Clock::time_point::max());
-  for (const Name& t : due) {
+  for (const Name& t : targets) {
     asio::co_spawn(ex, resolve_one(t), [pending, done, t](std::exception_ptr e) {
       if (e) {
         try {
@@ -109,7 +120,8 @@ asio::awaitable<void> AliasExpander::refresh(const zone::Zone& zone) {
     });
   }
   if (*pending > 0) (void)co_await done->async_wait(asio::as_tuple(asio::use_awaitable));
-  util::log(LogLevel::Debug, "alias", zone.origin().to_string(), "resolved {} targets", due.size());
+  util::log(LogLevel::Debug, "alias", zone.origin().to_string(), "resolved {} targets",
+            targets.size());
 }
 
 Expansion AliasExpander::expand(const zone::Zone& zone, Clock::time_point now) const {
@@ -135,6 +147,8 @@ Expansion AliasExpander::expand(const zone::Zone& zone, Clock::time_point now) c
     if (use) {
       a.a = use->a;
       a.aaaa = use->aaaa;
+      a.a_upstream = cap_addresses(a.a, options_.max_addresses);
+      a.aaaa_upstream = cap_addresses(a.aaaa, options_.max_addresses);
       if (a.stale) a.failure = why;
       continue;
     }
@@ -149,20 +163,27 @@ Expansion AliasExpander::expand(const zone::Zone& zone, Clock::time_point now) c
   return ex;
 }
 
+Clock::time_point AliasExpander::due(const Entry& e, std::chrono::seconds min_refresh) const {
+  return e.resolved_at +
+         std::clamp(e.ttl, min_refresh, std::max(min_refresh, options_.max_refresh));
+}
+
 Clock::time_point AliasExpander::next_refresh(const zone::Zone& zone, Clock::time_point now) const {
   Clock::time_point next = now + options_.max_refresh;
+  auto floor = options_.min_refresh_of(zone.origin());
   for (const AliasResult& a : find_aliases(zone)) {
     auto it = cache_.find(a.target);
     if (it == cache_.end()) return now;
-    next = std::min(next, it->second.expires);
+    next = std::min(next, due(it->second, floor));
   }
   return next;
 }
 
-std::optional<Clock::time_point> AliasExpander::target_due(const dns::Name& target) const {
+std::optional<Clock::time_point> AliasExpander::target_due(const dns::Name& target,
+                                                           const dns::Name& origin) const {
   auto it = cache_.find(target);
   if (it == cache_.end()) return std::nullopt;
-  return it->second.expires;
+  return due(it->second, options_.min_refresh_of(origin));
 }
 
 std::shared_ptr<const zone::Zone> build_flattened(const zone::Zone& source,

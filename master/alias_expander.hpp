@@ -5,7 +5,14 @@
 // TTL policy: a flattened A/AAAA RRset gets the ALIAS record's own TTL, never the upstream's
 // remaining TTL (which counts down in caching resolvers and would make every transfer differ,
 // making the slaves re-sign on every poll). The upstream TTL only decides when the target is
-// resolved again, clamped to [min_refresh, max_refresh].
+// resolved again, clamped to [min_refresh, max_refresh]; the floor can be set per zone, since
+// a target shared by two zones is looked up once but is due by each zone's own floor.
+//
+// Address cap: an upstream may answer with thousands of addresses (or a fresh random set on
+// every lookup). At most max_addresses per family are flattened: the first ones in canonical
+// order (RFC 4034 §6.3), so the kept subset is stable for as long as the upstream set is.
+// Keeping a deterministic subset serves the name; counting it as a failure would take a working
+// name down (or, under strict, every transfer of the zone) for being generous.
 //
 // Thread rule: one expander per io_context thread; not shared.
 #pragma once
@@ -38,6 +45,12 @@ struct AliasExpanderOptions {
   std::chrono::seconds max_stale{3600};
   std::chrono::seconds min_refresh{5};
   std::chrono::seconds max_refresh{3600};
+  // Per-zone floors that replace min_refresh for the targets of that zone (--zone-min-refresh).
+  std::map<dns::Name, std::chrono::seconds> zone_min_refresh;
+  // Addresses flattened per ALIAS and family; beyond it the first ones in canonical order.
+  size_t max_addresses = 64;
+  // The refresh floor for the targets of zone `origin`.
+  [[nodiscard]] std::chrono::seconds min_refresh_of(const dns::Name& origin) const;
 };
 
 using Clock = std::chrono::steady_clock;
@@ -48,6 +61,9 @@ struct AliasResult {
   dns::Name target;
   uint32_t ttl = 0;  // the ALIAS record's TTL, given to the A/AAAA
   std::vector<dns::Rdata> a, aaaa;
+  // How many addresses the upstream gave; more than a.size() / aaaa.size() when capped.
+  size_t a_upstream = 0, aaaa_upstream = 0;
+  [[nodiscard]] bool capped() const { return a_upstream > a.size() || aaaa_upstream > aaaa.size(); }
   bool left_out = false;  // failed under Ignore
   bool stale = false;     // failed, last good expansion used (Stale)
   std::string failure;    // why it failed (empty when resolved)
@@ -77,22 +93,35 @@ class AliasExpander {
   [[nodiscard]] Expansion expand(const zone::Zone& zone, Clock::time_point now) const;
   // When the earliest cached target of `zone` is due again (max_refresh from now if none).
   [[nodiscard]] Clock::time_point next_refresh(const zone::Zone& zone, Clock::time_point now) const;
-  // When `target` is due to be resolved again; nullopt when it was never resolved (for status).
-  [[nodiscard]] std::optional<Clock::time_point> target_due(const dns::Name& target) const;
+  // When `target` is due to be resolved again for zone `origin`; nullopt when it was never
+  // resolved (for status).
+  [[nodiscard]] std::optional<Clock::time_point> target_due(const dns::Name& target,
+                                                            const dns::Name& origin) const;
+  // SIGHUP: the per-zone floors of the configuration now in force.
+  void set_zone_min_refresh(std::map<dns::Name, std::chrono::seconds> floors) {
+    options_.zone_min_refresh = std::move(floors);
+  }
 
  private:
   struct Entry {
     net::AddressLookup last;
-    Clock::time_point expires;
+    Clock::time_point resolved_at;
+    std::chrono::seconds ttl{0};  // the upstream TTL of `last` (0 after a failure)
     std::optional<net::AddressLookup> last_good;
     Clock::time_point last_good_at;
   };
   boost::asio::awaitable<void> resolve_one(dns::Name target);
+  // When `e` is due again under the floor `min_refresh` (clamped as the header says).
+  [[nodiscard]] Clock::time_point due(const Entry& e, std::chrono::seconds min_refresh) const;
 
   net::StubResolver& resolver_;
   AliasExpanderOptions options_;
   std::map<dns::Name, Entry> cache_;
 };
+
+// Keeps the first `max` addresses of the sorted list `addresses` (the canonical order of
+// A/AAAA RDATA, RFC 4034 §6.3); returns how many there were. REQUIRES: sorted, distinct.
+size_t cap_addresses(std::vector<dns::Rdata>& addresses, size_t max);
 
 // The ALIAS records of `zone` as (owner, target, TTL) in zone order.
 [[nodiscard]] std::vector<AliasResult> find_aliases(const zone::Zone& zone);

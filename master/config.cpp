@@ -125,7 +125,9 @@ int parse_config(int argc, char** argv, MasterConfig& out, std::vector<std::stri
       tsig_files;
   std::string policy = "strict", max_stale = "1h", min_refresh = "5", max_refresh = "1h";
   std::string log_level = "info", http, catalog;
-  std::vector<std::string> catalog_groups, catalog_coo;
+  std::vector<std::string> catalog_groups, catalog_coo, zone_min_refresh;
+  std::string min_serial_interval = "60";
+  size_t alias_max_addresses = 64;
   bool tsig_optional = false, no_serial_bump = false;
   int resolver_timeout_ms = 1000;
   app.set_config("--config", "", "read options from this file (INI/TOML, the same names)");
@@ -142,6 +144,15 @@ int parse_config(int argc, char** argv, MasterConfig& out, std::vector<std::stri
   app.add_option("--max-stale", max_stale, "how long stale uses the last good expansion (1h)");
   app.add_option("--min-refresh", min_refresh, "shortest re-resolve interval (5s)");
   app.add_option("--max-refresh", max_refresh, "longest re-resolve interval (1h)");
+  app.add_option("--zone-min-refresh", zone_min_refresh,
+                 "zone=duration: --min-refresh for the ALIAS targets of one zone (repeatable)");
+  app.add_option("--alias-max-addresses", alias_max_addresses,
+                 "addresses flattened per ALIAS and family; beyond it the first ones in "
+                 "canonical order are kept (64)")
+      ->check(CLI::Range(size_t{1}, size_t{100000}));
+  app.add_option("--min-serial-interval", min_serial_interval,
+                 "shortest time between two serials of a zone; changes within it are published "
+                 "together at its end (60s; 0: off)");
   app.add_option("--resolver-timeout", resolver_timeout_ms, "ms per resolver try (1000)");
   app.add_option("--tsig", tsig, "TSIG key name:alg:base64 (repeatable)");
   app.add_option("--tsig-file", tsig_files, "BIND key file with TSIG keys (repeatable)");
@@ -215,6 +226,10 @@ int parse_config(int argc, char** argv, MasterConfig& out, std::vector<std::stri
   attempt([&] { out.alias.max_refresh = parse_duration(max_refresh, "--max-refresh"); });
   if (out.alias.min_refresh.count() < 1) out.alias.min_refresh = std::chrono::seconds(1);
   if (out.alias.max_refresh < out.alias.min_refresh) out.alias.max_refresh = out.alias.min_refresh;
+  out.alias.max_addresses = alias_max_addresses;
+  attempt([&] {
+    out.min_serial_interval = parse_duration(min_serial_interval, "--min-serial-interval");
+  });
   out.resolver_timeout = std::chrono::milliseconds(std::max(50, resolver_timeout_ms));
   for (const auto& t : tsig) attempt([&] { out.keys.push_back(dns::parse_tsig_key(t)); });
   for (const auto& f : tsig_files) {
@@ -227,6 +242,21 @@ int parse_config(int argc, char** argv, MasterConfig& out, std::vector<std::stri
   if (out.zones.empty()) errors.push_back("no --zone given");
   if (out.resolvers.empty()) {
     errors.push_back("no --resolver given and none found in /etc/resolv.conf");
+  }
+  for (const auto& z : zone_min_refresh) {
+    attempt([&] {
+      auto [zone, value] = zone_pair(z, "--zone-min-refresh", "duration");
+      bool served = std::any_of(out.zones.begin(), out.zones.end(),
+                                [&](const ZoneSource& s) { return s.origin == zone; });
+      if (!served) {
+        throw std::invalid_argument("--zone-min-refresh \"" + z + "\": " + zone.to_string() +
+                                    " is not a served zone (no --zone for it)");
+      }
+      auto floor = parse_duration(value, "--zone-min-refresh");
+      // The same lower bound as --min-refresh: a TTL-0 upstream is still asked at most once a
+      // second per target.
+      out.alias.zone_min_refresh[zone] = std::max(floor, std::chrono::seconds(1));
+    });
   }
   parse_catalog(catalog, catalog_groups, catalog_coo, out, errors);
   return errors.empty() ? 0 : 2;

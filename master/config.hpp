@@ -41,6 +41,9 @@ struct MasterConfig {
   std::vector<dns::TsigKey> keys;
   bool transfer_requires_tsig = false;  // true when keys are given, unless --tsig-optional
   bool serial_on_change = true;
+  // --min-serial-interval: the shortest time between two serials of one zone; changes that come
+  // sooner are published together at its end (master/serial_damper.hpp). Zero: no damping.
+  std::chrono::seconds min_serial_interval{60};
   std::chrono::milliseconds resolver_timeout{1000};
   bool check_only = false;
   // --http: where GET /metrics and GET /status are served; unset (the default): not at all.

@@ -113,6 +113,7 @@ void MasterDaemon::publish_catalog() {
   served->origin = name;
   served->zone = z;
   served->axfr = server::pack_axfr(*z, tsig_reserve_);
+  served->denial = std::make_shared<const server::DenialIndex>(*z);  // unsigned: no proofs
   catalog_.served->store(served);
   size_t added = 0, removed = 0;
   auto listed = [](const std::vector<CatalogMember>& list, const dns::Name& zone) {

@@ -77,6 +77,7 @@ std::shared_ptr<MasterDaemon::Slot> MasterDaemon::make_slot(const ZoneSource& so
   auto slot = std::make_shared<Slot>();
   slot->source_cfg = source;
   slot->wake = std::make_unique<asio::steady_timer>(io_);
+  slot->damper.set_min_interval(config_.min_serial_interval);
   slot->served->store(not_loaded(source.origin));
   return slot;
 }
@@ -222,6 +223,7 @@ asio::awaitable<void> MasterDaemon::zone_loop(std::shared_ptr<Slot> held) {
     auto now = Clock::now();
     auto next =
         slot.source ? expander_.next_refresh(*slot.source, now) : now + config_.alias.max_refresh;
+    if (auto hold_end = slot.damper.held_until()) next = std::min(next, *hold_end);
     if (next < now + std::chrono::milliseconds(50)) next = now + std::chrono::milliseconds(50);
     slot.wake->expires_at(next);
     (void)co_await slot.wake->async_wait(kTuple);  // cancelled by reload(): go at once
@@ -257,6 +259,7 @@ void MasterDaemon::publish(Slot& slot, const Expansion& ex) {
   bool changed = slot.source_changed || !slot.last_expansion ||
                  !slot.last_expansion->same_content(ex) || !current->zone;
   if (!changed) {
+    slot.damper.withdraw();  // back to what is served: nothing to publish
     if (!current->transfer_failure.empty()) {
       auto ok = std::make_shared<server::ServedZone>(*current);
       ok->transfer_failure.clear();
@@ -264,6 +267,21 @@ void MasterDaemon::publish(Slot& slot, const Expansion& ex) {
       slot.last_failure.clear();
       util::log(LogLevel::Info, "alias", zname, "flattening recovered, serial {}",
                 current->zone->serial());
+    }
+    return;
+  }
+  // Only upstream-driven serials are damped: the first publication and a changed zone file
+  // (an operator's deliberate, rare act, who expects it served now) go at once, carry any held
+  // upstream change with them, and do not start an interval.
+  auto now = Clock::now();
+  bool upstream_driven = !slot.source_changed && current->zone;
+  bool was_held = slot.damper.held_until().has_value();
+  if (upstream_driven && !slot.damper.may_publish(now)) {
+    if (!was_held) {
+      auto wait = std::chrono::ceil<std::chrono::milliseconds>(*slot.damper.held_until() - now);
+      util::log(LogLevel::Info, "master", zname,
+                "content changed, next serial held {} ms (--min-serial-interval {} s)",
+                wait.count(), config_.min_serial_interval.count());
     }
     return;
   }
@@ -286,8 +304,17 @@ void MasterDaemon::publish(Slot& slot, const Expansion& ex) {
   served->origin = slot.source_cfg.origin;
   served->zone = flat;
   served->axfr = server::pack_axfr(*flat, tsig_reserve_);
+  // The zone is unsigned, so the index finds no NSEC/NSEC3 and DO answers carry no proofs;
+  // built once here it spares every DO query building one (and gives all queries its name
+  // hash index).
+  served->denial = std::make_shared<const server::DenialIndex>(*flat);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
   slot.served->store(served);
+  if (upstream_driven) {
+    slot.damper.published(now);
+  } else {
+    slot.damper.withdraw();
+  }
   const ZoneMetrics& zm = metrics_.zone(slot.source_cfg.origin);
   zm.serial->set(serial);
   zm.rebuilds->inc();
@@ -296,9 +323,18 @@ void MasterDaemon::publish(Slot& slot, const Expansion& ex) {
   slot.last_expansion = ex;
   slot.source_changed = false;
   slot.last_failure.clear();
+  for (const AliasResult& a : ex.aliases) {
+    if (!a.capped()) continue;
+    util::log(LogLevel::Warning, "alias", zname,
+              "ALIAS {} -> {}: upstream gave {} A and {} AAAA, flattened the first {} A and {} "
+              "AAAA in canonical order (--alias-max-addresses {})",
+              a.owner.to_string(), a.target.to_string(), a.a_upstream, a.aaaa_upstream, a.a.size(),
+              a.aaaa.size(), config_.alias.max_addresses);
+  }
   util::log(LogLevel::Info, "master", zname,
-            "serving serial {} ({} RRs, {} ALIAS flattened, {} AXFR messages, built in {} ms)",
-            serial, flat->rr_count(), ex.aliases.size(), served->axfr->messages.size(), ms);
+            "serving serial {} ({} RRs, {} ALIAS flattened, {} AXFR messages, built in {} ms{})",
+            serial, flat->rr_count(), ex.aliases.size(), served->axfr->messages.size(), ms,
+            was_held ? ", changes coalesced by --min-serial-interval" : "");
   if (!first || !config_.notify.empty()) send_notifies(slot.source_cfg.origin, *flat);
 }
 

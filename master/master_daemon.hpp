@@ -28,6 +28,7 @@
 #include "master/catalog.hpp"
 #include "master/config.hpp"
 #include "master/master_metrics.hpp"
+#include "master/serial_damper.hpp"
 
 namespace flatsign::master {
 
@@ -55,7 +56,8 @@ class MasterDaemon : public server::ZoneDirectory {
   // catalog properties: new zones are loaded and served, zones no longer listed are dropped; a
   // configuration with an error, or whose new zone files do not load, is not applied (logged),
   // the running one stays. Then re-reads every zone file; a file that fails keeps its old zone
-  // (logged). Other options (listeners, keys, resolvers, NOTIFY targets) apply at restart.
+  // (logged). --zone-min-refresh applies too; other options (listeners, keys, resolvers, NOTIFY
+  // targets, --min-serial-interval) apply at restart.
   void reload();
   void stop();
 
@@ -89,6 +91,7 @@ class MasterDaemon : public server::ZoneDirectory {
     std::string last_reload_error;    // empty: the last load or reload succeeded
     std::chrono::system_clock::time_point last_reload_at;
     std::unique_ptr<boost::asio::steady_timer> wake;
+    SerialDamper damper{SerialDamper::Clock::duration::zero()};  // --min-serial-interval
   };
   // The catalog zone being produced (master_catalog.cpp); io thread only but `served`.
   struct Catalog {
@@ -101,6 +104,8 @@ class MasterDaemon : public server::ZoneDirectory {
   };
   boost::asio::awaitable<void> zone_loop(std::shared_ptr<Slot> slot);
   boost::asio::awaitable<void> signal_loop();
+  // Publishes `ex` for `slot` under a new serial when its content changed and the zone's
+  // SerialDamper allows it now; otherwise the change waits (zone_loop wakes at held_until()).
   void publish(Slot& slot, const Expansion& ex);
   void send_notifies(const dns::Name& origin, const zone::Zone& z);
   std::shared_ptr<Slot> make_slot(const ZoneSource& source) const;

@@ -74,6 +74,8 @@ bool MasterDaemon::apply_config(MasterConfig fresh, std::set<dns::Name>& added) 
       metrics_.add_zone(*catalog_.name);
     }
   }
+  expander_.set_zone_min_refresh(fresh.alias.zone_min_refresh);
+  config_.alias.zone_min_refresh = std::move(fresh.alias.zone_min_refresh);
   config_.zones = std::move(fresh.zones);
   config_.catalog = std::move(fresh.catalog);
   publish_directory();

@@ -36,7 +36,7 @@ std::string MasterDaemon::status_json() const {
       for (const AliasResult& a : slot->latest->aliases) {
         if (!first) out += ',';
         first = false;
-        auto due = expander_.target_due(a.target);
+        auto due = expander_.target_due(a.target, origin);
         std::string next = "null";
         if (due) {
           auto s = std::chrono::duration_cast<std::chrono::seconds>(*due - now).count();
@@ -48,9 +48,10 @@ std::string MasterDaemon::status_json() const {
                                                : "failed";
         out += fmt::format(
             "{{\"owner\":{},\"target\":{},\"result\":{},\"detail\":{},\"a\":{},\"aaaa\":{},"
-            "\"next_refresh_in_s\":{}}}",
+            "\"a_upstream\":{},\"aaaa_upstream\":{},\"next_refresh_in_s\":{}}}",
             json_string(a.owner.to_string()), json_string(a.target.to_string()),
-            json_string(result), json_string(a.failure), a.a.size(), a.aaaa.size(), next);
+            json_string(result), json_string(a.failure), a.a.size(), a.aaaa.size(), a.a_upstream,
+            a.aaaa_upstream, next);
       }
     }
     out += "]}";

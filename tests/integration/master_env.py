@@ -149,8 +149,12 @@ class Master:
         self.port = h.free_port()
         self.zone_path = tmp.write(name + "/example.test.zone", zone_text)
         cmd = [h.binary("flatsign-master"), "--listen", "127.0.0.1:%d" % self.port,
-               "--zone", "example.test=" + self.zone_path, "--min-refresh", "1",
-               "--resolver-timeout", "300"]
+               "--zone", "example.test=" + self.zone_path, "--resolver-timeout", "300"]
+        # Test-speed defaults unless the scenario sets them: re-resolve after 1 s, and no serial
+        # damping (scenarios change the upstream more often than the 60 s default allows).
+        for flag, value in (("--min-refresh", "1"), ("--min-serial-interval", "0")):
+            if flag not in args:
+                cmd += [flag, value]
         for r in resolvers:
             cmd += ["--resolver", "127.0.0.1:%d" % r]
         self.proc = h.Process(cmd + list(args), log_path=tmp.file(name + "/master.log"))
