@@ -49,20 +49,35 @@ DnsListener::~DnsListener() {
 }
 
 void DnsListener::listen(const udp::endpoint& ep) {
+  for (int attempt = 0;; ++attempt) {
+    try {
+      listen_once(ep);
+      return;
+    } catch (const boost::system::system_error& e) {
+      // Port 0: the kernel picked a port free for TCP, whose UDP twin may be taken (another
+      // process's client socket, a test running beside this one): pick again.
+      if (ep.port() != 0 || e.code() != asio::error::address_in_use || attempt == 20) throw;
+    }
+  }
+}
+
+void DnsListener::listen_once(const udp::endpoint& ep) {
+  // TCP first: if UDP cannot have the same port, nothing is left bound (the acceptor closes).
+  auto acc = std::make_shared<tcp::acceptor>(io_, tcp::endpoint(ep.address(), 0).protocol());
+  acc->set_option(asio::socket_base::reuse_address(true));
+  acc->bind(tcp::endpoint(ep.address(), ep.port()));
+  const udp::endpoint want(ep.address(), acc->local_endpoint().port());
   std::shared_ptr<udp::socket> usock;
   udp::endpoint bound;
   if (limits_.udp_threads > 0) {
     if (!udp_workers_) udp_workers_ = std::make_unique<UdpWorkers>(handler_);
-    bound = udp_workers_->listen(ep, limits_.udp_threads, limits_.udp_reuseport);
+    bound = udp_workers_->listen(want, limits_.udp_threads, limits_.udp_reuseport);
   } else {
-    usock = std::make_shared<udp::socket>(io_, ep.protocol());
+    usock = std::make_shared<udp::socket>(io_, want.protocol());
     usock->set_option(asio::socket_base::reuse_address(true));
-    usock->bind(ep);
+    usock->bind(want);
     bound = usock->local_endpoint();
   }
-  auto acc = std::make_shared<tcp::acceptor>(io_, tcp::endpoint(bound.address(), 0).protocol());
-  acc->set_option(asio::socket_base::reuse_address(true));
-  acc->bind(tcp::endpoint(bound.address(), bound.port()));
   acc->listen(asio::socket_base::max_listen_connections);
   tcp_.push_back(acc);
   bound_.push_back(bound);

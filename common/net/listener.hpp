@@ -78,6 +78,8 @@ class DnsListener {
   void set_privileged(PrivilegedClient f) { privileged_ = std::move(f); }
 
  private:
+  // listen() once: TCP bound first, then UDP on the same port. Throws as listen() does.
+  void listen_once(const boost::asio::ip::udp::endpoint& ep);
   boost::asio::awaitable<void> udp_loop(std::shared_ptr<boost::asio::ip::udp::socket> sock);
   boost::asio::awaitable<void> accept_loop(std::shared_ptr<boost::asio::ip::tcp::acceptor> acc);
   boost::asio::awaitable<void> tcp_session(boost::asio::ip::tcp::socket sock);
