@@ -130,11 +130,11 @@ void SlaveDaemon::start_up() {
   for (const auto& e : errors)
     if (!e.empty()) failed += (failed.empty() ? "" : "; ") + e;
   if (!failed.empty()) throw StateError(failed);
+  std::vector<std::shared_ptr<const server::SnapshotDirectory>> served;
+  for (const auto& p : made) served.push_back(p->serving());
+  table_.set_all(served);
   std::lock_guard lock(pipelines_mutex_);
-  for (auto& p : made) {
-    table_.set(p->serving());
-    pipelines_.emplace(p->name(), std::move(p));
-  }
+  for (auto& p : made) pipelines_.emplace(p->name(), std::move(p));
   zones_served_->set(static_cast<double>(pipelines_.size()));
 }
 
@@ -166,7 +166,11 @@ void SlaveDaemon::stop() {
 }
 
 void SlaveDaemon::add_zone(std::shared_ptr<ZonePipeline> p) {
-  table_.set(p->serving());
+  // Zones loaded together (a catalog adding thousands) join the table in one copy of it: the
+  // first of them schedules the flush, the others queue behind it.
+  to_serve_.push_back(p->serving());
+  if (to_serve_.size() == 1)
+    asio::post(io_, [this] { table_.set_all(std::exchange(to_serve_, {})); });
   p->start();
   std::lock_guard lock(pipelines_mutex_);
   pipelines_[p->name()] = std::move(p);

@@ -31,7 +31,8 @@ class StateError : public std::runtime_error {
 // Makes zone_state_dir(root, zone) ready and returns it: creates it (mode 0700, with `root` when
 // missing) and moves into it the zone's files of the one-folder layout (<root>/<zone>.signed,
 // .serial, .journal and the K<zone>.+* key files), one rename each, so an interrupted move is
-// finished by the next call. Throws StateError naming the path and the system's reason.
+// finished by the next call. A zone counts as of that layout when its .signed or .serial file
+// is there (only then is the top listed). Throws StateError naming the path and the system's reason.
 std::string prepare_zone_state_dir(const std::string& root, const dns::Name& zone);
 
 // "<dir>/<zone without trailing dot, lowercase>.signed" / ".serial".

@@ -1,5 +1,7 @@
 #include "common/server/zone_table.hpp"
 
+#include <map>
+
 #include "common/server/name_index.hpp"
 
 namespace flatsign::server {
@@ -26,6 +28,22 @@ void ZoneTable::set(std::shared_ptr<const SnapshotDirectory> zone) {
     }
   }
   if (!replaced) entries.push_back(std::move(zone));
+  map_.store(index(std::move(entries)));
+}
+
+void ZoneTable::set_all(const std::vector<std::shared_ptr<const SnapshotDirectory>>& zones) {
+  if (zones.empty()) return;
+  auto entries = map_.load()->entries;
+  std::map<dns::Name, size_t> at;  // origin -> its entry
+  for (size_t i = 0; i < entries.size(); ++i) at.emplace(entries[i]->origin(), i);
+  for (const auto& z : zones) {
+    auto [it, fresh] = at.emplace(z->origin(), entries.size());
+    if (fresh) {
+      entries.push_back(z);
+    } else {
+      entries[it->second] = z;
+    }
+  }
   map_.store(index(std::move(entries)));
 }
 

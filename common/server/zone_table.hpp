@@ -22,6 +22,8 @@ class ZoneTable : public ZoneDirectory {
   // Serves `zone` (its origin is zone->origin()); replaces a zone with the same origin. O(zones):
   // the map is copied so that readers never lock.
   void set(std::shared_ptr<const SnapshotDirectory> zone);
+  // set() for many zones at once: one copy of the map, not one per zone (start-up, catalogs).
+  void set_all(const std::vector<std::shared_ptr<const SnapshotDirectory>>& zones);
   // Stops serving the zone `origin` (its queries get REFUSED, or the parent's answer). Returns
   // false when it was not served.
   bool remove(const dns::Name& origin);

@@ -87,3 +87,16 @@ TEST_CASE("zone table: DS at a child's apex comes from the parent (RFC 4035 §3.
         Name::parse("child.example.test."));
   CHECK(ds_at("example.test.") == "example.test.");  // no grandparent served
 }
+
+TEST_CASE("zone table: set_all adds and replaces many zones in one step", "[server]") {
+  server::ZoneTable t;
+  t.set(served("a.test."));
+  std::vector<std::shared_ptr<const server::SnapshotDirectory>> many;
+  for (int i = 0; i < 500; ++i) many.push_back(served("m" + std::to_string(i) + ".test."));
+  auto again = served("a.test.");
+  many.push_back(again);
+  t.set_all(many);
+  CHECK(t.size() == 501);
+  CHECK(origin_of(t, "www.m499.test.") == "m499.test.");
+  CHECK(t.find(Name::parse("a.test."))->zone == again->find(Name::parse("a.test."))->zone);
+}
