@@ -1,5 +1,6 @@
 #include "master/config.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <stdexcept>
 
@@ -19,14 +20,112 @@ std::chrono::seconds parse_duration(const std::string& text, const char* what) {
   return std::chrono::seconds(*v);
 }
 
-}  // namespace
+// "ZONE=VALUE" of a repeatable option, the zone made absolute. Throws naming the option.
+std::pair<dns::Name, std::string> zone_pair(const std::string& text, const char* option,
+                                            const char* value_name) {
+  size_t eq = text.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == text.size()) {
+    throw std::invalid_argument(std::string(option) + " \"" + text +
+                                "\": expected zone=" + value_name);
+  }
+  std::string zone = text.substr(0, eq);
+  if (zone.back() != '.') zone += '.';
+  return {dns::Name::parse(zone), text.substr(eq + 1)};
+}
 
-int parse_master_config(int argc, char** argv, MasterConfig& out) {
+dns::Name absolute(std::string text) {
+  if (text.empty() || text.back() != '.') text += '.';
+  return dns::Name::parse(text);
+}
+
+// The catalog options against the zone list (RFC 9432): properties only for zones served, one
+// coo per member (§4.4.1: a single PTR), and names that fit the member nodes.
+void parse_catalog(const std::string& name, const std::vector<std::string>& groups,
+                   const std::vector<std::string>& coos, MasterConfig& out,
+                   std::vector<std::string>& errors) {
+  auto attempt = [&](auto&& fn) {
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      errors.push_back(e.what());
+    }
+  };
+  if (name.empty()) {
+    if (!groups.empty() || !coos.empty()) {
+      errors.push_back("--catalog-group and --catalog-coo need --catalog NAME");
+    }
+    return;
+  }
+  attempt([&] {
+    dns::Name cat = absolute(name);
+    // The longest owner is group.<16 hex digits>.zones.<catalog> (RFC 9432 §4.2, §4.4.2).
+    try {
+      (void)cat.prepend("zones").prepend(std::string(16, 'x')).prepend("group");
+    } catch (const std::exception&) {
+      throw std::invalid_argument("--catalog \"" + name +
+                                  "\": too long to hold member nodes (group.<id>.zones.<catalog> "
+                                  "exceeds 255 octets)");
+    }
+    out.catalog.name = cat;
+  });
+  if (!out.catalog.name) return;
+  const dns::Name& cat = *out.catalog.name;
+  auto served = [&](const dns::Name& z) {
+    for (const ZoneSource& s : out.zones) {
+      if (s.origin == z) return true;
+    }
+    return false;
+  };
+  if (served(cat)) {
+    errors.push_back("--catalog " + cat.to_string() +
+                     ": also given as a --zone; the catalog is generated, not loaded");
+  }
+  for (const auto& g : groups) {
+    attempt([&] {
+      auto [zone, group] = zone_pair(g, "--catalog-group", "group");
+      if (!served(zone)) {
+        throw std::invalid_argument("--catalog-group \"" + g + "\": " + zone.to_string() +
+                                    " is not a served zone (no --zone for it)");
+      }
+      if (group.size() > 255) {  // one TXT character-string (RFC 1035 §3.3)
+        throw std::invalid_argument("--catalog-group \"" + g + "\": group longer than 255 octets");
+      }
+      auto& list = out.catalog.groups[zone];
+      if (std::find(list.begin(), list.end(), group) == list.end()) list.push_back(group);
+    });
+  }
+  for (const auto& c : coos) {
+    attempt([&] {
+      auto [zone, target_text] = zone_pair(c, "--catalog-coo", "catalog");
+      if (!served(zone)) {
+        throw std::invalid_argument("--catalog-coo \"" + c + "\": " + zone.to_string() +
+                                    " is not a served zone (no --zone for it)");
+      }
+      dns::Name target = absolute(target_text);
+      if (target == cat) {
+        throw std::invalid_argument("--catalog-coo \"" + c +
+                                    "\": the new owner is this catalog itself");
+      }
+      auto [it, fresh] = out.catalog.coo.emplace(zone, target);
+      if (!fresh && !(it->second == target)) {
+        throw std::invalid_argument("--catalog-coo \"" + c + "\": " + zone.to_string() +
+                                    " already moves to " + it->second.to_string() +
+                                    " (RFC 9432 §4.4.1 allows one coo per member)");
+      }
+    });
+  }
+}
+
+// Both entry points: 0 on success; -1 when --help was printed (`print`); 2 with `errors` filled
+// (or, with `print`, a command-line syntax error already printed by CLI11).
+int parse_config(int argc, char** argv, MasterConfig& out, std::vector<std::string>& errors,
+                 bool print) {
   CLI::App app{"flatsign-master: hidden primary that flattens ALIAS records and serves AXFR"};
   std::vector<std::string> listen{"127.0.0.1:5300"}, zones, resolvers, allow, notify, tsig,
       tsig_files;
   std::string policy = "strict", max_stale = "1h", min_refresh = "5", max_refresh = "1h";
-  std::string log_level = "info", http;
+  std::string log_level = "info", http, catalog;
+  std::vector<std::string> catalog_groups, catalog_coo;
   bool tsig_optional = false, no_serial_bump = false;
   int resolver_timeout_ms = 1000;
   app.set_config("--config", "", "read options from this file (INI/TOML, the same names)");
@@ -55,17 +154,27 @@ int parse_master_config(int argc, char** argv, MasterConfig& out) {
   app.add_option("--http", http,
                  "address:port for GET /metrics (Prometheus) and GET /status (JSON); "
                  "unauthenticated, so keep it on loopback (default: off)");
+  app.add_option("--catalog", catalog,
+                 "produce an RFC 9432 catalog zone of this name listing every zone served "
+                 "(default: none)");
+  app.add_option("--catalog-group", catalog_groups,
+                 "zone=group: the member's catalog group property (repeatable)");
+  app.add_option("--catalog-coo", catalog_coo,
+                 "zone=catalog: the member is moving to that catalog (change of ownership)");
   app.add_flag("--check", out.check_only, "validate the configuration and zones, then exit");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (!print) {
+      errors.push_back(e.what());
+      return 2;
+    }
     int rc = app.exit(e);
     return rc == 0 ? -1 : 2;
   }
   util::LogLevel lvl;
   if (util::parse_log_level(log_level, lvl)) util::set_log_level(lvl);
 
-  std::vector<std::string> errors;
   auto attempt = [&](auto&& fn) {
     try {
       fn();
@@ -119,8 +228,25 @@ int parse_master_config(int argc, char** argv, MasterConfig& out) {
   if (out.resolvers.empty()) {
     errors.push_back("no --resolver given and none found in /etc/resolv.conf");
   }
-  for (const auto& e : errors) std::fprintf(stderr, "flatsign-master: %s\n", e.c_str());
+  parse_catalog(catalog, catalog_groups, catalog_coo, out, errors);
   return errors.empty() ? 0 : 2;
+}
+
+}  // namespace
+
+int parse_master_config(int argc, char** argv, MasterConfig& out) {
+  std::vector<std::string> errors;
+  int rc = parse_config(argc, argv, out, errors, true);
+  for (const auto& e : errors) std::fprintf(stderr, "flatsign-master: %s\n", e.c_str());
+  return rc;
+}
+
+std::vector<std::string> reread_master_config(int argc, char** argv, MasterConfig& out) {
+  std::vector<std::string> errors;
+  if (parse_config(argc, argv, out, errors, false) != 0 && errors.empty()) {
+    errors.push_back("the command line no longer parses");
+  }
+  return errors;
 }
 
 }  // namespace flatsign::master

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +24,13 @@ struct ZoneSource {
   std::string path;
 };
 
+// --catalog and its member properties (RFC 9432). Every zone served is a member.
+struct CatalogConfig {
+  std::optional<dns::Name> name;                         // unset: no catalog is produced
+  std::map<dns::Name, std::vector<std::string>> groups;  // --catalog-group ZONE=GROUP
+  std::map<dns::Name, dns::Name> coo;                    // --catalog-coo ZONE=CATALOG
+};
+
 struct MasterConfig {
   std::vector<boost::asio::ip::udp::endpoint> listen;
   std::vector<ZoneSource> zones;
@@ -37,10 +45,15 @@ struct MasterConfig {
   bool check_only = false;
   // --http: where GET /metrics and GET /status are served; unset (the default): not at all.
   std::optional<boost::asio::ip::tcp::endpoint> http;
+  CatalogConfig catalog;
 };
 
 // Parses argv. Returns 0 and fills `out` on success; on --help prints usage and returns a
 // negative value meaning "exit 0"; on errors prints every problem to stderr and returns 2.
 [[nodiscard]] int parse_master_config(int argc, char** argv, MasterConfig& out);
+// The same parse for a running daemon (SIGHUP): the same argv, so the --config file as it is
+// now. Prints nothing; returns every problem, and `out` is usable only when none is returned.
+[[nodiscard]] std::vector<std::string> reread_master_config(int argc, char** argv,
+                                                            MasterConfig& out);
 
 }  // namespace flatsign::master

@@ -23,12 +23,17 @@ int main(int argc, char** argv) {
   if (rc != 0) return rc;
   boost::asio::io_context io;
   master::MasterDaemon daemon(io, config);
+  // SIGHUP reads the same command line again, and so the --config file as it is then.
+  daemon.set_config_source([argc, argv](master::MasterConfig& fresh) {
+    return master::reread_master_config(argc, argv, fresh);
+  });
   auto errors = daemon.load_all();
   for (const auto& e : errors) std::fprintf(stderr, "flatsign-master: %s\n", e.c_str());
   if (!errors.empty()) return 1;
   if (config.check_only) {
-    std::fprintf(stderr, "flatsign-master: configuration and %zu zone(s) OK\n",
-                 config.zones.size());
+    std::fprintf(stderr, "flatsign-master: configuration and %zu zone(s) OK%s%s\n",
+                 config.zones.size(), config.catalog.name ? ", catalog " : "",
+                 config.catalog.name ? config.catalog.name->to_string().c_str() : "");
     return 0;
   }
   try {

@@ -1,6 +1,7 @@
 #include "master/master_daemon.hpp"
 
 #include <csignal>
+#include <set>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -27,6 +28,19 @@ net::ResolverOptions resolver_options(const MasterConfig& c) {
   o.timeout = c.resolver_timeout;
   return o;
 }
+
+// The zones whose series are registered at start-up: the configured ones and the catalog.
+std::vector<ZoneSource> metric_zones(const MasterConfig& c) {
+  std::vector<ZoneSource> zones = c.zones;
+  if (c.catalog.name) zones.push_back({*c.catalog.name, ""});
+  return zones;
+}
+
+std::shared_ptr<const server::ServedZone> not_loaded(const dns::Name& origin) {
+  auto served = std::make_shared<server::ServedZone>();
+  served->origin = origin;
+  return served;
+}
 }  // namespace
 
 bool serial_gt(uint32_t a, uint32_t b) {
@@ -42,7 +56,7 @@ uint32_t next_serial(uint32_t file_serial, uint32_t last_served) {
 MasterDaemon::MasterDaemon(asio::io_context& io, MasterConfig config)
     : io_(io),
       config_(std::move(config)),
-      metrics_(registry_, config_.zones, config_.alias.policy),
+      metrics_(registry_, metric_zones(config_), config_.alias.policy),
       resolver_(io.get_executor(), resolver_options(config_)),
       expander_(resolver_, config_.alias),
       listener_(io, [this](const net::Request& r, net::Responses& o) { handle(r, o); }) {
@@ -50,18 +64,29 @@ MasterDaemon::MasterDaemon(asio::io_context& io, MasterConfig config)
   policy_.keys = config_.keys;
   policy_.transfer_requires_tsig = config_.transfer_requires_tsig;
   for (const auto& k : config_.keys) tsig_reserve_ = std::max(tsig_reserve_, dns::tsig_space(k));
-  for (const auto& z : config_.zones) {
-    auto slot = std::make_unique<Slot>();
-    slot->source_cfg = z;
-    slot->wake = std::make_unique<asio::steady_timer>(io_);
-    auto served = std::make_shared<server::ServedZone>();
-    served->origin = z.origin;
-    slot->served.store(served);
-    slots_.emplace(z.origin, std::move(slot));
-  }
+  for (const auto& z : config_.zones) slots_.emplace(z.origin, make_slot(z));
+  catalog_.name = config_.catalog.name;
+  if (catalog_.name) catalog_.served->store(not_loaded(*catalog_.name));
+  catalog_.wake = std::make_unique<asio::steady_timer>(io_);
+  publish_directory();
 }
 
 MasterDaemon::~MasterDaemon() = default;
+
+std::shared_ptr<MasterDaemon::Slot> MasterDaemon::make_slot(const ZoneSource& source) const {
+  auto slot = std::make_shared<Slot>();
+  slot->source_cfg = source;
+  slot->wake = std::make_unique<asio::steady_timer>(io_);
+  slot->served->store(not_loaded(source.origin));
+  return slot;
+}
+
+void MasterDaemon::publish_directory() {
+  auto dir = std::make_shared<Directory>();
+  for (const auto& [origin, slot] : slots_) dir->emplace(origin, slot->served);
+  if (catalog_.name) dir->emplace(*catalog_.name, catalog_.served);
+  directory_.store(std::move(dir));
+}
 
 std::string MasterDaemon::load_one(Slot& slot, bool initial) {
   std::string err = load_file(slot, initial);
@@ -108,25 +133,43 @@ std::vector<std::string> MasterDaemon::load_all() {
     std::string err = load_one(*slot, true);
     if (!err.empty()) errors.push_back(origin.to_string() + ": " + err);
   }
+  std::string cat = check_catalog();
+  if (!cat.empty()) errors.push_back("catalog " + catalog_.name->to_string() + ": " + cat);
   return errors;
 }
 
 void MasterDaemon::start() {
   for (const auto& ep : config_.listen) listener_.listen(ep);
   if (config_.http) {
-    http_ =
-        std::make_unique<net::HttpStatusServer>(io_, registry_, [this] { return status_json(); });
+    http_ = std::make_unique<net::HttpStatusServer>(
+        io_, registry_,
+        [this](std::string_view) -> std::optional<std::string> { return status_json(); });
     http_->listen(*config_.http);
   }
   for (auto& [origin, slot] : slots_) {
-    net::spawn_logged(io_.get_executor(), zone_loop(*slot), "master",
+    net::spawn_logged(io_.get_executor(), zone_loop(slot), "master",
                       "refresh loop of " + origin.to_string());
   }
+  net::spawn_logged(io_.get_executor(), catalog_loop(), "catalog", "catalog upkeep");
   net::spawn_logged(io_.get_executor(), signal_loop(), "master", "signal handling");
 }
 
 void MasterDaemon::reload() {
+  std::set<dns::Name> added;
+  if (config_source_) {
+    MasterConfig fresh;
+    std::vector<std::string> errors = config_source_(fresh);
+    if (errors.empty()) {
+      (void)apply_config(std::move(fresh), added);
+    } else {
+      std::string all;
+      for (const auto& e : errors) all += (all.empty() ? "" : "; ") + e;
+      util::log(LogLevel::Error, "master", "",
+                "configuration not applied, keeping the running one: {}", all);
+    }
+  }
   for (auto& [origin, slot] : slots_) {
+    if (added.count(origin)) continue;  // just loaded
     std::string err = load_one(*slot, false);
     if (!err.empty()) {
       util::log(LogLevel::Error, "zone", origin.to_string(),
@@ -142,6 +185,7 @@ void MasterDaemon::stop() {
   listener_.stop();
   if (http_) http_->stop();
   for (auto& [origin, slot] : slots_) slot->wake->cancel();
+  catalog_.wake->cancel();
 }
 
 asio::awaitable<void> MasterDaemon::signal_loop() {
@@ -150,7 +194,8 @@ asio::awaitable<void> MasterDaemon::signal_loop() {
     auto [ec, sig] = co_await signals.async_wait(kTuple);
     if (ec) co_return;
     if (sig == SIGHUP) {
-      util::log(LogLevel::Info, "master", "", "SIGHUP: reloading zone files");
+      util::log(LogLevel::Info, "master", "", "SIGHUP: reloading {}zone files",
+                config_source_ ? "the configuration and " : "");
       reload();
       continue;
     }
@@ -161,13 +206,18 @@ asio::awaitable<void> MasterDaemon::signal_loop() {
   }
 }
 
-asio::awaitable<void> MasterDaemon::zone_loop(Slot& slot) {
-  while (!stopping_) {
+asio::awaitable<void> MasterDaemon::zone_loop(std::shared_ptr<Slot> held) {
+  Slot& slot = *held;  // `held` keeps it alive after a reload drops it from slots_
+  while (!stopping_ && !slot.removed) {
     if (slot.source) {
       auto source = slot.source;  // reload may swap it while we resolve
       co_await expander_.refresh(*source);
-      if (stopping_) co_return;
-      if (source == slot.source) publish(slot, expander_.expand(*source, Clock::now()));
+      if (stopping_ || slot.removed) co_return;
+      if (source == slot.source) {
+        bool first_attempt = !slot.latest;
+        publish(slot, expander_.expand(*source, Clock::now()));
+        if (first_attempt) request_catalog();  // listed once flattened (master_catalog.cpp)
+      }
     }
     auto now = Clock::now();
     auto next =
@@ -180,7 +230,7 @@ asio::awaitable<void> MasterDaemon::zone_loop(Slot& slot) {
 
 void MasterDaemon::publish(Slot& slot, const Expansion& ex) {
   const std::string zname = slot.source_cfg.origin.to_string();
-  auto current = slot.served.load();
+  auto current = slot.served->load();
   slot.latest = ex;
   size_t failing = 0;
   for (const AliasResult& a : ex.aliases) failing += a.failure.empty() ? 0 : 1;
@@ -195,7 +245,7 @@ void MasterDaemon::publish(Slot& slot, const Expansion& ex) {
     }
     auto failed = std::make_shared<server::ServedZone>(*current);
     failed->transfer_failure = ex.failure;
-    slot.served.store(std::move(failed));
+    slot.served->store(std::move(failed));
     return;
   }
   for (const AliasResult& a : ex.aliases) {
@@ -210,7 +260,7 @@ void MasterDaemon::publish(Slot& slot, const Expansion& ex) {
     if (!current->transfer_failure.empty()) {
       auto ok = std::make_shared<server::ServedZone>(*current);
       ok->transfer_failure.clear();
-      slot.served.store(std::move(ok));
+      slot.served->store(std::move(ok));
       slot.last_failure.clear();
       util::log(LogLevel::Info, "alias", zname, "flattening recovered, serial {}",
                 current->zone->serial());
@@ -237,7 +287,7 @@ void MasterDaemon::publish(Slot& slot, const Expansion& ex) {
   served->zone = flat;
   served->axfr = server::pack_axfr(*flat, tsig_reserve_);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
-  slot.served.store(served);
+  slot.served->store(served);
   const ZoneMetrics& zm = metrics_.zone(slot.source_cfg.origin);
   zm.serial->set(serial);
   zm.rebuilds->inc();
@@ -249,13 +299,13 @@ void MasterDaemon::publish(Slot& slot, const Expansion& ex) {
   util::log(LogLevel::Info, "master", zname,
             "serving serial {} ({} RRs, {} ALIAS flattened, {} AXFR messages, built in {} ms)",
             serial, flat->rr_count(), ex.aliases.size(), served->axfr->messages.size(), ms);
-  if (!first || !config_.notify.empty()) send_notifies(slot, *flat);
+  if (!first || !config_.notify.empty()) send_notifies(slot.source_cfg.origin, *flat);
 }
 
-void MasterDaemon::send_notifies(const Slot& slot, const zone::Zone& z) {
+void MasterDaemon::send_notifies(const dns::Name& origin, const zone::Zone& z) {
   const dns::RRset& soa = z.soa();
   dns::Rr soa_rr{soa.owner, soa.type, soa.rclass, soa.ttl, soa.rdatas.front().to_rdata()};
-  std::string zname = slot.source_cfg.origin.to_string();
+  std::string zname = origin.to_string();
   uint32_t serial = z.serial();
   for (const auto& target : config_.notify) {
     net::NotifyOptions opts;
@@ -276,10 +326,11 @@ void MasterDaemon::send_notifies(const Slot& slot, const zone::Zone& z) {
 }
 
 std::shared_ptr<const server::ServedZone> MasterDaemon::find(const dns::Name& qname) const {
+  auto dir = directory_.load();
   dns::Name n = qname;
   for (;;) {
-    auto it = slots_.find(n);
-    if (it != slots_.end()) return it->second->served.load();
+    auto it = dir->find(n);
+    if (it != dir->end()) return it->second->load();
     if (n.is_root()) return nullptr;
     n = n.parent();
   }

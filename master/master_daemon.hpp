@@ -1,13 +1,17 @@
 // flatsign-master's daemon: loads the zones, keeps each zone's flattened snapshot current
-// (re-resolving ALIAS targets on TTL expiry, reloading on SIGHUP), serves it over UDP/TCP and
-// sends NOTIFY when the served content changes. All work runs on one io_context thread; the
-// served snapshots are swapped atomically, so find() is safe from any thread.
+// (re-resolving ALIAS targets on TTL expiry; on SIGHUP re-reading the zone list and the zone
+// files), produces the catalog zone of them (RFC 9432), serves it all over UDP/TCP and sends
+// NOTIFY when served content changes. All work runs on one io_context thread; the zone directory
+// and the served snapshots are swapped atomically, so find() is safe from any thread.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -21,6 +25,7 @@
 #include "common/server/responder.hpp"
 #include "common/util/metrics.hpp"
 #include "master/alias_expander.hpp"
+#include "master/catalog.hpp"
 #include "master/config.hpp"
 #include "master/master_metrics.hpp"
 
@@ -42,7 +47,15 @@ class MasterDaemon : public server::ZoneDirectory {
   // Binds the listeners (and the --http endpoint) and starts the per-zone refresh loops and signal
   // handling. REQUIRES: load_all() succeeded. Throws boost::system::system_error when a bind fails.
   void start();
-  // Re-reads every zone file; a file that fails keeps its old zone (logged). Wakes the loops.
+  // Where reload() gets the configuration again: fills its argument and returns the problems
+  // (empty: good). Unset: SIGHUP re-reads the zone files only.
+  using ConfigSource = std::function<std::vector<std::string>(MasterConfig&)>;
+  void set_config_source(ConfigSource source) { config_source_ = std::move(source); }
+  // SIGHUP: re-reads the configuration (when a source is set) and applies its zone list and
+  // catalog properties: new zones are loaded and served, zones no longer listed are dropped; a
+  // configuration with an error, or whose new zone files do not load, is not applied (logged),
+  // the running one stays. Then re-reads every zone file; a file that fails keeps its old zone
+  // (logged). Other options (listeners, keys, resolvers, NOTIFY targets) apply at restart.
   void reload();
   void stop();
 
@@ -52,17 +65,23 @@ class MasterDaemon : public server::ZoneDirectory {
     return listener_.bound();
   }
   // The GET /status document: per zone the served serial, transfer state, last reload result
-  // and each ALIAS target with its last result and seconds to its next refresh.
+  // and each ALIAS target with its last result and seconds to its next refresh; the catalog's
+  // name, serial and member count.
   // REQUIRES: called on the io_context thread (it reads the loops' state).
   [[nodiscard]] std::string status_json() const;
   [[nodiscard]] const util::MetricsRegistry& metrics() const { return registry_; }
 
  private:
+  // What find() returns for one zone, swapped whole on each publication.
+  using ServedCell = std::atomic<std::shared_ptr<const server::ServedZone>>;
+  // Every served zone by origin (the member zones and the catalog). Replaced, never changed.
+  using Directory = std::map<dns::Name, std::shared_ptr<const ServedCell>>;
   struct Slot {
     ZoneSource source_cfg;
     std::shared_ptr<const zone::Zone> source;  // the parsed file (io thread only)
     bool source_changed = true;
-    std::atomic<std::shared_ptr<const server::ServedZone>> served;
+    bool removed = false;  // dropped from the configuration: its loop ends
+    std::shared_ptr<ServedCell> served = std::make_shared<ServedCell>();
     std::optional<Expansion> last_expansion;
     std::optional<uint32_t> last_serial;
     std::string last_failure;
@@ -71,10 +90,35 @@ class MasterDaemon : public server::ZoneDirectory {
     std::chrono::system_clock::time_point last_reload_at;
     std::unique_ptr<boost::asio::steady_timer> wake;
   };
-  boost::asio::awaitable<void> zone_loop(Slot& slot);
+  // The catalog zone being produced (master_catalog.cpp); io thread only but `served`.
+  struct Catalog {
+    std::optional<dns::Name> name;  // the name served under; unset: none
+    std::shared_ptr<ServedCell> served = std::make_shared<ServedCell>();
+    std::vector<CatalogMember> members;  // of the served serial
+    std::optional<uint32_t> serial;
+    bool dirty = false;  // the zone list or a property changed since the last build
+    std::unique_ptr<boost::asio::steady_timer> wake;
+  };
+  boost::asio::awaitable<void> zone_loop(std::shared_ptr<Slot> slot);
   boost::asio::awaitable<void> signal_loop();
   void publish(Slot& slot, const Expansion& ex);
-  void send_notifies(const Slot& slot, const zone::Zone& z);
+  void send_notifies(const dns::Name& origin, const zone::Zone& z);
+  std::shared_ptr<Slot> make_slot(const ZoneSource& source) const;
+  // Publishes the directory of slots_ and the catalog for find().
+  void publish_directory();
+  // reload()'s first half (master_reload.cpp): applies `fresh`'s zone list and catalog options,
+  // putting the origins of the zones it added (loaded already) in `added`. Returns false, and
+  // logs why, when it is not applied.
+  bool apply_config(MasterConfig fresh, std::set<dns::Name>& added);
+  // master_catalog.cpp: the members now (zones flattened at least once, in canonical order,
+  // with their properties), a rebuild request, the loop that coalesces requests, and the
+  // rebuild (a new serial only when the members or their properties changed).
+  std::vector<CatalogMember> catalog_members() const;
+  void request_catalog();
+  boost::asio::awaitable<void> catalog_loop();
+  void publish_catalog();
+  // --check: builds the catalog of every configured zone once. Returns the error, or empty.
+  std::string check_catalog() const;
   void handle(const net::Request& req, net::Responses& out);
   // load_file() plus the bookkeeping: last reload result and time, reload counters.
   std::string load_one(Slot& slot, bool initial);
@@ -89,7 +133,10 @@ class MasterDaemon : public server::ZoneDirectory {
   AliasExpander expander_;
   net::DnsListener listener_;
   std::unique_ptr<net::HttpStatusServer> http_;
-  std::map<dns::Name, std::unique_ptr<Slot>> slots_;
+  std::map<dns::Name, std::shared_ptr<Slot>> slots_;  // io thread only
+  Catalog catalog_;
+  std::atomic<std::shared_ptr<const Directory>> directory_;
+  ConfigSource config_source_;
   size_t tsig_reserve_ = 0;
   bool stopping_ = false;
 };

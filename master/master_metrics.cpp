@@ -53,6 +53,16 @@ MasterMetrics::MasterMetrics(util::MetricsRegistry& r, const std::vector<ZoneSou
   r.freeze();
 }
 
+void MasterMetrics::add_zone(const dns::Name& origin) {
+  if (zones_.count(origin)) return;
+  ZoneMetrics m;
+  m.serial = &unexported_gauges_.emplace_back();
+  m.rebuilds = &unexported_counters_.emplace_back();
+  m.reload_ok = &unexported_counters_.emplace_back();
+  m.reload_failed = &unexported_counters_.emplace_back();
+  zones_.emplace(origin, m);
+}
+
 void MasterMetrics::request(const net::Request& req, server::Outcome outcome,
                             const net::Responses& out) {
   using server::Outcome;

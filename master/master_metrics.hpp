@@ -1,8 +1,9 @@
 // The master's Prometheus metrics: every counter and gauge it exposes, registered once in the
-// constructor (the zone list is fixed at start-up), so counting never allocates or locks.
+// constructor for the zones configured at start-up, so counting never allocates or locks.
 // Thread rule: construct on one thread; after that the counting methods are thread-safe.
 #pragma once
 
+#include <deque>
 #include <map>
 #include <vector>
 
@@ -36,8 +37,13 @@ class MasterMetrics {
   // Counts the failing ALIAS resolutions of one flattening under the configured policy.
   void alias_failures(size_t n) { alias_failures_->inc(n); }
   void notify(bool acked) { (acked ? notify_acked_ : notify_failed_)->inc(); }
-  // The series of a configured zone. REQUIRES: `origin` was in the constructor's zone list.
+  // The series of a zone. REQUIRES: `origin` was in the constructor's zone list or given to
+  // add_zone().
   [[nodiscard]] const ZoneMetrics& zone(const dns::Name& origin) const { return zones_.at(origin); }
+  // A zone added after start-up (SIGHUP): the registry is frozen, so its series are counted but
+  // not exported until a restart registers them. Nothing happens for a known zone.
+  // REQUIRES: called on the thread that calls zone().
+  void add_zone(const dns::Name& origin);
 
  private:
   server::ResponseCounters responses_;
@@ -48,6 +54,8 @@ class MasterMetrics {
   util::Counter* notify_acked_ = nullptr;
   util::Counter* notify_failed_ = nullptr;
   std::map<dns::Name, ZoneMetrics> zones_;
+  std::deque<util::Counter> unexported_counters_;  // deques: the pointers above stay valid
+  std::deque<util::Gauge> unexported_gauges_;
 };
 
 }  // namespace flatsign::master

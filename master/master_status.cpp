@@ -16,7 +16,7 @@ std::string MasterDaemon::status_json() const {
   for (const auto& [origin, slot] : slots_) {
     if (!first_zone) out += ',';
     first_zone = false;
-    auto served = slot->served.load();
+    auto served = slot->served->load();
     out += fmt::format("{{\"zone\":{},\"file\":{},\"serial\":{},\"file_serial\":{}",
                        json_string(origin.to_string()), json_string(slot->source_cfg.path),
                        served->zone ? std::to_string(served->zone->serial()) : "null",
@@ -55,7 +55,14 @@ std::string MasterDaemon::status_json() const {
     }
     out += "]}";
   }
-  out += "]}\n";
+  out += "]";
+  if (catalog_.name) {
+    out += fmt::format(",\"catalog\":{{\"zone\":{},\"serial\":{},\"members\":{}}}",
+                       json_string(catalog_.name->to_string()),
+                       catalog_.serial ? std::to_string(*catalog_.serial) : "null",
+                       catalog_.members.size());
+  }
+  out += "}\n";
   return out;
 }
 

@@ -17,14 +17,13 @@ const char* poll_result_text(PollResult r) {
   return kPollResults[static_cast<size_t>(r)];
 }
 
-SlaveMetrics::SlaveMetrics(util::MetricsRegistry& r, const dns::Name& zone)
-    : responses_(r, "flatsign_slave") {
+SlaveMetrics::SlaveMetrics(util::MetricsRegistry& r, const dns::Name& zone) {
   const std::string zname = zone.to_string();
   for (size_t i = 0; i < 4; ++i) {
     polls_[i] = &r.counter("flatsign_slave_polls_total",
                            "Polls of the masters, by result (unchanged, changed: published, "
                            "refused: see refusals, failed: unreachable or not publishable).",
-                           {{"result", kPollResults[i]}});
+                           {{"zone", zname}, {"result", kPollResults[i]}});
   }
   constexpr const char* kRefusals = "flatsign_slave_refusals_total";
   constexpr const char* kRefusalsHelp =
@@ -33,36 +32,40 @@ SlaveMetrics::SlaveMetrics(util::MetricsRegistry& r, const dns::Name& zone)
   for (auto v = static_cast<uint8_t>(Verdict::RefusedRcode);
        v <= static_cast<uint8_t>(Verdict::RefusedShrink); ++v) {
     std::string name(verdict_name(static_cast<Verdict>(v)));
-    refusals_.emplace_back(name, &r.counter(kRefusals, kRefusalsHelp, {{"reason", name}}));
+    refusals_.emplace_back(
+        name, &r.counter(kRefusals, kRefusalsHelp, {{"zone", zname}, {"reason", name}}));
   }
   for (const char* f : kOtherReasons)
-    refusals_.emplace_back(f, &r.counter(kRefusals, kRefusalsHelp, {{"reason", f}}));
-  refusal_other_ = &r.counter(kRefusals, kRefusalsHelp, {{"reason", "other"}});
+    refusals_.emplace_back(f,
+                           &r.counter(kRefusals, kRefusalsHelp, {{"zone", zname}, {"reason", f}}));
+  refusal_other_ = &r.counter(kRefusals, kRefusalsHelp, {{"zone", zname}, {"reason", "other"}});
   for (size_t i = 0; i < 2; ++i) {
     signings_[i] = &r.counter("flatsign_slave_signings_total",
                               "Zone signings that were published, by kind (full, incremental).",
-                              {{"kind", kSignKinds[i]}});
+                              {{"zone", zname}, {"kind", kSignKinds[i]}});
   }
   for (size_t i = 0; i < 2; ++i) {
     signing_sum_[i] = &r.gauge("flatsign_slave_signing_seconds_sum",
                                "Seconds spent in published signings, summed, by kind "
                                "(divide by flatsign_slave_signings_total for the mean).",
-                               {{"kind", kSignKinds[i]}});
+                               {{"zone", zname}, {"kind", kSignKinds[i]}});
     signing_last_[i] = &r.gauge("flatsign_slave_last_signing_seconds",
                                 "Seconds the last published signing of this kind took.",
-                                {{"kind", kSignKinds[i]}});
+                                {{"zone", zname}, {"kind", kSignKinds[i]}});
   }
   publications_ = &r.counter("flatsign_slave_publications_total",
-                             "Signed zones published after a changed transfer.");
+                             "Signed zones published after a changed transfer.", {{"zone", zname}});
   latency_sum_ = &r.gauge("flatsign_slave_publish_latency_seconds_sum",
                           "Seconds from the end of a changed transfer to its publication "
-                          "(check, sign, verify, write, swap), summed.");
+                          "(check, sign, verify, write, swap), summed.",
+                          {{"zone", zname}});
   latency_last_ = &r.gauge("flatsign_slave_publish_latency_seconds",
-                           "Seconds from the end of the last changed transfer to its publication.");
+                           "Seconds from the end of the last changed transfer to its publication.",
+                           {{"zone", zname}});
   constexpr const char* kNotify = "flatsign_slave_notifies_total";
   constexpr const char* kNotifyHelp = "NOTIFY messages sent to secondaries, by result.";
-  notify_acked_ = &r.counter(kNotify, kNotifyHelp, {{"result", "acked"}});
-  notify_failed_ = &r.counter(kNotify, kNotifyHelp, {{"result", "failed"}});
+  notify_acked_ = &r.counter(kNotify, kNotifyHelp, {{"zone", zname}, {"result", "acked"}});
+  notify_failed_ = &r.counter(kNotify, kNotifyHelp, {{"zone", zname}, {"result", "failed"}});
   serial_ = &r.gauge("flatsign_slave_zone_serial",
                      "SOA serial of the signed zone served (0 before the first publication).",
                      {{"zone", zname}});

@@ -1,7 +1,7 @@
-// The slave's Prometheus metrics: polls by result, refusals by reason, signings and their
-// duration, publish latency, queries by RCODE, NOTIFYs, and the zone's serial and expiry gauges.
-// Thread rule: construct on one thread; after that every method is thread-safe and lock-free
-// (queries are counted from the listener's threads, the rest from the poll loop).
+// One zone's Prometheus metrics on the slave, every series labelled zone="...": polls by result,
+// refusals by reason, signings and their duration, publish latency, NOTIFYs, and the zone's
+// serial and expiry gauges. (Queries are counted per process: slave_daemon.hpp.)
+// Thread rule: construct on one thread; after that every method is thread-safe and lock-free.
 #pragma once
 
 #include <cstdint>
@@ -31,9 +31,6 @@ class SlaveMetrics {
   // Registers every series in `registry` and freezes it. REQUIRES: `registry` outlives this.
   SlaveMetrics(util::MetricsRegistry& registry, const dns::Name& zone);
 
-  void query(server::Outcome outcome, const net::Responses& out) noexcept {
-    responses_.count(outcome, out);
-  }
   void poll(PollResult r) noexcept { polls_[static_cast<size_t>(r)]->inc(); }
   // Counts one alert. `reason`: a verdict name (refused-*), master-unreachable (once per
   // --alert-after streak), sign-failed, verify-failed or write-failed; others count as "other".
@@ -54,10 +51,8 @@ class SlaveMetrics {
     const util::Counter* counter;
   };
   [[nodiscard]] std::vector<Row> rows() const;
-  [[nodiscard]] const server::ResponseCounters& responses() const { return responses_; }
 
  private:
-  server::ResponseCounters responses_;
   util::Counter* polls_[4] = {};
   std::vector<std::pair<std::string, util::Counter*>> refusals_;  // reason -> counter
   util::Counter* refusal_other_ = nullptr;

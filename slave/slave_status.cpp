@@ -1,11 +1,11 @@
-// SlaveDaemon::status_json(): the GET /status document, kept apart from the serving logic.
+// ZonePipeline::status_json(): one zone's part of GET /status, kept apart from the polling logic.
 #include <fmt/format.h>
 
 #include "common/dnssec/crypto.hpp"
 #include "common/net/address.hpp"
 #include "common/util/clock.hpp"
 #include "common/util/json_text.hpp"
-#include "slave/slave_daemon.hpp"
+#include "slave/zone_pipeline.hpp"
 
 namespace flatsign::slave {
 namespace {
@@ -26,13 +26,13 @@ const char* key_role(const dnssec::DnssecKey& k, bool has_zsk) {
 
 }  // namespace
 
-std::string SlaveDaemon::status_json() const {
+std::string ZonePipeline::status_json() const {
   // Runs on the io thread while the worker may be publishing: read only the atomic snapshot,
   // the immutable keys and what the poll loop recorded (status_, on this thread).
   const auto served = publisher_.served_signed();
   const auto now = util::unix_now();
   std::string out = fmt::format(
-      "{{\"daemon\":\"flatsign-slave\",\"zone\":{},\"served_serial\":{},\"master_serial\":{},"
+      "{{\"zone\":{},\"served_serial\":{},\"master_serial\":{},"
       "\"poll_mode\":{},\"masters\":[",
       json_string(zname_), served ? std::to_string(served->serial()) : "null",
       opt_text(master_serial_), json_string(config_.poll_mode == PollMode::Soa ? "soa" : "axfr"));
@@ -96,11 +96,7 @@ std::string SlaveDaemon::status_json() const {
     }
     out += fmt::format("{}:{}", json_string(row.label), row.counter->value());
   }
-  out += "},\"queries\":{";
-  const auto& q = metrics_.responses();
-  for (size_t i = 0; i < server::ResponseCounters::kSeries; ++i)
-    out += fmt::format("{}:{},", json_string(server::ResponseCounters::series_name(i)), q.value(i));
-  out += fmt::format("\"dropped\":{}}}}}}}\n", q.dropped());
+  out += "}}}";
   return out;
 }
 

@@ -25,6 +25,44 @@ std::string base_name(const dns::Name& zone) {
 }
 }  // namespace
 
+std::string zone_state_dir(const std::string& root, const dns::Name& zone) {
+  return root + "/" + (zone.is_root() ? std::string("root.") : base_name(zone));
+}
+
+std::string prepare_zone_state_dir(const std::string& root, const dns::Name& zone) {
+  const std::string dir = zone_state_dir(root, zone);
+  std::error_code ec;
+  for (const std::string& d : {root, dir}) {
+    if (fs::is_directory(d, ec)) continue;
+    fs::create_directories(d, ec);
+    if (ec) throw StateError("cannot create " + d + ": " + ec.message());
+    fs::permissions(d, fs::perms::owner_all, fs::perm_options::replace, ec);
+  }
+  // The one-folder layout kept every file of the zone beside the state directory's top: the
+  // zone's files there are moved, a key file only when it is the zone's (K<zone>.+alg+tag).
+  const std::string base = base_name(zone);
+  const std::string key_prefix = "K" + zone.lowercased().to_string() + "+";
+  for (const auto& entry : fs::directory_iterator(root, ec)) {
+    if (!entry.is_regular_file()) continue;
+    const std::string name = entry.path().filename().string();
+    const bool ours = name == base + ".signed" || name == base + ".serial" ||
+                      name == base + ".journal" || name.rfind(key_prefix, 0) == 0;
+    if (!ours) continue;
+    const std::string to = dir + "/" + name;
+    if (fs::exists(to)) {
+      throw StateError("both " + entry.path().string() + " and " + to +
+                       " exist: keep the right one and remove the other");
+    }
+    fs::rename(entry.path(), to, ec);
+    if (ec)
+      throw StateError("cannot move " + entry.path().string() + " to " + dir + ": " + ec.message());
+    util::log(util::LogLevel::Info, "slave", zone.to_string(), "state: moved {} into {}", name,
+              dir);
+  }
+  if (ec) throw StateError("cannot list " + root + ": " + ec.message());
+  return dir;
+}
+
 std::string signed_zone_path(const std::string& dir, const dns::Name& zone) {
   return dir + "/" + base_name(zone) + ".signed";
 }

@@ -1,6 +1,7 @@
-// The slave's state directory: DNSSEC keys (BIND K-files), the last published signed zone
-// (<zone>.signed), the last published serial (<zone>.serial) and the IXFR journal's path.
-// Functions do file I/O and are safe to call from one thread per zone.
+// The slave's state directory: one folder per zone (<state-dir>/<zone>/) holding its DNSSEC keys
+// (BIND K-files), the last published signed zone (<zone>.signed), the last published serial
+// (<zone>.serial) and the IXFR journal. Functions do file I/O and are safe to call from one
+// thread per zone.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +24,15 @@ class StateError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// "<root>/<zone without trailing dot, lowercase>": the zone's own folder ("<root>/root." for the
+// root zone).
+[[nodiscard]] std::string zone_state_dir(const std::string& root, const dns::Name& zone);
+// Makes zone_state_dir(root, zone) ready and returns it: creates it (mode 0700, with `root` when
+// missing) and moves into it the zone's files of the one-folder layout (<root>/<zone>.signed,
+// .serial, .journal and the K<zone>.+* key files), one rename each, so an interrupted move is
+// finished by the next call. Throws StateError naming the path and the system's reason.
+std::string prepare_zone_state_dir(const std::string& root, const dns::Name& zone);
 
 // "<dir>/<zone without trailing dot, lowercase>.signed" / ".serial".
 [[nodiscard]] std::string signed_zone_path(const std::string& dir, const dns::Name& zone);

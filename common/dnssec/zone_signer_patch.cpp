@@ -155,6 +155,9 @@ std::optional<SignResult> ZoneSigner::patch(const zone::Zone& prev, const zone::
     if (!old || !(*old == rs)) return std::nullopt;
   }
   if (denial_ttl(prev.soa()) != denial_ttl(next.soa())) return std::nullopt;
+  // NSEC3 to NSEC: no apex extra is new, but the whole chain is (RFC 5155 §12.1.3 hashes every
+  // name).
+  if (!nsec3 && prev_apex.find(RRType::NSEC3PARAM)) return std::nullopt;
   for (RRType t : {RRType::SOA, RRType::DNSKEY}) {  // every key of its role, no other
     std::vector<dns::Rdata> kept;
     const dns::RRset* rs = prev_apex.find(t);

@@ -43,7 +43,7 @@ std::string endpoint_str(const tcp::endpoint& ep) {
 
 }  // namespace
 
-std::string http_status_response(std::string_view head, const util::MetricsRegistry& metrics,
+std::string http_status_response(std::string_view head, const MetricsCallback& metrics,
                                  const StatusCallback& status) {
   constexpr std::string_view kText = "text/plain; charset=utf-8";
   // RFC 9112 §3: request-line = method SP request-target SP HTTP-version CRLF
@@ -57,22 +57,29 @@ std::string http_status_response(std::string_view head, const util::MetricsRegis
   }
   std::string_view method = line.substr(0, sp1);
   std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-  target = target.substr(0, target.find('?'));
+  std::string_view query;
+  if (size_t q = target.find('?'); q != std::string_view::npos) {
+    query = target.substr(q + 1);
+    target = target.substr(0, q);
+  }
   bool head_only = method == "HEAD";
   if (method != "GET" && !head_only) {
     return reply(405, "Method Not Allowed", kText, "only GET and HEAD\n", false);
   }
   if (target == "/metrics") {
-    return reply(200, "OK", "text/plain; version=0.0.4; charset=utf-8", metrics.render(),
+    return reply(200, "OK", "text/plain; version=0.0.4; charset=utf-8", metrics(), head_only);
+  }
+  if (target == "/status") {
+    if (auto doc = status(query)) return reply(200, "OK", "application/json", *doc, head_only);
+    return reply(404, "Not Found", kText, "no such status: " + std::string(query) + "\n",
                  head_only);
   }
-  if (target == "/status") return reply(200, "OK", "application/json", status(), head_only);
   return reply(404, "Not Found", kText, "try /metrics or /status\n", head_only);
 }
 
-HttpStatusServer::HttpStatusServer(asio::io_context& io, const util::MetricsRegistry& metrics,
+HttpStatusServer::HttpStatusServer(asio::io_context& io, MetricsCallback metrics,
                                    StatusCallback status, HttpStatusLimits limits)
-    : io_(io), metrics_(metrics), status_(std::move(status)), limits_(limits) {}
+    : io_(io), metrics_(std::move(metrics)), status_(std::move(status)), limits_(limits) {}
 
 HttpStatusServer::~HttpStatusServer() {
   stop();

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -20,8 +21,11 @@
 
 namespace flatsign::net {
 
-// Builds the /status JSON document. Must not throw; called once per GET /status.
-using StatusCallback = std::function<std::string()>;
+// Builds the /status JSON document for the request's query string (the text after '?', "" when
+// none); nullopt answers 404 (e.g. an unknown zone). Must not throw; called once per GET /status.
+using StatusCallback = std::function<std::optional<std::string>(std::string_view query)>;
+// Renders GET /metrics in the text format. Must not throw.
+using MetricsCallback = std::function<std::string()>;
 
 struct HttpStatusLimits {
   std::chrono::milliseconds read{5000};   // the whole request head must arrive in this
@@ -35,13 +39,18 @@ struct HttpStatusLimits {
 // is ignored), 404 for other paths, 405 for other methods, 400 for a malformed request line.
 // HEAD gets the headers only. Pure apart from calling `status`.
 [[nodiscard]] std::string http_status_response(std::string_view head,
-                                               const util::MetricsRegistry& metrics,
+                                               const MetricsCallback& metrics,
                                                const StatusCallback& status);
 
 class HttpStatusServer {
  public:
+  HttpStatusServer(boost::asio::io_context& io, MetricsCallback metrics, StatusCallback status,
+                   HttpStatusLimits limits = {});
+  // /metrics renders `metrics`. REQUIRES: `metrics` outlives the server.
   HttpStatusServer(boost::asio::io_context& io, const util::MetricsRegistry& metrics,
-                   StatusCallback status, HttpStatusLimits limits = {});
+                   StatusCallback status, HttpStatusLimits limits = {})
+      : HttpStatusServer(
+            io, [&metrics] { return metrics.render(); }, std::move(status), limits) {}
   ~HttpStatusServer();
   // Binds `ep` (port 0 = any; see bound()) and starts accepting.
   // Throws boost::system::system_error when the bind fails.
@@ -56,7 +65,7 @@ class HttpStatusServer {
   boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket sock);
 
   boost::asio::io_context& io_;
-  const util::MetricsRegistry& metrics_;
+  MetricsCallback metrics_;
   StatusCallback status_;
   HttpStatusLimits limits_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;

@@ -28,12 +28,14 @@ int run_status_command(const StatusCommand& spec, int argc, char** argv) {
   CLI::App app{program + " status: print a running daemon's GET /status"};
   std::string http = spec.default_http;
   bool metrics = false, json = false, text = false;
+  std::string zone;
   int timeout_ms = 3000;
   app.add_option("--http", http, "the daemon's --http address:port (" + http + ")");
   app.add_flag("--metrics", metrics, "print GET /metrics (Prometheus text) instead");
   app.add_flag("--json", json, "print the status as JSON");
   app.add_flag("--text", text, "print the status as an indented outline");
   app.add_option("--timeout", timeout_ms, "ms to wait for the answer (3000)");
+  app.add_option("--zone", zone, "only this zone's status (a daemon serving many zones)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -41,9 +43,11 @@ int run_status_command(const StatusCommand& spec, int argc, char** argv) {
   }
   try {
     auto ep = parse_endpoint(http, 0);
-    std::string body =
-        http_get(boost::asio::ip::tcp::endpoint(ep.address(), ep.port()),
-                 metrics ? "/metrics" : "/status", std::chrono::milliseconds(timeout_ms));
+    std::string body = http_get(boost::asio::ip::tcp::endpoint(ep.address(), ep.port()),
+                                metrics        ? std::string("/metrics")
+                                : zone.empty() ? std::string("/status")
+                                               : "/status?zone=" + zone,
+                                std::chrono::milliseconds(timeout_ms));
     if (!metrics && (text || (spec.text_default && !json))) body = util::json_outline(body);
     std::fwrite(body.data(), 1, body.size(), stdout);
     return 0;

@@ -76,7 +76,7 @@ bool answer_plain_query(const ZoneDirectory& zones, const ResponderPolicy& polic
   if (q.qclass != dns::RRClass::IN) return false;
   if (dns::is_meta_type(q.qtype) && q.qtype != RRType::ANY) return false;
   WireName qname(q.qname.data(), q.qname_size);
-  auto served = zones.find_wire(qname);
+  auto served = zones.find_answering(qname, q.qtype);
   if (!served || !served->zone) return false;  // REFUSED or SERVFAIL
 
   thread_local Scratch s;

@@ -1,14 +1,28 @@
 #include "common/server/responder.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "common/dns/error.hpp"
 #include "common/server/answer.hpp"
 #include "common/server/ixfr.hpp"
+#include "common/server/name_index.hpp"
 #include "common/server/plain_query.hpp"
 #include "common/util/clock.hpp"
 
 namespace flatsign::server {
+
+std::shared_ptr<const ServedZone> ZoneDirectory::find_answering(std::span<const uint8_t> qname,
+                                                                dns::RRType qtype) const {
+  auto served = find_wire(qname);
+  if (qtype != dns::RRType::DS || !served || !wire_equal(qname, served->origin.wire()) ||
+      served->origin.is_root())
+    return served;
+  auto parent = find_wire(wire_suffix(qname, 1));
+  return parent ? parent : served;
+}
+
 namespace {
 
 using dns::Message;
@@ -144,7 +158,7 @@ Outcome respond_general(const ZoneDirectory& zones, const ResponderPolicy& polic
     why("class " + std::to_string(static_cast<int>(qu.qclass)));
     return Outcome::Refused;
   }
-  auto served = zones.find(qu.qname);
+  auto served = zones.find_answering(qu.qname.wire(), qu.qtype);
   if (!served) {  // not authoritative for it and no recursion: REFUSED
     r.rcode = static_cast<uint16_t>(Rcode::REFUSED);
     emit(r, limit, key, mac, out);
@@ -159,16 +173,28 @@ Outcome respond_general(const ZoneDirectory& zones, const ResponderPolicy& polic
       why("transfer of a name that is not a zone");
       return Outcome::NotAuth;
     }
-    if (!policy.transfer_acl.allows(request.peer.address())) {
+    const net::Acl& acl = served->access ? served->access->acl : policy.transfer_acl;
+    const bool requires_tsig =
+        served->access ? served->access->requires_tsig : policy.transfer_requires_tsig;
+    if (!acl.allows(request.peer.address())) {
       r.rcode = static_cast<uint16_t>(Rcode::REFUSED);  // RFC 5936 §6 access control
       emit(r, limit, key, mac, out);
       why("transfer not allowed from " + request.peer.address().to_string());
       return Outcome::Refused;
     }
-    if (policy.transfer_requires_tsig && !key) {
+    if (requires_tsig && !key) {
       r.rcode = static_cast<uint16_t>(Rcode::REFUSED);
       emit(r, limit, key, mac, out);
       why("transfer without TSIG");
+      return Outcome::Refused;
+    }
+    if (key && served->access && !served->access->keys.empty() &&
+        std::find(served->access->keys.begin(), served->access->keys.end(), key->name) ==
+            served->access->keys.end()) {
+      // A valid key of another zone: RFC 5936 §6 lets each zone have its own access rules.
+      r.rcode = static_cast<uint16_t>(Rcode::REFUSED);
+      emit(r, limit, key, mac, out);
+      why("TSIG key " + key->name.to_string() + " may not transfer this zone");
       return Outcome::Refused;
     }
   }

@@ -21,6 +21,14 @@
 
 namespace flatsign::server {
 
+// Who may transfer one zone out (AXFR/IXFR), when zones of one server differ (RFC 5936 §6).
+struct TransferAccess {
+  net::Acl acl = net::Acl::loopback();
+  bool requires_tsig = false;
+  // Names of the TSIG keys (of ResponderPolicy::keys) that may transfer this zone; empty: any.
+  std::vector<dns::Name> keys;
+};
+
 // What is served for one zone at one moment. Immutable once published.
 struct ServedZone {
   dns::Name origin;
@@ -34,6 +42,8 @@ struct ServedZone {
   // Non-empty: transfers are answered SERVFAIL with nothing else (the master's strict ALIAS
   // policy); the text says why, for the log.
   std::string transfer_failure;
+  // This zone's transfer rules; null: ResponderPolicy's transfer_acl and transfer_requires_tsig.
+  std::shared_ptr<const TransferAccess> access;
 };
 
 // Finds the served zone for a name. Implementations must be safe to call from the serving
@@ -49,10 +59,16 @@ class ZoneDirectory {
       std::span<const uint8_t> qname) const {
     return find(dns::Name::from_wire_unchecked(qname));
   }
+  // The zone that answers `qtype` at the well-formed wire name `qname`: find_wire(qname), except
+  // that DS at the apex of a served zone comes from the parent zone when it is served here too
+  // (RFC 4035 §3.1.4.1: the DS RRset lives on the parent side of the cut).
+  [[nodiscard]] std::shared_ptr<const ServedZone> find_answering(std::span<const uint8_t> qname,
+                                                                 dns::RRType qtype) const;
 };
 
 struct ResponderPolicy {
   net::Acl transfer_acl = net::Acl::loopback();
+  // Every key a request may be signed with (TSIG is checked before the zone is known).
   std::vector<dns::TsigKey> keys;
   // AXFR/IXFR need a valid TSIG with one of `keys` (in addition to the ACL).
   bool transfer_requires_tsig = false;

@@ -4,9 +4,11 @@
 
 namespace flatsign::server {
 
-SnapshotDirectory::SnapshotDirectory(dns::Name origin) : origin_(std::move(origin)) {
+SnapshotDirectory::SnapshotDirectory(dns::Name origin, std::shared_ptr<const TransferAccess> access)
+    : origin_(std::move(origin)), access_(std::move(access)) {
   auto empty = std::make_shared<ServedZone>();
   empty->origin = origin_;
+  empty->access = access_;
   served_.store(std::move(empty));
 }
 
@@ -24,6 +26,7 @@ const SnapshotDirectory& SnapshotDirectory::refresh(std::shared_ptr<const zone::
   auto next = std::make_shared<ServedZone>();
   next->journal = std::move(journal);
   next->origin = origin_;
+  next->access = access_;
   if (zone) {
     next->denial = std::make_shared<const DenialIndex>(*zone);
     next->axfr = lazy_axfr(zone, 0);

@@ -1,6 +1,6 @@
-// The ZoneDirectory of a daemon serving one zone from a swapped snapshot: wraps each newly
-// published signed Zone once (denial index for DNSSEC answers; AXFR is packed per transfer) and
-// hands the wrapper to the responder. refresh() belongs to one thread (the
+// One zone's swapped snapshot, as a ZoneDirectory of its own or an entry of a ZoneTable: wraps
+// each newly published signed Zone once (denial index for DNSSEC answers; AXFR is packed per
+// transfer) and hands the wrapper to the responder. refresh() belongs to one thread (the
 // serving io_context); find() may run on any thread once refresh() has published.
 #pragma once
 
@@ -13,7 +13,11 @@ namespace flatsign::server {
 
 class SnapshotDirectory : public ZoneDirectory {
  public:
-  explicit SnapshotDirectory(dns::Name origin);
+  // `access`: who may transfer this zone; null: the responder's policy decides alone.
+  explicit SnapshotDirectory(dns::Name origin,
+                             std::shared_ptr<const TransferAccess> access = nullptr);
+
+  [[nodiscard]] const dns::Name& origin() const { return origin_; }
 
   // Makes `zone` the served snapshot, building its ServedZone when it differs from the last one
   // (O(zone size), once per publication; AXFR is packed per transfer, not here). nullptr: the
@@ -29,6 +33,7 @@ class SnapshotDirectory : public ZoneDirectory {
 
  private:
   dns::Name origin_;
+  std::shared_ptr<const TransferAccess> access_;
   std::atomic<std::shared_ptr<const ServedZone>> served_;
 };
 

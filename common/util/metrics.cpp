@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <stdexcept>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -115,35 +116,53 @@ Gauge& MetricsRegistry::gauge(std::string_view name, std::string_view help, Labe
 }
 
 std::string MetricsRegistry::render() const {
+  const MetricsRegistry* self = this;
+  return render_all(std::span<const MetricsRegistry* const>(&self, 1));
+}
+
+std::string MetricsRegistry::render_all(std::span<const MetricsRegistry* const> registries) {
   std::string out;
-  for (const Family& f : families_) {
-    out += "# HELP ";
-    out += f.name;
-    out += ' ';
-    append_escaped(out, f.help, false);
-    out += "\n# TYPE ";
-    out += f.name;
-    out += f.is_counter ? " counter\n" : " gauge\n";
-    for (const auto& s : f.series) {
-      out += f.name;
-      if (!s.labels.empty()) {
-        out += '{';
-        for (size_t i = 0; i < s.labels.size(); ++i) {
-          if (i) out += ',';
-          out += s.labels[i].first;
-          out += "=\"";
-          append_escaped(out, s.labels[i].second, true);
-          out += '"';
-        }
-        out += '}';
-      }
-      out += ' ';
-      out +=
-          f.is_counter ? fmt::format("{}", s.counter.value()) : metric_value_text(s.gauge.value());
-      out += '\n';
+  // Families by first appearance; the text format wants each family's series together.
+  std::vector<const Family*> order;
+  std::unordered_map<std::string_view, std::vector<const Family*>> by_name;
+  for (const MetricsRegistry* r : registries) {
+    for (const Family& f : r->families_) {
+      auto& v = by_name[f.name];
+      if (v.empty()) order.push_back(&f);
+      v.push_back(&f);
     }
   }
+  for (const Family* f : order) {
+    out += "# HELP ";
+    out += f->name;
+    out += ' ';
+    append_escaped(out, f->help, false);
+    out += "\n# TYPE ";
+    out += f->name;
+    out += f->is_counter ? " counter\n" : " gauge\n";
+    for (const Family* same : by_name[f->name]) render_series(out, *same);
+  }
   return out;
+}
+
+void MetricsRegistry::render_series(std::string& out, const Family& f) {
+  for (const auto& s : f.series) {
+    out += f.name;
+    if (!s.labels.empty()) {
+      out += '{';
+      for (size_t i = 0; i < s.labels.size(); ++i) {
+        if (i) out += ',';
+        out += s.labels[i].first;
+        out += "=\"";
+        append_escaped(out, s.labels[i].second, true);
+        out += '"';
+      }
+      out += '}';
+    }
+    out += ' ';
+    out += f.is_counter ? fmt::format("{}", s.counter.value()) : metric_value_text(s.gauge.value());
+    out += '\n';
+  }
 }
 
 }  // namespace flatsign::util

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -62,9 +63,15 @@ class MetricsRegistry {
   // The text exposition: per family "# HELP", "# TYPE", then one line per series, families in
   // registration order. Label values and help text are escaped as the format requires.
   [[nodiscard]] std::string render() const;
+  // The exposition of several registries as one (a daemon with a registry per zone): each family
+  // once, with the series of every registry that has it, in the order families first appear.
+  // REQUIRES: a family has the same type and help text in every registry that registers it.
+  [[nodiscard]] static std::string render_all(std::span<const MetricsRegistry* const> registries);
 
  private:
   struct Family;
+  // Appends the series lines of `f` (no HELP/TYPE).
+  static void render_series(std::string& out, const Family& f);
   Family& family(std::string_view name, std::string_view help, bool is_counter,
                  const Labels& labels);
 

@@ -204,7 +204,7 @@ class SigningSlave:
 
 
 def journal_path(slave):
-    return os.path.join(slave.state, "example.test.journal")
+    return os.path.join(slave.state, "example.test", "example.test.journal")
 
 
 def start_bind(tmp, primary_port, key, port):

@@ -194,7 +194,8 @@ class Slave(h.Process):
         self.port = port or h.free_port()
         self.state = tmp.file("state")
         os.makedirs(self.state, exist_ok=True)
-        self.signed = os.path.join(self.state, "example.test.signed")
+        self.zone_state = os.path.join(self.state, "example.test")  # the zone's own folder
+        self.signed = os.path.join(self.zone_state, "example.test.signed")
         self.alerts = tmp.file("alerts.txt")
         self.changes = tmp.file("changes.jsonl")
         cmd = [h.binary("flatsign-slave"), "--listen", "127.0.0.1:%d" % self.port,

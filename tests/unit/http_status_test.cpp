@@ -12,8 +12,14 @@ TEST_CASE("http status: routes, methods and malformed requests", "[http]") {
   flatsign::util::MetricsRegistry reg;
   reg.counter("x_total", "X.").inc();
   reg.freeze();
-  auto status = [] { return std::string("{\"ok\":true}"); };
-  auto get = [&](const std::string& head) { return http_status_response(head, reg, status); };
+  std::string last_query;
+  flatsign::net::StatusCallback status = [&](std::string_view q) -> std::optional<std::string> {
+    last_query = q;
+    if (q == "zone=unknown") return std::nullopt;
+    return std::string("{\"ok\":true}");
+  };
+  auto metrics = [&] { return reg.render(); };
+  auto get = [&](const std::string& head) { return http_status_response(head, metrics, status); };
 
   std::string m = get("GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n");
   CHECK(m.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
@@ -26,6 +32,9 @@ TEST_CASE("http status: routes, methods and malformed requests", "[http]") {
   CHECK(s.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
   CHECK(s.find("Content-Length: 11\r\n") != std::string::npos);
   CHECK(s.substr(s.size() - 11) == "{\"ok\":true}");
+
+  CHECK(last_query == "pretty");
+  CHECK(get("GET /status?zone=unknown HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 404 ", 0) == 0);
 
   std::string h = get("HEAD /status HTTP/1.1\r\n\r\n");
   CHECK(h.find("Content-Length: 11\r\n") != std::string::npos);

@@ -68,3 +68,25 @@ TEST_CASE("metrics: registration contract", "[metrics]") {
   r.freeze();
   CHECK_THROWS_AS(r.counter("y_total", "h"), std::logic_error);
 }
+
+TEST_CASE("metrics: several registries render as one exposition, each family once", "[metrics]") {
+  MetricsRegistry a, b;
+  a.counter("polls_total", "Polls.", {{"zone", "a."}}).inc();
+  a.gauge("serial", "Serial.", {{"zone", "a."}}).set(7);
+  b.counter("polls_total", "Polls.", {{"zone", "b."}}).inc(2);
+  b.counter("only_b_total", "Only b.").inc();
+  a.freeze();
+  b.freeze();
+  const MetricsRegistry* both[] = {&a, &b};
+  CHECK(MetricsRegistry::render_all(both) ==
+        "# HELP polls_total Polls.\n"
+        "# TYPE polls_total counter\n"
+        "polls_total{zone=\"a.\"} 1\n"
+        "polls_total{zone=\"b.\"} 2\n"
+        "# HELP serial Serial.\n"
+        "# TYPE serial gauge\n"
+        "serial{zone=\"a.\"} 7\n"
+        "# HELP only_b_total Only b.\n"
+        "# TYPE only_b_total counter\n"
+        "only_b_total 1\n");
+}

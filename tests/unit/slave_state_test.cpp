@@ -96,3 +96,40 @@ TEST_CASE("state: stripping a signed zone gives back its content", "[slave]") {
   auto bumped = slave::with_serial(*back, 21);
   CHECK(bumped->serial() == 21u);
 }
+
+TEST_CASE("state: each zone has its own folder; the one-folder layout is moved into it",
+          "[slave]") {
+  TempDir d;
+  const auto zone = dns::Name::parse("Example.TEST.");
+  const std::string root = d.path + "/state";  // missing: created
+  // The one-folder layout of a single-zone slave: the zone's files beside other zones' files.
+  std::filesystem::create_directories(root);
+  for (const char* f : {"example.test.signed", "example.test.serial", "example.test.journal",
+                        "Kexample.test.+013+12345.key", "Kexample.test.+013+12345.private",
+                        "other.test.signed", "Kother.test.+013+11111.key"})
+    std::ofstream(root + "/" + f) << "x";
+  const std::string dir = slave::prepare_zone_state_dir(root, zone);
+  CHECK(dir == root + "/example.test");
+  for (const char* f : {"example.test.signed", "example.test.serial", "example.test.journal",
+                        "Kexample.test.+013+12345.key", "Kexample.test.+013+12345.private"}) {
+    CHECK(std::filesystem::exists(dir + "/" + f));
+    CHECK_FALSE(std::filesystem::exists(root + "/" + f));
+  }
+  CHECK(std::filesystem::exists(root + "/other.test.signed"));
+  CHECK(std::filesystem::exists(root + "/Kother.test.+013+11111.key"));
+  CHECK((std::filesystem::status(dir).permissions() & std::filesystem::perms::all) ==
+        std::filesystem::perms::owner_all);
+  // Again: nothing left to move, nothing changes.
+  CHECK(slave::prepare_zone_state_dir(root, zone) == dir);
+  // A file in both places is the operator's call, not ours.
+  std::ofstream(root + "/example.test.serial") << "y";
+  CHECK_THROWS_AS(slave::prepare_zone_state_dir(root, zone), slave::StateError);
+}
+
+TEST_CASE("state: a fresh zone folder gets a key instead of a misleading key error", "[slave]") {
+  TempDir d;
+  const auto zone = dns::Name::parse("new.test.");
+  const std::string dir = slave::prepare_zone_state_dir(d.path + "/a/b", zone);
+  auto keys = slave::load_or_create_keys(dir, zone, dnssec::Algorithm::ECDSAP256SHA256);
+  CHECK(keys.size() == 1);
+}

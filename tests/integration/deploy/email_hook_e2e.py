@@ -20,7 +20,7 @@ def main():
             env.python3(), env.HOOK, smtp.sendmail)
         state = tmp.file("state")
         os.makedirs(state)
-        signed = os.path.join(state, "example.test.signed")
+        signed = os.path.join(state, "example.test", "example.test.signed")
         slave = h.Process([h.binary("flatsign-slave"), "--listen", "127.0.0.1:%d" % h.free_port(),
                            "--zone", senv.ZONE, "--master", "127.0.0.1:%d" % master.port,
                            "--state-dir", state, "--poll-interval", "1", "--read-timeout", "1",

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """--check validates options and zone files: exit 0 for a good setup (also from --config),
-non-zero with file:line for a broken zone and a message for a bad option."""
+non-zero with file:line for a broken zone and a message for a bad option or catalog property."""
 import os
 import sys
 
@@ -27,4 +27,12 @@ with h.TempDir() as tmp:
                      'alias-failure = "ignore"\n' % good)
     r = h.run([master, "--config", conf, "--check"], check_rc=False)
     h.check(r.returncode == 0, "config file: " + r.stderr)
-    h.ok("--check reports errors and accepts a good config file")
+    base = [master, "--zone", "example.test=" + good, "--resolver", "127.0.0.1", "--check",
+            "--catalog", "catalog.invalid"]
+    r = h.run(base + ["--catalog-group", "example.test=fast"], check_rc=False)
+    h.check(r.returncode == 0 and "catalog catalog.invalid." in r.stderr, "catalog: " + r.stderr)
+    r = h.run(base + ["--catalog-group", "other.test=fast", "--catalog-coo",
+                      "example.test=catalog.invalid"], check_rc=False)
+    h.check(r.returncode != 0 and "other.test. is not a served zone" in r.stderr and
+            "the new owner is this catalog itself" in r.stderr, "bad catalog: " + r.stderr)
+    h.ok("--check reports errors and accepts a good config file and catalog")

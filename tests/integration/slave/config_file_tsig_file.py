@@ -29,7 +29,7 @@ def main():
             ""]))
         cmd = [h.binary("flatsign-slave"), "--config", conf]
         with h.Process(cmd, log_path=tmp.file("slave.log")) as slave:
-            signed = os.path.join(state, "example.test.signed")
+            signed = os.path.join(state, "example.test", "example.test.signed")
             h.wait_for(lambda: os.path.exists(signed) or not slave.alive(), 20,
                        what="the signed zone file")
             h.check(slave.alive(), "the slave exited:\n" + slave.log())

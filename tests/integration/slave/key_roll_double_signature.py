@@ -73,7 +73,7 @@ with h.TempDir() as tmp:
         slave.verify()
 
     key_cmd(state, "retire", str(old))
-    h.check(os.path.exists(os.path.join(state, "retired")), "no retired/ directory")
+    h.check(os.path.exists(os.path.join(state, "example.test", "retired")), "no retired/ directory")
     with env.Slave(tmp, master.port, port=port) as slave:
         h.wait_for(lambda: signing_tags(port)[:2] == ([new], [new]), 20,
                    what="only the new key after retiring %d" % old)

@@ -27,8 +27,9 @@ def sample(text, series):
     h.fail("series %s missing from /metrics:\n%s" % (series, text))
 
 
-def status(port):
-    ctype, body = get(port, "/status")
+def status(port, path="/status?zone=example.test."):
+    """The zone's part of /status (the whole document with path="/status")."""
+    ctype, body = get(port, path)
     h.check(ctype == "application/json", "status content type %s" % ctype)
     return json.loads(body)
 
@@ -43,8 +44,8 @@ with h.TempDir() as tmp:
                    what="an unchanged poll after the first publication")
         serial = env.query_soa(slave.port)
         _, m0 = get(http, "/metrics")
-        h.check(sample(m0, 'flatsign_slave_polls_total{result="changed"}') >= 1, m0)
-        h.check(sample(m0, 'flatsign_slave_signings_total{kind="full"}') == 1, m0)
+        h.check(sample(m0, 'flatsign_slave_polls_total{zone="example.test.",result="changed"}') >= 1, m0)
+        h.check(sample(m0, 'flatsign_slave_signings_total{zone="example.test.",kind="full"}') == 1, m0)
         h.check(sample(m0, "flatsign_slave_zone_serial" + ZONE_SERIES) == serial, m0)
         expiry = sample(m0, "flatsign_slave_signature_next_expiry_timestamp_seconds" + ZONE_SERIES)
         h.check(expiry > time.time() + 86400, "next expiry %s not in the future" % expiry)
@@ -79,34 +80,36 @@ with h.TempDir() as tmp:
         h.check(new_serial != serial, "serial did not move")
         h.check(sample(m2, "flatsign_slave_zone_serial" + ZONE_SERIES) == new_serial, m2)
         h.check(sample(m2, "flatsign_slave_master_serial" + ZONE_SERIES) == 2024010102, m2)
-        h.check(sample(m2, 'flatsign_slave_signings_total{kind="incremental"}') >= 1, m2)
-        h.check(sample(m2, "flatsign_slave_publications_total") >= 1, m2)
-        latency = sample(m2, "flatsign_slave_publish_latency_seconds")
+        h.check(sample(m2, 'flatsign_slave_signings_total{zone="example.test.",kind="incremental"}') >= 1, m2)
+        h.check(sample(m2, "flatsign_slave_publications_total" + ZONE_SERIES) >= 1, m2)
+        latency = sample(m2, "flatsign_slave_publish_latency_seconds" + ZONE_SERIES)
         h.check(0 < latency < 10, "publish latency %s" % latency)
-        h.check(sample(m2, 'flatsign_slave_polls_total{result="changed"}') >
-                sample(m0, 'flatsign_slave_polls_total{result="changed"}'), m2)
+        h.check(sample(m2, 'flatsign_slave_polls_total{zone="example.test.",result="changed"}') >
+                sample(m0, 'flatsign_slave_polls_total{zone="example.test.",result="changed"}'), m2)
 
         # A refusal: counted by its verdict name and shown as the last refusal.
         master.mode = "shrunk"
         h.wait_for(lambda: (status(http)["last_refusal"] or {}).get("reason") == "refused-shrink",
                    20, what="the refused-shrink refusal in /status")
         _, m3 = get(http, "/metrics")
-        h.check(sample(m3, 'flatsign_slave_refusals_total{reason="refused-shrink"}') >= 1, m3)
-        h.check(sample(m3, 'flatsign_slave_polls_total{result="refused"}') >= 1, m3)
+        h.check(sample(m3, 'flatsign_slave_refusals_total{zone="example.test.",reason="refused-shrink"}') >= 1, m3)
+        h.check(sample(m3, 'flatsign_slave_polls_total{zone="example.test.",result="refused"}') >= 1, m3)
         h.check(sample(m3, "flatsign_slave_zone_serial" + ZONE_SERIES) == new_serial, m3)
         s3 = status(http)
         h.check(s3["served_serial"] == new_serial, json.dumps(s3))
         h.check(s3["last_refusal"]["detail"] != "", json.dumps(s3))
         h.check(s3["counters"]["refusals"]["refused-shrink"] >= 1, json.dumps(s3))
-        h.check(s3["counters"]["queries"]["NOERROR"] >= 3, json.dumps(s3))
+        whole = status(http, "/status")
+        h.check(whole["queries"]["NOERROR"] >= 3, json.dumps(whole))
+        h.check(whole["totals"]["zones"] == 1 and whole["zones"][0] == s3, json.dumps(whole))
 
         # The status subcommand: an outline by default, the JSON with --json.
         cli = h.run([h.binary("flatsign-slave"), "status", "--http", "127.0.0.1:%d" % http]).stdout
         for want in ["zone: example.test.", "served_serial: %d" % new_serial,
                      "reason: refused-shrink", "- tag: %d" % tags[0]]:
             h.check(want in cli, "status outline lacks %r:\n%s" % (want, cli))
-        cli = h.run([h.binary("flatsign-slave"), "status", "--json", "--http",
-                     "127.0.0.1:%d" % http]).stdout
+        cli = h.run([h.binary("flatsign-slave"), "status", "--json", "--zone", "example.test",
+                     "--http", "127.0.0.1:%d" % http]).stdout
         h.check(json.loads(cli)["served_serial"] == new_serial, "status --json:\n" + cli)
         h.check(slave.alive(), "the slave died:\n" + slave.log()[-2000:])
 master.stop()

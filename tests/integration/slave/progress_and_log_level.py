@@ -31,7 +31,7 @@ with h.TempDir() as tmp:
     with menv.Master(tmp, [], zone_text=text, args=["--log-level", "warning"]) as master:
         cmd, state = slave_cmd(tmp, "info", master.port, "info")
         with h.Process(cmd, log_path=tmp.file("info.log")) as slave:
-            signed = os.path.join(state, "example.test.signed")
+            signed = os.path.join(state, "example.test", "example.test.signed")
             h.wait_for(lambda: os.path.exists(signed) or not slave.alive(), 240,
                        what="the signed zone")
             log = slave.log()
@@ -47,7 +47,7 @@ with h.TempDir() as tmp:
 
         cmd, state = slave_cmd(tmp, "quiet", master.port, "warning")
         with h.Process(cmd, log_path=tmp.file("quiet.log")) as quiet:
-            signed = os.path.join(state, "example.test.signed")
+            signed = os.path.join(state, "example.test", "example.test.signed")
             h.wait_for(lambda: os.path.exists(signed) or not quiet.alive(), 240,
                        what="the quiet slave's signed zone")
             qlog = quiet.log()

@@ -20,7 +20,7 @@ def main():
         master.stop()
         # As if serial + 5 had been served and the process killed before the file was written.
         served = serial + 5
-        with open(os.path.join(slave.state, "example.test.serial"), "w") as f:
+        with open(os.path.join(slave.state, "example.test", "example.test.serial"), "w") as f:
             f.write("%d\n" % served)
         with env.Slave(tmp, master.port) as again:
             h.wait_for(lambda: env.query_soa(again.port) is not None, 20, what="SOA after restart")

@@ -25,7 +25,7 @@ def main():
                                    for a in again.alert_lines()), 15,
                        what="the master-unreachable alert")
             h.check(env.stat_of(again.signed) == before, "the signed file changed")
-        keys = [f for f in os.listdir(slave.state) if f.startswith("K")]
+        keys = [f for f in os.listdir(slave.zone_state) if f.startswith("K")]
         h.check(len(keys) == 2, "key files: %s" % keys)
         ds = h.run([h.binary("flatsign-slave"), "ds", "--state-dir", slave.state, "--zone",
                     env.ZONE]).stdout
@@ -33,13 +33,13 @@ def main():
         h.check(" DS " in ds.replace("\t", " ") and (" %d " % int(tag)) in ds.replace("\t", " "),
                 "ds output: %r" % ds)
         for k in keys:
-            os.remove(os.path.join(slave.state, k))
+            os.remove(os.path.join(slave.zone_state, k))
         res = h.run([h.binary("flatsign-slave"), "--zone", env.ZONE, "--master",
                      "127.0.0.1:%d" % master.port, "--state-dir", slave.state,
                      "--listen", "127.0.0.1:%d" % h.free_port()], check_rc=False, timeout=20)
         h.check(res.returncode != 0 and "key files are missing" in res.stderr,
                 "started without its keys: rc %d %s" % (res.returncode, res.stderr))
-        h.check(not [f for f in os.listdir(slave.state) if f.startswith("K")],
+        h.check(not [f for f in os.listdir(slave.zone_state) if f.startswith("K")],
                 "a new key was generated")
     h.ok("restart served serial %d from the state dir; missing keys refused" % serial)
 

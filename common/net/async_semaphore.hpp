@@ -1,0 +1,78 @@
+// A counting semaphore for coroutines on one executor: caps how many of a kind of task (e.g.
+// transfers over all zones) run at once, waiters resuming in arrival order.
+// Thread rule: acquire(), release() and the Permit run on the executor's one thread only.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <memory>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace flatsign::net {
+
+class AsyncSemaphore {
+ public:
+  // Gives a unit back when destroyed (moved-from: nothing).
+  class Permit {
+   public:
+    Permit() = default;
+    explicit Permit(AsyncSemaphore* s) : s_(s) {}
+    Permit(Permit&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+    Permit& operator=(Permit&& o) noexcept {
+      if (this != &o) {
+        reset();
+        s_ = std::exchange(o.s_, nullptr);
+      }
+      return *this;
+    }
+    ~Permit() { reset(); }
+    void reset() {
+      if (s_) std::exchange(s_, nullptr)->release();
+    }
+
+   private:
+    AsyncSemaphore* s_ = nullptr;
+  };
+
+  AsyncSemaphore(boost::asio::any_io_executor ex, size_t units)
+      : ex_(std::move(ex)), free_(units) {}
+
+  // Waits for a unit. REQUIRES: the semaphore outlives the permit.
+  boost::asio::awaitable<Permit> acquire() {
+    if (free_ > 0 && waiters_.empty()) {
+      --free_;
+      co_return Permit(this);
+    }
+    auto timer = std::make_shared<boost::asio::steady_timer>(
+        ex_, boost::asio::steady_timer::time_point::max());
+    waiters_.push_back(timer);
+    // release() hands the unit over by cancelling this timer: the wait ends either way.
+    (void)co_await timer->async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    co_return Permit(this);
+  }
+  [[nodiscard]] size_t waiting() const { return waiters_.size(); }
+  [[nodiscard]] size_t available() const { return free_; }
+
+ private:
+  void release() {
+    if (waiters_.empty()) {
+      ++free_;
+      return;
+    }
+    auto next = std::move(waiters_.front());
+    waiters_.pop_front();
+    next->cancel();
+  }
+
+  boost::asio::any_io_executor ex_;
+  size_t free_;
+  std::deque<std::shared_ptr<boost::asio::steady_timer>> waiters_;
+};
+
+}  // namespace flatsign::net

@@ -1,0 +1,105 @@
+// flatsign-slave's configuration: global options and one table per zone, from the command line
+// and a TOML --config file (toml++), resolved into one SlaveConfig with every problem reported.
+// Built at start-up and on each SIGHUP; a built SlaveConfig is a plain value, read-only after.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
+
+#include "common/dns/name.hpp"
+#include "common/dns/tsig.hpp"
+#include "common/net/address.hpp"
+#include "slave/axfr_client.hpp"
+#include "slave/publisher.hpp"
+
+namespace flatsign::slave {
+
+// How a poll decides whether to transfer.
+enum class PollMode {
+  Axfr,  // transfer every poll and compare content: works with any master
+  Soa,   // ask the SOA serial first (UDP, TCP on TC) and transfer only when it changed since the
+         // last complete transfer; for masters that bump the serial on every change
+};
+
+// Everything about one zone: where it comes from, how it is checked, signed, stored and sent on.
+struct ZoneConfig {
+  std::vector<boost::asio::ip::tcp::endpoint> masters;  // tried in order
+  std::chrono::milliseconds poll_interval{60000};       // +-5% jitter
+  PollMode poll_mode = PollMode::Axfr;
+  AxfrClientOptions transfer;  // timeouts, TSIG, limits
+  // Secondaries told by NOTIFY (RFC 1996) after each publication.
+  std::vector<boost::asio::ip::udp::endpoint> notify;
+  // Who may transfer the signed zone from this slave (AXFR/IXFR out); TSIG-signed transfers
+  // use transfer.key.
+  net::Acl allow_transfer = net::Acl::loopback();
+  // Unreachable masters (no TCP connection) alert only after this many polls in a row.
+  unsigned alert_after = 3;
+  PublisherConfig publisher;  // zone name, its own state folder, keys, denial, hooks
+  std::string state_root;     // the daemon's state directory (publisher.state_dir is below it)
+  // The resolved options as text, one "name=value" line each: two configs of a zone with the
+  // same text behave the same (a reload leaves such a zone alone).
+  std::string settings;
+};
+
+struct SlaveConfig {
+  std::vector<boost::asio::ip::udp::endpoint> listen;
+  // --http: where GET /metrics and GET /status are served; unset (the default): not at all.
+  std::optional<boost::asio::ip::tcp::endpoint> http;
+  // Threads answering UDP queries (each with batched socket calls); 0: one per core.
+  unsigned udp_threads = 0;
+  // Transfers in at once, over all zones: a start with thousands of zones must not flood the
+  // masters.
+  unsigned max_transfers = 8;
+  // Publication jobs (check, sign, verify, write) at once, over all zones; 0: one per core.
+  unsigned max_signing = 0;
+  std::string state_dir;  // the root: each zone keeps its files in <state_dir>/<zone>/
+  std::string log_level = "info";
+  // Every TSIG key the slave knows (--tsig, --tsig-file): requests signed with any of them are
+  // verified; each zone uses one (ZoneConfig::transfer.key) with its masters and secondaries.
+  std::vector<dns::TsigKey> keys;
+  std::vector<ZoneConfig> zones;  // distinct names, in the order configured
+};
+
+// The configuration cannot be used; what() holds every problem, one line each, each naming the
+// file (or "command line"), the zone when it concerns one, and the option.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Option values by long name (without "--"), each as the text of its values.
+using OptionValues = std::map<std::string, std::vector<std::string>>;
+
+// Where a configuration comes from; kept by the daemon to read the same again on SIGHUP.
+struct ConfigSource {
+  std::string path;                // --config FILE; empty: the command line alone
+  OptionValues command_line;       // options given on the command line: they override the file
+  std::vector<std::string> zones;  // --zone on the command line
+};
+
+// One option a slave understands.
+struct OptionSpec {
+  const char* name;
+  const char* help;
+  bool per_zone;  // may be set in a [[zone]] table
+  bool list;      // takes several values
+};
+// Every option, in --help order (the `zone` and `config` options are handled apart).
+[[nodiscard]] const std::vector<OptionSpec>& slave_options();
+
+// Reads `source.path` (when set) and resolves globals, then each zone: its table over the
+// globals over the defaults. Throws ConfigError; does no other I/O than reading the config and
+// key files.
+[[nodiscard]] SlaveConfig load_slave_config(const ConfigSource& source);
+
+// Zone names are absolute whether or not they end with a dot. Throws dns::ParseError.
+[[nodiscard]] dns::Name zone_name(std::string text);
+
+}  // namespace flatsign::slave

@@ -1,0 +1,375 @@
+#include "slave/zone_pipeline.hpp"
+
+#include <malloc.h>
+#include <algorithm>
+#include <random>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "common/dns/error.hpp"
+#include "common/net/address.hpp"
+#include "common/net/notify.hpp"
+#include "common/net/spawn.hpp"
+#include "common/util/clock.hpp"
+#include "common/util/log.hpp"
+#include "slave/axfr_client.hpp"
+#include "slave/notify_answer.hpp"
+#include "slave/soa_probe.hpp"
+#include "slave/state.hpp"
+
+namespace flatsign::slave {
+namespace asio = boost::asio;
+using util::LogLevel;
+
+namespace {
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+// Runs `f` on `pool` and resumes the caller on its own executor with f's result (an exception
+// from f is rethrown there).
+template <typename F>
+asio::awaitable<std::invoke_result_t<F&>> on_worker(asio::thread_pool& pool, F f) {
+  co_return co_await asio::co_spawn(
+      pool, [&f]() -> asio::awaitable<std::invoke_result_t<F&>> { co_return f(); },
+      asio::use_awaitable);
+}
+
+std::string tcp_text(const asio::ip::tcp::endpoint& ep) {
+  return net::endpoint_text(asio::ip::udp::endpoint(ep.address(), ep.port()));
+}
+
+// The interval with +-5% jitter, so many slaves (and many zones) do not poll in lockstep.
+std::chrono::milliseconds jittered(std::chrono::milliseconds interval) {
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  std::uniform_real_distribution<double> d(0.95, 1.05);
+  return std::chrono::milliseconds(static_cast<long long>(double(interval.count()) * d(rng)));
+}
+
+// Zones this large free megabytes per job; smaller ones are not worth a heap walk each.
+constexpr size_t kTrimAfterRRsets = 20'000;
+}  // namespace
+
+void release_free_memory(const std::string& zname) {
+  // A transfer, a sign and a verify free as much as the zone they leave behind, much of it in
+  // the signing threads' malloc arenas, which glibc never shrinks by itself: measured on a
+  // 100k-name zone, RSS stayed ~150 MB above the heap in use. malloc_trim hands free pages of
+  // every arena back to the kernel.
+  const auto t0 = std::chrono::steady_clock::now();
+  const bool released = malloc_trim(0) != 0;
+  // The heap in use beside what the arena keeps: their gap is fragmentation malloc_trim could
+  // not give back (free chunks sharing pages with live ones).
+  const struct mallinfo2 mi = mallinfo2();
+  util::log(LogLevel::Debug, "slave", zname,
+            "malloc_trim: {} in {:.3f} s; heap in use {:.1f} MB of {:.1f} MB held, {:.1f} MB "
+            "mapped apart",
+            released ? "memory released" : "nothing to release",
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+            static_cast<double>(mi.uordblks) / 1048576.0, static_cast<double>(mi.arena) / 1048576.0,
+            static_cast<double>(mi.hblkhd) / 1048576.0);
+}
+
+ZonePipeline::ZonePipeline(asio::io_context& io, ZoneConfig config, PipelineShared shared)
+    : io_(io),
+      config_(std::move(config)),
+      shared_(shared),
+      zname_(config_.publisher.zone.to_string()),
+      metrics_(registry_, config_.publisher.zone),
+      publisher_(config_.publisher),
+      wake_(io) {
+  auto access = std::make_shared<server::TransferAccess>();
+  access->acl = config_.allow_transfer;
+  // Secondaries of this slave may sign their transfers with the key it uses with its masters.
+  if (config_.transfer.key) access->keys.push_back(config_.transfer.key->name);
+  serving_ = std::make_shared<server::SnapshotDirectory>(config_.publisher.zone, std::move(access));
+}
+
+void ZonePipeline::start_up() {
+  publisher_.set_on_swap([this] { wrap_publication(); });
+  publisher_.set_on_hook_done([zname = zname_] { release_free_memory(zname); });
+  prepare_zone_state_dir(config_.state_root, config_.publisher.zone);
+  publisher_.start_up();
+  const PublishReport r = publisher_.take_report();
+  if (r.earliest_expiry != 0) note_expiry(r.earliest_expiry);
+  if (auto served = publisher_.served_signed()) {
+    metrics_.published(served->serial(), false, 0);
+    // The served DNSKEY RRset against the key files: they differ after `key roll`/`key retire`.
+    std::vector<dns::Rdata> ours;
+    for (const auto& k : publisher_.keys()) ours.push_back(k.dnskey_rdata());
+    std::sort(ours.begin(), ours.end());
+    const dns::RRset* dnskey = served->nodes().front().find(dns::RRType::DNSKEY);
+    std::vector<dns::Rdata> published =
+        dnskey ? dnskey->rdatas.to_vector() : std::vector<dns::Rdata>{};
+    std::sort(published.begin(), published.end());
+    if (ours != published) resign_reason_ = "key set changed since the last publication";
+    // The denial chain asked for against the one served (a changed `denial` setting).
+    const bool nsec3_served = served->nodes().front().find(dns::RRType::NSEC3PARAM) != nullptr;
+    if (nsec3_served != (config_.publisher.denial.mode == dnssec::DenialMode::Nsec3))
+      resign_reason_ = fmt::format("denial changed to {}", nsec3_served ? "NSEC" : "NSEC3");
+    if (!resign_reason_.empty())
+      util::log(LogLevel::Info, "slave", zname_, "{}: re-signing at the first poll",
+                resign_reason_);
+    if (served->rrset_count() >= kTrimAfterRRsets) release_free_memory(zname_);
+  }
+  wrap_publication();
+}
+
+void ZonePipeline::start() {
+  // The loop's frame holds the pipeline, so a zone removed by a reload lives until it ends.
+  auto run = [](std::shared_ptr<ZonePipeline> self) -> asio::awaitable<void> {
+    co_await self->poll_loop();
+  };
+  net::spawn_logged(io_.get_executor(), run(shared_from_this()), "slave", "poll loop of " + zname_);
+}
+
+void ZonePipeline::stop(std::function<void()> stopped) {
+  stopping_ = true;
+  on_stopped_ = std::move(stopped);
+  wake_.cancel();
+}
+
+void ZonePipeline::trigger_poll() {
+  poll_pending_ = true;
+  wake_.cancel();
+}
+
+void ZonePipeline::force_poll() {
+  force_next_ = true;
+  trigger_poll();
+}
+
+asio::awaitable<void> ZonePipeline::poll_loop() {
+  while (!stopping_) {
+    poll_pending_ = false;
+    co_await poll_once();
+    if (stopping_) break;
+    if (poll_pending_) continue;  // a NOTIFY arrived during the transfer
+    wake_.expires_after(jittered(config_.poll_interval));
+    (void)co_await wake_.async_wait(kTuple);
+  }
+  if (auto stopped = std::exchange(on_stopped_, nullptr)) stopped();
+}
+
+asio::awaitable<bool> ZonePipeline::serial_unchanged() {
+  if (config_.poll_mode != PollMode::Soa || !master_serial_ || force_next_ ||
+      !publisher_.served_signed())
+    co_return false;
+  for (const auto& m : config_.masters) {
+    SoaProbe p = co_await probe_soa_serial(io_.get_executor(), m, config_.publisher.zone,
+                                           config_.transfer.connect_timeout, config_.transfer.key);
+    if (p.outcome != SoaProbeOutcome::Answered) {
+      util::log(LogLevel::Debug, "slave", zname_, "SOA probe of {}: {} {}", tcp_text(m),
+                soa_probe_outcome_text(p.outcome), p.detail);
+      continue;
+    }
+    const bool same = p.serial == *master_serial_;
+    util::log(LogLevel::Debug, "slave", zname_, "SOA probe of {}: serial {}{}", tcp_text(m),
+              p.serial, same ? ", unchanged: no transfer" : ", changed: transferring");
+    co_return same;
+  }
+  co_return false;  // no usable answer: the transfer decides
+}
+
+asio::awaitable<void> ZonePipeline::poll_once() {
+  PollRecord rec;
+  rec.at = std::chrono::system_clock::now();
+  PollWork work;
+  std::optional<std::chrono::steady_clock::time_point> received;
+  try {
+    if (co_await serial_unchanged()) {
+      unreachable_polls_ = 0;
+      work = co_await on_worker(shared_.jobs, [this] {
+        PollWork w;
+        upkeep(w);
+        return w;
+      });
+    } else {
+      // At most max-transfers transfers run at once over all zones (a start with thousands
+      // of zones must not flood the masters); a zone waits here for its turn.
+      auto permit = co_await shared_.transfers.acquire();
+      AxfrAttempt attempt = co_await fetch_axfr_any(io_.get_executor(), config_.masters,
+                                                    config_.publisher.zone, config_.transfer);
+      permit.reset();
+      rec.master = tcp_text(attempt.master);
+      AxfrAssembler& assembled = *attempt.assembler;
+      if (!attempt.reached) {
+        // No master accepted a connection: keep serving (and refreshing signatures); alert
+        // once after alert_after polls in a row.
+        ++unreachable_polls_;
+        util::log(LogLevel::Warning, "slave", zname_, "no master reachable ({} polls): {}",
+                  unreachable_polls_, assembled.detail());
+        const bool alert = unreachable_polls_ == config_.alert_after;
+        work = co_await on_worker(shared_.jobs, [&, alert] {
+          PollWork w;
+          w.result = PollResult::Failed;
+          w.detail = assembled.detail();
+          if (alert) publisher_.alert("master-unreachable", assembled.detail(), rec.master);
+          w.handled = publisher_.take_report();
+          upkeep(w);
+          return w;
+        });
+      } else {
+        unreachable_polls_ = 0;
+        received = std::chrono::steady_clock::now();
+        TransferLimits limits = config_.transfer.limits;
+        if (assembled.state() == AxfrAssembler::State::Complete)
+          limits.force = std::exchange(force_next_, false);
+        // The whole pipeline (check, diff, sign, verify, write, swap) runs on the worker, so
+        // queries keep being answered during a long sign; only the outcome comes back here.
+        work = co_await on_worker(shared_.jobs, [&] {
+          PollWork w;
+          if (assembled.state() != AxfrAssembler::State::Complete) {
+            w.result = PollResult::Refused;
+            w.detail = fmt::format("{}: {}", verdict_name(assembled.verdict()), assembled.detail());
+            publisher_.alert(verdict_name(assembled.verdict()), assembled.detail(), rec.master);
+          } else {
+            const auto served = publisher_.served_signed();
+            CheckResult result = check_transfer(assembled, served.get(), limits);
+            if (!resign_reason_.empty() && !is_refusal(result.verdict)) {
+              // A key was rolled or retired while the slave was stopped (key_roll.hpp), or the
+              // denial setting changed: sign the same content that way now, not at the next
+              // change.
+              resign_reason_.clear();
+              if (result.verdict == Verdict::Unchanged) {
+                result.verdict = Verdict::Accepted;
+                result.zone = with_serial(*strip_signatures(*served), result.serial);
+              }
+            }
+            const Verdict v = result.verdict;
+            if (v == Verdict::Accepted || v == Verdict::Unchanged) w.master_serial = result.serial;
+            if (is_refusal(v)) w.detail = fmt::format("{}: {}", verdict_name(v), result.detail);
+            const bool published = publisher_.handle(std::move(result), rec.master);
+            w.result = v == Verdict::Unchanged ? PollResult::Unchanged
+                       : is_refusal(v)         ? PollResult::Refused
+                       : published             ? PollResult::Changed
+                                               : PollResult::Failed;
+          }
+          w.handled = publisher_.take_report();
+          if (w.result == PollResult::Failed) w.detail = w.handled.refusal_detail;
+          upkeep(w);
+          return w;
+        });
+      }
+    }
+  } catch (const std::exception& e) {
+    util::log(LogLevel::Error, "slave", zname_, "poll failed: {}", e.what());
+    work.result = PollResult::Failed;
+    work.detail = e.what();
+  }
+  finish_poll(std::move(rec), std::move(work), received);
+}
+
+void ZonePipeline::upkeep(PollWork& w) {
+  if (!w.handled.published) publisher_.refresh_signatures();
+  w.refreshed = publisher_.take_report();
+  wrap_publication();
+  if (auto served = publisher_.served_signed(); served && served->rrset_count() >= kTrimAfterRRsets)
+    release_free_memory(zname_);
+}
+
+void ZonePipeline::wrap_publication() {
+  // A new publication is wrapped once (O(zone)) under the mutex, re-read there so an older one
+  // never replaces a newer one.
+  auto wrapped = [this] {
+    auto current = serving_->find(config_.publisher.zone);
+    return current && current->zone == publisher_.served_signed() &&
+           current->journal == publisher_.served_journal();
+  };
+  if (wrapped()) return;
+  std::lock_guard lock(refresh_mutex_);
+  if (!wrapped()) serving_->refresh(publisher_.served_signed(), publisher_.served_journal());
+}
+
+void ZonePipeline::finish_poll(PollRecord rec, PollWork work,
+                               std::optional<std::chrono::steady_clock::time_point> received) {
+  const auto now = std::chrono::system_clock::now();
+  const auto now_unix = static_cast<double>(util::unix_now());
+  rec.result = work.result;
+  rec.detail = std::move(work.detail);
+  metrics_.poll(rec.result);
+  if (work.master_serial) {
+    master_serial_ = work.master_serial;
+    metrics_.master_serial().set(*work.master_serial);
+  }
+  if (rec.result == PollResult::Unchanged || rec.result == PollResult::Changed) {
+    status_.last_success = now;
+    metrics_.last_success().set(now_unix);
+  }
+  auto served = publisher_.served_signed();
+  for (const PublishReport* r : {&work.handled, &work.refreshed}) {
+    if (!r->refusal.empty()) {
+      metrics_.refusal(r->refusal);
+      status_.last_refusal = RefusalRecord{now, r->refusal, r->refusal_detail, rec.master};
+    }
+    if (r->published && served) {
+      metrics_.signing(r->incremental, r->sign_seconds);
+      const bool from_transfer = r == &work.handled;
+      const double latency =
+          from_transfer && received
+              ? std::chrono::duration<double>(std::chrono::steady_clock::now() - *received).count()
+              : 0.0;
+      metrics_.published(served->serial(), from_transfer, latency);
+    }
+    if (r->earliest_expiry != 0) note_expiry(r->earliest_expiry);
+  }
+  status_.last_poll = std::move(rec);
+  if (work.handled.published || work.refreshed.published) notify_secondaries();
+}
+
+void ZonePipeline::note_expiry(uint32_t earliest) {
+  status_.next_expiry = earliest;
+  const auto now = util::unix_now();
+  // RRSIG times are RFC 1982 serials (RFC 4034 §3.1.5): the distance from now, then unix time.
+  const auto left = static_cast<int32_t>(earliest - static_cast<uint32_t>(now));
+  metrics_.next_expiry().set(static_cast<double>(static_cast<int64_t>(now) + left));
+}
+
+void ZonePipeline::notify_secondaries() {
+  auto served = publisher_.served_signed();
+  if (!served) return;
+  const auto& soa = served->soa();
+  const dns::Rr soa_rr{soa.owner, soa.type, soa.rclass, soa.ttl, soa.rdatas.front().to_rdata()};
+  for (const auto& target : config_.notify) {
+    auto task = [](asio::any_io_executor ex, asio::ip::udp::endpoint to, dns::Rr rr,
+                   std::string zone, SlaveMetrics* metrics,
+                   net::NotifyOptions options) -> asio::awaitable<void> {
+      auto r = co_await net::send_notify(ex, to, rr, std::move(options));
+      metrics->notify(r.outcome == net::NotifyOutcome::Acked);
+      util::log(r.outcome == net::NotifyOutcome::Acked ? LogLevel::Info : LogLevel::Warning,
+                "notify", zone, "NOTIFY to {}: {} after {} tries {}", net::endpoint_text(to),
+                net::notify_outcome_text(r.outcome), r.tries, r.detail);
+    };
+    net::NotifyOptions options{.key = config_.transfer.key};  // signed like the transfers
+    net::spawn_logged(io_.get_executor(),
+                      task(io_.get_executor(), target, soa_rr, zname_, &metrics_, options),
+                      "notify", "NOTIFY to " + net::endpoint_text(target));
+  }
+}
+
+void ZonePipeline::answer_notify(const net::Request& req, const dns::Message& q,
+                                 net::Responses& out) {
+  NotifyPolicy policy;
+  policy.zone = config_.publisher.zone;
+  policy.masters = config_.masters;
+  policy.key = config_.transfer.key;
+  NotifyAnswer a =
+      slave::answer_notify(req.wire, q, req.peer.address(), req.tcp, policy, util::unix_now());
+  if (a.verdict == NotifyVerdict::Accepted) {
+    util::log(LogLevel::Info, "slave", zname_, "NOTIFY from {} ({}): polling now",
+              net::endpoint_text(req.peer), a.detail);
+    // The poll state belongs to io_'s thread; the pipeline may be stopped by then.
+    asio::post(io_, [self = shared_from_this()] {
+      if (!self->stopping_) self->trigger_poll();
+    });
+  } else {
+    util::log(LogLevel::Warning, "slave", zname_, "NOTIFY from {} refused: {}: {}",
+              net::endpoint_text(req.peer), notify_verdict_text(a.verdict), a.detail);
+  }
+  out.push_back(std::move(a.reply));
+}
+
+}  // namespace flatsign::slave

@@ -1,0 +1,124 @@
+// One zone on the slave: polls its masters by AXFR on a jittered interval and at once on NOTIFY,
+// checks each transfer and hands it to its Publisher (sign, verify, write, swap), refreshes
+// signatures, notifies secondaries, and keeps the snapshot the server answers from.
+// Thread rule: created, started and stopped on the daemon's io_context thread; its publication
+// jobs run on the shared job pool one at a time; serving() and the NOTIFY answer are thread-safe.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "common/dns/message.hpp"
+#include "common/net/async_semaphore.hpp"
+#include "common/net/listener.hpp"
+#include "common/server/snapshot_directory.hpp"
+#include "common/util/metrics.hpp"
+#include "slave/config.hpp"
+#include "slave/publisher.hpp"
+#include "slave/slave_metrics.hpp"
+#include "slave/slave_status.hpp"
+
+namespace flatsign::slave {
+
+// What every zone of one daemon shares. REQUIRES: outlives every pipeline using it.
+struct PipelineShared {
+  boost::asio::thread_pool& jobs;  // publication jobs (check, sign, verify, write)
+  net::AsyncSemaphore& transfers;  // transfers in at once, over all zones
+};
+
+// Gives the free memory of every malloc arena back to the kernel (after a big zone's transfer or
+// publication, which free about as much as they keep). Thread-safe; `zname` is for the log.
+void release_free_memory(const std::string& zname);
+
+class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
+ public:
+  ZonePipeline(boost::asio::io_context& io, ZoneConfig config, PipelineShared shared);
+
+  // Prepares the zone's state folder and loads its keys and last signed zone (served at once).
+  // Throws StateError. Any thread, before start().
+  void start_up();
+  // Starts polling (the first poll at once). On the io thread.
+  void start();
+  // Stops polling after the poll in progress; `stopped` runs on the io thread once the poll
+  // loop has ended (nothing of this zone runs any more). The served snapshot stays readable.
+  void stop(std::function<void()> stopped = {});
+
+  // Polls now (as on NOTIFY). On the io thread.
+  void trigger_poll();
+  // Polls now with the shrink guard off for that one transfer (an operator's SIGUSR1 after a
+  // real mass deletion was refused as refused-shrink). On the io thread.
+  void force_poll();
+
+  // Answers a NOTIFY for this zone (any thread): a poll is started on the io thread when it is
+  // accepted. REQUIRES: q.opcode == NOTIFY.
+  void answer_notify(const net::Request& req, const dns::Message& q, net::Responses& out);
+
+  // The zone as served, for the daemon's ZoneTable: wrapped at each publication.
+  [[nodiscard]] std::shared_ptr<const server::SnapshotDirectory> serving() const {
+    return serving_;
+  }
+  [[nodiscard]] const dns::Name& name() const { return config_.publisher.zone; }
+  [[nodiscard]] const ZoneConfig& config() const { return config_; }
+  [[nodiscard]] const util::MetricsRegistry& metrics() const { return registry_; }
+  [[nodiscard]] std::shared_ptr<const zone::Zone> served() const {
+    return publisher_.served_signed();
+  }
+  // The zone's /status object (slave_status.cpp). On the io thread.
+  [[nodiscard]] std::string status_json() const;
+  // The last refusal's reason and the last poll's result, for the daemon's totals.
+  [[nodiscard]] const SlaveStatus& status() const { return status_; }
+
+ private:
+  boost::asio::awaitable<void> poll_loop();
+  boost::asio::awaitable<void> poll_once();
+  // PollMode::Soa: true when a master answered with the serial of the last complete transfer.
+  boost::asio::awaitable<bool> serial_unchanged();
+  // What the job did for one poll, applied to metrics and /status on the io thread.
+  struct PollWork {
+    PollResult result = PollResult::Unchanged;
+    std::string detail;
+    std::optional<uint32_t> master_serial;  // of a complete transfer
+    PublishReport handled;                  // the transfer's publication or refusal
+    PublishReport refreshed;                // the signature upkeep after it
+  };
+  // On the job pool: signature upkeep unless the transfer was just published.
+  void upkeep(PollWork& w);
+  // Builds the serving form (denial and name indexes) of a new publication. Called on the job
+  // pool after each job, so the first query after a publication does not pay for it.
+  void wrap_publication();
+  void finish_poll(PollRecord rec, PollWork work,
+                   std::optional<std::chrono::steady_clock::time_point> received);
+  void note_expiry(uint32_t earliest);
+  void notify_secondaries();
+
+  boost::asio::io_context& io_;
+  ZoneConfig config_;
+  PipelineShared shared_;
+  std::string zname_;
+  util::MetricsRegistry registry_;
+  SlaveMetrics metrics_;  // registers into registry_ (declared before it)
+  Publisher publisher_;
+  std::shared_ptr<server::SnapshotDirectory> serving_;
+  std::mutex refresh_mutex_;  // one thread wraps a new publication
+  boost::asio::steady_timer wake_;
+  bool poll_pending_ = false;
+  bool force_next_ = false;
+  bool stopping_ = false;
+  std::function<void()> on_stopped_;
+  unsigned unreachable_polls_ = 0;
+  std::optional<uint32_t> master_serial_;  // of the last complete transfer (PollMode::Soa)
+  // Non-empty: the served zone must be re-signed at the next poll (keys or denial changed).
+  std::string resign_reason_;
+  SlaveStatus status_;  // what /status reports; io thread only
+};
+
+}  // namespace flatsign::slave
