@@ -1,8 +1,10 @@
 #include "slave/axfr_client.hpp"
 
+#include <algorithm>
 #include <array>
 #include <ctime>
-#include <random>
+
+#include <fmt/format.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
@@ -15,6 +17,7 @@
 
 #include "common/dns/error.hpp"
 #include "common/dns/message.hpp"
+#include "common/net/query_id.hpp"
 
 namespace flatsign::slave {
 namespace asio = boost::asio;
@@ -23,11 +26,6 @@ using namespace asio::experimental::awaitable_operators;
 
 namespace {
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-
-uint16_t random_id() {
-  static thread_local std::mt19937 rng{std::random_device{}()};
-  return static_cast<uint16_t>(rng());
-}
 
 uint64_t now_seconds() {
   return static_cast<uint64_t>(std::time(nullptr));
@@ -52,11 +50,25 @@ asio::awaitable<std::string> read_exact(tcp::socket& sock, asio::mutable_buffer 
 
 asio::awaitable<AxfrAttempt> fetch_axfr(asio::any_io_executor ex, tcp::endpoint master,
                                         dns::Name zone, AxfrClientOptions options) {
-  const uint16_t id = random_id();
+  const uint16_t id = net::random_query_id();
   AxfrAttempt out;
   out.master = master;
   out.assembler = std::make_unique<AxfrAssembler>(zone, id, options.limits);
   AxfrAssembler& asm_ = *out.assembler;
+  const auto deadline = std::chrono::steady_clock::now() + options.total_timeout;
+  // Each read waits for the read timeout or what is left of the total deadline, the shorter.
+  auto read_budget = [&] {
+    // Rounded up, so a read cut by the deadline ends at or after it (past_deadline() then says so).
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    return std::max(std::chrono::milliseconds(0), std::min(options.read_timeout, left));
+  };
+  auto past_deadline = [&] {
+    return std::chrono::steady_clock::now() >= deadline
+               ? fmt::format("the transfer exceeded its deadline of {} s after {} messages",
+                             options.total_timeout.count() / 1000.0, asm_.messages())
+               : std::string();
+  };
 
   tcp::socket sock(ex);
   {
@@ -107,16 +119,20 @@ asio::awaitable<AxfrAttempt> fetch_axfr(asio::any_io_executor ex, tcp::endpoint 
   std::array<uint8_t, 2> len_buf{};
   std::vector<uint8_t> msg_buf;
   while (asm_.state() == AxfrAssembler::State::NeedMore) {
-    std::string why = co_await read_exact(sock, asio::buffer(len_buf), options.read_timeout);
+    std::string why = co_await read_exact(sock, asio::buffer(len_buf), read_budget());
     if (!why.empty()) {
-      asm_.end_of_stream(why);
+      const std::string late = past_deadline();
+      asm_.end_of_stream(late.empty() ? why : late);
       break;
     }
     const size_t len = (size_t(len_buf[0]) << 8) | len_buf[1];
     msg_buf.resize(len);
-    why = co_await read_exact(sock, asio::buffer(msg_buf), options.read_timeout);
+    why = co_await read_exact(sock, asio::buffer(msg_buf), read_budget());
     if (!why.empty()) {
-      asm_.end_of_stream("inside message " + std::to_string(asm_.messages() + 1) + ": " + why);
+      const std::string late = past_deadline();
+      asm_.end_of_stream(late.empty()
+                             ? "inside message " + std::to_string(asm_.messages() + 1) + ": " + why
+                             : late);
       break;
     }
     dns::Message msg;

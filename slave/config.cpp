@@ -38,15 +38,24 @@ const Layer& defaults() {
     set("serial-policy", {"increment"});
     set("poll-mode", {"axfr"});
     set("max-shrink", {"0.5"});
-    set("max-records", {"10000000"});
+    // The largest zones benchmarked (1M names) transfer 1.4M records; a master (or whoever
+    // speaks for it) sending far more is refused before it fills the slave's memory.
+    set("max-records", {"3000000"});
     set("alert-after", {"3"});
     set("sign-threads", {"0"});
     set("expiry-alert", {"259200"});
     set("journal-max", {"100"});
     set("log-level", {"info"});
     set("max-transfers", {"8"});
+    set("notify-tsig", {"required"});
+    set("notify-min-interval", {"1"});
+    set("transfer-timeout", {"600"});
     set("max-signing", {"0"});
     set("udp-threads", {"0"});
+    set("tcp-max-connections", {"256"});
+    set("tcp-per-client", {"16"});
+    set("tcp-reserved", {"16"});
+    set("tcp-idle", {"10"});
     return l;
   }();
   return d;
@@ -211,6 +220,14 @@ ZoneConfig resolve_zone(const dns::Name& name, const Layer& l, const SlaveConfig
   }
   z.transfer.connect_timeout = r.duration("connect-timeout");
   z.transfer.read_timeout = r.duration("read-timeout");
+  z.transfer.total_timeout = r.duration("transfer-timeout");
+  const std::string ntsig = r.text("notify-tsig");
+  if (ntsig == "optional") {
+    z.notify_tsig_required = false;
+  } else if (ntsig != "required") {
+    r.fail("notify-tsig", "\"" + ntsig + "\": expected required or optional");
+  }
+  z.notify_min_interval = r.duration("notify-min-interval");
   z.transfer.limits.max_shrink = r.number("max-shrink", 0, 1);
   z.transfer.limits.max_records = static_cast<size_t>(r.number("max-records", 1, 1e12));
   z.alert_after = static_cast<unsigned>(r.number("alert-after", 1, 1e6));
@@ -264,7 +281,122 @@ ZoneConfig resolve_zone(const dns::Name& name, const Layer& l, const SlaveConfig
   return z;
 }
 
+// A [[template]] or [[catalog]] table: its name, where it is, its options, and (catalogs) the
+// group -> template map.
+struct Table {
+  std::string name, where;
+  Layer options;
+  std::map<std::string, std::string> groups;  // catalog: group value -> template name
+  std::string default_template;               // catalog: for members without a group
+};
+
+void read_tables(Resolver& resolver, const std::string& path, const std::string& kind,
+                 const toml::node& v, std::vector<Table>& out) {
+  auto arr = v.as_array();
+  if (!arr || !arr->is_array_of_tables()) {
+    resolver.error(where_of(path, v), "", kind, "expected [[" + kind + "]] tables");
+    return;
+  }
+  for (auto& e : *arr) {
+    const auto& t = *e.as_table();
+    Table tb{"", where_of(path, e), {}, {}, {}};
+    for (auto&& [k, val] : t) {
+      const std::string key(k.str());
+      auto text = val.as_string();
+      if (key == "name" || (kind == "catalog" && key == "template")) {
+        if (!text) {
+          resolver.error(where_of(path, val), "[[" + kind + "]]", key, "must be a string");
+          continue;
+        }
+        (key == "name" ? tb.name : tb.default_template) = text->get();
+        continue;
+      }
+      if (kind == "catalog" && key == "groups") {
+        auto g = val.as_table();
+        if (!g) {
+          resolver.error(where_of(path, val), "[[catalog]]", key,
+                         "expected a table of group = \"template\"");
+          continue;
+        }
+        for (auto&& [gk, gv] : *g) {
+          auto gt = gv.as_string();
+          if (!gt) {
+            resolver.error(where_of(path, gv), "[[catalog]] groups", std::string(gk.str()),
+                           "must name a [[template]]");
+          } else {
+            tb.groups[std::string(gk.str())] = gt->get();
+          }
+        }
+        continue;
+      }
+      resolver.take(path, "[[" + kind + "]] " + tb.where, key, val, tb.options, true);
+    }
+    if (tb.name.empty()) {
+      resolver.error(tb.where, "", "[[" + kind + "]]", "a table without name");
+    } else {
+      out.push_back(std::move(tb));
+    }
+  }
+}
+
+void resolve_catalogs(SlaveConfig& c, const Layer& globals, const std::vector<Table>& templates,
+                      const std::vector<Table>& catalogs, std::map<dns::Name, std::string>& seen,
+                      std::vector<std::string>& errors) {
+  std::map<std::string, const Table*> by_name;
+  for (const auto& t : templates)
+    if (!by_name.emplace(t.name, &t).second)
+      errors.push_back(fmt::format("{}: template \"{}\" is defined twice", t.where, t.name));
+  for (const auto& cat : catalogs) {
+    dns::Name name;
+    try {
+      name = zone_name(cat.name);
+    } catch (const std::exception& e) {
+      errors.push_back(fmt::format("{}: catalog \"{}\": {}", cat.where, cat.name, e.what()));
+      continue;
+    }
+    if (auto [it, fresh] = seen.emplace(name, cat.where); !fresh) {
+      errors.push_back(fmt::format("{}: catalog {} is already configured at {}", cat.where,
+                                   name.to_string(), it->second));
+      continue;
+    }
+    Layer base = globals;
+    for (const auto& [k, v] : cat.options) base[k] = v;
+    CatalogConfig cc;
+    cc.name = name;
+    cc.zone = resolve_zone(name, base, c, c.state_dir, errors);
+    cc.settings = cc.zone.settings;
+    // Members: the globals, then the catalog's table, then their group's template.
+    auto add = [&](const std::string& group, const std::string& tname) {
+      Layer l = base;
+      if (!tname.empty()) {
+        auto it = by_name.find(tname);
+        if (it == by_name.end()) {
+          errors.push_back(fmt::format("{}: catalog {}: group \"{}\": no [[template]] named \"{}\"",
+                                       cat.where, name.to_string(), group, tname));
+          return;
+        }
+        for (const auto& [k, v] : it->second->options) l[k] = v;
+      }
+      ZoneConfig t = resolve_zone(name, l, c, c.state_dir, errors);
+      cc.settings += "group " + group + "=" + tname + "\n" + t.settings;
+      cc.templates.emplace(group, std::move(t));
+    };
+    add("", cat.default_template);
+    for (const auto& [group, tname] : cat.groups) add(group, tname);
+    c.catalogs.push_back(std::move(cc));
+  }
+}
+
 }  // namespace
+
+ZoneConfig member_config(const ZoneConfig& tmpl, const dns::Name& zone, const std::string& catalog,
+                         const std::string& group) {
+  ZoneConfig z = tmpl;
+  z.publisher.zone = zone;
+  z.publisher.state_dir = z.state_root.empty() ? std::string() : zone_state_dir(z.state_root, zone);
+  z.settings = "catalog=" + catalog + "\ngroup=" + group + "\n" + tmpl.settings;
+  return z;
+}
 
 const std::vector<OptionSpec>& slave_options() {
   static const std::vector<OptionSpec> specs = {
@@ -279,6 +411,13 @@ const std::vector<OptionSpec>& slave_options() {
        true, false},
       {"connect-timeout", "seconds", true, false},
       {"read-timeout", "seconds a single read may stall", true, false},
+      {"transfer-timeout", "seconds a whole transfer may take", true, false},
+      {"notify-tsig",
+       "required: with a TSIG key, NOTIFY must be signed with it | optional: unsigned NOTIFYs "
+       "from the masters' addresses are taken too",
+       true, false},
+      {"notify-min-interval", "seconds between two polls of a zone, however many NOTIFYs", true,
+       false},
       {"algorithm", "ecdsap256sha256 | ed25519 | rsasha256 (new keys)", true, false},
       {"denial", "nsec | nsec3", true, false},
       {"serial-policy", "increment | unixtime | dateserial", true, false},
@@ -304,6 +443,14 @@ const std::vector<OptionSpec>& slave_options() {
       {"max-signing", "publication jobs (sign, verify, write) at once; 0: one per core", false,
        false},
       {"udp-threads", "threads answering UDP queries; 0: one per core", false, false},
+      {"tcp-max-connections", "TCP connections at once on the listeners", false, false},
+      {"tcp-per-client", "TCP connections one client address may hold", false, false},
+      {"tcp-reserved",
+       "of tcp-max-connections, kept for clients an allow-transfer list names (secondaries)", false,
+       false},
+      {"tcp-idle",
+       "seconds an idle TCP connection stays open (shrinks to 1 s as the slots fill, RFC 7766)",
+       false, false},
       {"log-level", "debug | info | warning | error", false, false},
       {"http",
        "address:port for GET /metrics (Prometheus) and GET /status (JSON); unauthenticated, keep "
@@ -329,6 +476,7 @@ SlaveConfig load_slave_config(const ConfigSource& source) {
   };
   std::vector<ZoneEntry> zone_entries;
   for (const auto& z : source.zones) zone_entries.push_back({z, "command line", {}});
+  std::vector<Table> templates, catalogs;
 
   if (!source.path.empty()) {
     toml::table doc;
@@ -340,6 +488,10 @@ SlaveConfig load_slave_config(const ConfigSource& source) {
     }
     for (auto&& [k, v] : doc) {
       const std::string key(k.str());
+      if (key == "template" || key == "catalog") {
+        read_tables(resolver, source.path, key, v, key == "template" ? templates : catalogs);
+        continue;
+      }
       if (key != "zone") {
         resolver.take(source.path, "", key, v, file_globals, false);
         continue;
@@ -402,6 +554,11 @@ SlaveConfig load_slave_config(const ConfigSource& source) {
     });
   }
   c.udp_threads = static_cast<unsigned>(g.number("udp-threads", 0, 1024));
+  c.tcp_max = static_cast<size_t>(g.number("tcp-max-connections", 1, 1e6));
+  c.tcp_per_client = static_cast<size_t>(g.number("tcp-per-client", 1, 1e6));
+  c.tcp_reserved = static_cast<size_t>(g.number("tcp-reserved", 0, 1e6));
+  if (c.tcp_reserved >= c.tcp_max) g.fail("tcp-reserved", "must be below tcp-max-connections");
+  c.tcp_idle = g.duration("tcp-idle");
   c.max_transfers = static_cast<unsigned>(g.number("max-transfers", 1, 100000));
   c.max_signing = static_cast<unsigned>(g.number("max-signing", 0, 1024));
   c.state_dir = g.text("state-dir");
@@ -424,8 +581,8 @@ SlaveConfig load_slave_config(const ConfigSource& source) {
         g.fail("tsig", "key " + k.name.to_string() + " given twice");
   }
 
-  if (zone_entries.empty())
-    errors.push_back("no zone configured (--zone, or zone/[[zone]] in the file)");
+  if (zone_entries.empty() && catalogs.empty())
+    errors.push_back("no zone configured (--zone, zone/[[zone]] or [[catalog]] in the file)");
   if (c.state_dir.empty()) errors.push_back("state-dir: not set");
   std::map<dns::Name, std::string> seen;
   for (const auto& ze : zone_entries) {
@@ -445,6 +602,7 @@ SlaveConfig load_slave_config(const ConfigSource& source) {
     for (const auto& [k, v] : ze.options) l[k] = v;
     c.zones.push_back(resolve_zone(name, l, c, c.state_dir, errors));
   }
+  resolve_catalogs(c, globals, templates, catalogs, seen, errors);
   if (!errors.empty()) {
     std::string text;
     for (const auto& e : errors) text += (text.empty() ? "" : "\n") + e;

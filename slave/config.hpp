@@ -41,11 +41,29 @@ struct ZoneConfig {
   net::Acl allow_transfer = net::Acl::loopback();
   // Unreachable masters (no TCP connection) alert only after this many polls in a row.
   unsigned alert_after = 3;
+  // With a TSIG key: NOTIFY must be signed with it (an unsigned UDP NOTIFY is forgeable from
+  // the master's address). False: unsigned NOTIFYs from the masters' addresses start a poll.
+  bool notify_tsig_required = true;
+  // A zone polls at most once per this interval however many NOTIFYs arrive.
+  std::chrono::milliseconds notify_min_interval{1000};
   PublisherConfig publisher;  // zone name, its own state folder, keys, denial, hooks
   std::string state_root;     // the daemon's state directory (publisher.state_dir is below it)
   // The resolved options as text, one "name=value" line each: two configs of a zone with the
   // same text behave the same (a reload leaves such a zone alone).
   std::string settings;
+};
+
+// A catalog zone the slave follows (RFC 9432): its own transfer settings, and the settings of
+// its member zones by their `group` property.
+struct CatalogConfig {
+  dns::Name name;
+  // How the catalog itself is transferred (masters, key, timeouts, poll interval, limits);
+  // publisher.zone is the catalog's name. Nothing of it is signed or served.
+  ZoneConfig zone;
+  // Member settings by group property value (the [[template]] named for it in `groups`); the
+  // key "" holds members without a group. Zone name and state folder are set per member.
+  std::map<std::string, ZoneConfig> templates;
+  std::string settings;  // as ZoneConfig::settings, for the catalog and every template
 };
 
 struct SlaveConfig {
@@ -54,6 +72,11 @@ struct SlaveConfig {
   std::optional<boost::asio::ip::tcp::endpoint> http;
   // Threads answering UDP queries (each with batched socket calls); 0: one per core.
   unsigned udp_threads = 0;
+  // TCP: connections in all, per client address, kept for transfer clients; idle timeout.
+  size_t tcp_max = 256;
+  size_t tcp_per_client = 16;
+  size_t tcp_reserved = 16;
+  std::chrono::milliseconds tcp_idle{10000};
   // Transfers in at once, over all zones: a start with thousands of zones must not flood the
   // masters.
   unsigned max_transfers = 8;
@@ -65,7 +88,13 @@ struct SlaveConfig {
   // verified; each zone uses one (ZoneConfig::transfer.key) with its masters and secondaries.
   std::vector<dns::TsigKey> keys;
   std::vector<ZoneConfig> zones;  // distinct names, in the order configured
+  std::vector<CatalogConfig> catalogs;
 };
+
+// The settings of member `zone` of a catalog from its template: name, state folder and settings
+// text (which names the catalog and group, so a member moving between them restarts).
+[[nodiscard]] ZoneConfig member_config(const ZoneConfig& tmpl, const dns::Name& zone,
+                                       const std::string& catalog, const std::string& group);
 
 // The configuration cannot be used; what() holds every problem, one line each, each naming the
 // file (or "command line"), the zone when it concerns one, and the option.

@@ -15,6 +15,18 @@ extern char** environ;
 
 namespace flatsign::slave {
 
+bool hook_inherits(std::string_view entry) {
+  const std::string_view name = entry.substr(0, entry.find('='));
+  for (std::string_view keep : {"PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR"})
+    if (name == keep) return true;
+  // The hook's own settings (FLATSIGN_MAIL_TO, FLATSIGN_SENDMAIL, ...), never a secret: an
+  // environment variable is readable by every process of the user, and the TSIG key has no
+  // business in an email hook.
+  return name.starts_with("FLATSIGN_") && name != "FLATSIGN_TSIG" &&
+         name.find("SECRET") == std::string_view::npos &&
+         name.find("KEY") == std::string_view::npos;
+}
+
 int run_hook_sync(const std::string& cmd, const std::string& input, const HookEnv& env,
                   const std::string& what, const std::string& zone) {
   return run_hook_sync(
@@ -30,7 +42,8 @@ int run_hook_sync(const std::string& cmd, const HookInput& input, const HookEnv&
     return -1;
   }
   std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
+  for (char** e = environ; *e != nullptr; ++e)
+    if (hook_inherits(*e)) env_strings.emplace_back(*e);
   for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
   std::vector<char*> envp;
   for (auto& s : env_strings) envp.push_back(s.data());

@@ -18,6 +18,11 @@ using HookWrite = std::function<bool(std::string_view)>;
 // of a zone's first publication) need not exist whole in memory.
 using HookInput = std::function<void(const HookWrite&)>;
 
+// Whether a hook gets `entry` ("NAME=value") of the daemon's environment: a minimal set (PATH,
+// HOME, LANG, LC_ALL, LC_CTYPE, TZ, TMPDIR) and the FLATSIGN_* settings, except FLATSIGN_TSIG and
+// names holding SECRET or KEY. The event's own FLATSIGN_* variables are added to them.
+[[nodiscard]] bool hook_inherits(std::string_view entry);
+
 // Starts `cmd` (nothing when empty) with `input` on its stdin and `env` added to the
 // environment. Returns at once; a failure to start, a non-zero exit or a signal is logged
 // under `what` ("on-change", "on-alert") and otherwise ignored.

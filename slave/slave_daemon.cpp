@@ -53,7 +53,11 @@ SlaveDaemon::SlaveDaemon(asio::io_context& io, ConfigSource source, SlaveConfig 
       transfers_(io.get_executor(), config_.max_transfers),
       listener_(
           io, [this](const net::Request& r, net::Responses& o) { handle(r, o); },
-          net::ListenerLimits{.udp_threads = config_.udp_threads ? config_.udp_threads : cores()}) {
+          net::ListenerLimits{.tcp_idle = config_.tcp_idle,
+                              .max_tcp_connections = config_.tcp_max,
+                              .max_tcp_per_client = config_.tcp_per_client,
+                              .tcp_reserved = config_.tcp_reserved,
+                              .udp_threads = config_.udp_threads ? config_.udp_threads : cores()}) {
   zones_served_ = &registry_.gauge("flatsign_slave_zones", "Zones configured and served.");
   reloads_ok_ =
       &registry_.counter("flatsign_slave_reloads_total",
@@ -66,6 +70,13 @@ SlaveDaemon::SlaveDaemon(asio::io_context& io, ConfigSource source, SlaveConfig 
   // An AXFR out packs the whole zone per transfer (~60 MB at 100k names), freed once it is
   // written: given back now rather than at the next poll.
   listener_.on_stream_sent([] { release_free_memory(""); });
+  // The reserved TCP slots go to secondaries that may transfer some zone (RFC 5936 §6 ACLs).
+  listener_.set_privileged([this](const asio::ip::address& a) {
+    std::lock_guard lock(pipelines_mutex_);
+    for (const auto& [name, p] : pipelines_)
+      if (p->config().allow_transfer.allows(a)) return true;
+    return false;
+  });
 }
 
 SlaveDaemon::~SlaveDaemon() {
@@ -77,9 +88,21 @@ std::shared_ptr<ZonePipeline> SlaveDaemon::make_pipeline(ZoneConfig zc) {
   return std::make_shared<ZonePipeline>(io_, std::move(zc), PipelineShared{jobs_, transfers_});
 }
 
+std::shared_ptr<CatalogFollower> SlaveDaemon::make_follower(CatalogConfig cc) {
+  return std::make_shared<CatalogFollower>(io_, std::move(cc), transfers_, [this] {
+    if (!stopping_) reconcile();
+  });
+}
+
 void SlaveDaemon::start_up() {
+  // Catalogs first: the members of the catalogs kept on disk are zones to load like the rest.
+  for (auto& cc : config_.catalogs) {
+    auto f = make_follower(cc);
+    f->start_up();
+    followers_.emplace(f->name(), std::move(f));
+  }
   std::vector<std::shared_ptr<ZonePipeline>> made;
-  for (auto& zc : config_.zones) made.push_back(make_pipeline(zc));
+  for (auto& [name, zc] : wanted()) made.push_back(make_pipeline(zc));
   // Loading thousands of zones' keys and signed files: on every core at once.
   std::vector<std::string> errors(made.size());
   std::atomic<size_t> next{0};
@@ -113,9 +136,10 @@ void SlaveDaemon::start() {
   {
     std::lock_guard lock(pipelines_mutex_);
     for (auto& [name, p] : pipelines_) p->start();
+    for (auto& [name, f] : followers_) f->start();
   }
-  util::log(LogLevel::Info, "slave", "", "serving {} zone(s) on {} listener(s)", pipelines_.size(),
-            config_.listen.size());
+  util::log(LogLevel::Info, "slave", "", "serving {} zone(s) on {} listener(s), {} catalog(s)",
+            pipelines_.size(), config_.listen.size(), followers_.size());
   net::spawn_logged(io_.get_executor(), signal_loop(), "slave", "signal handling");
   if (config_.http) {
     http_ = std::make_unique<net::HttpStatusServer>(
@@ -131,6 +155,7 @@ void SlaveDaemon::stop() {
   if (http_) http_->stop();
   std::lock_guard lock(pipelines_mutex_);
   for (auto& [name, p] : pipelines_) p->stop();
+  for (auto& [name, f] : followers_) f->stop();
 }
 
 void SlaveDaemon::add_zone(std::shared_ptr<ZonePipeline> p) {
@@ -160,28 +185,99 @@ bool SlaveDaemon::reload() {
   }
   if (util::LogLevel level; util::parse_log_level(next.log_level, level))
     util::set_log_level(level);
-  // Keys are read from the files again: a zone whose key changed restarts below (its settings
-  // text names the key's content through the key name only, so compare the keys too).
-  const bool keys_changed = [&] {
-    if (next.keys.size() != config_.keys.size()) return true;
-    for (size_t i = 0; i < next.keys.size(); ++i)
-      if (next.keys[i].name != config_.keys[i].name ||
-          next.keys[i].secret != config_.keys[i].secret ||
-          next.keys[i].algorithm != config_.keys[i].algorithm)
-        return true;
-    return false;
-  }();
-  serve_policy_.keys = next.keys;  // read by the listener threads only through respond()
-  std::map<dns::Name, const ZoneConfig*> wanted;
-  for (const auto& z : next.zones) wanted[z.publisher.zone] = &z;
+  // Keys are read from the files again: zones restart when a key's content changed (their
+  // settings text names the key only).
+  keys_changed_ = next.keys.size() != config_.keys.size();
+  for (size_t i = 0; !keys_changed_ && i < next.keys.size(); ++i)
+    keys_changed_ = next.keys[i].name != config_.keys[i].name ||
+                    next.keys[i].secret != config_.keys[i].secret ||
+                    next.keys[i].algorithm != config_.keys[i].algorithm;
+  serve_policy_.keys = next.keys;
+  // Catalogs: removed ones stop, changed ones are read again from their kept copy.
+  std::map<dns::Name, const CatalogConfig*> cats;
+  for (const auto& cc : next.catalogs) cats[cc.name] = &cc;
+  std::vector<std::shared_ptr<CatalogFollower>> started;
+  {
+    std::lock_guard lock(pipelines_mutex_);
+    for (auto it = followers_.begin(); it != followers_.end();) {
+      auto c = cats.find(it->first);
+      if (c != cats.end() && c->second->settings == it->second->config().settings &&
+          !keys_changed_) {
+        ++it;
+        continue;
+      }
+      it->second->stop();
+      util::log(LogLevel::Info, "catalog", it->first.to_string(), "{}",
+                c == cats.end() ? "removed from the configuration" : "settings changed");
+      it = followers_.erase(it);
+    }
+    for (const auto& cc : next.catalogs) {
+      if (followers_.count(cc.name)) continue;
+      auto f = make_follower(cc);
+      f->start_up();
+      followers_.emplace(cc.name, f);
+      started.push_back(std::move(f));
+    }
+  }
+  for (auto& f : started) f->start();
+  config_ = std::move(next);
+  reconcile();
+  keys_changed_ = false;
+  reloads_ok_->inc();
+  return true;
+}
+
+std::map<dns::Name, ZoneConfig> SlaveDaemon::wanted() {
+  std::map<dns::Name, ZoneConfig> out;
+  for (const auto& z : config_.zones) out.emplace(z.publisher.zone, z);
+  std::vector<std::shared_ptr<CatalogFollower>> cats;
+  {
+    std::lock_guard lock(pipelines_mutex_);
+    for (const auto& cc : config_.catalogs)
+      if (auto it = followers_.find(cc.name); it != followers_.end()) cats.push_back(it->second);
+  }
+  auto listed_by = [&](const dns::Name& catalog, const dns::Name& zone) -> const CatalogEntry* {
+    for (const auto& f : cats) {
+      if (!(f->name() == catalog)) continue;
+      auto it = f->entries().find(zone);
+      return it == f->entries().end() ? nullptr : &it->second;
+    }
+    return nullptr;
+  };
+  std::map<dns::Name, dns::Name> owners;
+  for (const auto& f : cats) {
+    for (const auto& [zone, zc] : f->members()) {
+      if (out.count(zone)) {
+        if (!owners.count(zone) && !owner_.count(zone))
+          util::log(LogLevel::Warning, "catalog", f->name().to_string(),
+                    "member {} is also configured in the file: the file's settings apply",
+                    zone.to_string());
+        continue;
+      }
+      // RFC 9432 §5.4/§5.5: the zone stays with the catalog that had it, unless that catalog
+      // dropped it or marks it with coo pointing here.
+      if (auto it = owner_.find(zone); it != owner_.end() && !(it->second == f->name())) {
+        const CatalogEntry* there = listed_by(it->second, zone);
+        if (there && !(there->coo && *there->coo == f->name())) continue;
+      }
+      out.emplace(zone, zc);
+      owners.insert_or_assign(zone, f->name());
+    }
+  }
+  owner_ = std::move(owners);
+  return out;
+}
+
+void SlaveDaemon::reconcile() {
+  std::map<dns::Name, ZoneConfig> want = wanted();
   std::vector<std::shared_ptr<ZonePipeline>> removed, changed;
   {
     std::lock_guard lock(pipelines_mutex_);
     for (auto& [name, p] : pipelines_) {
-      auto it = wanted.find(name);
-      if (it == wanted.end()) {
+      auto it = want.find(name);
+      if (it == want.end()) {
         removed.push_back(p);
-      } else if (it->second->settings != p->config().settings || keys_changed) {
+      } else if (it->second.settings != p->config().settings || keys_changed_) {
         changed.push_back(p);
       }
     }
@@ -193,14 +289,15 @@ bool SlaveDaemon::reload() {
     std::lock_guard lock(pipelines_mutex_);
     pipelines_.erase(p->name());
     util::log(LogLevel::Info, "slave", p->name().to_string(),
-              "removed from the configuration: no longer served (state kept in {})",
+              "no longer configured: not served (state kept in {})",
               p->config().publisher.state_dir);
   }
   for (const auto& old : changed) {
     // The old pipeline finishes its poll in progress (it may be writing the zone's files) and
     // keeps answering until the new one has loaded the same state.
-    const ZoneConfig zc = *wanted[old->name()];
+    const ZoneConfig zc = want.at(old->name());
     old->stop([this, zc] {
+      if (stopping_) return;
       auto p = make_pipeline(zc);
       try {
         p->start_up();
@@ -217,32 +314,29 @@ bool SlaveDaemon::reload() {
       add_zone(std::move(p));
     });
   }
-  for (const auto& z : next.zones) {
+  for (const auto& [name, zc] : want) {
     {
       std::lock_guard lock(pipelines_mutex_);
-      if (pipelines_.count(z.publisher.zone)) continue;
+      if (pipelines_.count(name)) continue;
     }
-    auto p = make_pipeline(z);
+    auto p = make_pipeline(zc);
     try {
       p->start_up();
     } catch (const std::exception& e) {
-      util::log(LogLevel::Error, "slave", z.publisher.zone.to_string(),
-                "added zone not started: {}", e.what());
+      util::log(LogLevel::Error, "slave", name.to_string(), "added zone not started: {}", e.what());
       continue;
     }
-    util::log(LogLevel::Info, "slave", z.publisher.zone.to_string(), "added: polling now");
+    util::log(LogLevel::Info, "slave", name.to_string(), "added: polling now");
     add_zone(std::move(p));
     ++added;
   }
-  config_ = std::move(next);
   {
     std::lock_guard lock(pipelines_mutex_);
     zones_served_->set(static_cast<double>(pipelines_.size()));
   }
-  reloads_ok_->inc();
-  util::log(LogLevel::Info, "slave", "", "reloaded: {} zone(s) added, {} removed, {} restarted",
-            added, removed.size(), changed.size());
-  return true;
+  if (added || !removed.empty() || !changed.empty())
+    util::log(LogLevel::Info, "slave", "", "zones: {} added, {} removed, {} restarted", added,
+              removed.size(), changed.size());
 }
 
 asio::awaitable<void> SlaveDaemon::signal_loop() {
@@ -300,9 +394,19 @@ void SlaveDaemon::handle(const net::Request& req, net::Responses& out) {
   }
   if (q.qr || q.opcode != dns::Opcode::NOTIFY) return;
   std::shared_ptr<ZonePipeline> p;
-  if (q.questions.size() == 1) p = pipeline(q.questions.front().qname);
+  std::shared_ptr<CatalogFollower> f;
+  if (q.questions.size() == 1) {
+    p = pipeline(q.questions.front().qname);
+    std::lock_guard lock(pipelines_mutex_);
+    if (auto it = followers_.find(q.questions.front().qname); it != followers_.end())
+      f = it->second;
+  }
   if (p) {
     p->answer_notify(req, q, out);
+    return;
+  }
+  if (f) {
+    f->answer_notify(req, q, out);
     return;
   }
   // RFC 1996 §3.10 with no zone of that name here: answer_notify's NotOurZone (NOTAUTH) for a
@@ -359,7 +463,16 @@ std::optional<std::string> SlaveDaemon::status_json(std::string_view query) cons
   for (size_t i = 0; i < server::ResponseCounters::kSeries; ++i)
     out += fmt::format("{}:{},", util::json_string(server::ResponseCounters::series_name(i)),
                        queries_.value(i));
-  out += fmt::format("\"dropped\":{}}},\"zones\":[", queries_.dropped());
+  out += fmt::format("\"dropped\":{}}},\"catalogs\":[", queries_.dropped());
+  {
+    std::lock_guard lock(pipelines_mutex_);
+    bool first = true;
+    for (const auto& [name, f] : followers_) {
+      out += (first ? "" : ",") + f->status_json();
+      first = false;
+    }
+  }
+  out += "],\"zones\":[";
   for (size_t i = 0; i < zones.size(); ++i) out += (i ? "," : "") + zones[i]->status_json();
   out += "]}\n";
   return out;

@@ -25,6 +25,7 @@
 #include "common/server/response_counters.hpp"
 #include "common/server/zone_table.hpp"
 #include "common/util/metrics.hpp"
+#include "slave/catalog_follower.hpp"
 #include "slave/config.hpp"
 #include "slave/zone_pipeline.hpp"
 
@@ -61,8 +62,17 @@ class SlaveDaemon {
   // Called concurrently from the listener's UDP threads and the io_context's thread.
   void handle(const net::Request& req, net::Responses& out);
   std::shared_ptr<ZonePipeline> make_pipeline(ZoneConfig zc);
+  std::shared_ptr<CatalogFollower> make_follower(CatalogConfig cc);
   // Serves and starts `p` (its state loaded).
   void add_zone(std::shared_ptr<ZonePipeline> p);
+  // The zones wanted now: the configured ones, then each catalog's members that are neither
+  // configured nor another catalog's (RFC 9432 §5.4); a member moves to another catalog only
+  // when its owner's `coo` names that catalog (§5.5). Updates owner_. On the io thread.
+  [[nodiscard]] std::map<dns::Name, ZoneConfig> wanted();
+  // Starts, stops and restarts pipelines until the zones served are wanted(): added zones are
+  // loaded and started, removed ones stop being served (state kept), changed ones restart once
+  // their poll in progress ends (the old snapshot answers meanwhile). On the io thread.
+  void reconcile();
   // The pipeline of exactly `name`, or null. Any thread.
   [[nodiscard]] std::shared_ptr<ZonePipeline> pipeline(const dns::Name& name) const;
 
@@ -81,6 +91,9 @@ class SlaveDaemon {
   // Zones by name. Changed on the io thread; read by the listener's threads for NOTIFY.
   mutable std::mutex pipelines_mutex_;
   std::map<dns::Name, std::shared_ptr<ZonePipeline>> pipelines_;
+  std::map<dns::Name, std::shared_ptr<CatalogFollower>> followers_;  // under pipelines_mutex_
+  std::map<dns::Name, dns::Name> owner_;  // catalog member -> the catalog serving it (io thread)
+  bool keys_changed_ = false;             // the last reload read other TSIG keys
   net::DnsListener listener_;
   bool stopping_ = false;
   std::unique_ptr<net::HttpStatusServer> http_;

@@ -2,7 +2,6 @@
 
 #include <array>
 #include <ctime>
-#include <random>
 #include <vector>
 
 #include <boost/asio/as_tuple.hpp>
@@ -17,6 +16,7 @@
 #include "common/dns/error.hpp"
 #include "common/dns/message.hpp"
 #include "common/dns/rdata.hpp"
+#include "common/net/query_id.hpp"
 
 namespace flatsign::slave {
 namespace asio = boost::asio;
@@ -130,10 +130,9 @@ const char* soa_probe_outcome_text(SoaProbeOutcome o) {
 asio::awaitable<SoaProbe> probe_soa_serial(asio::any_io_executor ex, tcp::endpoint master,
                                            dns::Name zone, std::chrono::milliseconds timeout,
                                            std::optional<dns::TsigKey> key) {
-  static thread_local std::mt19937 rng{std::random_device{}()};
   SoaProbe out;
   dns::Message q;
-  q.id = static_cast<uint16_t>(rng());
+  q.id = net::random_query_id();
   q.questions.push_back({zone, dns::RRType::SOA, dns::RRClass::IN});
   std::vector<uint8_t> wire = dns::write_message(q);
   std::vector<uint8_t> mac;

@@ -80,7 +80,8 @@ ZonePipeline::ZonePipeline(asio::io_context& io, ZoneConfig config, PipelineShar
       zname_(config_.publisher.zone.to_string()),
       metrics_(registry_, config_.publisher.zone),
       publisher_(config_.publisher),
-      wake_(io) {
+      wake_(io),
+      hold_(io) {
   auto access = std::make_shared<server::TransferAccess>();
   access->acl = config_.allow_transfer;
   // Secondaries of this slave may sign their transfers with the key it uses with its masters.
@@ -130,6 +131,7 @@ void ZonePipeline::stop(std::function<void()> stopped) {
   stopping_ = true;
   on_stopped_ = std::move(stopped);
   wake_.cancel();
+  hold_.cancel();
 }
 
 void ZonePipeline::trigger_poll() {
@@ -144,11 +146,21 @@ void ZonePipeline::force_poll() {
 
 asio::awaitable<void> ZonePipeline::poll_loop() {
   while (!stopping_) {
+    // However many NOTIFYs come (forged ones included), one poll per notify_min_interval.
+    if (last_poll_start_) {
+      const auto since = std::chrono::steady_clock::now() - *last_poll_start_;
+      if (since < config_.notify_min_interval) {
+        hold_.expires_after(config_.notify_min_interval - since);
+        (void)co_await hold_.async_wait(kTuple);
+        if (stopping_) break;
+      }
+    }
     poll_pending_ = false;
+    last_poll_start_ = std::chrono::steady_clock::now();
     co_await poll_once();
     if (stopping_) break;
     if (poll_pending_) continue;  // a NOTIFY arrived during the transfer
-    wake_.expires_after(jittered(config_.poll_interval));
+    wake_.expires_after(jittered(next_poll_delay()));
     (void)co_await wake_.async_wait(kTuple);
   }
   if (auto stopped = std::exchange(on_stopped_, nullptr)) stopped();
@@ -216,6 +228,7 @@ asio::awaitable<void> ZonePipeline::poll_once() {
         unreachable_polls_ = 0;
         received = std::chrono::steady_clock::now();
         TransferLimits limits = config_.transfer.limits;
+        const std::optional<uint32_t> previous_master_serial = master_serial_;
         if (assembled.state() == AxfrAssembler::State::Complete)
           limits.force = std::exchange(force_next_, false);
         // The whole pipeline (check, diff, sign, verify, write, swap) runs on the worker, so
@@ -240,6 +253,17 @@ asio::awaitable<void> ZonePipeline::poll_once() {
               }
             }
             const Verdict v = result.verdict;
+            if (v == Verdict::Accepted && previous_master_serial &&
+                serial_gt(*previous_master_serial, result.serial)) {
+              // RFC 1982: the master's serial went back, yet the content changed. The slave
+              // follows the content (its own serial still goes up), but someone should look:
+              // a restored backup or a second master with other data.
+              publisher_.alert("master-serial-backwards",
+                               fmt::format("master serial {} after {}, with changed content; "
+                                           "publishing it",
+                                           result.serial, *previous_master_serial),
+                               rec.master);
+            }
             if (v == Verdict::Accepted || v == Verdict::Unchanged) w.master_serial = result.serial;
             if (is_refusal(v)) w.detail = fmt::format("{}: {}", verdict_name(v), result.detail);
             const bool published = publisher_.handle(std::move(result), rec.master);
@@ -290,6 +314,11 @@ void ZonePipeline::finish_poll(PollRecord rec, PollWork work,
   const auto now_unix = static_cast<double>(util::unix_now());
   rec.result = work.result;
   rec.detail = std::move(work.detail);
+  const bool failed = rec.result == PollResult::Refused || rec.result == PollResult::Failed;
+  failed_polls_ = failed ? failed_polls_ + 1 : 0;
+  if (failed)
+    util::log(LogLevel::Info, "slave", zname_, "next poll in {:.1f} s (failure {} in a row)",
+              std::chrono::duration<double>(next_poll_delay()).count(), failed_polls_);
   metrics_.poll(rec.result);
   if (work.master_serial) {
     master_serial_ = work.master_serial;
@@ -318,6 +347,27 @@ void ZonePipeline::finish_poll(PollRecord rec, PollWork work,
   }
   status_.last_poll = std::move(rec);
   if (work.handled.published || work.refreshed.published) notify_secondaries();
+}
+
+std::chrono::milliseconds ZonePipeline::next_poll_delay() const {
+  if (failed_polls_ == 0) return config_.poll_interval;
+  // RFC 1035 §3.3.13: after a failed refresh, try again after the zone's RETRY, not a whole
+  // refresh interval; doubled while the failures go on, never longer than the poll interval. A
+  // slave that holds no zone yet (e.g. its master was still resolving ALIAS targets) starts at
+  // one second.
+  std::chrono::milliseconds base{1000};
+  if (auto served = publisher_.served_signed()) {
+    const auto rd = served->soa().rdatas.front();
+    // SOA RDATA ends with SERIAL REFRESH RETRY EXPIRE MINIMUM, 4 octets each (RFC 1035 §3.3.13).
+    if (rd.size() >= 20) {
+      const uint8_t* r = rd.data() + rd.size() - 12;
+      base = std::chrono::seconds((uint32_t(r[0]) << 24) | (uint32_t(r[1]) << 16) |
+                                  (uint32_t(r[2]) << 8) | r[3]);
+    }
+  }
+  const unsigned doublings = std::min(failed_polls_ - 1, 16u);
+  return std::min(config_.poll_interval,
+                  std::max(std::chrono::milliseconds(1000), base) * (1u << doublings));
 }
 
 void ZonePipeline::note_expiry(uint32_t earliest) {
@@ -356,6 +406,7 @@ void ZonePipeline::answer_notify(const net::Request& req, const dns::Message& q,
   policy.zone = config_.publisher.zone;
   policy.masters = config_.masters;
   policy.key = config_.transfer.key;
+  policy.tsig_required = config_.notify_tsig_required;
   NotifyAnswer a =
       slave::answer_notify(req.wire, q, req.peer.address(), req.tcp, policy, util::unix_now());
   if (a.verdict == NotifyVerdict::Accepted) {

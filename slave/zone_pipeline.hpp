@@ -98,6 +98,8 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   void finish_poll(PollRecord rec, PollWork work,
                    std::optional<std::chrono::steady_clock::time_point> received);
   void note_expiry(uint32_t earliest);
+  // How long to wait before the next poll after the last one's result.
+  [[nodiscard]] std::chrono::milliseconds next_poll_delay() const;
   void notify_secondaries();
 
   boost::asio::io_context& io_;
@@ -110,6 +112,9 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   std::shared_ptr<server::SnapshotDirectory> serving_;
   std::mutex refresh_mutex_;  // one thread wraps a new publication
   boost::asio::steady_timer wake_;
+  boost::asio::steady_timer hold_;  // notify_min_interval between polls
+  std::optional<std::chrono::steady_clock::time_point> last_poll_start_;
+  unsigned failed_polls_ = 0;  // in a row (refused or failed), for the retry backoff
   bool poll_pending_ = false;
   bool force_next_ = false;
   bool stopping_ = false;

@@ -17,6 +17,17 @@ void run_ordered(size_t n, size_t chunk, unsigned threads,
                  const std::function<void(size_t ready)>& consume) {
   chunk = std::max<size_t>(chunk, 1);
   const size_t chunks = (n + chunk - 1) / chunk;
+  if (threads <= 1 || chunks <= 1) {
+    // One worker would only hand its results to the waiting caller: do the work here. A small
+    // zone's sign then starts no thread (thousands of zones publish at start-up).
+    ChunkWork work = make_work();
+    for (size_t c = 0; c < chunks; ++c) {
+      work(c * chunk, std::min(n, (c + 1) * chunk));
+      consume(std::min(n, (c + 1) * chunk));
+    }
+    if (chunks == 0) consume(0);
+    return;
+  }
   std::atomic<size_t> next{0};
   std::mutex mu;
   std::condition_variable cv;

@@ -17,7 +17,8 @@ using ChunkWork = std::function<void(size_t begin, size_t end)>;
 // calls consume(ready) each time the finished prefix [0, ready) grows, from the same thread, in
 // ascending `ready`, the last call with ready == n; what consume reads below `ready` is finished
 // and visible to it. Returns after every worker stopped. The first exception thrown by
-// make_work, a worker or consume stops the pool and is rethrown here.
+// make_work, a worker or consume stops the pool and is rethrown here. With one thread or one
+// chunk, everything runs on the calling thread (no thread is started).
 void run_ordered(size_t n, size_t chunk, unsigned threads,
                  const std::function<ChunkWork()>& make_work,
                  const std::function<void(size_t ready)>& consume);

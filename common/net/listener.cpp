@@ -1,6 +1,9 @@
 #include "common/net/listener.hpp"
 
+#include <algorithm>
 #include <array>
+
+#include <fmt/format.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -120,20 +123,24 @@ asio::awaitable<void> DnsListener::accept_loop(std::shared_ptr<tcp::acceptor> ac
       co_await pause.async_wait(kTuple);
       continue;
     }
-    if (*tcp_count_ >= limits_.max_tcp_connections) {
-      util::log(LogLevel::Warning, "net", "", "tcp connection limit {} reached, closing one",
-                limits_.max_tcp_connections);
+    boost::system::error_code pec;
+    auto rep = sock.remote_endpoint(pec);
+    if (pec) continue;  // gone already
+    if (const char* why = tcp_refusal(rep.address())) {
+      note_refusal(why);
       continue;  // sock closes on scope exit
     }
     ++*tcp_count_;
-    std::string peer = "tcp session";
-    boost::system::error_code pec;
-    auto rep = sock.remote_endpoint(pec);
-    if (!pec) peer += " " + endpoint_text(udp::endpoint(rep.address(), rep.port()));
+    ++(*tcp_per_client_)[rep.address()];
+    std::string peer = "tcp session " + endpoint_text(udp::endpoint(rep.address(), rep.port()));
     auto counter = tcp_count_;
+    auto per_client = tcp_per_client_;
     asio::co_spawn(acc->get_executor(), tcp_session(std::move(sock)),
-                   [counter, peer](std::exception_ptr e) {
+                   [counter, per_client, client = rep.address(), peer](std::exception_ptr e) {
                      --*counter;
+                     if (auto it = per_client->find(client);
+                         it != per_client->end() && --it->second == 0)
+                       per_client->erase(it);
                      if (!e) return;
                      try {
                        std::rethrow_exception(e);
@@ -142,6 +149,41 @@ asio::awaitable<void> DnsListener::accept_loop(std::shared_ptr<tcp::acceptor> ac
                      }
                    });
   }
+}
+
+const char* DnsListener::tcp_refusal(const asio::ip::address& peer) const {
+  if (*tcp_count_ >= limits_.max_tcp_connections) return "all connections in use";
+  if (auto it = tcp_per_client_->find(peer);
+      it != tcp_per_client_->end() && it->second >= limits_.max_tcp_per_client)
+    return "per-client limit";
+  const size_t open =
+      limits_.max_tcp_connections - std::min(limits_.tcp_reserved, limits_.max_tcp_connections);
+  if (*tcp_count_ >= open && !(privileged_ && privileged_(peer)))
+    return "the rest is reserved for transfer clients";
+  return nullptr;
+}
+
+std::chrono::milliseconds DnsListener::tcp_idle_now() const {
+  const size_t half = limits_.max_tcp_connections / 2;
+  if (*tcp_count_ <= half || limits_.tcp_idle <= limits_.tcp_idle_min) return limits_.tcp_idle;
+  const double used = double(*tcp_count_ - half) / double(limits_.max_tcp_connections - half);
+  const auto span = limits_.tcp_idle - limits_.tcp_idle_min;
+  return limits_.tcp_idle_min + std::chrono::milliseconds(static_cast<long long>(
+                                    double(span.count()) * (1 - std::min(1.0, used))));
+}
+
+void DnsListener::note_refusal(const char* why) {
+  ++refused_[why];
+  const auto now = std::chrono::steady_clock::now();
+  if (now - refused_logged_ < std::chrono::seconds(10)) return;
+  std::string text;
+  for (const auto& [reason, n] : refused_)
+    text += fmt::format("{}{} ({})", text.empty() ? "" : ", ", n, reason);
+  util::log(LogLevel::Warning, "net", "",
+            "tcp connections refused since the last report: {}; {} of {} in use", text, *tcp_count_,
+            limits_.max_tcp_connections);
+  refused_.clear();
+  refused_logged_ = now;
 }
 
 asio::awaitable<void> DnsListener::tcp_session(tcp::socket sock) {
@@ -154,11 +196,11 @@ asio::awaitable<void> DnsListener::tcp_session(tcp::socket sock) {
   for (;;) {
     std::array<uint8_t, 2> len{};
     // RFC 1035 §4.2.2: two-octet length prefix, then the message.
-    if (!co_await read_with_deadline(sock, asio::buffer(len), limits_.tcp_idle)) co_return;
+    if (!co_await read_with_deadline(sock, asio::buffer(len), tcp_idle_now())) co_return;
     size_t n = (size_t{len[0]} << 8) | len[1];
     if (n == 0) co_return;
     buf.resize(n);
-    if (!co_await read_with_deadline(sock, asio::buffer(buf), limits_.tcp_idle)) co_return;
+    if (!co_await read_with_deadline(sock, asio::buffer(buf), tcp_idle_now())) co_return;
     out.clear();
     try {
       handler_(Request{buf, peer, true}, out);

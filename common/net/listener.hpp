@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <span>
 #include <vector>
@@ -36,14 +37,27 @@ using Responses = std::vector<std::vector<uint8_t>>;
 using QueryHandler = std::function<void(const Request&, Responses&)>;
 
 struct ListenerLimits {
-  std::chrono::milliseconds tcp_idle{10000};   // RFC 7766 §6.2.3: idle connections are closed
+  std::chrono::milliseconds tcp_idle{10000};  // RFC 7766 §6.2.3: idle connections are closed
+  // RFC 7766 §6.2.3: under pressure the idle timeout shrinks, linearly from tcp_idle at half the
+  // connections in use to this at all of them.
+  std::chrono::milliseconds tcp_idle_min{1000};
   std::chrono::milliseconds tcp_write{30000};  // a whole response (AXFR) must leave in this
   size_t max_tcp_connections = 256;
+  // Connections one client address may hold at once (RFC 7766 §6.2.2 lets a server limit them):
+  // one client cannot take every slot.
+  size_t max_tcp_per_client = 16;
+  // Of max_tcp_connections, this many are kept for clients the `privileged` predicate accepts
+  // (secondaries allowed to transfer): IXFR/AXFR out gets through a flood of other clients.
+  size_t tcp_reserved = 16;
   // 0: UDP on the io_context like TCP. N: N threads of their own with batched socket calls.
   unsigned udp_threads = 0;
   // With udp_threads > 1: one SO_REUSEPORT socket per thread instead of one shared socket.
   bool udp_reuseport = false;
 };
+
+// Whether a client gets the reserved TCP slots (e.g. it may transfer a zone). Called on the
+// io_context's thread, only when the unreserved slots are full.
+using PrivilegedClient = std::function<bool(const boost::asio::ip::address&)>;
 
 class UdpWorkers;
 
@@ -61,11 +75,18 @@ class DnsListener {
   // Called on the io_context after a TCP response of several messages (a zone transfer) has
   // been written and its messages freed; e.g. to hand that memory back to the kernel.
   void on_stream_sent(std::function<void()> f) { on_stream_sent_ = std::move(f); }
+  void set_privileged(PrivilegedClient f) { privileged_ = std::move(f); }
 
  private:
   boost::asio::awaitable<void> udp_loop(std::shared_ptr<boost::asio::ip::udp::socket> sock);
   boost::asio::awaitable<void> accept_loop(std::shared_ptr<boost::asio::ip::tcp::acceptor> acc);
   boost::asio::awaitable<void> tcp_session(boost::asio::ip::tcp::socket sock);
+  // Why a new connection from `peer` is refused ("" when it is taken).
+  [[nodiscard]] const char* tcp_refusal(const boost::asio::ip::address& peer) const;
+  // The idle timeout for the connections in use now (ListenerLimits::tcp_idle_min).
+  [[nodiscard]] std::chrono::milliseconds tcp_idle_now() const;
+  // Counts a refused connection; one summary log line per 10 s at most.
+  void note_refusal(const char* why);
 
   boost::asio::io_context& io_;
   QueryHandler handler_;
@@ -74,6 +95,12 @@ class DnsListener {
   std::vector<std::shared_ptr<boost::asio::ip::udp::socket>> udp_;
   std::vector<std::shared_ptr<boost::asio::ip::tcp::acceptor>> tcp_;
   std::shared_ptr<size_t> tcp_count_ = std::make_shared<size_t>(0);
+  // Connections by client address (io_context thread only); shared with the sessions' handlers.
+  std::shared_ptr<std::map<boost::asio::ip::address, size_t>> tcp_per_client_ =
+      std::make_shared<std::map<boost::asio::ip::address, size_t>>();
+  PrivilegedClient privileged_;
+  std::map<std::string, uint64_t> refused_;  // since the last summary line, by reason
+  std::chrono::steady_clock::time_point refused_logged_{};
   std::unique_ptr<UdpWorkers> udp_workers_;  // set when limits_.udp_threads > 0
   std::function<void()> on_stream_sent_;
 };

@@ -1,7 +1,6 @@
 #include "common/net/notify.hpp"
 
 #include <chrono>
-#include <random>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -10,6 +9,7 @@
 
 #include "common/dns/error.hpp"
 #include "common/dns/message.hpp"
+#include "common/net/query_id.hpp"
 #include "common/util/clock.hpp"
 
 namespace flatsign::net {
@@ -39,7 +39,6 @@ const char* notify_outcome_text(NotifyOutcome o) {
 asio::awaitable<NotifyResult> send_notify(asio::any_io_executor ex, udp::endpoint target,
                                           dns::Rr soa, NotifyOptions options) {
   NotifyResult res;
-  thread_local std::mt19937 rng(std::random_device{}());
   udp::socket sock(ex);
   boost::system::error_code ec;
   sock.open(target.protocol(), ec);
@@ -53,7 +52,7 @@ asio::awaitable<NotifyResult> send_notify(asio::any_io_executor ex, udp::endpoin
     ++res.tries;
     // RFC 1996 §3.7: opcode NOTIFY, AA set, QTYPE SOA, the SOA as an answer hint.
     dns::Message m;
-    m.id = static_cast<uint16_t>(rng());
+    m.id = random_query_id();
     m.opcode = dns::Opcode::NOTIFY;
     m.aa = true;
     m.questions.push_back({soa.owner, dns::RRType::SOA, dns::RRClass::IN});

@@ -15,6 +15,7 @@
 #include "common/dns/error.hpp"
 #include "common/dns/rdata.hpp"
 #include "common/net/address.hpp"
+#include "common/net/query_id.hpp"
 
 namespace flatsign::net {
 namespace asio = boost::asio;
@@ -63,13 +64,13 @@ const char* lookup_status_text(LookupStatus s) {
 }
 
 StubResolver::StubResolver(asio::any_io_executor ex, ResolverOptions options)
-    : ex_(std::move(ex)), options_(std::move(options)), rng_(std::random_device{}()) {}
+    : ex_(std::move(ex)), options_(std::move(options)) {}
 
 asio::awaitable<QueryResult> StubResolver::try_server(const udp::endpoint& server,
                                                       const Name& qname, RRType qtype) {
   QueryResult res;
   Message q;
-  q.id = static_cast<uint16_t>(rng_());
+  q.id = random_query_id();
   q.rd = true;
   q.questions.push_back({qname, qtype, dns::RRClass::IN});
   q.edns = dns::Edns{};

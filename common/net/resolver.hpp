@@ -6,7 +6,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -86,7 +85,6 @@ class StubResolver {
 
   boost::asio::any_io_executor ex_;
   ResolverOptions options_;
-  std::mt19937 rng_;
 };
 
 }  // namespace flatsign::net

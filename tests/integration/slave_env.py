@@ -64,7 +64,8 @@ def frame(wire):
 class FakeMaster:
     """Answers every AXFR with self.mode: 'good' (self.zone_text in two messages), 'truncated'
     (the first message, then close), 'garbage', 'soa_only', 'mismatch' (closing SOA with another
-    serial), 'servfail', 'stall' (first message, then silence), 'unsigned' (the good zone
+    serial), 'servfail', 'stall' (first message, then silence), 'trickle' (first message, then
+    an empty message every 0.3 s, never the end), 'unsigned' (the good zone
     without TSIG). With a keyring, queries must be TSIG-signed and 'good' is one signed message.
     Counts transfers served. Also answers SOA queries over UDP on the same port (the current
     zone's SOA, signed when a keyring is set), counted in soa_queries."""
@@ -149,6 +150,17 @@ class FakeMaster:
                 m = dns.message.make_response(query)
                 m.set_rcode(dns.rcode.SERVFAIL)
                 writer.write(frame(m.to_wire()))
+            elif mode == "trickle":
+                writer.write(frame(first.to_wire()))
+                await writer.drain()
+                empty = dns.message.make_response(query)
+                empty.question = []
+                for _ in range(200):  # 60 s at most; the slave's deadline ends it first
+                    if self.mode != "trickle":
+                        break
+                    await asyncio.sleep(0.3)
+                    writer.write(frame(empty.to_wire()))
+                    await writer.drain()
             elif mode == "stall":
                 writer.write(frame(first.to_wire()))
                 await writer.drain()

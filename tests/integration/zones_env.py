@@ -95,7 +95,8 @@ class ConfigSlave(h.Process):
     """flatsign-slave started with only `--config FILE`: `globals` (dict of option values) and
     `zones` (list of dicts, each with a name and its overrides) written as TOML."""
 
-    def __init__(self, tmp, master_port, zones, globals_=None, name="slave", port=None):
+    def __init__(self, tmp, master_port, zones, globals_=None, name="slave", port=None,
+                 extra_text=""):
         self.tmp, self.name = tmp, name
         self.port = port or h.free_port()
         self.http = h.free_port(kind=__import__("socket").SOCK_STREAM)
@@ -106,9 +107,16 @@ class ConfigSlave(h.Process):
                         "poll-interval": 60, "read-timeout": 2, "connect-timeout": 2,
                         "log-level": "debug", "http": "127.0.0.1:%d" % self.http}
         self.globals.update(globals_ or {})
-        self.write(zones)
+        self.write(zones, extra_text)
+        self.runs = 1
         super().__init__([h.binary("flatsign-slave"), "--config", self.conf],
                          log_path=tmp.file(name + "/slave.log"))
+
+    def restart(self):
+        """Starts the slave again on the same config and state (after stop() or a kill)."""
+        self.runs += 1
+        h.Process.__init__(self, [h.binary("flatsign-slave"), "--config", self.conf],
+                           log_path=self.tmp.file("%s/slave%d.log" % (self.name, self.runs)))
 
     def write(self, zones, extra_text=""):
         def value(v):

@@ -76,3 +76,16 @@ TEST_CASE("hooks: a produced stdin arrives piece by piece and stops when the hoo
 TEST_CASE("hooks: JSON strings are escaped", "[slave]") {
   CHECK(json_string("a\"b\\c\nd\x01") == "\"a\\\"b\\\\c\\nd\\u0001\"");
 }
+
+TEST_CASE("hooks: a minimal environment, without the TSIG secret", "[slave]") {
+  using flatsign::slave::hook_inherits;
+  CHECK(hook_inherits("PATH=/usr/bin:/bin"));
+  CHECK(hook_inherits("LANG=C.UTF-8"));
+  CHECK(hook_inherits("FLATSIGN_MAIL_TO=ops@example.net"));
+  CHECK(hook_inherits("FLATSIGN_SENDMAIL=/usr/bin/msmtp -C /etc/msmtprc"));
+  CHECK_FALSE(hook_inherits("FLATSIGN_TSIG=xfr-key:hmac-sha256:c2VjcmV0"));
+  CHECK_FALSE(hook_inherits("FLATSIGN_SMTP_SECRET=x"));
+  CHECK_FALSE(hook_inherits("AWS_SECRET_ACCESS_KEY=x"));
+  CHECK_FALSE(hook_inherits("LD_PRELOAD=/tmp/x.so"));
+  CHECK_FALSE(hook_inherits("PATHX=1"));
+}

@@ -1,8 +1,9 @@
 """deploy/systemd/*.service pass `systemd-analyze verify` (in a temporary root holding the built
 binaries at the units' /usr/local/bin paths, /bin/kill and the distribution's units), carry the
 hardening the issue asks for, and a misspelled directive makes verify fail (so the check has
-teeth); deploy/config/master.conf passes `flatsign-master --config --check` with its paths
-pointed at a temporary zone and TSIG key made by deploy/tsig-keygen."""
+teeth); deploy/config/master.conf and deploy/config/slave.toml pass `--config --check` with their paths
+pointed at a temporary zone and TSIG key made by deploy/tsig-keygen; no unit puts the TSIG key on
+a command line."""
 import os
 import shutil
 import sys
@@ -45,9 +46,13 @@ def main():
             for want in REQUIRED:
                 h.check(want in text, "%s lacks %s" % (u, want))
             shutil.copy(h.script("deploy/systemd/" + u), os.path.join(root, "etc/systemd/system"))
-        h.check("ExecReload=/bin/kill -HUP $MAINPID" in
-                open(h.script("deploy/systemd/flatsign-master.service")).read(),
-                "master reloads with SIGHUP")
+        for u in UNITS:
+            text = open(h.script("deploy/systemd/" + u)).read()
+            h.check("ExecReload=/bin/kill -HUP $MAINPID" in text, u + " reloads with SIGHUP")
+            h.check("--tsig " not in text and "LoadCredential=xfr-key.key:" in text,
+                    u + " passes the TSIG key on its command line")
+        h.check("ProtectProc=invisible" in open(h.script("deploy/systemd/flatsign-slave.service"))
+                .read(), "the slave's unit shows other processes")
         r = verify(analyze, root, UNITS)
         h.check(r.returncode == 0 and not r.stderr.strip() and not r.stdout.strip(),
                 "systemd-analyze verify (rc %d):\n%s%s" % (r.returncode, r.stdout, r.stderr))
@@ -74,6 +79,13 @@ def main():
         path = tmp.write("master.conf", conf)
         r = h.run([master, "--config", path, "--check"], check_rc=False, timeout=60)
         h.check(r.returncode == 0, "master.conf --check: %s%s" % (r.stdout, r.stderr))
+        # The example slave config, the key pointed at the same temporary key file.
+        conf = open(h.script("deploy/config/slave.toml")).read().replace(
+            "/run/credentials/flatsign-slave.service/xfr-key.key", tmp.file("keys/xfr-key.key"))
+        path = tmp.write("slave.toml", conf)
+        r = h.run([slave, "--config", path, "--check"], check_rc=False, timeout=60)
+        h.check(r.returncode == 0 and "3 zone(s)" in r.stderr,
+                "slave.toml --check: %s%s" % (r.stdout, r.stderr))
     h.ok("systemd units verify clean in a temp root; broken directive caught; master.conf checks")
 
 
