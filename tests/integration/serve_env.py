@@ -2,7 +2,6 @@
 with every answer shape (wildcard, ENT, CNAME, signed and unsigned delegations with glue) from
 the fake master and serves it; queries over UDP/TCP with dnspython; unbound as a validator."""
 import os
-import time
 
 import dns.flags
 import dns.message
@@ -13,6 +12,7 @@ import dns.zone
 
 import harness as h
 import slave_env as env
+import zones_env
 
 ZONE = env.ZONE  # example.test.
 SERVE_TEXT = """$TTL 3600
@@ -89,35 +89,39 @@ def dnskey_anchor(port):
     return ['"%s"' % line for line in r.answer[0].to_text().splitlines()]
 
 
-class Unbound(h.Process):
+class Unbound(zones_env.Unbound):
     """A validating unbound on a free port, stub to 127.0.0.1@`port` for the zone, with
     `anchors` (presentation lines) as trust anchors."""
 
     def __init__(self, tmp, port, anchors):
-        self.port = h.free_port()
-        conf = tmp.file("unbound.conf")
-        lines = ["server:", "  interface: 127.0.0.1", "  port: %d" % self.port,
-                 "  do-not-query-localhost: no", "  use-syslog: no", "  chroot: \"\"",
-                 "  username: \"\"", "  directory: \"%s\"" % tmp.path, "  pidfile: \"\"",
-                 "  logfile: \"\"", "  verbosity: 1", "  module-config: \"validator iterator\"",
-                 "  val-log-level: 2", "  qname-minimisation: no", "  harden-referral-path: no",
-                 "  target-fetch-policy: \"0 0 0 0 0\"", "  access-control: 127.0.0.0/8 allow",
-                 "  local-zone: \"test.\" nodefault",  # RFC 6761 default zone
-                 "  " + h.unbound_port_avoid()]
-        lines += ["  trust-anchor: %s" % a for a in anchors]
-        lines += ["stub-zone:", "  name: \"%s\"" % ZONE, "  stub-addr: 127.0.0.1@%d" % port]
-        with open(conf, "w") as f:
-            f.write("\n".join(lines) + "\n")
-        super().__init__([h.peer("unbound"), "-d", "-c", conf], log_path=tmp.file("unbound.log"))
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                self.ask(ZONE, "SOA")
-                return
-            except Exception:
-                time.sleep(0.1)
-        h.fail("unbound did not start:\n" + self.log())
+        super().__init__(tmp, port, [ZONE], anchors)
 
-    def ask(self, name, rdtype):
-        q = dns.message.make_query(name, rdtype, want_dnssec=True)
-        return dns.query.udp(q, "127.0.0.1", port=self.port, timeout=5)
+
+def start_nsd(tmp, files, port):
+    """NSD serving `files` ({origin: signed zone file}) on `port`, as the reference server for
+    comparing answers; returns the running process once it answers the first zone's SOA."""
+    d = tmp.file("nsd")
+    os.makedirs(d, exist_ok=True)
+    zones = "".join('zone:\n  name: "%s"\n  zonefile: "%s"\n' % (o, f) for o, f in files.items())
+    conf = tmp.write("nsd/nsd.conf", """server:
+  ip-address: 127.0.0.1@%d
+  port: %d
+  database: ""
+  zonesdir: "%s"
+  zonelistfile: "%s/zone.list"
+  xfrdfile: "%s/xfrd.state"
+  pidfile: "%s/nsd.pid"
+  username: ""
+  chroot: ""
+  logfile: "%s/nsd.log"
+  verbosity: 1
+  rrl-ratelimit: 0
+  server-count: 1
+remote-control:
+  control-enable: no
+%s""" % (port, port, d, d, d, d, d, zones))
+    p = h.Process([h.peer("nsd"), "-d", "-c", conf], log_path=tmp.file("nsd/stdout.log"))
+    first = next(iter(files))
+    h.wait_for(lambda: answers(first, "SOA", port) or not p.alive(), 10, what="nsd")
+    h.check(p.alive(), "nsd exited:\n" + p.log())
+    return p

@@ -184,7 +184,8 @@ class Unbound(h.Process):
                  "  val-log-level: 2", "  qname-minimisation: no", "  harden-referral-path: no",
                  "  target-fetch-policy: \"0 0 0 0 0\"", "  access-control: 127.0.0.0/8 allow",
                  "  local-zone: \"test.\" nodefault", "  " + h.unbound_port_avoid()]
-        lines += ['  trust-anchor: "%s"' % a.replace("\t", " ") for a in anchors]
+        lines += ["  trust-anchor: %s" % (a if a.startswith('"') else '"%s"' % a.replace("\t", " "))
+                  for a in anchors]
         for z in zones:
             lines += ["stub-zone:", "  name: \"%s\"" % z, "  stub-addr: 127.0.0.1@%d" % port]
         with open(conf, "w") as f:

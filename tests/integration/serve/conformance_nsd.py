@@ -38,35 +38,6 @@ ACCEPTED = {
 }
 
 
-def start_nsd(tmp, zonefile, port):
-    d = tmp.file("nsd")
-    os.makedirs(d, exist_ok=True)
-    conf = tmp.write("nsd/nsd.conf", """server:
-  ip-address: 127.0.0.1@%d
-  port: %d
-  database: ""
-  zonesdir: "%s"
-  zonelistfile: "%s/zone.list"
-  xfrdfile: "%s/xfrd.state"
-  pidfile: "%s/nsd.pid"
-  username: ""
-  chroot: ""
-  logfile: "%s/nsd.log"
-  verbosity: 1
-  rrl-ratelimit: 0
-  server-count: 1
-remote-control:
-  control-enable: no
-zone:
-  name: "%s"
-  zonefile: "%s"
-""" % (port, port, d, d, d, d, d, s.ZONE, zonefile))
-    p = h.Process([h.peer("nsd"), "-d", "-c", conf], log_path=tmp.file("nsd/stdout.log"))
-    h.wait_for(lambda: s.answers(s.ZONE, "SOA", port) or not p.alive(), 10, what="nsd")
-    h.check(p.alive(), "nsd exited:\n" + p.log())
-    return p
-
-
 def mixed_case(name):
     return "".join(c.upper() if i % 2 else c for i, c in enumerate(name))
 
@@ -146,7 +117,7 @@ def compare(q, a, b, nsec3_owners=frozenset()):
 def run(denial):
     with h.TempDir() as tmp, s.SignedSlave(tmp, ["--denial", denial]) as srv:
         nsd_port = h.free_port()
-        with start_nsd(tmp, srv.signed, nsd_port):
+        with s.start_nsd(tmp, {s.ZONE: srv.signed}, nsd_port):
             queries = corpus(srv.signed)
             owners = frozenset(o.lower() for o in s.nsec3_owners(srv.signed))
             bad = []

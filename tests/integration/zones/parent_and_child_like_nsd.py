@@ -11,6 +11,7 @@ import dns.rcode  # noqa: E402
 import dns.rdatatype as T  # noqa: E402
 
 import harness as h  # noqa: E402
+import serve_env as s  # noqa: E402
 import zones_env as z  # noqa: E402
 
 PARENT, CHILD = "example.test.", "child.example.test."
@@ -21,33 +22,6 @@ QUERIES = [(PARENT, "SOA"), (PARENT, "DNSKEY"), ("www." + PARENT, "A"), ("nx." +
            ("www." + CHILD, "A"), ("www." + CHILD, "TXT"), ("nx." + CHILD, "A"),
            ("a.b.nx." + CHILD, "AAAA"), ("ns1." + CHILD, "A"), ("WWW.Child.Example.TEST.", "A"),
            ("txt." + CHILD, "TXT"), ("mail." + CHILD, "MX")]
-
-
-def start_nsd(tmp, files, port):
-    d = tmp.file("nsd")
-    os.makedirs(d, exist_ok=True)
-    zones = "".join('zone:\n  name: "%s"\n  zonefile: "%s"\n' % (o, f) for o, f in files.items())
-    conf = tmp.write("nsd/nsd.conf", """server:
-  ip-address: 127.0.0.1@%d
-  port: %d
-  database: ""
-  zonesdir: "%s"
-  zonelistfile: "%s/zone.list"
-  xfrdfile: "%s/xfrd.state"
-  pidfile: "%s/nsd.pid"
-  username: ""
-  chroot: ""
-  logfile: "%s/nsd.log"
-  verbosity: 1
-  rrl-ratelimit: 0
-  server-count: 1
-remote-control:
-  control-enable: no
-%s""" % (port, port, d, d, d, d, d, zones))
-    p = h.Process([h.peer("nsd"), "-d", "-c", conf], log_path=tmp.file("nsd/stdout.log"))
-    h.wait_for(lambda: z.soa_serial(CHILD, port) or not p.alive(), 10, what="nsd")
-    h.check(p.alive(), "nsd exited:\n" + p.log())
-    return p
 
 
 def rrsets(msg, section):
@@ -90,7 +64,7 @@ def main():
                            10, what="the parent's file with the DS")
                 nsd_port = h.free_port()
                 files = {o: slave.signed_path(o) for o in (PARENT, CHILD)}
-                with start_nsd(tmp, files, nsd_port):
+                with s.start_nsd(tmp, files, nsd_port):
                     bad = []
                     for name, t in QUERIES:
                         for dnssec in (False, True):
