@@ -70,6 +70,14 @@ SlaveDaemon::SlaveDaemon(asio::io_context& io, ConfigSource source, SlaveConfig 
   reloads_failed_ =
       &registry_.counter("flatsign_slave_reloads_total",
                          "Configuration reloads (SIGHUP), by result.", {{"result", "refused"}});
+  rrl_dropped_ = &registry_.counter("flatsign_slave_rrl_responses_total",
+                                    "UDP responses held back by response rate limiting, by "
+                                    "action (dropped, or slipped: sent truncated or BADCOOKIE).",
+                                    {{"action", "dropped"}});
+  rrl_slipped_ = &registry_.counter("flatsign_slave_rrl_responses_total",
+                                    "UDP responses held back by response rate limiting, by "
+                                    "action (dropped, or slipped: sent truncated or BADCOOKIE).",
+                                    {{"action", "slipped"}});
   registry_.freeze();
   serve_policy_.keys = config_.keys;
   serve_policy_.rrl = &rrl_;
@@ -447,6 +455,9 @@ void SlaveDaemon::handle(const net::Request& req, net::Responses& out) {
 }
 
 std::string SlaveDaemon::metrics_text() const {
+  // The limiter counts per thread; its totals only grow, so the counters catch up here.
+  for (auto [c, now] : {std::pair{rrl_dropped_, rrl_.dropped()}, {rrl_slipped_, rrl_.truncated()}})
+    if (now > c->value()) c->inc(now - c->value());
   std::vector<std::shared_ptr<ZonePipeline>> zones;
   {
     std::lock_guard lock(pipelines_mutex_);

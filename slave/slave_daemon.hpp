@@ -90,6 +90,10 @@ class SlaveDaemon {
   util::Gauge* zones_served_ = nullptr;
   util::Counter* reloads_ok_ = nullptr;
   util::Counter* reloads_failed_ = nullptr;
+  // Responses RRL dropped or sent truncated (slip); brought up to the limiter's own counts
+  // when /metrics is read.
+  util::Counter* rrl_dropped_ = nullptr;
+  util::Counter* rrl_slipped_ = nullptr;
   boost::asio::thread_pool jobs_;
   net::AsyncSemaphore transfers_;
   server::ZoneTable table_;
