@@ -100,7 +100,8 @@ SlaveDaemon::~SlaveDaemon() {
 }
 
 std::shared_ptr<ZonePipeline> SlaveDaemon::make_pipeline(ZoneConfig zc) {
-  return std::make_shared<ZonePipeline>(io_, std::move(zc), PipelineShared{jobs_, transfers_});
+  return std::make_shared<ZonePipeline>(io_, std::move(zc),
+                                        PipelineShared{jobs_, transfers_, state_root_files_});
 }
 
 std::shared_ptr<CatalogFollower> SlaveDaemon::make_follower(CatalogConfig cc) {
@@ -110,6 +111,8 @@ std::shared_ptr<CatalogFollower> SlaveDaemon::make_follower(CatalogConfig cc) {
 }
 
 void SlaveDaemon::start_up() {
+  state_root_files_ =
+      std::make_shared<const std::vector<std::string>>(list_state_root(config_.state_dir));
   // Catalogs first: the members of the catalogs kept on disk are zones to load like the rest.
   for (auto& cc : config_.catalogs) {
     auto f = make_follower(cc);

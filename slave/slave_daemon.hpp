@@ -106,6 +106,7 @@ class SlaveDaemon {
   std::map<dns::Name, std::shared_ptr<CatalogFollower>> followers_;  // under pipelines_mutex_
   std::map<dns::Name, dns::Name> owner_;  // catalog member -> the catalog serving it (io thread)
   std::set<dns::Name> starting_;          // zones being loaded by start_zone (io thread)
+  std::shared_ptr<const std::vector<std::string>> state_root_files_;  // at start (start_up)
   // Zones add_zone() made ready, joining the table at the next turn of the io thread.
   std::vector<std::shared_ptr<const server::SnapshotDirectory>> to_serve_;
   bool keys_changed_ = false;  // the last reload read other TSIG keys

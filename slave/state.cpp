@@ -29,9 +29,22 @@ std::string zone_state_dir(const std::string& root, const dns::Name& zone) {
   return root + "/" + (zone.is_root() ? std::string("root.") : base_name(zone));
 }
 
-std::string prepare_zone_state_dir(const std::string& root, const dns::Name& zone) {
-  const std::string dir = zone_state_dir(root, zone);
+std::vector<std::string> list_state_root(const std::string& root) {
+  std::vector<std::string> out;
   std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(root, ec))
+    if (entry.is_regular_file()) out.push_back(entry.path().filename().string());
+  return out;
+}
+
+std::string prepare_zone_state_dir(const std::string& root, const dns::Name& zone,
+                                   const std::vector<std::string>* top) {
+  const std::string dir = zone_state_dir(root, zone);
+  const std::string base = base_name(zone);
+  std::error_code ec;
+  if (fs::is_directory(dir, ec) && !fs::exists(root + "/" + base + ".signed", ec) &&
+      !fs::exists(root + "/" + base + ".serial", ec))
+    return dir;
   for (const std::string& d : {root, dir}) {
     if (fs::is_directory(d, ec)) continue;
     fs::create_directories(d, ec);
@@ -40,31 +53,22 @@ std::string prepare_zone_state_dir(const std::string& root, const dns::Name& zon
   }
   // The one-folder layout kept every file of the zone beside the state directory's top: the
   // zone's files there are moved, a key file only when it is the zone's (K<zone>.+alg+tag).
-  // A zone of that layout has its .signed or .serial file there (its keys came with its first
-  // publication); without one, nothing is listed: listing the top for each of 10,000 zones
-  // cost minutes at start-up.
-  const std::string base = base_name(zone);
-  if (!fs::exists(root + "/" + base + ".signed") && !fs::exists(root + "/" + base + ".serial"))
-    return dir;
   const std::string key_prefix = "K" + zone.lowercased().to_string() + "+";
-  for (const auto& entry : fs::directory_iterator(root, ec)) {
-    if (!entry.is_regular_file()) continue;
-    const std::string name = entry.path().filename().string();
+  const std::vector<std::string> listed = top ? std::vector<std::string>() : list_state_root(root);
+  for (const std::string& name : top ? *top : listed) {
     const bool ours = name == base + ".signed" || name == base + ".serial" ||
                       name == base + ".journal" || name.rfind(key_prefix, 0) == 0;
     if (!ours) continue;
-    const std::string to = dir + "/" + name;
-    if (fs::exists(to)) {
-      throw StateError("both " + entry.path().string() + " and " + to +
+    const std::string from = root + "/" + name, to = dir + "/" + name;
+    if (!fs::exists(from, ec)) continue;  // moved since the listing
+    if (fs::exists(to, ec))
+      throw StateError("both " + from + " and " + to +
                        " exist: keep the right one and remove the other");
-    }
-    fs::rename(entry.path(), to, ec);
-    if (ec)
-      throw StateError("cannot move " + entry.path().string() + " to " + dir + ": " + ec.message());
+    fs::rename(from, to, ec);
+    if (ec) throw StateError("cannot move " + from + " to " + dir + ": " + ec.message());
     util::log(util::LogLevel::Info, "slave", zone.to_string(), "state: moved {} into {}", name,
               dir);
   }
-  if (ec) throw StateError("cannot list " + root + ": " + ec.message());
   return dir;
 }
 

@@ -92,7 +92,8 @@ ZonePipeline::ZonePipeline(asio::io_context& io, ZoneConfig config, PipelineShar
 void ZonePipeline::start_up() {
   publisher_.set_on_swap([this] { wrap_publication(); });
   publisher_.set_on_hook_done([zname = zname_] { release_free_memory(zname); });
-  prepare_zone_state_dir(config_.state_root, config_.publisher.zone);
+  prepare_zone_state_dir(config_.state_root, config_.publisher.zone,
+                         shared_.state_root_files.get());
   publisher_.start_up();
   const PublishReport r = publisher_.take_report();
   if (r.earliest_expiry != 0) note_expiry(r.earliest_expiry);

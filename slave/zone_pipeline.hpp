@@ -33,6 +33,9 @@ namespace flatsign::slave {
 struct PipelineShared {
   boost::asio::thread_pool& jobs;  // publication jobs (check, sign, verify, write)
   net::AsyncSemaphore& transfers;  // transfers in at once, over all zones
+  // The files at the state root when the daemon started (list_state_root): where a zone's
+  // files of the one-folder layout are looked for.
+  std::shared_ptr<const std::vector<std::string>> state_root_files;
 };
 
 // Gives the free memory of every malloc arena back to the kernel (after a big zone's transfer or

@@ -133,3 +133,17 @@ TEST_CASE("state: a fresh zone folder gets a key instead of a misleading key err
   auto keys = slave::load_or_create_keys(dir, zone, dnssec::Algorithm::ECDSAP256SHA256);
   CHECK(keys.size() == 1);
 }
+
+TEST_CASE("state: keys copied to the top of a new slave's state directory are moved in",
+          "[slave]") {
+  TempDir d;
+  const auto zone = dns::Name::parse("copied.test.");
+  // An operator copied another slave's key before the first start (no .signed, no folder yet).
+  std::ofstream(d.path + "/Kcopied.test.+013+4242.key") << "x";
+  std::ofstream(d.path + "/Kcopied.test.+013+4242.private") << "x";
+  const auto listing = slave::list_state_root(d.path);
+  const std::string dir = slave::prepare_zone_state_dir(d.path, zone, &listing);
+  CHECK(std::filesystem::exists(dir + "/Kcopied.test.+013+4242.key"));
+  CHECK(std::filesystem::exists(dir + "/Kcopied.test.+013+4242.private"));
+  CHECK_FALSE(std::filesystem::exists(d.path + "/Kcopied.test.+013+4242.key"));
+}
