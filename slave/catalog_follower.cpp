@@ -102,6 +102,7 @@ asio::awaitable<void> CatalogFollower::poll_loop() {
 asio::awaitable<void> CatalogFollower::poll_once() {
   last_poll_ = std::chrono::system_clock::now();
   auto permit = co_await transfers_.acquire();
+  if (stopping_ || transfers_.closed()) co_return;
   AxfrAttempt attempt = co_await fetch_axfr_any(io_.get_executor(), config_.zone.masters,
                                                 config_.name, config_.zone.transfer);
   permit.reset();

@@ -169,6 +169,7 @@ void SlaveDaemon::start() {
 
 void SlaveDaemon::stop() {
   stopping_ = true;
+  transfers_.close();  // zones still waiting for a transfer slot give up
   listener_.stop();
   if (http_) http_->stop();
   std::lock_guard lock(pipelines_mutex_);

@@ -204,6 +204,7 @@ asio::awaitable<void> ZonePipeline::poll_once() {
       // At most max-transfers transfers run at once over all zones (a start with thousands
       // of zones must not flood the masters); a zone waits here for its turn.
       auto permit = co_await shared_.transfers.acquire();
+      if (stopping_ || shared_.transfers.closed()) co_return;
       AxfrAttempt attempt = co_await fetch_axfr_any(io_.get_executor(), config_.masters,
                                                     config_.publisher.zone, config_.transfer);
       permit.reset();

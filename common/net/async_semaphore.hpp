@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <deque>
 #include <memory>
+#include <utility>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/as_tuple.hpp>
@@ -43,8 +44,10 @@ class AsyncSemaphore {
   AsyncSemaphore(boost::asio::any_io_executor ex, size_t units)
       : ex_(std::move(ex)), free_(units) {}
 
-  // Waits for a unit. REQUIRES: the semaphore outlives the permit.
+  // Waits for a unit. After close(), returns at once with an empty permit (holding no unit).
+  // REQUIRES: the semaphore outlives the permit.
   boost::asio::awaitable<Permit> acquire() {
+    if (closed_) co_return Permit();
     if (free_ > 0 && waiters_.empty()) {
       --free_;
       co_return Permit(this);
@@ -54,8 +57,15 @@ class AsyncSemaphore {
     waiters_.push_back(timer);
     // release() hands the unit over by cancelling this timer: the wait ends either way.
     (void)co_await timer->async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-    co_return Permit(this);
+    co_return closed_ ? Permit() : Permit(this);
   }
+  // Shutting down: every waiter resumes now with an empty permit, so none keeps the executor
+  // busy forever.
+  void close() {
+    closed_ = true;
+    for (auto& w : std::exchange(waiters_, {})) w->cancel();
+  }
+  [[nodiscard]] bool closed() const { return closed_; }
   [[nodiscard]] size_t waiting() const { return waiters_.size(); }
   [[nodiscard]] size_t available() const { return free_; }
 
@@ -72,6 +82,7 @@ class AsyncSemaphore {
 
   boost::asio::any_io_executor ex_;
   size_t free_;
+  bool closed_ = false;
   std::deque<std::shared_ptr<boost::asio::steady_timer>> waiters_;
 };
 
