@@ -10,7 +10,9 @@ import harness as h  # noqa: E402
 import master_env as menv  # noqa: E402
 import slave_env as env  # noqa: E402
 
-NAMES = int(os.environ.get("FLATSIGN_PROGRESS_NAMES", "30000"))
+# Enough names that one signing thread takes well over the 2 s between progress lines, even on
+# a quiet machine where the sign runs on the calling thread.
+NAMES = int(os.environ.get("FLATSIGN_PROGRESS_NAMES", "80000"))
 PROGRESS = re.compile(r" info slave zone=example\.test\. signing: (\d+)% \((\d+)/(\d+) RRsets\), "
                       r"([\d.]+) s$")
 
