@@ -13,6 +13,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "common/dns/error.hpp"
+#include "common/dns/rdata.hpp"
 #include "common/net/address.hpp"
 #include "common/net/notify.hpp"
 #include "common/net/spawn.hpp"
@@ -359,15 +360,8 @@ std::chrono::milliseconds ZonePipeline::next_poll_delay() const {
   // slave that holds no zone yet (e.g. its master was still resolving ALIAS targets) starts at
   // one second.
   std::chrono::milliseconds base{1000};
-  if (auto served = publisher_.served_signed()) {
-    const auto rd = served->soa().rdatas.front();
-    // SOA RDATA ends with SERIAL REFRESH RETRY EXPIRE MINIMUM, 4 octets each (RFC 1035 §3.3.13).
-    if (rd.size() >= 20) {
-      const uint8_t* r = rd.data() + rd.size() - 12;
-      base = std::chrono::seconds((uint32_t(r[0]) << 24) | (uint32_t(r[1]) << 16) |
-                                  (uint32_t(r[2]) << 8) | r[3]);
-    }
-  }
+  if (auto served = publisher_.served_signed())
+    base = std::chrono::seconds(dns::soa_retry(served->soa().rdatas.front()));
   const unsigned doublings = std::min(failed_polls_ - 1, 16u);
   return std::min(config_.poll_interval,
                   std::max(std::chrono::milliseconds(1000), base) * (1u << doublings));

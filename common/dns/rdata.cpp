@@ -273,6 +273,9 @@ uint32_t get32(std::span<const uint8_t> r, size_t p) {
 uint32_t soa_serial(std::span<const uint8_t> rdata) {
   return get32(rdata, soa_fixed_offset(rdata));
 }
+uint32_t soa_retry(std::span<const uint8_t> rdata) {
+  return get32(rdata, soa_fixed_offset(rdata) + 8);
+}
 uint32_t soa_minimum(std::span<const uint8_t> rdata) {
   return get32(rdata, soa_fixed_offset(rdata) + 16);
 }

@@ -59,6 +59,7 @@ std::optional<uint32_t> parse_ttl(std::string_view text);
 
 // SOA field access on valid SOA RDATA.
 uint32_t soa_serial(std::span<const uint8_t> rdata);
+uint32_t soa_retry(std::span<const uint8_t> rdata);
 uint32_t soa_minimum(std::span<const uint8_t> rdata);
 void set_soa_serial(std::span<uint8_t> rdata, uint32_t serial);
 
