@@ -9,11 +9,16 @@
 
 #include "common/net/status_cli.hpp"
 #include "common/util/log.hpp"
+#include "common/util/version.hpp"
 #include "master/config.hpp"
 #include "master/master_daemon.hpp"
 
 int main(int argc, char** argv) {
   using namespace flatsign;
+  if (argc == 2 && std::strcmp(argv[1], "--version") == 0) {
+    std::printf("flatsign-master %s\n", util::version_text());
+    return 0;
+  }
   if (argc >= 2 && std::strcmp(argv[1], "status") == 0)
     return net::run_status_command({"flatsign-master", "127.0.0.1:9153", false}, argc - 1,
                                    argv + 1);

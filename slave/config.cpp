@@ -238,7 +238,6 @@ ZoneConfig resolve_zone(const dns::Name& name, const Layer& l, const SlaveConfig
   z.transfer.limits.max_shrink = r.number("max-shrink", 0, 1);
   z.transfer.limits.max_records = static_cast<size_t>(r.number("max-records", 1, 1e12));
   z.alert_after = static_cast<unsigned>(r.number("alert-after", 1, 1e6));
-  r.each("notify", [&](const std::string& n) { z.notify.push_back(net::parse_endpoint(n, 53)); });
   if (!r.list("allow-transfer").empty()) {
     std::vector<net::Prefix> prefixes;
     r.each("allow-transfer",
@@ -257,6 +256,52 @@ ZoneConfig resolve_zone(const dns::Name& name, const Layer& l, const SlaveConfig
     r.fail("tsig-key",
            fmt::format("{} TSIG keys are known: name the zone's key", global.keys.size()));
   }
+  const auto known_key = [&](const std::string& option,
+                             const std::string& text) -> std::optional<dns::TsigKey> {
+    for (const auto& k : global.keys)
+      if (k.name == zone_name(text)) return k;
+    r.fail(option, "no key named \"" + text + "\" in the key files");
+    return std::nullopt;
+  };
+  // Secondaries' keys: a secondary holding the masters' key could sign NOTIFYs and transfers
+  // as the master does, so it gets a key of its own.
+  r.each("transfer-key", [&](const std::string& t) {
+    auto k = known_key("transfer-key", t);
+    if (!k) return;
+    if (z.transfer.key && z.transfer.key->name == k->name) {
+      r.fail("transfer-key", "\"" + t +
+                                 "\" is the key shared with the masters: give the secondaries "
+                                 "keys of their own");
+      return;
+    }
+    z.transfer_keys.push_back(k->name);
+  });
+  // "ADDR[:PORT] [key NAME]": the NOTIFY is signed with NAME; without it, with the zone's one
+  // transfer-key, or with the masters' key when the zone has no transfer-key.
+  r.each("notify", [&](const std::string& n) {
+    ZoneConfig::NotifyTarget t;
+    const auto space = n.find(' ');
+    t.to = net::parse_endpoint(n.substr(0, space), 53);
+    if (space != std::string::npos) {
+      const auto rest = n.find_first_not_of(' ', space);
+      const std::string_view tail = rest == std::string::npos ? "" : std::string_view(n).substr(rest);
+      if (!tail.starts_with("key ")) {
+        r.fail("notify", "\"" + n + "\": expected ADDRESS[:PORT] [key NAME]");
+        return;
+      }
+      t.key = known_key("notify", std::string(tail.substr(4)));
+      if (!t.key) return;
+    } else if (z.transfer_keys.size() == 1) {
+      t.key = known_key("notify", z.transfer_keys.front().to_string());
+    } else if (z.transfer_keys.size() > 1) {
+      r.fail("notify", "\"" + n + "\": the zone has several transfer-keys: name this " +
+                           "secondary's (\"" + n + " key NAME\")");
+      return;
+    } else {
+      t.key = z.transfer.key;
+    }
+    z.notify.push_back(std::move(t));
+  });
   auto& pc = z.publisher;
   pc.zone = name;
   z.state_root = state_root;
@@ -449,8 +494,15 @@ const std::vector<OptionSpec>& slave_options() {
       {"max-shrink", "refuse when more than this share of RRsets vanish", true, false},
       {"max-records", "refuse larger transfers", true, false},
       {"alert-after", "alert after this many unreachable polls", true, false},
-      {"notify", "secondary address:port to NOTIFY after a publication (repeat)", true, true},
+      {"notify",
+       "secondary address:port to NOTIFY after a publication, optionally \"ADDR:PORT key NAME\" "
+       "to sign it with that key (repeat)",
+       true, true},
       {"allow-transfer", "prefix allowed to transfer the signed zone (repeat; default loopback)",
+       true, true},
+      {"transfer-key",
+       "TSIG key a secondary signs its transfers with (repeat); when given, transfers out need "
+       "one of these keys (the masters' key is refused)",
        true, true},
       {"journal-max", "IXFR journal: versions kept (0: none, IXFR answered by AXFR)", true, false},
       {"sign-threads", "signing threads per publication; 0: one per core", true, false},

@@ -35,11 +35,19 @@ struct ZoneConfig {
   std::chrono::milliseconds poll_interval{60000};       // +-5% jitter
   PollMode poll_mode = PollMode::Axfr;
   AxfrClientOptions transfer;  // timeouts, TSIG, limits
-  // Secondaries told by NOTIFY (RFC 1996) after each publication.
-  std::vector<boost::asio::ip::udp::endpoint> notify;
-  // Who may transfer the signed zone from this slave (AXFR/IXFR out); TSIG-signed transfers
-  // use transfer.key.
+  // Secondaries told by NOTIFY (RFC 1996) after each publication, each signed with its own key
+  // when it has one.
+  struct NotifyTarget {
+    boost::asio::ip::udp::endpoint to;
+    std::optional<dns::TsigKey> key;
+  };
+  std::vector<NotifyTarget> notify;
+  // Who may transfer the signed zone from this slave (AXFR/IXFR out): addresses in
+  // allow_transfer, and when transfer_keys is not empty only requests signed with one of them
+  // (the secondaries' own keys, never the masters' key). With no transfer_keys a request may be
+  // unsigned or signed with transfer.key.
   net::Acl allow_transfer = net::Acl::loopback();
+  std::vector<dns::Name> transfer_keys;
   // Unreachable masters (no TCP connection) alert only after this many polls in a row.
   unsigned alert_after = 3;
   // With a TSIG key: NOTIFY must be signed with it (an unsigned UDP NOTIFY is forgeable from

@@ -19,6 +19,7 @@
 #include "common/net/address.hpp"
 #include "common/net/status_cli.hpp"
 #include "common/util/log.hpp"
+#include "common/util/version.hpp"
 #include "slave/config.hpp"
 #include "slave/key_roll.hpp"
 #include "slave/slave_daemon.hpp"
@@ -95,6 +96,8 @@ int main(int argc, char** argv) {
   for (const auto& spec : slave::slave_options())
     app.add_option(std::string("--") + spec.name, given[spec.name],
                    std::string(spec.help) + (spec.per_zone ? "" : " [global]"));
+  bool version = false;
+  app.add_flag("--version", version, "print the version and the commit built from, then exit");
   auto* ds = app.add_subcommand("ds", "print the DS records for the parent and exit");
   std::string ds_zone, ds_state;
   ds->add_option("--zone", ds_zone)->required();
@@ -118,6 +121,10 @@ int main(int argc, char** argv) {
   roll->add_option("--algorithm", key_alg, "default: the current keys' algorithm");
   retire->add_option("tag", retire_tag, "key tag of the old key")->required();
   CLI11_PARSE(app, argc, argv);
+  if (version) {
+    std::printf("flatsign-slave %s\n", util::version_text());
+    return 0;
+  }
   for (auto& [name, values] : given)
     if (app.count("--" + name) > 0) source.command_line[name] = values;
 

@@ -85,8 +85,13 @@ ZonePipeline::ZonePipeline(asio::io_context& io, ZoneConfig config, PipelineShar
       hold_(io) {
   auto access = std::make_shared<server::TransferAccess>();
   access->acl = config_.allow_transfer;
-  // Secondaries of this slave may sign their transfers with the key it uses with its masters.
-  if (config_.transfer.key) access->keys.push_back(config_.transfer.key->name);
+  if (!config_.transfer_keys.empty()) {
+    access->keys = config_.transfer_keys;
+    access->requires_tsig = true;
+  } else if (config_.transfer.key) {
+    // Without keys of their own, secondaries may sign with the key of the masters.
+    access->keys.push_back(config_.transfer.key->name);
+  }
   serving_ = std::make_shared<server::SnapshotDirectory>(config_.publisher.zone, std::move(access));
 }
 
@@ -380,7 +385,7 @@ void ZonePipeline::notify_secondaries() {
   if (!served) return;
   const auto& soa = served->soa();
   const dns::Rr soa_rr{soa.owner, soa.type, soa.rclass, soa.ttl, soa.rdatas.front().to_rdata()};
-  for (const auto& target : config_.notify) {
+  for (const auto& [target, key] : config_.notify) {
     auto task = [](asio::any_io_executor ex, asio::ip::udp::endpoint to, dns::Rr rr,
                    std::string zone, SlaveMetrics* metrics,
                    net::NotifyOptions options) -> asio::awaitable<void> {
@@ -390,7 +395,7 @@ void ZonePipeline::notify_secondaries() {
                 "notify", zone, "NOTIFY to {}: {} after {} tries {}", net::endpoint_text(to),
                 net::notify_outcome_text(r.outcome), r.tries, r.detail);
     };
-    net::NotifyOptions options{.key = config_.transfer.key};  // signed like the transfers
+    net::NotifyOptions options{.key = key};
     net::spawn_logged(io_.get_executor(),
                       task(io_.get_executor(), target, soa_rr, zname_, &metrics_, options),
                       "notify", "NOTIFY to " + net::endpoint_text(target));

@@ -25,9 +25,9 @@ TSIG_NAME = "xfr-key."
 TSIG_ARG = "xfr-key:hmac-sha256:" + m.TSIG_SECRET
 
 
-def keyring():
+def keyring(name=TSIG_NAME, secret=m.TSIG_SECRET):
     import dns.tsigkeyring
-    return dns.tsigkeyring.from_text({TSIG_NAME: ("hmac-sha256", m.TSIG_SECRET)})
+    return dns.tsigkeyring.from_text({name: ("hmac-sha256", secret)})
 
 
 def rr_list(messages):
@@ -44,16 +44,18 @@ def rr_list(messages):
 def transfer(port, rdtype="AXFR", serial=None, tsig=True, udp=False, payload=None,
              source="127.0.0.1"):
     """The messages of an AXFR or IXFR (from `serial`) of the zone from 127.0.0.1@port, each
-    TSIG-verified when `tsig`; over UDP a single message (EDNS with `payload` when set)."""
+    TSIG-verified when `tsig` (True: xfr-key; or a (name, secret) pair); over UDP a single
+    message (EDNS with `payload` when set)."""
     q = dns.message.make_query(ZONE, rdtype, use_edns=0 if payload else False,
                                payload=payload or 512)
     if serial is not None:
         soa = dns.rrset.from_text(ZONE, 0, "IN", "SOA",
                                   ". . %d 0 0 0 0" % serial)
         q.authority.append(soa)
-    ring = keyring() if tsig else None
+    name, secret = tsig if isinstance(tsig, tuple) else (TSIG_NAME, m.TSIG_SECRET)
+    ring = keyring(name, secret) if tsig else None
     if tsig:
-        q.use_tsig(ring, keyname=TSIG_NAME, algorithm=dns.tsig.HMAC_SHA256)
+        q.use_tsig(ring, keyname=name, algorithm=dns.tsig.HMAC_SHA256)
         q.to_wire()  # sets q.mac, which the reply's TSIG covers
     if udp:
         return [dns.query.udp(q, "127.0.0.1", port=port, timeout=5, one_rr_per_rrset=True,

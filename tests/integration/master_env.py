@@ -221,13 +221,15 @@ def start_pdns(tmp, zone_path, resolver_port):
 
 
 def start_nsd(tmp, master_port, key, port):
-    """NSD as a secondary of the master on 127.0.0.1; returns (Process, port)."""
+    """NSD as a secondary of the master on 127.0.0.1 (transfers and NOTIFYs with TSIG when `key`:
+    True for xfr-key, or a (name, secret) pair); returns (Process, port)."""
     nsd = h.peer("nsd")
     d = tmp.file("nsd")
     os.makedirs(d, exist_ok=True)
-    keyname = "xfr-key" if key else "NOKEY"
-    keyconf = ('key:\n  name: "xfr-key"\n  algorithm: hmac-sha256\n  secret: "%s"\n'
-               % TSIG_SECRET) if key else ""
+    keyname, secret = key if isinstance(key, tuple) else ("xfr-key", TSIG_SECRET)
+    keyname = keyname.rstrip(".") if key else "NOKEY"
+    keyconf = ('key:\n  name: "%s"\n  algorithm: hmac-sha256\n  secret: "%s"\n'
+               % (keyname, secret)) if key else ""
     conf = tmp.write("nsd/nsd.conf", """server:
   ip-address: 127.0.0.1@%d
   port: %d

@@ -152,6 +152,46 @@ TEST_CASE("slave config: each zone's TSIG key, by name when several are known", 
         std::string::npos);
 }
 
+TEST_CASE("slave config: secondaries' own transfer keys, and the key of each NOTIFY", "[slave]") {
+  TempFile keys(
+      "key \"master-key\" {\n algorithm hmac-sha256;\n secret \"c2VjcmV0MQ==\";\n};\n"
+      "key \"sec-a\" {\n algorithm hmac-sha256;\n secret \"c2VjcmV0Mg==\";\n};\n"
+      "key \"sec-b\" {\n algorithm hmac-sha256;\n secret \"c2VjcmV0Mw==\";\n};\n");
+  const std::string head = "master = [\"127.0.0.1:1\"]\nstate-dir = \"/s\"\ntsig-file = \"" +
+                           keys.path + "\"\ntsig-key = \"master-key\"\n";
+  TempFile f(head +
+             "[[zone]]\nname = \"a.test\"\ntransfer-key = [\"sec-a\", \"sec-b\"]\n"
+             "notify = [\"127.0.0.1:5400 key sec-b\"]\n"
+             "[[zone]]\nname = \"b.test\"\ntransfer-key = \"sec-a\"\nnotify = \"127.0.0.1:5401\"\n"
+             "[[zone]]\nname = \"c.test\"\nnotify = \"127.0.0.1:5402\"\n");
+  auto c = load_slave_config({f.path, {}, {}});
+  REQUIRE(c.zones.size() == 3);
+  const auto& a = c.zones[0];
+  REQUIRE(a.transfer_keys.size() == 2);
+  CHECK(a.transfer_keys[1].to_string() == "sec-b.");
+  REQUIRE(a.notify.size() == 1);
+  CHECK(a.notify[0].to.port() == 5400);
+  CHECK(a.notify[0].key->name.to_string() == "sec-b.");
+  // The zone's one secondary key signs its NOTIFYs; without any, the masters' key does.
+  CHECK(c.zones[1].notify[0].key->name.to_string() == "sec-a.");
+  CHECK(c.zones[2].transfer_keys.empty());
+  CHECK(c.zones[2].notify[0].key->name.to_string() == "master-key.");
+
+  TempFile same(head + "zone = \"a.test\"\ntransfer-key = \"master-key\"\n");
+  CHECK(refusal({same.path, {}, {}}).find("is the key shared with the masters") !=
+        std::string::npos);
+  TempFile unknown(head + "zone = \"a.test\"\ntransfer-key = \"nobody\"\n");
+  CHECK(refusal({unknown.path, {}, {}}).find("transfer-key: no key named \"nobody\"") !=
+        std::string::npos);
+  TempFile which(head + "zone = \"a.test\"\ntransfer-key = [\"sec-a\", \"sec-b\"]\n"
+                        "notify = \"127.0.0.1:5400\"\n");
+  CHECK(refusal({which.path, {}, {}}).find("several transfer-keys: name this secondary's") !=
+        std::string::npos);
+  TempFile bad(head + "zone = \"a.test\"\nnotify = \"127.0.0.1:5400 sec-a\"\n");
+  CHECK(refusal({bad.path, {}, {}}).find("expected ADDRESS[:PORT] [key NAME]") !=
+        std::string::npos);
+}
+
 TEST_CASE("slave config: rate limiting and cookie options", "[slave]") {
   TempFile f(R"(
 master = ["127.0.0.1:5300"]
