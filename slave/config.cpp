@@ -35,6 +35,7 @@ const Layer& defaults() {
     set("read-timeout", {"10"});
     set("algorithm", {"ecdsap256sha256"});
     set("denial", {"nsec"});
+    set("cds", {"none"});
     set("serial-policy", {"increment"});
     set("poll-mode", {"axfr"});
     set("max-shrink", {"0.5"});
@@ -313,6 +314,14 @@ ZoneConfig resolve_zone(const dns::Name& name, const Layer& l, const SlaveConfig
   } else {
     pc.algorithm = *alg;
   }
+  const std::string cds = r.text("cds");
+  if (cds == "publish") {
+    pc.cds = PublisherConfig::Cds::Publish;
+  } else if (cds == "delete") {
+    pc.cds = PublisherConfig::Cds::Delete;
+  } else if (cds != "none") {
+    r.fail("cds", "\"" + cds + "\": expected none, publish or delete");
+  }
   const std::string denial = r.text("denial");
   if (denial == "nsec3") {
     pc.denial.mode = dnssec::DenialMode::Nsec3;
@@ -474,6 +483,10 @@ const std::vector<OptionSpec>& slave_options() {
        false},
       {"algorithm", "ecdsap256sha256 | ed25519 | rsasha256 (new keys)", true, false},
       {"denial", "nsec | nsec3", true, false},
+      {"cds",
+       "CDS/CDNSKEY at the apex (RFC 7344): none | publish (the SEP keys, for parents that scan) "
+       "| delete (RFC 8078: ask the parent to remove the DS)",
+       true, false},
       {"serial-policy", "increment | unixtime | dateserial", true, false},
       {"on-change", "shell command run with a JSON change document", true, false},
       {"on-alert", "shell command run when a transfer is refused", true, false},

@@ -102,6 +102,8 @@ void Publisher::start_up() {
   auto keys = load_or_create_keys(config_.state_dir, config_.zone, config_.algorithm);
   dnssec::SignerOptions opts;
   opts.denial = config_.denial;
+  opts.publish_cds = config_.cds != PublisherConfig::Cds::None;
+  opts.cds_delete = config_.cds == PublisherConfig::Cds::Delete;
   opts.threads = config_.sign_threads;
   opts.progress = util::ProgressLog("slave", zname_, "signing", "RRsets");
   signer_ = std::make_unique<dnssec::ZoneSigner>(std::move(keys), opts);

@@ -29,6 +29,9 @@ struct PublisherConfig {
   std::string state_dir;
   dnssec::Algorithm algorithm = dnssec::Algorithm::ECDSAP256SHA256;
   dnssec::DenialConfig denial;
+  // CDS/CDNSKEY at the apex for parents that scan for them (RFC 7344, RFC 8078): none; the
+  // SEP keys (`publish`); or the delete form asking the parent to remove the DS (`delete`).
+  enum class Cds : uint8_t { None, Publish, Delete } cds = Cds::None;
   SerialPolicy serial_policy = SerialPolicy::Increment;
   std::string on_change;  // shell command; empty: none
   std::string on_alert;   // shell command; empty: none

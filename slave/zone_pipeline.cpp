@@ -118,6 +118,14 @@ void ZonePipeline::start_up() {
     const bool nsec3_served = served->nodes().front().find(dns::RRType::NSEC3PARAM) != nullptr;
     if (nsec3_served != (config_.publisher.denial.mode == dnssec::DenialMode::Nsec3))
       resign_reason_ = fmt::format("denial changed to {}", nsec3_served ? "NSEC" : "NSEC3");
+    // The CDS RRset asked for (none, the keys' or the delete form) against the one served.
+    const dns::RRset* cds = served->nodes().front().find(dns::RRType::CDS);
+    const bool delete_served = cds && cds->rdatas.size() == 1 && cds->rdatas[0].size() == 5 &&
+                               cds->rdatas[0][2] == 0;  // algorithm 0 (RFC 8078 §4)
+    const auto want = config_.publisher.cds;
+    using Cds = PublisherConfig::Cds;
+    if ((cds != nullptr) != (want != Cds::None) || (cds && delete_served != (want == Cds::Delete)))
+      resign_reason_ = "cds setting changed";
     if (!resign_reason_.empty())
       util::log(LogLevel::Info, "slave", zname_, "{}: re-signing at the first poll",
                 resign_reason_);

@@ -28,6 +28,9 @@ struct SignerOptions {
   unsigned threads = 0;        // 0: std::thread::hardware_concurrency()
   uint32_t dnskey_ttl = 3600;  // DNSKEY, CDS, CDNSKEY (an input DNSKEY RRset's TTL wins)
   bool publish_cds = false;    // RFC 7344: CDS (SHA-256) and CDNSKEY for the SEP keys
+  // With publish_cds: the RFC 8078 §4 delete form (CDS 0 0 0 00, CDNSKEY 0 3 0 AA==) instead,
+  // asking the parent to remove the DS before the zone goes unsigned.
+  bool cds_delete = false;
   // Progress of the signing pool, for long signs: called with (RRsets signed so far, RRsets to
   // sign, seconds since the pool started) on the calling thread, each time the signed prefix
   // grows and once at the end. Must be cheap and must not throw. Empty:
