@@ -93,6 +93,8 @@ std::optional<RRType> type_from_string(std::string_view s) {
   for (const auto& [code, name] : kTypeNames) {
     if (iequals(s, name)) return code;
   }
+  // The ANAME draft's name for the same idea: read as ALIAS, written as ALIAS.
+  if (iequals(s, "ANAME")) return RRType::ALIAS;
   if (auto v = generic_code(s, "TYPE")) return static_cast<RRType>(*v);
   return std::nullopt;
 }

@@ -160,6 +160,15 @@ TEST_CASE("zonefile: RFC 3597 generic types and rdata", "[zonefile]") {
   CHECK(p.line(2) == "z.example.com. 60 A 192.0.2.2");
 }
 
+TEST_CASE("zonefile: ALIAS, its ANAME synonym and its generic form are one type", "[zonefile]") {
+  auto p = parse("$TTL 60\n@ ALIAS lb.example.net.\nw ANAME lb.example.net.\n"
+                 "g TYPE65401 \\# 16 026c62076578616d706c65036e657400\n");
+  REQUIRE(p.rrs.size() == 3);
+  CHECK(p.line(0) == "example.com. 60 ALIAS lb.example.net.");
+  CHECK(p.line(1) == "w.example.com. 60 ALIAS lb.example.net.");
+  CHECK(p.line(2) == "g.example.com. 60 ALIAS lb.example.net.");
+}
+
 TEST_CASE("zonefile: 255-octet names pass, 256 fail", "[zonefile]") {
   std::string l63(63, 'a'), l61(61, 'b'), l62(62, 'b');
   std::string ok = l63 + "." + l63 + "." + l63 + "." + l61 + ".";
