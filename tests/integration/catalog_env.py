@@ -47,8 +47,10 @@ class CatalogMaster:
         self.write_config(zones, groups, coo)
         self.proc = h.Process([h.binary("flatsign-master"), "--config", self.conf],
                               log_path=tmp.file(name + "/master.log"))
-        env.wait_udp(self.port, zones[0], proc=self.proc)
-        h.wait_for(lambda: self.serial() is not None, timeout=10,
+        # Thousands of zones (bench/many-zones/catalog-add) take longer to load than a few.
+        wait = 10 + len(zones) / 100
+        env.wait_udp(self.port, zones[0], proc=self.proc, timeout=wait)
+        h.wait_for(lambda: self.serial() is not None, timeout=wait,
                    what=lambda: "catalog served\n" + self.proc.log()[-3000:])
 
     def write_config(self, zones, groups=(), coo=()):
