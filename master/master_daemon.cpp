@@ -1,5 +1,7 @@
 #include "master/master_daemon.hpp"
 
+#include <sys/stat.h>
+
 #include <csignal>
 #include <set>
 
@@ -89,8 +91,8 @@ void MasterDaemon::publish_directory() {
   directory_.store(std::move(dir));
 }
 
-std::string MasterDaemon::load_one(Slot& slot, bool initial) {
-  std::string err = load_file(slot, initial);
+std::string MasterDaemon::load_one(Slot& slot, bool initial, bool* skipped) {
+  std::string err = load_file(slot, initial, skipped);
   slot.last_reload_error = err;
   slot.last_reload_at = std::chrono::system_clock::now();
   if (!initial) {
@@ -100,10 +102,24 @@ std::string MasterDaemon::load_one(Slot& slot, bool initial) {
   return err;
 }
 
-std::string MasterDaemon::load_file(Slot& slot, bool initial) {
+std::string MasterDaemon::load_file(Slot& slot, bool initial, bool* skipped) {
   const std::string zname = slot.source_cfg.origin.to_string();
+  // Stamped before reading: a file changed while it is read gets a new stamp, read next time.
+  std::optional<FileStamp> stamp;
+  struct stat st{};
+  if (::stat(slot.source_cfg.path.c_str(), &st) == 0) {
+    stamp = FileStamp{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino),
+                      static_cast<uint64_t>(st.st_size),
+                      static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
+  }
+  if (!initial && slot.source && stamp && slot.stamp == stamp) {
+    if (skipped != nullptr) *skipped = true;
+    return {};
+  }
   try {
-    auto result = zone::load_zone(slot.source_cfg.path, slot.source_cfg.origin);
+    zone::ZoneFileStats stats;
+    auto result = zone::load_zone(slot.source_cfg.path, slot.source_cfg.origin, {}, &stats);
+    slot.stamp = stats.files == 1 ? stamp : std::nullopt;
     for (const auto& w : result.warnings) {
       util::log(LogLevel::Warning, "zone", zname, "{}", w.to_string());
     }
@@ -169,9 +185,12 @@ void MasterDaemon::reload() {
                 "configuration not applied, keeping the running one: {}", all);
     }
   }
+  size_t skipped = 0;
   for (auto& [origin, slot] : slots_) {
     if (added.count(origin)) continue;  // just loaded
-    std::string err = load_one(*slot, false);
+    bool same = false;
+    std::string err = load_one(*slot, false, &same);
+    skipped += same;
     if (!err.empty()) {
       util::log(LogLevel::Error, "zone", origin.to_string(),
                 "reload failed, keeping the old zone: {}", err);
@@ -179,6 +198,9 @@ void MasterDaemon::reload() {
     }
     if (slot->source_changed) slot->wake->cancel();
   }
+  if (skipped > 0)
+    util::log(LogLevel::Info, "master", "",
+              "{} zone file(s) not re-read: unchanged on disk since their last load", skipped);
 }
 
 void MasterDaemon::stop() {

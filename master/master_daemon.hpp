@@ -78,6 +78,11 @@ class MasterDaemon : public server::ZoneDirectory {
   using ServedCell = std::atomic<std::shared_ptr<const server::ServedZone>>;
   // Every served zone by origin (the member zones and the catalog). Replaced, never changed.
   using Directory = std::map<dns::Name, std::shared_ptr<const ServedCell>>;
+  struct FileStamp {
+    uint64_t device = 0, inode = 0, size = 0;
+    int64_t mtime_ns = 0;
+    bool operator==(const FileStamp&) const = default;
+  };
   struct Slot {
     ZoneSource source_cfg;
     std::shared_ptr<const zone::Zone> source;  // the parsed file (io thread only)
@@ -89,6 +94,10 @@ class MasterDaemon : public server::ZoneDirectory {
     std::string last_failure;
     std::optional<Expansion> latest;  // the last expansion computed, published or not
     std::string last_reload_error;    // empty: the last load or reload succeeded
+    // The zone file as last read, when it has no $INCLUDE: a reload skips a file whose stamp
+    // is the same (as BIND and NSD look at the modification time), so SIGHUP with thousands of
+    // zones re-reads only the files that changed.
+    std::optional<FileStamp> stamp;
     std::chrono::system_clock::time_point last_reload_at;
     std::unique_ptr<boost::asio::steady_timer> wake;
     SerialDamper damper{SerialDamper::Clock::duration::zero()};  // --min-serial-interval
@@ -126,8 +135,9 @@ class MasterDaemon : public server::ZoneDirectory {
   std::string check_catalog() const;
   void handle(const net::Request& req, net::Responses& out);
   // load_file() plus the bookkeeping: last reload result and time, reload counters.
-  std::string load_one(Slot& slot, bool initial);
-  static std::string load_file(Slot& slot, bool initial);
+  std::string load_one(Slot& slot, bool initial, bool* skipped = nullptr);
+  // `skipped` (a reload only): the file's stamp had not changed, nothing was read.
+  static std::string load_file(Slot& slot, bool initial, bool* skipped = nullptr);
 
   boost::asio::io_context& io_;
   MasterConfig config_;

@@ -423,7 +423,7 @@ size_t estimate_records(const std::string& path) {
 }
 
 ZoneBuilder::Result load_zone(const std::string& path, const dns::Name& origin,
-                              const ZoneFileOptions& options) {
+                              const ZoneFileOptions& options, ZoneFileStats* stats_out) {
   ZoneBuilder builder(origin);
   builder.reserve(estimate_records(path));
   ZoneFileStats stats = parse_zone_file(
@@ -431,6 +431,10 @@ ZoneBuilder::Result load_zone(const std::string& path, const dns::Name& origin,
       options);
   ZoneBuilder::Result result = std::move(builder).build();
   result.warnings.insert(result.warnings.begin(), stats.warnings.begin(), stats.warnings.end());
+  if (stats_out != nullptr) {
+    stats_out->records = stats.records;
+    stats_out->files = stats.files;
+  }
   return result;
 }
 

@@ -79,9 +79,11 @@ struct ZoneFileStats {
 size_t estimate_records(const std::string& path);
 
 // Parses `path` into a ZoneBuilder and builds it. The result's warnings hold the parser's
-// warnings first, then the builder's. Throws ZoneFileError or ZoneError.
+// warnings first, then the builder's. `stats`, when given, gets the record and file counts
+// (its warnings stay empty). Throws ZoneFileError or ZoneError.
 [[nodiscard]] ZoneBuilder::Result load_zone(const std::string& path, const dns::Name& origin,
-                                            const ZoneFileOptions& options = {});
+                                            const ZoneFileOptions& options = {},
+                                            ZoneFileStats* stats = nullptr);
 
 // Canonical text: one RR per line, "owner<TAB>TTL<TAB>IN<TAB>TYPE<TAB>rdata", absolute names,
 // the apex SOA first, then every RRset in canonical (owner, type) order and RDATA order. Both

@@ -1,5 +1,7 @@
 #!/usr/bin/python3
-"""SIGHUP with a zone file that fails to parse keeps the old zone serving and logs the error; a good file afterwards is picked up."""
+"""SIGHUP with a zone file that fails to parse keeps the old zone serving and logs the error; a
+good file afterwards is picked up; a SIGHUP with the file untouched does not re-read it, and one
+after an edit of the same size does."""
 import os
 import socket
 import struct
@@ -25,4 +27,11 @@ with h.TempDir() as tmp, env.Upstream(tmp) as up, env.Master(tmp, [up.port]) as 
     os.kill(m.proc.pid, 1)
     h.wait_for(lambda: "added" in m.dig("new.example.test.", "TXT"), what="reloaded zone")
     h.check(m.serial() > s1, "serial not bumped after reload")
+    os.kill(m.proc.pid, 1)
+    env.wait_log(m, "1 zone file(s) not re-read: unchanged on disk")
+    time.sleep(0.05)  # past the file system's timestamp granularity
+    with open(m.zone_path, "w") as f:  # same size: only the stamp's time tells
+        f.write(env.MASTER_ZONE + "new TXT \"edit1\"\n")
+    os.kill(m.proc.pid, 1)
+    h.wait_for(lambda: "edit1" in m.dig("new.example.test.", "TXT"), what="the edited zone")
     h.ok("broken reload kept the old zone; good reload served")
