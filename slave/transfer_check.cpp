@@ -340,6 +340,23 @@ Comparison compare_with_served(const TransferRecords& records, const zone::Zone&
   return out;
 }
 
+// An RRset whose records take more than a DNS message (RFC 1035 §4.2.2) could never be
+// answered whole, and signing it costs its full canonical size, owner repeated per record: its
+// records came apart in the transfer (AxfrAssembler only sees consecutive ones).
+bool too_large(const dns::RRset& rs) {
+  return rs.rdatas.size() * (2 + 10) + rs.rdatas.payload_size() > kMaxRRsetOctets;
+}
+
+CheckResult refuse_too_large(const dns::RRset& rs) {
+  return {Verdict::RefusedTooLarge,
+          fmt::format("{} {}: {} records take more than {} octets: an RRset that large fits in "
+                      "no DNS message",
+                      rs.owner.to_string(), dns::type_to_string(rs.type), rs.rdatas.size(),
+                      kMaxRRsetOctets),
+          nullptr,
+          {}};
+}
+
 }  // namespace
 
 CheckResult check_transfer(AxfrAssembler& assembled, const zone::Zone* served,
@@ -371,6 +388,8 @@ CheckResult check_transfer(AxfrAssembler& assembled, const zone::Zone* served,
               {},
               serial};
     if (cmp.outcome == Comparison::Outcome::Changes) {
+      for (const auto& rs : cmp.replace)
+        if (too_large(rs)) return refuse_too_large(rs);
       try {
         base = content.signer_owned ? served->without_types(is_signer_owned) : nullptr;
         z = (base ? *base : *served).with_changes(std::move(cmp.replace));
@@ -405,6 +424,9 @@ CheckResult check_transfer(AxfrAssembler& assembled, const zone::Zone* served,
               nullptr,
               {}};
     }
+    for (const auto& node : z->nodes())
+      for (const auto& rs : node.rrsets)
+        if (too_large(rs)) return refuse_too_large(rs);
   }
   const std::string note =
       dropped ? "; ignored " + std::to_string(dropped) + " DNSSEC records from the master" : "";

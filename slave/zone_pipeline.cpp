@@ -185,6 +185,7 @@ asio::awaitable<void> ZonePipeline::poll_loop() {
 asio::awaitable<void> ZonePipeline::upkeep_loop() {
   while (!stopping_) {
     PublishReport r;
+    bool failed = false;
     try {
       r = co_await on_worker(jobs_, [this] {
         publisher_.refresh_signatures();
@@ -196,13 +197,14 @@ asio::awaitable<void> ZonePipeline::upkeep_loop() {
       });
     } catch (const std::exception& e) {
       util::log(LogLevel::Error, "slave", zname_, "signature upkeep failed: {}", e.what());
+      failed = true;
     }
     if (stopping_) break;
     if (apply_report(r, false, "refresh", std::nullopt)) notify_secondaries();
     // Sleep until the earliest signature enters the refresh window; after a refresh that
     // failed (it is still due), a minute; without a zone, until a publication wakes us.
-    std::chrono::seconds delay{3600};
-    if (r.earliest_expiry != 0) {
+    std::chrono::seconds delay{failed ? 60 : 3600};
+    if (!failed && r.earliest_expiry != 0) {
       const auto now = static_cast<uint32_t>(util::unix_now());
       const auto due = static_cast<int32_t>(r.earliest_expiry -
                                             config_.publisher.signature_refresh - now);  // RFC 1982

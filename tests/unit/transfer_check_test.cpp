@@ -479,15 +479,16 @@ dns::Name long_name(const std::string& tag) {
 
 // A message of `n` A records on `owners` in turn, as a master compresses it, with its size.
 std::pair<dns::Message, size_t> a_records(const std::vector<dns::Name>& owners, size_t n,
-                                          bool first) {
+                                          bool first, size_t start = 0) {
   dns::Message m =
       response(first ? std::vector<std::string>{kSoa} : std::vector<std::string>{}, first);
   for (size_t i = 0; i < n; ++i)
-    m.answer.push_back({owners[i % owners.size()],
-                        dns::RRType::A,
-                        dns::RRClass::IN,
-                        60,
-                        {10, uint8_t(i >> 16), uint8_t(i >> 8), uint8_t(i)}});
+    m.answer.push_back(
+        {owners[i % owners.size()],
+         dns::RRType::A,
+         dns::RRClass::IN,
+         60,
+         {10, uint8_t((start + i) >> 16), uint8_t((start + i) >> 8), uint8_t(start + i)}});
   const size_t octets = dns::write_message(m).size() + 2;
   return {std::move(m), octets};
 }
@@ -580,4 +581,35 @@ TEST_CASE("a large honest transfer is within the memory bound", "[transfer]") {
   auto result = slave::check_transfer(a, nullptr);
   CHECK(result.verdict == Verdict::Accepted);
   CHECK(result.zone->rr_count() == 60003);
+}
+
+TEST_CASE("an RRset larger than a message is refused however its records are spread",
+          "[transfer]") {
+  // Two owners in turn, sharing their labels: the records pass the intake bounds (runs of one,
+  // little memory), but each owner's A RRset gathers 6,000 records (96,000 octets).
+  const std::vector<dns::Name> owners = {dns::Name::parse("x1", &kZone),
+                                         dns::Name::parse("x2", &kZone)};
+  auto stream = [&] {
+    AxfrAssembler a(kZone, kId);
+    auto [m, octets] = a_records(owners, 3000, true);
+    for (const auto& r : {rr("@ 3600 NS ns1"), rr("ns1 3600 A 192.0.2.53")})
+      m.answer.insert(m.answer.begin() + 1, r);
+    a.feed(std::move(m), octets);
+    for (int i = 0; i < 3; ++i) {
+      auto [more, n] = a_records(owners, 3000, false, 3000 * (i + 1));
+      a.feed(std::move(more), n);
+    }
+    feed(a, response({kSoa}, false));
+    REQUIRE(a.state() == AxfrAssembler::State::Complete);
+    return a;
+  };
+  auto first = stream();
+  auto refused = slave::check_transfer(first, nullptr);
+  CHECK(refused.verdict == Verdict::RefusedTooLarge);
+  CHECK(refused.detail.find("fits in no DNS message") != std::string::npos);
+  auto small = run({cat(cat({kSoa}, body(3)), {kSoa})});
+  auto served = slave::check_transfer(small, nullptr);
+  REQUIRE(served.zone);
+  auto again = stream();
+  CHECK(slave::check_transfer(again, served.zone.get()).verdict == Verdict::RefusedTooLarge);
 }
