@@ -281,6 +281,10 @@ asio::awaitable<void> ZonePipeline::poll_once() {
       } else {
         unreachable_polls_ = 0;
         received = std::chrono::steady_clock::now();
+        util::log(LogLevel::Debug, "slave", zname_,
+                  "transfer from {}: {} records in {} messages, {} octets on the wire, {} held",
+                  rec.master, assembled.records().size(), assembled.messages(),
+                  assembled.wire_octets(), assembled.records().memory());
         TransferLimits limits = config_.transfer.limits;
         const std::optional<uint32_t> previous_master_serial = master_serial_;
         if (assembled.state() == AxfrAssembler::State::Complete)
