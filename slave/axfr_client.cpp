@@ -152,7 +152,7 @@ asio::awaitable<AxfrAttempt> fetch_axfr(asio::any_io_executor ex, tcp::endpoint 
         break;
       }
     }
-    asm_.feed(std::move(msg));
+    asm_.feed(std::move(msg), len + 2);
   }
   if (verifier && asm_.state() == AxfrAssembler::State::Complete) {
     try {

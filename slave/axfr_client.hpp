@@ -24,7 +24,7 @@ struct AxfrClientOptions {
   // Deadline for every single read (length prefix or message): a stalled master fails here.
   std::chrono::milliseconds read_timeout{10000};
   // Deadline for the whole transfer, however steadily the master trickles: a master that sends
-  // one message per read timeout cannot hold a poll (and the signature upkeep after it) open.
+  // one message per read timeout cannot hold a poll open.
   std::chrono::milliseconds total_timeout{600000};
   std::optional<dns::TsigKey> key;  // sign the query, require a valid TSIG stream (RFC 8945 §5.3.1)
   TransferLimits limits;

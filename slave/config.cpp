@@ -42,6 +42,12 @@ const Layer& defaults() {
     // The largest zones benchmarked (1M names) transfer 1.4M records; a master (or whoever
     // speaks for it) sending far more is refused before it fills the slave's memory.
     set("max-records", {"3000000"});
+    // Far above what such zones need (1.4M records: about 60 MB in a few thousand messages);
+    // a master that sends more, or trickles empty messages, is cut here.
+    set("max-transfer-messages", {"1000000"});
+    set("max-transfer-octets", {"1073741824"});
+    set("signature-validity", {"14d"});
+    set("signature-refresh", {"7d"});
     set("alert-after", {"3"});
     set("sign-threads", {"0"});
     set("expiry-alert", {"259200"});
@@ -238,6 +244,8 @@ ZoneConfig resolve_zone(const dns::Name& name, const Layer& l, const SlaveConfig
   z.notify_min_interval = r.duration("notify-min-interval");
   z.transfer.limits.max_shrink = r.number("max-shrink", 0, 1);
   z.transfer.limits.max_records = static_cast<size_t>(r.number("max-records", 1, 1e12));
+  z.transfer.limits.max_messages = static_cast<size_t>(r.number("max-transfer-messages", 1, 1e12));
+  z.transfer.limits.max_octets = static_cast<uint64_t>(r.number("max-transfer-octets", 1024, 1e15));
   z.alert_after = static_cast<unsigned>(r.number("alert-after", 1, 1e6));
   if (!r.list("allow-transfer").empty()) {
     std::vector<net::Prefix> prefixes;
@@ -341,6 +349,18 @@ ZoneConfig resolve_zone(const dns::Name& name, const Layer& l, const SlaveConfig
   pc.sign_threads = static_cast<unsigned>(r.number("sign-threads", 0, 1024));
   pc.expiry_alert = static_cast<uint32_t>(r.number("expiry-alert", 0, 1e9));
   pc.journal.max_versions = static_cast<size_t>(r.number("journal-max", 0, 1e9));
+  const auto validity = r.duration("signature-validity");
+  const auto refresh = r.duration("signature-refresh");
+  if (validity < std::chrono::seconds(10) || validity > std::chrono::days(10 * 365)) {
+    r.fail("signature-validity", "must be from 10 s to 10 years");
+  } else if (refresh < std::chrono::seconds(1) || refresh * 2 > validity) {
+    // Fresh signatures must not be due at once (their expirations spread over a tenth of the
+    // validity): the refresh window is at most half of it.
+    r.fail("signature-refresh", "must be from 1 s to half of signature-validity");
+  } else {
+    pc.signature_validity = static_cast<uint32_t>(validity.count() / 1000);
+    pc.signature_refresh = static_cast<uint32_t>(refresh.count() / 1000);
+  }
   return z;
 }
 
@@ -506,6 +526,13 @@ const std::vector<OptionSpec>& slave_options() {
        true, false},
       {"max-shrink", "refuse when more than this share of RRsets vanish", true, false},
       {"max-records", "refuse larger transfers", true, false},
+      {"max-transfer-messages", "refuse a transfer in more messages than this", true, false},
+      {"max-transfer-octets", "refuse a transfer of more octets on the wire than this", true,
+       false},
+      {"signature-validity", "seconds (or 14d) new RRSIGs are valid", true, false},
+      {"signature-refresh",
+       "re-sign RRSIGs expiring within this many seconds (or 7d), checked on a timer of its own",
+       true, false},
       {"alert-after", "alert after this many unreachable polls", true, false},
       {"notify",
        "secondary address:port to NOTIFY after a publication, optionally \"ADDR:PORT key NAME\" "

@@ -1,5 +1,6 @@
 #include "slave/publisher.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -105,6 +106,9 @@ void Publisher::start_up() {
   opts.publish_cds = config_.cds != PublisherConfig::Cds::None;
   opts.cds_delete = config_.cds == PublisherConfig::Cds::Delete;
   opts.threads = config_.sign_threads;
+  opts.timing.validity = config_.signature_validity;
+  opts.timing.jitter = std::min<uint32_t>(86400, config_.signature_validity / 10);
+  opts.refresh_within = config_.signature_refresh;
   opts.progress = util::ProgressLog("slave", zname_, "signing", "RRsets");
   signer_ = std::make_unique<dnssec::ZoneSigner>(std::move(keys), opts);
   auto last = load_signed_zone(config_.state_dir, config_.zone);

@@ -47,6 +47,10 @@ struct PublisherConfig {
   // publication's run is never held. hook_min_interval 0: a run per publication.
   uint32_t hook_min_interval = 60;
   uint32_t hook_burst = 3;
+  // New RRSIGs are valid this long (expirations spread over its last tenth); those expiring
+  // within signature_refresh are re-signed. REQUIRES: signature_refresh <= validity / 2.
+  uint32_t signature_validity = 14 * 86400;
+  uint32_t signature_refresh = 7 * 86400;
 };
 
 // What the calls since the last take_report() did, for the daemon's metrics and /status.

@@ -1,6 +1,10 @@
 #include "slave/transfer_check.hpp"
 
+#include <optional>
 #include <unordered_set>
+#include <utility>
+
+#include <fmt/format.h>
 
 #include "common/dns/rdata.hpp"
 
@@ -71,9 +75,18 @@ AxfrAssembler::State AxfrAssembler::end_of_stream(const std::string& why) {
                                               std::to_string(messages_) + " messages: " + why);
 }
 
-AxfrAssembler::State AxfrAssembler::feed(dns::Message msg) {
+AxfrAssembler::State AxfrAssembler::feed(dns::Message msg, size_t wire_octets) {
   ++messages_;
+  wire_octets_ += wire_octets;
   const std::string where = "message " + std::to_string(messages_);
+  if (messages_ > limits_.max_messages)
+    return fail(Verdict::RefusedTooLarge,
+                fmt::format("more than {} messages (max-transfer-messages) after {} records",
+                            limits_.max_messages, records_.size()));
+  if (wire_octets_ > limits_.max_octets)
+    return fail(Verdict::RefusedTooLarge,
+                fmt::format("more than {} octets on the wire (max-transfer-octets) in {} messages",
+                            limits_.max_octets, messages_));
   // RFC 5936 §2.2: every message carries the query's ID; an error RCODE ends the transfer.
   if (msg.id != id_ || !msg.qr)
     return fail(Verdict::RefusedMalformed, where + ": not a response to our query");
@@ -109,7 +122,7 @@ AxfrAssembler::State AxfrAssembler::feed(dns::Message msg) {
                     where + ": the transfer opens with " + rr.owner.to_string() + " " +
                         dns::type_to_string(rr.type) + ", not the SOA");
       }
-      records_.push_back(std::move(rr));
+      records_.push_back(rr);
       continue;
     }
     if (rr.type == RRType::SOA && rr.owner == zone_) {
@@ -126,10 +139,34 @@ AxfrAssembler::State AxfrAssembler::feed(dns::Message msg) {
       state_ = State::Complete;
       return state_;
     }
-    records_.push_back(std::move(rr));
+    // Consecutive records of one RRset, as a response would carry them (owner compressed).
+    if (rr.type != run_type_ || !(rr.owner == run_owner_)) {
+      run_owner_ = rr.owner;
+      run_type_ = rr.type;
+      run_octets_ = run_records_ = 0;
+    }
+    run_octets_ += 2 + 10 + rr.rdata.size();
+    ++run_records_;
+    if (run_octets_ > kMaxRRsetOctets) {
+      return fail(Verdict::RefusedTooLarge,
+                  fmt::format("{}: {} {} records in a row take more than {} octets: an RRset that "
+                              "large fits in no DNS message",
+                              where, run_records_, dns::type_to_string(rr.type), kMaxRRsetOctets));
+    }
+    apex_ns_ |= rr.type == RRType::NS && rr.owner == zone_;
+    records_.push_back(rr);
     if (records_.size() > limits_.max_records) {
       return fail(Verdict::RefusedTooLarge,
-                  "more than " + std::to_string(limits_.max_records) + " records");
+                  "more than " + std::to_string(limits_.max_records) + " records (max-records)");
+    }
+    // However the master compressed its names, what the records hold stays near the octets
+    // that carried them.
+    if (records_.memory() > kIntakeExpansion * wire_octets_ + kIntakeSlack) {
+      return fail(
+          Verdict::RefusedTooLarge,
+          fmt::format("{}: {} records take {} octets in memory for {} octets on the wire "
+                      "(more than {}x): names expanded from compression pointers",
+                      where, records_.size(), records_.memory(), wire_octets_, kIntakeExpansion));
     }
   }
   return state_;
@@ -222,9 +259,9 @@ struct Comparison {
 // its served RRset is unchanged; any other run replaces it (an RRset built from the run as
 // ZoneBuilder would: duplicates dropped, the first TTL kept, RFC 2181 §5); served RRsets the
 // transfer skips are removed. Runs must come in canonical order for the result to be the
-// transfer's zone, so a run out of order means Rebuild. Costs one pass and no allocation when
-// nothing changed (an unchanged flatsign or BIND master lists the served order).
-Comparison compare_with_served(const std::vector<Rr>& records, const zone::Zone& served,
+// transfer's zone, so a run out of order means Rebuild. Costs one pass and no allocation per
+// record when nothing changed (an unchanged flatsign or BIND master lists the served order).
+Comparison compare_with_served(const TransferRecords& records, const zone::Zone& served,
                                size_t max_changes) {
   Comparison out;
   const dns::RRset& soa = served.soa();
@@ -234,32 +271,36 @@ Comparison compare_with_served(const std::vector<Rr>& records, const zone::Zone&
       soa.rdatas.size() == 1 && first.ttl == soa.ttl && first.owner == soa.owner &&
       soa_without_serial(first.rdata) == soa_without_serial(soa.rdatas.front().to_rdata());
   ServedCursor cur(served);
-  std::vector<const Rr*> run;
-  const Rr* last = nullptr;  // the first record of the previous run
+  // run[0, n) is the current run, run[n] the record read after it; the records are reused, so
+  // their RDATA buffers are too.
+  std::vector<Rr> run(1);
+  size_t n = 0;
+  std::optional<std::pair<dns::Name, RRType>> last;  // the previous run's owner and type
   auto make_rrset = [&] {
-    dns::RRset rs{run.front()->owner, run.front()->type, dns::RRClass::IN, run.front()->ttl, {}};
-    for (const Rr* rr : run) rs.rdatas.push_back(rr->rdata);
+    dns::RRset rs{run[0].owner, run[0].type, dns::RRClass::IN, run[0].ttl, {}};
+    for (size_t i = 0; i < n; ++i) rs.rdatas.push_back(run[i].rdata);
     rs.normalize();
     return rs;
   };
-  size_t k = 1;
-  auto next = [&]() -> const Rr* {
-    for (; k < records.size(); ++k) {
-      if (!is_signer_owned(records[k].type)) return &records[k++];
+  TransferRecords::Cursor in = records.cursor();
+  // Reads the next record that is not signer-owned into run[at]; false at the end.
+  auto next = [&](size_t at) {
+    if (run.size() <= at) run.resize(at + 1);
+    while (in.next(run[at])) {
+      if (!is_signer_owned(run[at].type)) return true;
       ++out.dropped;
     }
-    return nullptr;
+    return false;
   };
-  const Rr* rr = next();
-  while (rr != nullptr) {
-    run.clear();
-    run.push_back(rr);
-    while ((rr = next()) != nullptr && rr->type == run.front()->type &&
-           rr->owner == run.front()->owner)
-      run.push_back(rr);
-    const Rr& head = *run.front();
-    for (const Rr* r : run)
-      if (r->rclass != dns::RRClass::IN) return {Comparison::Outcome::Rebuild, {}, 0};
+  Rr opening;
+  (void)in.next(opening);  // `first`
+  bool more = next(0);
+  while (more) {
+    n = 1;
+    while ((more = next(n)) && run[n].type == run[0].type && run[n].owner == run[0].owner) ++n;
+    const Rr& head = run[0];
+    for (size_t i = 0; i < n; ++i)
+      if (run[i].rclass != dns::RRClass::IN) return {Comparison::Outcome::Rebuild, {}, 0};
     int c = 1;
     while (cur.rrset() != nullptr &&
            (c = compare_key(cur.rrset()->owner, cur.rrset()->type, head.owner, head.type)) < 0) {
@@ -269,21 +310,22 @@ Comparison compare_with_served(const std::vector<Rr>& records, const zone::Zone&
     }
     if (cur.rrset() != nullptr && c == 0) {
       const dns::RRset& have = *cur.rrset();
-      bool same = run.size() == have.rdatas.size();
-      for (size_t i = 0; same && i < run.size(); ++i)
-        same = run[i]->ttl == cur.node().record_ttl(have, have.rdatas[i]) &&
-               run[i]->rdata == have.rdatas[i];
+      bool same = n == have.rdatas.size();
+      for (size_t i = 0; same && i < n; ++i)
+        same = run[i].ttl == cur.node().record_ttl(have, have.rdatas[i]) &&
+               run[i].rdata == have.rdatas[i];
       if (!same) out.replace.push_back(make_rrset());
       cur.advance();
     } else {
       // Not in the served zone: it must still come after the previous run (a matched run
       // always does, being after every served RRset consumed so far).
-      if (last != nullptr && compare_key(last->owner, last->type, head.owner, head.type) >= 0)
+      if (last && compare_key(last->first, last->second, head.owner, head.type) >= 0)
         return {Comparison::Outcome::Rebuild, {}, 0};
       out.replace.push_back(make_rrset());
     }
-    last = &head;
+    last.emplace(head.owner, head.type);
     if (out.replace.size() > max_changes) return {Comparison::Outcome::Rebuild, {}, 0};
+    if (more) std::swap(run[0], run[n]);
   }
   for (; cur.rrset() != nullptr; cur.advance()) {
     const dns::RRset& gone = *cur.rrset();
@@ -298,18 +340,33 @@ Comparison compare_with_served(const std::vector<Rr>& records, const zone::Zone&
   return out;
 }
 
+// An RRset whose records take more than a DNS message (RFC 1035 §4.2.2) could never be
+// answered whole, and signing it costs its full canonical size, owner repeated per record: its
+// records came apart in the transfer (AxfrAssembler only sees consecutive ones).
+bool too_large(const dns::RRset& rs) {
+  return rs.rdatas.size() * (2 + 10) + rs.rdatas.payload_size() > kMaxRRsetOctets;
+}
+
+CheckResult refuse_too_large(const dns::RRset& rs) {
+  return {Verdict::RefusedTooLarge,
+          fmt::format("{} {}: {} records take more than {} octets: an RRset that large fits in "
+                      "no DNS message",
+                      rs.owner.to_string(), dns::type_to_string(rs.type), rs.rdatas.size(),
+                      kMaxRRsetOctets),
+          nullptr,
+          {}};
+}
+
 }  // namespace
 
 CheckResult check_transfer(AxfrAssembler& assembled, const zone::Zone* served,
                            const TransferLimits& limits) {
-  auto records = assembled.take_records();
+  const TransferRecords records = assembled.take_packed();
   if (records.size() <= 1)
     return {Verdict::RefusedEmpty, "the transfer holds only the SOA", nullptr, {}};
   const dns::Name& origin = records.front().owner;
   const uint32_t serial = dns::soa_serial(records.front().rdata);
-  bool apex_ns = false;
-  for (const auto& rr : records) apex_ns |= rr.type == RRType::NS && rr.owner == origin;
-  if (!apex_ns)
+  if (!assembled.has_apex_ns())
     return {Verdict::RefusedEmpty, "the transfer has no NS records at the apex", nullptr, {}};
   // A changed transfer in served order but for a few RRsets (the usual NOTIFY) becomes the
   // served zone with those RRsets replaced: Zone::with_changes checks the touched names with
@@ -331,6 +388,8 @@ CheckResult check_transfer(AxfrAssembler& assembled, const zone::Zone* served,
               {},
               serial};
     if (cmp.outcome == Comparison::Outcome::Changes) {
+      for (const auto& rs : cmp.replace)
+        if (too_large(rs)) return refuse_too_large(rs);
       try {
         base = content.signer_owned ? served->without_types(is_signer_owned) : nullptr;
         z = (base ? *base : *served).with_changes(std::move(cmp.replace));
@@ -345,7 +404,8 @@ CheckResult check_transfer(AxfrAssembler& assembled, const zone::Zone* served,
     zone::ZoneBuilder builder(origin);
     builder.reserve(records.size());
     size_t index = 0;
-    for (auto& rr : records) {
+    Rr rr;
+    for (auto in = records.cursor(); in.next(rr);) {
       ++index;
       // The slave is the zone's signer: DNSSEC records from the master (a signed master, stale
       // keys) would stand beside its own and break validation. DS at delegations is child data.
@@ -364,6 +424,9 @@ CheckResult check_transfer(AxfrAssembler& assembled, const zone::Zone* served,
               nullptr,
               {}};
     }
+    for (const auto& node : z->nodes())
+      for (const auto& rs : node.rrsets)
+        if (too_large(rs)) return refuse_too_large(rs);
   }
   const std::string note =
       dropped ? "; ignored " + std::to_string(dropped) + " DNSSEC records from the master" : "";

@@ -8,11 +8,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/dns/message.hpp"
 #include "common/zone/diff.hpp"
 #include "common/zone/zone.hpp"
+#include "slave/transfer_records.hpp"
 
 namespace flatsign::slave {
 
@@ -28,7 +30,7 @@ enum class Verdict : uint8_t {
   RefusedTsig,         // TSIG missing or wrong while one is configured
   RefusedOutOfZone,    // a record outside the zone
   RefusedZoneErrors,   // the zone checks failed (CNAME and other data, ...)
-  RefusedTooLarge,     // more records than the configured maximum
+  RefusedTooLarge,     // past a cap: records, messages, octets, or memory for the wire size
   RefusedShrink,       // more than the allowed share of RRsets would disappear at once
 };
 
@@ -40,22 +42,37 @@ enum class Verdict : uint8_t {
 
 struct TransferLimits {
   size_t max_records = 10'000'000;
+  size_t max_messages = 1'000'000;
+  uint64_t max_octets = uint64_t{1} << 30;  // on the wire, length prefixes included
   // Refuse when more than this share of the served zone's RRsets would disappear.
   double max_shrink = 0.5;
   // An operator's override for one transfer (e.g. a real mass deletion).
   bool force = false;
 };
 
+// The records of a transfer may take at most this many times its wire octets in memory, plus
+// kIntakeSlack: compression pointers can make a few octets stand for a 255-octet name (in an
+// owner or in RDATA), and a transfer that expands that much is a bomb, not a zone.
+inline constexpr size_t kIntakeExpansion = 3;
+inline constexpr size_t kIntakeSlack = size_t{1} << 20;
+// An RRset larger than a DNS message could never be answered (RFC 1035 §4.2.2: 65535 octets at
+// most over TCP); one that grows past it in a transfer is refused before it is signed.
+inline constexpr size_t kMaxRRsetOctets = dns::kTcpLimit - dns::kHeaderSize;
+
 // Collects one AXFR response stream. Feed messages in order until feed() stops returning
-// NeedMore; a stream that ends earlier is reported with end_of_stream().
+// NeedMore; a stream that ends earlier is reported with end_of_stream(). Refuses the stream
+// (RefusedTooLarge) as soon as it passes a cap of `limits`, holds more than kIntakeExpansion
+// times its wire octets in memory, or a run of one RRset passes kMaxRRsetOctets.
 class AxfrAssembler {
  public:
   enum class State { NeedMore, Complete, Failed };
 
   AxfrAssembler(dns::Name zone, uint16_t query_id, TransferLimits limits = {});
 
-  // REQUIRES: state() == NeedMore. Pass the message as an rvalue to move its records out.
-  State feed(dns::Message msg);
+  // Takes the next message, which was `wire_octets` octets on the wire (its length prefix
+  // included; they count against the octet cap and the memory bound). REQUIRES: state() ==
+  // NeedMore. Pass the message as an rvalue to move its records out.
+  State feed(dns::Message msg, size_t wire_octets);
   // The stream ended (closed, stalled, or a read failed) with `why`: Incomplete unless the
   // closing SOA was already seen.
   State end_of_stream(const std::string& why);
@@ -67,8 +84,14 @@ class AxfrAssembler {
   Verdict verdict() const { return verdict_; }
   const std::string& detail() const { return detail_; }
   size_t messages() const { return messages_; }
+  uint64_t wire_octets() const { return wire_octets_; }
   // The records between the two SOAs, opening SOA first. REQUIRES: state() == Complete.
-  std::vector<dns::Rr> take_records() { return std::move(records_); }
+  const TransferRecords& records() const { return records_; }
+  // The same, handed over (check_transfer frees them once the zone is built).
+  TransferRecords take_packed() { return std::exchange(records_, {}); }
+  // Whether NS records at the zone's apex came (RFC 1035 §4.3.4 requires them).
+  bool has_apex_ns() const { return apex_ns_; }
+  std::vector<dns::Rr> take_records() { return std::exchange(records_, {}).to_vector(); }
 
  private:
   dns::Name zone_;
@@ -78,7 +101,14 @@ class AxfrAssembler {
   Verdict verdict_ = Verdict::Accepted;
   std::string detail_;
   size_t messages_ = 0;
-  std::vector<dns::Rr> records_;
+  uint64_t wire_octets_ = 0;
+  TransferRecords records_;
+  // The run of consecutive records of one owner and type, and its octets in a response.
+  dns::Name run_owner_;
+  dns::RRType run_type_ = dns::RRType::SOA;
+  size_t run_octets_ = 0;
+  size_t run_records_ = 0;
+  bool apex_ns_ = false;
 };
 
 struct CheckResult {
@@ -94,11 +124,11 @@ struct CheckResult {
 // NSEC3PARAM, DNSKEY, CDS, CDNSKEY (DS at delegations is child data and is kept).
 [[nodiscard]] bool is_signer_owned(dns::RRType type);
 
-// Signer-owned records are dropped (and counted in `detail`).
-// Builds and checks a completed transfer against the content of `served` (null before the
-// first transfer): its records but the signer-owned ones, so `served` may be the signed zone
-// being served (no unsigned copy need be kept) or an unsigned zone. The Accepted zone and diff
-// are unsigned, the diff going from that content to the transfer.
+// Takes the records out of `assembled`, then builds and checks the completed transfer against
+// the content of `served` (null before the first transfer): its records but the signer-owned ones
+// (dropped, and counted in `detail`), so `served` may be the signed zone being served (no unsigned
+// copy need be kept) or an unsigned zone. The Accepted zone and diff are unsigned, the diff going
+// from that content to the transfer.
 // A transfer that lists the served zone's own records in its order (an unchanged flatsign or
 // BIND master) is Unchanged without building anything, so `zone` is then null.
 // REQUIRES: `assembled.state() == Complete`.

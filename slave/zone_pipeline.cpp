@@ -31,12 +31,12 @@ using util::LogLevel;
 namespace {
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
-// Runs `f` on `pool` and resumes the caller on its own executor with f's result (an exception
-// from f is rethrown there).
-template <typename F>
-asio::awaitable<std::invoke_result_t<F&>> on_worker(asio::thread_pool& pool, F f) {
+// Runs `f` on `ex` (the zone's strand on the job pool) and resumes the caller on its own
+// executor with f's result (an exception from f is rethrown there).
+template <typename Executor, typename F>
+asio::awaitable<std::invoke_result_t<F&>> on_worker(Executor ex, F f) {
   co_return co_await asio::co_spawn(
-      pool, [&f]() -> asio::awaitable<std::invoke_result_t<F&>> { co_return f(); },
+      ex, [&f]() -> asio::awaitable<std::invoke_result_t<F&>> { co_return f(); },
       asio::use_awaitable);
 }
 
@@ -81,8 +81,10 @@ ZonePipeline::ZonePipeline(asio::io_context& io, ZoneConfig config, PipelineShar
       zname_(config_.publisher.zone.to_string()),
       metrics_(registry_, config_.publisher.zone),
       publisher_(config_.publisher),
+      jobs_(asio::make_strand(shared_.jobs.get_executor())),
       wake_(io),
-      hold_(io) {
+      hold_(io),
+      upkeep_wake_(io) {
   auto access = std::make_shared<server::TransferAccess>();
   access->acl = config_.allow_transfer;
   if (!config_.transfer_keys.empty()) {
@@ -139,7 +141,18 @@ void ZonePipeline::start() {
   auto run = [](std::shared_ptr<ZonePipeline> self) -> asio::awaitable<void> {
     co_await self->poll_loop();
   };
+  auto upkeep = [](std::shared_ptr<ZonePipeline> self) -> asio::awaitable<void> {
+    co_await self->upkeep_loop();
+  };
+  loops_ = 2;
   net::spawn_logged(io_.get_executor(), run(shared_from_this()), "slave", "poll loop of " + zname_);
+  net::spawn_logged(io_.get_executor(), upkeep(shared_from_this()), "slave",
+                    "signature upkeep of " + zname_);
+}
+
+void ZonePipeline::loop_ended() {
+  if (--loops_ != 0) return;
+  if (auto stopped = std::exchange(on_stopped_, nullptr)) stopped();
 }
 
 void ZonePipeline::stop(std::function<void()> stopped) {
@@ -147,6 +160,7 @@ void ZonePipeline::stop(std::function<void()> stopped) {
   on_stopped_ = std::move(stopped);
   wake_.cancel();
   hold_.cancel();
+  upkeep_wake_.cancel();
 }
 
 void ZonePipeline::trigger_poll() {
@@ -178,7 +192,44 @@ asio::awaitable<void> ZonePipeline::poll_loop() {
     wake_.expires_after(jittered(next_poll_delay()));
     (void)co_await wake_.async_wait(kTuple);
   }
-  if (auto stopped = std::exchange(on_stopped_, nullptr)) stopped();
+  loop_ended();
+}
+
+asio::awaitable<void> ZonePipeline::upkeep_loop() {
+  while (!stopping_) {
+    PublishReport r;
+    bool failed = false;
+    try {
+      r = co_await on_worker(jobs_, [this] {
+        publisher_.refresh_signatures();
+        PublishReport report = publisher_.take_report();
+        wrap_publication();
+        if (report.published && publisher_.served_signed()->rrset_count() >= kTrimAfterRRsets)
+          release_free_memory(zname_);
+        return report;
+      });
+    } catch (const std::exception& e) {
+      util::log(LogLevel::Error, "slave", zname_, "signature upkeep failed: {}", e.what());
+      failed = true;
+    }
+    if (stopping_) break;
+    if (apply_report(r, false, "refresh", std::nullopt)) notify_secondaries();
+    // Sleep until the earliest signature enters the refresh window; after a refresh that
+    // failed (it is still due), a minute; without a zone, until a publication wakes us.
+    std::chrono::seconds delay{failed ? 60 : 3600};
+    if (!failed && r.earliest_expiry != 0) {
+      const auto now = static_cast<uint32_t>(util::unix_now());
+      const auto due = static_cast<int32_t>(r.earliest_expiry -
+                                            config_.publisher.signature_refresh - now);  // RFC 1982
+      delay = due < 0 ? std::chrono::seconds(60)
+                      : std::min(delay, std::chrono::seconds(int64_t{due} + 1));
+    }
+    util::log(LogLevel::Debug, "slave", zname_, "signature upkeep: next check in {} s",
+              delay.count());
+    upkeep_wake_.expires_after(delay);
+    (void)co_await upkeep_wake_.async_wait(kTuple);
+  }
+  loop_ended();
 }
 
 asio::awaitable<bool> ZonePipeline::serial_unchanged() {
@@ -209,9 +260,9 @@ asio::awaitable<void> ZonePipeline::poll_once() {
   try {
     if (co_await serial_unchanged()) {
       unreachable_polls_ = 0;
-      work = co_await on_worker(shared_.jobs, [this] {
+      work = co_await on_worker(jobs_, [this] {
         PollWork w;
-        upkeep(w);
+        after_poll(w);
         return w;
       });
     } else {
@@ -231,25 +282,29 @@ asio::awaitable<void> ZonePipeline::poll_once() {
         util::log(LogLevel::Warning, "slave", zname_, "no master reachable ({} polls): {}",
                   unreachable_polls_, assembled.detail());
         const bool alert = unreachable_polls_ == config_.alert_after;
-        work = co_await on_worker(shared_.jobs, [&, alert] {
+        work = co_await on_worker(jobs_, [&, alert] {
           PollWork w;
           w.result = PollResult::Failed;
           w.detail = assembled.detail();
           if (alert) publisher_.alert("master-unreachable", assembled.detail(), rec.master);
           w.handled = publisher_.take_report();
-          upkeep(w);
+          after_poll(w);
           return w;
         });
       } else {
         unreachable_polls_ = 0;
         received = std::chrono::steady_clock::now();
+        util::log(LogLevel::Debug, "slave", zname_,
+                  "transfer from {}: {} records in {} messages, {} octets on the wire, {} held",
+                  rec.master, assembled.records().size(), assembled.messages(),
+                  assembled.wire_octets(), assembled.records().memory());
         TransferLimits limits = config_.transfer.limits;
         const std::optional<uint32_t> previous_master_serial = master_serial_;
         if (assembled.state() == AxfrAssembler::State::Complete)
           limits.force = std::exchange(force_next_, false);
         // The whole pipeline (check, diff, sign, verify, write, swap) runs on the worker, so
         // queries keep being answered during a long sign; only the outcome comes back here.
-        work = co_await on_worker(shared_.jobs, [&] {
+        work = co_await on_worker(jobs_, [&] {
           PollWork w;
           if (assembled.state() != AxfrAssembler::State::Complete) {
             w.result = PollResult::Refused;
@@ -290,7 +345,7 @@ asio::awaitable<void> ZonePipeline::poll_once() {
           }
           w.handled = publisher_.take_report();
           if (w.result == PollResult::Failed) w.detail = w.handled.refusal_detail;
-          upkeep(w);
+          after_poll(w);
           return w;
         });
       }
@@ -303,8 +358,7 @@ asio::awaitable<void> ZonePipeline::poll_once() {
   finish_poll(std::move(rec), std::move(work), received);
 }
 
-void ZonePipeline::upkeep(PollWork& w) {
-  if (!w.handled.published) publisher_.refresh_signatures();
+void ZonePipeline::after_poll(PollWork& w) {
   publisher_.flush_change_hook();
   w.refreshed = publisher_.take_report();
   wrap_publication();
@@ -345,25 +399,34 @@ void ZonePipeline::finish_poll(PollRecord rec, PollWork work,
     status_.last_success = now;
     metrics_.last_success().set(now_unix);
   }
-  auto served = publisher_.served_signed();
-  for (const PublishReport* r : {&work.handled, &work.refreshed}) {
-    if (!r->refusal.empty()) {
-      metrics_.refusal(r->refusal);
-      status_.last_refusal = RefusalRecord{now, r->refusal, r->refusal_detail, rec.master};
-    }
-    if (r->published && served) {
-      metrics_.signing(r->incremental, r->sign_seconds);
-      const bool from_transfer = r == &work.handled;
-      const double latency =
-          from_transfer && received
-              ? std::chrono::duration<double>(std::chrono::steady_clock::now() - *received).count()
-              : 0.0;
-      metrics_.published(served->serial(), from_transfer, latency);
-    }
-    if (r->earliest_expiry != 0) note_expiry(r->earliest_expiry);
-  }
+  const bool published = apply_report(work.handled, true, rec.master, received);
+  apply_report(work.refreshed, false, rec.master, received);
   status_.last_poll = std::move(rec);
-  if (work.handled.published || work.refreshed.published) notify_secondaries();
+  if (published) {
+    notify_secondaries();
+    upkeep_wake_.cancel();  // the upkeep looks at the new zone's signatures
+  }
+}
+
+bool ZonePipeline::apply_report(const PublishReport& r, bool from_transfer,
+                                const std::string& master,
+                                std::optional<std::chrono::steady_clock::time_point> received) {
+  if (!r.refusal.empty()) {
+    metrics_.refusal(r.refusal);
+    status_.last_refusal =
+        RefusalRecord{std::chrono::system_clock::now(), r.refusal, r.refusal_detail, master};
+  }
+  auto served = publisher_.served_signed();
+  if (r.published && served) {
+    metrics_.signing(r.incremental, r.sign_seconds);
+    const double latency =
+        from_transfer && received
+            ? std::chrono::duration<double>(std::chrono::steady_clock::now() - *received).count()
+            : 0.0;
+    metrics_.published(served->serial(), from_transfer, latency);
+  }
+  if (r.earliest_expiry != 0) note_expiry(r.earliest_expiry);
+  return r.published && served;
 }
 
 std::chrono::milliseconds ZonePipeline::next_poll_delay() const {

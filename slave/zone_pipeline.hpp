@@ -1,8 +1,10 @@
 // One zone on the slave: polls its masters by AXFR on a jittered interval and at once on NOTIFY,
 // checks each transfer and hands it to its Publisher (sign, verify, write, swap), refreshes
-// signatures, notifies secondaries, and keeps the snapshot the server answers from.
+// signatures on a timer of their own (a transfer held open by its master never delays them),
+// notifies secondaries, and keeps the snapshot the server answers from.
 // Thread rule: created, started and stopped on the daemon's io_context thread; its publication
-// jobs run on the shared job pool one at a time; serving() and the NOTIFY answer are thread-safe.
+// and signature jobs run on the shared job pool one at a time (a strand); serving() and the
+// NOTIFY answer are thread-safe.
 #pragma once
 
 #include <chrono>
@@ -15,6 +17,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include "common/dns/message.hpp"
@@ -83,6 +86,11 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
  private:
   boost::asio::awaitable<void> poll_loop();
   boost::asio::awaitable<void> poll_once();
+  // Signature upkeep: refreshes what expires within the refresh window, then sleeps until the
+  // next signature comes due (at most an hour), or until a publication wakes it.
+  boost::asio::awaitable<void> upkeep_loop();
+  // A loop ended: once both have, the zone is stopped.
+  void loop_ended();
   // PollMode::Soa: true when a master answered with the serial of the last complete transfer.
   boost::asio::awaitable<bool> serial_unchanged();
   // What the job did for one poll, applied to metrics and /status on the io thread.
@@ -91,10 +99,14 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
     std::string detail;
     std::optional<uint32_t> master_serial;  // of a complete transfer
     PublishReport handled;                  // the transfer's publication or refusal
-    PublishReport refreshed;                // the signature upkeep after it
+    PublishReport refreshed;                // the change hook's batch after it
   };
-  // On the job pool: signature upkeep unless the transfer was just published.
-  void upkeep(PollWork& w);
+  // On the job strand after a poll: the batched change hook, the serving form, memory.
+  void after_poll(PollWork& w);
+  // On the io thread: metrics and /status for a publication or refusal `r`; true when it
+  // published.
+  bool apply_report(const PublishReport& r, bool from_transfer, const std::string& master,
+                    std::optional<std::chrono::steady_clock::time_point> received);
   // Builds the serving form (denial and name indexes) of a new publication. Called on the job
   // pool after each job, so the first query after a publication does not pay for it.
   void wrap_publication();
@@ -112,10 +124,15 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   util::MetricsRegistry registry_;
   SlaveMetrics metrics_;  // registers into registry_ (declared before it)
   Publisher publisher_;
+  // The zone's jobs (check and publish a transfer, refresh signatures) one at a time: the
+  // Publisher is not thread-safe, and a refresh must not race a publication.
+  boost::asio::strand<boost::asio::thread_pool::executor_type> jobs_;
   std::shared_ptr<server::SnapshotDirectory> serving_;
   std::mutex refresh_mutex_;  // one thread wraps a new publication
   boost::asio::steady_timer wake_;
   boost::asio::steady_timer hold_;  // notify_min_interval between polls
+  boost::asio::steady_timer upkeep_wake_;
+  unsigned loops_ = 0;  // poll and upkeep loops running
   std::optional<std::chrono::steady_clock::time_point> last_poll_start_;
   unsigned failed_polls_ = 0;  // in a row (refused or failed), for the retry backoff
   bool poll_pending_ = false;

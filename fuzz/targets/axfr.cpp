@@ -97,7 +97,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     }
     at += len;
-    (void)assembler.feed(std::move(msg));
+    (void)assembler.feed(std::move(msg), len + 2);
   }
   if (assembler.state() != slave::AxfrAssembler::State::Complete) return -1;
 

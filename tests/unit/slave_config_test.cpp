@@ -217,3 +217,40 @@ cookie-secret-file = "/etc/flatsign/cookie.secret"
   CHECK_THAT(refusal({f.path, {{"rrl-exempt", {"10.0.0.0/99"}}}, {}}),
              Catch::Contains("rrl-exempt"));
 }
+
+TEST_CASE("slave config: transfer caps and signature timing, per zone", "[slave]") {
+  TempFile f(R"(
+master = ["127.0.0.1:5300"]
+state-dir = "/tmp/flatsign-state"
+max-transfer-octets = 5000000
+
+[[zone]]
+name = "a.test"
+
+[[zone]]
+name = "b.test"
+max-transfer-messages = 100
+signature-validity = "2d"
+signature-refresh = "1d"
+)");
+  auto c = load_slave_config({f.path, {}, {}});
+  REQUIRE(c.zones.size() == 2);
+  const auto& a = c.zones[0];
+  const auto& b = c.zones[1];
+  CHECK(a.transfer.limits.max_messages == 1'000'000);
+  CHECK(a.transfer.limits.max_octets == 5'000'000);
+  CHECK(a.publisher.signature_validity == 14 * 86400);
+  CHECK(a.publisher.signature_refresh == 7 * 86400);
+  CHECK(b.transfer.limits.max_messages == 100);
+  CHECK(b.transfer.limits.max_octets == 5'000'000);
+  CHECK(b.publisher.signature_validity == 2 * 86400);
+  CHECK(b.publisher.signature_refresh == 86400);
+  CHECK(a.settings != b.settings);
+
+  TempFile bad(
+      "master = [\"127.0.0.1:1\"]\nstate-dir = \"/s\"\n[[zone]]\nname = \"a.test\"\n"
+      "signature-validity = 100\nsignature-refresh = 60\n");
+  CHECK(refusal({bad.path, {}, {}})
+            .find("signature-refresh: must be from 1 s to half of "
+                  "signature-validity") != std::string::npos);
+}

@@ -29,6 +29,12 @@ dns::Message response(std::vector<std::string> lines, bool first = true) {
   return m;
 }
 
+// Feeds `m` with its size on the wire, as the AXFR client does.
+AxfrAssembler::State feed(AxfrAssembler& a, dns::Message m) {
+  const size_t octets = dns::write_message(m).size() + 2;
+  return a.feed(std::move(m), octets);
+}
+
 const std::string kSoa = "@ 3600 SOA ns1 hostmaster 7 7200 3600 1209600 300";
 
 std::vector<std::string> body(int hosts) {
@@ -42,7 +48,7 @@ std::vector<std::string> body(int hosts) {
 AxfrAssembler run(const std::vector<std::vector<std::string>>& messages) {
   AxfrAssembler a(kZone, kId);
   for (size_t i = 0; i < messages.size() && a.state() == AxfrAssembler::State::NeedMore; ++i) {
-    a.feed(response(messages[i], i == 0));
+    feed(a, response(messages[i], i == 0));
   }
   return a;
 }
@@ -91,7 +97,7 @@ TEST_CASE("every malformed stream has its verdict", "[transfer]") {
          AxfrAssembler a(kZone, kId);
          auto m = response({});
          m.rcode = 2;
-         a.feed(m);
+         feed(a, m);
          return a;
        },
        Verdict::RefusedRcode},
@@ -124,7 +130,7 @@ TEST_CASE("every malformed stream has its verdict", "[transfer]") {
       {"wrong query id",
        [] {
          AxfrAssembler a(kZone, kId + 1);
-         a.feed(response(cat(cat({kSoa}, body(1)), {kSoa})));
+         feed(a, response(cat(cat({kSoa}, body(1)), {kSoa})));
          return a;
        },
        Verdict::RefusedMalformed},
@@ -133,14 +139,14 @@ TEST_CASE("every malformed stream has its verdict", "[transfer]") {
          AxfrAssembler a(kZone, kId);
          auto m = response({kSoa});
          m.tc = true;
-         a.feed(m);
+         feed(a, m);
          return a;
        },
        Verdict::RefusedMalformed},
       {"too many records",
        [] {
          AxfrAssembler a(kZone, kId, {.max_records = 5});
-         a.feed(response(cat(cat({kSoa}, body(10)), {kSoa})));
+         feed(a, response(cat(cat({kSoa}, body(10)), {kSoa})));
          return a;
        },
        Verdict::RefusedTooLarge},
@@ -224,7 +230,7 @@ TEST_CASE("a transfer listing the served records in their order is unchanged wit
     m.answer = rrs;
     m.answer.push_back(rrs.front());  // closing SOA
     AxfrAssembler s(kZone, kId);
-    s.feed(std::move(m));
+    feed(s, std::move(m));
     REQUIRE(s.state() == AxfrAssembler::State::Complete);
     return slave::check_transfer(s, &served);
   };
@@ -267,7 +273,7 @@ TEST_CASE("a changed transfer in served order patches the served zone", "[transf
     m.answer = rrs;
     m.answer.push_back(rrs.front());
     AxfrAssembler s(kZone, kId);
-    s.feed(std::move(m));
+    feed(s, std::move(m));
     REQUIRE(s.state() == AxfrAssembler::State::Complete);
     return s;
   };
@@ -409,7 +415,7 @@ TEST_CASE("a transfer is compared with the content of the signed zone being serv
     m.answer = rrs;
     m.answer.push_back(rrs.front());
     AxfrAssembler s(kZone, kId);
-    s.feed(std::move(m));
+    feed(s, std::move(m));
     REQUIRE(s.state() == AxfrAssembler::State::Complete);
     return s;
   };
@@ -459,4 +465,151 @@ TEST_CASE("a transfer is compared with the content of the signed zone being serv
   // The shrink guard counts the content's RRsets, not the signatures.
   auto shrink = check([&](auto& rrs) { rrs.resize(rrs.size() / 3); });
   CHECK(shrink.verdict == Verdict::RefusedShrink);
+}
+
+namespace {
+
+// A name of about 220 octets below the zone whose labels all start with `tag` (two such names
+// share no label but the zone's).
+dns::Name long_name(const std::string& tag) {
+  std::string text = tag;
+  while (text.size() < 200) text += "." + tag + "-label-of-twenty";
+  return dns::Name::parse(text, &kZone);
+}
+
+// A message of `n` A records on `owners` in turn, as a master compresses it, with its size.
+std::pair<dns::Message, size_t> a_records(const std::vector<dns::Name>& owners, size_t n,
+                                          bool first, size_t start = 0) {
+  dns::Message m =
+      response(first ? std::vector<std::string>{kSoa} : std::vector<std::string>{}, first);
+  for (size_t i = 0; i < n; ++i)
+    m.answer.push_back(
+        {owners[i % owners.size()],
+         dns::RRType::A,
+         dns::RRClass::IN,
+         60,
+         {10, uint8_t((start + i) >> 16), uint8_t((start + i) >> 8), uint8_t(start + i)}});
+  const size_t octets = dns::write_message(m).size() + 2;
+  return {std::move(m), octets};
+}
+
+}  // namespace
+
+TEST_CASE("transfer caps: messages and octets", "[transfer]") {
+  SECTION("messages") {
+    AxfrAssembler a(kZone, kId, {.max_messages = 3});
+    feed(a, response({kSoa}));
+    for (int i = 0; i < 3 && a.state() == AxfrAssembler::State::NeedMore; ++i)
+      feed(a, response({}, false));
+    CHECK(a.state() == AxfrAssembler::State::Failed);
+    CHECK(a.verdict() == Verdict::RefusedTooLarge);
+    CHECK(a.detail().find("more than 3 messages") != std::string::npos);
+  }
+  SECTION("octets") {
+    AxfrAssembler a(kZone, kId, {.max_octets = 1000});
+    feed(a, response({kSoa}));
+    for (int i = 0; i < 100 && a.state() == AxfrAssembler::State::NeedMore; ++i)
+      feed(a, response(body(3), false));
+    CHECK(a.verdict() == Verdict::RefusedTooLarge);
+    CHECK(a.detail().find("more than 1000 octets") != std::string::npos);
+    CHECK(a.wire_octets() > 1000);
+    CHECK(a.wire_octets() < 1200);
+  }
+  SECTION("within the caps") {
+    AxfrAssembler a(kZone, kId, {.max_messages = 3, .max_octets = 2000});
+    feed(a, response({kSoa}));
+    feed(a, response(body(3), false));
+    feed(a, response({kSoa}, false));
+    CHECK(a.state() == AxfrAssembler::State::Complete);
+  }
+}
+
+TEST_CASE("a compression bomb is refused before it fills memory", "[transfer]") {
+  // Two long owners in turn: each record is 16 octets on the wire (its owner a pointer) but
+  // would hold a 220-octet name; refused once the records take 3x their wire octets (+1 MiB).
+  const std::vector<dns::Name> owners = {long_name("a"), long_name("b")};
+  AxfrAssembler a(kZone, kId);
+  size_t wire = 0;
+  for (int i = 0; i < 100 && a.state() == AxfrAssembler::State::NeedMore; ++i) {
+    auto [m, octets] = a_records(owners, 3000, i == 0);
+    CHECK(octets < 3000 * 17 + 512);
+    wire += octets;
+    a.feed(std::move(m), octets);
+  }
+  REQUIRE(a.state() == AxfrAssembler::State::Failed);
+  CHECK(a.verdict() == Verdict::RefusedTooLarge);
+  CHECK(a.detail().find("names expanded from compression pointers") != std::string::npos);
+  CHECK(a.records().memory() <= slave::kIntakeExpansion * wire + slave::kIntakeSlack + 65536);
+  CHECK(wire < 2 * 1024 * 1024);  // refused within the first few messages
+
+  // One long owner for every record: the owner is shared, but an RRset grows past any message.
+  AxfrAssembler one(kZone, kId);
+  for (int i = 0; i < 10 && one.state() == AxfrAssembler::State::NeedMore; ++i) {
+    auto [m, octets] = a_records({owners[0]}, 3000, i == 0);
+    one.feed(std::move(m), octets);
+  }
+  REQUIRE(one.state() == AxfrAssembler::State::Failed);
+  CHECK(one.verdict() == Verdict::RefusedTooLarge);
+  CHECK(one.detail().find("fits in no DNS message") != std::string::npos);
+  CHECK(one.records().size() < 6000);
+}
+
+TEST_CASE("a large honest transfer is within the memory bound", "[transfer]") {
+  // 30,000 hosts under a deep name, each with an A and a TXT record, as a master packs them.
+  const dns::Name base = dns::Name::parse("a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p", &kZone);
+  AxfrAssembler a(kZone, kId);
+  dns::Message m = response({kSoa, "@ 3600 NS ns1", "ns1 3600 A 192.0.2.53"});
+  auto flush = [&] {
+    const size_t octets = dns::write_message(m).size() + 2;
+    a.feed(std::move(m), octets);
+    m = response({}, false);
+  };
+  for (int i = 0; i < 30000; ++i) {
+    const dns::Name owner = base.prepend("host" + std::to_string(i));
+    m.answer.push_back({owner,
+                        dns::RRType::A,
+                        dns::RRClass::IN,
+                        60,
+                        {10, uint8_t(i >> 16), uint8_t(i >> 8), uint8_t(i)}});
+    m.answer.push_back({owner, dns::RRType::TXT, dns::RRClass::IN, 60, {2, 'o', 'k'}});
+    if (m.answer.size() >= 2000) flush();
+  }
+  m.answer.push_back(rr(kSoa));
+  flush();
+  REQUIRE(a.state() == AxfrAssembler::State::Complete);
+  CHECK(a.records().memory() < 2 * a.wire_octets());
+  auto result = slave::check_transfer(a, nullptr);
+  CHECK(result.verdict == Verdict::Accepted);
+  CHECK(result.zone->rr_count() == 60003);
+}
+
+TEST_CASE("an RRset larger than a message is refused however its records are spread",
+          "[transfer]") {
+  // Two owners in turn, sharing their labels: the records pass the intake bounds (runs of one,
+  // little memory), but each owner's A RRset gathers 6,000 records (96,000 octets).
+  const std::vector<dns::Name> owners = {dns::Name::parse("x1", &kZone),
+                                         dns::Name::parse("x2", &kZone)};
+  auto stream = [&] {
+    AxfrAssembler a(kZone, kId);
+    auto [m, octets] = a_records(owners, 3000, true);
+    for (const auto& r : {rr("@ 3600 NS ns1"), rr("ns1 3600 A 192.0.2.53")})
+      m.answer.insert(m.answer.begin() + 1, r);
+    a.feed(std::move(m), octets);
+    for (int i = 0; i < 3; ++i) {
+      auto [more, n] = a_records(owners, 3000, false, 3000 * (i + 1));
+      a.feed(std::move(more), n);
+    }
+    feed(a, response({kSoa}, false));
+    REQUIRE(a.state() == AxfrAssembler::State::Complete);
+    return a;
+  };
+  auto first = stream();
+  auto refused = slave::check_transfer(first, nullptr);
+  CHECK(refused.verdict == Verdict::RefusedTooLarge);
+  CHECK(refused.detail.find("fits in no DNS message") != std::string::npos);
+  auto small = run({cat(cat({kSoa}, body(3)), {kSoa})});
+  auto served = slave::check_transfer(small, nullptr);
+  REQUIRE(served.zone);
+  auto again = stream();
+  CHECK(slave::check_transfer(again, served.zone.get()).verdict == Verdict::RefusedTooLarge);
 }
