@@ -30,6 +30,8 @@ enum class Verdict : uint8_t {
   RefusedZoneErrors,   // the zone checks failed (CNAME and other data, ...)
   RefusedTooLarge,     // more records than the configured maximum
   RefusedShrink,       // more than the allowed share of RRsets would disappear at once
+  RefusedIxfrDelta,    // an IXFR difference that does not apply to the served zone (it deletes
+                       // a record the zone does not hold, or adds one it holds)
 };
 
 // "accepted", "refused-shrink", ... (stable: used in logs, metrics and hooks).
