@@ -20,12 +20,15 @@ IxfrRequest ixfr_request(const zone::Zone& served, uint32_t master_serial) {
 namespace {
 
 // Why an IXFR answer from one master is to be asked again by AXFR; empty when it is not.
-std::string axfr_instead(const IxfrAssembler& ixfr) {
+std::string axfr_instead(const IxfrAssembler& ixfr, const IxfrRequest& request) {
   if (ixfr.form() == IxfrAssembler::Form::Declined) return ixfr.detail();
-  if (ixfr.form() == IxfrAssembler::Form::UpToDate &&
-      dns::soa_serial(ixfr.soa().rdata) != ixfr.client_serial())
-    return "the master is at serial " + std::to_string(dns::soa_serial(ixfr.soa().rdata)) +
-           ", older than the slave's " + std::to_string(ixfr.client_serial());
+  if (ixfr.form() != IxfrAssembler::Form::UpToDate) return {};
+  const uint32_t serial = dns::soa_serial(ixfr.soa().rdata);
+  if (serial != ixfr.client_serial())
+    return "the master is at serial " + std::to_string(serial) + ", older than the slave's " +
+           std::to_string(ixfr.client_serial());
+  if (request.axfr_when_up_to_date)
+    return "up to date at serial " + std::to_string(serial) + " (poll-mode axfr compares content)";
   return {};
 }
 
@@ -39,8 +42,8 @@ asio::awaitable<AxfrAttempt> fetch_transfer_any(asio::any_io_executor ex,
   for (const auto& m : masters) {
     last = co_await fetch_axfr(ex, m, zone, options, ixfr);
     if (last.ixfr) {
-      if (const std::string why = axfr_instead(*last.ixfr); !why.empty()) {
-        util::log(LogLevel::Info, "slave", zone.to_string(), "IXFR from {}: {}; asking AXFR",
+      if (const std::string why = axfr_instead(*last.ixfr, *ixfr); !why.empty()) {
+        util::log(LogLevel::Debug, "slave", zone.to_string(), "IXFR from {}: {}; asking AXFR",
                   net::endpoint_text(asio::ip::udp::endpoint(m.address(), m.port())), why);
         last = co_await fetch_axfr(ex, m, zone, options);
       }

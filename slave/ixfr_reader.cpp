@@ -141,8 +141,12 @@ IxfrAssembler::State IxfrAssembler::feed(dns::Message msg) {
     held_.push_back(std::move(msg));
     return state_;
   }
+  // A SOA repeating the first one's serial is no version step (it would go nowhere): the AXFR
+  // form of a zone holding only its SOA, which the AXFR checks refuse.
   const dns::Rr& second = msg.answer[start];
-  if (second.type != RRType::SOA || !(second.owner == zone_)) return switch_to_axfr(std::move(msg));
+  if (second.type != RRType::SOA || !(second.owner == zone_) ||
+      dns::soa_serial(second.rdata) == dns::soa_serial(soa_.rdata))
+    return switch_to_axfr(std::move(msg));
   form_ = Form::Incremental;
   held_.clear();
   const uint32_t from = dns::soa_serial(second.rdata);

@@ -19,6 +19,9 @@ namespace flatsign::slave {
 struct IxfrRequest {
   uint32_t serial = 0;
   dns::Rdata soa;  // REQUIRES: a SOA RDATA carrying `serial`
+  // The master may change the content without its serial (poll-mode axfr: PowerDNS expanding
+  // ALIAS keeps its serial): "up to date" then proves nothing, and the zone is asked by AXFR.
+  bool axfr_when_up_to_date = false;
 };
 
 // One version step of an incremental answer (RFC 1995 §4): delete `removed`, add `added`, and

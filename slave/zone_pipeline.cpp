@@ -215,6 +215,8 @@ asio::awaitable<void> ZonePipeline::poll_once() {
           config_.transfer_mode == TransferMode::Ixfr && applied_serial_ && served &&
           !force_next_ && !axfr_next_)
         ixfr = ixfr_request(*served, *applied_serial_);
+      // poll-mode axfr is for masters whose serial need not follow their content.
+      if (ixfr) ixfr->axfr_when_up_to_date = config_.poll_mode == PollMode::Axfr;
       axfr_next_ = false;
       AxfrAttempt attempt =
           co_await fetch_transfer_any(io_.get_executor(), config_.masters,
