@@ -58,9 +58,8 @@ class Working {
 };
 
 auto find_rdata(std::vector<dns::Rdata>& rdatas, RRType type, const dns::Rdata& rdata) {
-  return std::find_if(rdatas.begin(), rdatas.end(), [&](const dns::Rdata& r) {
-    return dns::rdata_compare(type, r, rdata) == 0;
-  });
+  return std::find_if(rdatas.begin(), rdatas.end(),
+                      [&](const dns::Rdata& r) { return dns::rdata_compare(type, r, rdata) == 0; });
 }
 
 bool same_set(RRType type, std::vector<dns::Rdata> a, std::vector<dns::Rdata> b) {
@@ -82,7 +81,10 @@ CheckResult check_ixfr(IxfrAssembler& ixfr, const zone::Zone& served,
   const dns::Rr soa = ixfr.soa();
   const uint32_t serial = dns::soa_serial(soa.rdata);
   if (ixfr.form() == IxfrAssembler::Form::UpToDate)
-    return {Verdict::Unchanged, fmt::format("IXFR: up to date at serial {}", serial), nullptr, {},
+    return {Verdict::Unchanged,
+            fmt::format("IXFR: up to date at serial {}", serial),
+            nullptr,
+            {},
             serial};
 
   // RFC 1995 §4: each step deletes records of the version before it and adds records of the
@@ -159,8 +161,8 @@ CheckResult check_ixfr(IxfrAssembler& ixfr, const zone::Zone& served,
     z = base.with_changes(std::move(replace));
   } catch (const zone::ZoneError& e) {
     return {Verdict::RefusedZoneErrors,
-            fmt::format("{} zone errors after the IXFR to serial {}, first: {}",
-                        e.issues().size(), serial, e.issues().front().what),
+            fmt::format("{} zone errors after the IXFR to serial {}, first: {}", e.issues().size(),
+                        serial, e.issues().front().what),
             nullptr,
             {}};
   }
@@ -176,7 +178,10 @@ CheckResult check_ixfr(IxfrAssembler& ixfr, const zone::Zone& served,
   auto diff = zone::diff_zones(base, *z, {.ignore_soa_serial = true, .skip_type = is_signer_owned});
   if (diff.empty())
     return {Verdict::Unchanged,
-            fmt::format("IXFR to serial {}: content unchanged{}", serial, note), z, {}, serial};
+            fmt::format("IXFR to serial {}: content unchanged{}", serial, note),
+            z,
+            {},
+            serial};
 
   // Shrink guard, as for an AXFR: RRsets of the served zone that vanish entirely.
   size_t vanished = 0;

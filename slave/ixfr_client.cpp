@@ -35,8 +35,8 @@ std::string axfr_instead(const IxfrAssembler& ixfr, const IxfrRequest& request) 
 }  // namespace
 
 asio::awaitable<AxfrAttempt> fetch_transfer_any(asio::any_io_executor ex,
-                                                std::vector<tcp::endpoint> masters,
-                                                dns::Name zone, AxfrClientOptions options,
+                                                std::vector<tcp::endpoint> masters, dns::Name zone,
+                                                AxfrClientOptions options,
                                                 std::optional<IxfrRequest> ixfr) {
   AxfrAttempt last;
   for (const auto& m : masters) {

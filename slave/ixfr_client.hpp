@@ -31,9 +31,9 @@ enum class TransferMode {
 // Tries `masters` in order as fetch_axfr_any() does, by IXFR from `ixfr` when set. On one
 // master, an IXFR answered FORMERR, NOTIMP or REFUSED, or answered "up to date" at a serial
 // other than ours (a master that went back: only the content can tell) or while
-// ixfr->axfr_when_up_to_date, is asked again by AXFR at once; an answer in AXFR form is read as an AXFR. Any other outcome is the attempt's: an
-// incremental answer (AxfrAttempt::incremental()) goes to check_ixfr(), a whole zone to
-// check_transfer(). REQUIRES: masters is not empty.
+// ixfr->axfr_when_up_to_date, is asked again by AXFR at once; an answer in AXFR form is read as an
+// AXFR. Any other outcome is the attempt's: an incremental answer (AxfrAttempt::incremental()) goes
+// to check_ixfr(), a whole zone to check_transfer(). REQUIRES: masters is not empty.
 [[nodiscard]] boost::asio::awaitable<AxfrAttempt> fetch_transfer_any(
     boost::asio::any_io_executor ex, std::vector<boost::asio::ip::tcp::endpoint> masters,
     dns::Name zone, AxfrClientOptions options, std::optional<IxfrRequest> ixfr);

@@ -185,9 +185,9 @@ IxfrAssembler::State IxfrAssembler::read_incremental(dns::Message& msg, const st
     if (phase_ == Phase::Removed) {
       // RFC 1995 §4: the SOA between a step's deletions and additions is its new version.
       if (!serial_gt(serial, from)) {
-        return fail(Verdict::RefusedSoaMismatch,
-                    fmt::format("{}: a step goes from serial {} to {}, not forward", where, from,
-                                serial));
+        return fail(
+            Verdict::RefusedSoaMismatch,
+            fmt::format("{}: a step goes from serial {} to {}, not forward", where, from, serial));
       }
       step.new_soa = std::move(rr);
       phase_ = Phase::Added;
@@ -198,8 +198,8 @@ IxfrAssembler::State IxfrAssembler::read_incremental(dns::Message& msg, const st
       // The closing SOA: the master's, after a step that ends at its serial, last in the answer.
       if (to != target) {
         return fail(Verdict::RefusedSoaMismatch,
-                    fmt::format("{}: the steps end at serial {}, not at the master's {}", where,
-                                to, target));
+                    fmt::format("{}: the steps end at serial {}, not at the master's {}", where, to,
+                                target));
       }
       if (dns::rdata_compare(RRType::SOA, rr.rdata, soa_.rdata) != 0) {
         return fail(Verdict::RefusedSoaMismatch,

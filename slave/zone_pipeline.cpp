@@ -211,16 +211,16 @@ asio::awaitable<void> ZonePipeline::poll_once() {
       auto permit = co_await shared_.transfers.acquire();
       if (stopping_ || shared_.transfers.closed()) co_return;
       std::optional<IxfrRequest> ixfr;
-      if (auto served = publisher_.served_signed();
-          config_.transfer_mode == TransferMode::Ixfr && applied_serial_ && served &&
-          !force_next_ && !axfr_next_)
+      if (auto served = publisher_.served_signed(); config_.transfer_mode == TransferMode::Ixfr &&
+                                                    applied_serial_ && served && !force_next_ &&
+                                                    !axfr_next_)
         ixfr = ixfr_request(*served, *applied_serial_);
       // poll-mode axfr is for masters whose serial need not follow their content.
       if (ixfr) ixfr->axfr_when_up_to_date = config_.poll_mode == PollMode::Axfr;
       axfr_next_ = false;
       AxfrAttempt attempt =
-          co_await fetch_transfer_any(io_.get_executor(), config_.masters,
-                                      config_.publisher.zone, config_.transfer, std::move(ixfr));
+          co_await fetch_transfer_any(io_.get_executor(), config_.masters, config_.publisher.zone,
+                                      config_.transfer, std::move(ixfr));
       permit.reset();
       rec.master = tcp_text(attempt.master);
       AxfrAssembler& assembled = *attempt.assembler;
@@ -265,13 +265,17 @@ asio::awaitable<void> ZonePipeline::poll_once() {
                              (ixfr_asked ? "IXFR: " : "") + attempt.detail(), rec.master);
           } else {
             const auto served = publisher_.served_signed();
+            const auto checked_from = std::chrono::steady_clock::now();
             CheckResult result = incremental ? check_ixfr(*attempt.ixfr, *served, limits)
                                              : check_transfer(assembled, served.get(), limits);
             if (incremental) {
               w.ixfr_refused = is_refusal(result.verdict);
               if (!w.ixfr_refused)
-                util::log(LogLevel::Info, "slave", zname_, "transfer from {}: {}", rec.master,
-                          result.detail);
+                util::log(
+                    LogLevel::Info, "slave", zname_, "transfer from {}: {} (applied in {:.3f} s)",
+                    rec.master, result.detail,
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - checked_from)
+                        .count());
               else
                 result.detail = "IXFR: " + result.detail;
             } else if (attempt.ixfr) {

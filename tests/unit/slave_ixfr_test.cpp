@@ -27,8 +27,11 @@ std::string soa(int serial) {
 
 // The served zone: the master's version 7.
 std::shared_ptr<const zone::Zone> served() {
-  std::vector<std::string> lines = {soa(7), "@ 3600 NS ns1", "ns1 3600 A 192.0.2.53",
-                                    "www 60 A 192.0.2.1", "www 60 A 192.0.2.2",
+  std::vector<std::string> lines = {soa(7),
+                                    "@ 3600 NS ns1",
+                                    "ns1 3600 A 192.0.2.53",
+                                    "www 60 A 192.0.2.1",
+                                    "www 60 A 192.0.2.2",
                                     "mail 60 A 192.0.2.25"};
   for (int i = 0; i < 20; ++i)
     lines.push_back("h" + std::to_string(i) + " 60 A 10.0.0." + std::to_string(i + 1));
@@ -59,8 +62,9 @@ struct Run {
 };
 
 // One step 7 -> 8: www loses 192.0.2.2, gains 192.0.2.3; mail goes.
-const std::vector<std::string> kStep = {soa(8),  soa(7), "www 60 A 192.0.2.2", "mail 60 A 192.0.2.25",
-                                        soa(8), "www 60 A 192.0.2.3", soa(8)};
+const std::vector<std::string> kStep = {
+    soa(8), soa(7), "www 60 A 192.0.2.2", "mail 60 A 192.0.2.25", soa(8), "www 60 A 192.0.2.3",
+    soa(8)};
 
 }  // namespace
 
@@ -98,8 +102,8 @@ TEST_CASE("a chain of steps is applied in order", "[ixfr]") {
   CHECK(result.zone->find(dns::Name::parse("new.example.")) == nullptr);
 
   // Steps that cancel out leave the content unchanged (the serial alone moved).
-  Run back({{soa(9), soa(7), soa(8), "new 60 A 192.0.2.99", soa(8), "new 60 A 192.0.2.99",
-             soa(9), soa(9)}});
+  Run back({{soa(9), soa(7), soa(8), "new 60 A 192.0.2.99", soa(8), "new 60 A 192.0.2.99", soa(9),
+             soa(9)}});
   CHECK(slave::check_ixfr(back.ixfr, *z).verdict == Verdict::Unchanged);
 }
 
@@ -157,7 +161,9 @@ TEST_CASE("a broken incremental answer is refused with its verdict", "[ixfr]") {
     Verdict expect;
   };
   const std::vector<Case> cases = {
-      {"starts from another serial", {{soa(8), soa(6), soa(8), soa(8)}}, Verdict::RefusedSoaMismatch},
+      {"starts from another serial",
+       {{soa(8), soa(6), soa(8), soa(8)}},
+       Verdict::RefusedSoaMismatch},
       {"a step that does not go forward",
        {{soa(9), soa(7), soa(7), "x 60 A 192.0.2.9", soa(9)}},
        Verdict::RefusedSoaMismatch},
@@ -176,7 +182,9 @@ TEST_CASE("a broken incremental answer is refused with its verdict", "[ixfr]") {
       {"a record outside the zone",
        {{soa(8), soa(7), soa(8), "www.example.org. 60 A 192.0.2.9", soa(8)}},
        Verdict::RefusedOutOfZone},
-      {"a first record that is not the SOA", {{"www 60 A 192.0.2.1", soa(7)}}, Verdict::RefusedSoaMismatch},
+      {"a first record that is not the SOA",
+       {{"www 60 A 192.0.2.1", soa(7)}},
+       Verdict::RefusedSoaMismatch},
   };
   for (const auto& c : cases) {
     INFO(c.name);
