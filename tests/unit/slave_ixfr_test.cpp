@@ -3,11 +3,16 @@
 // checks and refuses a difference that is not for the version served.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+#include <filesystem>
+#include <fstream>
+
 #include "common/dnssec/key.hpp"
 #include "common/dnssec/zone_signer.hpp"
 #include "slave/ixfr_check.hpp"
 #include "slave/ixfr_client.hpp"
 #include "slave/ixfr_reader.hpp"
+#include "slave/state.hpp"
 #include "tests/unit/zone_helpers.hpp"
 
 using namespace flatsign;
@@ -295,4 +300,19 @@ TEST_CASE("the IXFR request carries the served SOA with the master's serial", "[
   auto expect = z->soa().rdatas.front().to_rdata();
   dns::set_soa_serial(expect, 7);
   CHECK(req.soa == expect);
+}
+
+TEST_CASE("the master's serial of the served content survives a restart", "[ixfr]") {
+  const std::string dir =
+      std::filesystem::temp_directory_path() / ("flatsign-ixfr-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  CHECK_FALSE(slave::load_applied_serial(dir, kZone).has_value());
+  slave::store_applied_serial(dir, kZone, {2024010102, 17});
+  auto a = slave::load_applied_serial(dir, kZone);
+  REQUIRE(a.has_value());
+  CHECK(a->master == 2024010102);
+  CHECK(a->served == 17);
+  { std::ofstream(slave::applied_serial_path(dir, kZone)) << "garbage\n"; }
+  CHECK_FALSE(slave::load_applied_serial(dir, kZone).has_value());
+  std::filesystem::remove_all(dir);
 }
