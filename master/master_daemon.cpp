@@ -13,6 +13,7 @@
 #include "common/net/address.hpp"
 #include "common/net/notify.hpp"
 #include "common/net/spawn.hpp"
+#include "common/server/journal.hpp"
 #include "common/util/log.hpp"
 #include "common/zone/diff.hpp"
 #include "common/zone/zonefile.hpp"
@@ -36,6 +37,28 @@ std::vector<ZoneSource> metric_zones(const MasterConfig& c) {
   std::vector<ZoneSource> zones = c.zones;
   if (c.catalog.name) zones.push_back({*c.catalog.name, ""});
   return zones;
+}
+
+// IXFR out (RFC 1995 §4): the journal of `current` with the step to `next` appended, keeping the
+// last JournalLimits{} versions, so a slave asking IXFR gets what changed, not the zone. Null
+// (IXFR answered in AXFR form) before the first version and when the serial did not go forward.
+std::shared_ptr<const server::Journal> next_journal(const server::ServedZone& current,
+                                                    const zone::Zone& next) {
+  if (!current.zone || static_cast<int32_t>(next.serial() - current.zone->serial()) <= 0)
+    return nullptr;
+  auto j = std::make_shared<server::Journal>();
+  if (current.journal && current.journal->last_serial() == current.zone->serial())
+    *j = *current.journal;
+  auto step =
+      std::make_shared<const server::JournalEntry>(server::make_journal_entry(*current.zone, next));
+  j->bytes += step->wire_size();
+  j->entries.push_back(std::move(step));
+  const server::JournalLimits limits;
+  while (j->entries.size() > limits.max_versions || j->bytes > limits.max_bytes) {
+    j->bytes -= j->entries.front()->wire_size();
+    j->entries.erase(j->entries.begin());
+  }
+  return j;
 }
 
 std::shared_ptr<const server::ServedZone> not_loaded(const dns::Name& origin) {
@@ -330,6 +353,7 @@ void MasterDaemon::publish(Slot& slot, const Expansion& ex) {
   // built once here it spares every DO query building one (and gives all queries its name
   // hash index).
   served->denial = std::make_shared<const server::DenialIndex>(*flat);
+  served->journal = next_journal(*current, *flat);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
   slot.served->store(served);
   if (upstream_driven) {

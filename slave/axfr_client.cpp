@@ -49,12 +49,32 @@ asio::awaitable<std::string> read_exact(tcp::socket& sock, asio::mutable_buffer 
 }  // namespace
 
 asio::awaitable<AxfrAttempt> fetch_axfr(asio::any_io_executor ex, tcp::endpoint master,
-                                        dns::Name zone, AxfrClientOptions options) {
+                                        dns::Name zone, AxfrClientOptions options,
+                                        std::optional<IxfrRequest> ixfr) {
   const uint16_t id = net::random_query_id();
   AxfrAttempt out;
   out.master = master;
   out.assembler = std::make_unique<AxfrAssembler>(zone, id, options.limits);
-  AxfrAssembler& asm_ = *out.assembler;
+  if (ixfr)
+    out.ixfr =
+        std::make_unique<IxfrAssembler>(zone, id, ixfr->serial, *out.assembler, options.limits);
+  // The answer's reader: the IXFR reader when one was asked (it hands an answer in AXFR form
+  // on to the AXFR assembler), else the AXFR assembler.
+  struct Reader {
+    AxfrAssembler& axfr;
+    IxfrAssembler* ixfr;
+    AxfrAssembler::State state() const { return ixfr ? ixfr->state() : axfr.state(); }
+    size_t messages() const { return ixfr ? ixfr->messages() : axfr.messages(); }
+    void feed(dns::Message m, size_t octets) {
+      ixfr ? ixfr->feed(std::move(m), octets) : axfr.feed(std::move(m), octets);
+    }
+    void fail(Verdict v, std::string d) {
+      ixfr ? ixfr->fail(v, std::move(d)) : axfr.fail(v, std::move(d));
+    }
+    void end_of_stream(const std::string& why) {
+      ixfr ? ixfr->end_of_stream(why) : axfr.end_of_stream(why);
+    }
+  } asm_{*out.assembler, out.ixfr.get()};
   const auto deadline = std::chrono::steady_clock::now() + options.total_timeout;
   // Each read waits for the read timeout or what is left of the total deadline, the shorter.
   auto read_budget = [&] {
@@ -86,10 +106,12 @@ asio::awaitable<AxfrAttempt> fetch_axfr(asio::any_io_executor ex, tcp::endpoint 
   }
   out.reached = true;
 
-  // The query: one question, zone AXFR IN (RFC 5936 §2.1), optionally TSIG-signed.
+  // The query: one question, zone AXFR IN (RFC 5936 §2.1), or zone IXFR IN with the served
+  // version's SOA in the authority section (RFC 1995 §3); optionally TSIG-signed.
   dns::Message q;
   q.id = id;
-  q.questions.push_back({zone, dns::RRType::AXFR, dns::RRClass::IN});
+  q.questions.push_back({zone, ixfr ? dns::RRType::IXFR : dns::RRType::AXFR, dns::RRClass::IN});
+  if (ixfr) q.authority.push_back(dns::Rr{zone, dns::RRType::SOA, dns::RRClass::IN, 0, ixfr->soa});
   std::vector<uint8_t> wire = dns::write_message(q);
   std::optional<dns::TsigStreamVerifier> verifier;
   if (options.key) {

@@ -1,5 +1,6 @@
 // AXFR client (RFC 5936 over TCP, RFC 1035 §4.2.2 framing): fetches one zone from a list of
-// masters, feeding every message to an AxfrAssembler. Coroutines on the caller's executor;
+// masters, feeding every message to an AxfrAssembler; or asks IXFR (RFC 1995) and feeds the
+// answer to an IxfrAssembler (ixfr_client.hpp chooses). Coroutines on the caller's executor;
 // each call is independent and owns its socket.
 #pragma once
 
@@ -15,6 +16,7 @@
 
 #include "common/dns/name.hpp"
 #include "common/dns/tsig.hpp"
+#include "slave/ixfr_reader.hpp"
 #include "slave/transfer_check.hpp"
 
 namespace flatsign::slave {
@@ -32,17 +34,33 @@ struct AxfrClientOptions {
 
 struct AxfrAttempt {
   std::unique_ptr<AxfrAssembler> assembler;  // never null; state() is Complete or Failed
-  boost::asio::ip::tcp::endpoint master;     // the master this outcome came from
-  bool reached = false;                      // the TCP connection was established
+  // Set when an IXFR was asked: the outcome is then its (an answer in AXFR form went on to
+  // `assembler`, which state(), verdict() and detail() below then report).
+  std::unique_ptr<IxfrAssembler> ixfr;
+  boost::asio::ip::tcp::endpoint master;  // the master this outcome came from
+  bool reached = false;                   // the TCP connection was established
+
+  [[nodiscard]] AxfrAssembler::State state() const {
+    return ixfr ? ixfr->state() : assembler->state();
+  }
+  [[nodiscard]] Verdict verdict() const { return ixfr ? ixfr->verdict() : assembler->verdict(); }
+  [[nodiscard]] const std::string& detail() const {
+    return ixfr ? ixfr->detail() : assembler->detail();
+  }
+  // The answer is an incremental one (or "up to date") to be applied with check_ixfr().
+  [[nodiscard]] bool incremental() const {
+    return ixfr && (ixfr->form() == IxfrAssembler::Form::Incremental ||
+                    ixfr->form() == IxfrAssembler::Form::UpToDate);
+  }
 };
 
-// Transfers `zone` from `master`. Never throws for network or DNS errors: a connect failure,
-// stall or close ends the stream (RefusedIncomplete), an unparseable message is
-// RefusedMalformed (with its offset), a bad or missing TSIG is RefusedTsig.
-[[nodiscard]] boost::asio::awaitable<AxfrAttempt> fetch_axfr(boost::asio::any_io_executor ex,
-                                                             boost::asio::ip::tcp::endpoint master,
-                                                             dns::Name zone,
-                                                             AxfrClientOptions options);
+// Transfers `zone` from `master`: by AXFR, or by IXFR from `ixfr` when set (RFC 1995 §3: the
+// served version's SOA in the authority section). Never throws for network or DNS errors: a
+// connect failure, stall or close ends the stream (RefusedIncomplete), an unparseable message
+// is RefusedMalformed (with its offset), a bad or missing TSIG is RefusedTsig.
+[[nodiscard]] boost::asio::awaitable<AxfrAttempt> fetch_axfr(
+    boost::asio::any_io_executor ex, boost::asio::ip::tcp::endpoint master, dns::Name zone,
+    AxfrClientOptions options, std::optional<IxfrRequest> ixfr = std::nullopt);
 
 // Tries `masters` in order and returns the first complete transfer. A master that answers with
 // a refusal of content (rcode, SOA mismatch, ...) is also final: only unreachable or broken

@@ -38,6 +38,7 @@ const Layer& defaults() {
     set("cds", {"none"});
     set("serial-policy", {"increment"});
     set("poll-mode", {"axfr"});
+    set("transfer", {"ixfr"});
     set("max-shrink", {"0.5"});
     // The largest zones benchmarked (1M names) transfer 1.4M records; a master (or whoever
     // speaks for it) sending far more is refused before it fills the slave's memory.
@@ -231,6 +232,12 @@ ZoneConfig resolve_zone(const dns::Name& name, const Layer& l, const SlaveConfig
     z.poll_mode = PollMode::Soa;
   } else if (mode != "axfr") {
     r.fail("poll-mode", "\"" + mode + "\": expected axfr or soa");
+  }
+  const std::string transfer = r.text("transfer");
+  if (transfer == "axfr") {
+    z.transfer_mode = TransferMode::Axfr;
+  } else if (transfer != "ixfr") {
+    r.fail("transfer", "\"" + transfer + "\": expected ixfr or axfr");
   }
   z.transfer.connect_timeout = r.duration("connect-timeout");
   z.transfer.read_timeout = r.duration("read-timeout");
@@ -491,6 +498,10 @@ const std::vector<OptionSpec>& slave_options() {
       {"poll-mode",
        "axfr: transfer every poll (any master) | soa: ask the SOA serial first and skip the "
        "transfer when it did not change",
+       true, false},
+      {"transfer",
+       "ixfr: ask IXFR from the master's serial last applied, AXFR when the master cannot answer "
+       "it | axfr: always AXFR",
        true, false},
       {"connect-timeout", "seconds", true, false},
       {"read-timeout", "seconds a single read may stall", true, false},

@@ -18,6 +18,7 @@
 #include "common/net/address.hpp"
 #include "common/server/rrl.hpp"
 #include "slave/axfr_client.hpp"
+#include "slave/ixfr_client.hpp"
 #include "slave/publisher.hpp"
 
 namespace flatsign::slave {
@@ -34,6 +35,8 @@ struct ZoneConfig {
   std::vector<boost::asio::ip::tcp::endpoint> masters;  // tried in order
   std::chrono::milliseconds poll_interval{60000};       // +-5% jitter
   PollMode poll_mode = PollMode::Axfr;
+  // IXFR from the master's serial last applied (AXFR when the master cannot answer it), or AXFR.
+  TransferMode transfer_mode = TransferMode::Ixfr;
   AxfrClientOptions transfer;  // timeouts, TSIG, limits
   // Secondaries told by NOTIFY (RFC 1996) after each publication, each signed with its own key
   // when it has one.

@@ -31,7 +31,7 @@ SlaveMetrics::SlaveMetrics(util::MetricsRegistry& r, const dns::Name& zone) {
       "Alerts raised, by reason: the transfer check's verdict, master-unreachable, or a "
       "signing, verifying or writing failure.";
   for (auto v = static_cast<uint8_t>(Verdict::RefusedRcode);
-       v <= static_cast<uint8_t>(Verdict::RefusedShrink); ++v) {
+       v <= static_cast<uint8_t>(Verdict::RefusedIxfrDelta); ++v) {
     std::string name(verdict_name(static_cast<Verdict>(v)));
     refusals_.emplace_back(
         name, &r.counter(kRefusals, kRefusalsHelp, {{"zone", zname}, {"reason", name}}));

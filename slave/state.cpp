@@ -141,6 +141,23 @@ void store_last_serial(const std::string& dir, const dns::Name& zone, uint32_t s
   util::write_file_atomically(serial_path(dir, zone), std::to_string(serial) + "\n", 0644);
 }
 
+std::string applied_serial_path(const std::string& dir, const dns::Name& zone) {
+  return dir + "/" + base_name(zone) + ".master-serial";
+}
+
+std::optional<AppliedSerial> load_applied_serial(const std::string& dir, const dns::Name& zone) {
+  std::ifstream in(applied_serial_path(dir, zone));
+  unsigned long long master = 0, served = 0;
+  if (!(in >> master >> served) || master > UINT32_MAX || served > UINT32_MAX) return std::nullopt;
+  return AppliedSerial{static_cast<uint32_t>(master), static_cast<uint32_t>(served)};
+}
+
+void store_applied_serial(const std::string& dir, const dns::Name& zone, AppliedSerial a) {
+  util::write_file_atomically(applied_serial_path(dir, zone),
+                              std::to_string(a.master) + " " + std::to_string(a.served) + "\n",
+                              0644);
+}
+
 std::shared_ptr<const zone::Zone> strip_signatures(const zone::Zone& signed_zone) {
   return signed_zone.without_types(is_signer_owned);
 }

@@ -65,6 +65,23 @@ std::string prepare_zone_state_dir(const std::string& root, const dns::Name& zon
 // Writes the .serial file atomically. Throws std::system_error.
 void store_last_serial(const std::string& dir, const dns::Name& zone, uint32_t serial);
 
+// The master's serial the served content was transferred at, and the slave's serial that zone
+// was served under when this was stored (<dir>/<zone>.master-serial). After a restart the slave
+// asks IXFR from `master` only when the zone it loaded still has serial `served`: anything else
+// (a crash between the zone file and this file, a re-sign at start) leaves the content's master
+// serial unknown, and the next transfer is an AXFR.
+struct AppliedSerial {
+  uint32_t master = 0;
+  uint32_t served = 0;
+  bool operator==(const AppliedSerial&) const = default;
+};
+[[nodiscard]] std::string applied_serial_path(const std::string& dir, const dns::Name& zone);
+// nullopt when the file is missing or unreadable.
+[[nodiscard]] std::optional<AppliedSerial> load_applied_serial(const std::string& dir,
+                                                               const dns::Name& zone);
+// Writes the file atomically. Throws std::system_error.
+void store_applied_serial(const std::string& dir, const dns::Name& zone, AppliedSerial a);
+
 // The unsigned content of a signed zone, as a transfer brings it: the zone without the types
 // the signer owns (is_signer_owned: RRSIG, NSEC, NSEC3, NSEC3PARAM, DNSKEY, CDS, CDNSKEY). A
 // copy made in one pass; nothing is kept shared with `signed_zone`.

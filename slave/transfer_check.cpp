@@ -39,6 +39,8 @@ std::string_view verdict_name(Verdict v) {
       return "refused-too-large";
     case Verdict::RefusedShrink:
       return "refused-shrink";
+    case Verdict::RefusedIxfrDelta:
+      return "refused-ixfr-delta";
   }
   return "unknown";
 }

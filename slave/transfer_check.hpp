@@ -32,6 +32,8 @@ enum class Verdict : uint8_t {
   RefusedZoneErrors,   // the zone checks failed (CNAME and other data, ...)
   RefusedTooLarge,     // past a cap: records, messages, octets, or memory for the wire size
   RefusedShrink,       // more than the allowed share of RRsets would disappear at once
+  RefusedIxfrDelta,    // an IXFR difference that does not apply to the served zone (it deletes
+                       // a record the zone does not hold, or adds one it holds)
 };
 
 // "accepted", "refused-shrink", ... (stable: used in logs, metrics and hooks).

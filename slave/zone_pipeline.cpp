@@ -20,6 +20,8 @@
 #include "common/util/clock.hpp"
 #include "common/util/log.hpp"
 #include "slave/axfr_client.hpp"
+#include "slave/ixfr_check.hpp"
+#include "slave/ixfr_client.hpp"
 #include "slave/notify_answer.hpp"
 #include "slave/soa_probe.hpp"
 #include "slave/state.hpp"
@@ -103,6 +105,7 @@ void ZonePipeline::start_up() {
   prepare_zone_state_dir(config_.state_root, config_.publisher.zone,
                          shared_.state_root_files.get());
   publisher_.start_up();
+  load_applied_serial_state();
   const PublishReport r = publisher_.take_report();
   if (r.earliest_expiry != 0) note_expiry(r.earliest_expiry);
   if (auto served = publisher_.served_signed()) {
@@ -262,6 +265,7 @@ asio::awaitable<void> ZonePipeline::poll_once() {
       unreachable_polls_ = 0;
       work = co_await on_worker(jobs_, [this] {
         PollWork w;
+        w.applied_serial = applied_serial_;
         after_poll(w);
         return w;
       });
@@ -270,8 +274,17 @@ asio::awaitable<void> ZonePipeline::poll_once() {
       // of zones must not flood the masters); a zone waits here for its turn.
       auto permit = co_await shared_.transfers.acquire();
       if (stopping_ || shared_.transfers.closed()) co_return;
-      AxfrAttempt attempt = co_await fetch_axfr_any(io_.get_executor(), config_.masters,
-                                                    config_.publisher.zone, config_.transfer);
+      std::optional<IxfrRequest> ixfr;
+      if (auto served = publisher_.served_signed(); config_.transfer_mode == TransferMode::Ixfr &&
+                                                    applied_serial_ && served && !force_next_ &&
+                                                    !axfr_next_)
+        ixfr = ixfr_request(*served, *applied_serial_);
+      // poll-mode axfr is for masters whose serial need not follow their content.
+      if (ixfr) ixfr->axfr_when_up_to_date = config_.poll_mode == PollMode::Axfr;
+      axfr_next_ = false;
+      AxfrAttempt attempt =
+          co_await fetch_transfer_any(io_.get_executor(), config_.masters, config_.publisher.zone,
+                                      config_.transfer, std::move(ixfr));
       permit.reset();
       rec.master = tcp_text(attempt.master);
       AxfrAssembler& assembled = *attempt.assembler;
@@ -280,13 +293,14 @@ asio::awaitable<void> ZonePipeline::poll_once() {
         // once after alert_after polls in a row.
         ++unreachable_polls_;
         util::log(LogLevel::Warning, "slave", zname_, "no master reachable ({} polls): {}",
-                  unreachable_polls_, assembled.detail());
+                  unreachable_polls_, attempt.detail());
         const bool alert = unreachable_polls_ == config_.alert_after;
         work = co_await on_worker(jobs_, [&, alert] {
           PollWork w;
+          w.applied_serial = applied_serial_;
           w.result = PollResult::Failed;
-          w.detail = assembled.detail();
-          if (alert) publisher_.alert("master-unreachable", assembled.detail(), rec.master);
+          w.detail = attempt.detail();
+          if (alert) publisher_.alert("master-unreachable", attempt.detail(), rec.master);
           w.handled = publisher_.take_report();
           after_poll(w);
           return w;
@@ -300,19 +314,43 @@ asio::awaitable<void> ZonePipeline::poll_once() {
                   assembled.wire_octets(), assembled.records().memory());
         TransferLimits limits = config_.transfer.limits;
         const std::optional<uint32_t> previous_master_serial = master_serial_;
-        if (assembled.state() == AxfrAssembler::State::Complete)
+        if (attempt.state() == AxfrAssembler::State::Complete)
           limits.force = std::exchange(force_next_, false);
         // The whole pipeline (check, diff, sign, verify, write, swap) runs on the worker, so
         // queries keep being answered during a long sign; only the outcome comes back here.
         work = co_await on_worker(jobs_, [&] {
           PollWork w;
-          if (assembled.state() != AxfrAssembler::State::Complete) {
+          w.applied_serial = applied_serial_;
+          // An IXFR that went wrong (rather than one answered in AXFR form) is refused like a
+          // broken AXFR, and the next transfer is a whole one.
+          const bool incremental = attempt.incremental();
+          const bool ixfr_asked = attempt.ixfr && attempt.ixfr->form() != IxfrAssembler::Form::Axfr;
+          if (attempt.state() != AxfrAssembler::State::Complete) {
             w.result = PollResult::Refused;
-            w.detail = fmt::format("{}: {}", verdict_name(assembled.verdict()), assembled.detail());
-            publisher_.alert(verdict_name(assembled.verdict()), assembled.detail(), rec.master);
+            w.detail = fmt::format("{}: {}", verdict_name(attempt.verdict()), attempt.detail());
+            w.ixfr_refused = ixfr_asked;
+            publisher_.alert(verdict_name(attempt.verdict()),
+                             (ixfr_asked ? "IXFR: " : "") + attempt.detail(), rec.master);
           } else {
             const auto served = publisher_.served_signed();
-            CheckResult result = check_transfer(assembled, served.get(), limits);
+            const auto checked_from = std::chrono::steady_clock::now();
+            CheckResult result = incremental ? check_ixfr(*attempt.ixfr, *served, limits)
+                                             : check_transfer(assembled, served.get(), limits);
+            if (incremental) {
+              w.ixfr_refused = is_refusal(result.verdict);
+              if (!w.ixfr_refused)
+                util::log(
+                    LogLevel::Info, "slave", zname_, "transfer from {}: {} (applied in {:.3f} s)",
+                    rec.master, result.detail,
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - checked_from)
+                        .count());
+              else
+                result.detail = "IXFR: " + result.detail;
+            } else if (attempt.ixfr) {
+              util::log(LogLevel::Info, "slave", zname_,
+                        "transfer from {}: IXFR from serial {} answered in AXFR form", rec.master,
+                        attempt.ixfr->client_serial());
+            }
             if (!resign_reason_.empty() && !is_refusal(result.verdict)) {
               // A key was rolled or retired while the slave was stopped (key_roll.hpp), or the
               // denial setting changed: sign the same content that way now, not at the next
@@ -337,7 +375,10 @@ asio::awaitable<void> ZonePipeline::poll_once() {
             }
             if (v == Verdict::Accepted || v == Verdict::Unchanged) w.master_serial = result.serial;
             if (is_refusal(v)) w.detail = fmt::format("{}: {}", verdict_name(v), result.detail);
+            const uint32_t master_serial = result.serial;
             const bool published = publisher_.handle(std::move(result), rec.master);
+            // The served content is now the master's version `master_serial`.
+            if (v == Verdict::Unchanged || published) w.applied_serial = master_serial;
             w.result = v == Verdict::Unchanged ? PollResult::Unchanged
                        : is_refusal(v)         ? PollResult::Refused
                        : published             ? PollResult::Changed
@@ -362,8 +403,34 @@ void ZonePipeline::after_poll(PollWork& w) {
   publisher_.flush_change_hook();
   w.refreshed = publisher_.take_report();
   wrap_publication();
+  store_applied_serial_state(w.applied_serial);
   if (auto served = publisher_.served_signed(); served && served->rrset_count() >= kTrimAfterRRsets)
     release_free_memory(zname_);
+}
+
+void ZonePipeline::load_applied_serial_state() {
+  stored_applied_ = load_applied_serial(config_.publisher.state_dir, config_.publisher.zone);
+  auto served = publisher_.served_signed();
+  if (stored_applied_ && served && served->serial() == stored_applied_->served) {
+    applied_serial_ = stored_applied_->master;
+    util::log(LogLevel::Debug, "slave", zname_, "served serial {} holds the master's serial {}",
+              served->serial(), *applied_serial_);
+  }
+}
+
+void ZonePipeline::store_applied_serial_state(std::optional<uint32_t> applied) {
+  auto served = publisher_.served_signed();
+  if (!applied || !served || config_.publisher.state_dir.empty()) return;
+  const AppliedSerial now{*applied, served->serial()};
+  if (stored_applied_ == now) return;
+  try {
+    store_applied_serial(config_.publisher.state_dir, config_.publisher.zone, now);
+    stored_applied_ = now;
+  } catch (const std::exception& e) {
+    // Only IXFR after a restart needs it: the next start transfers by AXFR.
+    util::log(LogLevel::Warning, "slave", zname_, "could not store the master's serial: {}",
+              e.what());
+  }
 }
 
 void ZonePipeline::wrap_publication() {
@@ -391,6 +458,12 @@ void ZonePipeline::finish_poll(PollRecord rec, PollWork work,
     util::log(LogLevel::Info, "slave", zname_, "next poll in {:.1f} s (failure {} in a row)",
               std::chrono::duration<double>(next_poll_delay()).count(), failed_polls_);
   metrics_.poll(rec.result);
+  applied_serial_ = work.applied_serial;
+  if (work.ixfr_refused) {
+    // The IXFR could not be used: a whole transfer next, at once (after notify_min_interval).
+    axfr_next_ = true;
+    poll_pending_ = true;
+  }
   if (work.master_serial) {
     master_serial_ = work.master_serial;
     metrics_.master_serial().set(*work.master_serial);

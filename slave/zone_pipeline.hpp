@@ -29,6 +29,7 @@
 #include "slave/publisher.hpp"
 #include "slave/slave_metrics.hpp"
 #include "slave/slave_status.hpp"
+#include "slave/state.hpp"
 
 namespace flatsign::slave {
 
@@ -100,6 +101,9 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
     std::optional<uint32_t> master_serial;  // of a complete transfer
     PublishReport handled;                  // the transfer's publication or refusal
     PublishReport refreshed;                // the change hook's batch after it
+    // The master's serial of the served content after the job (IXFR asks from it).
+    std::optional<uint32_t> applied_serial;
+    bool ixfr_refused = false;  // an IXFR was refused: the next transfer is an AXFR
   };
   // On the job strand after a poll: the batched change hook, the serving form, memory.
   void after_poll(PollWork& w);
@@ -110,6 +114,10 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   // Builds the serving form (denial and name indexes) of a new publication. Called on the job
   // pool after each job, so the first query after a publication does not pay for it.
   void wrap_publication();
+  // <zone>.master-serial (state.hpp): read at start-up; written by the job when the master's
+  // serial of the served content, or the serial it is served under, changed.
+  void load_applied_serial_state();
+  void store_applied_serial_state(std::optional<uint32_t> applied);
   void finish_poll(PollRecord rec, PollWork work,
                    std::optional<std::chrono::steady_clock::time_point> received);
   void note_expiry(uint32_t earliest);
@@ -141,6 +149,11 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   std::function<void()> on_stopped_;
   unsigned unreachable_polls_ = 0;
   std::optional<uint32_t> master_serial_;  // of the last complete transfer (PollMode::Soa)
+  // The master's serial the served content was made from: IXFR asks from it. Unset before the
+  // first transfer, or after a restart that could not tell (then AXFR).
+  std::optional<uint32_t> applied_serial_;
+  std::optional<AppliedSerial> stored_applied_;  // as in the file; job thread
+  bool axfr_next_ = false;                       // the last IXFR was refused
   // Non-empty: the served zone must be re-signed at the next poll (keys or denial changed).
   std::string resign_reason_;
   SlaveStatus status_;  // what /status reports; io thread only

@@ -1,0 +1,207 @@
+#include "slave/ixfr_check.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "common/dns/rdata.hpp"
+
+namespace flatsign::slave {
+
+using dns::RRType;
+
+namespace {
+
+// One RRset as the steps leave it, from the served RRset of the same owner and type.
+struct Work {
+  uint32_t ttl = 0;
+  std::vector<dns::Rdata> rdatas;
+  std::vector<dns::Rdata> served;  // as served, to tell a real change from steps that cancel
+  uint32_t served_ttl = 0;
+};
+
+struct Key {
+  dns::Name owner;
+  RRType type;
+  bool operator<(const Key& o) const {
+    if (auto c = owner <=> o.owner; c != 0) return c < 0;
+    return static_cast<uint16_t>(type) < static_cast<uint16_t>(o.type);
+  }
+};
+
+std::string record_text(const dns::Rr& rr) {
+  return fmt::format("{} {} {}", rr.owner.to_string(), dns::type_to_string(rr.type),
+                     dns::rdata_to_text(rr.type, rr.rdata));
+}
+
+// The served zone's RRsets by (owner, type), copied on first use.
+class Working {
+ public:
+  explicit Working(const zone::Zone& served) : served_(served) {}
+  Work& at(const dns::Name& owner, RRType type) {
+    auto [it, fresh] = map_.try_emplace(Key{owner, type});
+    if (fresh) {
+      if (const dns::RRset* rs = served_.find(owner, type)) {
+        it->second.rdatas = rs->rdatas.to_vector();
+        it->second.ttl = it->second.served_ttl = rs->ttl;
+        it->second.served = it->second.rdatas;
+      }
+    }
+    return it->second;
+  }
+  const std::map<Key, Work>& all() const { return map_; }
+
+ private:
+  const zone::Zone& served_;
+  std::map<Key, Work> map_;
+};
+
+auto find_rdata(std::vector<dns::Rdata>& rdatas, RRType type, const dns::Rdata& rdata) {
+  return std::find_if(rdatas.begin(), rdatas.end(),
+                      [&](const dns::Rdata& r) { return dns::rdata_compare(type, r, rdata) == 0; });
+}
+
+bool same_set(RRType type, std::vector<dns::Rdata> a, std::vector<dns::Rdata> b) {
+  if (a.size() != b.size()) return false;
+  auto less = [type](const dns::Rdata& x, const dns::Rdata& y) {
+    return dns::rdata_compare(type, x, y) < 0;
+  };
+  std::sort(a.begin(), a.end(), less);
+  std::sort(b.begin(), b.end(), less);
+  for (size_t i = 0; i < a.size(); ++i)
+    if (dns::rdata_compare(type, a[i], b[i]) != 0) return false;
+  return true;
+}
+
+}  // namespace
+
+CheckResult check_ixfr(IxfrAssembler& ixfr, const zone::Zone& served,
+                       const TransferLimits& limits) {
+  const dns::Rr soa = ixfr.soa();
+  const uint32_t serial = dns::soa_serial(soa.rdata);
+  if (ixfr.form() == IxfrAssembler::Form::UpToDate)
+    return {Verdict::Unchanged,
+            fmt::format("IXFR: up to date at serial {}", serial),
+            nullptr,
+            {},
+            serial};
+
+  // RFC 1995 §4: each step deletes records of the version before it and adds records of the
+  // one after; applied in order to the served version, a deletion that finds nothing or an
+  // addition that finds its record already there means the difference is not for this version.
+  std::vector<IxfrStep> steps = ixfr.take_steps();
+  Working working(served);
+  size_t dropped = 0;
+  for (const IxfrStep& step : steps) {
+    const uint32_t from = dns::soa_serial(step.old_soa.rdata);
+    const uint32_t to = dns::soa_serial(step.new_soa.rdata);
+    for (int pass = 0; pass < 2; ++pass) {
+      const bool adding = pass == 1;
+      for (const dns::Rr& rr : adding ? step.added : step.removed) {
+        // The slave is the zone's signer: DNSSEC records from the master are not its content.
+        if (is_signer_owned(rr.type)) {
+          ++dropped;
+          continue;
+        }
+        if (rr.rclass != dns::RRClass::IN) {
+          return {Verdict::RefusedZoneErrors,
+                  fmt::format("step {} -> {}: {} is not of class IN", from, to, record_text(rr)),
+                  nullptr,
+                  {}};
+        }
+        Work& w = working.at(rr.owner, rr.type);
+        auto it = find_rdata(w.rdatas, rr.type, rr.rdata);
+        if (!adding && it == w.rdatas.end()) {
+          return {Verdict::RefusedIxfrDelta,
+                  fmt::format("step {} -> {} deletes {}, which the zone does not hold", from, to,
+                              record_text(rr)),
+                  nullptr,
+                  {}};
+        }
+        if (adding && it != w.rdatas.end()) {
+          return {Verdict::RefusedIxfrDelta,
+                  fmt::format("step {} -> {} adds {}, which the zone already holds", from, to,
+                              record_text(rr)),
+                  nullptr,
+                  {}};
+        }
+        if (adding) {
+          w.rdatas.push_back(rr.rdata);
+          // RFC 2181 §5.2: one TTL per RRset; the master's latest word on it wins.
+          w.ttl = rr.ttl;
+        } else {
+          w.rdatas.erase(it);
+        }
+      }
+    }
+  }
+
+  // The RRsets the steps changed in the end, and the master's new SOA (its serial is the
+  // transferred zone's; the publisher sets the slave's own).
+  std::vector<dns::RRset> replace;
+  for (const auto& [key, w] : working.all()) {
+    if (w.rdatas.empty() && w.served.empty()) continue;
+    if (w.ttl == w.served_ttl && same_set(key.type, w.rdatas, w.served)) continue;
+    dns::RRset rs{key.owner, key.type, dns::RRClass::IN, w.rdatas.empty() ? 0 : w.ttl, {}};
+    for (const auto& r : w.rdatas) rs.rdatas.push_back(r);
+    replace.push_back(std::move(rs));
+  }
+  replace.push_back(dns::RRset{soa.owner, RRType::SOA, dns::RRClass::IN, soa.ttl, {soa.rdata}});
+
+  // The served content without what the signer added: the base the new zone shares blocks with.
+  bool signer_owned = false;
+  for (size_t b = 0; b < served.block_count() && !signer_owned; ++b)
+    signer_owned = served.block_summary(b).dnssec_rrsets != 0;
+  std::shared_ptr<const zone::Zone> stripped =
+      signer_owned ? served.without_types(is_signer_owned) : nullptr;
+  const zone::Zone& base = stripped ? *stripped : served;
+  std::shared_ptr<const zone::Zone> z;
+  try {
+    z = base.with_changes(std::move(replace));
+  } catch (const zone::ZoneError& e) {
+    return {Verdict::RefusedZoneErrors,
+            fmt::format("{} zone errors after the IXFR to serial {}, first: {}", e.issues().size(),
+                        serial, e.issues().front().what),
+            nullptr,
+            {}};
+  }
+  if (z->rr_count() > limits.max_records) {
+    return {Verdict::RefusedTooLarge,
+            fmt::format("the zone would hold {} records after the IXFR, more than {}",
+                        z->rr_count(), limits.max_records),
+            nullptr,
+            {}};
+  }
+  const std::string note =
+      dropped ? fmt::format("; ignored {} DNSSEC records from the master", dropped) : "";
+  auto diff = zone::diff_zones(base, *z, {.ignore_soa_serial = true, .skip_type = is_signer_owned});
+  if (diff.empty())
+    return {Verdict::Unchanged,
+            fmt::format("IXFR to serial {}: content unchanged{}", serial, note),
+            z,
+            {},
+            serial};
+
+  // Shrink guard, as for an AXFR: RRsets of the served zone that vanish entirely.
+  size_t vanished = 0;
+  for (const auto& c : diff.changes)
+    vanished += c.new_ttl == 0 && c.added.empty() && c.old_ttl != 0;
+  const size_t before = base.rrset_count();
+  if (!limits.force && before > 0 &&
+      static_cast<double>(vanished) > limits.max_shrink * static_cast<double>(before)) {
+    return {Verdict::RefusedShrink,
+            fmt::format("{} of {} RRsets would disappear (limit {}%); force the transfer if this "
+                        "is intended",
+                        vanished, before, static_cast<int>(limits.max_shrink * 100)),
+            nullptr,
+            {}};
+  }
+  return {Verdict::Accepted,
+          fmt::format("IXFR from serial {} to {} in {} steps: {} records added, {} removed{}",
+                      ixfr.client_serial(), serial, steps.size(), diff.added_count(),
+                      diff.removed_count(), note),
+          z, std::move(diff), serial};
+}
+
+}  // namespace flatsign::slave

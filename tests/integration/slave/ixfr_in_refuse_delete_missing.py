@@ -1,0 +1,11 @@
+"""An IXFR answer that deletes a record the zone does not hold is refused
+(refused-ixfr-delta) like a broken AXFR: alert, the last good zone stays served, the next
+transfer is an AXFR, which publishes the new version."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import ixfr_in_env as env  # noqa: E402
+
+if __name__ == "__main__":
+    env.broken_ixfr_scenario("delete_missing", "refused-ixfr-delta")
