@@ -341,7 +341,7 @@ void MasterDaemon::publish(Slot& slot, const Expansion& ex) {
   util::log(LogLevel::Info, "master", zname,
             "serving serial {} ({} RRs, {} ALIAS flattened, {} AXFR messages, built in {} ms{})",
             serial, flat->rr_count(), ex.aliases.size(), served->axfr->messages.size(), ms,
-            was_held ? ", changes coalesced by --min-serial-interval" : "");
+            was_held ? ", changes coalesced by min-serial-interval" : "");
   if (!first || !slot.source_cfg.notify.empty())
     send_notifies(slot.source_cfg.origin, *flat, slot.source_cfg.notify, slot.source_cfg.key);
 }
