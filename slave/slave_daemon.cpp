@@ -19,6 +19,7 @@
 #include "common/server/responder.hpp"
 #include "common/util/json_text.hpp"
 #include "common/util/log.hpp"
+#include "slave/hooks.hpp"
 #include "slave/notify_answer.hpp"
 #include "slave/state.hpp"
 
@@ -100,8 +101,49 @@ SlaveDaemon::~SlaveDaemon() {
 }
 
 std::shared_ptr<ZonePipeline> SlaveDaemon::make_pipeline(ZoneConfig zc) {
-  return std::make_shared<ZonePipeline>(io_, std::move(zc),
-                                        PipelineShared{jobs_, transfers_, state_root_files_});
+  auto p = std::make_shared<ZonePipeline>(io_, std::move(zc),
+                                          PipelineShared{jobs_, transfers_, state_root_files_});
+  p->set_on_published([this, name = p->name()] { check_cuts(name); });
+  return p;
+}
+
+void SlaveDaemon::check_cuts(const dns::Name& zone) {
+  std::vector<std::pair<std::shared_ptr<ZonePipeline>, std::shared_ptr<ZonePipeline>>> cuts;
+  {
+    std::lock_guard lock(pipelines_mutex_);
+    auto self = pipelines_.find(zone);
+    if (self == pipelines_.end()) return;
+    if (auto* parent = nearest_parent(pipelines_, zone)) cuts.emplace_back(parent->second, self->second);
+    for (auto* child : nearest_children(pipelines_, zone)) cuts.emplace_back(self->second, child->second);
+  }
+  for (const auto& [parent, child] : cuts) {
+    const auto pz = parent->served();
+    const auto cz = child->served();
+    auto change = cuts_.check(parent->name(), child->name(), pz.get(), cz.get());
+    if (change.cleared)
+      util::log(LogLevel::Info, "slave", child->name().to_string(),
+                "the DS of {} at the cut matches this zone's keys again", parent->name().to_string());
+    if (!change.raised) continue;
+    // Served as it is all the same: the parent's DS is its master's data, not ours to change.
+    const DelegationConflict& c = *change.raised;
+    util::log(LogLevel::Warning, "slave", child->name().to_string(), "delegation-mismatch: {}",
+              c.mismatch.detail);
+    const std::string json = fmt::format(
+        "{{\"zone\":{},\"verdict\":\"delegation-mismatch\",\"detail\":{},\"parent\":{},"
+        "\"ds_tags\":[{}],\"dnskey_tags\":[{}],\"serial\":{}}}\n",
+        util::json_string(c.child.to_string()), util::json_string(c.mismatch.detail),
+        util::json_string(c.parent.to_string()), fmt::join(c.mismatch.ds_tags, ","),
+        fmt::join(c.mismatch.dnskey_tags, ","), cz ? std::to_string(cz->serial()) : "null");
+    const HookEnv env{{"FLATSIGN_EVENT", "alert"},
+                      {"FLATSIGN_ZONE", c.child.to_string()},
+                      {"FLATSIGN_PARENT", c.parent.to_string()},
+                      {"FLATSIGN_VERDICT", "delegation-mismatch"},
+                      {"FLATSIGN_DETAIL", c.mismatch.detail}};
+    const std::string& child_hook = child->config().publisher.on_alert;
+    const std::string& parent_hook = parent->config().publisher.on_alert;
+    run_hook(child_hook, json, env, "on-alert", c.child.to_string());
+    if (parent_hook != child_hook) run_hook(parent_hook, json, env, "on-alert", c.parent.to_string());
+  }
 }
 
 std::shared_ptr<CatalogFollower> SlaveDaemon::make_follower(CatalogConfig cc) {
@@ -156,6 +198,14 @@ void SlaveDaemon::start() {
     for (auto& [name, p] : pipelines_) p->start();
     for (auto& [name, f] : followers_) f->start();
   }
+  // The state loaded: each cut once, from its child's side.
+  std::vector<dns::Name> names;
+  {
+    std::lock_guard lock(pipelines_mutex_);
+    for (const auto& [name, p] : pipelines_)
+      if (nearest_parent(pipelines_, name)) names.push_back(name);
+  }
+  for (const auto& n : names) check_cuts(n);
   util::log(LogLevel::Info, "slave", "", "serving {} zone(s) on {} listener(s), {} catalog(s)",
             pipelines_.size(), config_.listen.size(), followers_.size());
   net::spawn_logged(io_.get_executor(), signal_loop(), "slave", "signal handling");
@@ -310,8 +360,14 @@ void SlaveDaemon::reconcile() {
   for (const auto& p : removed) {
     table_.remove(p->name());
     p->stop();
-    std::lock_guard lock(pipelines_mutex_);
-    pipelines_.erase(p->name());
+    std::vector<dns::Name> orphans;  // its child zones: their cut is now with another parent
+    {
+      std::lock_guard lock(pipelines_mutex_);
+      for (auto* c : nearest_children(pipelines_, p->name())) orphans.push_back(c->first);
+      pipelines_.erase(p->name());
+    }
+    cuts_.forget(p->name());
+    for (const auto& o : orphans) check_cuts(o);
     util::log(LogLevel::Info, "slave", p->name().to_string(),
               "no longer configured: not served (state kept in {})",
               p->config().publisher.state_dir);
@@ -372,6 +428,7 @@ void SlaveDaemon::start_zone(ZoneConfig zc, std::string what) {
       if (!wanted_now) return;
       util::log(LogLevel::Info, "slave", p->name().to_string(), "{}", what);
       add_zone(p);
+      check_cuts(p->name());
     });
   });
 }
@@ -512,7 +569,8 @@ std::optional<std::string> SlaveDaemon::status_json(std::string_view query) cons
       first = false;
     }
   }
-  out += "],\"zones\":[";
+  out += "],\"delegation_conflicts\":" + cuts_.status_json();
+  out += ",\"zones\":[";
   for (size_t i = 0; i < zones.size(); ++i) out += (i ? "," : "") + zones[i]->status_json();
   out += "]}\n";
   return out;

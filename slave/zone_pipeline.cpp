@@ -350,7 +350,10 @@ void ZonePipeline::finish_poll(PollRecord rec, PollWork work,
     if (r->earliest_expiry != 0) note_expiry(r->earliest_expiry);
   }
   status_.last_poll = std::move(rec);
-  if (work.handled.published || work.refreshed.published) notify_secondaries();
+  if (work.handled.published || work.refreshed.published) {
+    notify_secondaries();
+    if (on_published_) on_published_();
+  }
 }
 
 std::chrono::milliseconds ZonePipeline::next_poll_delay() const {
