@@ -5,8 +5,8 @@
 #include <set>
 #include <stdexcept>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "common/dns/error.hpp"
 #include "common/net/status_cli.hpp"
@@ -103,7 +103,8 @@ void resolve_zone(const dns::Name& name, const OptionLayer& l, MasterConfig& c,
   auto access = std::make_shared<server::TransferAccess>();
   if (!r.list("allow-transfer").empty()) {
     std::vector<net::Prefix> prefixes;
-    r.each("allow-transfer", [&](const std::string& p) { prefixes.push_back(net::parse_prefix(p)); });
+    r.each("allow-transfer",
+           [&](const std::string& p) { prefixes.push_back(net::parse_prefix(p)); });
     access->acl = net::Acl(std::move(prefixes));
   }
   access->requires_tsig = c.transfer_requires_tsig;
@@ -155,11 +156,11 @@ void take_zone_pairs(OptionLayer& g, std::vector<ZonePair>& pairs,
         if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
           throw std::invalid_argument("expected zone=value (or " + per_zone +
                                       " in the zone's [[zone]] table)");
-        pairs.push_back({option, text, it->second.where, absolute(text.substr(0, eq)),
-                         text.substr(eq + 1)});
+        pairs.push_back(
+            {option, text, it->second.where, absolute(text.substr(0, eq)), text.substr(eq + 1)});
       } catch (const std::exception& e) {
-        errors.push_back(util::config_problem(it->second.where, "", option,
-                                              "\"" + text + "\": " + e.what()));
+        errors.push_back(
+            util::config_problem(it->second.where, "", option, "\"" + text + "\": " + e.what()));
       }
     }
     g.erase(it);
@@ -176,7 +177,8 @@ MasterConfig resolve(const OptionLayer& globals_in, std::vector<util::ZoneEntry>
   if (g.given("file"))
     g.fail("file", "a zone's file: set it in its [[zone]] table (or zone = [\"ORIGIN=PATH\"])");
   g.each("listen", [&](const std::string& l) { c.listen.push_back(net::parse_endpoint(l, 53)); });
-  g.each("resolver", [&](const std::string& r) { c.resolvers.push_back(net::parse_endpoint(r, 53)); });
+  g.each("resolver",
+         [&](const std::string& r) { c.resolvers.push_back(net::parse_endpoint(r, 53)); });
   if (g.list("resolver").empty()) c.resolvers = net::read_resolv_conf();
   if (c.resolvers.empty())
     errors.push_back("resolver: none given and none found in /etc/resolv.conf");
@@ -196,7 +198,8 @@ MasterConfig resolve(const OptionLayer& globals_in, std::vector<util::ZoneEntry>
   {
     std::set<dns::Name> names;
     for (const auto& k : c.keys)
-      if (!names.insert(k.name).second) g.fail("tsig", "key " + k.name.to_string() + " given twice");
+      if (!names.insert(k.name).second)
+        g.fail("tsig", "key " + k.name.to_string() + " given twice");
   }
   c.transfer_requires_tsig = !c.keys.empty() && !g.boolean("tsig-optional", false);
   c.serial_on_change = !g.boolean("no-serial-on-change", false);
@@ -256,9 +259,9 @@ MasterConfig resolve(const OptionLayer& globals_in, std::vector<util::ZoneEntry>
   }
   for (const ZonePair& p : pairs) {
     if (!seen.count(p.zone))
-      errors.push_back(util::config_problem(p.where, "", p.option,
-                                            "\"" + p.text + "\": " + p.zone.to_string() +
-                                                " is not a served zone (no zone for it)"));
+      errors.push_back(util::config_problem(
+          p.where, "", p.option,
+          "\"" + p.text + "\": " + p.zone.to_string() + " is not a served zone (no zone for it)"));
   }
   const std::set<std::string> reported(errors.begin() + first_global_zone_error, errors.end());
   for (const auto& [name, l] : zones) {
@@ -280,8 +283,8 @@ MasterConfig resolve(const OptionLayer& globals_in, std::vector<util::ZoneEntry>
 const std::vector<util::OptionSpec>& master_options() {
   static const std::vector<util::OptionSpec> specs = {
       {"listen", "address:port to serve on (repeat)", false, true},
-      {"file", "the zone file ([[zone]] tables only; on the command line --zone ORIGIN=PATH)",
-       true, false},
+      {"file", "the zone file ([[zone]] tables only; on the command line --zone ORIGIN=PATH)", true,
+       false},
       {"resolver",
        "recursive resolver address[:port] for ALIAS targets (repeat; default /etc/resolv.conf)",
        false, true},
@@ -321,8 +324,8 @@ const std::vector<util::OptionSpec>& master_options() {
       {"catalog",
        "produce an RFC 9432 catalog zone of this name listing every zone served (default: none)",
        false, false},
-      {"catalog-group",
-       "the zone's catalog group property (repeat); given globally: zone=group", true, true},
+      {"catalog-group", "the zone's catalog group property (repeat); given globally: zone=group",
+       true, true},
       {"catalog-coo",
        "the zone is moving to this catalog (change of ownership); given globally: zone=catalog",
        true, true},

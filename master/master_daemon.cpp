@@ -286,8 +286,8 @@ void MasterDaemon::publish(Slot& slot, const Expansion& ex) {
     if (!was_held) {
       auto wait = std::chrono::ceil<std::chrono::milliseconds>(*slot.damper.held_until() - now);
       util::log(LogLevel::Info, "master", zname,
-                "content changed, next serial held {} ms (min-serial-interval {} s)",
-                wait.count(), slot.source_cfg.min_serial_interval.count());
+                "content changed, next serial held {} ms (min-serial-interval {} s)", wait.count(),
+                slot.source_cfg.min_serial_interval.count());
     }
     return;
   }

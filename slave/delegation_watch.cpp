@@ -1,9 +1,13 @@
 #include "slave/delegation_watch.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "common/util/clock.hpp"
 #include "common/util/json_text.hpp"
+#include "common/util/log.hpp"
+#include "slave/hooks.hpp"
 
 namespace flatsign::slave {
 
@@ -30,9 +34,8 @@ DelegationWatch::Change DelegationWatch::check(const dns::Name& parent, const dn
 }
 
 size_t DelegationWatch::forget(const dns::Name& zone) {
-  return std::erase_if(by_child_, [&](const auto& e) {
-    return e.second.parent == zone || e.second.child == zone;
-  });
+  return std::erase_if(
+      by_child_, [&](const auto& e) { return e.second.parent == zone || e.second.child == zone; });
 }
 
 std::string DelegationWatch::status_json() const {
@@ -50,6 +53,26 @@ std::string DelegationWatch::status_json() const {
         util::json_string(util::utc_text(c.since)));
   }
   return out + "]";
+}
+
+void alert_conflict(const DelegationConflict& c, std::optional<uint32_t> child_serial,
+                    const std::vector<std::string>& hooks) {
+  const std::string child = c.child.to_string(), parent = c.parent.to_string();
+  util::log(util::LogLevel::Warning, "slave", child, "delegation-mismatch: {}", c.mismatch.detail);
+  const std::string json = fmt::format(
+      "{{\"zone\":{},\"verdict\":\"delegation-mismatch\",\"detail\":{},\"parent\":{},"
+      "\"ds_tags\":[{}],\"dnskey_tags\":[{}],\"serial\":{}}}\n",
+      util::json_string(child), util::json_string(c.mismatch.detail), util::json_string(parent),
+      fmt::join(c.mismatch.ds_tags, ","), fmt::join(c.mismatch.dnskey_tags, ","),
+      child_serial ? std::to_string(*child_serial) : "null");
+  const HookEnv env{{"FLATSIGN_EVENT", "alert"},
+                    {"FLATSIGN_ZONE", child},
+                    {"FLATSIGN_PARENT", parent},
+                    {"FLATSIGN_VERDICT", "delegation-mismatch"},
+                    {"FLATSIGN_DETAIL", c.mismatch.detail}};
+  for (size_t i = 0; i < hooks.size(); ++i)
+    if (std::find(hooks.begin(), hooks.begin() + i, hooks[i]) == hooks.begin() + i)
+      run_hook(hooks[i], json, env, "on-alert", child);
 }
 
 }  // namespace flatsign::slave

@@ -47,6 +47,12 @@ class DelegationWatch {
   std::map<dns::Name, DelegationConflict> by_child_;  // a child has one parent
 };
 
+// Logs `c` (a warning line under the child zone) and runs each distinct on-alert command of
+// `hooks` (the child's, the parent's) with its JSON document: verdict "delegation-mismatch",
+// zone, parent, detail, ds_tags, dnskey_tags and the child's serial.
+void alert_conflict(const DelegationConflict& c, std::optional<uint32_t> child_serial,
+                    const std::vector<std::string>& hooks);
+
 // The zone of `zones` (a map by name) nearest above `name`, or nullptr.
 template <typename Map>
 const typename Map::value_type* nearest_parent(const Map& zones, const dns::Name& name) {

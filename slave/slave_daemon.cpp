@@ -19,7 +19,6 @@
 #include "common/server/responder.hpp"
 #include "common/util/json_text.hpp"
 #include "common/util/log.hpp"
-#include "slave/hooks.hpp"
 #include "slave/notify_answer.hpp"
 #include "slave/state.hpp"
 
@@ -113,8 +112,10 @@ void SlaveDaemon::check_cuts(const dns::Name& zone) {
     std::lock_guard lock(pipelines_mutex_);
     auto self = pipelines_.find(zone);
     if (self == pipelines_.end()) return;
-    if (auto* parent = nearest_parent(pipelines_, zone)) cuts.emplace_back(parent->second, self->second);
-    for (auto* child : nearest_children(pipelines_, zone)) cuts.emplace_back(self->second, child->second);
+    if (auto* parent = nearest_parent(pipelines_, zone))
+      cuts.emplace_back(parent->second, self->second);
+    for (auto* child : nearest_children(pipelines_, zone))
+      cuts.emplace_back(self->second, child->second);
   }
   for (const auto& [parent, child] : cuts) {
     const auto pz = parent->served();
@@ -122,27 +123,12 @@ void SlaveDaemon::check_cuts(const dns::Name& zone) {
     auto change = cuts_.check(parent->name(), child->name(), pz.get(), cz.get());
     if (change.cleared)
       util::log(LogLevel::Info, "slave", child->name().to_string(),
-                "the DS of {} at the cut matches this zone's keys again", parent->name().to_string());
+                "the DS of {} at the cut matches this zone's keys again",
+                parent->name().to_string());
     if (!change.raised) continue;
     // Served as it is all the same: the parent's DS is its master's data, not ours to change.
-    const DelegationConflict& c = *change.raised;
-    util::log(LogLevel::Warning, "slave", child->name().to_string(), "delegation-mismatch: {}",
-              c.mismatch.detail);
-    const std::string json = fmt::format(
-        "{{\"zone\":{},\"verdict\":\"delegation-mismatch\",\"detail\":{},\"parent\":{},"
-        "\"ds_tags\":[{}],\"dnskey_tags\":[{}],\"serial\":{}}}\n",
-        util::json_string(c.child.to_string()), util::json_string(c.mismatch.detail),
-        util::json_string(c.parent.to_string()), fmt::join(c.mismatch.ds_tags, ","),
-        fmt::join(c.mismatch.dnskey_tags, ","), cz ? std::to_string(cz->serial()) : "null");
-    const HookEnv env{{"FLATSIGN_EVENT", "alert"},
-                      {"FLATSIGN_ZONE", c.child.to_string()},
-                      {"FLATSIGN_PARENT", c.parent.to_string()},
-                      {"FLATSIGN_VERDICT", "delegation-mismatch"},
-                      {"FLATSIGN_DETAIL", c.mismatch.detail}};
-    const std::string& child_hook = child->config().publisher.on_alert;
-    const std::string& parent_hook = parent->config().publisher.on_alert;
-    run_hook(child_hook, json, env, "on-alert", c.child.to_string());
-    if (parent_hook != child_hook) run_hook(parent_hook, json, env, "on-alert", c.parent.to_string());
+    alert_conflict(*change.raised, cz ? std::optional<uint32_t>(cz->serial()) : std::nullopt,
+                   {child->config().publisher.on_alert, parent->config().publisher.on_alert});
   }
 }
 

@@ -51,14 +51,16 @@ std::optional<DelegationMismatch> check_delegation(const zone::Zone& parent,
     v->erase(std::unique(v->begin(), v->end()), v->end());
   }
   m.detail = m.dnskey_tags.empty()
-                 ? fmt::format("{} has a DS for {} (key tags {}) but {} is unsigned (no DNSKEY): "
-                               "validators will fail every answer of {}",
-                               parent.origin().to_string(), cut.to_string(), tag_list(m.ds_tags),
-                               cut.to_string(), cut.to_string())
-                 : fmt::format("the DS of {} at {} (key tags {}) matches none of the DNSKEYs of "
-                               "{} (key tags {}): validators will fail every answer of {}",
-                               parent.origin().to_string(), cut.to_string(), tag_list(m.ds_tags),
-                               cut.to_string(), tag_list(m.dnskey_tags), cut.to_string());
+                 ? fmt::format(
+                       "{} has a DS for {} (key tags {}) but {} is unsigned (no DNSKEY): "
+                       "validators will fail every answer of {}",
+                       parent.origin().to_string(), cut.to_string(), tag_list(m.ds_tags),
+                       cut.to_string(), cut.to_string())
+                 : fmt::format(
+                       "the DS of {} at {} (key tags {}) matches none of the DNSKEYs of "
+                       "{} (key tags {}): validators will fail every answer of {}",
+                       parent.origin().to_string(), cut.to_string(), tag_list(m.ds_tags),
+                       cut.to_string(), tag_list(m.dnskey_tags), cut.to_string());
   return m;
 }
 

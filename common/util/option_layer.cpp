@@ -9,8 +9,8 @@
 
 namespace flatsign::util {
 
-std::string config_problem(const std::string& where, const std::string& context, const std::string& key,
-                           const std::string& why) {
+std::string config_problem(const std::string& where, const std::string& context,
+                           const std::string& key, const std::string& why) {
   return fmt::format("{}: {}{}{}: {}", where, context, context.empty() ? "" : ": ", key, why);
 }
 

@@ -43,7 +43,8 @@ void OptionFileReader::take(const std::string& path, const std::string& context,
     return error(where, context, key, "is a global option: set it outside the [[zone]] tables");
   GivenOption g{{}, where};
   if (auto a = value.as_array()) {
-    if (!spec->list && a->size() != 1) return error(where, context, key, "takes one value, not a list");
+    if (!spec->list && a->size() != 1)
+      return error(where, context, key, "takes one value, not a list");
     for (const auto& e : *a) {
       auto t = scalar_text(e);
       if (!t) return error(where, context, key, "list elements must be strings or numbers");
@@ -64,7 +65,8 @@ void OptionFileReader::read_zones(const std::string& path, const toml::node& v,
     return;
   }
   auto arr = v.as_array();
-  if (!arr) return error(toml_where(path, v), "", "zone", "expected a name, names or [[zone]] tables");
+  if (!arr)
+    return error(toml_where(path, v), "", "zone", "expected a name, names or [[zone]] tables");
   for (auto& e : *arr) {
     if (auto s = e.as_string()) {
       out.push_back({s->get(), toml_where(path, e), {}});

@@ -71,8 +71,7 @@ TEST_CASE("delegation check: a DS of another key, or an unsigned child, is named
   CHECK_THAT(unsigned_child->detail, Catch::Contains("child.example. is unsigned"));
 }
 
-TEST_CASE("delegation watch: a conflict is raised once, kept for status, then cleared",
-          "[slave]") {
+TEST_CASE("delegation watch: a conflict is raised once, kept for status, then cleared", "[slave]") {
   slave::DelegationWatch w;
   const Name p = Name::parse("example."), c = Name::parse("child.example.");
   auto good = parent({ds_of(kKey1)}), bad = parent({ds_of(kKey2)});

@@ -46,7 +46,8 @@ alias-failure = "stale"
 min-serial-interval = 30
 notify = ["127.0.0.1:5400"]
 allow-transfer = ["10.0.0.0/8"]
-tsig = [")") + kKey + "\", \"" + kKey2 + R"("]
+tsig = [")") +
+             kKey + "\", \"" + kKey2 + R"("]
 catalog = "catalog.invalid"
 
 [[zone]]
@@ -147,7 +148,8 @@ alias-failure = "strict"
 
 TEST_CASE("master config: refusals name the file, line, zone and option", "[master]") {
   TempFile f(std::string(R"(resolver = ["127.0.0.1:5301"]
-tsig = [")") + kKey + R"("]
+tsig = [")") +
+             kKey + R"("]
 alias-failure = "sometimes"
 bogus = 1
 
@@ -179,8 +181,8 @@ catalog-group = "g"
   CHECK_THAT(e, Catch::Contains(path + ":11: [[zone]] " + path +
                                 ":6: listen: is a global option: set it outside the [[zone]] "
                                 "tables"));
-  CHECK_THAT(e, Catch::Contains(path + ":13: zone a.test. is already configured at " + path +
-                                ":6"));
+  CHECK_THAT(e,
+             Catch::Contains(path + ":13: zone a.test. is already configured at " + path + ":6"));
   CHECK_THAT(e, Catch::Contains("default: zone b.test.: file: not set"));
   CHECK_THAT(e, Catch::Contains(path + ":19: zone b.test.: min-serial-interval: \"soon\" is not "
                                        "a duration"));
