@@ -30,9 +30,9 @@ const char* policy_text(AliasFailurePolicy p) {
   return "?";
 }
 
-std::chrono::seconds AliasExpanderOptions::min_refresh_of(const dns::Name& origin) const {
-  auto it = zone_min_refresh.find(origin);
-  return it == zone_min_refresh.end() ? min_refresh : it->second;
+const AliasZoneOptions& AliasExpanderOptions::of(const dns::Name& origin) const {
+  auto it = zones.find(origin);
+  return it == zones.end() ? defaults : it->second;
 }
 
 size_t cap_addresses(std::vector<dns::Rdata>& addresses, size_t max) {
@@ -92,7 +92,7 @@ asio::awaitable<void> AliasExpander::refresh(const zone::Zone& zone) {
   // Targets due within the batch window go along, so one upstream change spread over many
   // targets becomes one rebuild (one serial, one NOTIFY) rather than several.
   auto horizon = now + kBatchWindow;
-  auto floor = options_.min_refresh_of(zone.origin());
+  auto floor = options_.of(zone.origin()).min_refresh;
   std::vector<Name> targets;
   for (const AliasResult& a : find_aliases(zone)) {
     auto it = cache_.find(a.target);
@@ -125,6 +125,7 @@ asio::awaitable<void> AliasExpander::refresh(const zone::Zone& zone) {
 }
 
 Expansion AliasExpander::expand(const zone::Zone& zone, Clock::time_point now) const {
+  const AliasZoneOptions& o = options_.of(zone.origin());
   Expansion ex;
   ex.aliases = find_aliases(zone);
   for (AliasResult& a : ex.aliases) {
@@ -137,8 +138,8 @@ Expansion AliasExpander::expand(const zone::Zone& zone, Clock::time_point now) c
         use = &e.last;
       } else {
         why = std::string(net::lookup_status_text(e.last.status)) + ": " + e.last.detail;
-        if (options_.policy == AliasFailurePolicy::Stale && e.last_good &&
-            now - e.last_good_at <= options_.max_stale) {
+        if (o.policy == AliasFailurePolicy::Stale && e.last_good &&
+            now - e.last_good_at <= o.max_stale) {
           use = &*e.last_good;
           a.stale = true;
         }
@@ -147,13 +148,13 @@ Expansion AliasExpander::expand(const zone::Zone& zone, Clock::time_point now) c
     if (use) {
       a.a = use->a;
       a.aaaa = use->aaaa;
-      a.a_upstream = cap_addresses(a.a, options_.max_addresses);
-      a.aaaa_upstream = cap_addresses(a.aaaa, options_.max_addresses);
+      a.a_upstream = cap_addresses(a.a, o.max_addresses);
+      a.aaaa_upstream = cap_addresses(a.aaaa, o.max_addresses);
       if (a.stale) a.failure = why;
       continue;
     }
     a.failure = why;
-    if (options_.policy == AliasFailurePolicy::Ignore) {
+    if (o.policy == AliasFailurePolicy::Ignore) {
       a.left_out = true;
       continue;
     }
@@ -170,7 +171,7 @@ Clock::time_point AliasExpander::due(const Entry& e, std::chrono::seconds min_re
 
 Clock::time_point AliasExpander::next_refresh(const zone::Zone& zone, Clock::time_point now) const {
   Clock::time_point next = now + options_.max_refresh;
-  auto floor = options_.min_refresh_of(zone.origin());
+  auto floor = options_.of(zone.origin()).min_refresh;
   for (const AliasResult& a : find_aliases(zone)) {
     auto it = cache_.find(a.target);
     if (it == cache_.end()) return now;
@@ -183,7 +184,7 @@ std::optional<Clock::time_point> AliasExpander::target_due(const dns::Name& targ
                                                            const dns::Name& origin) const {
   auto it = cache_.find(target);
   if (it == cache_.end()) return std::nullopt;
-  return due(it->second, options_.min_refresh_of(origin));
+  return due(it->second, options_.of(origin).min_refresh);
 }
 
 std::shared_ptr<const zone::Zone> build_flattened(const zone::Zone& source,

@@ -40,17 +40,23 @@ enum class AliasFailurePolicy {
 };
 [[nodiscard]] const char* policy_text(AliasFailurePolicy p);
 
-struct AliasExpanderOptions {
+// The settings a zone may set for its own ALIAS records ([[zone]] tables).
+struct AliasZoneOptions {
   AliasFailurePolicy policy = AliasFailurePolicy::Strict;
   std::chrono::seconds max_stale{3600};
+  // Floor of the re-resolve interval for this zone's targets: a target shared by two zones is
+  // looked up once but is due by each zone's own floor.
   std::chrono::seconds min_refresh{5};
-  std::chrono::seconds max_refresh{3600};
-  // Per-zone floors that replace min_refresh for the targets of that zone (--zone-min-refresh).
-  std::map<dns::Name, std::chrono::seconds> zone_min_refresh;
   // Addresses flattened per ALIAS and family; beyond it the first ones in canonical order.
   size_t max_addresses = 64;
-  // The refresh floor for the targets of zone `origin`.
-  [[nodiscard]] std::chrono::seconds min_refresh_of(const dns::Name& origin) const;
+};
+
+struct AliasExpanderOptions {
+  AliasZoneOptions defaults;  // for zones without an entry in `zones`
+  std::chrono::seconds max_refresh{3600};
+  std::map<dns::Name, AliasZoneOptions> zones;
+  // The settings of zone `origin`.
+  [[nodiscard]] const AliasZoneOptions& of(const dns::Name& origin) const;
 };
 
 using Clock = std::chrono::steady_clock;
@@ -97,9 +103,9 @@ class AliasExpander {
   // resolved (for status).
   [[nodiscard]] std::optional<Clock::time_point> target_due(const dns::Name& target,
                                                             const dns::Name& origin) const;
-  // SIGHUP: the per-zone floors of the configuration now in force.
-  void set_zone_min_refresh(std::map<dns::Name, std::chrono::seconds> floors) {
-    options_.zone_min_refresh = std::move(floors);
+  // SIGHUP: the per-zone settings of the configuration now in force.
+  void set_zone_options(std::map<dns::Name, AliasZoneOptions> zones) {
+    options_.zones = std::move(zones);
   }
 
  private:

@@ -2,35 +2,47 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <set>
 #include <stdexcept>
 
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
 #include "common/dns/error.hpp"
-#include "common/dns/rdata.hpp"
 #include "common/net/status_cli.hpp"
 #include "common/util/log.hpp"
+#include "common/util/toml_options.hpp"
 
 namespace flatsign::master {
 namespace {
+using util::OptionLayer;
+using util::OptionReader;
 
-std::chrono::seconds parse_duration(const std::string& text, const char* what) {
-  auto v = dns::parse_ttl(text);
-  if (!v) throw std::invalid_argument(std::string(what) + ": bad duration \"" + text + "\"");
-  return std::chrono::seconds(*v);
+const OptionLayer& defaults() {
+  static const OptionLayer d = [] {
+    OptionLayer l;
+    auto set = [&](const char* name, const char* v) { l[name] = {{v}, "default"}; };
+    set("listen", "127.0.0.1:5300");
+    set("alias-failure", "strict");
+    set("max-stale", "1h");
+    set("min-refresh", "5");
+    set("max-refresh", "1h");
+    set("alias-max-addresses", "64");
+    set("min-serial-interval", "60");
+    set("resolver-timeout", "1000");
+    set("log-level", "info");
+    return l;
+  }();
+  return d;
 }
 
-// "ZONE=VALUE" of a repeatable option, the zone made absolute. Throws naming the option.
-std::pair<dns::Name, std::string> zone_pair(const std::string& text, const char* option,
-                                            const char* value_name) {
-  size_t eq = text.find('=');
-  if (eq == std::string::npos || eq == 0 || eq + 1 == text.size()) {
-    throw std::invalid_argument(std::string(option) + " \"" + text +
-                                "\": expected zone=" + value_name);
-  }
-  std::string zone = text.substr(0, eq);
-  if (zone.back() != '.') zone += '.';
-  return {dns::Name::parse(zone), text.substr(eq + 1)};
+// The options that, given globally, are lists of ZONE=VALUE (the form that predates the
+// [[zone]] tables), and the per-zone option each value sets.
+const std::map<std::string, std::string>& zone_pair_options() {
+  static const std::map<std::string, std::string> m = {{"zone-min-refresh", "min-refresh"},
+                                                       {"catalog-group", "catalog-group"},
+                                                       {"catalog-coo", "catalog-coo"}};
+  return m;
 }
 
 dns::Name absolute(std::string text) {
@@ -38,245 +50,362 @@ dns::Name absolute(std::string text) {
   return dns::Name::parse(text);
 }
 
-// The catalog options against the zone list (RFC 9432): properties only for zones served, one
-// coo per member (§4.4.1: a single PTR), and names that fit the member nodes.
-void parse_catalog(const std::string& name, const std::vector<std::string>& groups,
-                   const std::vector<std::string>& coos, MasterConfig& out,
-                   std::vector<std::string>& errors) {
-  auto attempt = [&](auto&& fn) {
-    try {
-      fn();
-    } catch (const std::exception& e) {
-      errors.push_back(e.what());
-    }
-  };
-  if (name.empty()) {
-    if (!groups.empty() || !coos.empty()) {
-      errors.push_back("--catalog-group and --catalog-coo need --catalog NAME");
-    }
-    return;
+std::chrono::seconds seconds(std::chrono::milliseconds ms) {
+  return std::chrono::duration_cast<std::chrono::seconds>(ms);
+}
+
+// One ZONE=VALUE of a global list, and where it was given.
+struct ZonePair {
+  std::string option, text, where;
+  dns::Name zone;
+  std::string value;
+};
+
+// The catalog's own name: absolute, and short enough for its longest owner,
+// group.<16 hex digits>.zones.<catalog> (RFC 9432 §4.2, §4.4.2).
+std::optional<dns::Name> catalog_name(OptionReader& g) {
+  const std::string text = g.text("catalog");
+  if (text.empty()) return std::nullopt;
+  try {
+    dns::Name cat = absolute(text);
+    (void)cat.prepend("zones").prepend(std::string(16, 'x')).prepend("group");
+    return cat;
+  } catch (const dns::ParseError& e) {
+    g.fail("catalog", "\"" + text + "\": " + e.what());
+  } catch (const std::exception&) {
+    g.fail("catalog", "\"" + text +
+                          "\": too long to hold member nodes (group.<id>.zones.<catalog> exceeds "
+                          "255 octets)");
   }
-  attempt([&] {
-    dns::Name cat = absolute(name);
-    // The longest owner is group.<16 hex digits>.zones.<catalog> (RFC 9432 §4.2, §4.4.2).
-    try {
-      (void)cat.prepend("zones").prepend(std::string(16, 'x')).prepend("group");
-    } catch (const std::exception&) {
-      throw std::invalid_argument("--catalog \"" + name +
-                                  "\": too long to hold member nodes (group.<id>.zones.<catalog> "
-                                  "exceeds 255 octets)");
-    }
-    out.catalog.name = cat;
-  });
-  if (!out.catalog.name) return;
-  const dns::Name& cat = *out.catalog.name;
-  auto served = [&](const dns::Name& z) {
-    for (const ZoneSource& s : out.zones) {
-      if (s.origin == z) return true;
-    }
-    return false;
-  };
-  if (served(cat)) {
-    errors.push_back("--catalog " + cat.to_string() +
-                     ": also given as a --zone; the catalog is generated, not loaded");
+  return std::nullopt;
+}
+
+// The zone's settings from its resolved layer `l` into `c` (zones, alias, catalog); errors
+// name `context`.
+void resolve_zone(const dns::Name& name, const OptionLayer& l, MasterConfig& c,
+                  const std::string& context, std::vector<std::string>& errors) {
+  OptionReader r(l, context, errors);
+  ZoneSource z;
+  z.origin = name;
+  z.path = r.text("file");
+  if (z.path.empty()) r.fail("file", "not set (file = \"PATH\" in the zone's [[zone]] table)");
+  AliasZoneOptions& a = c.alias.zones[name];
+  const std::string policy = r.choice("alias-failure", {"strict", "ignore", "stale"});
+  a.policy = policy == "ignore"  ? AliasFailurePolicy::Ignore
+             : policy == "stale" ? AliasFailurePolicy::Stale
+                                 : AliasFailurePolicy::Strict;
+  a.max_stale = seconds(r.duration("max-stale"));
+  // A TTL-0 upstream is still asked at most once a second per target.
+  a.min_refresh = std::max(seconds(r.duration("min-refresh")), std::chrono::seconds(1));
+  a.max_addresses = static_cast<size_t>(r.number("alias-max-addresses", 1, 100000));
+  z.min_serial_interval = seconds(r.duration("min-serial-interval"));
+  r.each("notify", [&](const std::string& n) { z.notify.push_back(net::parse_endpoint(n, 53)); });
+  auto access = std::make_shared<server::TransferAccess>();
+  if (!r.list("allow-transfer").empty()) {
+    std::vector<net::Prefix> prefixes;
+    r.each("allow-transfer",
+           [&](const std::string& p) { prefixes.push_back(net::parse_prefix(p)); });
+    access->acl = net::Acl(std::move(prefixes));
   }
-  for (const auto& g : groups) {
-    attempt([&] {
-      auto [zone, group] = zone_pair(g, "--catalog-group", "group");
-      if (!served(zone)) {
-        throw std::invalid_argument("--catalog-group \"" + g + "\": " + zone.to_string() +
-                                    " is not a served zone (no --zone for it)");
-      }
-      if (group.size() > 255) {  // one TXT character-string (RFC 1035 §3.3)
-        throw std::invalid_argument("--catalog-group \"" + g + "\": group longer than 255 octets");
-      }
-      auto& list = out.catalog.groups[zone];
-      if (std::find(list.begin(), list.end(), group) == list.end()) list.push_back(group);
+  access->requires_tsig = c.transfer_requires_tsig;
+  const std::string key_name = r.text("tsig-key");
+  if (!key_name.empty()) {
+    for (const auto& k : c.keys)
+      if (k.name == absolute(key_name)) z.key = k;
+    if (z.key) {
+      access->keys.push_back(z.key->name);  // the only key that may transfer this zone
+    } else {
+      r.fail("tsig-key", "no key named \"" + key_name + "\" (tsig or tsig-file)");
+    }
+  } else if (!c.keys.empty()) {
+    z.key = c.keys.front();
+  }
+  z.access = std::move(access);
+  for (const auto& group : r.list("catalog-group")) {
+    if (group.empty() || group.size() > 255)  // one TXT character-string (RFC 1035 §3.3)
+      r.fail("catalog-group", "\"" + group + "\": a group is 1 to 255 octets");
+    auto& list = c.catalog.groups[name];
+    if (std::find(list.begin(), list.end(), group) == list.end()) list.push_back(group);
+  }
+  const auto& coo = r.list("catalog-coo");
+  if (coo.size() > 1) {
+    r.fail("catalog-coo", "one new catalog per member (RFC 9432 §4.4.1 allows one coo)");
+  } else if (!coo.empty()) {
+    r.each("catalog-coo", [&](const std::string& text) {
+      dns::Name target = absolute(text);
+      if (c.catalog.name && target == *c.catalog.name)
+        throw std::invalid_argument("the new owner is this catalog itself");
+      c.catalog.coo.emplace(name, target);
     });
   }
-  for (const auto& c : coos) {
-    attempt([&] {
-      auto [zone, target_text] = zone_pair(c, "--catalog-coo", "catalog");
-      if (!served(zone)) {
-        throw std::invalid_argument("--catalog-coo \"" + c + "\": " + zone.to_string() +
-                                    " is not a served zone (no --zone for it)");
+  if (!c.catalog.name)
+    for (const char* key : {"catalog-group", "catalog-coo"})
+      if (!r.list(key).empty()) r.fail(key, "needs catalog = \"NAME\" (a catalog to be listed in)");
+  c.zones.push_back(std::move(z));
+}
+
+// Moves the ZONE=VALUE lists out of the globals `g` into `pairs` (their values split).
+void take_zone_pairs(OptionLayer& g, std::vector<ZonePair>& pairs,
+                     std::vector<std::string>& errors) {
+  for (const auto& [option, per_zone] : zone_pair_options()) {
+    auto it = g.find(option);
+    if (it == g.end()) continue;
+    for (const auto& text : it->second.values) {
+      size_t eq = text.find('=');
+      try {
+        if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
+          throw std::invalid_argument("expected zone=value (or " + per_zone +
+                                      " in the zone's [[zone]] table)");
+        pairs.push_back(
+            {option, text, it->second.where, absolute(text.substr(0, eq)), text.substr(eq + 1)});
+      } catch (const std::exception& e) {
+        errors.push_back(
+            util::config_problem(it->second.where, "", option, "\"" + text + "\": " + e.what()));
       }
-      dns::Name target = absolute(target_text);
-      if (target == cat) {
-        throw std::invalid_argument("--catalog-coo \"" + c +
-                                    "\": the new owner is this catalog itself");
-      }
-      auto [it, fresh] = out.catalog.coo.emplace(zone, target);
-      if (!fresh && !(it->second == target)) {
-        throw std::invalid_argument("--catalog-coo \"" + c + "\": " + zone.to_string() +
-                                    " already moves to " + it->second.to_string() +
-                                    " (RFC 9432 §4.4.1 allows one coo per member)");
-      }
-    });
+    }
+    g.erase(it);
   }
 }
 
-// Both entry points: 0 on success; -1 when --help was printed (`print`); 2 with `errors` filled
-// (or, with `print`, a command-line syntax error already printed by CLI11).
-int parse_config(int argc, char** argv, MasterConfig& out, std::vector<std::string>& errors,
-                 bool print) {
-  CLI::App app{"flatsign-master: hidden primary that flattens ALIAS records and serves AXFR"};
-  std::vector<std::string> listen{"127.0.0.1:5300"}, zones, resolvers, allow, notify, tsig,
-      tsig_files;
-  std::string policy = "strict", max_stale = "1h", min_refresh = "5", max_refresh = "1h";
-  std::string log_level = "info", http, catalog;
-  std::vector<std::string> catalog_groups, catalog_coo, zone_min_refresh;
-  std::string min_serial_interval = "60";
-  size_t alias_max_addresses = 64;
-  bool tsig_optional = false, no_serial_bump = false;
-  int resolver_timeout_ms = 1000;
-  app.set_config("--config", "", "read options from this file (INI/TOML, the same names)");
-  app.add_option("--listen", listen, "address:port to serve on (repeatable)")->take_all();
-  app.add_option("--zone", zones, "origin=path of a zone file (repeatable)");
-  app.add_option("--resolver", resolvers,
-                 "recursive resolver address[:port] for ALIAS targets (repeatable; default "
-                 "/etc/resolv.conf)");
-  app.add_option("--allow-transfer", allow,
-                 "prefix allowed to AXFR (repeatable; default 127.0.0.0/8 and ::1)");
-  app.add_option("--notify", notify, "address[:port] to NOTIFY on change (repeatable)");
-  app.add_option("--alias-failure", policy, "strict | ignore | stale")
-      ->check(CLI::IsMember({"strict", "ignore", "stale"}));
-  app.add_option("--max-stale", max_stale, "how long stale uses the last good expansion (1h)");
-  app.add_option("--min-refresh", min_refresh, "shortest re-resolve interval (5s)");
-  app.add_option("--max-refresh", max_refresh, "longest re-resolve interval (1h)");
-  app.add_option("--zone-min-refresh", zone_min_refresh,
-                 "zone=duration: --min-refresh for the ALIAS targets of one zone (repeatable)");
-  app.add_option("--alias-max-addresses", alias_max_addresses,
-                 "addresses flattened per ALIAS and family; beyond it the first ones in "
-                 "canonical order are kept (64)")
-      ->check(CLI::Range(size_t{1}, size_t{100000}));
-  app.add_option("--min-serial-interval", min_serial_interval,
-                 "shortest time between two serials of a zone; changes within it are published "
-                 "together at its end (60s; 0: off)");
-  app.add_option("--resolver-timeout", resolver_timeout_ms, "ms per resolver try (1000)");
-  app.add_option("--tsig", tsig, "TSIG key name:alg:base64 (repeatable)");
-  app.add_option("--tsig-file", tsig_files, "BIND key file with TSIG keys (repeatable)");
-  app.add_flag("--tsig-optional", tsig_optional,
-               "with keys configured, still allow transfers without TSIG (ACL only)");
-  app.add_flag("--no-serial-on-change", no_serial_bump,
-               "serve the zone file's serial even when the flattened content changed");
-  app.add_option("--log-level", log_level, "debug | info | warning | error")
-      ->check(CLI::IsMember({"debug", "info", "warning", "error"}));
-  app.add_option("--http", http,
-                 "address:port for GET /metrics (Prometheus) and GET /status (JSON); "
-                 "unauthenticated, so keep it on loopback (default: off)");
-  app.add_option("--catalog", catalog,
-                 "produce an RFC 9432 catalog zone of this name listing every zone served "
-                 "(default: none)");
-  app.add_option("--catalog-group", catalog_groups,
-                 "zone=group: the member's catalog group property (repeatable)");
-  app.add_option("--catalog-coo", catalog_coo,
-                 "zone=catalog: the member is moving to that catalog (change of ownership)");
-  app.add_flag("--check", out.check_only, "validate the configuration and zones, then exit");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (!print) {
-      errors.push_back(e.what());
-      return 2;
-    }
-    int rc = app.exit(e);
-    return rc == 0 ? -1 : 2;
-  }
-  util::LogLevel lvl;
-  if (util::parse_log_level(log_level, lvl)) util::set_log_level(lvl);
-
-  auto attempt = [&](auto&& fn) {
-    try {
-      fn();
-    } catch (const std::exception& e) {
-      errors.push_back(e.what());
-    }
-  };
-  for (const auto& l : listen) attempt([&] { out.listen.push_back(net::parse_endpoint(l, 53)); });
-  for (const auto& z : zones) {
-    attempt([&] {
-      size_t eq = z.find('=');
-      if (eq == std::string::npos || eq == 0 || eq + 1 == z.size()) {
-        throw std::invalid_argument("--zone \"" + z + "\": expected origin=path");
-      }
-      std::string origin = z.substr(0, eq);
-      if (origin.back() != '.') origin += '.';
-      out.zones.push_back({dns::Name::parse(origin), z.substr(eq + 1)});
-    });
-  }
-  for (const auto& r : resolvers) {
-    attempt([&] { out.resolvers.push_back(net::parse_endpoint(r, 53)); });
-  }
-  if (resolvers.empty()) out.resolvers = net::read_resolv_conf();
-  if (!allow.empty()) {
-    std::vector<net::Prefix> prefixes;
-    for (const auto& a : allow) attempt([&] { prefixes.push_back(net::parse_prefix(a)); });
-    out.allow_transfer = net::Acl(std::move(prefixes));
-  }
-  if (!http.empty()) {
-    attempt([&] { out.http = net::parse_http_endpoint(http); });
-  }
-  for (const auto& n : notify) attempt([&] { out.notify.push_back(net::parse_endpoint(n, 53)); });
-  out.alias.policy = policy == "ignore"  ? AliasFailurePolicy::Ignore
-                     : policy == "stale" ? AliasFailurePolicy::Stale
-                                         : AliasFailurePolicy::Strict;
-  attempt([&] { out.alias.max_stale = parse_duration(max_stale, "--max-stale"); });
-  attempt([&] { out.alias.min_refresh = parse_duration(min_refresh, "--min-refresh"); });
-  attempt([&] { out.alias.max_refresh = parse_duration(max_refresh, "--max-refresh"); });
-  if (out.alias.min_refresh.count() < 1) out.alias.min_refresh = std::chrono::seconds(1);
-  if (out.alias.max_refresh < out.alias.min_refresh) out.alias.max_refresh = out.alias.min_refresh;
-  out.alias.max_addresses = alias_max_addresses;
-  attempt([&] {
-    out.min_serial_interval = parse_duration(min_serial_interval, "--min-serial-interval");
+MasterConfig resolve(const OptionLayer& globals_in, std::vector<util::ZoneEntry> entries,
+                     std::vector<std::string>& errors) {
+  OptionLayer globals = globals_in;
+  std::vector<ZonePair> pairs;
+  take_zone_pairs(globals, pairs, errors);
+  MasterConfig c;
+  OptionReader g(globals, "", errors);
+  if (g.given("file"))
+    g.fail("file", "a zone's file: set it in its [[zone]] table (or zone = [\"ORIGIN=PATH\"])");
+  g.each("listen", [&](const std::string& l) { c.listen.push_back(net::parse_endpoint(l, 53)); });
+  g.each("resolver",
+         [&](const std::string& r) { c.resolvers.push_back(net::parse_endpoint(r, 53)); });
+  if (g.list("resolver").empty()) c.resolvers = net::read_resolv_conf();
+  if (c.resolvers.empty())
+    errors.push_back("resolver: none given and none found in /etc/resolv.conf");
+  c.resolver_timeout =
+      std::chrono::milliseconds(static_cast<long>(g.number("resolver-timeout", 50, 600000)));
+  g.each("http", [&](const std::string& h) { c.http = net::parse_http_endpoint(h); });
+  c.log_level = g.text("log-level");
+  util::LogLevel level;
+  if (!util::parse_log_level(c.log_level, level))
+    g.fail("log-level", "\"" + c.log_level + "\": expected debug, info, warning or error");
+  g.each("tsig", [&](const std::string& t) { c.keys.push_back(dns::parse_tsig_key(t)); });
+  g.each("tsig-file", [&](const std::string& f) {
+    auto keys = dns::load_tsig_key_file(f);
+    if (keys.empty()) throw std::invalid_argument("no key in the file");
+    for (auto& k : keys) c.keys.push_back(std::move(k));
   });
-  out.resolver_timeout = std::chrono::milliseconds(std::max(50, resolver_timeout_ms));
-  for (const auto& t : tsig) attempt([&] { out.keys.push_back(dns::parse_tsig_key(t)); });
-  for (const auto& f : tsig_files) {
-    attempt([&] {
-      for (auto& k : dns::load_tsig_key_file(f)) out.keys.push_back(std::move(k));
-    });
+  {
+    std::set<dns::Name> names;
+    for (const auto& k : c.keys)
+      if (!names.insert(k.name).second)
+        g.fail("tsig", "key " + k.name.to_string() + " given twice");
   }
-  out.transfer_requires_tsig = !out.keys.empty() && !tsig_optional;
-  out.serial_on_change = !no_serial_bump;
-  if (out.zones.empty()) errors.push_back("no --zone given");
-  if (out.resolvers.empty()) {
-    errors.push_back("no --resolver given and none found in /etc/resolv.conf");
+  c.transfer_requires_tsig = !c.keys.empty() && !g.boolean("tsig-optional", false);
+  c.serial_on_change = !g.boolean("no-serial-on-change", false);
+  c.alias.max_refresh = seconds(g.duration("max-refresh"));
+  c.catalog.name = catalog_name(g);
+  // The globals as a zone of their own: the defaults of every zone and the catalog's settings.
+  // A bad global is reported here once, not again by each zone that inherits it.
+  const size_t first_global_zone_error = errors.size();
+  {
+    MasterConfig scratch = c;
+    OptionLayer l = globals;
+    l["file"] = {{"-"}, "default"};
+    resolve_zone(dns::Name(), l, scratch, "", errors);
+    c.alias.defaults = scratch.alias.zones.begin()->second;
+    c.allow_transfer = scratch.zones.front().access->acl;
+    c.notify = scratch.zones.front().notify;
+    c.key = scratch.zones.front().key;
   }
-  for (const auto& z : zone_min_refresh) {
-    attempt([&] {
-      auto [zone, value] = zone_pair(z, "--zone-min-refresh", "duration");
-      bool served = std::any_of(out.zones.begin(), out.zones.end(),
-                                [&](const ZoneSource& s) { return s.origin == zone; });
-      if (!served) {
-        throw std::invalid_argument("--zone-min-refresh \"" + z + "\": " + zone.to_string() +
-                                    " is not a served zone (no --zone for it)");
-      }
-      auto floor = parse_duration(value, "--zone-min-refresh");
-      // The same lower bound as --min-refresh: a TTL-0 upstream is still asked at most once a
-      // second per target.
-      out.alias.zone_min_refresh[zone] = std::max(floor, std::chrono::seconds(1));
-    });
+  c.alias.max_refresh = std::max(c.alias.max_refresh, c.alias.defaults.min_refresh);
+
+  if (entries.empty()) errors.push_back("no zone configured (--zone, or [[zone]] in the file)");
+  std::map<dns::Name, std::string> seen;
+  std::vector<std::pair<dns::Name, OptionLayer>> zones;
+  for (auto& e : entries) {
+    // zone = "ORIGIN=PATH" (the command line's form): a zone with the globals.
+    if (size_t eq = e.name.find('='); eq != std::string::npos && e.options.empty()) {
+      e.options["file"] = {{e.name.substr(eq + 1)}, e.where};
+      e.name.resize(eq);
+    }
+    dns::Name name;
+    try {
+      name = absolute(e.name);
+    } catch (const std::exception& x) {
+      errors.push_back(fmt::format("{}: zone \"{}\": {}", e.where, e.name, x.what()));
+      continue;
+    }
+    if (auto [it, fresh] = seen.emplace(name, e.where); !fresh) {
+      errors.push_back(fmt::format("{}: zone {} is already configured at {}", e.where,
+                                   name.to_string(), it->second));
+      continue;
+    }
+    if (c.catalog.name && name == *c.catalog.name) {
+      g.fail("catalog", name.to_string() + ": also configured as a zone (at " + e.where +
+                            "); the catalog is generated, not loaded");
+    }
+    OptionLayer l = globals;
+    std::set<std::string> from_pairs;  // a pair list's option set by this zone's first pair
+    for (const ZonePair& p : pairs) {
+      if (!(p.zone == name)) continue;
+      const std::string& key = zone_pair_options().at(p.option);
+      auto& given = l[key];
+      if (from_pairs.insert(key).second) given = {{}, p.where};
+      given.values.push_back(p.value);
+    }
+    for (auto& [k, v] : e.options) l[k] = std::move(v);
+    zones.emplace_back(name, std::move(l));
   }
-  parse_catalog(catalog, catalog_groups, catalog_coo, out, errors);
-  return errors.empty() ? 0 : 2;
+  for (const ZonePair& p : pairs) {
+    if (!seen.count(p.zone))
+      errors.push_back(util::config_problem(
+          p.where, "", p.option,
+          "\"" + p.text + "\": " + p.zone.to_string() + " is not a served zone (no zone for it)"));
+  }
+  const std::set<std::string> reported(errors.begin() + first_global_zone_error, errors.end());
+  for (const auto& [name, l] : zones) {
+    const std::string context = "zone " + name.to_string();
+    std::vector<std::string> own;
+    resolve_zone(name, l, c, context, own);
+    for (auto& e : own) {
+      std::string as_global = e;
+      if (size_t at = as_global.find(context + ": "); at != std::string::npos)
+        as_global.erase(at, context.size() + 2);
+      if (!reported.count(as_global)) errors.push_back(std::move(e));
+    }
+  }
+  return c;
 }
 
 }  // namespace
 
-int parse_master_config(int argc, char** argv, MasterConfig& out) {
-  std::vector<std::string> errors;
-  int rc = parse_config(argc, argv, out, errors, true);
-  for (const auto& e : errors) std::fprintf(stderr, "flatsign-master: %s\n", e.c_str());
-  return rc;
+const std::vector<util::OptionSpec>& master_options() {
+  static const std::vector<util::OptionSpec> specs = {
+      {"listen", "address:port to serve on (repeat)", false, true},
+      {"file", "the zone file ([[zone]] tables only; on the command line --zone ORIGIN=PATH)", true,
+       false},
+      {"resolver",
+       "recursive resolver address[:port] for ALIAS targets (repeat; default /etc/resolv.conf)",
+       false, true},
+      {"resolver-timeout", "ms per resolver try (1000)", false, false},
+      {"allow-transfer", "prefix allowed to AXFR (repeat; default 127.0.0.0/8 and ::1)", true,
+       true},
+      {"notify", "address[:port] to NOTIFY on change (repeat)", true, true},
+      {"alias-failure", "strict | ignore | stale", true, false},
+      {"max-stale", "how long stale uses the last good expansion (1h)", true, false},
+      {"min-refresh", "shortest re-resolve interval of ALIAS targets (5s)", true, false},
+      {"max-refresh", "longest re-resolve interval (1h)", false, false},
+      {"zone-min-refresh", "zone=duration: min-refresh of one zone (repeat)", false, true},
+      {"alias-max-addresses",
+       "addresses flattened per ALIAS and family; beyond it the first ones in canonical order "
+       "are kept (64)",
+       true, false},
+      {"min-serial-interval",
+       "shortest time between two serials of a zone; changes within it are published together "
+       "at its end (60s; 0: off)",
+       true, false},
+      {"tsig", "TSIG key name:alg:base64 (repeat)", false, true},
+      {"tsig-file", "BIND key file with TSIG keys (repeat; keeps secrets out of argv)", false,
+       true},
+      {"tsig-key",
+       "name of the key that signs the zone's NOTIFYs and alone may transfer it (default: the "
+       "first key, and any key may transfer)",
+       true, false},
+      {"tsig-optional", "with keys configured, still allow transfers without TSIG (ACL only)",
+       false, false},
+      {"no-serial-on-change",
+       "serve the zone file's serial even when the flattened content changed", false, false},
+      {"log-level", "debug | info | warning | error", false, false},
+      {"http",
+       "address:port for GET /metrics (Prometheus) and GET /status (JSON); unauthenticated, so "
+       "keep it on loopback (default: off)",
+       false, false},
+      {"catalog",
+       "produce an RFC 9432 catalog zone of this name listing every zone served (default: none)",
+       false, false},
+      {"catalog-group", "the zone's catalog group property (repeat); given globally: zone=group",
+       true, true},
+      {"catalog-coo",
+       "the zone is moving to this catalog (change of ownership); given globally: zone=catalog",
+       true, true},
+  };
+  return specs;
 }
 
-std::vector<std::string> reread_master_config(int argc, char** argv, MasterConfig& out) {
+MasterConfig load_master_config(const ConfigSource& source) {
   std::vector<std::string> errors;
-  if (parse_config(argc, argv, out, errors, false) != 0 && errors.empty()) {
-    errors.push_back("the command line no longer parses");
+  util::OptionFileReader reader(master_options(), errors);
+  OptionLayer file_globals;
+  std::vector<util::ZoneEntry> entries;
+  for (const auto& z : source.zones) entries.push_back({z, "command line", {}});
+  if (!source.path.empty()) {
+    const toml::table doc = util::parse_toml_file(source.path);
+    for (auto&& [k, v] : doc) {
+      const std::string key(k.str());
+      if (key == "zone") {
+        reader.read_zones(source.path, v, entries);
+      } else {
+        reader.take(source.path, "", key, v, file_globals, false);
+      }
+    }
   }
-  return errors;
+  // Globals: defaults, then the file, then the command line. The ZONE=VALUE lists add up.
+  OptionLayer globals = defaults();
+  for (const auto& [k, g] : file_globals) globals[k] = g;
+  for (const auto& [k, v] : source.command_line) {
+    auto& given = globals[k];
+    if (zone_pair_options().count(k) && file_globals.count(k)) {
+      given.values.insert(given.values.end(), v.begin(), v.end());
+      given.where += " and command line";
+    } else {
+      given = {v, "command line"};
+    }
+  }
+  MasterConfig c = resolve(globals, std::move(entries), errors);
+  if (!errors.empty()) throw util::ConfigError(util::join_lines(errors));
+  return c;
+}
+
+int parse_master_config(int argc, char** argv, ConfigSource& source, MasterConfig& out,
+                        bool& check) {
+  CLI::App app{"flatsign-master: hidden primary that flattens ALIAS records and serves AXFR"};
+  app.add_option("--config", source.path,
+                 "TOML file: the options below as keys, and a [[zone]] table per zone (name, "
+                 "file, overrides; README); re-read on SIGHUP");
+  app.add_option("--zone", source.zones, "origin=path of a zone file (repeat)");
+  app.add_flag("--check", check, "validate the configuration and zones, then exit");
+  std::map<std::string, std::vector<std::string>> given;
+  std::map<std::string, bool> flags;
+  for (const auto& spec : master_options()) {
+    const std::string name = spec.name;
+    if (name == "file") continue;
+    const std::string help = std::string(spec.help) + (spec.per_zone ? "" : " [global]");
+    if (name == "tsig-optional" || name == "no-serial-on-change") {
+      app.add_flag("--" + name, flags[name], help);
+    } else {
+      app.add_option("--" + name, given[name], help);
+    }
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? -1 : 2;
+  }
+  for (auto& [name, values] : given)
+    if (app.count("--" + name) > 0) source.command_line[name] = values;
+  for (auto& [name, on] : flags)
+    if (on) source.command_line[name] = {"true"};
+  try {
+    out = load_master_config(source);
+  } catch (const util::ConfigError& e) {
+    std::fprintf(stderr, "flatsign-master: configuration refused:\n%s\n", e.what());
+    return 2;
+  }
+  util::LogLevel level;
+  if (util::parse_log_level(out.log_level, level)) util::set_log_level(level);
+  return 0;
 }
 
 }  // namespace flatsign::master

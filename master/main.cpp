@@ -2,8 +2,11 @@
 // Thin: parse the configuration, load the zones, run the daemon on one io_context.
 // `flatsign-master status --http ADDR [--metrics|--text]` prints a running master's /status (or
 // /metrics) and exits.
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 
@@ -22,20 +25,34 @@ int main(int argc, char** argv) {
   if (argc >= 2 && std::strcmp(argv[1], "status") == 0)
     return net::run_status_command({"flatsign-master", "127.0.0.1:9153", false}, argc - 1,
                                    argv + 1);
+  master::ConfigSource source;
   master::MasterConfig config;
-  int rc = master::parse_master_config(argc, argv, config);
+  bool check = false;
+  int rc = master::parse_master_config(argc, argv, source, config, check);
   if (rc < 0) return 0;
   if (rc != 0) return rc;
   boost::asio::io_context io;
   master::MasterDaemon daemon(io, config);
-  // SIGHUP reads the same command line again, and so the --config file as it is then.
-  daemon.set_config_source([argc, argv](master::MasterConfig& fresh) {
-    return master::reread_master_config(argc, argv, fresh);
+  // SIGHUP reads the --config file as it is then, under the same command line.
+  daemon.set_config_source([source](master::MasterConfig& fresh) -> std::vector<std::string> {
+    try {
+      fresh = master::load_master_config(source);
+      return {};
+    } catch (const std::exception& e) {
+      std::vector<std::string> lines;  // one problem a line
+      std::string all = e.what();
+      for (size_t at = 0; at <= all.size();) {
+        size_t nl = std::min(all.find('\n', at), all.size());
+        lines.push_back(all.substr(at, nl - at));
+        at = nl + 1;
+      }
+      return lines;
+    }
   });
   auto errors = daemon.load_all();
   for (const auto& e : errors) std::fprintf(stderr, "flatsign-master: %s\n", e.c_str());
   if (!errors.empty()) return 1;
-  if (config.check_only) {
+  if (check) {
     std::fprintf(stderr, "flatsign-master: configuration and %zu zone(s) OK%s%s\n",
                  config.zones.size(), config.catalog.name ? ", catalog " : "",
                  config.catalog.name ? config.catalog.name->to_string().c_str() : "");

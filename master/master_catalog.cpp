@@ -133,7 +133,7 @@ void MasterDaemon::publish_catalog() {
   util::log(LogLevel::Info, "catalog", zname,
             "serving serial {} ({} members, {} added, {} removed)", serial, catalog_.members.size(),
             added, removed);
-  if (!first || !config_.notify.empty()) send_notifies(name, *z);
+  if (!first || !config_.notify.empty()) send_notifies(name, *z, config_.notify, config_.key);
 }
 
 }  // namespace flatsign::master

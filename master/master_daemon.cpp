@@ -35,7 +35,11 @@ net::ResolverOptions resolver_options(const MasterConfig& c) {
 // The zones whose series are registered at start-up: the configured ones and the catalog.
 std::vector<ZoneSource> metric_zones(const MasterConfig& c) {
   std::vector<ZoneSource> zones = c.zones;
-  if (c.catalog.name) zones.push_back({*c.catalog.name, ""});
+  if (c.catalog.name) {
+    ZoneSource catalog;
+    catalog.origin = *c.catalog.name;
+    zones.push_back(std::move(catalog));
+  }
   return zones;
 }
 
@@ -61,9 +65,11 @@ std::shared_ptr<const server::Journal> next_journal(const server::ServedZone& cu
   return j;
 }
 
-std::shared_ptr<const server::ServedZone> not_loaded(const dns::Name& origin) {
+std::shared_ptr<const server::ServedZone> not_loaded(
+    const dns::Name& origin, std::shared_ptr<const server::TransferAccess> access) {
   auto served = std::make_shared<server::ServedZone>();
   served->origin = origin;
+  served->access = std::move(access);
   return served;
 }
 }  // namespace
@@ -81,7 +87,7 @@ uint32_t next_serial(uint32_t file_serial, uint32_t last_served) {
 MasterDaemon::MasterDaemon(asio::io_context& io, MasterConfig config)
     : io_(io),
       config_(std::move(config)),
-      metrics_(registry_, metric_zones(config_), config_.alias.policy),
+      metrics_(registry_, metric_zones(config_), config_.alias.defaults.policy),
       resolver_(io.get_executor(), resolver_options(config_)),
       expander_(resolver_, config_.alias),
       listener_(io, [this](const net::Request& r, net::Responses& o) { handle(r, o); }) {
@@ -91,7 +97,7 @@ MasterDaemon::MasterDaemon(asio::io_context& io, MasterConfig config)
   for (const auto& k : config_.keys) tsig_reserve_ = std::max(tsig_reserve_, dns::tsig_space(k));
   for (const auto& z : config_.zones) slots_.emplace(z.origin, make_slot(z));
   catalog_.name = config_.catalog.name;
-  if (catalog_.name) catalog_.served->store(not_loaded(*catalog_.name));
+  if (catalog_.name) catalog_.served->store(not_loaded(*catalog_.name, nullptr));
   catalog_.wake = std::make_unique<asio::steady_timer>(io_);
   publish_directory();
 }
@@ -102,8 +108,8 @@ std::shared_ptr<MasterDaemon::Slot> MasterDaemon::make_slot(const ZoneSource& so
   auto slot = std::make_shared<Slot>();
   slot->source_cfg = source;
   slot->wake = std::make_unique<asio::steady_timer>(io_);
-  slot->damper.set_min_interval(config_.min_serial_interval);
-  slot->served->store(not_loaded(source.origin));
+  slot->damper.set_min_interval(source.min_serial_interval);
+  slot->served->store(not_loaded(source.origin, source.access));
   return slot;
 }
 
@@ -287,7 +293,7 @@ void MasterDaemon::publish(Slot& slot, const Expansion& ex) {
     if (ex.failure != slot.last_failure) {
       util::log(LogLevel::Error, "alias", zname,
                 "flattening failed (policy {}), AXFR -> SERVFAIL: {}",
-                policy_text(config_.alias.policy), ex.failure);
+                policy_text(config_.alias.of(slot.source_cfg.origin).policy), ex.failure);
       slot.last_failure = ex.failure;
     }
     auto failed = std::make_shared<server::ServedZone>(*current);
@@ -325,8 +331,8 @@ void MasterDaemon::publish(Slot& slot, const Expansion& ex) {
     if (!was_held) {
       auto wait = std::chrono::ceil<std::chrono::milliseconds>(*slot.damper.held_until() - now);
       util::log(LogLevel::Info, "master", zname,
-                "content changed, next serial held {} ms (--min-serial-interval {} s)",
-                wait.count(), config_.min_serial_interval.count());
+                "content changed, next serial held {} ms (min-serial-interval {} s)", wait.count(),
+                slot.source_cfg.min_serial_interval.count());
     }
     return;
   }
@@ -347,6 +353,7 @@ void MasterDaemon::publish(Slot& slot, const Expansion& ex) {
   }
   auto served = std::make_shared<server::ServedZone>();
   served->origin = slot.source_cfg.origin;
+  served->access = slot.source_cfg.access;
   served->zone = flat;
   served->axfr = server::pack_axfr(*flat, tsig_reserve_);
   // The zone is unsigned, so the index finds no NSEC/NSEC3 and DO answers carry no proofs;
@@ -373,25 +380,28 @@ void MasterDaemon::publish(Slot& slot, const Expansion& ex) {
     if (!a.capped()) continue;
     util::log(LogLevel::Warning, "alias", zname,
               "ALIAS {} -> {}: upstream gave {} A and {} AAAA, flattened the first {} A and {} "
-              "AAAA in canonical order (--alias-max-addresses {})",
+              "AAAA in canonical order (alias-max-addresses {})",
               a.owner.to_string(), a.target.to_string(), a.a_upstream, a.aaaa_upstream, a.a.size(),
-              a.aaaa.size(), config_.alias.max_addresses);
+              a.aaaa.size(), config_.alias.of(slot.source_cfg.origin).max_addresses);
   }
   util::log(LogLevel::Info, "master", zname,
             "serving serial {} ({} RRs, {} ALIAS flattened, {} AXFR messages, built in {} ms{})",
             serial, flat->rr_count(), ex.aliases.size(), served->axfr->messages.size(), ms,
-            was_held ? ", changes coalesced by --min-serial-interval" : "");
-  if (!first || !config_.notify.empty()) send_notifies(slot.source_cfg.origin, *flat);
+            was_held ? ", changes coalesced by min-serial-interval" : "");
+  if (!first || !slot.source_cfg.notify.empty())
+    send_notifies(slot.source_cfg.origin, *flat, slot.source_cfg.notify, slot.source_cfg.key);
 }
 
-void MasterDaemon::send_notifies(const dns::Name& origin, const zone::Zone& z) {
+void MasterDaemon::send_notifies(const dns::Name& origin, const zone::Zone& z,
+                                 const std::vector<asio::ip::udp::endpoint>& targets,
+                                 const std::optional<dns::TsigKey>& key) {
   const dns::RRset& soa = z.soa();
   dns::Rr soa_rr{soa.owner, soa.type, soa.rclass, soa.ttl, soa.rdatas.front().to_rdata()};
   std::string zname = origin.to_string();
   uint32_t serial = z.serial();
-  for (const auto& target : config_.notify) {
+  for (const auto& target : targets) {
     net::NotifyOptions opts;
-    if (!config_.keys.empty()) opts.key = config_.keys.front();
+    opts.key = key;
     auto task = [](asio::any_io_executor ex, asio::ip::udp::endpoint to, dns::Rr rr,
                    net::NotifyOptions o, std::string zn, uint32_t ser,
                    MasterMetrics* metrics) -> asio::awaitable<void> {

@@ -52,12 +52,14 @@ class MasterDaemon : public server::ZoneDirectory {
   // (empty: good). Unset: SIGHUP re-reads the zone files only.
   using ConfigSource = std::function<std::vector<std::string>(MasterConfig&)>;
   void set_config_source(ConfigSource source) { config_source_ = std::move(source); }
-  // SIGHUP: re-reads the configuration (when a source is set) and applies its zone list and
-  // catalog properties: new zones are loaded and served, zones no longer listed are dropped; a
+  // SIGHUP: re-reads the configuration (when a source is set) and applies its zone list, each
+  // zone's own settings and the catalog properties: new zones are loaded and served, zones no
+  // longer listed are dropped, changed per-zone settings (ALIAS policy and limits,
+  // min-serial-interval, NOTIFY targets, allow-transfer, tsig-key) apply at once; a
   // configuration with an error, or whose new zone files do not load, is not applied (logged),
   // the running one stays. Then re-reads every zone file; a file that fails keeps its old zone
-  // (logged). --zone-min-refresh applies too; other options (listeners, keys, resolvers, NOTIFY
-  // targets, --min-serial-interval) apply at restart.
+  // (logged). The other globals (listeners, keys, resolvers, http, the catalog's NOTIFY
+  // targets) apply at restart.
   void reload();
   void stop();
 
@@ -100,7 +102,7 @@ class MasterDaemon : public server::ZoneDirectory {
     std::optional<FileStamp> stamp;
     std::chrono::system_clock::time_point last_reload_at;
     std::unique_ptr<boost::asio::steady_timer> wake;
-    SerialDamper damper{SerialDamper::Clock::duration::zero()};  // --min-serial-interval
+    SerialDamper damper{SerialDamper::Clock::duration::zero()};  // min-serial-interval
   };
   // The catalog zone being produced (master_catalog.cpp); io thread only but `served`.
   struct Catalog {
@@ -116,7 +118,10 @@ class MasterDaemon : public server::ZoneDirectory {
   // Publishes `ex` for `slot` under a new serial when its content changed and the zone's
   // SerialDamper allows it now; otherwise the change waits (zone_loop wakes at held_until()).
   void publish(Slot& slot, const Expansion& ex);
-  void send_notifies(const dns::Name& origin, const zone::Zone& z);
+  // NOTIFY of `z`'s serial to `targets`, signed with `key` when set.
+  void send_notifies(const dns::Name& origin, const zone::Zone& z,
+                     const std::vector<boost::asio::ip::udp::endpoint>& targets,
+                     const std::optional<dns::TsigKey>& key);
   std::shared_ptr<Slot> make_slot(const ZoneSource& source) const;
   // Publishes the directory of slots_ and the catalog for find().
   void publish_directory();

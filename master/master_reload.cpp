@@ -7,6 +7,13 @@
 namespace flatsign::master {
 using util::LogLevel;
 
+namespace {
+bool same_access(const server::TransferAccess& a, const server::TransferAccess& b) {
+  return a.acl.to_string() == b.acl.to_string() && a.requires_tsig == b.requires_tsig &&
+         a.keys == b.keys;
+}
+}  // namespace
+
 bool MasterDaemon::apply_config(MasterConfig fresh, std::set<dns::Name>& added) {
   // Load every new zone before changing anything: a configuration naming a file that does not
   // load is not applied at all, so the zones served never depend on half of a file.
@@ -42,11 +49,21 @@ bool MasterDaemon::apply_config(MasterConfig fresh, std::set<dns::Name>& added) 
       next.emplace(z.origin, std::move(slot));
       continue;
     }
-    if (it->second->source_cfg.path != z.path) {
+    Slot& slot = *it->second;
+    if (slot.source_cfg.path != z.path) {
       util::log(LogLevel::Info, "zone", z.origin.to_string(), "zone file is now {} (was {})",
-                z.path, it->second->source_cfg.path);
-      it->second->source_cfg.path = z.path;  // read by reload() right after
+                z.path, slot.source_cfg.path);
     }
+    // The zone's own settings apply from now on: the file is read by reload() right after, the
+    // damper's interval at the next change, the transfer rules on the next request.
+    slot.damper.set_min_interval(z.min_serial_interval);
+    if (!same_access(*slot.source_cfg.access, *z.access)) {
+      auto served = std::make_shared<server::ServedZone>(*slot.served->load());
+      served->access = z.access;
+      slot.served->store(std::move(served));
+      util::log(LogLevel::Info, "zone", z.origin.to_string(), "transfer rules changed");
+    }
+    slot.source_cfg = z;
     next.emplace(z.origin, it->second);
   }
   for (auto& [origin, slot] : slots_) {
@@ -74,8 +91,8 @@ bool MasterDaemon::apply_config(MasterConfig fresh, std::set<dns::Name>& added) 
       metrics_.add_zone(*catalog_.name);
     }
   }
-  expander_.set_zone_min_refresh(fresh.alias.zone_min_refresh);
-  config_.alias.zone_min_refresh = std::move(fresh.alias.zone_min_refresh);
+  expander_.set_zone_options(fresh.alias.zones);
+  config_.alias.zones = std::move(fresh.alias.zones);
   config_.zones = std::move(fresh.zones);
   config_.catalog = std::move(fresh.catalog);
   publish_directory();

@@ -10,7 +10,7 @@ std::string MasterDaemon::status_json() const {
   using util::json_string;
   auto now = Clock::now();
   std::string out = "{\"daemon\":\"flatsign-master\",\"alias_failure_policy\":";
-  out += json_string(policy_text(config_.alias.policy));
+  out += json_string(policy_text(config_.alias.defaults.policy));
   out += ",\"zones\":[";
   bool first_zone = true;
   for (const auto& [origin, slot] : slots_) {
@@ -21,6 +21,8 @@ std::string MasterDaemon::status_json() const {
                        json_string(origin.to_string()), json_string(slot->source_cfg.path),
                        served->zone ? std::to_string(served->zone->serial()) : "null",
                        slot->source ? std::to_string(slot->source->serial()) : "null");
+    out += fmt::format(",\"alias_failure_policy\":{}",
+                       json_string(policy_text(config_.alias.of(origin).policy)));
     out += fmt::format(",\"transfer\":{},\"transfer_failure\":{}",
                        json_string(!served->zone                      ? "not loaded"
                                    : served->transfer_failure.empty() ? "ok"

@@ -1,27 +1,23 @@
 #include "slave/config.hpp"
 
-#include <charconv>
-#include <cmath>
 #include <set>
 
 #include <fmt/format.h>
-#include <toml++/toml.h>
 
 #include "common/dns/error.hpp"
 #include "common/dns/rdata.hpp"
 #include "common/dnssec/crypto.hpp"
 #include "common/util/log.hpp"
+#include "common/util/toml_options.hpp"
 #include "slave/state.hpp"
 
 namespace flatsign::slave {
 namespace {
 
-// One option's values and where they were given ("FILE:LINE", "command line", "default").
-struct Given {
-  std::vector<std::string> values;
-  std::string where;
-};
-using Layer = std::map<std::string, Given>;
+using Given = util::GivenOption;
+using Layer = util::OptionLayer;
+using Reader = util::OptionReader;
+using util::toml_where;
 
 const Layer& defaults() {
   static const Layer d = [] {
@@ -74,130 +70,6 @@ const Layer& defaults() {
   }();
   return d;
 }
-
-const OptionSpec* find_spec(std::string_view name) {
-  for (const auto& s : slave_options())
-    if (name == s.name) return &s;
-  return nullptr;
-}
-
-// A TOML value as option text: strings as they are, numbers and booleans as written.
-std::optional<std::string> scalar_text(const toml::node& n) {
-  if (auto s = n.as_string()) return s->get();
-  if (auto i = n.as_integer()) return std::to_string(i->get());
-  if (auto f = n.as_floating_point()) return fmt::format("{}", f->get());
-  if (auto b = n.as_boolean()) return std::string(b->get() ? "true" : "false");
-  return std::nullopt;
-}
-
-std::string where_of(const std::string& path, const toml::node& n) {
-  return fmt::format("{}:{}", path, n.source().begin.line);
-}
-
-class Resolver {
- public:
-  explicit Resolver(std::vector<std::string>& errors) : errors_(errors) {}
-
-  // Reads one option of a layer into `out`; records an error (and leaves `out`) when it is bad.
-  void take(const std::string& path, const std::string& context, const std::string& key,
-            const toml::node& value, Layer& out, bool zone_table) {
-    const std::string where = where_of(path, value);
-    const OptionSpec* spec = find_spec(key);
-    if (!spec) {
-      error(where, context, key, "unknown option");
-      return;
-    }
-    if (zone_table && !spec->per_zone) {
-      error(where, context, key, "is a global option: set it outside the [[zone]] tables");
-      return;
-    }
-    Given g{{}, where};
-    if (auto a = value.as_array()) {
-      if (!spec->list && a->size() != 1) {
-        error(where, context, key, "takes one value, not a list");
-        return;
-      }
-      for (const auto& e : *a) {
-        auto t = scalar_text(e);
-        if (!t) return error(where, context, key, "list elements must be strings or numbers");
-        g.values.push_back(*t);
-      }
-    } else if (auto t = scalar_text(value)) {
-      g.values.push_back(*t);
-    } else {
-      return error(where, context, key, "expected a string, a number or a list");
-    }
-    out[key] = std::move(g);
-  }
-
-  void error(const std::string& where, const std::string& context, const std::string& key,
-             const std::string& why) {
-    errors_.push_back(
-        fmt::format("{}: {}{}{}: {}", where, context, context.empty() ? "" : ": ", key, why));
-  }
-
- private:
-  std::vector<std::string>& errors_;
-};
-
-// Typed reads of one resolved option, each recording its error with where it was given.
-class Reader {
- public:
-  Reader(const Layer& layer, std::string context, std::vector<std::string>& errors)
-      : layer_(layer), context_(std::move(context)), errors_(errors) {}
-
-  const std::vector<std::string>& list(const std::string& key) const {
-    static const std::vector<std::string> none;
-    auto it = layer_.find(key);
-    return it == layer_.end() ? none : it->second.values;
-  }
-  std::string text(const std::string& key) const {
-    const auto& v = list(key);
-    return v.empty() ? std::string() : v.back();
-  }
-  double number(const std::string& key, double min, double max) {
-    const std::string t = text(key);
-    double v = 0;
-    auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-    if (ec != std::errc() || p != t.data() + t.size() || !std::isfinite(v) || v < min || v > max) {
-      fail(key, fmt::format("\"{}\" is not a number from {} to {}", t, min, max));
-      return min;
-    }
-    return v;
-  }
-  // Seconds as a number ("1.5") or a DNS duration ("1h30m").
-  std::chrono::milliseconds duration(const std::string& key) {
-    const std::string t = text(key);
-    double v = 0;
-    auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-    if (ec == std::errc() && p == t.data() + t.size() && std::isfinite(v) && v >= 0)
-      return std::chrono::milliseconds(static_cast<long long>(v * 1000));
-    if (auto ttl = dns::parse_ttl(t)) return std::chrono::seconds(*ttl);
-    fail(key, fmt::format("\"{}\" is not a duration (seconds, or e.g. 1h30m)", t));
-    return std::chrono::milliseconds(0);
-  }
-  template <typename F>
-  void each(const std::string& key, F&& f) {
-    for (const auto& v : list(key)) {
-      try {
-        f(v);
-      } catch (const std::exception& e) {
-        fail(key, fmt::format("\"{}\": {}", v, e.what()));
-      }
-    }
-  }
-  void fail(const std::string& key, const std::string& why) {
-    auto it = layer_.find(key);
-    const std::string where = it == layer_.end() ? "default" : it->second.where;
-    errors_.push_back(
-        fmt::format("{}: {}{}{}: {}", where, context_, context_.empty() ? "" : ": ", key, why));
-  }
-
- private:
-  const Layer& layer_;
-  std::string context_;
-  std::vector<std::string>& errors_;
-};
 
 // The zone's options as text, for comparing two configurations of it.
 std::string settings_text(const Layer& l) {
@@ -380,22 +252,22 @@ struct Table {
   std::string default_template;               // catalog: for members without a group
 };
 
-void read_tables(Resolver& resolver, const std::string& path, const std::string& kind,
+void read_tables(util::OptionFileReader& resolver, const std::string& path, const std::string& kind,
                  const toml::node& v, std::vector<Table>& out) {
   auto arr = v.as_array();
   if (!arr || !arr->is_array_of_tables()) {
-    resolver.error(where_of(path, v), "", kind, "expected [[" + kind + "]] tables");
+    resolver.error(toml_where(path, v), "", kind, "expected [[" + kind + "]] tables");
     return;
   }
   for (auto& e : *arr) {
     const auto& t = *e.as_table();
-    Table tb{"", where_of(path, e), {}, {}, {}};
+    Table tb{"", toml_where(path, e), {}, {}, {}};
     for (auto&& [k, val] : t) {
       const std::string key(k.str());
       auto text = val.as_string();
       if (key == "name" || (kind == "catalog" && key == "template")) {
         if (!text) {
-          resolver.error(where_of(path, val), "[[" + kind + "]]", key, "must be a string");
+          resolver.error(toml_where(path, val), "[[" + kind + "]]", key, "must be a string");
           continue;
         }
         (key == "name" ? tb.name : tb.default_template) = text->get();
@@ -404,14 +276,14 @@ void read_tables(Resolver& resolver, const std::string& path, const std::string&
       if (kind == "catalog" && key == "groups") {
         auto g = val.as_table();
         if (!g) {
-          resolver.error(where_of(path, val), "[[catalog]]", key,
+          resolver.error(toml_where(path, val), "[[catalog]]", key,
                          "expected a table of group = \"template\"");
           continue;
         }
         for (auto&& [gk, gv] : *g) {
           auto gt = gv.as_string();
           if (!gt) {
-            resolver.error(where_of(path, gv), "[[catalog]] groups", std::string(gk.str()),
+            resolver.error(toml_where(path, gv), "[[catalog]] groups", std::string(gk.str()),
                            "must name a [[template]]");
           } else {
             tb.groups[std::string(gk.str())] = gt->get();
@@ -596,25 +468,14 @@ dns::Name zone_name(std::string text) {
 
 SlaveConfig load_slave_config(const ConfigSource& source) {
   std::vector<std::string> errors;
-  Resolver resolver(errors);
+  util::OptionFileReader resolver(slave_options(), errors);
   Layer file_globals;
-  // (name, where, the zone's own table)
-  struct ZoneEntry {
-    std::string name, where;
-    Layer options;
-  };
-  std::vector<ZoneEntry> zone_entries;
+  std::vector<util::ZoneEntry> zone_entries;
   for (const auto& z : source.zones) zone_entries.push_back({z, "command line", {}});
   std::vector<Table> templates, catalogs;
 
   if (!source.path.empty()) {
-    toml::table doc;
-    try {
-      doc = toml::parse_file(source.path);
-    } catch (const toml::parse_error& e) {
-      throw ConfigError(fmt::format("{}:{}:{}: {}", source.path, e.source().begin.line,
-                                    e.source().begin.column, e.description()));
-    }
+    const toml::table doc = util::parse_toml_file(source.path);
     for (auto&& [k, v] : doc) {
       const std::string key(k.str());
       if (key == "template" || key == "catalog") {
@@ -626,44 +487,7 @@ SlaveConfig load_slave_config(const ConfigSource& source) {
         continue;
       }
       // zone = "a" | ["a", "b"] (defaults only) | [[zone]] tables with overrides.
-      if (auto s = v.as_string()) {
-        zone_entries.push_back({s->get(), where_of(source.path, v), {}});
-        continue;
-      }
-      auto arr = v.as_array();
-      if (!arr) {
-        resolver.error(where_of(source.path, v), "", "zone",
-                       "expected a name, names or [[zone]] tables");
-        continue;
-      }
-      for (auto& e : *arr) {
-        if (auto s = e.as_string()) {
-          zone_entries.push_back({s->get(), where_of(source.path, e), {}});
-          continue;
-        }
-        auto t = e.as_table();
-        if (!t) {
-          resolver.error(where_of(source.path, e), "", "zone", "expected a name or a table");
-          continue;
-        }
-        ZoneEntry ze{"", where_of(source.path, e), {}};
-        for (auto&& [zk, zv] : *t) {
-          const std::string zkey(zk.str());
-          if (zkey == "name") {
-            auto s = zv.as_string();
-            if (!s)
-              resolver.error(where_of(source.path, zv), "", "name", "must be a string");
-            else
-              ze.name = s->get();
-            continue;
-          }
-          resolver.take(source.path, "[[zone]] " + ze.where, zkey, zv, ze.options, true);
-        }
-        if (ze.name.empty())
-          resolver.error(ze.where, "", "[[zone]]", "a table without name");
-        else
-          zone_entries.push_back(std::move(ze));
-      }
+      resolver.read_zones(source.path, v, zone_entries);
     }
   }
 
@@ -738,11 +562,7 @@ SlaveConfig load_slave_config(const ConfigSource& source) {
     c.zones.push_back(resolve_zone(name, l, c, c.state_dir, errors));
   }
   resolve_catalogs(c, globals, templates, catalogs, seen, errors);
-  if (!errors.empty()) {
-    std::string text;
-    for (const auto& e : errors) text += (text.empty() ? "" : "\n") + e;
-    throw ConfigError(text);
-  }
+  if (!errors.empty()) throw ConfigError(util::join_lines(errors));
   return c;
 }
 

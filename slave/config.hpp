@@ -6,7 +6,6 @@
 #include <chrono>
 #include <map>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -17,6 +16,7 @@
 #include "common/dns/tsig.hpp"
 #include "common/net/address.hpp"
 #include "common/server/rrl.hpp"
+#include "common/util/option_layer.hpp"
 #include "slave/axfr_client.hpp"
 #include "slave/ixfr_client.hpp"
 #include "slave/publisher.hpp"
@@ -113,12 +113,8 @@ struct SlaveConfig {
 [[nodiscard]] ZoneConfig member_config(const ZoneConfig& tmpl, const dns::Name& zone,
                                        const std::string& catalog, const std::string& group);
 
-// The configuration cannot be used; what() holds every problem, one line each, each naming the
-// file (or "command line"), the zone when it concerns one, and the option.
-class ConfigError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+// The configuration cannot be used (common/util/option_layer.hpp).
+using ConfigError = util::ConfigError;
 
 // Option values by long name (without "--"), each as the text of its values.
 using OptionValues = std::map<std::string, std::vector<std::string>>;
@@ -130,13 +126,7 @@ struct ConfigSource {
   std::vector<std::string> zones;  // --zone on the command line
 };
 
-// One option a slave understands.
-struct OptionSpec {
-  const char* name;
-  const char* help;
-  bool per_zone;  // may be set in a [[zone]] table
-  bool list;      // takes several values
-};
+using OptionSpec = util::OptionSpec;
 // Every option, in --help order (the `zone` and `config` options are handled apart).
 [[nodiscard]] const std::vector<OptionSpec>& slave_options();
 

@@ -100,8 +100,36 @@ SlaveDaemon::~SlaveDaemon() {
 }
 
 std::shared_ptr<ZonePipeline> SlaveDaemon::make_pipeline(ZoneConfig zc) {
-  return std::make_shared<ZonePipeline>(io_, std::move(zc),
-                                        PipelineShared{jobs_, transfers_, state_root_files_});
+  auto p = std::make_shared<ZonePipeline>(io_, std::move(zc),
+                                          PipelineShared{jobs_, transfers_, state_root_files_});
+  p->set_on_published([this, name = p->name()] { check_cuts(name); });
+  return p;
+}
+
+void SlaveDaemon::check_cuts(const dns::Name& zone) {
+  std::vector<std::pair<std::shared_ptr<ZonePipeline>, std::shared_ptr<ZonePipeline>>> cuts;
+  {
+    std::lock_guard lock(pipelines_mutex_);
+    auto self = pipelines_.find(zone);
+    if (self == pipelines_.end()) return;
+    if (auto* parent = nearest_parent(pipelines_, zone))
+      cuts.emplace_back(parent->second, self->second);
+    for (auto* child : nearest_children(pipelines_, zone))
+      cuts.emplace_back(self->second, child->second);
+  }
+  for (const auto& [parent, child] : cuts) {
+    const auto pz = parent->served();
+    const auto cz = child->served();
+    auto change = cuts_.check(parent->name(), child->name(), pz.get(), cz.get());
+    if (change.cleared)
+      util::log(LogLevel::Info, "slave", child->name().to_string(),
+                "the DS of {} at the cut matches this zone's keys again",
+                parent->name().to_string());
+    if (!change.raised) continue;
+    // Served as it is all the same: the parent's DS is its master's data, not ours to change.
+    alert_conflict(*change.raised, cz ? std::optional<uint32_t>(cz->serial()) : std::nullopt,
+                   {child->config().publisher.on_alert, parent->config().publisher.on_alert});
+  }
 }
 
 std::shared_ptr<CatalogFollower> SlaveDaemon::make_follower(CatalogConfig cc) {
@@ -156,6 +184,14 @@ void SlaveDaemon::start() {
     for (auto& [name, p] : pipelines_) p->start();
     for (auto& [name, f] : followers_) f->start();
   }
+  // The state loaded: each cut once, from its child's side.
+  std::vector<dns::Name> names;
+  {
+    std::lock_guard lock(pipelines_mutex_);
+    for (const auto& [name, p] : pipelines_)
+      if (nearest_parent(pipelines_, name)) names.push_back(name);
+  }
+  for (const auto& n : names) check_cuts(n);
   util::log(LogLevel::Info, "slave", "", "serving {} zone(s) on {} listener(s), {} catalog(s)",
             pipelines_.size(), config_.listen.size(), followers_.size());
   net::spawn_logged(io_.get_executor(), signal_loop(), "slave", "signal handling");
@@ -310,8 +346,14 @@ void SlaveDaemon::reconcile() {
   for (const auto& p : removed) {
     table_.remove(p->name());
     p->stop();
-    std::lock_guard lock(pipelines_mutex_);
-    pipelines_.erase(p->name());
+    std::vector<dns::Name> orphans;  // its child zones: their cut is now with another parent
+    {
+      std::lock_guard lock(pipelines_mutex_);
+      for (auto* c : nearest_children(pipelines_, p->name())) orphans.push_back(c->first);
+      pipelines_.erase(p->name());
+    }
+    cuts_.forget(p->name());
+    for (const auto& o : orphans) check_cuts(o);
     util::log(LogLevel::Info, "slave", p->name().to_string(),
               "no longer configured: not served (state kept in {})",
               p->config().publisher.state_dir);
@@ -372,6 +414,7 @@ void SlaveDaemon::start_zone(ZoneConfig zc, std::string what) {
       if (!wanted_now) return;
       util::log(LogLevel::Info, "slave", p->name().to_string(), "{}", what);
       add_zone(p);
+      check_cuts(p->name());
     });
   });
 }
@@ -512,7 +555,8 @@ std::optional<std::string> SlaveDaemon::status_json(std::string_view query) cons
       first = false;
     }
   }
-  out += "],\"zones\":[";
+  out += "],\"delegation_conflicts\":" + cuts_.status_json();
+  out += ",\"zones\":[";
   for (size_t i = 0; i < zones.size(); ++i) out += (i ? "," : "") + zones[i]->status_json();
   out += "]}\n";
   return out;

@@ -30,6 +30,7 @@
 #include "common/util/metrics.hpp"
 #include "slave/catalog_follower.hpp"
 #include "slave/config.hpp"
+#include "slave/delegation_watch.hpp"
 #include "slave/zone_pipeline.hpp"
 
 namespace flatsign::slave {
@@ -79,6 +80,10 @@ class SlaveDaemon {
   // loaded and started, removed ones stop being served (state kept), changed ones restart once
   // their poll in progress ends (the old snapshot answers meanwhile). On the io thread.
   void reconcile();
+  // Checks the cuts of `zone` with its nearest served parent and its nearest served children
+  // (a published zone: after each publication of either side), logging and alerting each new
+  // conflict once. On the io thread.
+  void check_cuts(const dns::Name& zone);
   // The pipeline of exactly `name`, or null. Any thread.
   [[nodiscard]] std::shared_ptr<ZonePipeline> pipeline(const dns::Name& name) const;
 
@@ -110,6 +115,7 @@ class SlaveDaemon {
   // Zones add_zone() made ready, joining the table at the next turn of the io thread.
   std::vector<std::shared_ptr<const server::SnapshotDirectory>> to_serve_;
   bool keys_changed_ = false;  // the last reload read other TSIG keys
+  DelegationWatch cuts_;       // parent/child zones whose DS and DNSKEYs disagree (io thread)
   net::DnsListener listener_;
   bool stopping_ = false;
   std::unique_ptr<net::HttpStatusServer> http_;

@@ -478,6 +478,7 @@ void ZonePipeline::finish_poll(PollRecord rec, PollWork work,
   if (published) {
     notify_secondaries();
     upkeep_wake_.cancel();  // the upkeep looks at the new zone's signatures
+    if (on_published_) on_published_();
   }
 }
 

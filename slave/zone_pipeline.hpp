@@ -59,6 +59,9 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   // loop has ended (nothing of this zone runs any more). The served snapshot stays readable.
   void stop(std::function<void()> stopped = {});
 
+  // Called on the io thread after each publication (from a transfer or a signature refresh).
+  // Set before start().
+  void set_on_published(std::function<void()> f) { on_published_ = std::move(f); }
   // Polls now (as on NOTIFY). On the io thread.
   void trigger_poll();
   // Polls now with the shrink guard off for that one transfer (an operator's SIGUSR1 after a
@@ -147,6 +150,7 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   bool force_next_ = false;
   bool stopping_ = false;
   std::function<void()> on_stopped_;
+  std::function<void()> on_published_;
   unsigned unreachable_polls_ = 0;
   std::optional<uint32_t> master_serial_;  // of the last complete transfer (PollMode::Soa)
   // The master's serial the served content was made from: IXFR asks from it. Unset before the

@@ -54,23 +54,31 @@ class CatalogMaster:
                    what=lambda: "catalog served\n" + self.proc.log()[-3000:])
 
     def write_config(self, zones, groups=(), coo=()):
-        """Writes the config file: one zone file per origin (created when missing)."""
+        """Writes the config file: globals, then a [[zone]] table per origin with its file
+        (created when missing) and catalog properties. `groups` and `coo` are (zone, value)
+        pairs; one naming a zone not in `zones` goes in the global ZONE=VALUE list, which the
+        master refuses."""
         lines = ['listen = ["127.0.0.1:%d"]' % self.port,
                  'resolver = ["127.0.0.1:%d"]' % self.dead,
                  'catalog = "%s"' % CATALOG]
-        files = []
+        if self.notify:
+            lines.append("notify = [%s]" % ", ".join('"127.0.0.1:%d"' % p for p in self.notify))
+        served = {z.rstrip(".").lower() for z in zones}
+        stray = [(z, v) for z, v in groups if z.rstrip(".").lower() not in served]
+        if stray:
+            lines.append("catalog-group = [%s]" % ", ".join('"%s=%s"' % g for g in stray))
         for z in zones:
             path = self.tmp.file("%s/%szone" % (self.name, z))
             if not os.path.exists(path):
                 self.tmp.write("%s/%szone" % (self.name, z), zone_text())
-            files.append('"%s=%s"' % (z, path))
-        lines.append("zone = [%s]" % ", ".join(files))
-        if groups:
-            lines.append("catalog-group = [%s]" % ", ".join('"%s=%s"' % g for g in groups))
-        if coo:
-            lines.append("catalog-coo = [%s]" % ", ".join('"%s=%s"' % c for c in coo))
-        if self.notify:
-            lines.append("notify = [%s]" % ", ".join('"127.0.0.1:%d"' % p for p in self.notify))
+            lines += ["", "[[zone]]", 'name = "%s"' % z, 'file = "%s"' % path]
+            key = z.rstrip(".").lower()
+            mine = [v for n, v in groups if n.rstrip(".").lower() == key]
+            if mine:
+                lines.append("catalog-group = [%s]" % ", ".join('"%s"' % v for v in mine))
+            for n, v in coo:
+                if n.rstrip(".").lower() == key:
+                    lines.append('catalog-coo = "%s"' % v)
         os.makedirs(os.path.dirname(self.conf), exist_ok=True)
         with open(self.conf, "w") as f:
             f.write("\n".join(lines) + "\n")

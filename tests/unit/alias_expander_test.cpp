@@ -160,7 +160,7 @@ TEST_CASE("ALIAS address cap: the first N in canonical order are kept, counts re
   ro.timeout = std::chrono::milliseconds(500);
   net::StubResolver resolver(io.get_executor(), ro);
   master::AliasExpanderOptions opts;
-  opts.max_addresses = 64;
+  opts.defaults.max_addresses = 64;
   master::AliasExpander expander(resolver, opts);
   auto src = testing::build({"@ 3600 SOA ns1 host 7 7200 3600 1209600 300", "@ 3600 NS ns1",
                              "ns1 3600 A 192.0.2.53", "www 300 ALIAS many.test."});
@@ -198,8 +198,8 @@ TEST_CASE("per-zone refresh floor: a shared target is due by each zone's own flo
   ro.timeout = std::chrono::milliseconds(500);
   net::StubResolver resolver(io.get_executor(), ro);
   master::AliasExpanderOptions opts;
-  opts.min_refresh = std::chrono::seconds(2);
-  opts.zone_min_refresh[Name::parse("slow.")] = std::chrono::seconds(120);
+  opts.defaults.min_refresh = std::chrono::seconds(2);
+  opts.zones[Name::parse("slow.")].min_refresh = std::chrono::seconds(120);
   master::AliasExpander expander(resolver, opts);
   std::vector<std::string> lines = {"@ 3600 SOA ns1 host 7 7200 3600 1209600 300", "@ 3600 NS ns1",
                                     "ns1 3600 A 192.0.2.53", "www 300 ALIAS many.test."};
@@ -213,5 +213,36 @@ TEST_CASE("per-zone refresh floor: a shared target is due by each zone's own flo
   CHECK(expander.next_refresh(*fast, after) <= after + std::chrono::seconds(2));
   CHECK(expander.next_refresh(*fast, after) >= before + std::chrono::seconds(2));
   CHECK(expander.next_refresh(*slow, after) >= before + std::chrono::seconds(120));
-  CHECK(opts.min_refresh_of(Name::parse("other.")) == std::chrono::seconds(2));
+  CHECK(opts.of(Name::parse("other.")).min_refresh == std::chrono::seconds(2));
+}
+
+TEST_CASE("per-zone ALIAS settings: one target, each zone's own cap and policy", "[alias]") {
+  asio::io_context io;
+  auto server = start_resolver(io);
+  net::ResolverOptions ro;
+  ro.servers.push_back(server->bound().front());
+  ro.timeout = std::chrono::milliseconds(500);
+  net::StubResolver resolver(io.get_executor(), ro);
+  master::AliasExpanderOptions opts;
+  opts.zones[Name::parse("small.")].max_addresses = 2;
+  opts.zones[Name::parse("lenient.")].policy = master::AliasFailurePolicy::Ignore;
+  master::AliasExpander expander(resolver, opts);
+  std::vector<std::string> lines = {"@ 3600 SOA ns1 host 7 7200 3600 1209600 300", "@ 3600 NS ns1",
+                                    "ns1 3600 A 192.0.2.53", "www 300 ALIAS many.test."};
+  auto big = testing::build(lines, "big.");
+  auto small = testing::build(lines, "small.");
+  refresh_all(io, expander, {big, small});
+  CHECK(expander.expand(*big, master::Clock::now()).aliases.at(0).a.size() == 64);
+  CHECK(expander.expand(*small, master::Clock::now()).aliases.at(0).a.size() == 2);
+  // A target the resolver cannot answer: strict (the default) fails the zone, ignore leaves the
+  // ALIAS out of its own zone only.
+  lines.back() = "www 300 ALIAS nowhere.invalid.";
+  auto strict = testing::build(lines, "strict.");
+  auto lenient = testing::build(lines, "lenient.");
+  refresh_all(io, expander, {strict, lenient});
+  server->stop();
+  CHECK_FALSE(expander.expand(*strict, master::Clock::now()).failure.empty());
+  auto ex = expander.expand(*lenient, master::Clock::now());
+  CHECK(ex.failure.empty());
+  CHECK(ex.aliases.at(0).left_out);
 }

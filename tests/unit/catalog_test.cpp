@@ -26,7 +26,10 @@ int parse(std::vector<std::string> args, master::MasterConfig& out) {
   args.insert(args.begin(), "flatsign-master");
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
-  return master::parse_master_config(static_cast<int>(argv.size()), argv.data(), out);
+  master::ConfigSource source;
+  bool check = false;
+  return master::parse_master_config(static_cast<int>(argv.size()), argv.data(), source, out,
+                                     check);
 }
 }  // namespace
 
@@ -127,14 +130,18 @@ TEST_CASE("catalog options: parsed for served zones, refused for others", "[cata
         2);
 }
 
-TEST_CASE("catalog options: reread_master_config returns the errors", "[catalog]") {
-  std::vector<std::string> args{"flatsign-master", "--zone",          "a.test=/a",
-                                "--resolver",      "127.0.0.1",       "--catalog",
-                                "catalog.invalid", "--catalog-group", "z.test=g"};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  master::MasterConfig c;
-  auto errors = master::reread_master_config(static_cast<int>(argv.size()), argv.data(), c);
-  REQUIRE(errors.size() == 1);
-  CHECK(errors[0].find("z.test. is not a served zone") != std::string::npos);
+TEST_CASE("catalog options: a reload's errors name the option and the zone", "[catalog]") {
+  master::ConfigSource source;
+  source.zones = {"a.test=/a"};
+  source.command_line = {{"resolver", {"127.0.0.1"}},
+                         {"catalog", {"catalog.invalid"}},
+                         {"catalog-group", {"z.test=g"}}};
+  try {
+    (void)master::load_master_config(source);
+    FAIL("accepted");
+  } catch (const util::ConfigError& e) {
+    CHECK(std::string(e.what()) ==
+          "command line: catalog-group: \"z.test=g\": z.test. is not a served zone (no zone for "
+          "it)");
+  }
 }

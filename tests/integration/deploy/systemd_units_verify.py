@@ -1,7 +1,7 @@
 """deploy/systemd/*.service pass `systemd-analyze verify` (in a temporary root holding the built
 binaries at the units' /usr/local/bin paths, /bin/kill and the distribution's units), carry the
 hardening the issue asks for, and a misspelled directive makes verify fail (so the check has
-teeth); deploy/config/master.conf and deploy/config/slave.toml pass `--config --check` with their paths
+teeth); deploy/config/master.toml and deploy/config/slave.toml pass `--config --check` with their paths
 pointed at a temporary zone and TSIG key made by deploy/tsig-keygen; no unit puts the TSIG key on
 a command line."""
 import os
@@ -73,12 +73,12 @@ def main():
                 "tsig line: %r" % tsig_line)
         zone = tmp.write("example.test.zone",
                          open(h.script("deploy/examples/example.test.zone")).read())
-        conf = open(h.script("deploy/config/master.conf")).read()
+        conf = open(h.script("deploy/config/master.toml")).read()
         conf = conf.replace("/etc/flatsign/zones/example.test.zone", zone).replace(
             "/run/credentials/flatsign-master.service/xfr-key.key", tmp.file("keys/xfr-key.key"))
-        path = tmp.write("master.conf", conf)
+        path = tmp.write("master.toml", conf)
         r = h.run([master, "--config", path, "--check"], check_rc=False, timeout=60)
-        h.check(r.returncode == 0, "master.conf --check: %s%s" % (r.stdout, r.stderr))
+        h.check(r.returncode == 0, "master.toml --check: %s%s" % (r.stdout, r.stderr))
         # The example slave config, the key pointed at the same temporary key file.
         conf = open(h.script("deploy/config/slave.toml")).read().replace(
             "/run/credentials/flatsign-slave.service/xfr-key.key", tmp.file("keys/xfr-key.key"))
@@ -86,7 +86,7 @@ def main():
         r = h.run([slave, "--config", path, "--check"], check_rc=False, timeout=60)
         h.check(r.returncode == 0 and "3 zone(s)" in r.stderr,
                 "slave.toml --check: %s%s" % (r.stdout, r.stderr))
-    h.ok("systemd units verify clean in a temp root; broken directive caught; master.conf checks")
+    h.ok("systemd units verify clean in a temp root; broken directive caught; example configs check")
 
 
 if __name__ == "__main__":

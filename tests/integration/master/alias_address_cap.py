@@ -25,7 +25,7 @@ with h.TempDir() as tmp, env.Upstream(tmp, UP) as up:
         want = sorted(["10.0.0.%d" % i for i in range(64)], key=socket.inet_aton)
         h.check(sorted(rows, key=socket.inet_aton) == want,
                 "the first 64 in canonical order, got %d: %s" % (len(rows), rows[:5]))
-        line = [l for l in m.log().splitlines() if "--alias-max-addresses" in l]
+        line = [l for l in m.log().splitlines() if "alias-max-addresses" in l]
         h.check(line and "www.example.test. -> many.up.test." in line[0] and
                 "500 A" in line[0] and "first 64 A" in line[0],
                 "a log line names the ALIAS and the counts:\n%s" % m.log()[-2000:])

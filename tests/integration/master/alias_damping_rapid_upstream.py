@@ -96,7 +96,7 @@ with h.TempDir() as tmp, env.Upstream(tmp, upstream(0)) as up:
             h.check(1 <= len(notes) <= bound,
                     "%d serials for %d upstream changes in %.1f s (bound %d)\n%s"
                     % (len(notes), n, churn_end - t0, bound, m.log()[-3000:]))
-            h.check("changes coalesced by --min-serial-interval" in m.log(),
+            h.check("changes coalesced by min-serial-interval" in m.log(),
                     "a held change was published at the interval's end\n%s" % m.log()[-3000:])
     finally:
         sink.stop()

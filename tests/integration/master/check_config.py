@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""--check validates options and zone files: exit 0 for a good setup (also from --config),
-non-zero with file:line for a broken zone and a message for a bad option or catalog property."""
+"""--check validates options and zone files: exit 0 for a good setup (also from --config, in the
+[[zone]] form and the older zone = ["ORIGIN=PATH"] form), non-zero with file:line for a broken
+zone, a bad option of a [[zone]] table, and a message for a bad option or catalog property."""
 import os
 import sys
 
@@ -27,6 +28,15 @@ with h.TempDir() as tmp:
                      'alias-failure = "ignore"\n' % good)
     r = h.run([master, "--config", conf, "--check"], check_rc=False)
     h.check(r.returncode == 0, "config file: " + r.stderr)
+    conf = tmp.write("master.toml", 'resolver = ["127.0.0.1:5301"]\n\n[[zone]]\n'
+                     'name = "example.test"\nfile = "%s"\nalias-failure = "ignore"\n' % good)
+    r = h.run([master, "--config", conf, "--check"], check_rc=False)
+    h.check(r.returncode == 0 and "1 zone(s) OK" in r.stderr, "[[zone]] file: " + r.stderr)
+    conf = tmp.write("bad.toml", 'resolver = ["127.0.0.1:5301"]\n\n[[zone]]\n'
+                     'name = "example.test"\nfile = "%s"\nalias-failure = "sometimes"\n' % good)
+    r = h.run([master, "--config", conf, "--check"], check_rc=False)
+    h.check(r.returncode != 0 and '%s:6: zone example.test.: alias-failure: "sometimes"' % conf
+            in r.stderr, "bad [[zone]] option: " + r.stderr)
     base = [master, "--zone", "example.test=" + good, "--resolver", "127.0.0.1", "--check",
             "--catalog", "catalog.invalid"]
     r = h.run(base + ["--catalog-group", "example.test=fast"], check_rc=False)
