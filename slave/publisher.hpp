@@ -18,6 +18,7 @@
 #include "common/dnssec/denial.hpp"
 #include "common/dnssec/zone_signer.hpp"
 #include "common/server/journal.hpp"
+#include "common/util/atomic_file.hpp"
 #include "common/zone/zone.hpp"
 #include "slave/serial.hpp"
 #include "slave/transfer_check.hpp"
@@ -70,7 +71,8 @@ class Publisher {
   // from the state directory. Throws StateError; call once before anything else. When the
   // zone file is older than the last serial served (a crash between the swap and the file
   // write), it is re-signed under a higher serial first, so the served serial never goes back.
-  void start_up();
+  // A new key goes into `new_keys` when given (see load_or_create_keys).
+  void start_up(util::AtomicFileBatch* new_keys = nullptr);
 
   // Called on the publishing thread right after a new signed zone becomes served_signed(),
   // before the zone file is written: the daemon wraps it for serving there.

@@ -17,6 +17,7 @@
 #include "common/net/address.hpp"
 #include "common/net/spawn.hpp"
 #include "common/server/responder.hpp"
+#include "common/util/atomic_file.hpp"
 #include "common/util/json_text.hpp"
 #include "common/util/log.hpp"
 #include "slave/notify_answer.hpp"
@@ -124,10 +125,13 @@ void SlaveDaemon::start_up() {
   // Loading thousands of zones' keys and signed files: on every core at once.
   std::vector<std::string> errors(made.size());
   std::atomic<size_t> next{0};
+  // New zones' keys are made durable together, not with four fsyncs a zone (a first start
+  // with 10,000 zones spent most of its time there).
+  util::AtomicFileBatch new_keys;
   auto work = [&] {
     for (size_t i; (i = next.fetch_add(1)) < made.size();) {
       try {
-        made[i]->start_up();
+        made[i]->start_up(&new_keys);
       } catch (const std::exception& e) {
         errors[i] = made[i]->name().to_string() + ": " + e.what();
       }
@@ -141,6 +145,11 @@ void SlaveDaemon::start_up() {
   for (const auto& e : errors)
     if (!e.empty()) failed += (failed.empty() ? "" : "; ") + e;
   if (!failed.empty()) throw StateError(failed);
+  try {
+    new_keys.commit();
+  } catch (const std::exception& e) {
+    throw StateError(std::string("cannot store the new zones' keys: ") + e.what());
+  }
   std::vector<std::shared_ptr<const server::SnapshotDirectory>> served;
   for (const auto& p : made) served.push_back(p->serving());
   table_.set_all(served);
@@ -467,9 +476,9 @@ std::string SlaveDaemon::metrics_text() const {
     std::lock_guard lock(pipelines_mutex_);
     for (const auto& [name, p] : pipelines_) zones.push_back(p);
   }
-  std::vector<const util::MetricsRegistry*> regs{&registry_};
-  for (const auto& p : zones) regs.push_back(&p->metrics());
-  return util::MetricsRegistry::render_all(regs);
+  std::vector<const SlaveMetrics*> sets;
+  for (const auto& p : zones) sets.push_back(&p->metrics());
+  return registry_.render() + SlaveMetrics::render(sets);
 }
 
 std::optional<std::string> SlaveDaemon::status_json(std::string_view query) const {

@@ -79,7 +79,7 @@ ZonePipeline::ZonePipeline(asio::io_context& io, ZoneConfig config, PipelineShar
       config_(std::move(config)),
       shared_(shared),
       zname_(config_.publisher.zone.to_string()),
-      metrics_(registry_, config_.publisher.zone),
+      metrics_(config_.publisher.zone),
       publisher_(config_.publisher),
       wake_(io),
       hold_(io) {
@@ -90,12 +90,12 @@ ZonePipeline::ZonePipeline(asio::io_context& io, ZoneConfig config, PipelineShar
   serving_ = std::make_shared<server::SnapshotDirectory>(config_.publisher.zone, std::move(access));
 }
 
-void ZonePipeline::start_up() {
+void ZonePipeline::start_up(util::AtomicFileBatch* new_keys) {
   publisher_.set_on_swap([this] { wrap_publication(); });
   publisher_.set_on_hook_done([zname = zname_] { release_free_memory(zname); });
   prepare_zone_state_dir(config_.state_root, config_.publisher.zone,
                          shared_.state_root_files.get());
-  publisher_.start_up();
+  publisher_.start_up(new_keys);
   const PublishReport r = publisher_.take_report();
   if (r.earliest_expiry != 0) note_expiry(r.earliest_expiry);
   if (auto served = publisher_.served_signed()) {

@@ -21,7 +21,6 @@
 #include "common/net/async_semaphore.hpp"
 #include "common/net/listener.hpp"
 #include "common/server/snapshot_directory.hpp"
-#include "common/util/metrics.hpp"
 #include "slave/config.hpp"
 #include "slave/publisher.hpp"
 #include "slave/slave_metrics.hpp"
@@ -47,8 +46,9 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   ZonePipeline(boost::asio::io_context& io, ZoneConfig config, PipelineShared shared);
 
   // Prepares the zone's state folder and loads its keys and last signed zone (served at once).
-  // Throws StateError. Any thread, before start().
-  void start_up();
+  // Throws StateError. Any thread, before start(). A new zone's keys go into `new_keys` when
+  // given: the caller commits it before start().
+  void start_up(util::AtomicFileBatch* new_keys = nullptr);
   // Starts polling (the first poll at once). On the io thread.
   void start();
   // Stops polling after the poll in progress; `stopped` runs on the io thread once the poll
@@ -71,7 +71,7 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   }
   [[nodiscard]] const dns::Name& name() const { return config_.publisher.zone; }
   [[nodiscard]] const ZoneConfig& config() const { return config_; }
-  [[nodiscard]] const util::MetricsRegistry& metrics() const { return registry_; }
+  [[nodiscard]] const SlaveMetrics& metrics() const { return metrics_; }
   [[nodiscard]] std::shared_ptr<const zone::Zone> served() const {
     return publisher_.served_signed();
   }
@@ -109,8 +109,7 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   ZoneConfig config_;
   PipelineShared shared_;
   std::string zname_;
-  util::MetricsRegistry registry_;
-  SlaveMetrics metrics_;  // registers into registry_ (declared before it)
+  SlaveMetrics metrics_;
   Publisher publisher_;
   std::shared_ptr<server::SnapshotDirectory> serving_;
   std::mutex refresh_mutex_;  // one thread wraps a new publication
