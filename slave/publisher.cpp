@@ -97,8 +97,8 @@ constexpr size_t kBatchRecords = 10'000;
 constexpr size_t kFileFirstRRsets = 2'000;
 }  // namespace
 
-Publisher::Publisher(PublisherConfig config)
-    : config_(std::move(config)), zname_(config_.zone.to_string()) {}
+Publisher::Publisher(const PublisherConfig& config)
+    : config_(config), zname_(config_.zone.to_string()) {}
 
 void Publisher::start_up(util::AtomicFileBatch* new_keys) {
   auto keys = load_or_create_keys(config_.state_dir, config_.zone, config_.algorithm, new_keys);

@@ -65,7 +65,8 @@ struct PublisherCounters {
 
 class Publisher {
  public:
-  explicit Publisher(PublisherConfig config);
+  // REQUIRES: `config` outlives the publisher (a zone's pipeline owns both: one copy per zone).
+  explicit Publisher(const PublisherConfig& config);
 
   // Loads (or, for a zone never published here, generates) the keys and the last signed zone
   // from the state directory. Throws StateError; call once before anything else. When the
@@ -137,7 +138,7 @@ class Publisher {
   bool publish(const std::shared_ptr<const zone::Zone>& transferred, const zone::Diff& change,
                const std::string& master, bool content = true);
 
-  PublisherConfig config_;
+  const PublisherConfig& config_;
   std::string zname_;
   std::unique_ptr<dnssec::ZoneSigner> signer_;
   std::atomic<std::shared_ptr<const zone::Zone>> signed_;
