@@ -80,6 +80,7 @@ SlaveDaemon::SlaveDaemon(asio::io_context& io, ConfigSource source, SlaveConfig 
                                     "action (dropped, or slipped: sent truncated or BADCOOKIE).",
                                     {{"action", "slipped"}});
   registry_.freeze();
+  take_zones();
   serve_policy_.keys = config_.keys;
   serve_policy_.rrl = &rrl_;
   serve_policy_.cookies = cookies_.get();
@@ -100,7 +101,14 @@ SlaveDaemon::~SlaveDaemon() {
   jobs_.join();
 }
 
-std::shared_ptr<ZonePipeline> SlaveDaemon::make_pipeline(ZoneConfig zc) {
+void SlaveDaemon::take_zones() {
+  zones_.clear();
+  for (auto& z : config_.zones) zones_.push_back(std::make_shared<const ZoneConfig>(std::move(z)));
+  config_.zones.clear();
+  config_.zones.shrink_to_fit();
+}
+
+std::shared_ptr<ZonePipeline> SlaveDaemon::make_pipeline(ZoneConfigPtr zc) {
   return std::make_shared<ZonePipeline>(io_, std::move(zc),
                                         PipelineShared{jobs_, transfers_, state_root_files_});
 }
@@ -253,15 +261,16 @@ bool SlaveDaemon::reload() {
   }
   for (auto& f : started) f->start();
   config_ = std::move(next);
+  take_zones();
   reconcile();
   keys_changed_ = false;
   reloads_ok_->inc();
   return true;
 }
 
-std::map<dns::Name, ZoneConfig> SlaveDaemon::wanted() {
-  std::map<dns::Name, ZoneConfig> out;
-  for (const auto& z : config_.zones) out.emplace(z.publisher.zone, z);
+std::map<dns::Name, ZoneConfigPtr> SlaveDaemon::wanted() {
+  std::map<dns::Name, ZoneConfigPtr> out;
+  for (const auto& z : zones_) out.emplace(z->publisher.zone, z);
   std::vector<std::shared_ptr<CatalogFollower>> cats;
   {
     std::lock_guard lock(pipelines_mutex_);
@@ -292,7 +301,7 @@ std::map<dns::Name, ZoneConfig> SlaveDaemon::wanted() {
         const CatalogEntry* there = listed_by(it->second, zone);
         if (there && !(there->coo && *there->coo == f->name())) continue;
       }
-      out.emplace(zone, zc);
+      out.emplace(zone, std::make_shared<const ZoneConfig>(zc));
       owners.insert_or_assign(zone, f->name());
     }
   }
@@ -301,7 +310,7 @@ std::map<dns::Name, ZoneConfig> SlaveDaemon::wanted() {
 }
 
 void SlaveDaemon::reconcile() {
-  std::map<dns::Name, ZoneConfig> want = wanted();
+  std::map<dns::Name, ZoneConfigPtr> want = wanted();
   std::vector<std::shared_ptr<ZonePipeline>> removed, changed;
   {
     std::lock_guard lock(pipelines_mutex_);
@@ -309,7 +318,7 @@ void SlaveDaemon::reconcile() {
       auto it = want.find(name);
       if (it == want.end()) {
         removed.push_back(p);
-      } else if ((it->second.settings != p->config().settings || keys_changed_) &&
+      } else if ((it->second->settings != p->config().settings || keys_changed_) &&
                  !starting_.count(name)) {
         changed.push_back(p);
       }
@@ -328,8 +337,8 @@ void SlaveDaemon::reconcile() {
   for (const auto& old : changed) {
     // The old pipeline finishes its poll in progress (it may be writing the zone's files) and
     // keeps answering until the new one has loaded the same state.
-    const ZoneConfig zc = want.at(old->name());
-    starting_.insert(zc.publisher.zone);
+    const ZoneConfigPtr zc = want.at(old->name());
+    starting_.insert(zc->publisher.zone);
     old->stop([this, zc] {
       if (!stopping_) start_zone(zc, "settings changed: restarted");
     });
@@ -353,7 +362,7 @@ void SlaveDaemon::reconcile() {
               removed.size(), changed.size());
 }
 
-void SlaveDaemon::start_zone(ZoneConfig zc, std::string what) {
+void SlaveDaemon::start_zone(ZoneConfigPtr zc, std::string what) {
   // Loading state (a key made and stored with fsync for a new zone) is done on the job pool, so
   // a catalog adding thousands of zones neither blocks the io thread nor loads them one by one.
   auto p = make_pipeline(std::move(zc));
@@ -376,7 +385,7 @@ void SlaveDaemon::start_zone(ZoneConfig zc, std::string what) {
       }
       // Still wanted? A reload or a catalog change may have dropped it meanwhile.
       bool wanted_now = false;
-      for (const auto& z : config_.zones) wanted_now |= z.publisher.zone == p->name();
+      for (const auto& z : zones_) wanted_now |= z->publisher.zone == p->name();
       wanted_now |= owner_.count(p->name()) > 0;
       if (!wanted_now) return;
       util::log(LogLevel::Info, "slave", p->name().to_string(), "{}", what);

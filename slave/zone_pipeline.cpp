@@ -74,9 +74,10 @@ void release_free_memory(const std::string& zname) {
             static_cast<double>(mi.hblkhd) / 1048576.0);
 }
 
-ZonePipeline::ZonePipeline(asio::io_context& io, ZoneConfig config, PipelineShared shared)
+ZonePipeline::ZonePipeline(asio::io_context& io, ZoneConfigPtr config, PipelineShared shared)
     : io_(io),
-      config_(std::move(config)),
+      config_ptr_(std::move(config)),
+      config_(*config_ptr_),
       shared_(shared),
       zname_(config_.publisher.zone.to_string()),
       metrics_(config_.publisher.zone),

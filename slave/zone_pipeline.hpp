@@ -41,9 +41,14 @@ struct PipelineShared {
 // publication, which free about as much as they keep). Thread-safe; `zname` is for the log.
 void release_free_memory(const std::string& zname);
 
+// A zone's settings, shared by the daemon's list of wanted zones and the zone's pipeline (one
+// copy per zone with thousands of zones).
+using ZoneConfigPtr = std::shared_ptr<const ZoneConfig>;
+
 class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
  public:
-  ZonePipeline(boost::asio::io_context& io, ZoneConfig config, PipelineShared shared);
+  // REQUIRES: config != nullptr.
+  ZonePipeline(boost::asio::io_context& io, ZoneConfigPtr config, PipelineShared shared);
 
   // Prepares the zone's state folder and loads its keys and last signed zone (served at once).
   // Throws StateError. Any thread, before start(). A new zone's keys go into `new_keys` when
@@ -106,7 +111,8 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   void notify_secondaries();
 
   boost::asio::io_context& io_;
-  ZoneConfig config_;
+  ZoneConfigPtr config_ptr_;
+  const ZoneConfig& config_;  // *config_ptr_
   PipelineShared shared_;
   std::string zname_;
   SlaveMetrics metrics_;
