@@ -52,6 +52,8 @@ SlaveDaemon::SlaveDaemon(asio::io_context& io, ConfigSource source, SlaveConfig 
       config_(std::move(config)),
       queries_(registry_, "flatsign_slave"),
       jobs_(config_.max_signing ? config_.max_signing : cores()),
+      // Mostly waiting on fsync: four per job thread keep the disk busy for ~1/4 core of CPU.
+      small_jobs_(4 * (config_.max_signing ? config_.max_signing : cores())),
       transfers_(io.get_executor(), config_.max_transfers),
       rrl_(config_.rrl),
       cookies_(config_.cookie_secret_file.empty()
@@ -99,6 +101,7 @@ SlaveDaemon::SlaveDaemon(asio::io_context& io, ConfigSource source, SlaveConfig 
 SlaveDaemon::~SlaveDaemon() {
   listener_.stop();
   jobs_.join();
+  small_jobs_.join();
 }
 
 void SlaveDaemon::take_zones() {
@@ -110,7 +113,7 @@ void SlaveDaemon::take_zones() {
 
 std::shared_ptr<ZonePipeline> SlaveDaemon::make_pipeline(ZoneConfigPtr zc) {
   return std::make_shared<ZonePipeline>(io_, std::move(zc),
-                                        PipelineShared{jobs_, transfers_, state_root_files_});
+                                        PipelineShared{jobs_, small_jobs_, transfers_, state_root_files_});
 }
 
 std::shared_ptr<CatalogFollower> SlaveDaemon::make_follower(CatalogConfig cc) {

@@ -99,6 +99,7 @@ class SlaveDaemon {
   util::Counter* rrl_dropped_ = nullptr;
   util::Counter* rrl_slipped_ = nullptr;
   boost::asio::thread_pool jobs_;
+  boost::asio::thread_pool small_jobs_;  // PipelineShared::small_jobs
   net::AsyncSemaphore transfers_;
   server::ZoneTable table_;
   server::ResponderPolicy serve_policy_;  // every TSIG key; transfer rules are per zone

@@ -197,7 +197,7 @@ asio::awaitable<void> ZonePipeline::poll_once() {
   try {
     if (co_await serial_unchanged()) {
       unreachable_polls_ = 0;
-      work = co_await on_worker(shared_.jobs, [this] {
+      work = co_await on_worker(job_pool(0), [this] {
         PollWork w;
         upkeep(w);
         return w;
@@ -219,7 +219,7 @@ asio::awaitable<void> ZonePipeline::poll_once() {
         util::log(LogLevel::Warning, "slave", zname_, "no master reachable ({} polls): {}",
                   unreachable_polls_, assembled.detail());
         const bool alert = unreachable_polls_ == config_.alert_after;
-        work = co_await on_worker(shared_.jobs, [&, alert] {
+        work = co_await on_worker(job_pool(0), [&, alert] {
           PollWork w;
           w.result = PollResult::Failed;
           w.detail = assembled.detail();
@@ -237,7 +237,7 @@ asio::awaitable<void> ZonePipeline::poll_once() {
           limits.force = std::exchange(force_next_, false);
         // The whole pipeline (check, diff, sign, verify, write, swap) runs on the worker, so
         // queries keep being answered during a long sign; only the outcome comes back here.
-        work = co_await on_worker(shared_.jobs, [&] {
+        work = co_await on_worker(job_pool(assembled.messages()), [&] {
           PollWork w;
           if (assembled.state() != AxfrAssembler::State::Complete) {
             w.result = PollResult::Refused;
@@ -289,6 +289,12 @@ asio::awaitable<void> ZonePipeline::poll_once() {
     work.detail = e.what();
   }
   finish_poll(std::move(rec), std::move(work), received);
+}
+
+asio::thread_pool& ZonePipeline::job_pool(size_t transfer_messages) const {
+  const auto served = publisher_.served_signed();
+  const bool small = transfer_messages <= 1 && (!served || served->rrset_count() < kSmallZoneRRsets);
+  return small ? shared_.small_jobs : shared_.jobs;
 }
 
 void ZonePipeline::upkeep(PollWork& w) {

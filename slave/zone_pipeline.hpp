@@ -31,11 +31,18 @@ namespace flatsign::slave {
 // What every zone of one daemon shares. REQUIRES: outlives every pipeline using it.
 struct PipelineShared {
   boost::asio::thread_pool& jobs;  // publication jobs (check, sign, verify, write)
+  // The same for small zones (a transfer of one message, a served zone of fewer than
+  // kSmallZoneRRsets): their jobs are a few ms of CPU and two fsyncs, so more of them run at
+  // once and none waits behind a big zone's minutes-long sign.
+  boost::asio::thread_pool& small_jobs;
   net::AsyncSemaphore& transfers;  // transfers in at once, over all zones
   // The files at the state root when the daemon started (list_state_root): where a zone's
   // files of the one-folder layout are looked for.
   std::shared_ptr<const std::vector<std::string>> state_root_files;
 };
+
+// Zones below this many RRsets publish on PipelineShared::small_jobs.
+inline constexpr size_t kSmallZoneRRsets = 2'000;
 
 // Gives the free memory of every malloc arena back to the kernel (after a big zone's transfer or
 // publication, which free about as much as they keep). Thread-safe; `zname` is for the log.
@@ -109,6 +116,9 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   // How long to wait before the next poll after the last one's result.
   [[nodiscard]] std::chrono::milliseconds next_poll_delay() const;
   void notify_secondaries();
+  // The pool for this zone's next job: small_jobs while the zone is small (`transfer`: the
+  // transfer's message count, 0 for a job without a transfer).
+  [[nodiscard]] boost::asio::thread_pool& job_pool(size_t transfer_messages) const;
 
   boost::asio::io_context& io_;
   ZoneConfigPtr config_ptr_;
