@@ -148,7 +148,8 @@ void SlaveMetrics::published(uint32_t serial, bool from_transfer, double latency
 std::vector<SlaveMetrics::Row> SlaveMetrics::rows() const {
   const Spec& s = spec();
   std::vector<Row> out;
-  for (size_t i = 0; i < 4; ++i) out.push_back({"polls", kPollResults[i], &set_.counter(s.polls[i])});
+  for (size_t i = 0; i < 4; ++i)
+    out.push_back({"polls", kPollResults[i], &set_.counter(s.polls[i])});
   for (const auto& [name, i] : s.refusals) out.push_back({"refusals", name, &set_.counter(i)});
   out.push_back({"refusals", "other", &set_.counter(s.refusal_other)});
   for (size_t i = 0; i < 2; ++i)

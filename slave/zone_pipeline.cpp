@@ -293,7 +293,8 @@ asio::awaitable<void> ZonePipeline::poll_once() {
 
 asio::thread_pool& ZonePipeline::job_pool(size_t transfer_messages) const {
   const auto served = publisher_.served_signed();
-  const bool small = transfer_messages <= 1 && (!served || served->rrset_count() < kSmallZoneRRsets);
+  const bool small =
+      transfer_messages <= 1 && (!served || served->rrset_count() < kSmallZoneRRsets);
   return small ? shared_.small_jobs : shared_.jobs;
 }
 

@@ -116,8 +116,8 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   // How long to wait before the next poll after the last one's result.
   [[nodiscard]] std::chrono::milliseconds next_poll_delay() const;
   void notify_secondaries();
-  // The pool for this zone's next job: small_jobs while the zone is small (`transfer`: the
-  // transfer's message count, 0 for a job without a transfer).
+  // The pool for this zone's next job: small_jobs while the zone is small (a transfer of at
+  // most one message, `transfer_messages` 0 for a job without one).
   [[nodiscard]] boost::asio::thread_pool& job_pool(size_t transfer_messages) const;
 
   boost::asio::io_context& io_;
