@@ -2,7 +2,8 @@
 // checks each transfer and hands it to its Publisher (sign, verify, write, swap), refreshes
 // signatures, notifies secondaries, and keeps the snapshot the server answers from.
 // Thread rule: created, started and stopped on the daemon's io_context thread; its publication
-// jobs run on the shared job pool one at a time; serving() and the NOTIFY answer are thread-safe.
+// jobs run on the shared job pools (PipelineShared) one at a time; serving() and the NOTIFY
+// answer are thread-safe.
 #pragma once
 
 #include <chrono>
