@@ -175,9 +175,10 @@ void AtomicFileBatch::commit() {
   for (const auto& [tmp, path] : pending_) {
     if (faulted(AtomicFileStep::Rename) || ::rename(tmp.c_str(), path.c_str()) != 0) {
       int err = errno;
+      const std::string failed = path;  // pending_ is cleared below
       for (size_t i = done; i < pending_.size(); ++i) ::unlink(pending_[i].first.c_str());
       pending_.clear();
-      throw_step(path, "rename", err);
+      throw_step(failed, "rename", err);
     }
     ++done;
   }

@@ -34,7 +34,8 @@ void write_file_atomically(const std::string& path, mode_t mode,
 // creating the keys of thousands of zones at its first start: ~6 ms per fsync here). add() writes
 // each file's temporary copy; commit() makes them all durable (syncfs), renames each over its
 // target in the order added, and syncs again. A crash at any point leaves each target as it was
-// or whole and durable: never a half-written file. Thread-safe.
+// or whole and durable: never a half-written file. REQUIRES: every file on one file system (the
+// one syncfs flushes). Thread-safe.
 class AtomicFileBatch {
  public:
   AtomicFileBatch() = default;
