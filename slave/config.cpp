@@ -430,8 +430,10 @@ const std::vector<OptionSpec>& slave_options() {
       {"journal-max", "IXFR journal: versions kept (0: none, IXFR answered by AXFR)", true, false},
       {"sign-threads", "signing threads per publication; 0: one per core", true, false},
       {"max-transfers", "transfers in at once over all zones", false, false},
-      {"max-signing", "publication jobs (sign, verify, write) at once; 0: one per core", false,
-       false},
+      {"max-signing",
+       "publication jobs (sign, verify, write) at once; 0: one per core (zones under 2,000 "
+       "RRsets have four times as many of their own)",
+       false, false},
       {"udp-threads", "threads answering UDP queries; 0: one per core", false, false},
       {"tcp-max-connections", "TCP connections at once on the listeners", false, false},
       {"tcp-per-client", "TCP connections one client address may hold", false, false},

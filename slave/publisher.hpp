@@ -18,6 +18,7 @@
 #include "common/dnssec/denial.hpp"
 #include "common/dnssec/zone_signer.hpp"
 #include "common/server/journal.hpp"
+#include "common/util/atomic_file.hpp"
 #include "common/zone/zone.hpp"
 #include "slave/serial.hpp"
 #include "slave/transfer_check.hpp"
@@ -71,13 +72,15 @@ struct PublisherCounters {
 
 class Publisher {
  public:
-  explicit Publisher(PublisherConfig config);
+  // REQUIRES: `config` outlives the publisher (a zone's pipeline owns both: one copy per zone).
+  explicit Publisher(const PublisherConfig& config);
 
   // Loads (or, for a zone never published here, generates) the keys and the last signed zone
   // from the state directory. Throws StateError; call once before anything else. When the
   // zone file is older than the last serial served (a crash between the swap and the file
   // write), it is re-signed under a higher serial first, so the served serial never goes back.
-  void start_up();
+  // A new key goes into `new_keys` when given (see load_or_create_keys).
+  void start_up(util::AtomicFileBatch* new_keys = nullptr);
 
   // Called on the publishing thread right after a new signed zone becomes served_signed(),
   // before the zone file is written: the daemon wraps it for serving there.
@@ -142,7 +145,7 @@ class Publisher {
   bool publish(const std::shared_ptr<const zone::Zone>& transferred, const zone::Diff& change,
                const std::string& master, bool content = true);
 
-  PublisherConfig config_;
+  const PublisherConfig& config_;
   std::string zname_;
   std::unique_ptr<dnssec::ZoneSigner> signer_;
   std::atomic<std::shared_ptr<const zone::Zone>> signed_;

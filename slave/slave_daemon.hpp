@@ -65,17 +65,17 @@ class SlaveDaemon {
   boost::asio::awaitable<void> signal_loop();
   // Called concurrently from the listener's UDP threads and the io_context's thread.
   void handle(const net::Request& req, net::Responses& out);
-  std::shared_ptr<ZonePipeline> make_pipeline(ZoneConfig zc);
+  std::shared_ptr<ZonePipeline> make_pipeline(ZoneConfigPtr zc);
   std::shared_ptr<CatalogFollower> make_follower(CatalogConfig cc);
   // Serves and starts `p` (its state loaded).
   void add_zone(std::shared_ptr<ZonePipeline> p);
   // Makes and loads a pipeline for `zc` on the job pool, then serves and starts it on the io
   // thread (logging `what`) unless it is no longer wanted. REQUIRES: zc's zone in starting_.
-  void start_zone(ZoneConfig zc, std::string what);
+  void start_zone(ZoneConfigPtr zc, std::string what);
   // The zones wanted now: the configured ones, then each catalog's members that are neither
   // configured nor another catalog's (RFC 9432 §5.4); a member moves to another catalog only
   // when its owner's `coo` names that catalog (§5.5). Updates owner_. On the io thread.
-  [[nodiscard]] std::map<dns::Name, ZoneConfig> wanted();
+  [[nodiscard]] std::map<dns::Name, ZoneConfigPtr> wanted();
   // Starts, stops and restarts pipelines until the zones served are wanted(): added zones are
   // loaded and started, removed ones stop being served (state kept), changed ones restart once
   // their poll in progress ends (the old snapshot answers meanwhile). On the io thread.
@@ -87,9 +87,13 @@ class SlaveDaemon {
   // The pipeline of exactly `name`, or null. Any thread.
   [[nodiscard]] std::shared_ptr<ZonePipeline> pipeline(const dns::Name& name) const;
 
+  // Moves config_.zones into zones_ (shared with the pipelines, not copied for each).
+  void take_zones();
+
   boost::asio::io_context& io_;
   ConfigSource source_;
-  SlaveConfig config_;
+  SlaveConfig config_;  // its `zones` are in zones_
+  std::vector<ZoneConfigPtr> zones_;
   util::MetricsRegistry registry_;    // process-wide series (queries, zones)
   server::ResponseCounters queries_;  // registers into registry_
   util::Gauge* zones_served_ = nullptr;
@@ -100,6 +104,7 @@ class SlaveDaemon {
   util::Counter* rrl_dropped_ = nullptr;
   util::Counter* rrl_slipped_ = nullptr;
   boost::asio::thread_pool jobs_;
+  boost::asio::thread_pool small_jobs_;  // PipelineShared::small_jobs
   net::AsyncSemaphore transfers_;
   server::ZoneTable table_;
   server::ResponderPolicy serve_policy_;  // every TSIG key; transfer rules are per zone

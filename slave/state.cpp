@@ -85,7 +85,8 @@ std::string journal_path(const std::string& dir, const dns::Name& zone) {
 }
 
 std::vector<dnssec::DnssecKey> load_or_create_keys(const std::string& dir, const dns::Name& zone,
-                                                   dnssec::Algorithm alg) {
+                                                   dnssec::Algorithm alg,
+                                                   util::AtomicFileBatch* batch) {
   std::vector<dnssec::DnssecKey> keys;
   try {
     keys = dnssec::load_keys(dir, zone);
@@ -107,7 +108,7 @@ std::vector<dnssec::DnssecKey> load_or_create_keys(const std::string& dir, const
                      "the chain of trust)");
   }
   auto key = dnssec::generate_key(zone, alg, dnssec::kFlagsKsk, std::time(nullptr));
-  dnssec::store_key(key, dir);
+  dnssec::store_key(key, dir, batch);
   util::log(util::LogLevel::Info, "slave", zone.to_string(), "generated {} CSK, key tag {}",
             dnssec::algorithm_name(alg), key.tag);
   keys.push_back(std::move(key));

@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 #include <algorithm>
+#include <future>
 #include <random>
 #include <utility>
 
@@ -33,13 +34,29 @@ using util::LogLevel;
 namespace {
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
-// Runs `f` on `ex` (the zone's strand on the job pool) and resumes the caller on its own
-// executor with f's result (an exception from f is rethrown there).
+// Runs `f` on `ex` (the zone's strand) and resumes the caller on its own executor with f's
+// result (an exception from f is rethrown there).
 template <typename Executor, typename F>
 asio::awaitable<std::invoke_result_t<F&>> on_worker(Executor ex, F f) {
   co_return co_await asio::co_spawn(
       ex, [&f]() -> asio::awaitable<std::invoke_result_t<F&>> { co_return f(); },
       asio::use_awaitable);
+}
+
+// The same with `f` run by a thread of `pool`. The zone's strand lives on the small-zone pool;
+// a job for the other pool holds the strand while it runs there, so the zone's jobs stay one at
+// a time (a refresh never races a publication) and the big pool's cap still counts it.
+template <typename Strand, typename F>
+asio::awaitable<std::invoke_result_t<F&>> on_worker(Strand strand, asio::thread_pool& pool, F f) {
+  using R = std::invoke_result_t<F&>;
+  if (&asio::query(strand.get_inner_executor(), asio::execution::context) == &pool)
+    co_return co_await on_worker(strand, std::move(f));
+  co_return co_await on_worker(strand, [&pool, &f]() -> R {
+    std::packaged_task<R()> task([&f] { return f(); });
+    auto result = task.get_future();
+    asio::post(pool, [&task] { task(); });
+    return result.get();
+  });
 }
 
 std::string tcp_text(const asio::ip::tcp::endpoint& ep) {
@@ -76,14 +93,15 @@ void release_free_memory(const std::string& zname) {
             static_cast<double>(mi.hblkhd) / 1048576.0);
 }
 
-ZonePipeline::ZonePipeline(asio::io_context& io, ZoneConfig config, PipelineShared shared)
+ZonePipeline::ZonePipeline(asio::io_context& io, ZoneConfigPtr config, PipelineShared shared)
     : io_(io),
-      config_(std::move(config)),
+      config_ptr_(std::move(config)),
+      config_(*config_ptr_),
       shared_(shared),
       zname_(config_.publisher.zone.to_string()),
-      metrics_(registry_, config_.publisher.zone),
+      metrics_(config_.publisher.zone),
       publisher_(config_.publisher),
-      jobs_(asio::make_strand(shared_.jobs.get_executor())),
+      jobs_(asio::make_strand(shared_.small_jobs.get_executor())),
       wake_(io),
       hold_(io),
       upkeep_wake_(io) {
@@ -99,12 +117,12 @@ ZonePipeline::ZonePipeline(asio::io_context& io, ZoneConfig config, PipelineShar
   serving_ = std::make_shared<server::SnapshotDirectory>(config_.publisher.zone, std::move(access));
 }
 
-void ZonePipeline::start_up() {
+void ZonePipeline::start_up(util::AtomicFileBatch* new_keys) {
   publisher_.set_on_swap([this] { wrap_publication(); });
   publisher_.set_on_hook_done([zname = zname_] { release_free_memory(zname); });
   prepare_zone_state_dir(config_.state_root, config_.publisher.zone,
                          shared_.state_root_files.get());
-  publisher_.start_up();
+  publisher_.start_up(new_keys);
   load_applied_serial_state();
   const PublishReport r = publisher_.take_report();
   if (r.earliest_expiry != 0) note_expiry(r.earliest_expiry);
@@ -203,7 +221,7 @@ asio::awaitable<void> ZonePipeline::upkeep_loop() {
     PublishReport r;
     bool failed = false;
     try {
-      r = co_await on_worker(jobs_, [this] {
+      r = co_await on_worker(jobs_, job_pool(0), [this] {
         publisher_.refresh_signatures();
         PublishReport report = publisher_.take_report();
         wrap_publication();
@@ -263,7 +281,7 @@ asio::awaitable<void> ZonePipeline::poll_once() {
   try {
     if (co_await serial_unchanged()) {
       unreachable_polls_ = 0;
-      work = co_await on_worker(jobs_, [this] {
+      work = co_await on_worker(jobs_, job_pool(0), [this] {
         PollWork w;
         w.applied_serial = applied_serial_;
         after_poll(w);
@@ -295,7 +313,7 @@ asio::awaitable<void> ZonePipeline::poll_once() {
         util::log(LogLevel::Warning, "slave", zname_, "no master reachable ({} polls): {}",
                   unreachable_polls_, attempt.detail());
         const bool alert = unreachable_polls_ == config_.alert_after;
-        work = co_await on_worker(jobs_, [&, alert] {
+        work = co_await on_worker(jobs_, job_pool(0), [&, alert] {
           PollWork w;
           w.applied_serial = applied_serial_;
           w.result = PollResult::Failed;
@@ -318,7 +336,7 @@ asio::awaitable<void> ZonePipeline::poll_once() {
           limits.force = std::exchange(force_next_, false);
         // The whole pipeline (check, diff, sign, verify, write, swap) runs on the worker, so
         // queries keep being answered during a long sign; only the outcome comes back here.
-        work = co_await on_worker(jobs_, [&] {
+        work = co_await on_worker(jobs_, job_pool(assembled.messages()), [&] {
           PollWork w;
           w.applied_serial = applied_serial_;
           // An IXFR that went wrong (rather than one answered in AXFR form) is refused like a
@@ -397,6 +415,13 @@ asio::awaitable<void> ZonePipeline::poll_once() {
     work.detail = e.what();
   }
   finish_poll(std::move(rec), std::move(work), received);
+}
+
+asio::thread_pool& ZonePipeline::job_pool(size_t transfer_messages) const {
+  const auto served = publisher_.served_signed();
+  const bool small =
+      transfer_messages <= 1 && (!served || served->rrset_count() < kSmallZoneRRsets);
+  return small ? shared_.small_jobs : shared_.jobs;
 }
 
 void ZonePipeline::after_poll(PollWork& w) {

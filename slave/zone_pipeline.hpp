@@ -3,8 +3,8 @@
 // signatures on a timer of their own (a transfer held open by its master never delays them),
 // notifies secondaries, and keeps the snapshot the server answers from.
 // Thread rule: created, started and stopped on the daemon's io_context thread; its publication
-// and signature jobs run on the shared job pool one at a time (a strand); serving() and the
-// NOTIFY answer are thread-safe.
+// and signature jobs run one at a time on a strand (over the small-zone pool; a big zone's job
+// holds the strand while the job pool runs it); serving() and the NOTIFY answer are thread-safe.
 #pragma once
 
 #include <chrono>
@@ -24,7 +24,6 @@
 #include "common/net/async_semaphore.hpp"
 #include "common/net/listener.hpp"
 #include "common/server/snapshot_directory.hpp"
-#include "common/util/metrics.hpp"
 #include "slave/config.hpp"
 #include "slave/publisher.hpp"
 #include "slave/slave_metrics.hpp"
@@ -36,23 +35,36 @@ namespace flatsign::slave {
 // What every zone of one daemon shares. REQUIRES: outlives every pipeline using it.
 struct PipelineShared {
   boost::asio::thread_pool& jobs;  // publication jobs (check, sign, verify, write)
+  // The same for small zones (a transfer of one message, a served zone of fewer than
+  // kSmallZoneRRsets): their jobs are a few ms of CPU and two fsyncs, so more of them run at
+  // once and none waits behind a big zone's minutes-long sign.
+  boost::asio::thread_pool& small_jobs;
   net::AsyncSemaphore& transfers;  // transfers in at once, over all zones
   // The files at the state root when the daemon started (list_state_root): where a zone's
   // files of the one-folder layout are looked for.
   std::shared_ptr<const std::vector<std::string>> state_root_files;
 };
 
+// Zones below this many RRsets publish on PipelineShared::small_jobs.
+inline constexpr size_t kSmallZoneRRsets = 2'000;
+
 // Gives the free memory of every malloc arena back to the kernel (after a big zone's transfer or
 // publication, which free about as much as they keep). Thread-safe; `zname` is for the log.
 void release_free_memory(const std::string& zname);
 
+// A zone's settings, shared by the daemon's list of wanted zones and the zone's pipeline (one
+// copy per zone with thousands of zones).
+using ZoneConfigPtr = std::shared_ptr<const ZoneConfig>;
+
 class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
  public:
-  ZonePipeline(boost::asio::io_context& io, ZoneConfig config, PipelineShared shared);
+  // REQUIRES: config != nullptr.
+  ZonePipeline(boost::asio::io_context& io, ZoneConfigPtr config, PipelineShared shared);
 
   // Prepares the zone's state folder and loads its keys and last signed zone (served at once).
-  // Throws StateError. Any thread, before start().
-  void start_up();
+  // Throws StateError. Any thread, before start(). A new zone's keys go into `new_keys` when
+  // given: the caller commits it before start().
+  void start_up(util::AtomicFileBatch* new_keys = nullptr);
   // Starts polling (the first poll at once). On the io thread.
   void start();
   // Stops polling after the poll in progress; `stopped` runs on the io thread once the poll
@@ -78,7 +90,7 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   }
   [[nodiscard]] const dns::Name& name() const { return config_.publisher.zone; }
   [[nodiscard]] const ZoneConfig& config() const { return config_; }
-  [[nodiscard]] const util::MetricsRegistry& metrics() const { return registry_; }
+  [[nodiscard]] const SlaveMetrics& metrics() const { return metrics_; }
   [[nodiscard]] std::shared_ptr<const zone::Zone> served() const {
     return publisher_.served_signed();
   }
@@ -127,13 +139,16 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   // How long to wait before the next poll after the last one's result.
   [[nodiscard]] std::chrono::milliseconds next_poll_delay() const;
   void notify_secondaries();
+  // The pool for this zone's next job: small_jobs while the zone is small (a transfer of at
+  // most one message, `transfer_messages` 0 for a job without one).
+  [[nodiscard]] boost::asio::thread_pool& job_pool(size_t transfer_messages) const;
 
   boost::asio::io_context& io_;
-  ZoneConfig config_;
+  ZoneConfigPtr config_ptr_;
+  const ZoneConfig& config_;  // *config_ptr_
   PipelineShared shared_;
   std::string zname_;
-  util::MetricsRegistry registry_;
-  SlaveMetrics metrics_;  // registers into registry_ (declared before it)
+  SlaveMetrics metrics_;
   Publisher publisher_;
   // The zone's jobs (check and publish a transfer, refresh signatures) one at a time: the
   // Publisher is not thread-safe, and a refresh must not race a publication.

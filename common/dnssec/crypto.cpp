@@ -193,7 +193,9 @@ std::vector<uint8_t> strip_zeros(std::vector<uint8_t> v) {
 }  // namespace
 
 struct PrivateKey::Impl {
-  PkeyPtr pkey;  // OpenSSL key (all algorithms)
+  // OpenSSL key: Ed25519 and RSA. ECDSA keys are built per signer from the material (an OpenSSL
+  // EC key holds ~2 KB, and a slave keeps one per zone for thousands of zones that sign rarely).
+  PkeyPtr pkey;
 };
 
 struct PublicKey::Impl {
@@ -323,7 +325,6 @@ std::shared_ptr<const PrivateKey> PrivateKey::from_material(KeyMaterial m) {
       throw CryptoError("crypto: ECDSA private key has " + std::to_string(m.private_key.size()) +
                         " octets, expected " + std::to_string(ec_size(m.algorithm)));
     std::vector<uint8_t> point = ec_public_point(m.algorithm, m.private_key);
-    impl.pkey = ec_key(m.algorithm, m.private_key, point);
     key->public_key_.assign(point.begin() + 1, point.end());
   } else {
     for (auto* v : {&m.modulus, &m.public_exponent, &m.private_exponent, &m.prime1, &m.prime2,
@@ -449,6 +450,13 @@ std::unique_ptr<Signer> PrivateKey::make_signer(std::optional<Backend> backend) 
   if (b == Backend::Botan) return std::make_unique<BotanPkSigner>(material_);
   if (algorithm() == Algorithm::ED25519)
     return std::make_unique<OpensslEd25519Signer>(impl_->pkey.get());
+  if (is_ecdsa(algorithm())) {
+    std::vector<uint8_t> point{0x04};
+    point.insert(point.end(), public_key_.begin(), public_key_.end());
+    PkeyPtr pkey = ec_key(algorithm(), material_.private_key, point);
+    // The signer's context holds its own reference to the key.
+    return std::make_unique<OpensslDigestSigner>(algorithm(), pkey.get());
+  }
   return std::make_unique<OpensslDigestSigner>(algorithm(), impl_->pkey.get());
 }
 

@@ -185,7 +185,7 @@ DnssecKey generate_key(const dns::Name& zone, Algorithm alg, uint16_t flags, std
   return key;
 }
 
-std::string store_key(const DnssecKey& key, const std::string& dir) {
+std::string store_key(const DnssecKey& key, const std::string& dir, util::AtomicFileBatch* batch) {
   const KeyMaterial& m = key.private_key->material();
   std::string when = timestamp(key.created);
   std::string alg = std::to_string(unsigned(key.algorithm));
@@ -212,8 +212,14 @@ std::string store_key(const DnssecKey& key, const std::string& dir) {
   }
   priv += "Created: " + when + "\nPublish: " + when + "\nActivate: " + when + "\n";
   std::string base = dir + "/" + key.file_base();
-  util::write_file_atomically(base + ".key", pub, 0644);
-  util::write_file_atomically(base + ".private", priv, 0600);
+  // .key first: load_keys() looks for .private files, so a crash between the two leaves no key.
+  if (batch) {
+    batch->add(base + ".key", pub, 0644);
+    batch->add(base + ".private", priv, 0600);
+  } else {
+    util::write_file_atomically(base + ".key", pub, 0644);
+    util::write_file_atomically(base + ".private", priv, 0600);
+  }
   return base + ".private";
 }
 

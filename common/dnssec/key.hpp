@@ -14,6 +14,7 @@
 #include "common/dns/name.hpp"
 #include "common/dns/rrset.hpp"
 #include "common/dnssec/crypto.hpp"
+#include "common/util/atomic_file.hpp"
 
 namespace flatsign::dnssec {
 
@@ -68,9 +69,11 @@ struct DnssecKey {
 // REQUIRES: can_sign(alg). Throws CryptoError.
 DnssecKey generate_key(const dns::Name& zone, Algorithm alg, uint16_t flags, std::time_t now);
 
-// Writes <dir>/<file_base()>.key (0644) and .private (0600), each atomically. Returns the path of
-// the .private file. REQUIRES: key.private_key. Throws std::system_error naming the file.
-std::string store_key(const DnssecKey& key, const std::string& dir);
+// Writes <dir>/<file_base()>.key (0644) and .private (0600), each atomically, or adds them to
+// `batch` (in place at its commit()). Returns the path of the .private file.
+// REQUIRES: key.private_key. Throws std::system_error naming the file.
+std::string store_key(const DnssecKey& key, const std::string& dir,
+                      util::AtomicFileBatch* batch = nullptr);
 
 // Reads a key from either file name (or the base without extension): the .key file gives the
 // DNSKEY, the .private file the private key, checked against each other. A missing .private

@@ -35,6 +35,23 @@ std::string dir_of(const std::string& path) {
   return path.substr(0, slash);
 }
 
+std::string temp_name(const std::string& path) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(rng());
+}
+
+// syncfs(2) of the file system holding `path`'s directory.
+void sync_fs_of(const std::string& path, AtomicFileStep step) {
+  int dfd = ::open(dir_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) throw_step(path, "open directory", errno);
+  if (faulted(step) || ::syncfs(dfd) != 0) {
+    int err = errno;
+    ::close(dfd);
+    throw_step(path, "syncfs", err);
+  }
+  ::close(dfd);
+}
+
 }  // namespace
 
 void set_atomic_file_fault(std::optional<AtomicFileStep> step) {
@@ -47,8 +64,7 @@ void write_file_atomically(const std::string& path, std::string_view data, mode_
 
 void write_file_atomically(const std::string& path, mode_t mode,
                            const std::function<void(const AtomicFileWrite& write)>& produce) {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(rng());
+  std::string tmp = temp_name(path);
   int fd = faulted(AtomicFileStep::Create)
                ? -1
                : ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
@@ -107,6 +123,69 @@ void write_file_atomically(const std::string& path, mode_t mode,
     throw_step(path, "directory fsync", err);
   }
   ::close(dfd);
+}
+
+}  // namespace flatsign::util
+
+namespace flatsign::util {
+
+AtomicFileBatch::~AtomicFileBatch() {
+  for (const auto& [tmp, path] : pending_) ::unlink(tmp.c_str());
+}
+
+size_t AtomicFileBatch::size() const {
+  std::lock_guard lock(mutex_);
+  return pending_.size();
+}
+
+void AtomicFileBatch::add(const std::string& path, std::string_view data, mode_t mode) {
+  std::string tmp = temp_name(path);
+  int fd = faulted(AtomicFileStep::Create)
+               ? -1
+               : ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) throw_step(path, "create", errno);
+  auto abandon = [&](const char* step) {
+    int err = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw_step(path, step, err);
+  };
+  if (::fchmod(fd, mode) != 0) abandon("chmod");
+  while (!data.empty()) {
+    ssize_t n = faulted(AtomicFileStep::Write) ? -1 : ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) abandon("write");
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  if (::close(fd) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    throw_step(path, "close", err);
+  }
+  std::lock_guard lock(mutex_);
+  pending_.emplace_back(std::move(tmp), path);
+}
+
+void AtomicFileBatch::commit() {
+  std::lock_guard lock(mutex_);
+  if (pending_.empty()) return;
+  // Every temporary file durable before any rename: a renamed file is never half-written.
+  sync_fs_of(pending_.front().second, AtomicFileStep::Fsync);
+  size_t done = 0;
+  for (const auto& [tmp, path] : pending_) {
+    if (faulted(AtomicFileStep::Rename) || ::rename(tmp.c_str(), path.c_str()) != 0) {
+      int err = errno;
+      const std::string failed = path;  // pending_ is cleared below
+      for (size_t i = done; i < pending_.size(); ++i) ::unlink(pending_[i].first.c_str());
+      pending_.clear();
+      throw_step(failed, "rename", err);
+    }
+    ++done;
+  }
+  const std::string first = pending_.front().second;
+  pending_.clear();
+  // The renames themselves durable.
+  sync_fs_of(first, AtomicFileStep::DirFsync);
 }
 
 }  // namespace flatsign::util

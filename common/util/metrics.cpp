@@ -1,5 +1,6 @@
 #include "common/util/metrics.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <unordered_map>
@@ -166,6 +167,110 @@ void MetricsRegistry::render_series(std::string& out, const Family& f) {
     out += f.is_counter ? fmt::format("{}", s.counter.value()) : metric_value_text(s.gauge.value());
     out += '\n';
   }
+}
+
+}  // namespace flatsign::util
+
+namespace flatsign::util {
+
+MetricSetSpec::MetricSetSpec(std::string label) : label_(std::move(label)) {
+  if (!valid_name(label_, false))
+    throw std::invalid_argument("metric set: bad label name \"" + label_ + "\"");
+}
+
+size_t MetricSetSpec::counter(std::string_view name, std::string_view help, Labels labels) {
+  return add(name, help, true, labels);
+}
+
+size_t MetricSetSpec::gauge(std::string_view name, std::string_view help, Labels labels) {
+  return add(name, help, false, labels);
+}
+
+size_t MetricSetSpec::add(std::string_view name, std::string_view help, bool is_counter,
+                          const Labels& labels) {
+  const std::string quoted = "metric \"" + std::string(name) + "\"";
+  if (!valid_name(name, true)) throw std::invalid_argument("bad " + quoted);
+  if (is_counter && (name.size() < 6 || name.substr(name.size() - 6) != "_total"))
+    throw std::invalid_argument("counter \"" + std::string(name) + "\" must end in _total");
+  std::vector<std::string> names;
+  std::string text;
+  for (const auto& [k, v] : labels) {
+    if (!valid_name(k, false) || k == label_ ||
+        std::find(names.begin(), names.end(), k) != names.end())
+      throw std::invalid_argument(quoted + ": bad label name \"" + k + "\"");
+    names.push_back(k);
+    text += ',' + k + "=\"";
+    append_escaped(text, v, true);
+    text += '"';
+  }
+  size_t fi = 0;
+  while (fi < families_.size() && families_[fi].name != name) ++fi;
+  if (fi == families_.size()) {
+    families_.push_back({std::string(name), std::string(help), is_counter, std::move(names), {}});
+  } else {
+    const Family& f = families_[fi];
+    if (f.is_counter != is_counter || f.help != help || f.label_names != names)
+      throw std::invalid_argument(quoted + " registered again with another type, help or labels");
+    for (size_t si : f.series)
+      if (series_[si].labels == text)
+        throw std::invalid_argument(quoted + ": series registered twice");
+  }
+  families_[fi].series.push_back(series_.size());
+  series_.push_back({fi, std::move(text), is_counter ? counters_++ : gauges_++});
+  return series_.size() - 1;
+}
+
+MetricSet::MetricSet(const MetricSetSpec& spec, std::string label_value)
+    : spec_(&spec),
+      label_value_(std::move(label_value)),
+      counters_(std::make_unique<Counter[]>(spec.counters_)),
+      gauges_(std::make_unique<Gauge[]>(spec.gauges_)) {}
+
+Counter& MetricSet::counter(size_t series) const {
+  return counters_[spec_->series_[series].slot];
+}
+
+Gauge& MetricSet::gauge(size_t series) const {
+  return gauges_[spec_->series_[series].slot];
+}
+
+std::string MetricSet::render_all(std::span<const MetricSet* const> sets) {
+  std::string out;
+  if (sets.empty()) return out;
+  const MetricSetSpec& spec = *sets.front()->spec_;
+  std::vector<std::string> values;  // each set's label, escaped once
+  values.reserve(sets.size());
+  for (const MetricSet* s : sets) {
+    std::string v;
+    append_escaped(v, s->label_value_, true);
+    values.push_back(std::move(v));
+  }
+  for (const auto& f : spec.families_) {
+    out += "# HELP ";
+    out += f.name;
+    out += ' ';
+    append_escaped(out, f.help, false);
+    out += "\n# TYPE ";
+    out += f.name;
+    out += f.is_counter ? " counter\n" : " gauge\n";
+    for (size_t i = 0; i < sets.size(); ++i) {
+      for (size_t si : f.series) {
+        const auto& s = spec.series_[si];
+        out += f.name;
+        out += '{';
+        out += spec.label_;
+        out += "=\"";
+        out += values[i];
+        out += '"';
+        out += s.labels;
+        out += "} ";
+        out += f.is_counter ? fmt::format("{}", sets[i]->counters_[s.slot].value())
+                            : metric_value_text(sets[i]->gauges_[s.slot].value());
+        out += '\n';
+      }
+    }
+  }
+  return out;
 }
 
 }  // namespace flatsign::util

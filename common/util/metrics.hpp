@@ -79,6 +79,68 @@ class MetricsRegistry {
   std::deque<Family> families_;  // deque: references stay valid as families are added
 };
 
+// The series every instance of one thing has (each zone of a slave with thousands), described
+// once: families, help texts and fixed labels live here, shared by every MetricSet made from it.
+// Built single-threaded before the first MetricSet, then read-only (shared across threads).
+class MetricSetSpec {
+ public:
+  // `label`: the name of the label that tells instances apart (e.g. "zone"), rendered first.
+  explicit MetricSetSpec(std::string label);
+
+  // Adds one series of the counter (gauge) family `name` and returns its index for
+  // MetricSet::counter() (gauge()). REQUIRES and throws as MetricsRegistry::counter() (gauge()),
+  // `labels` naming neither `label` nor a label twice.
+  size_t counter(std::string_view name, std::string_view help, Labels labels = {});
+  size_t gauge(std::string_view name, std::string_view help, Labels labels = {});
+  [[nodiscard]] size_t size() const { return series_.size(); }
+
+ private:
+  friend class MetricSet;
+  struct Family {
+    std::string name, help;
+    bool is_counter = false;
+    std::vector<std::string> label_names;
+    std::vector<size_t> series;  // indexes into series_, in registration order
+  };
+  struct Series {
+    size_t family = 0;
+    std::string labels;  // rendered: ",k=\"v\"..." after the instance's label
+    size_t slot = 0;     // index among the counters or among the gauges
+  };
+  size_t add(std::string_view name, std::string_view help, bool is_counter, const Labels& labels);
+
+  std::string label_;
+  std::vector<Family> families_;  // by first registration
+  std::vector<Series> series_;
+  size_t counters_ = 0, gauges_ = 0;
+};
+
+// One instance's values of a MetricSetSpec's series: its label value and 8 octets per series,
+// nothing else (a MetricsRegistry per zone, with its own copy of every name and help text,
+// cost ~10 KB a zone). Updates and render_all() are lock-free and safe from any thread.
+class MetricSet {
+ public:
+  // REQUIRES: `spec` outlives this set and gets no series added after this.
+  MetricSet(const MetricSetSpec& spec, std::string label_value);
+  MetricSet(const MetricSet&) = delete;
+  MetricSet& operator=(const MetricSet&) = delete;
+
+  // REQUIRES: `series` was returned by spec.counter() (gauge()).
+  [[nodiscard]] Counter& counter(size_t series) const;
+  [[nodiscard]] Gauge& gauge(size_t series) const;
+
+  // The exposition of `sets`' series (each family once, its series set by set), in the same
+  // format as MetricsRegistry::render(), to be appended to a registry's.
+  // REQUIRES: every set was made from the same spec.
+  [[nodiscard]] static std::string render_all(std::span<const MetricSet* const> sets);
+
+ private:
+  const MetricSetSpec* spec_;
+  std::string label_value_;
+  std::unique_ptr<Counter[]> counters_;
+  std::unique_ptr<Gauge[]> gauges_;
+};
+
 // The sample value as the text format writes it: integers without a fraction, "NaN", "+Inf",
 // "-Inf", otherwise the shortest text that reads back as `v`.
 [[nodiscard]] std::string metric_value_text(double v);

@@ -90,3 +90,35 @@ TEST_CASE("metrics: several registries render as one exposition, each family onc
         "# TYPE only_b_total counter\n"
         "only_b_total 1\n");
 }
+
+TEST_CASE("metrics: sets of one spec render like one registry per instance", "[metrics]") {
+  using flatsign::util::MetricSet;
+  using flatsign::util::MetricSetSpec;
+  MetricSetSpec spec("zone");
+  const size_t polls = spec.counter("polls_total", "Polls.", {{"result", "ok"}});
+  const size_t failed = spec.counter("polls_total", "Polls.", {{"result", "failed"}});
+  const size_t serial = spec.gauge("serial", "Serial.");
+  CHECK_THROWS_AS(spec.counter("polls_total", "Polls.", {{"result", "ok"}}), std::invalid_argument);
+  CHECK_THROWS_AS(spec.counter("polls_total", "Other help."), std::invalid_argument);
+  CHECK_THROWS_AS(spec.gauge("g", "h", {{"zone", "x"}}), std::invalid_argument);
+  CHECK_THROWS_AS(spec.counter("no_suffix", "h"), std::invalid_argument);
+  MetricSet a(spec, "a."), b(spec, "q\"b.");
+  a.counter(polls).inc();
+  b.counter(polls).inc(2);
+  b.counter(failed).inc();
+  a.gauge(serial).set(7);
+  b.gauge(serial).set(0.5);
+  const MetricSet* both[] = {&a, &b};
+  CHECK(MetricSet::render_all(both) ==
+        "# HELP polls_total Polls.\n"
+        "# TYPE polls_total counter\n"
+        "polls_total{zone=\"a.\",result=\"ok\"} 1\n"
+        "polls_total{zone=\"a.\",result=\"failed\"} 0\n"
+        "polls_total{zone=\"q\\\"b.\",result=\"ok\"} 2\n"
+        "polls_total{zone=\"q\\\"b.\",result=\"failed\"} 1\n"
+        "# HELP serial Serial.\n"
+        "# TYPE serial gauge\n"
+        "serial{zone=\"a.\"} 7\n"
+        "serial{zone=\"q\\\"b.\"} 0.5\n");
+  CHECK(MetricSet::render_all({}).empty());
+}

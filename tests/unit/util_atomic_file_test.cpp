@@ -134,3 +134,55 @@ TEST_CASE("atomic file: a producer or write failing midway keeps the old file",
   CHECK(slurp(file) == "old");
   CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()) == 1);
 }
+
+TEST_CASE("atomic file batch: nothing in place before commit, every file after",
+          "[util][atomic_file]") {
+  TempDir dir;
+  auto a = (dir.path / "a.key").string(), b = (dir.path / "b.private").string();
+  flatsign::util::write_file_atomically(a, "old", 0644);
+  {
+    flatsign::util::AtomicFileBatch batch;
+    batch.add(a, "new a", 0644);
+    batch.add(b, "new b", 0600);
+    CHECK(batch.size() == 2);
+    CHECK(slurp(a) == "old");
+    CHECK_FALSE(fs::exists(b));
+    batch.commit();
+    CHECK(batch.size() == 0);
+    batch.commit();  // nothing left: a no-op
+  }
+  CHECK(slurp(a) == "new a");
+  CHECK(slurp(b) == "new b");
+  struct stat st {};
+  REQUIRE(::stat(b.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  size_t files = 0;
+  for (const auto& e : fs::directory_iterator(dir.path)) files += e.is_regular_file();
+  CHECK(files == 2);  // no temporary file left
+}
+
+TEST_CASE("atomic file batch: not committed or failing, the old files stay and no temporary",
+          "[util][atomic_file]") {
+  auto step = GENERATE(AtomicFileStep::Create, AtomicFileStep::Write, AtomicFileStep::Fsync,
+                       AtomicFileStep::Rename, AtomicFileStep::DirFsync);
+  TempDir dir;
+  auto a = (dir.path / "a.key").string();
+  flatsign::util::write_file_atomically(a, "old", 0644);
+  {
+    flatsign::util::AtomicFileBatch batch;
+    const bool at_add = step == AtomicFileStep::Create || step == AtomicFileStep::Write;
+    flatsign::util::set_atomic_file_fault(step);
+    if (at_add) {
+      CHECK_THROWS_AS(batch.add(a, "new", 0644), std::system_error);
+    } else {
+      batch.add(a, "new", 0644);
+      CHECK_THROWS_AS(batch.commit(), std::system_error);
+    }
+    flatsign::util::set_atomic_file_fault(std::nullopt);
+  }
+  // A failed sync after the renames (DirFsync) leaves the new file in place, whole.
+  CHECK(slurp(a) == (step == AtomicFileStep::DirFsync ? "new" : "old"));
+  size_t files = 0;
+  for (const auto& e : fs::directory_iterator(dir.path)) files += e.is_regular_file();
+  CHECK(files == 1);
+}

@@ -1,9 +1,10 @@
 """kill -9 of the slave at random moments while it publishes again and again (a fake master
 whose zone alternates between two contents every few hundred ms): after each kill the signed
 file on disk passes dnssec-verify, and after each restart the served serial never goes
-backwards. The file may lag the served serial (the publisher serves first and writes the file
-after the swap, with the serial stored before either), so the restart is what must catch up:
-it re-signs a stale file under a higher serial."""
+backwards. For a large zone the file may lag the served serial (the publisher serves first and
+writes the file after the swap, with the serial stored before either), so the restart is what
+must catch up: it re-signs a stale file under a higher serial; a small zone's file is written
+before the swap and stands for its serial."""
 import os
 import random
 import signal
