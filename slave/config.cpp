@@ -35,6 +35,7 @@ const Layer& defaults() {
     set("read-timeout", {"10"});
     set("algorithm", {"ecdsap256sha256"});
     set("denial", {"nsec"});
+    set("verify", {"sampled"});
     set("serial-policy", {"increment"});
     set("poll-mode", {"axfr"});
     set("max-shrink", {"0.5"});
@@ -274,6 +275,12 @@ ZoneConfig resolve_zone(const dns::Name& name, const Layer& l, const SlaveConfig
   } else if (denial != "nsec") {
     r.fail("denial", "\"" + denial + "\": expected nsec or nsec3");
   }
+  const std::string verify = r.text("verify");
+  if (auto m = dnssec::verify_mode_from_string(verify)) {
+    pc.verify = *m;
+  } else {
+    r.fail("verify", "\"" + verify + "\": expected full or sampled");
+  }
   const std::string serial = r.text("serial-policy");
   if (auto p = serial_policy_from_text(serial)) {
     pc.serial_policy = *p;
@@ -429,6 +436,10 @@ const std::vector<OptionSpec>& slave_options() {
        false},
       {"algorithm", "ecdsap256sha256 | ed25519 | rsasha256 (new keys)", true, false},
       {"denial", "nsec | nsec3", true, false},
+      {"verify",
+       "check before publishing: sampled (every signature of an incremental change; on a full "
+       "sign each kind of signature once plus 1 in 32) | full (every signature)",
+       true, false},
       {"serial-policy", "increment | unixtime | dateserial", true, false},
       {"on-change", "shell command run with a JSON change document", true, false},
       {"on-alert", "shell command run when a transfer is refused", true, false},

@@ -266,8 +266,10 @@ bool Publisher::publish(const std::shared_ptr<const zone::Zone>& transferred_zon
   const double sign_s = lap();
   const zone::Zone* verified_before =
       incremental && previous && previous == verified_ ? previous.get() : nullptr;
-  auto verdict = dnssec::verify_zone(
-      *sr.zone, {.now = now, .threads = config_.sign_threads, .verified_before = verified_before});
+  auto verdict = dnssec::verify_zone(*sr.zone, {.now = now,
+                                                .threads = config_.sign_threads,
+                                                .verified_before = verified_before,
+                                                .mode = config_.verify});
   if (!verdict.ok()) {
     alert("verify-failed", verdict.summary(3), master);
     return false;

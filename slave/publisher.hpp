@@ -16,6 +16,7 @@
 
 #include "common/dns/name.hpp"
 #include "common/dnssec/denial.hpp"
+#include "common/dnssec/verify.hpp"
 #include "common/dnssec/zone_signer.hpp"
 #include "common/server/journal.hpp"
 #include "common/zone/zone.hpp"
@@ -29,6 +30,8 @@ struct PublisherConfig {
   std::string state_dir;
   dnssec::Algorithm algorithm = dnssec::Algorithm::ECDSAP256SHA256;
   dnssec::DenialConfig denial;
+  // How many signature values the check before each publication verifies (verify.hpp).
+  dnssec::VerifyMode verify = dnssec::VerifyMode::Sampled;
   SerialPolicy serial_policy = SerialPolicy::Increment;
   std::string on_change;  // shell command; empty: none
   std::string on_alert;   // shell command; empty: none

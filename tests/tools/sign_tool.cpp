@@ -7,7 +7,7 @@
 //     re-signed
 //   refresh IN --zone Z --keys D -o OUT               re-sign expiring signatures of a signed zone
 //   verify IN --zone Z [--now T]                      our verifier; exit 1 with the problems
-//   crypto-bench                                      signatures per CPU second, per backend
+//   crypto-bench                                      signatures and verifications per CPU second
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -112,6 +112,22 @@ int crypto_bench(double seconds) {
                  dnssec::backend_name(backend), n / (thread_cpu_seconds() - t0),
                  dnssec::preferred_backend(alg) == backend ? " (chosen)" : "");
     }
+    // Verification: a Verifier kept for the key (as verify_zone's threads do), and one made
+    // for each signature (PublicKey::verify).
+    auto pub = dnssec::PublicKey::from_dnskey(static_cast<uint8_t>(alg), key->public_key());
+    std::vector<uint8_t> sig;
+    key->make_signer()->sign(msg, sig);
+    auto verifier = pub->make_verifier();
+    for (bool kept : {true, false}) {
+      size_t n = 0;
+      const double t0 = thread_cpu_seconds();
+      while (thread_cpu_seconds() - t0 < seconds)
+        for (int i = 0; i < 16; ++i, ++n)
+          if (!(kept ? verifier->verify(msg, sig) : pub->verify(msg, sig)))
+            throw std::runtime_error("crypto-bench: a signature failed to verify");
+      fmt::print("crypto alg={} verify={} verifications_per_cpu_s={:.0f}\n", int(alg),
+                 kept ? "kept-verifier" : "one-off", n / (thread_cpu_seconds() - t0));
+    }
   }
   return 0;
 }
@@ -133,7 +149,7 @@ int main(int argc, char** argv) {
   auto* incr = app.add_subcommand("incremental", "full sign OLD, then incremental to NEW");
   auto* refresh = app.add_subcommand("refresh", "re-sign expiring signatures");
   auto* verify = app.add_subcommand("verify", "verify a signed zone");
-  auto* bench = app.add_subcommand("crypto-bench", "signing speed per algorithm and backend");
+  auto* bench = app.add_subcommand("crypto-bench", "signing and verification speed per algorithm and backend");
   bench->add_option("--seconds", bench_seconds, "time per measurement");
   for (auto* s : {keygen, sign, incr, refresh, verify})
     s->add_option("--zone,-z", zone_text, "zone origin")->required();
