@@ -274,6 +274,8 @@ bool Publisher::publish(const std::shared_ptr<const zone::Zone>& transferred_zon
     alert("verify-failed", verdict.summary(3), master);
     return false;
   }
+  util::log(LogLevel::Debug, "slave", zname_, "verify ({}): {}", dnssec::to_string(config_.verify),
+            verdict.summary());
   // Foreign DNSKEYs the verifier could not use: said once while they stay the same.
   if (verdict.warnings != verify_warnings_) {
     for (const auto& w : verdict.warnings)

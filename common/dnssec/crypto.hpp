@@ -14,10 +14,11 @@
 //   ECDSAP256SHA256 (13): OpenSSL ~40,000-46,000 (EVP_PKEY_sign and the older ECDSA_do_sign
 //     alike); Botan ~6x slower.
 //   RSASHA256 (8): OpenSSL ~2x Botan (2048-bit).
-// Verification, signatures per CPU second of one thread with a Verifier made once per key and
-// thread (crypto-bench, load ~12, 2026-12-07): ECDSAP256SHA256 OpenSSL EVP_PKEY_verify on a kept
-// context ~16,000 (a fresh EVP_DigestVerifyInit per signature ~10,000); ED25519 libsodium
-// crypto_sign_verify_detached ~19,000, OpenSSL ~8,000. RSA and ECDSA P-384: OpenSSL.
+// Verification, 120-octet messages, checks per CPU second of one thread (throwaway benchmark of
+// each library's call, two runs, load ~8, 2026-12-07): ECDSAP256SHA256 OpenSSL EVP_PKEY_verify
+// on a context kept for the key ~20,000-21,000, a fresh EVP_DigestVerifyInit per check
+// ~18,500-20,500; ED25519 libsodium crypto_sign_verify_detached ~21,000-22,000, OpenSSL
+// ~12,000. So: libsodium for Ed25519, OpenSSL for the others, a Verifier per key and thread.
 #pragma once
 
 #include <cstdint>

@@ -65,7 +65,7 @@ struct VerifyOptions {
   // incremental sign, verifying costs what the change costs, not what the zone costs.
   const zone::Zone* verified_before = nullptr;
   VerifyMode mode = VerifyMode::Full;
-  uint32_t sample_one_in = 32;  // Sampled: the random share of the other signatures (>= 1)
+  uint32_t sample_one_in = 64;  // Sampled: the random share of the other signatures (>= 1)
   uint64_t sample_seed = 0;     // Sampled: 0 draws a fresh seed per call (tests fix one)
 };
 

@@ -22,7 +22,7 @@ constexpr std::time_t kNow = 1700000000;
 const dns::Name kOrigin = dns::Name::parse("example.");
 
 // 400 names with A, AAAA (two RRs), MX and TXT, a wildcard and a delegation: enough signatures
-// per class that 1 in 32 leaves most of them out.
+// per class that 1 in 64 leaves most of them out.
 std::shared_ptr<const zone::Zone> unsigned_zone(const std::string& extra = "") {
   std::string text =
       "$TTL 300\n@ 3600 IN SOA ns.example. h.example. 1 2 3 4 600\n@ IN NS ns\n"
