@@ -1,6 +1,7 @@
 // The DNSSEC crypto backend: key generation, signing and verification with signatures in DNSSEC
 // wire format (RSA RFC 5702, ECDSA r||s RFC 6605 §4, Ed25519 RFC 8080 §4), behind one interface.
-// PrivateKey and PublicKey are immutable and thread-safe; a Signer belongs to one thread.
+// PrivateKey and PublicKey are immutable and thread-safe; a Signer or Verifier belongs to one
+// thread.
 //
 // Backend per algorithm, chosen by measurement: `flatsign-sign-tool crypto-bench` (run by
 // bench/sign/run) and a throwaway micro-benchmark of each library's cheapest call, 120-octet
