@@ -42,8 +42,8 @@ class SodiumEd25519Verifier final : public Verifier {
   }
   bool verify(std::span<const uint8_t> data, std::span<const uint8_t> sig) override {
     return sig.size() == crypto_sign_BYTES &&
-           crypto_sign_verify_detached(sig.data(), data.data(), data.size(),
-                                       public_key_.data()) == 0;
+           crypto_sign_verify_detached(sig.data(), data.data(), data.size(), public_key_.data()) ==
+               0;
   }
 
  private:

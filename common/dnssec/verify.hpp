@@ -41,7 +41,7 @@ struct VerifyProblem {
 // RRSIG's fields, key tag and validity period, every authoritative RRset signed, nothing else
 // signed, the whole denial chain) runs in both modes.
 enum class VerifyMode {
-  Full,     // every signature not covered by VerifyOptions::verified_before
+  Full,  // every signature not covered by VerifyOptions::verified_before
   // Every signature not found in VerifyOptions::verified_before too (an incremental change is
   // checked in full). Without a usable verified_before (a full sign, a key change): the first
   // signature of each combination of covered type, label count, algorithm, key tag and RRset
@@ -71,9 +71,9 @@ struct VerifyOptions {
 
 struct VerifyVerdict {
   std::vector<VerifyProblem> problems;
-  size_t problem_count = 0;       // including those beyond max_problems
-  size_t signatures_checked = 0;  // cryptographically
-  size_t signatures_trusted = 0;  // found in VerifyOptions::verified_before: fields only
+  size_t problem_count = 0;           // including those beyond max_problems
+  size_t signatures_checked = 0;      // cryptographically
+  size_t signatures_trusted = 0;      // found in VerifyOptions::verified_before: fields only
   size_t signatures_sampled_out = 0;  // VerifyMode::Sampled left them out: fields only
   size_t rrsets_checked = 0;
   // The denial chain was compared only where it can differ from VerifyOptions::verified_before.

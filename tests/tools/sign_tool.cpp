@@ -150,7 +150,8 @@ int main(int argc, char** argv) {
   auto* incr = app.add_subcommand("incremental", "full sign OLD, then incremental to NEW");
   auto* refresh = app.add_subcommand("refresh", "re-sign expiring signatures");
   auto* verify = app.add_subcommand("verify", "verify a signed zone");
-  auto* bench = app.add_subcommand("crypto-bench", "signing and verification speed per algorithm and backend");
+  auto* bench = app.add_subcommand("crypto-bench",
+                                   "signing and verification speed per algorithm and backend");
   bench->add_option("--seconds", bench_seconds, "time per measurement");
   for (auto* s : {keygen, sign, incr, refresh, verify})
     s->add_option("--zone,-z", zone_text, "zone origin")->required();

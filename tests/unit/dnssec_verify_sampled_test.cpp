@@ -26,7 +26,8 @@ const dns::Name kOrigin = dns::Name::parse("example.");
 std::shared_ptr<const zone::Zone> unsigned_zone(const std::string& extra = "") {
   std::string text =
       "$TTL 300\n@ 3600 IN SOA ns.example. h.example. 1 2 3 4 600\n@ IN NS ns\n"
-      "ns IN A 192.0.2.1\n*.w IN A 192.0.2.3\nsub IN NS ns.sub\nns.sub IN A 192.0.2.4\n" + extra;
+      "ns IN A 192.0.2.1\n*.w IN A 192.0.2.3\nsub IN NS ns.sub\nns.sub IN A 192.0.2.4\n" +
+      extra;
   for (int i = 0; i < 400; ++i) {
     const std::string n = "h" + std::to_string(i);
     text += n + " IN A 192.0.2." + std::to_string(i % 250 + 1) + "\n";
@@ -150,8 +151,8 @@ TEST_CASE("verify sampled: every signature of an incremental change is checked",
   auto after = ZoneSigner({wrong_private_key(key)}, options(mode))
                    .sign_incremental(*before, *after_unsigned, diff)
                    .zone;
-  auto v = verify_zone(*after, {.now = kNow, .verified_before = before.get(),
-                                .mode = VerifyMode::Sampled});
+  auto v = verify_zone(*after,
+                       {.now = kNow, .verified_before = before.get(), .mode = VerifyMode::Sampled});
   INFO(v.summary());
   CHECK(v.signatures_sampled_out == 0);
   CHECK(v.signatures_trusted > 1000);
