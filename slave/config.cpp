@@ -32,6 +32,7 @@ const Layer& defaults() {
     set("algorithm", {"ecdsap256sha256"});
     set("denial", {"nsec"});
     set("cds", {"none"});
+    set("verify", {"sampled"});
     set("serial-policy", {"increment"});
     set("poll-mode", {"axfr"});
     set("transfer", {"ixfr"});
@@ -215,6 +216,12 @@ ZoneConfig resolve_zone(const dns::Name& name, const Layer& l, const SlaveConfig
   } else if (denial != "nsec") {
     r.fail("denial", "\"" + denial + "\": expected nsec or nsec3");
   }
+  const std::string verify = r.text("verify");
+  if (auto m = dnssec::verify_mode_from_string(verify)) {
+    pc.verify = *m;
+  } else {
+    r.fail("verify", "\"" + verify + "\": expected full or sampled");
+  }
   const std::string serial = r.text("serial-policy");
   if (auto p = serial_policy_from_text(serial)) {
     pc.serial_policy = *p;
@@ -389,6 +396,10 @@ const std::vector<OptionSpec>& slave_options() {
       {"cds",
        "CDS/CDNSKEY at the apex (RFC 7344): none | publish (the SEP keys, for parents that scan) "
        "| delete (RFC 8078: ask the parent to remove the DS)",
+       true, false},
+      {"verify",
+       "check before publishing: sampled (every signature of an incremental change; on a full "
+       "sign each kind of signature once plus 1 in 64) | full (every signature)",
        true, false},
       {"serial-policy", "increment | unixtime | dateserial", true, false},
       {"on-change", "shell command run with a JSON change document", true, false},

@@ -274,12 +274,16 @@ bool Publisher::publish(const std::shared_ptr<const zone::Zone>& transferred_zon
   const double sign_s = lap();
   const zone::Zone* verified_before =
       incremental && previous && previous == verified_ ? previous.get() : nullptr;
-  auto verdict = dnssec::verify_zone(
-      *sr.zone, {.now = now, .threads = config_.sign_threads, .verified_before = verified_before});
+  auto verdict = dnssec::verify_zone(*sr.zone, {.now = now,
+                                                .threads = config_.sign_threads,
+                                                .verified_before = verified_before,
+                                                .mode = config_.verify});
   if (!verdict.ok()) {
     alert("verify-failed", verdict.summary(3), master);
     return false;
   }
+  util::log(LogLevel::Debug, "slave", zname_, "verify ({}): {}", dnssec::to_string(config_.verify),
+            verdict.summary());
   // Foreign DNSKEYs the verifier could not use: said once while they stay the same.
   if (verdict.warnings != verify_warnings_) {
     for (const auto& w : verdict.warnings)

@@ -16,6 +16,7 @@
 
 #include "common/dns/name.hpp"
 #include "common/dnssec/denial.hpp"
+#include "common/dnssec/verify.hpp"
 #include "common/dnssec/zone_signer.hpp"
 #include "common/server/journal.hpp"
 #include "common/util/atomic_file.hpp"
@@ -33,6 +34,8 @@ struct PublisherConfig {
   // CDS/CDNSKEY at the apex for parents that scan for them (RFC 7344, RFC 8078): none; the
   // SEP keys (`publish`); or the delete form asking the parent to remove the DS (`delete`).
   enum class Cds : uint8_t { None, Publish, Delete } cds = Cds::None;
+  // How many signature values the check before each publication verifies (verify.hpp).
+  dnssec::VerifyMode verify = dnssec::VerifyMode::Sampled;
   SerialPolicy serial_policy = SerialPolicy::Increment;
   std::string on_change;  // shell command; empty: none
   std::string on_alert;   // shell command; empty: none

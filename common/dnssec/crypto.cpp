@@ -467,6 +467,7 @@ std::shared_ptr<const PublicKey> PublicKey::from_dnskey(uint8_t alg_code,
   auto alg = static_cast<Algorithm>(alg_code);
   std::shared_ptr<PublicKey> pk(new PublicKey());
   pk->alg_ = alg_code;
+  pk->raw_.assign(key.begin(), key.end());
   pk->impl_ = std::make_unique<Impl>();
   if (alg == Algorithm::ED25519) {
     if (key.size() != 32) throw CryptoError("crypto: Ed25519 public key is not 32 octets");
@@ -495,34 +496,70 @@ std::shared_ptr<const PublicKey> PublicKey::from_dnskey(uint8_t alg_code,
   return pk;
 }
 
-bool PublicKey::verify(std::span<const uint8_t> data, std::span<const uint8_t> sig) const {
-  auto alg = static_cast<Algorithm>(alg_);
-  std::vector<uint8_t> der;
-  std::span<const uint8_t> s = sig;
-  if (is_ecdsa(alg)) {  // RFC 6605 §4 r||s -> DER for OpenSSL
-    size_t n = ec_size(alg);
-    if (sig.size() != 2 * n) return false;
-    EcsigPtr es(ECDSA_SIG_new());
-    BIGNUM* r = BN_bin2bn(sig.data(), static_cast<int>(n), nullptr);
-    BIGNUM* ss = BN_bin2bn(sig.data() + n, static_cast<int>(n), nullptr);
-    if (!es || !r || !ss || !ECDSA_SIG_set0(es.get(), r, ss)) {
-      BN_free(r);
-      BN_free(ss);
-      fail("ECDSA_SIG");
-    }
-    int len = i2d_ECDSA_SIG(es.get(), nullptr);
-    der.resize(static_cast<size_t>(len));
-    uint8_t* p = der.data();
-    i2d_ECDSA_SIG(es.get(), &p);
-    s = der;
+namespace {
+
+// RFC 6605 §4 r||s as the DER ECDSA-Sig-Value OpenSSL reads (RFC 3279 §2.2.3): two minimal
+// positive INTEGERs in a SEQUENCE, written by hand (no BIGNUM per signature). At most 2 * 51
+// content octets for P-384, so every length fits in one octet. False when sig has the wrong size.
+bool ecdsa_der(std::span<const uint8_t> sig, size_t n, std::vector<uint8_t>& der) {
+  if (sig.size() != 2 * n) return false;
+  der.assign({0x30, 0});
+  for (size_t half = 0; half < 2; ++half) {
+    std::span<const uint8_t> v = sig.subspan(half * n, n);
+    size_t skip = 0;
+    while (skip + 1 < v.size() && v[skip] == 0) ++skip;
+    v = v.subspan(skip);
+    const bool pad = v[0] & 0x80;  // keep the INTEGER positive
+    der.push_back(0x02);
+    der.push_back(static_cast<uint8_t>(v.size() + pad));
+    if (pad) der.push_back(0);
+    der.insert(der.end(), v.begin(), v.end());
   }
-  MdctxPtr ctx(EVP_MD_CTX_new());
-  if (!ctx ||
-      EVP_DigestVerifyInit(ctx.get(), nullptr, digest_of(alg), nullptr, impl_->pkey.get()) <= 0)
-    fail("EVP_DigestVerifyInit");
-  int rc = EVP_DigestVerify(ctx.get(), s.data(), s.size(), data.data(), data.size());
-  if (rc != 1) ERR_clear_error();
-  return rc == 1;
+  der[1] = static_cast<uint8_t>(der.size() - 2);
+  return true;
+}
+
+// ECDSA and RSA: the digest, then EVP_PKEY_verify on a context initialised once for the key.
+class OpensslDigestVerifier final : public Verifier {
+ public:
+  OpensslDigestVerifier(Algorithm alg, EVP_PKEY* pkey) : alg_(alg), md_(digest_of(alg)) {
+    ctx_.reset(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr));
+    if (!ctx_ || EVP_PKEY_verify_init(ctx_.get()) <= 0) fail("EVP_PKEY_verify_init");
+    if (is_rsa(alg) && (EVP_PKEY_CTX_set_rsa_padding(ctx_.get(), RSA_PKCS1_PADDING) <= 0 ||
+                        EVP_PKEY_CTX_set_signature_md(ctx_.get(), md_) <= 0))
+      fail("RSA verification setup");
+  }
+  bool verify(std::span<const uint8_t> data, std::span<const uint8_t> sig) override {
+    std::span<const uint8_t> s = sig;
+    if (is_ecdsa(alg_)) {
+      if (!ecdsa_der(sig, ec_size(alg_), der_)) return false;
+      s = der_;
+    }
+    uint8_t md[EVP_MAX_MD_SIZE];
+    unsigned mdlen = 0;
+    if (!EVP_Digest(data.data(), data.size(), md, &mdlen, md_, nullptr)) fail("EVP_Digest");
+    const int rc = EVP_PKEY_verify(ctx_.get(), s.data(), s.size(), md, mdlen);
+    if (rc != 1) ERR_clear_error();
+    return rc == 1;
+  }
+
+ private:
+  Algorithm alg_;
+  const EVP_MD* md_;
+  PctxPtr ctx_;
+  std::vector<uint8_t> der_;
+};
+
+}  // namespace
+
+std::unique_ptr<Verifier> PublicKey::make_verifier() const {
+  auto alg = static_cast<Algorithm>(alg_);
+  if (alg == Algorithm::ED25519) return detail::make_sodium_ed25519_verifier(raw_);
+  return std::make_unique<OpensslDigestVerifier>(alg, impl_->pkey.get());
+}
+
+bool PublicKey::verify(std::span<const uint8_t> data, std::span<const uint8_t> sig) const {
+  return make_verifier()->verify(data, sig);
 }
 
 }  // namespace flatsign::dnssec

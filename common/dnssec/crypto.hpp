@@ -1,6 +1,7 @@
 // The DNSSEC crypto backend: key generation, signing and verification with signatures in DNSSEC
 // wire format (RSA RFC 5702, ECDSA r||s RFC 6605 §4, Ed25519 RFC 8080 §4), behind one interface.
-// PrivateKey and PublicKey are immutable and thread-safe; a Signer belongs to one thread.
+// PrivateKey and PublicKey are immutable and thread-safe; a Signer or Verifier belongs to one
+// thread.
 //
 // Backend per algorithm, chosen by measurement: `flatsign-sign-tool crypto-bench` (run by
 // bench/sign/run) and a throwaway micro-benchmark of each library's cheapest call, 120-octet
@@ -14,7 +15,11 @@
 //   ECDSAP256SHA256 (13): OpenSSL ~40,000-46,000 (EVP_PKEY_sign and the older ECDSA_do_sign
 //     alike); Botan ~6x slower.
 //   RSASHA256 (8): OpenSSL ~2x Botan (2048-bit).
-// Verification always uses OpenSSL (all five algorithms).
+// Verification, 120-octet messages, checks per CPU second of one thread (throwaway benchmark of
+// each library's call, two runs, load ~8, 2026-12-07): ECDSAP256SHA256 OpenSSL EVP_PKEY_verify
+// on a context kept for the key ~20,000-21,000, a fresh EVP_DigestVerifyInit per check
+// ~18,500-20,500; ED25519 libsodium crypto_sign_verify_detached ~21,000-22,000, OpenSSL
+// ~12,000. So: libsodium for Ed25519, OpenSSL for the others, a Verifier per key and thread.
 #pragma once
 
 #include <cstdint>
@@ -110,6 +115,16 @@ class PrivateKey {
   std::unique_ptr<Impl> impl_;
 };
 
+// Checks signatures made by one key. Not thread-safe: make one per thread
+// (PublicKey::make_verifier); it keeps its library context from one signature to the next.
+class Verifier {
+ public:
+  virtual ~Verifier() = default;
+  // True when `sig` (DNSSEC wire format) is a valid signature over `data`.
+  [[nodiscard]] virtual bool verify(std::span<const uint8_t> data,
+                                    std::span<const uint8_t> sig) = 0;
+};
+
 // A parsed DNSKEY public key. Immutable; verify() may be called from many threads at once.
 class PublicKey {
  public:
@@ -120,12 +135,16 @@ class PublicKey {
   PublicKey& operator=(const PublicKey&) = delete;
 
   // True when `sig` (DNSSEC wire format) is a valid signature over `data`.
+  // One-off: sets up a Verifier for this call. Many signatures: make_verifier().
   [[nodiscard]] bool verify(std::span<const uint8_t> data, std::span<const uint8_t> sig) const;
+  // A single-thread verifier for this key (it must outlive the verifier). Throws CryptoError.
+  std::unique_ptr<Verifier> make_verifier() const;
 
   struct Impl;
 
  private:
   PublicKey() = default;
+  std::vector<uint8_t> raw_;  // the DNSKEY Public Key field (libsodium reads Ed25519 keys)
   uint8_t alg_ = 0;
   std::unique_ptr<Impl> impl_;
 };

@@ -1,4 +1,5 @@
-// libsodium Ed25519 signing: crypto_sign_detached on the expanded secret key, no per-call setup.
+// libsodium Ed25519: crypto_sign_detached on the expanded secret key, crypto_sign_verify_detached
+// on the raw public key; no per-call setup.
 #include "common/dnssec/ed25519_sodium.hpp"
 
 #include <sodium.h>
@@ -34,7 +35,29 @@ class SodiumEd25519Signer final : public Signer {
   std::array<uint8_t, crypto_sign_SECRETKEYBYTES> secret_key_{};  // seed || public key
 };
 
+class SodiumEd25519Verifier final : public Verifier {
+ public:
+  explicit SodiumEd25519Verifier(std::span<const uint8_t> public_key) {
+    std::copy(public_key.begin(), public_key.end(), public_key_.begin());
+  }
+  bool verify(std::span<const uint8_t> data, std::span<const uint8_t> sig) override {
+    return sig.size() == crypto_sign_BYTES &&
+           crypto_sign_verify_detached(sig.data(), data.data(), data.size(), public_key_.data()) ==
+               0;
+  }
+
+ private:
+  std::array<uint8_t, crypto_sign_PUBLICKEYBYTES> public_key_{};
+};
+
 }  // namespace
+
+std::unique_ptr<Verifier> make_sodium_ed25519_verifier(std::span<const uint8_t> public_key) {
+  if (sodium_init() < 0) throw CryptoError("crypto: libsodium cannot initialise");
+  if (public_key.size() != crypto_sign_PUBLICKEYBYTES)
+    throw CryptoError("crypto: Ed25519 public key is not 32 octets");
+  return std::make_unique<SodiumEd25519Verifier>(public_key);
+}
 
 std::unique_ptr<Signer> make_sodium_ed25519_signer(std::span<const uint8_t> seed,
                                                    std::span<const uint8_t> public_key) {

@@ -194,18 +194,29 @@ RrsigVerdict check_rrsig_fields(const dns::RRset& rrset, std::span<const uint8_t
 }
 
 RrsigVerdict verify_rrsig(const dns::RRset& rrset, std::span<const uint8_t> rrsig,
-                          std::span<const uint8_t> key_rdata, const PublicKey& key,
-                          std::time_t now) {
+                          std::span<const uint8_t> key_rdata, Verifier& key, std::time_t now,
+                          std::vector<uint8_t>& scratch) {
   auto f = parse_rrsig(rrsig);
   if (!f) return RrsigVerdict::Malformed;
   if (auto v = check_fields(rrset, *f, key_rdata, now); v != RrsigVerdict::Valid) return v;
-  std::vector<uint8_t> input;
-  dns::RRset as_signed = rrset;
-  // RFC 4035 §5.3.2: a wildcard expansion is verified with the owner "*." + the rightmost labels.
-  if (f->labels < rrsig_labels(rrset.owner))
+  scratch.clear();
+  if (f->labels < rrsig_labels(rrset.owner)) {
+    // RFC 4035 §5.3.2: a wildcard expansion is verified with the owner "*." + the rightmost
+    // labels.
+    dns::RRset as_signed = rrset;
     as_signed.owner = rrset.owner.strip_left(rrset.owner.label_count() - f->labels).prepend("*");
-  append_signing_input(as_signed, *f, input);
-  return key.verify(input, f->signature) ? RrsigVerdict::Valid : RrsigVerdict::BadSignature;
+    append_signing_input(as_signed, *f, scratch);
+  } else {
+    append_signing_input(rrset, *f, scratch);
+  }
+  return key.verify(scratch, f->signature) ? RrsigVerdict::Valid : RrsigVerdict::BadSignature;
+}
+
+RrsigVerdict verify_rrsig(const dns::RRset& rrset, std::span<const uint8_t> rrsig,
+                          std::span<const uint8_t> key_rdata, const PublicKey& key,
+                          std::time_t now) {
+  std::vector<uint8_t> scratch;
+  return verify_rrsig(rrset, rrsig, key_rdata, *key.make_verifier(), now, scratch);
 }
 
 }  // namespace flatsign::dnssec

@@ -87,6 +87,11 @@ const char* to_string(RrsigVerdict v);
 [[nodiscard]] RrsigVerdict verify_rrsig(const dns::RRset& rrset, std::span<const uint8_t> rrsig,
                                         std::span<const uint8_t> key_rdata, const PublicKey& key,
                                         std::time_t now);
+// The same with a thread's Verifier for `key_rdata`'s key and a scratch buffer for the signing
+// input, reused from call to call (a zone's verification).
+[[nodiscard]] RrsigVerdict verify_rrsig(const dns::RRset& rrset, std::span<const uint8_t> rrsig,
+                                        std::span<const uint8_t> key_rdata, Verifier& key,
+                                        std::time_t now, std::vector<uint8_t>& scratch);
 // verify_rrsig without the cryptographic check: the fields against the RRset and the key, and
 // the validity period at `now`. For a signature whose bytes were verified before over the same
 // RRset; Valid here says nothing about the signature value.

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <random>
 #include <thread>
 #include <unordered_set>
 
@@ -31,8 +32,42 @@ struct SigTask {
   const dns::RRset* rrset;
   dns::RdataRef sig;             // into the zone, which outlives the tasks
   bool verified_before = false;  // see VerifyOptions::verified_before
+  bool sampled_out = false;      // VerifyMode::Sampled: fields only
   RrsigVerdict verdict = RrsigVerdict::Malformed;
   bool known_key = false;
+};
+
+// VerifyMode::Sampled's choice over the signatures of a zone verified without an earlier one:
+// the first of each class (covered type, labels, algorithm, key tag, one RR or several) and a
+// random 1/one_in of the rest. A fault of the signer that hits a whole class (a type's canonical
+// form, wildcard labels, the wrong key, RR ordering) shows in that class's first signature.
+class Sampler {
+ public:
+  Sampler(uint32_t one_in, uint64_t seed) : one_in_(std::max<uint32_t>(one_in, 1)), state_(seed) {
+    if (state_ == 0) state_ = (uint64_t{std::random_device{}()} << 32) | std::random_device{}();
+  }
+  // True when `sig` over `covered` must be checked cryptographically.
+  bool take(const dns::RRset& covered, dns::RdataRef sig) {
+    if (sig.size() < 18) return true;  // malformed: verify_rrsig says so
+    // RFC 4034 §3.1: type covered 0-1, algorithm 2, labels 3, key tag 16-17.
+    const uint64_t cls = (uint64_t{sig[0]} << 56) | (uint64_t{sig[1]} << 48) |
+                         (uint64_t{sig[2]} << 40) | (uint64_t{sig[3]} << 32) |
+                         (uint64_t{sig[16]} << 24) | (uint64_t{sig[17]} << 16) |
+                         (covered.rdatas.size() > 1 ? 1 : 0);
+    if (seen_.insert(cls).second) return true;
+    return next() % one_in_ == 0;
+  }
+
+ private:
+  uint64_t next() {  // splitmix64
+    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  uint32_t one_in_;
+  uint64_t state_;
+  std::unordered_set<uint64_t> seen_;
 };
 
 // RFC 1982 "a is before b" on RRSIG times (RFC 4034 §3.1.5), as check_rrsig_fields compares.
@@ -50,6 +85,16 @@ bool signed_alike(const zone::Node* before, const dns::RRset& covered, dns::Rdat
 }
 
 }  // namespace
+
+const char* to_string(VerifyMode mode) {
+  return mode == VerifyMode::Full ? "full" : "sampled";
+}
+
+std::optional<VerifyMode> verify_mode_from_string(std::string_view text) {
+  if (text == "full") return VerifyMode::Full;
+  if (text == "sampled") return VerifyMode::Sampled;
+  return std::nullopt;
+}
 
 const char* to_string(Kind k) {
   switch (k) {
@@ -86,7 +131,10 @@ std::string VerifyVerdict::summary(size_t max_lines) const {
   if (ok())
     return "ok: " + std::to_string(signatures_checked) + " signatures" +
            (signatures_trusted ? " (+" + std::to_string(signatures_trusted) + " verified before)"
-                               : "");
+                               : "") +
+           (signatures_sampled_out
+                ? " (+" + std::to_string(signatures_sampled_out) + " sampled out: fields only)"
+                : "");
   std::string s = std::to_string(problem_count) + " problems";
   for (size_t i = 0; i < problems.size() && i < max_lines; ++i) s += "\n" + problems[i].to_string();
   return s;
@@ -138,6 +186,11 @@ VerifyVerdict verify_zone(const zone::Zone& zone, const VerifyOptions& options) 
   }
   std::optional<detail::ZonePair> pair;
   if (before != nullptr) pair.emplace(detail::pair_zones(zone, *before));
+  // Sampling applies to a zone with no verified predecessor only: an incremental change is
+  // checked signature by signature.
+  std::optional<Sampler> sampler;
+  if (options.mode == VerifyMode::Sampled && before == nullptr)
+    sampler.emplace(options.sample_one_in, options.sample_seed);
 
   // Collect every RRSIG with the RRset it covers. A node in a block shared with the verified
   // zone is that zone's node: its signatures were checked then with the same keys, and the
@@ -180,7 +233,8 @@ VerifyVerdict verify_zone(const zone::Zone& zone, const VerifyOptions& options) 
                   "RRSIG covers a type absent at this name");
           continue;
         }
-        tasks.push_back({covered, sig, signed_alike(old_node, *covered, sig)});
+        const bool alike = signed_alike(old_node, *covered, sig);
+        tasks.push_back({covered, sig, alike, !alike && sampler && !sampler->take(*covered, sig)});
       }
     }
   }
@@ -188,6 +242,9 @@ VerifyVerdict verify_zone(const zone::Zone& zone, const VerifyOptions& options) 
   threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(tasks.size() / 64 + 1)));
   std::atomic<size_t> next{0};
   auto work = [&] {
+    // Each thread keeps one Verifier per key (its library context) and one signing-input buffer.
+    std::map<const ZoneKey*, std::unique_ptr<Verifier>> verifiers;
+    std::vector<uint8_t> scratch;
     for (size_t i; (i = next.fetch_add(1)) < tasks.size();) {
       SigTask& t = tasks[i];
       auto f = parse_rrsig(t.sig);
@@ -195,9 +252,13 @@ VerifyVerdict verify_zone(const zone::Zone& zone, const VerifyOptions& options) 
       auto [lo, hi] = keys.equal_range(f->key_tag);
       for (auto it = lo; it != hi; ++it) {
         t.known_key = true;
-        t.verdict = t.verified_before
-                        ? check_rrsig_fields(*t.rrset, t.sig, it->second.rdata, now)
-                        : verify_rrsig(*t.rrset, t.sig, it->second.rdata, *it->second.key, now);
+        if (t.verified_before || t.sampled_out) {
+          t.verdict = check_rrsig_fields(*t.rrset, t.sig, it->second.rdata, now);
+        } else {
+          auto& verifier = verifiers[&it->second];
+          if (!verifier) verifier = it->second.key->make_verifier();
+          t.verdict = verify_rrsig(*t.rrset, t.sig, it->second.rdata, *verifier, now, scratch);
+        }
         if (t.verdict == RrsigVerdict::Valid) break;
       }
     }
@@ -206,7 +267,10 @@ VerifyVerdict verify_zone(const zone::Zone& zone, const VerifyOptions& options) 
   for (unsigned i = 1; i < threads; ++i) pool.emplace_back(work);
   work();
   for (auto& t : pool) t.join();
-  for (const auto& t : tasks) ++(t.verified_before ? v.signatures_trusted : v.signatures_checked);
+  for (const auto& t : tasks)
+    ++(t.verified_before ? v.signatures_trusted
+       : t.sampled_out   ? v.signatures_sampled_out
+                         : v.signatures_checked);
 
   // Per RRset: every signature must be valid; authoritative RRsets need one (RFC 4035 §2.2).
   std::unordered_set<const dns::RRset*> has_sig;

@@ -4,8 +4,11 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <ctime>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/dns/name.hpp"
@@ -34,6 +37,21 @@ struct VerifyProblem {
   std::string to_string() const;
 };
 
+// How many signature values verify_zone checks cryptographically. Every other check (every
+// RRSIG's fields, key tag and validity period, every authoritative RRset signed, nothing else
+// signed, the whole denial chain) runs in both modes.
+enum class VerifyMode {
+  Full,  // every signature not covered by VerifyOptions::verified_before
+  // Every signature not found in VerifyOptions::verified_before too (an incremental change is
+  // checked in full). Without a usable verified_before (a full sign, a key change): the first
+  // signature of each combination of covered type, label count, algorithm, key tag and RRset
+  // size (one RR or several), plus each other signature with probability 1/sample_one_in.
+  Sampled,
+};
+[[nodiscard]] const char* to_string(VerifyMode mode);  // "full", "sampled"
+// "full" or "sampled"; nullopt otherwise.
+[[nodiscard]] std::optional<VerifyMode> verify_mode_from_string(std::string_view text);
+
 struct VerifyOptions {
   std::time_t now = 0;        // 0: the wall clock
   unsigned threads = 0;       // 0: hardware concurrency
@@ -46,13 +64,17 @@ struct VerifyOptions {
   // earlier zone's (verify_denial.cpp says why that is the full check's verdict). After an
   // incremental sign, verifying costs what the change costs, not what the zone costs.
   const zone::Zone* verified_before = nullptr;
+  VerifyMode mode = VerifyMode::Full;
+  uint32_t sample_one_in = 64;  // Sampled: the random share of the other signatures (>= 1)
+  uint64_t sample_seed = 0;     // Sampled: 0 draws a fresh seed per call (tests fix one)
 };
 
 struct VerifyVerdict {
   std::vector<VerifyProblem> problems;
-  size_t problem_count = 0;       // including those beyond max_problems
-  size_t signatures_checked = 0;  // cryptographically
-  size_t signatures_trusted = 0;  // found in VerifyOptions::verified_before: fields only
+  size_t problem_count = 0;           // including those beyond max_problems
+  size_t signatures_checked = 0;      // cryptographically
+  size_t signatures_trusted = 0;      // found in VerifyOptions::verified_before: fields only
+  size_t signatures_sampled_out = 0;  // VerifyMode::Sampled left them out: fields only
   size_t rrsets_checked = 0;
   // The denial chain was compared only where it can differ from VerifyOptions::verified_before.
   bool denial_incremental = false;
