@@ -232,8 +232,10 @@ void CatalogFollower::answer_notify(const net::Request& req, const dns::Message&
       if (!self->stopping_) self->trigger_poll();
     });
   } else {
-    util::log(LogLevel::Warning, "catalog", cname_, "NOTIFY from {} refused: {}: {}",
-              net::endpoint_text(req.peer), notify_verdict_text(a.verdict), a.detail);
+    if (auto unlogged = notify_refusals_.admit(std::chrono::steady_clock::now()))
+      util::log(LogLevel::Warning, "catalog", cname_, "NOTIFY from {} refused: {}: {}{}",
+                net::endpoint_text(req.peer), notify_verdict_text(a.verdict), a.detail,
+                RefusalLogLimiter::suffix(*unlogged));
   }
   out.push_back(std::move(a.reply));
 }

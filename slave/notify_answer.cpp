@@ -1,5 +1,9 @@
 #include "slave/notify_answer.hpp"
 
+#include <utility>
+
+#include <fmt/format.h>
+
 namespace flatsign::slave {
 using dns::Rcode;
 
@@ -83,6 +87,22 @@ NotifyAnswer answer_notify(std::span<const uint8_t> wire, const dns::Message& q,
   out.reply = dns::write_message(r, signed_ok ? limit - dns::tsig_space(*policy.key) : limit);
   if (signed_ok) (void)dns::tsig_sign(out.reply, *policy.key, now, mac);
   return out;
+}
+
+std::optional<size_t> RefusalLogLimiter::admit(std::chrono::steady_clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  if (last_ && now - *last_ < kInterval) {
+    ++unlogged_;
+    return std::nullopt;
+  }
+  last_ = now;
+  return std::exchange(unlogged_, 0);
+}
+
+std::string RefusalLogLimiter::suffix(size_t unlogged) {
+  if (unlogged == 0) return {};
+  return fmt::format(" ({} more refused since the last such line; at most one line per {} s)",
+                     unlogged, kInterval.count());
 }
 
 }  // namespace flatsign::slave

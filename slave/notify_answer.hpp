@@ -3,7 +3,9 @@
 // arguments; safe from any thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -50,5 +52,21 @@ struct NotifyPolicy {
 [[nodiscard]] NotifyAnswer answer_notify(std::span<const uint8_t> wire, const dns::Message& q,
                                          const boost::asio::ip::address& peer, bool tcp,
                                          const NotifyPolicy& policy, uint64_t now);
+
+// Refused NOTIFYs are forgeable over UDP, so a flood of them must not flood the log: one line
+// per interval, saying how many were refused since the previous line. Thread-safe.
+class RefusalLogLimiter {
+ public:
+  static constexpr std::chrono::seconds kInterval{10};
+  // nullopt: do not log this one; else log it, with the count of those not logged before it.
+  [[nodiscard]] std::optional<size_t> admit(std::chrono::steady_clock::time_point now);
+  // " (N more refused since the last such line; ...)" for N > 0, else "".
+  [[nodiscard]] static std::string suffix(size_t unlogged);
+
+ private:
+  std::mutex mutex_;
+  std::optional<std::chrono::steady_clock::time_point> last_;
+  size_t unlogged_ = 0;
+};
 
 }  // namespace flatsign::slave

@@ -517,8 +517,10 @@ void SlaveDaemon::handle(const net::Request& req, net::Responses& out) {
                   ? dns::Name::parse("invalid.")
                   : dns::Name::parse(".");
   NotifyAnswer a = answer_notify(req.wire, q, req.peer.address(), req.tcp, none, 0);
-  util::log(LogLevel::Warning, "slave", "", "NOTIFY from {} refused: {}: {}",
-            net::endpoint_text(req.peer), notify_verdict_text(a.verdict), a.detail);
+  if (auto unlogged = stranger_notifies_.admit(std::chrono::steady_clock::now()))
+    util::log(LogLevel::Warning, "slave", "", "NOTIFY from {} refused: {}: {}{}",
+              net::endpoint_text(req.peer), notify_verdict_text(a.verdict), a.detail,
+              RefusalLogLimiter::suffix(*unlogged));
   out.push_back(std::move(a.reply));
 }
 

@@ -123,6 +123,7 @@ class SlaveDaemon {
   DelegationWatch cuts_;       // parent/child zones whose DS and DNSKEYs disagree (io thread)
   net::DnsListener listener_;
   bool stopping_ = false;
+  RefusalLogLimiter stranger_notifies_;  // NOTIFYs for no zone here: one log line per interval
   std::unique_ptr<net::HttpStatusServer> http_;
 };
 

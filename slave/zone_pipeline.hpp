@@ -25,6 +25,7 @@
 #include "common/net/listener.hpp"
 #include "common/server/snapshot_directory.hpp"
 #include "slave/config.hpp"
+#include "slave/notify_answer.hpp"
 #include "slave/publisher.hpp"
 #include "slave/slave_metrics.hpp"
 #include "slave/slave_status.hpp"
@@ -155,6 +156,7 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   boost::asio::strand<boost::asio::thread_pool::executor_type> jobs_;
   std::shared_ptr<server::SnapshotDirectory> serving_;
   std::mutex refresh_mutex_;  // one thread wraps a new publication
+  RefusalLogLimiter notify_refusals_;  // refused NOTIFYs: one log line per interval
   boost::asio::steady_timer wake_;
   boost::asio::steady_timer hold_;  // notify_min_interval between polls
   boost::asio::steady_timer upkeep_wake_;

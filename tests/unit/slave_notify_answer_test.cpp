@@ -159,3 +159,15 @@ TEST_CASE("notify: other zone, other sender, missing TSIG when required", "[slav
   CHECK(answer(notify("example.test.", nullptr), "127.0.0.1", p).verdict ==
         NotifyVerdict::TsigMissing);
 }
+
+TEST_CASE("notify: refused NOTIFYs log one line per interval with the count left out",
+          "[slave][notify]") {
+  slave::RefusalLogLimiter limiter;
+  const auto t0 = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  CHECK(limiter.admit(t0) == std::optional<size_t>(0));
+  CHECK_FALSE(limiter.admit(t0 + std::chrono::seconds(1)).has_value());
+  CHECK_FALSE(limiter.admit(t0 + std::chrono::seconds(9)).has_value());
+  CHECK(limiter.admit(t0 + std::chrono::seconds(10)) == std::optional<size_t>(2));
+  CHECK(slave::RefusalLogLimiter::suffix(2).find("2 more refused") != std::string::npos);
+  CHECK(slave::RefusalLogLimiter::suffix(0).empty());
+}
