@@ -135,7 +135,7 @@ std::string MasterDaemon::load_file(Slot& slot, bool initial, bool* skipped) {
   const std::string zname = slot.source_cfg.origin.to_string();
   // Stamped before reading: a file changed while it is read gets a new stamp, read next time.
   std::optional<FileStamp> stamp;
-  struct stat st{};
+  struct stat st {};
   if (::stat(slot.source_cfg.path.c_str(), &st) == 0) {
     stamp = FileStamp{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino),
                       static_cast<uint64_t>(st.st_size),

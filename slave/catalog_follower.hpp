@@ -66,7 +66,7 @@ class CatalogFollower : public std::enable_shared_from_this<CatalogFollower> {
   boost::asio::steady_timer wake_;
   bool poll_pending_ = false;
   bool stopping_ = false;
-  RefusalLogLimiter notify_refusals_;  // refused NOTIFYs: one log line per interval
+  RefusalLogLimiter notify_refusals_;          // refused NOTIFYs: one log line per interval
   std::shared_ptr<const zone::Zone> catalog_;  // the last good catalog
   CatalogMembers entries_;
   std::map<dns::Name, ZoneConfig> members_;

@@ -173,7 +173,8 @@ ZoneConfig resolve_zone(const dns::Name& name, const Layer& l, const SlaveConfig
     t.to = net::parse_endpoint(n.substr(0, space), 53);
     if (space != std::string::npos) {
       const auto rest = n.find_first_not_of(' ', space);
-      const std::string_view tail = rest == std::string::npos ? "" : std::string_view(n).substr(rest);
+      const std::string_view tail =
+          rest == std::string::npos ? "" : std::string_view(n).substr(rest);
       if (!tail.starts_with("key ")) {
         r.fail("notify", "\"" + n + "\": expected ADDRESS[:PORT] [key NAME]");
         return;

@@ -94,9 +94,9 @@ IxfrAssembler::State IxfrAssembler::feed(dns::Message msg, size_t wire_octets) {
   wire_octets_ += wire_octets;
   const std::string where = fmt::format("message {}", messages_);
   if (messages_ > limits_.max_messages)
-    return fail(Verdict::RefusedTooLarge,
-                fmt::format("IXFR: more than {} messages (max-transfer-messages)",
-                            limits_.max_messages));
+    return fail(
+        Verdict::RefusedTooLarge,
+        fmt::format("IXFR: more than {} messages (max-transfer-messages)", limits_.max_messages));
   if (wire_octets_ > limits_.max_octets)
     return fail(Verdict::RefusedTooLarge,
                 fmt::format("IXFR: more than {} octets (max-transfer-octets)", limits_.max_octets));

@@ -155,7 +155,7 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   // Publisher is not thread-safe, and a refresh must not race a publication.
   boost::asio::strand<boost::asio::thread_pool::executor_type> jobs_;
   std::shared_ptr<server::SnapshotDirectory> serving_;
-  std::mutex refresh_mutex_;  // one thread wraps a new publication
+  std::mutex refresh_mutex_;           // one thread wraps a new publication
   RefusalLogLimiter notify_refusals_;  // refused NOTIFYs: one log line per interval
   boost::asio::steady_timer wake_;
   boost::asio::steady_timer hold_;  // notify_min_interval between polls

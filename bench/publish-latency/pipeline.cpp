@@ -56,8 +56,7 @@ Timed transfer(const dns::Name& zone, const std::vector<std::vector<uint8_t>>& w
   auto t0 = Clock::now();
   slave::AxfrAssembler a(zone, 7);
   for (const auto& w : wire)
-    if (a.feed(dns::parse_message(w), w.size() + 2) != slave::AxfrAssembler::State::NeedMore)
-      break;
+    if (a.feed(dns::parse_message(w), w.size() + 2) != slave::AxfrAssembler::State::NeedMore) break;
   t.parse = since(t0);
   t0 = Clock::now();
   t.result = slave::check_transfer(a, served);

@@ -80,8 +80,9 @@ ApexExtras apex_extras(const zone::Zone& input, const std::vector<DnssecKey>& ke
     dns::RRset cds{origin, RRType::CDS, dns::RRClass::IN, key_ttl, {}};
     dns::RRset cdnskey{origin, RRType::CDNSKEY, dns::RRClass::IN, key_ttl, {}};
     if (options.cds_delete) {
-      cds.rdatas.push_back(dns::Rdata{0, 0, 0, 0, 0});     // tag 0, algorithm 0, digest type 0, 00
-      cdnskey.rdatas.push_back(dns::Rdata{0, 0, 3, 0, 0});  // flags 0, protocol 3, algorithm 0, AA==
+      cds.rdatas.push_back(dns::Rdata{0, 0, 0, 0, 0});  // tag 0, algorithm 0, digest type 0, 00
+      cdnskey.rdatas.push_back(
+          dns::Rdata{0, 0, 3, 0, 0});  // flags 0, protocol 3, algorithm 0, AA==
     } else {
       for (size_t i : roles.ksk) {
         cds.rdatas.push_back(keys[i].ds_rdata(DigestType::SHA256));

@@ -183,8 +183,9 @@ TEST_CASE("slave config: secondaries' own transfer keys, and the key of each NOT
   TempFile unknown(head + "zone = \"a.test\"\ntransfer-key = \"nobody\"\n");
   CHECK(refusal({unknown.path, {}, {}}).find("transfer-key: no key named \"nobody\"") !=
         std::string::npos);
-  TempFile which(head + "zone = \"a.test\"\ntransfer-key = [\"sec-a\", \"sec-b\"]\n"
-                        "notify = \"127.0.0.1:5400\"\n");
+  TempFile which(head +
+                 "zone = \"a.test\"\ntransfer-key = [\"sec-a\", \"sec-b\"]\n"
+                 "notify = \"127.0.0.1:5400\"\n");
   CHECK(refusal({which.path, {}, {}}).find("several transfer-keys: name this secondary's") !=
         std::string::npos);
   TempFile bad(head + "zone = \"a.test\"\nnotify = \"127.0.0.1:5400 sec-a\"\n");

@@ -161,8 +161,9 @@ TEST_CASE("zonefile: RFC 3597 generic types and rdata", "[zonefile]") {
 }
 
 TEST_CASE("zonefile: ALIAS, its ANAME synonym and its generic form are one type", "[zonefile]") {
-  auto p = parse("$TTL 60\n@ ALIAS lb.example.net.\nw ANAME lb.example.net.\n"
-                 "g TYPE65401 \\# 16 026c62076578616d706c65036e657400\n");
+  auto p = parse(
+      "$TTL 60\n@ ALIAS lb.example.net.\nw ANAME lb.example.net.\n"
+      "g TYPE65401 \\# 16 026c62076578616d706c65036e657400\n");
   REQUIRE(p.rrs.size() == 3);
   CHECK(p.line(0) == "example.com. 60 ALIAS lb.example.net.");
   CHECK(p.line(1) == "w.example.com. 60 ALIAS lb.example.net.");
