@@ -189,18 +189,7 @@ MasterConfig resolve(const OptionLayer& globals_in, std::vector<util::ZoneEntry>
   util::LogLevel level;
   if (!util::parse_log_level(c.log_level, level))
     g.fail("log-level", "\"" + c.log_level + "\": expected debug, info, warning or error");
-  g.each("tsig", [&](const std::string& t) { c.keys.push_back(dns::parse_tsig_key(t)); });
-  g.each("tsig-file", [&](const std::string& f) {
-    auto keys = dns::load_tsig_key_file(f);
-    if (keys.empty()) throw std::invalid_argument("no key in the file");
-    for (auto& k : keys) c.keys.push_back(std::move(k));
-  });
-  {
-    std::set<dns::Name> names;
-    for (const auto& k : c.keys)
-      if (!names.insert(k.name).second)
-        g.fail("tsig", "key " + k.name.to_string() + " given twice");
-  }
+  util::read_tsig_keys(g, c.keys);
   c.transfer_requires_tsig = !c.keys.empty() && !g.boolean("tsig-optional", false);
   c.serial_on_change = !g.boolean("no-serial-on-change", false);
   c.alias.max_refresh = seconds(g.duration("max-refresh"));

@@ -541,18 +541,7 @@ SlaveConfig load_slave_config(const ConfigSource& source) {
     g.fail("log-level", "\"" + c.log_level + "\": expected debug, info, warning or error");
   if (!g.list("tsig").empty() && !g.list("tsig-file").empty())
     g.fail("tsig", "give --tsig or --tsig-file, not both");
-  g.each("tsig", [&](const std::string& t) { c.keys.push_back(dns::parse_tsig_key(t)); });
-  g.each("tsig-file", [&](const std::string& f) {
-    auto keys = dns::load_tsig_key_file(f);
-    if (keys.empty()) throw std::invalid_argument("no key in the file");
-    for (auto& k : keys) c.keys.push_back(std::move(k));
-  });
-  {
-    std::set<dns::Name> names;
-    for (const auto& k : c.keys)
-      if (!names.insert(k.name).second)
-        g.fail("tsig", "key " + k.name.to_string() + " given twice");
-  }
+  util::read_tsig_keys(g, c.keys);
 
   if (zone_entries.empty() && catalogs.empty())
     errors.push_back("no zone configured (--zone, zone/[[zone]] or [[catalog]] in the file)");

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -80,6 +81,18 @@ void OptionReader::fail(const std::string& key, const std::string& why) {
 std::string OptionReader::where(const std::string& key) const {
   auto it = layer_.find(key);
   return it == layer_.end() ? "default" : it->second.where;
+}
+
+void read_tsig_keys(OptionReader& g, std::vector<dns::TsigKey>& keys) {
+  g.each("tsig", [&](const std::string& t) { keys.push_back(dns::parse_tsig_key(t)); });
+  g.each("tsig-file", [&](const std::string& f) {
+    auto loaded = dns::load_tsig_key_file(f);
+    if (loaded.empty()) throw std::invalid_argument("no key in the file");
+    for (auto& k : loaded) keys.push_back(std::move(k));
+  });
+  std::set<dns::Name> names;
+  for (const auto& k : keys)
+    if (!names.insert(k.name).second) g.fail("tsig", "key " + k.name.to_string() + " given twice");
 }
 
 }  // namespace flatsign::util

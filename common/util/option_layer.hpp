@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "common/dns/tsig.hpp"
+
 namespace flatsign::util {
 
 // A configuration cannot be used; what() holds every problem, one line each, each naming the
@@ -92,5 +94,9 @@ class OptionReader {
   std::string context_;
   std::vector<std::string>& errors_;
 };
+
+// The TSIG keys of the `tsig` (name:algorithm:base64) and `tsig-file` (BIND key files) options,
+// appended to `keys`; a file without a key and a key name given twice are refused.
+void read_tsig_keys(OptionReader& g, std::vector<dns::TsigKey>& keys);
 
 }  // namespace flatsign::util
