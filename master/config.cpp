@@ -9,7 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "common/dns/error.hpp"
-#include "common/net/status_cli.hpp"
+#include "common/net/http_status.hpp"
 #include "common/util/log.hpp"
 #include "common/util/toml_options.hpp"
 

@@ -10,7 +10,7 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include "common/net/status_cli.hpp"
+#include "common/cli/status_cli.hpp"
 #include "common/util/log.hpp"
 #include "common/util/version.hpp"
 #include "master/config.hpp"
@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (argc >= 2 && std::strcmp(argv[1], "status") == 0)
-    return net::run_status_command({"flatsign-master", "127.0.0.1:9153", false}, argc - 1,
+    return cli::run_status_command({"flatsign-master", "127.0.0.1:9153", false}, argc - 1,
                                    argv + 1);
   master::ConfigSource source;
   master::MasterConfig config;

@@ -6,46 +6,22 @@
 
 #include <fmt/format.h>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
-#include <boost/asio/connect.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 
 #include "common/dns/error.hpp"
 #include "common/dns/message.hpp"
+#include "common/net/dns_exchange.hpp"
 #include "common/net/query_id.hpp"
 
 namespace flatsign::slave {
 namespace asio = boost::asio;
 using asio::ip::tcp;
-using namespace asio::experimental::awaitable_operators;
 
 namespace {
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-
 uint64_t now_seconds() {
   return static_cast<uint64_t>(std::time(nullptr));
 }
 
-// Reads exactly buf.size() octets before the deadline. Returns an empty string on success,
-// else why not ("timed out", "connection closed", ...).
-asio::awaitable<std::string> read_exact(tcp::socket& sock, asio::mutable_buffer buf,
-                                        std::chrono::milliseconds timeout) {
-  asio::steady_timer timer(sock.get_executor());
-  timer.expires_after(timeout);
-  auto result = co_await (asio::async_read(sock, buf, kTuple) || timer.async_wait(kTuple));
-  if (result.index() == 1)
-    co_return "read timed out after " + std::to_string(timeout.count()) + " ms";
-  auto [ec, n] = std::get<0>(result);
-  if (ec == asio::error::eof) co_return std::string("connection closed by the master");
-  if (ec) co_return ec.message();
-  (void)n;
-  co_return std::string();
-}
 }  // namespace
 
 asio::awaitable<AxfrAttempt> fetch_axfr(asio::any_io_executor ex, tcp::endpoint master,
@@ -91,18 +67,9 @@ asio::awaitable<AxfrAttempt> fetch_axfr(asio::any_io_executor ex, tcp::endpoint 
   };
 
   tcp::socket sock(ex);
-  {
-    asio::steady_timer timer(ex);
-    timer.expires_after(options.connect_timeout);
-    auto r = co_await (sock.async_connect(master, kTuple) || timer.async_wait(kTuple));
-    if (r.index() == 1) {
-      asm_.end_of_stream("connect timed out");
-      co_return out;
-    }
-    if (auto [ec] = std::get<0>(r); ec) {
-      asm_.end_of_stream("connect: " + ec.message());
-      co_return out;
-    }
+  if (auto c = co_await net::tcp_connect(sock, master, options.connect_timeout); !c.ok()) {
+    asm_.end_of_stream("connect: " + c.detail);
+    co_return out;
   }
   out.reached = true;
 
@@ -118,43 +85,35 @@ asio::awaitable<AxfrAttempt> fetch_axfr(asio::any_io_executor ex, tcp::endpoint 
     auto mac = dns::tsig_sign(wire, *options.key, now_seconds());
     verifier.emplace(*options.key, mac);
   }
-  std::vector<uint8_t> framed;
-  framed.reserve(wire.size() + 2);
-  framed.push_back(static_cast<uint8_t>(wire.size() >> 8));
-  framed.push_back(static_cast<uint8_t>(wire.size()));
-  framed.insert(framed.end(), wire.begin(), wire.end());
-  {
-    asio::steady_timer timer(ex);
-    timer.expires_after(options.read_timeout);
-    auto r = co_await (asio::async_write(sock, asio::buffer(framed), kTuple) ||
-                       timer.async_wait(kTuple));
-    if (r.index() == 1) {
-      asm_.end_of_stream("sending the query timed out");
-      co_return out;
-    }
-    if (auto [ec, n] = std::get<0>(r); ec) {
-      asm_.end_of_stream("sending the query: " + ec.message());
-      co_return out;
-    }
+  if (auto w = co_await net::tcp_write_message(sock, wire, options.read_timeout); !w.ok()) {
+    asm_.end_of_stream("sending the query: " + w.detail);
+    co_return out;
   }
 
   std::array<uint8_t, 2> len_buf{};
   std::vector<uint8_t> msg_buf;
+  // The master's side of a read failure, as the refusal says it.
+  auto why = [](const net::ExchangeOutcome& r) {
+    return r.status == net::ExchangeStatus::Closed ? std::string("connection closed by the master")
+           : r.status == net::ExchangeStatus::TimedOut ? "read " + r.detail
+                                                  : r.detail;
+  };
   while (asm_.state() == AxfrAssembler::State::NeedMore) {
-    std::string why = co_await read_exact(sock, asio::buffer(len_buf), read_budget());
-    if (!why.empty()) {
+    // The prefix and the message are read apart: each gets what is left of the deadline.
+    auto r = co_await net::tcp_read_exact(sock, asio::buffer(len_buf), read_budget());
+    if (!r.ok()) {
       const std::string late = past_deadline();
-      asm_.end_of_stream(late.empty() ? why : late);
+      asm_.end_of_stream(late.empty() ? why(r) : late);
       break;
     }
     const size_t len = (size_t(len_buf[0]) << 8) | len_buf[1];
     msg_buf.resize(len);
-    why = co_await read_exact(sock, asio::buffer(msg_buf), read_budget());
-    if (!why.empty()) {
+    r = co_await net::tcp_read_exact(sock, asio::buffer(msg_buf), read_budget());
+    if (!r.ok()) {
       const std::string late = past_deadline();
-      asm_.end_of_stream(late.empty()
-                             ? "inside message " + std::to_string(asm_.messages() + 1) + ": " + why
-                             : late);
+      asm_.end_of_stream(late.empty() ? "inside message " + std::to_string(asm_.messages() + 1) +
+                                            ": " + why(r)
+                                      : late);
       break;
     }
     dns::Message msg;

@@ -17,7 +17,7 @@
 #include "common/dns/tsig.hpp"
 #include "common/dnssec/key.hpp"
 #include "common/net/address.hpp"
-#include "common/net/status_cli.hpp"
+#include "common/cli/status_cli.hpp"
 #include "common/util/log.hpp"
 #include "common/util/version.hpp"
 #include "slave/config.hpp"
@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
   // chunk on them lives. Measured on a 100k-name signed zone: RSS at rest 244 -> 186 MB.
   mallopt(M_ARENA_MAX, 1);
   if (argc >= 2 && std::strcmp(argv[1], "status") == 0)
-    return net::run_status_command({"flatsign-slave", "127.0.0.1:9154", true}, argc - 1, argv + 1);
+    return cli::run_status_command({"flatsign-slave", "127.0.0.1:9154", true}, argc - 1, argv + 1);
   CLI::App app{
       "flatsign-slave: polls flatsign masters by AXFR, re-signs with DNSSEC on change, and serves "
       "every zone it signs"};

@@ -4,114 +4,56 @@
 #include <ctime>
 #include <vector>
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/buffer.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/udp.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 
 #include "common/dns/error.hpp"
 #include "common/dns/message.hpp"
 #include "common/dns/rdata.hpp"
+#include "common/net/dns_exchange.hpp"
 #include "common/net/query_id.hpp"
 
 namespace flatsign::slave {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 using asio::ip::udp;
-using namespace asio::experimental::awaitable_operators;
 
 namespace {
-constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 uint64_t now_seconds() {
   return static_cast<uint64_t>(std::time(nullptr));
 }
 
 // One UDP exchange. Returns the reply, or nothing on a timeout or socket error (`why` says).
+// Any datagram from the master is taken: the caller checks that it answers the query.
 asio::awaitable<std::optional<std::vector<uint8_t>>> exchange_udp(asio::any_io_executor ex,
                                                                   udp::endpoint to,
                                                                   const std::vector<uint8_t>& q,
                                                                   std::chrono::milliseconds t,
                                                                   std::string& why) {
-  udp::socket sock(ex, udp::endpoint(to.protocol(), 0));
-  auto [sec, sn] = co_await sock.async_send_to(asio::buffer(q), to, kTuple);
-  if (sec) {
-    why = "UDP send: " + sec.message();
+  std::vector<uint8_t> reply;
+  auto r = co_await net::udp_exchange(ex, to, q, reply, t,
+                                      [](std::span<const uint8_t>) { return true; });
+  if (!r.ok()) {
+    why = r.status == net::ExchangeStatus::TimedOut
+              ? "no UDP reply within " + std::to_string(t.count()) + " ms"
+              : "UDP: " + r.detail;
     co_return std::nullopt;
   }
-  (void)sn;
-  std::vector<uint8_t> buf(65535);
-  udp::endpoint from;
-  asio::steady_timer timer(ex);
-  timer.expires_after(t);
-  for (;;) {
-    auto r = co_await (sock.async_receive_from(asio::buffer(buf), from, kTuple) ||
-                       timer.async_wait(kTuple));
-    if (r.index() == 1) {
-      why = "no UDP reply within " + std::to_string(t.count()) + " ms";
-      co_return std::nullopt;
-    }
-    auto [ec, n] = std::get<0>(r);
-    if (ec) {
-      why = "UDP receive: " + ec.message();
-      co_return std::nullopt;
-    }
-    if (from != to) continue;  // not from the master we asked
-    buf.resize(n);
-    co_return buf;
-  }
+  co_return reply;
 }
 
-// One TCP exchange (RFC 1035 §4.2.2 framing), all of it within `t`.
+// One TCP exchange, all of it within `t`.
 asio::awaitable<std::optional<std::vector<uint8_t>>> exchange_tcp(asio::any_io_executor ex,
                                                                   tcp::endpoint to,
                                                                   const std::vector<uint8_t>& q,
                                                                   std::chrono::milliseconds t,
                                                                   std::string& why) {
-  tcp::socket sock(ex);
-  asio::steady_timer timer(ex);
-  timer.expires_after(t);
-  auto io = [&]() -> asio::awaitable<std::optional<std::vector<uint8_t>>> {
-    auto [cec] = co_await sock.async_connect(to, kTuple);
-    if (cec) {
-      why = "TCP connect: " + cec.message();
-      co_return std::nullopt;
-    }
-    std::vector<uint8_t> framed{static_cast<uint8_t>(q.size() >> 8),
-                                static_cast<uint8_t>(q.size())};
-    framed.insert(framed.end(), q.begin(), q.end());
-    auto [wec, wn] = co_await asio::async_write(sock, asio::buffer(framed), kTuple);
-    (void)wn;
-    if (wec) {
-      why = "TCP: " + wec.message();
-      co_return std::nullopt;
-    }
-    std::array<uint8_t, 2> len{};
-    auto [lec, ln] = co_await asio::async_read(sock, asio::buffer(len), kTuple);
-    (void)ln;
-    if (lec) {
-      why = "TCP: " + lec.message();
-      co_return std::nullopt;
-    }
-    std::vector<uint8_t> buf((size_t(len[0]) << 8) | len[1]);
-    auto [rec, rn] = co_await asio::async_read(sock, asio::buffer(buf), kTuple);
-    (void)rn;
-    if (rec) {
-      why = "TCP: " + rec.message();
-      co_return std::nullopt;
-    }
-    co_return buf;
-  };
-  auto r = co_await (io() || timer.async_wait(kTuple));
-  if (r.index() == 1) {
-    why = "no TCP reply within " + std::to_string(t.count()) + " ms";
+  std::vector<uint8_t> reply;
+  if (auto r = co_await net::tcp_exchange(ex, to, q, reply, t); !r.ok()) {
+    why = "TCP " + r.detail;
     co_return std::nullopt;
   }
-  co_return std::get<0>(r);
+  co_return reply;
 }
 }  // namespace
 

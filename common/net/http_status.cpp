@@ -13,6 +13,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include "common/net/accept_loop.hpp"
+#include "common/net/address.hpp"
 #include "common/net/spawn.hpp"
 #include "common/util/log.hpp"
 
@@ -103,37 +105,21 @@ void HttpStatusServer::stop() {
 }
 
 asio::awaitable<void> HttpStatusServer::accept_loop() {
-  for (;;) {
-    if (!acceptor_ || !acceptor_->is_open()) co_return;
-    auto [ec, sock] = co_await acceptor_->async_accept(kTuple);
-    if (ec == asio::error::operation_aborted || !acceptor_->is_open()) co_return;
-    if (ec) {
-      // Out of descriptors and the like: log, pause, go on accepting (STYLE #12).
-      util::log(LogLevel::Warning, "http", "", "accept failed: {}", ec.message());
-      asio::steady_timer pause(io_, std::chrono::milliseconds(100));
-      co_await pause.async_wait(kTuple);
-      continue;
-    }
+  if (!acceptor_) co_return;
+  co_await accept_each(*acceptor_, "http", [this](tcp::socket sock) {
     if (*sessions_ >= limits_.max_connections) {
       util::log(LogLevel::Warning, "http", "", "connection limit {} reached, closing one",
                 limits_.max_connections);
-      continue;  // sock closes on scope exit
+      return;  // sock closes on scope exit
     }
     ++*sessions_;
-    auto count = sessions_;
-    asio::co_spawn(io_, session(std::move(sock)), [count](std::exception_ptr e) {
-      --*count;
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        util::log(LogLevel::Error, "http", "", "session failed: {}", ex.what());
-      }
-    });
-  }
+    spawn_logged(io_.get_executor(),
+                 session(std::move(sock), ConnectionSlot([count = sessions_] { --*count; })),
+                 "http", "session");
+  });
 }
 
-asio::awaitable<void> HttpStatusServer::session(tcp::socket sock) {
+asio::awaitable<void> HttpStatusServer::session(tcp::socket sock, ConnectionSlot) {
   std::string head;
   asio::steady_timer timer(io_, limits_.read);
   auto read =
@@ -198,6 +184,16 @@ std::string http_get(const tcp::endpoint& ep, std::string_view path,
     throw std::runtime_error(where + ": " + response.substr(0, response.find("\r\n")));
   }
   return response.substr(body + 4);
+}
+
+boost::asio::ip::tcp::endpoint parse_http_endpoint(const std::string& text) {
+  auto ep = parse_endpoint(text, 0);
+  if (ep.port() == 0) throw std::invalid_argument("--http \"" + text + "\": needs a port");
+  if (!ep.address().is_loopback()) {
+    util::log(util::LogLevel::Warning, "http", "",
+              "--http {} is not a loopback address: metrics and status are unauthenticated", text);
+  }
+  return {ep.address(), ep.port()};
 }
 
 }  // namespace flatsign::net

@@ -17,6 +17,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "common/net/accept_loop.hpp"
 #include "common/util/metrics.hpp"
 
 namespace flatsign::net {
@@ -62,7 +63,8 @@ class HttpStatusServer {
 
  private:
   boost::asio::awaitable<void> accept_loop();
-  boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket sock);
+  // `slot` holds the connection's place in the limit until the session ends.
+  boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket sock, ConnectionSlot slot);
 
   boost::asio::io_context& io_;
   MetricsCallback metrics_;
@@ -78,5 +80,10 @@ class HttpStatusServer {
 // connection fails, `timeout` passes, or the status is not 200.
 [[nodiscard]] std::string http_get(const boost::asio::ip::tcp::endpoint& ep, std::string_view path,
                                    std::chrono::milliseconds timeout);
+
+// The --http ADDRESS:PORT of a daemon. Logs a warning when the address is not a loopback one
+// (the endpoint is unauthenticated). Throws std::invalid_argument quoting `text` when it does
+// not parse or has no port.
+[[nodiscard]] boost::asio::ip::tcp::endpoint parse_http_endpoint(const std::string& text);
 
 }  // namespace flatsign::net

@@ -6,14 +6,13 @@
 #include <fmt/format.h>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 
+#include "common/net/accept_loop.hpp"
 #include "common/net/address.hpp"
+#include "common/net/dns_exchange.hpp"
 #include "common/net/spawn.hpp"
 #include "common/net/udp_workers.hpp"
 #include "common/util/log.hpp"
@@ -22,22 +21,11 @@ namespace flatsign::net {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 using asio::ip::udp;
-using namespace asio::experimental::awaitable_operators;
 using util::LogLevel;
 
 namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-
-// Reads exactly `buf` within `deadline`; false on error, EOF or timeout.
-asio::awaitable<bool> read_with_deadline(tcp::socket& sock, asio::mutable_buffer buf,
-                                         std::chrono::milliseconds deadline) {
-  asio::steady_timer timer(sock.get_executor(), deadline);
-  auto result = co_await (asio::async_read(sock, buf, kTuple) || timer.async_wait(kTuple));
-  if (result.index() != 0) co_return false;  // deadline first (RFC 7766 §6.2.3 idle close)
-  auto [ec, n] = std::get<0>(result);
-  co_return !ec && n == buf.size();
-}
 
 }  // namespace
 
@@ -128,42 +116,25 @@ asio::awaitable<void> DnsListener::udp_loop(std::shared_ptr<udp::socket> sock) {
 }
 
 asio::awaitable<void> DnsListener::accept_loop(std::shared_ptr<tcp::acceptor> acc) {
-  for (;;) {
-    auto [ec, sock] = co_await acc->async_accept(kTuple);
-    if (ec == asio::error::operation_aborted || !acc->is_open()) co_return;
-    if (ec) {
-      // Out of descriptors and the like: log, pause, go on accepting (STYLE #12).
-      util::log(LogLevel::Warning, "net", "", "accept failed: {}", ec.message());
-      asio::steady_timer pause(acc->get_executor(), std::chrono::milliseconds(100));
-      co_await pause.async_wait(kTuple);
-      continue;
-    }
+  co_await accept_each(*acc, "net", [this, ex = acc->get_executor()](tcp::socket sock) {
     boost::system::error_code pec;
     auto rep = sock.remote_endpoint(pec);
-    if (pec) continue;  // gone already
+    if (pec) return;  // gone already
     if (const char* why = tcp_refusal(rep.address())) {
       note_refusal(why);
-      continue;  // sock closes on scope exit
+      return;  // sock closes on scope exit
     }
     ++*tcp_count_;
     ++(*tcp_per_client_)[rep.address()];
-    std::string peer = "tcp session " + endpoint_text(udp::endpoint(rep.address(), rep.port()));
-    auto counter = tcp_count_;
-    auto per_client = tcp_per_client_;
-    asio::co_spawn(acc->get_executor(), tcp_session(std::move(sock)),
-                   [counter, per_client, client = rep.address(), peer](std::exception_ptr e) {
-                     --*counter;
-                     if (auto it = per_client->find(client);
-                         it != per_client->end() && --it->second == 0)
-                       per_client->erase(it);
-                     if (!e) return;
-                     try {
-                       std::rethrow_exception(e);
-                     } catch (const std::exception& ex) {
-                       util::log(LogLevel::Error, "net", "", "{} failed: {}", peer, ex.what());
-                     }
-                   });
-  }
+    ConnectionSlot slot(
+        [counter = tcp_count_, per_client = tcp_per_client_, client = rep.address()] {
+          --*counter;
+          if (auto it = per_client->find(client); it != per_client->end() && --it->second == 0)
+            per_client->erase(it);
+        });
+    spawn_logged(ex, tcp_session(std::move(sock), std::move(slot)), "net",
+                 "tcp session " + endpoint_text(udp::endpoint(rep.address(), rep.port())));
+  });
 }
 
 const char* DnsListener::tcp_refusal(const asio::ip::address& peer) const {
@@ -201,7 +172,7 @@ void DnsListener::note_refusal(const char* why) {
   refused_logged_ = now;
 }
 
-asio::awaitable<void> DnsListener::tcp_session(tcp::socket sock) {
+asio::awaitable<void> DnsListener::tcp_session(tcp::socket sock, ConnectionSlot) {
   boost::system::error_code ec;
   auto rep = sock.remote_endpoint(ec);
   if (ec) co_return;
@@ -209,13 +180,8 @@ asio::awaitable<void> DnsListener::tcp_session(tcp::socket sock) {
   std::vector<uint8_t> buf;
   Responses out;
   for (;;) {
-    std::array<uint8_t, 2> len{};
-    // RFC 1035 §4.2.2: two-octet length prefix, then the message.
-    if (!co_await read_with_deadline(sock, asio::buffer(len), tcp_idle_now())) co_return;
-    size_t n = (size_t{len[0]} << 8) | len[1];
-    if (n == 0) co_return;
-    buf.resize(n);
-    if (!co_await read_with_deadline(sock, asio::buffer(buf), tcp_idle_now())) co_return;
+    // An idle connection past its timeout is closed (RFC 7766 §6.2.3); so is an empty message.
+    if (!(co_await tcp_read_message(sock, buf, tcp_idle_now())).ok() || buf.empty()) co_return;
     out.clear();
     try {
       handler_(Request{buf, peer, true}, out);
@@ -225,23 +191,13 @@ asio::awaitable<void> DnsListener::tcp_session(tcp::socket sock) {
       co_return;
     }
     if (out.empty()) co_return;
-    // Gather writes in batches: prefixes and messages together, one deadline for the lot.
-    std::vector<std::array<uint8_t, 2>> prefixes(out.size());
-    std::vector<asio::const_buffer> bufs;
-    bufs.reserve(out.size() * 2);
-    for (size_t i = 0; i < out.size(); ++i) {
-      prefixes[i] = {static_cast<uint8_t>(out[i].size() >> 8),
-                     static_cast<uint8_t>(out[i].size() & 0xFF)};
-      bufs.push_back(asio::buffer(prefixes[i]));
-      bufs.push_back(asio::buffer(out[i]));
-    }
-    asio::steady_timer timer(sock.get_executor(), limits_.tcp_write);
-    auto result = co_await (asio::async_write(sock, bufs, kTuple) || timer.async_wait(kTuple));
-    if (result.index() != 0) {
+    // The whole answer (one message, or an AXFR's many) in one gathered write, one deadline.
+    const auto wrote = co_await tcp_write_messages(sock, out, limits_.tcp_write);
+    if (wrote.status == ExchangeStatus::TimedOut) {
       util::log(LogLevel::Warning, "net", "", "tcp write to {} timed out", endpoint_text(peer));
       co_return;
     }
-    if (std::get<0>(std::get<0>(result))) co_return;
+    if (!wrote.ok()) co_return;
     if (out.size() > 1) {
       Responses().swap(out);  // tens of MB for a large zone's AXFR: not kept till the next query
       if (on_stream_sent_) on_stream_sent_();

@@ -18,6 +18,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
 
+#include "common/net/accept_loop.hpp"
+
 namespace flatsign::net {
 
 struct Request {
@@ -82,7 +84,8 @@ class DnsListener {
   void listen_once(const boost::asio::ip::udp::endpoint& ep);
   boost::asio::awaitable<void> udp_loop(std::shared_ptr<boost::asio::ip::udp::socket> sock);
   boost::asio::awaitable<void> accept_loop(std::shared_ptr<boost::asio::ip::tcp::acceptor> acc);
-  boost::asio::awaitable<void> tcp_session(boost::asio::ip::tcp::socket sock);
+  // `slot` holds the connection's place in the TCP limits until the session ends.
+  boost::asio::awaitable<void> tcp_session(boost::asio::ip::tcp::socket sock, ConnectionSlot slot);
   // Why a new connection from `peer` is refused ("" when it is taken).
   [[nodiscard]] const char* tcp_refusal(const boost::asio::ip::address& peer) const;
   // The idle timeout for the connections in use now (ListenerLimits::tcp_idle_min).

@@ -3,19 +3,18 @@
 #include <chrono>
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "common/dns/error.hpp"
 #include "common/dns/message.hpp"
+#include "common/net/dns_exchange.hpp"
 #include "common/net/query_id.hpp"
 #include "common/util/clock.hpp"
 
 namespace flatsign::net {
 namespace asio = boost::asio;
 using asio::ip::udp;
-using namespace asio::experimental::awaitable_operators;
 
 namespace {
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
@@ -39,15 +38,7 @@ const char* notify_outcome_text(NotifyOutcome o) {
 asio::awaitable<NotifyResult> send_notify(asio::any_io_executor ex, udp::endpoint target,
                                           dns::Rr soa, NotifyOptions options) {
   NotifyResult res;
-  udp::socket sock(ex);
-  boost::system::error_code ec;
-  sock.open(target.protocol(), ec);
-  if (!ec) sock.connect(target, ec);
-  if (ec) {
-    res.detail = ec.message();
-    co_return res;
-  }
-  std::vector<uint8_t> buf(65535);
+  std::vector<uint8_t> reply;
   for (int attempt = 0; attempt < options.attempts; ++attempt) {
     ++res.tries;
     // RFC 1996 §3.7: opcode NOTIFY, AA set, QTYPE SOA, the SOA as an answer hint.
@@ -60,42 +51,42 @@ asio::awaitable<NotifyResult> send_notify(asio::any_io_executor ex, udp::endpoin
     std::vector<uint8_t> wire = dns::write_message(m, dns::kUdpLimit);
     std::vector<uint8_t> mac;
     if (options.key) mac = dns::tsig_sign(wire, *options.key, util::unix_now());
-    (void)co_await sock.async_send(asio::buffer(wire), kTuple);
-    asio::steady_timer timer(ex, options.timeout * (1 << std::min(attempt, 3)));
-    for (;;) {
-      auto r = co_await (sock.async_receive(asio::buffer(buf), kTuple) || timer.async_wait(kTuple));
-      if (r.index() == 1) break;  // timeout: next try
-      auto [rec, n] = std::get<0>(r);
-      if (rec) {
-        res.detail = rec.message();
-        // ICMP port unreachable: wait out the timer before retrying
-        co_await timer.async_wait(kTuple);
-        break;
-      }
+    const auto wait = options.timeout * (1 << std::min(attempt, 3));  // RFC 1996 §3.6: back off
+    const auto started = std::chrono::steady_clock::now();
+    dns::Message a;
+    auto matches = [&](std::span<const uint8_t> datagram) {
       try {
-        std::span<const uint8_t> reply(buf.data(), n);
-        dns::Message a = dns::parse_message(reply);
-        if (!a.qr || a.id != m.id || a.opcode != dns::Opcode::NOTIFY) continue;
-        if (options.key) {
-          try {
-            (void)dns::tsig_verify(reply, a, *options.key, util::unix_now(), mac);
-          } catch (const dns::TsigError& e) {
-            res.outcome = NotifyOutcome::BadTsig;
-            res.detail = e.what();
-            co_return res;
-          }
-        }
-        if (a.rcode_value() == dns::Rcode::NOERROR) {
-          res.outcome = NotifyOutcome::Acked;
-        } else {
-          res.outcome = NotifyOutcome::Refused;
-          res.detail = "rcode " + std::to_string(a.rcode);
-        }
-        co_return res;
+        a = dns::parse_message(datagram);
       } catch (const dns::WireError&) {
-        continue;
+        return false;
+      }
+      return a.qr && a.id == m.id && a.opcode == dns::Opcode::NOTIFY;
+    };
+    auto r = co_await udp_exchange(ex, target, wire, reply, wait, matches);
+    if (r.status == ExchangeStatus::TimedOut) continue;  // next try
+    if (!r.ok()) {
+      res.detail = r.detail;
+      // ICMP port unreachable and the like: wait out this try's time before the next one.
+      asio::steady_timer rest(ex, started + wait);
+      co_await rest.async_wait(kTuple);
+      continue;
+    }
+    if (options.key) {
+      try {
+        (void)dns::tsig_verify(reply, a, *options.key, util::unix_now(), mac);
+      } catch (const dns::TsigError& e) {
+        res.outcome = NotifyOutcome::BadTsig;
+        res.detail = e.what();
+        co_return res;
       }
     }
+    if (a.rcode_value() == dns::Rcode::NOERROR) {
+      res.outcome = NotifyOutcome::Acked;
+    } else {
+      res.outcome = NotifyOutcome::Refused;
+      res.detail = "rcode " + std::to_string(a.rcode);
+    }
+    co_return res;
   }
   co_return res;
 }

@@ -7,14 +7,13 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 
 #include "common/dns/error.hpp"
 #include "common/dns/rdata.hpp"
 #include "common/net/address.hpp"
+#include "common/net/dns_exchange.hpp"
 #include "common/net/query_id.hpp"
 
 namespace flatsign::net {
@@ -78,90 +77,47 @@ asio::awaitable<QueryResult> StubResolver::try_server(const udp::endpoint& serve
   std::vector<uint8_t> wire = dns::write_message(q, dns::kUdpLimit);
   std::string who = endpoint_text(server);
 
-  udp::socket sock(ex_);
-  boost::system::error_code ec;
-  sock.open(server.protocol(), ec);
-  if (!ec) sock.connect(server, ec);  // connected: the kernel drops datagrams from others
-  if (ec) {
-    res.outcome = QueryOutcome::NetworkError;
-    res.detail = who + ": " + ec.message();
-    co_return res;
-  }
-  std::vector<uint8_t> buf(65535);
-  asio::steady_timer timer(ex_, options_.timeout);
-  auto [sec, sent] = co_await sock.async_send(asio::buffer(wire), kTuple);
-  (void)sent;
-  if (sec) {
-    res.outcome = QueryOutcome::NetworkError;
-    res.detail = who + ": " + sec.message();
-    co_return res;
-  }
-  bool truncated = false;
-  for (;;) {
-    auto r = co_await (sock.async_receive(asio::buffer(buf), kTuple) || timer.async_wait(kTuple));
-    if (r.index() == 1) {
-      res.outcome = QueryOutcome::Timeout;
-      res.detail = who + ": timeout";
-      co_return res;
-    }
-    auto [rec, n] = std::get<0>(r);
-    if (rec) {
-      res.outcome = QueryOutcome::NetworkError;
-      res.detail = who + ": " + rec.message();
-      co_return res;
-    }
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<uint8_t> buf;
+  Message m;
+  std::string malformed;
+  auto matches = [&](std::span<const uint8_t> reply) {
     try {
-      Message m = dns::parse_message(std::span<const uint8_t>(buf.data(), n));
-      if (!response_matches(m, q.id, qname, qtype)) continue;  // stray or spoofed: keep waiting
-      if (!m.tc) {
-        res.outcome = QueryOutcome::Answer;
-        res.response = std::move(m);
-        co_return res;
-      }
-      truncated = true;
-      break;
+      m = dns::parse_message(reply);
     } catch (const dns::WireError& e) {
-      res.outcome = QueryOutcome::BadResponse;
-      res.detail = who + ": malformed response: " + e.what();
-      // A malformed datagram may be an attack; keep waiting for the real one until timeout.
+      malformed = e.what();  // may be an attack: keep waiting for the real one
+      return false;
     }
+    return response_matches(m, q.id, qname, qtype);  // else stray or spoofed: keep waiting
+  };
+  auto udp_res = co_await udp_exchange(ex_, server, wire, buf, options_.timeout, matches);
+  if (!udp_res.ok()) {
+    res.outcome = udp_res.status == ExchangeStatus::TimedOut ? QueryOutcome::Timeout
+                                                             : QueryOutcome::NetworkError;
+    res.detail = who + ": " + (udp_res.status == ExchangeStatus::TimedOut ? "timeout" : udp_res.detail);
+    if (udp_res.status == ExchangeStatus::TimedOut && !malformed.empty())
+      res.detail += " (a malformed response came: " + malformed + ")";
+    co_return res;
   }
-  if (!truncated) co_return res;
+  if (!m.tc) {
+    res.outcome = QueryOutcome::Answer;
+    res.response = std::move(m);
+    co_return res;
+  }
 
-  // RFC 7766 §5: a truncated UDP answer is retried over TCP.
-  tcp::socket ts(ex_);
-  tcp::endpoint tep(server.address(), server.port());
-  auto c = co_await (ts.async_connect(tep, kTuple) || timer.async_wait(kTuple));
-  if (c.index() == 1 || std::get<0>(std::get<0>(c))) {
-    res.outcome = c.index() == 1 ? QueryOutcome::Timeout : QueryOutcome::NetworkError;
-    res.detail = who + ": tcp connect failed";
-    co_return res;
-  }
-  std::array<uint8_t, 2> len{static_cast<uint8_t>(wire.size() >> 8),
-                             static_cast<uint8_t>(wire.size() & 0xFF)};
-  std::array<asio::const_buffer, 2> out{asio::buffer(len), asio::buffer(wire)};
-  auto w = co_await (asio::async_write(ts, out, kTuple) || timer.async_wait(kTuple));
-  if (w.index() == 1 || std::get<0>(std::get<0>(w))) {
-    res.outcome = QueryOutcome::NetworkError;
-    res.detail = who + ": tcp write failed";
-    co_return res;
-  }
-  auto rl = co_await (asio::async_read(ts, asio::buffer(len), kTuple) || timer.async_wait(kTuple));
-  if (rl.index() == 1 || std::get<0>(std::get<0>(rl))) {
-    res.outcome = rl.index() == 1 ? QueryOutcome::Timeout : QueryOutcome::NetworkError;
-    res.detail = who + ": tcp read failed";
-    co_return res;
-  }
-  size_t n = (size_t{len[0]} << 8) | len[1];
-  buf.resize(n);
-  auto rb = co_await (asio::async_read(ts, asio::buffer(buf), kTuple) || timer.async_wait(kTuple));
-  if (rb.index() == 1 || std::get<0>(std::get<0>(rb))) {
-    res.outcome = rb.index() == 1 ? QueryOutcome::Timeout : QueryOutcome::NetworkError;
-    res.detail = who + ": tcp read failed";
+  // RFC 7766 §5: a truncated UDP answer is retried over TCP, within what is left of the timeout.
+  const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+      options_.timeout - (std::chrono::steady_clock::now() - started));
+  auto tcp_res = co_await tcp_exchange(ex_, tcp::endpoint(server.address(), server.port()), wire,
+                                       buf, std::max(std::chrono::milliseconds(0), left));
+  if (!tcp_res.ok()) {
+    res.outcome = tcp_res.status == ExchangeStatus::TimedOut ? QueryOutcome::Timeout
+                                                        : QueryOutcome::NetworkError;
+    res.detail = who + ": tcp " + tcp_res.detail;
     co_return res;
   }
   try {
-    Message m = dns::parse_message(buf);
+    m = dns::parse_message(buf);
     if (!response_matches(m, q.id, qname, qtype)) {
       res.outcome = QueryOutcome::BadResponse;
       res.detail = who + ": tcp response does not match the query";

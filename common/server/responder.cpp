@@ -1,6 +1,8 @@
 #include "common/server/responder.hpp"
 
 #include <algorithm>
+#include <optional>
+#include <string>
 
 #include <fmt/format.h>
 
@@ -159,202 +161,191 @@ Outcome respond_general(const ZoneDirectory& zones, const ResponderPolicy& polic
 
 namespace {
 
-Outcome answer_general(const ZoneDirectory& zones, const ResponderPolicy& policy,
-                       const net::Request& request, net::Responses& out, std::string* detail,
-                       CookieState& cs) {
-  std::span<const uint8_t> wire = request.wire;
-  auto why = [&](std::string text) {
-    if (detail) *detail = std::move(text);
-  };
-  // Too short for a header, or a response (QR set): never answer (RFC 1035 §4.1.1; answering
-  // responses invites loops).
-  if (wire.size() < dns::kHeaderSize || (wire[2] & 0x80)) return Outcome::Dropped;
+// One request being answered: the query, the response being built, where it goes and why.
+struct Exchange {
+  Exchange(const net::Request& req, net::Responses& o, std::string* d)
+      : request(req), out(o), detail(d) {}
+
+  const net::Request& request;
+  net::Responses& out;
+  std::string* detail;
   Message q;
-  try {
-    q = dns::parse_message(wire);
-  } catch (const dns::WireError& e) {
-    why(e.what());
-    out.push_back(header_only_formerr(wire));
-    return Outcome::FormErr;
+  Message r;
+  size_t limit = 0;
+  const dns::TsigKey* key = nullptr;  // set once the request's TSIG verified
+  std::vector<uint8_t> mac;
+
+  void why(std::string text) const {
+    if (detail) *detail = std::move(text);
   }
-  size_t limit = dns::response_size_limit(q, request.tcp, policy.udp_max_payload);
-  Message r = response_header(q);
-  auto fail = [&](Rcode rc) {
+  // The response with `rc` and nothing else, TSIG-signed when the request was.
+  Outcome fail(Rcode rc, Outcome o, std::string text) {
     r.rcode = static_cast<uint16_t>(rc);
-    emit(r, limit, nullptr, {}, out);
-  };
-  if (q.edns && q.edns->version > 0) {
-    // RFC 6891 §6.1.3: BADVERS (extended RCODE 16) with our highest version, 0.
-    fail(Rcode::BADVERS);
-    why("EDNS version " + std::to_string(q.edns->version));
-    return Outcome::FormErr;
+    emit(r, limit, key, mac, out);
+    why(std::move(text));
+    return o;
   }
+  // A transfer's messages, each signed when the request was (RFC 8945 §5.3.1).
+  Outcome transfer(net::Responses messages) {
+    out = std::move(messages);
+    if (key) {
+      dns::TsigStreamSigner signer(*key, mac);
+      const uint64_t now = util::unix_now();
+      for (auto& m : out) signer.sign(m, now);
+    }
+    return Outcome::Transferred;
+  }
+};
+
+// The checks that need no zone: EDNS version, cookies, opcode, a cookie-only query, QDCOUNT.
+// Returns the outcome when the request is answered here.
+std::optional<Outcome> check_query(Exchange& x, const ResponderPolicy& policy, CookieState& cs) {
+  const Message& q = x.q;
+  if (q.edns && q.edns->version > 0)  // RFC 6891 §6.1.3: BADVERS with our highest version, 0
+    return x.fail(Rcode::BADVERS, Outcome::FormErr, "EDNS version " + std::to_string(q.edns->version));
   if (policy.cookies && q.edns) {
     cs.cookie = read_cookie(q.edns);
-    if (cs.cookie.verdict == CookieVerdict::Malformed) {
-      fail(Rcode::FORMERR);  // RFC 7873 §5.2.2
-      why("malformed COOKIE option");
-      return Outcome::FormErr;
-    }
+    if (cs.cookie.verdict == CookieVerdict::Malformed)  // RFC 7873 §5.2.2
+      return x.fail(Rcode::FORMERR, Outcome::FormErr, "malformed COOKIE option");
     if (cs.cookie.verdict != CookieVerdict::Absent) {
       // RFC 7873 §5.2.3-§5.2.5: every response to a query with a client cookie carries it
       // back with a server cookie of ours, whatever the RCODE.
       uint32_t now = static_cast<uint32_t>(util::unix_now());
-      cs.cookie.verdict = policy.cookies->check(cs.cookie, request.peer.address(), now);
-      cs.reply = policy.cookies->reply_option(cs.cookie, request.peer.address(), now);
-      r.edns->options.push_back(dns::EdnsOption{kCookieOption, cs.reply});
+      cs.cookie.verdict = policy.cookies->check(cs.cookie, x.request.peer.address(), now);
+      cs.reply = policy.cookies->reply_option(cs.cookie, x.request.peer.address(), now);
+      x.r.edns->options.push_back(dns::EdnsOption{kCookieOption, cs.reply});
     }
   }
   if (q.opcode != dns::Opcode::QUERY) {
     // RFC 1035 §4.1.1 NOTIMP for opcodes we do not do; a primary has no use for NOTIFY
     // (RFC 1996 §3.10 lets it refuse), so NOTIFY is REFUSED.
-    bool notify = q.opcode == dns::Opcode::NOTIFY;
-    fail(notify ? Rcode::REFUSED : Rcode::NOTIMP);
-    why(notify ? "NOTIFY to a primary" : "opcode " + std::to_string(static_cast<int>(q.opcode)));
-    return notify ? Outcome::Refused : Outcome::NotImp;
+    if (q.opcode == dns::Opcode::NOTIFY)
+      return x.fail(Rcode::REFUSED, Outcome::Refused, "NOTIFY to a primary");
+    return x.fail(Rcode::NOTIMP, Outcome::NotImp,
+                  "opcode " + std::to_string(static_cast<int>(q.opcode)));
   }
   if (q.questions.empty() && !cs.reply.empty()) {
     // RFC 7873 §5.4: a query for a server cookie alone. NOERROR when it had none or a valid
     // one, BADCOOKIE when the one it had is invalid; the fresh cookie goes back either way.
-    bool bad = cs.cookie.verdict == CookieVerdict::Invalid;
-    fail(bad ? Rcode::BADCOOKIE : Rcode::NOERROR);
-    why(std::string("cookie query, server cookie ") + cookie_verdict_text(cs.cookie.verdict));
-    return bad ? Outcome::BadCookie : Outcome::Answered;
+    const bool bad = cs.cookie.verdict == CookieVerdict::Invalid;
+    return x.fail(bad ? Rcode::BADCOOKIE : Rcode::NOERROR,
+                  bad ? Outcome::BadCookie : Outcome::Answered,
+                  std::string("cookie query, server cookie ") + cookie_verdict_text(cs.cookie.verdict));
   }
   if (q.questions.size() != 1) {  // RFC 9619: QDCOUNT must be 1
-    r.questions.clear();
-    fail(Rcode::FORMERR);
-    why("QDCOUNT " + std::to_string(q.questions.size()));
+    x.r.questions.clear();
+    return x.fail(Rcode::FORMERR, Outcome::FormErr, "QDCOUNT " + std::to_string(q.questions.size()));
+  }
+  return std::nullopt;
+}
+
+// Why a transfer of `served` may not go to this client, or nothing when it may: the address
+// ACL, then TSIG (RFC 5936 §6 lets each zone have its own access rules).
+std::optional<std::string> transfer_refusal(const ServedZone& served, const ResponderPolicy& policy,
+                                            const Exchange& x) {
+  const net::Acl& acl = served.access ? served.access->acl : policy.transfer_acl;
+  const bool requires_tsig =
+      served.access ? served.access->requires_tsig : policy.transfer_requires_tsig;
+  if (!acl.allows(x.request.peer.address()))
+    return "transfer not allowed from " + x.request.peer.address().to_string();
+  if (requires_tsig && !x.key) return std::string("transfer without TSIG");
+  if (x.key && served.access && !served.access->keys.empty() &&
+      std::find(served.access->keys.begin(), served.access->keys.end(), x.key->name) ==
+          served.access->keys.end())
+    return "TSIG key " + x.key->name.to_string() + " may not transfer this zone";
+  return std::nullopt;
+}
+
+// IXFR (RFC 1995): the journal's difference, or the current SOA alone when the client is up to
+// date (or over UDP when the difference does not fit), or nothing when the whole zone must go
+// in AXFR form (the caller sends it).
+std::optional<Outcome> answer_ixfr(Exchange& x, const ServedZone& served) {
+  const zone::Zone& z = *served.zone;
+  IxfrPlan plan = plan_ixfr(served, x.q);
+  if (plan.form == IxfrForm::NoSoa)  // RFC 1995 §3: the client's SOA is due
+    return x.fail(Rcode::FORMERR, Outcome::FormErr, "IXFR without the client's SOA");
+  x.why(fmt::format("IXFR from serial {} to {}: {}", plan.client_serial, z.serial(),
+                    ixfr_form_text(plan.form)));
+  if (plan.form == IxfrForm::Incremental) {
+    net::Responses messages =
+        pack_ixfr(z, *plan.delta, x.q, x.request.tcp ? dns::kAxfrMessageLimit : x.limit,
+                  x.key ? dns::tsig_space(*x.key) : 0);
+    if (x.request.tcp || messages.size() == 1) return x.transfer(std::move(messages));
+  }
+  if (!x.request.tcp || plan.form == IxfrForm::UpToDate) {
+    // RFC 1995 §2: the current SOA alone says "up to date", or over UDP "use TCP" when the
+    // difference does not fit in one datagram.
+    x.r.aa = true;
+    const dns::RRset& soa = z.soa();
+    x.r.answer.push_back(
+        dns::Rr{soa.owner, RRType::SOA, soa.rclass, soa.ttl, soa.rdatas.front().to_rdata()});
+    emit(x.r, x.limit, x.key, x.mac, x.out);
+    return Outcome::Answered;
+  }
+  return std::nullopt;
+}
+
+Outcome answer_general(const ZoneDirectory& zones, const ResponderPolicy& policy,
+                       const net::Request& request, net::Responses& out, std::string* detail,
+                       CookieState& cs) {
+  std::span<const uint8_t> wire = request.wire;
+  Exchange x(request, out, detail);
+  // Too short for a header, or a response (QR set): never answer (RFC 1035 §4.1.1; answering
+  // responses invites loops).
+  if (wire.size() < dns::kHeaderSize || (wire[2] & 0x80)) return Outcome::Dropped;
+  try {
+    x.q = dns::parse_message(wire);
+  } catch (const dns::WireError& e) {
+    x.why(e.what());
+    out.push_back(header_only_formerr(wire));
     return Outcome::FormErr;
   }
-  const dns::Question& qu = q.questions.front();
+  x.limit = dns::response_size_limit(x.q, request.tcp, policy.udp_max_payload);
+  x.r = response_header(x.q);
+  if (auto o = check_query(x, policy, cs)) return *o;
+  const dns::Question& qu = x.q.questions.front();
 
   // RFC 8945 §5.2: verify before anything else; failures get NOTAUTH + the TSIG error.
-  const dns::TsigKey* key = nullptr;
-  std::vector<uint8_t> mac;
-  if (q.tsig) {
+  if (x.q.tsig) {
     try {
-      key = &dns::tsig_verify_request(wire, q, policy.keys, util::unix_now(), mac);
+      x.key = &dns::tsig_verify_request(wire, x.q, policy.keys, util::unix_now(), x.mac);
     } catch (const dns::TsigError& e) {
-      r.rcode = static_cast<uint16_t>(Rcode::NOTAUTH);
-      std::vector<uint8_t> w = dns::write_message(r, limit - 300);
-      dns::tsig_append_error(w, dns::tsig_record(q), e.code(), util::unix_now());
+      x.r.rcode = static_cast<uint16_t>(Rcode::NOTAUTH);
+      std::vector<uint8_t> w = dns::write_message(x.r, x.limit - 300);
+      dns::tsig_append_error(w, dns::tsig_record(x.q), e.code(), util::unix_now());
       out.push_back(std::move(w));
-      why(std::string("TSIG: ") + e.what());
+      x.why(std::string("TSIG: ") + e.what());
       return Outcome::NotAuth;
     }
   }
-  if (qu.qclass != dns::RRClass::IN) {
-    fail(Rcode::REFUSED);
-    why("class " + std::to_string(static_cast<int>(qu.qclass)));
-    return Outcome::Refused;
-  }
+  if (qu.qclass != dns::RRClass::IN)
+    return x.fail(Rcode::REFUSED, Outcome::Refused,
+                  "class " + std::to_string(static_cast<int>(qu.qclass)));
   auto served = zones.find_answering(qu.qname.wire(), qu.qtype);
-  if (!served) {  // not authoritative for it and no recursion: REFUSED
-    r.rcode = static_cast<uint16_t>(Rcode::REFUSED);
-    emit(r, limit, key, mac, out);
-    why("not a served zone");
-    return Outcome::Refused;
-  }
-  bool xfr = qu.qtype == RRType::AXFR || qu.qtype == RRType::IXFR;
+  if (!served)  // not authoritative for it and no recursion: REFUSED
+    return x.fail(Rcode::REFUSED, Outcome::Refused, "not a served zone");
+  const bool xfr = qu.qtype == RRType::AXFR || qu.qtype == RRType::IXFR;
   if (xfr) {
-    if (qu.qname != served->origin) {
-      r.rcode = static_cast<uint16_t>(Rcode::NOTAUTH);  // RFC 5936 §2.2.1: not a zone apex
-      emit(r, limit, key, mac, out);
-      why("transfer of a name that is not a zone");
-      return Outcome::NotAuth;
-    }
-    const net::Acl& acl = served->access ? served->access->acl : policy.transfer_acl;
-    const bool requires_tsig =
-        served->access ? served->access->requires_tsig : policy.transfer_requires_tsig;
-    if (!acl.allows(request.peer.address())) {
-      r.rcode = static_cast<uint16_t>(Rcode::REFUSED);  // RFC 5936 §6 access control
-      emit(r, limit, key, mac, out);
-      why("transfer not allowed from " + request.peer.address().to_string());
-      return Outcome::Refused;
-    }
-    if (requires_tsig && !key) {
-      r.rcode = static_cast<uint16_t>(Rcode::REFUSED);
-      emit(r, limit, key, mac, out);
-      why("transfer without TSIG");
-      return Outcome::Refused;
-    }
-    if (key && served->access && !served->access->keys.empty() &&
-        std::find(served->access->keys.begin(), served->access->keys.end(), key->name) ==
-            served->access->keys.end()) {
-      // A valid key of another zone: RFC 5936 §6 lets each zone have its own access rules.
-      r.rcode = static_cast<uint16_t>(Rcode::REFUSED);
-      emit(r, limit, key, mac, out);
-      why("TSIG key " + key->name.to_string() + " may not transfer this zone");
-      return Outcome::Refused;
-    }
+    if (qu.qname != served->origin)  // RFC 5936 §2.2.1: not a zone apex
+      return x.fail(Rcode::NOTAUTH, Outcome::NotAuth, "transfer of a name that is not a zone");
+    if (auto why = transfer_refusal(*served, policy, x))
+      return x.fail(Rcode::REFUSED, Outcome::Refused, std::move(*why));
   }
-  if (!served->zone || (xfr && !served->transfer_failure.empty())) {
-    r.rcode = static_cast<uint16_t>(Rcode::SERVFAIL);
-    emit(r, limit, key, mac, out);
-    why(served->zone ? served->transfer_failure : "zone not loaded");
-    return Outcome::ServFail;
-  }
-  const zone::Zone& z = *served->zone;
-  if (qu.qtype == RRType::AXFR && !request.tcp) {
-    // RFC 5936 §4.2: AXFR is TCP only.
-    r.rcode = static_cast<uint16_t>(Rcode::NOTIMP);
-    emit(r, limit, key, mac, out);  // signed when the request was (RFC 8945 §5.3)
-    why("AXFR over UDP");
-    return Outcome::NotImp;
-  }
+  if (!served->zone || (xfr && !served->transfer_failure.empty()))
+    return x.fail(Rcode::SERVFAIL, Outcome::ServFail,
+                  served->zone ? served->transfer_failure : "zone not loaded");
+  if (qu.qtype == RRType::AXFR && !request.tcp)  // RFC 5936 §4.2: AXFR is TCP only
+    return x.fail(Rcode::NOTIMP, Outcome::NotImp, "AXFR over UDP");
   if (qu.qtype == RRType::IXFR) {
-    IxfrPlan plan = plan_ixfr(*served, q);
-    if (plan.form == IxfrForm::NoSoa) {
-      r.rcode = static_cast<uint16_t>(Rcode::FORMERR);  // RFC 1995 §3: the client's SOA is due
-      emit(r, limit, key, mac, out);
-      why("IXFR without the client's SOA");
-      return Outcome::FormErr;
-    }
-    why(fmt::format("IXFR from serial {} to {}: {}", plan.client_serial, z.serial(),
-                    ixfr_form_text(plan.form)));
-    if (plan.form == IxfrForm::Incremental) {
-      out = pack_ixfr(z, *plan.delta, q, request.tcp ? dns::kAxfrMessageLimit : limit,
-                      key ? dns::tsig_space(*key) : 0);
-      if (request.tcp || out.size() == 1) {
-        if (key) {
-          dns::TsigStreamSigner signer(*key, mac);
-          uint64_t now = util::unix_now();
-          for (auto& m : out) signer.sign(m, now);  // RFC 8945 §5.3.1: every message signed
-        }
-        return Outcome::Transferred;
-      }
-      out.clear();
-    }
-    if (!request.tcp || plan.form == IxfrForm::UpToDate) {
-      // RFC 1995 §2: the current SOA alone says "up to date", or over UDP "use TCP" when the
-      // difference does not fit in one datagram.
-      r.aa = true;
-      const dns::RRset& soa = z.soa();
-      r.answer.push_back(
-          dns::Rr{soa.owner, RRType::SOA, soa.rclass, soa.ttl, soa.rdatas.front().to_rdata()});
-      emit(r, limit, key, mac, out);
-      return Outcome::Answered;
-    }
+    if (auto o = answer_ixfr(x, *served)) return *o;
   }
-  if (xfr) {
-    // AXFR, or IXFR the journal does not cover: the whole zone in AXFR form (RFC 1995 §4).
-    out = axfr_for_request(*served->axfr, q.id, static_cast<uint16_t>(qu.qtype));
-    if (key) {
-      dns::TsigStreamSigner signer(*key, mac);
-      uint64_t now = util::unix_now();
-      for (auto& m : out) signer.sign(m, now);  // RFC 8945 §5.3.1: every message signed
-    }
-    return Outcome::Transferred;
-  }
-  if (dns::is_meta_type(qu.qtype) && qu.qtype != RRType::ANY) {
-    fail(Rcode::FORMERR);  // RFC 6895 §3.1: other meta types are not queries
-    why("meta type " + dns::type_to_string(qu.qtype));
-    return Outcome::FormErr;
-  }
-  AnswerOptions opts{.dnssec = q.edns && q.edns->do_bit, .denial = served->denial.get()};
-  answer_from_zone(z, qu, r, opts);
-  emit(r, limit, key, mac, out);
+  if (xfr)  // AXFR, or IXFR the journal does not cover: the whole zone in AXFR form (RFC 1995 §4)
+    return x.transfer(axfr_for_request(*served->axfr, x.q.id, static_cast<uint16_t>(qu.qtype)));
+  if (dns::is_meta_type(qu.qtype) && qu.qtype != RRType::ANY)  // RFC 6895 §3.1: not queries
+    return x.fail(Rcode::FORMERR, Outcome::FormErr, "meta type " + dns::type_to_string(qu.qtype));
+  AnswerOptions opts{.dnssec = x.q.edns && x.q.edns->do_bit, .denial = served->denial.get()};
+  answer_from_zone(*served->zone, qu, x.r, opts);
+  emit(x.r, x.limit, x.key, x.mac, out);
   return Outcome::Answered;
 }
 

@@ -1,19 +1,13 @@
-// The operator's side of a daemon's HTTP status endpoint, shared by both daemons: parsing the
-// --http option and the `status` subcommand that fetches GET /status or /metrics and prints it.
+// The operator's side of a daemon's HTTP status endpoint, shared by both daemons: the `status`
+// subcommand that fetches GET /status or /metrics and prints it. Kept out of the core libraries
+// (its own library, flatsign_cli): only the daemons' main() use it.
 // Thread rule: call from main() only (prints to stdout/stderr).
 #pragma once
 
 #include <string>
 #include <string_view>
 
-#include <boost/asio/ip/tcp.hpp>
-
-namespace flatsign::net {
-
-// The --http ADDRESS:PORT of a daemon. Logs a warning when the address is not a loopback one
-// (the endpoint is unauthenticated). Throws std::invalid_argument quoting `text` when it does
-// not parse or has no port.
-[[nodiscard]] boost::asio::ip::tcp::endpoint parse_http_endpoint(const std::string& text);
+namespace flatsign::cli {
 
 struct StatusCommand {
   std::string_view program;   // "flatsign-master": in the help text and error lines
@@ -26,4 +20,4 @@ struct StatusCommand {
 // reason on stderr), 2 bad arguments.
 [[nodiscard]] int run_status_command(const StatusCommand& spec, int argc, char** argv);
 
-}  // namespace flatsign::net
+}  // namespace flatsign::cli

@@ -1,4 +1,4 @@
-#include "common/net/status_cli.hpp"
+#include "common/cli/status_cli.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -11,17 +11,7 @@
 #include "common/util/json_text.hpp"
 #include "common/util/log.hpp"
 
-namespace flatsign::net {
-
-boost::asio::ip::tcp::endpoint parse_http_endpoint(const std::string& text) {
-  auto ep = parse_endpoint(text, 0);
-  if (ep.port() == 0) throw std::invalid_argument("--http \"" + text + "\": needs a port");
-  if (!ep.address().is_loopback()) {
-    util::log(util::LogLevel::Warning, "http", "",
-              "--http {} is not a loopback address: metrics and status are unauthenticated", text);
-  }
-  return {ep.address(), ep.port()};
-}
+namespace flatsign::cli {
 
 int run_status_command(const StatusCommand& spec, int argc, char** argv) {
   const std::string program(spec.program);
@@ -42,8 +32,8 @@ int run_status_command(const StatusCommand& spec, int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   try {
-    auto ep = parse_endpoint(http, 0);
-    std::string body = http_get(boost::asio::ip::tcp::endpoint(ep.address(), ep.port()),
+    auto ep = net::parse_endpoint(http, 0);
+    std::string body = net::http_get(boost::asio::ip::tcp::endpoint(ep.address(), ep.port()),
                                 metrics        ? std::string("/metrics")
                                 : zone.empty() ? std::string("/status")
                                                : "/status?zone=" + zone,
@@ -57,4 +47,4 @@ int run_status_command(const StatusCommand& spec, int argc, char** argv) {
   }
 }
 
-}  // namespace flatsign::net
+}  // namespace flatsign::cli
