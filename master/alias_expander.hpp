@@ -30,6 +30,7 @@
 #include "common/dns/rrset.hpp"
 #include "common/net/resolver.hpp"
 #include "common/zone/zone.hpp"
+#include "common/zone/zone_builder.hpp"
 
 namespace flatsign::master {
 

@@ -7,6 +7,7 @@
 
 #include "common/dns/error.hpp"
 #include "common/dns/rrset.hpp"
+#include "common/zone/zone_builder.hpp"
 
 namespace flatsign::master {
 namespace {

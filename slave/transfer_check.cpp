@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "common/dns/rdata.hpp"
+#include "common/zone/zone_builder.hpp"
 
 namespace flatsign::slave {
 

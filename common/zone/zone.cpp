@@ -1,7 +1,8 @@
 // Zone: the immutable snapshot (lookups, records in canonical order, block summaries, node and
 // apex checks). Built by ZoneBuilder (zone_builder.cpp), patched in zone_patch.cpp, adopted from
-// assembled blocks in zone_assemble.cpp.
+// assembled blocks in zone_adopt.cpp.
 #include "common/zone/zone.hpp"
+#include "common/zone/zone_builder.hpp"
 
 #include <algorithm>
 #include <cstring>

@@ -1,6 +1,6 @@
-// An immutable, canonically ordered snapshot of one zone, and the builder that checks and
-// freezes it. A built Zone is never mutated: share it as std::shared_ptr<const Zone> freely
-// across threads; a builder belongs to one thread.
+// An immutable, canonically ordered snapshot of one zone, and the findings of the checks that
+// guard it (ZoneBuilder, in zone_builder.hpp, makes one from records). A built Zone is never
+// mutated: share it as std::shared_ptr<const Zone> freely across threads.
 #pragma once
 
 #include <compare>
@@ -163,7 +163,7 @@ class Zone {
   // Throws ZoneError when a touched name breaks a rule or the apex loses its SOA or NS.
   [[nodiscard]] std::shared_ptr<const Zone> with_changes(std::vector<dns::RRset> replace) const;
 
-  // A Zone of `blocks` as they are (zone_assemble.cpp), for nodes assembled and checked elsewhere
+  // A Zone of `blocks` as they are (zone_adopt.cpp), for nodes assembled and checked elsewhere
   // (the signer's workers). REQUIRES: the nodes, in order, are what ZoneBuilder::build() makes of
   // the same records (canonical order, RRsets by type and normalized, flags set); only the apex's
   // SOA and NS are checked. `threads` compact and summarize the blocks. Throws ZoneError.
@@ -210,7 +210,8 @@ class Zone {
   size_t rr_count_ = 0;
 };
 
-// A finding of the builder's checks. Errors stop the build; warnings are reported with the zone.
+// A finding of the checks (ZoneBuilder, Zone::with_changes). Errors stop the build; warnings
+// are reported with the zone.
 struct ZoneIssue {
   enum class Severity { Warning, Error };
   Severity severity;
@@ -219,7 +220,8 @@ struct ZoneIssue {
   std::string to_string() const;
 };
 
-// Thrown by ZoneBuilder::build() with every error found (not just the first).
+// Thrown by ZoneBuilder::build() and Zone::with_changes() with every error found (not just the
+// first).
 class ZoneError : public std::runtime_error {
  public:
   explicit ZoneError(std::vector<ZoneIssue> issues);
@@ -227,66 +229,6 @@ class ZoneError : public std::runtime_error {
 
  private:
   std::vector<ZoneIssue> issues_;
-};
-
-class ZoneBuilder {
- public:
-  explicit ZoneBuilder(dns::Name origin);
-
-  // Room for about `rrs` RRs, so that adding them does not move what was added before.
-  void reserve(size_t rrs) { pending_.reserve(rrs); }
-  // Adds one RR. `where` is kept for error messages. Cheap: checks run in build().
-  void add(const dns::Rr& rr, const Location& where = {});
-  // Adds a whole RRset (e.g. from another Zone).
-  void add(const dns::RRset& rrset, const Location& where = {});
-
-  struct Result {
-    std::shared_ptr<const Zone> zone;
-    std::vector<ZoneIssue> warnings;
-  };
-  // Groups, sorts and checks everything added, then freezes it. Checks (RFC 1034/1035/2181):
-  // exactly one SOA at the apex; NS at the apex; no data outside the origin; CNAME with other
-  // data (except RRSIG/NSEC); ALIAS with A, AAAA or CNAME; more than one CNAME or DNAME;
-  // class IN only. Warnings: TTLs differing inside an RRset (set to the first one read,
-  // RFC 2181 §5.2), data below a zone cut that is not glue (occluded).
-  // Throws ZoneError listing every error. The builder is consumed.
-  Result build() &&;
-
- private:
-  // Where an RR came from, compactly: an index into files_ instead of a string per RR.
-  struct Where {
-    uint32_t file = 0;  // files_[file]; files_[0] is "" (unknown)
-    uint32_t line = 0;
-    uint32_t column = 0;
-  };
-  // One added RR. Its owner is an index into owners_, which holds each run of consecutive RRs
-  // with the same owner once (zone files and transfers group RRs by owner). Its RDATA lives in
-  // rdata_chunks_.
-  struct Pending {
-    uint32_t owner;
-    uint32_t ttl;
-    dns::RRType type;
-    dns::RRClass rclass;
-    Where where;
-    const uint8_t* rdata;
-    uint32_t rdata_size;
-  };
-  Location location(const Where& w) const;
-  uint32_t file_index(const std::string& file);
-  void add(const dns::Name& owner, dns::RRType type, dns::RRClass rclass, uint32_t ttl,
-           std::span<const uint8_t> rdata, const Location& where);
-  // A stable copy of `rdata` in rdata_chunks_.
-  const uint8_t* keep(std::span<const uint8_t> rdata);
-
-  dns::Name origin_;
-  std::vector<dns::Name> owners_;
-  std::vector<Pending> pending_;
-  // The RDATA of every pending RR, packed into large chunks: one heap block per RR (millions
-  // for a large zone) left glibc that many small free chunks, which the next large allocation
-  // then consolidated one by one (about 40 ms after loading a 1M-name signed zone).
-  std::vector<std::unique_ptr<uint8_t[]>> rdata_chunks_;
-  size_t chunk_used_ = 0, chunk_size_ = 0;
-  std::vector<std::string> files_{""};
 };
 
 }  // namespace flatsign::zone

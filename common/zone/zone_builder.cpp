@@ -1,6 +1,6 @@
 // ZoneBuilder: RRs from a zone file or a transfer, in any order, grouped into a checked Zone in
 // canonical order (RFC 4034 §6.1), with every error and warning located; and ZoneError.
-#include "common/zone/zone.hpp"
+#include "common/zone/zone_builder.hpp"
 
 #include <algorithm>
 #include <cstring>

@@ -12,6 +12,7 @@
 
 #include "common/dns/error.hpp"
 #include "common/dns/rdata.hpp"
+#include "common/zone/zone_builder.hpp"
 #include "common/zone/zone_lexer.hpp"
 
 namespace flatsign::zone {

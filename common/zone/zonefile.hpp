@@ -17,6 +17,7 @@
 #include "common/dns/types.hpp"
 #include "common/zone/location.hpp"
 #include "common/zone/zone.hpp"
+#include "common/zone/zone_builder.hpp"
 
 namespace flatsign::zone {
 

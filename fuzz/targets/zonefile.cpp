@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "common/zone/zone.hpp"
+#include "common/zone/zone_builder.hpp"
 #include "common/zone/zonefile.hpp"
 #include "fuzz/check.hpp"
 

@@ -13,6 +13,7 @@
 #include "common/dns/error.hpp"
 #include "common/dns/name.hpp"
 #include "common/zone/zone.hpp"
+#include "common/zone/zone_builder.hpp"
 #include "common/zone/zonefile.hpp"
 
 namespace {

@@ -13,6 +13,7 @@
 #include "common/dnssec/zone_signer.hpp"
 #include "common/server/answer.hpp"
 #include "common/server/responder.hpp"
+#include "common/zone/zone_builder.hpp"
 #include "common/zone/zonefile.hpp"
 
 using namespace flatsign;

@@ -13,6 +13,7 @@
 #include "common/dnssec/key.hpp"
 #include "common/dnssec/zone_signer.hpp"
 #include "common/zone/zone.hpp"
+#include "common/zone/zone_builder.hpp"
 #include "common/zone/zonefile.hpp"
 
 namespace flatsign::testing {

@@ -7,6 +7,7 @@
 #include "common/dns/encoding.hpp"
 #include "common/dns/rdata.hpp"
 #include "common/dnssec/denial.hpp"
+#include "common/zone/zone_builder.hpp"
 #include "common/zone/zonefile.hpp"
 
 using namespace flatsign;

@@ -9,6 +9,7 @@
 #include "common/dnssec/verify.hpp"
 #include "common/dnssec/zone_signer.hpp"
 #include "common/zone/diff.hpp"
+#include "common/zone/zone_builder.hpp"
 #include "common/zone/zonefile.hpp"
 
 using namespace flatsign;

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "common/dnssec/zone_signer.hpp"
+#include "common/zone/zone_builder.hpp"
 #include "common/zone/zonefile.hpp"
 
 using namespace flatsign;

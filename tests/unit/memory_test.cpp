@@ -8,6 +8,7 @@
 
 #include "common/dns/rdata.hpp"
 #include "common/server/axfr_image.hpp"
+#include "common/zone/zone_builder.hpp"
 #include "slave/state.hpp"
 #include "tests/unit/zone_helpers.hpp"
 

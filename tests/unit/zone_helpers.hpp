@@ -9,6 +9,7 @@
 #include "common/dns/rdata.hpp"
 #include "common/dns/rrset.hpp"
 #include "common/zone/zone.hpp"
+#include "common/zone/zone_builder.hpp"
 
 namespace flatsign::testing {
 

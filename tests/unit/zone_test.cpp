@@ -8,6 +8,7 @@
 
 #include "common/dns/rdata.hpp"
 #include "common/zone/diff.hpp"
+#include "common/zone/zone_builder.hpp"
 #include "tests/unit/zone_helpers.hpp"
 
 using namespace flatsign;

@@ -11,6 +11,7 @@
 
 #include "common/dns/rdata.hpp"
 #include "common/zone/zone.hpp"
+#include "common/zone/zone_builder.hpp"
 #include "common/zone/zonefile.hpp"
 
 namespace {

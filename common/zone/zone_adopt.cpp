@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "common/zone/zone.hpp"
+#include "common/zone/zone_builder.hpp"
 
 namespace flatsign::zone {
 
