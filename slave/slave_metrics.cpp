@@ -46,7 +46,7 @@ struct Spec {
         "Alerts raised, by reason: the transfer check's verdict, master-unreachable, or a "
         "signing, verifying or writing failure.";
     for (auto v = static_cast<uint8_t>(Verdict::RefusedRcode);
-         v <= static_cast<uint8_t>(Verdict::RefusedIxfrDelta); ++v) {
+         v <= static_cast<uint8_t>(Verdict::RefusedUnflattenedAlias); ++v) {
       std::string name(verdict_name(static_cast<Verdict>(v)));
       refusals.emplace_back(name, r.counter(kRefusals, kRefusalsHelp, {{"reason", name}}));
     }
