@@ -248,6 +248,8 @@ ZoneConfig resolve_zone(const dns::Name& name, const Layer& l, const SlaveConfig
     pc.signature_validity = static_cast<uint32_t>(validity.count() / 1000);
     pc.signature_refresh = static_cast<uint32_t>(refresh.count() / 1000);
   }
+  z.signature_timing_set =
+      r.where("signature-validity") != "default" || r.where("signature-refresh") != "default";
   return z;
 }
 
@@ -424,9 +426,13 @@ const std::vector<OptionSpec>& slave_options() {
       {"max-transfer-messages", "refuse a transfer in more messages than this", true, false},
       {"max-transfer-octets", "refuse a transfer of more octets on the wire than this", true,
        false},
-      {"signature-validity", "seconds (or 14d) new RRSIGs are valid", true, false},
+      {"signature-validity",
+       "seconds (or 14d) new RRSIGs are valid; neither this nor signature-refresh set: derived "
+       "from the zone when its SOA expire and TTLs need longer",
+       true, false},
       {"signature-refresh",
-       "re-sign RRSIGs expiring within this many seconds (or 7d), checked on a timer of its own",
+       "re-sign RRSIGs expiring within this many seconds (or 7d), checked on a timer of its own; "
+       "must cover the SOA expire plus the largest TTL",
        true, false},
       {"alert-after", "alert after this many unreachable polls", true, false},
       {"notify",

@@ -127,6 +127,7 @@ void ZonePipeline::start_up(util::AtomicFileBatch* new_keys) {
   const PublishReport r = publisher_.take_report();
   if (r.earliest_expiry != 0) note_expiry(r.earliest_expiry);
   if (auto served = publisher_.served_signed()) {
+    check_signature_margin(zone_figures(*served), true, "start-up");
     metrics_.published(served->serial(), false, 0);
     // The served DNSKEY RRset against the key files: they differ after `key roll`/`key retire`.
     std::vector<dns::Rdata> ours;
@@ -392,6 +393,11 @@ asio::awaitable<void> ZonePipeline::poll_once() {
                                rec.master);
             }
             if (v == Verdict::Accepted || v == Verdict::Unchanged) w.master_serial = result.serial;
+            if (v == Verdict::Accepted && result.zone)
+              check_signature_margin(figures_ && !result.diff.empty()
+                                         ? zone_figures(*result.zone, *figures_, result.diff)
+                                         : zone_figures(*result.zone),
+                                     false, rec.master);
             if (is_refusal(v)) w.detail = fmt::format("{}: {}", verdict_name(v), result.detail);
             const uint32_t master_serial = result.serial;
             const bool published = publisher_.handle(std::move(result), rec.master);
@@ -415,6 +421,33 @@ asio::awaitable<void> ZonePipeline::poll_once() {
     work.detail = e.what();
   }
   finish_poll(std::move(rec), std::move(work), received);
+}
+
+void ZonePipeline::check_signature_margin(const ZoneFigures& f, bool starting,
+                                          const std::string& master) {
+  if (figures_ == f) return;
+  figures_ = f;
+  const SignatureTiming set{config_.publisher.signature_validity,
+                            config_.publisher.signature_refresh};
+  std::string problem;
+  if (config_.signature_timing_set) {
+    problem = margin_problem(set, f);
+    if (problem.empty()) return;
+    if (starting) throw ConfigError(fmt::format("zone {}: {}", zname_, problem));
+  } else if (auto t = derived_timing(set, f)) {
+    if (*t != set)
+      util::log(LogLevel::Info, "slave", zname_,
+                "signature timing derived from the zone (SOA expire {} s, largest TTL {} s): "
+                "validity {} s, refresh {} s",
+                f.expire, f.max_ttl, t->validity, t->refresh);
+    publisher_.set_signature_timing(t->validity, t->refresh);
+    return;
+  } else {
+    problem = margin_problem(set, f) +
+              fmt::format("; no validity up to {} s leaves that margin", kMaxSignatureValidity);
+  }
+  util::log(LogLevel::Warning, "slave", zname_, "signature-margin: {}", problem);
+  publisher_.raise_alert("signature-margin", problem, master);
 }
 
 asio::thread_pool& ZonePipeline::job_pool(size_t transfer_messages) const {
