@@ -8,9 +8,14 @@ namespace {
 constexpr const char* kPollResults[] = {"unchanged", "changed", "refused", "failed"};
 constexpr const char* kSignKinds[] = {"full", "incremental"};
 // Alerts that are not transfer verdicts (the daemon's and publisher.cpp's reasons).
-constexpr const char* kOtherReasons[] = {"master-unreachable",      "sign-failed",
-                                         "verify-failed",           "write-failed",
-                                         "master-serial-backwards", "catalog-member-refused"};
+constexpr const char* kOtherReasons[] = {"master-unreachable",
+                                         "sign-failed",
+                                         "verify-failed",
+                                         "write-failed",
+                                         "master-serial-backwards",
+                                         "catalog-member-refused",
+                                         "review-veto",
+                                         "review-timeout"};
 
 }  // namespace
 
