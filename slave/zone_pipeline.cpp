@@ -444,11 +444,12 @@ asio::awaitable<void> ZonePipeline::poll_once() {
                                          : zone_figures(*result.zone),
                                      false, rec.master);
             if (is_refusal(v)) w.detail = fmt::format("{}: {}", verdict_name(v), result.detail);
-            if (v == Verdict::Accepted && !config_.review.command.empty()) {
-              // The review hook decides first, off the zone's strand (publish_reviewed below).
-              const auto served_now = publisher_.served_signed();
+            // The review hook decides a change first, off the zone's strand (below); a re-sign
+            // of the same content (keys, denial) is not a change to review.
+            if (v == Verdict::Accepted && !config_.review.command.empty() &&
+                (!served || !result.diff.empty())) {
               const std::optional<uint32_t> old_serial =
-                  served_now ? publisher_.last_serial() : std::nullopt;
+                  served ? publisher_.last_serial() : std::nullopt;
               review = review_input(
                   {zname_, old_serial,
                    next_serial(config_.publisher.serial_policy, publisher_.last_serial(),

@@ -22,6 +22,12 @@ sys.exit(1 if changed > int(sys.argv[1]) else 0)
 """
 
 
+def served_serial(slave):
+    """The served serial once the first publication is served (its file comes first)."""
+    h.wait_for(lambda: env.query_soa(slave.port) is not None, 10, what="the zone served")
+    return env.query_soa(slave.port)
+
+
 def signed_text(slave):
     with open(slave.signed) as f:
         return f.read()
@@ -36,11 +42,12 @@ def veto_and_publish(master, tmp):
     review = ["--review", "%s %s 1" % (sys.executable, script)]
     with env.Slave(tmp, master.port, extra=review) as slave:
         slave.wait_signed()
-        s1 = env.query_soa(slave.port)
+        s1 = served_serial(slave)
         # One address changes: reviewed and published.
         master.zone_text = env.ZONE_TEXT.replace("www A 192.0.2.1", "www A 192.0.2.9")
         h.wait_for(lambda: "192.0.2.9" in signed_text(slave), 20, what="the one-address change")
         slave.verify()
+        h.wait_for(lambda: (env.query_soa(slave.port) or 0) > s1, 10, what="the new serial served")
         s2 = env.query_soa(slave.port)
         h.check(s2 > s1, "serial %s -> %s" % (s1, s2))
         before = env.stat_of(slave.signed)
@@ -64,7 +71,7 @@ def timeout(master, tmp, on_timeout):
               "1"] + (["--review-on-timeout", on_timeout] if on_timeout else [])
     with env.Slave(tmp, master.port, extra=review) as slave:
         slave.wait_signed()
-        serial = env.query_soa(slave.port)
+        serial = served_serial(slave)
         master.zone_text = env.ZONE_TEXT.replace("txt TXT \"hello\"", "txt TXT \"changed\"")
         h.wait_for(lambda: alerts(slave, "review-timeout"), 20, what="a review-timeout alert")
         if on_timeout == "publish":
