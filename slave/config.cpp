@@ -55,6 +55,8 @@ const Layer& defaults() {
     set("notify-tsig", {"required"});
     set("hook-min-interval", {"60"});
     set("hook-burst", {"3"});
+    set("review-timeout", {"10"});
+    set("review-on-timeout", {"veto"});
     set("notify-min-interval", {"1"});
     set("transfer-timeout", {"600"});
     set("max-signing", {"0"});
@@ -231,6 +233,11 @@ ZoneConfig resolve_zone(const dns::Name& name, const Layer& l, const SlaveConfig
   }
   pc.on_change = r.text("on-change");
   pc.on_alert = r.text("on-alert");
+  z.review.command = r.text("review");
+  z.review.timeout = r.duration("review-timeout");
+  if (z.review.timeout < std::chrono::milliseconds(100) || z.review.timeout > std::chrono::hours(1))
+    r.fail("review-timeout", "must be from 0.1 s to an hour");
+  z.review.publish_on_timeout = r.choice("review-on-timeout", {"veto", "publish"}) == "publish";
   pc.hook_min_interval = static_cast<uint32_t>(r.duration("hook-min-interval").count() / 1000);
   pc.hook_burst = static_cast<uint32_t>(r.number("hook-burst", 1, 1000));
   pc.sign_threads = static_cast<unsigned>(r.number("sign-threads", 0, 1024));
@@ -248,6 +255,8 @@ ZoneConfig resolve_zone(const dns::Name& name, const Layer& l, const SlaveConfig
     pc.signature_validity = static_cast<uint32_t>(validity.count() / 1000);
     pc.signature_refresh = static_cast<uint32_t>(refresh.count() / 1000);
   }
+  z.signature_timing_set =
+      r.where("signature-validity") != "default" || r.where("signature-refresh") != "default";
   return z;
 }
 
@@ -405,6 +414,12 @@ const std::vector<OptionSpec>& slave_options() {
       {"serial-policy", "increment | unixtime | dateserial", true, false},
       {"on-change", "shell command run with a JSON change document", true, false},
       {"on-alert", "shell command run when a transfer is refused", true, false},
+      {"review",
+       "shell command run with the on-change document before a change is published: exit 0 "
+       "publishes it, anything else vetoes it (alert review-veto)",
+       true, false},
+      {"review-timeout", "seconds the review hook may take (default 10)", true, false},
+      {"review-on-timeout", "veto | publish: what a review that times out decides", true, false},
       {"hook-min-interval",
        "after hook-burst on-change runs, one per this many seconds; publications in between are "
        "batched into one run (0: a run each)",
@@ -424,9 +439,13 @@ const std::vector<OptionSpec>& slave_options() {
       {"max-transfer-messages", "refuse a transfer in more messages than this", true, false},
       {"max-transfer-octets", "refuse a transfer of more octets on the wire than this", true,
        false},
-      {"signature-validity", "seconds (or 14d) new RRSIGs are valid", true, false},
+      {"signature-validity",
+       "seconds (or 14d) new RRSIGs are valid; neither this nor signature-refresh set: derived "
+       "from the zone when its SOA expire and TTLs need longer",
+       true, false},
       {"signature-refresh",
-       "re-sign RRSIGs expiring within this many seconds (or 7d), checked on a timer of its own",
+       "re-sign RRSIGs expiring within this many seconds (or 7d), checked on a timer of its own; "
+       "must cover the SOA expire plus the largest TTL",
        true, false},
       {"alert-after", "alert after this many unreachable polls", true, false},
       {"notify",

@@ -20,6 +20,7 @@
 #include "slave/axfr_client.hpp"
 #include "slave/ixfr_client.hpp"
 #include "slave/publisher.hpp"
+#include "slave/review.hpp"
 
 namespace flatsign::slave {
 
@@ -59,6 +60,12 @@ struct ZoneConfig {
   // A zone polls at most once per this interval however many NOTIFYs arrive.
   std::chrono::milliseconds notify_min_interval{1000};
   PublisherConfig publisher;  // zone name, its own state folder, keys, denial, hooks
+  // signature-validity or signature-refresh set by the operator: a zone whose SOA expire and
+  // TTLs outlast the refresh window is refused at start and alerted at publication. Neither
+  // set: the slave derives safe ones from the zone (signature_margin.hpp).
+  bool signature_timing_set = false;
+  // The pre-publish review hook (review, review-timeout, review-on-timeout).
+  ReviewSettings review;
   std::string state_root;     // the daemon's state directory (publisher.state_dir is below it)
   // The resolved options as text, one "name=value" line each: two configs of a zone with the
   // same text behave the same (a reload leaves such a zone alone).

@@ -6,7 +6,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
+#include <csignal>
 #include <cstring>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include "common/util/log.hpp"
@@ -27,19 +31,16 @@ bool hook_inherits(std::string_view entry) {
          name.find("KEY") == std::string_view::npos;
 }
 
-int run_hook_sync(const std::string& cmd, const std::string& input, const HookEnv& env,
-                  const std::string& what, const std::string& zone) {
-  return run_hook_sync(
-      cmd, [&input](const HookWrite& write) { write(input); }, env, what, zone);
-}
+namespace {
 
-int run_hook_sync(const std::string& cmd, const HookInput& input, const HookEnv& env,
-                  const std::string& what, const std::string& zone) {
-  if (cmd.empty()) return 0;
+HookOutcome run_hook_impl(const std::string& cmd, const HookInput& input, const HookEnv& env,
+                          const std::string& what, const std::string& zone,
+                          std::optional<std::chrono::milliseconds> timeout) {
+  if (cmd.empty()) return {HookOutcome::Kind::Exited, 0};
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) {
     util::log(util::LogLevel::Error, "hook", zone, "{}: pipe: {}", what, std::strerror(errno));
-    return -1;
+    return {};
   }
   std::vector<std::string> env_strings;
   for (char** e = environ; *e != nullptr; ++e)
@@ -54,14 +55,36 @@ int run_hook_sync(const std::string& cmd, const HookInput& input, const HookEnv&
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, fds[0], STDIN_FILENO);
+  // With a deadline, the hook and whatever it starts form a group of their own, killed whole.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  if (timeout) {
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attr, 0);
+  }
   pid_t pid = 0;
-  int rc = posix_spawn(&pid, "/bin/sh", &actions, nullptr, argv, envp.data());
+  int rc = posix_spawn(&pid, "/bin/sh", &actions, &attr, argv, envp.data());
   posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
   close(fds[0]);
   if (rc != 0) {
     close(fds[1]);
     util::log(util::LogLevel::Error, "hook", zone, "{}: cannot start: {}", what, std::strerror(rc));
-    return -1;
+    return {};
+  }
+  // The watchdog kills the group at the deadline; that also ends a write the hook never reads.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool ended = false, killed = false;
+  std::thread watchdog;
+  if (timeout) {
+    watchdog = std::thread([&, deadline = std::chrono::steady_clock::now() + *timeout] {
+      std::unique_lock lock(mu);
+      if (!cv.wait_until(lock, deadline, [&] { return ended; })) {
+        killed = true;
+        kill(-pid, SIGKILL);
+      }
+    });
   }
   // A hook that does not read its stdin gets EPIPE here (SIGPIPE is ignored by the daemon).
   bool reading = true;
@@ -80,17 +103,50 @@ int run_hook_sync(const std::string& cmd, const HookInput& input, const HookEnv&
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
+  if (watchdog.joinable()) {
+    {
+      std::lock_guard lock(mu);
+      ended = true;
+    }
+    cv.notify_all();
+    watchdog.join();
+    if (killed) {
+      util::log(util::LogLevel::Warning, "hook", zone, "{} hook killed after {:.1f} s: {}", what,
+                std::chrono::duration<double>(*timeout).count(), cmd);
+      return {HookOutcome::Kind::TimedOut, -1};
+    }
+  }
   if (WIFEXITED(status)) {
     int code = WEXITSTATUS(status);
     if (code != 0)
       util::log(util::LogLevel::Warning, "hook", zone, "{} hook exited {}: {}", what, code, cmd);
     else
       util::log(util::LogLevel::Debug, "hook", zone, "{} hook ran: {}", what, cmd);
-    return code;
+    return {HookOutcome::Kind::Exited, code};
   }
   util::log(util::LogLevel::Warning, "hook", zone, "{} hook killed by signal {}: {}", what,
             WTERMSIG(status), cmd);
-  return -1;
+  return {};
+}
+
+}  // namespace
+
+int run_hook_sync(const std::string& cmd, const std::string& input, const HookEnv& env,
+                  const std::string& what, const std::string& zone) {
+  return run_hook_sync(
+      cmd, [&input](const HookWrite& write) { write(input); }, env, what, zone);
+}
+
+int run_hook_sync(const std::string& cmd, const HookInput& input, const HookEnv& env,
+                  const std::string& what, const std::string& zone) {
+  const HookOutcome r = run_hook_impl(cmd, input, env, what, zone, std::nullopt);
+  return r.kind == HookOutcome::Kind::Exited ? r.code : -1;
+}
+
+HookOutcome run_hook_timed(const std::string& cmd, const HookInput& input, const HookEnv& env,
+                           const std::string& what, const std::string& zone,
+                           std::chrono::milliseconds timeout) {
+  return run_hook_impl(cmd, input, env, what, zone, timeout);
 }
 
 void run_hook(const std::string& cmd, std::string input, HookEnv env, std::string what,

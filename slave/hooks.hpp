@@ -3,6 +3,7 @@
 // publishing. Thread-safe; each call is independent.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -39,5 +40,18 @@ int run_hook_sync(const std::string& cmd, const std::string& input, const HookEn
                   const std::string& what, const std::string& zone);
 int run_hook_sync(const std::string& cmd, const HookInput& input, const HookEnv& env,
                   const std::string& what, const std::string& zone);
+
+// How a hook run with a deadline ended.
+struct HookOutcome {
+  enum class Kind { Exited, TimedOut, Failed } kind = Kind::Failed;
+  int code = -1;  // the exit status (Exited)
+  [[nodiscard]] bool approved() const { return kind == Kind::Exited && code == 0; }
+};
+// Same as run_hook_sync, but the hook runs in a process group of its own, which is killed
+// (SIGKILL) when it has not ended after `timeout`: TimedOut. Failed: it could not start or died
+// from a signal. Blocks the calling thread until then.
+HookOutcome run_hook_timed(const std::string& cmd, const HookInput& input, const HookEnv& env,
+                           const std::string& what, const std::string& zone,
+                           std::chrono::milliseconds timeout);
 
 }  // namespace flatsign::slave

@@ -126,6 +126,7 @@ CheckResult check_ixfr(IxfrAssembler& ixfr, const zone::Zone& served,
                   nullptr,
                   {}};
         }
+        if (adding && rr.type == RRType::ALIAS) return refuse_unflattened_alias(rr.owner, rr.rdata);
         if (adding) {
           w.rdatas.push_back(rr.rdata);
           // RFC 2181 §5.2: one TTL per RRset; the master's latest word on it wins.

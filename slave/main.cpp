@@ -22,6 +22,7 @@
 #include "common/util/version.hpp"
 #include "slave/config.hpp"
 #include "slave/key_roll.hpp"
+#include "slave/signature_margin.hpp"
 #include "slave/slave_daemon.hpp"
 #include "slave/state.hpp"
 
@@ -31,6 +32,43 @@ using namespace flatsign;
 int fail(const std::string& why) {
   std::fprintf(stderr, "flatsign-slave: %s\n", why.c_str());
   return 2;
+}
+
+// --check: the zone's SOA expire and largest TTL, from its last signed zone when one is kept,
+// against its signature timing (signature_margin.hpp). False when the operator's timing is
+// unsafe for them (the daemon would refuse to start).
+bool check_margin(const slave::ZoneConfig& z) {
+  std::shared_ptr<const zone::Zone> last;
+  try {
+    last = slave::load_signed_zone(z.publisher.state_dir, z.publisher.zone);
+  } catch (const std::exception&) {
+    return true;  // the daemon reports it when it starts
+  }
+  const std::string name = z.publisher.zone.to_string();
+  if (!last) {
+    std::printf("zone %s: signature margin checked at the first publication\n", name.c_str());
+    return true;
+  }
+  const slave::ZoneFigures f = slave::zone_figures(*last);
+  const slave::SignatureTiming set{z.publisher.signature_validity, z.publisher.signature_refresh};
+  std::string problem = slave::margin_problem(set, f);
+  if (problem.empty()) return true;
+  if (z.signature_timing_set) {
+    std::printf("zone %s: %s\n", name.c_str(), problem.c_str());
+    return false;
+  }
+  if (auto t = slave::derived_timing(set, f)) {
+    std::printf(
+        "zone %s: signature timing derived from the zone (SOA expire %u s, largest TTL %u "
+        "s): validity %u s, refresh %u s\n",
+        name.c_str(), f.expire, f.max_ttl, t->validity, t->refresh);
+  } else {
+    std::printf(
+        "zone %s: %s; no validity up to %u s leaves that margin (alerted at each "
+        "publication)\n",
+        name.c_str(), problem.c_str(), slave::kMaxSignatureValidity);
+  }
+  return true;
 }
 
 void print_ds(const dns::Name& zone, const dnssec::DnssecKey& k) {
@@ -152,12 +190,22 @@ int main(int argc, char** argv) {
     util::LogLevel level;
     if (util::parse_log_level(config.log_level, level)) util::set_log_level(level);
     if (check) {
-      for (const auto& z : config.zones)
+      size_t unsafe = 0;
+      for (const auto& z : config.zones) {
         std::printf("zone %s: masters %zu, %s, %s, state %s\n",
                     z.publisher.zone.to_string().c_str(), z.masters.size(),
                     dnssec::algorithm_name(z.publisher.algorithm).c_str(),
                     z.publisher.denial.mode == dnssec::DenialMode::Nsec3 ? "nsec3" : "nsec",
                     z.publisher.state_dir.c_str());
+        unsafe += check_margin(z) ? 0 : 1;
+      }
+      if (unsafe != 0) {
+        std::fprintf(stderr,
+                     "flatsign-slave: configuration refused: %zu zone(s) with an unsafe "
+                     "signature-refresh\n",
+                     unsafe);
+        return 2;
+      }
       std::fprintf(stderr, "flatsign-slave: configuration OK: %zu zone(s)\n", config.zones.size());
       return 0;
     }

@@ -423,6 +423,13 @@ bool Publisher::publish(const std::shared_ptr<const zone::Zone>& transferred_zon
   return true;
 }
 
+void Publisher::set_signature_timing(uint32_t validity, uint32_t refresh) {
+  dnssec::SignaturePolicy timing = signer_->options().timing;
+  timing.validity = validity;
+  timing.jitter = std::min<uint32_t>(86400, validity / 10);  // as in start_up()
+  signer_->set_timing(timing, refresh);
+}
+
 void Publisher::flush_change_hook() {
   if (!pending_change_) return;
   const std::time_t now = std::time(nullptr);

@@ -128,6 +128,12 @@ class Publisher {
   // "sign-failed", "write-failed") and `detail`.
   void alert(std::string_view reason, const std::string& detail, const std::string& master);
 
+  // Runs --on-alert with `reason` and `detail` (no refusal counted: see alert()).
+  void raise_alert(std::string_view reason, const std::string& detail, const std::string& master);
+  // Signatures made from now on are valid `validity` seconds and re-signed with `refresh` left
+  // (the zone's pipeline derives them from the zone: signature_margin.hpp).
+  void set_signature_timing(uint32_t validity, uint32_t refresh);
+
   // The DS records of the zone's SEP keys for the parent, one presentation line each.
   [[nodiscard]] std::vector<std::string> ds_lines() const;
 
@@ -139,8 +145,6 @@ class Publisher {
   [[nodiscard]] std::optional<uint32_t> last_serial() const { return last_serial_; }
 
  private:
-  // Runs --on-alert with `reason` and `detail`.
-  void raise_alert(std::string_view reason, const std::string& detail, const std::string& master);
   // The signatures-expiring check after a refresh attempt: `failed` says a due refresh failed,
   // `earliest` is the served zone's earliest RRSIG expiration.
   void check_expiry(bool failed, uint32_t now, uint32_t earliest);

@@ -8,9 +8,14 @@ namespace {
 constexpr const char* kPollResults[] = {"unchanged", "changed", "refused", "failed"};
 constexpr const char* kSignKinds[] = {"full", "incremental"};
 // Alerts that are not transfer verdicts (the daemon's and publisher.cpp's reasons).
-constexpr const char* kOtherReasons[] = {"master-unreachable",      "sign-failed",
-                                         "verify-failed",           "write-failed",
-                                         "master-serial-backwards", "catalog-member-refused"};
+constexpr const char* kOtherReasons[] = {"master-unreachable",
+                                         "sign-failed",
+                                         "verify-failed",
+                                         "write-failed",
+                                         "master-serial-backwards",
+                                         "catalog-member-refused",
+                                         "review-veto",
+                                         "review-timeout"};
 
 }  // namespace
 
@@ -46,7 +51,7 @@ struct Spec {
         "Alerts raised, by reason: the transfer check's verdict, master-unreachable, or a "
         "signing, verifying or writing failure.";
     for (auto v = static_cast<uint8_t>(Verdict::RefusedRcode);
-         v <= static_cast<uint8_t>(Verdict::RefusedIxfrDelta); ++v) {
+         v <= static_cast<uint8_t>(Verdict::RefusedUnflattenedAlias); ++v) {
       std::string name(verdict_name(static_cast<Verdict>(v)));
       refusals.emplace_back(name, r.counter(kRefusals, kRefusalsHelp, {{"reason", name}}));
     }

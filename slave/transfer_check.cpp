@@ -42,6 +42,8 @@ std::string_view verdict_name(Verdict v) {
       return "refused-shrink";
     case Verdict::RefusedIxfrDelta:
       return "refused-ixfr-delta";
+    case Verdict::RefusedUnflattenedAlias:
+      return "refused-unflattened-alias";
   }
   return "unknown";
 }
@@ -362,6 +364,16 @@ CheckResult refuse_too_large(const dns::RRset& rs) {
 
 }  // namespace
 
+CheckResult refuse_unflattened_alias(const dns::Name& owner, const dns::Rdata& target) {
+  return {Verdict::RefusedUnflattenedAlias,
+          fmt::format("ALIAS at {} (to {}) reached the slave unflattened: signed and served, no "
+                      "resolver could follow it; the master must expand ALIAS records "
+                      "(PowerDNS: outgoing-axfr-expand-alias=yes)",
+                      owner.to_string(), dns::rdata_to_text(RRType::ALIAS, target)),
+          nullptr,
+          {}};
+}
+
 CheckResult check_transfer(AxfrAssembler& assembled, const zone::Zone* served,
                            const TransferLimits& limits) {
   const TransferRecords records = assembled.take_packed();
@@ -391,8 +403,11 @@ CheckResult check_transfer(AxfrAssembler& assembled, const zone::Zone* served,
               {},
               serial};
     if (cmp.outcome == Comparison::Outcome::Changes) {
-      for (const auto& rs : cmp.replace)
+      for (const auto& rs : cmp.replace) {
         if (too_large(rs)) return refuse_too_large(rs);
+        if (rs.type == RRType::ALIAS && !rs.rdatas.empty())
+          return refuse_unflattened_alias(rs.owner, rs.rdatas.front().to_rdata());
+      }
       try {
         base = content.signer_owned ? served->without_types(is_signer_owned) : nullptr;
         z = (base ? *base : *served).with_changes(std::move(cmp.replace));
@@ -416,6 +431,7 @@ CheckResult check_transfer(AxfrAssembler& assembled, const zone::Zone* served,
         ++dropped;
         continue;
       }
+      if (rr.type == RRType::ALIAS) return refuse_unflattened_alias(rr.owner, rr.rdata);
       builder.add(std::move(rr), zone::Location{"axfr", static_cast<uint32_t>(index), 0});
     }
     try {

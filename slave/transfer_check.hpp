@@ -34,6 +34,8 @@ enum class Verdict : uint8_t {
   RefusedShrink,       // more than the allowed share of RRsets would disappear at once
   RefusedIxfrDelta,    // an IXFR difference that does not apply to the served zone (it deletes
                        // a record the zone does not hold, or adds one it holds)
+  RefusedUnflattenedAlias,  // an ALIAS record: the master did not flatten it (PowerDNS without
+                            // outgoing-axfr-expand-alias), so no resolver could follow it
 };
 
 // "accepted", "refused-shrink", ... (stable: used in logs, metrics and hooks).
@@ -125,6 +127,11 @@ struct CheckResult {
 // Record types the signing slave makes itself and so drops from a transfer: RRSIG, NSEC, NSEC3,
 // NSEC3PARAM, DNSKEY, CDS, CDNSKEY (DS at delegations is child data and is kept).
 [[nodiscard]] bool is_signer_owned(dns::RRType type);
+
+// RefusedUnflattenedAlias naming the ALIAS at `owner` and its `target` (check_transfer,
+// check_ixfr).
+[[nodiscard]] CheckResult refuse_unflattened_alias(const dns::Name& owner,
+                                                   const dns::Rdata& target);
 
 // Takes the records out of `assembled`, then builds and checks the completed transfer against
 // the content of `served` (null before the first transfer): its records but the signer-owned ones

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <future>
 #include <random>
+#include <thread>
 #include <utility>
 
 #include <fmt/format.h>
@@ -24,6 +25,8 @@
 #include "slave/ixfr_check.hpp"
 #include "slave/ixfr_client.hpp"
 #include "slave/notify_answer.hpp"
+#include "slave/review.hpp"
+#include "slave/serial.hpp"
 #include "slave/soa_probe.hpp"
 #include "slave/state.hpp"
 
@@ -57,6 +60,27 @@ asio::awaitable<std::invoke_result_t<F&>> on_worker(Strand strand, asio::thread_
     asio::post(pool, [&task] { task(); });
     return result.get();
   });
+}
+
+// Runs the review hook on a thread of its own (it may take review-timeout) and resumes the
+// caller on its executor: neither the zone's strand nor a job pool waits for it. The io_context
+// keeps running until it has answered.
+asio::awaitable<ReviewDecision> review_off_strand(asio::io_context& io,
+                                                  const ReviewSettings& settings, ReviewInput in,
+                                                  const std::string& zone) {
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(ReviewDecision)>(
+      [&io](auto handler, ReviewSettings settings, ReviewInput in, std::string zone) {
+        std::thread([handler = std::move(handler), work = asio::make_work_guard(io),
+                     settings = std::move(settings), in = std::move(in),
+                     zone = std::move(zone)]() mutable {
+          ReviewDecision d = run_review(settings, std::move(in), zone);
+          auto ex = asio::get_associated_executor(handler, work.get_executor());
+          asio::post(ex, [handler = std::move(handler), d = std::move(d)]() mutable {
+            std::move(handler)(std::move(d));
+          });
+        }).detach();
+      },
+      asio::use_awaitable, settings, std::move(in), zone);
 }
 
 std::string tcp_text(const asio::ip::tcp::endpoint& ep) {
@@ -127,6 +151,7 @@ void ZonePipeline::start_up(util::AtomicFileBatch* new_keys) {
   const PublishReport r = publisher_.take_report();
   if (r.earliest_expiry != 0) note_expiry(r.earliest_expiry);
   if (auto served = publisher_.served_signed()) {
+    check_signature_margin(zone_figures(*served), true, "start-up");
     metrics_.published(served->serial(), false, 0);
     // The served DNSKEY RRset against the key files: they differ after `key roll`/`key retire`.
     std::vector<dns::Rdata> ours;
@@ -334,6 +359,27 @@ asio::awaitable<void> ZonePipeline::poll_once() {
         const std::optional<uint32_t> previous_master_serial = master_serial_;
         if (attempt.state() == AxfrAssembler::State::Complete)
           limits.force = std::exchange(force_next_, false);
+        // A transfer the review hook must see first (review.hpp), and its document.
+        std::optional<CheckResult> reviewed;
+        std::optional<ReviewInput> review;
+        // Publishes a checked transfer (or refuses it) and sets the poll's result.
+        auto publish_checked = [&](PollWork& w, CheckResult result) {
+          const Verdict v = result.verdict;
+          const uint32_t master_serial = result.serial;
+          const bool published = publisher_.handle(std::move(result), rec.master);
+          // The served content is now the master's version `master_serial`.
+          if (v == Verdict::Unchanged || published) w.applied_serial = master_serial;
+          w.result = v == Verdict::Unchanged ? PollResult::Unchanged
+                     : is_refusal(v)         ? PollResult::Refused
+                     : published             ? PollResult::Changed
+                                             : PollResult::Failed;
+        };
+        auto finish_job = [&](PollWork& w) {
+          w.handled = publisher_.take_report();
+          if (w.result == PollResult::Failed) w.detail = w.handled.refusal_detail;
+          after_poll(w);
+          return std::move(w);
+        };
         // The whole pipeline (check, diff, sign, verify, write, swap) runs on the worker, so
         // queries keep being answered during a long sign; only the outcome comes back here.
         work = co_await on_worker(jobs_, job_pool(assembled.messages()), [&] {
@@ -392,21 +438,48 @@ asio::awaitable<void> ZonePipeline::poll_once() {
                                rec.master);
             }
             if (v == Verdict::Accepted || v == Verdict::Unchanged) w.master_serial = result.serial;
+            if (v == Verdict::Accepted && result.zone)
+              check_signature_margin(figures_ && !result.diff.empty()
+                                         ? zone_figures(*result.zone, *figures_, result.diff)
+                                         : zone_figures(*result.zone),
+                                     false, rec.master);
             if (is_refusal(v)) w.detail = fmt::format("{}: {}", verdict_name(v), result.detail);
-            const uint32_t master_serial = result.serial;
-            const bool published = publisher_.handle(std::move(result), rec.master);
-            // The served content is now the master's version `master_serial`.
-            if (v == Verdict::Unchanged || published) w.applied_serial = master_serial;
-            w.result = v == Verdict::Unchanged ? PollResult::Unchanged
-                       : is_refusal(v)         ? PollResult::Refused
-                       : published             ? PollResult::Changed
-                                               : PollResult::Failed;
+            // The review hook decides a change first, off the zone's strand (below); a re-sign
+            // of the same content (keys, denial) is not a change to review.
+            if (v == Verdict::Accepted && !config_.review.command.empty() &&
+                (!served || !result.diff.empty())) {
+              const std::optional<uint32_t> old_serial =
+                  served ? publisher_.last_serial() : std::nullopt;
+              review = review_input(
+                  {zname_, old_serial,
+                   next_serial(config_.publisher.serial_policy, publisher_.last_serial(),
+                               std::time(nullptr), result.zone->serial()),
+                   result.serial, rec.master, &result.diff, result.zone});
+              reviewed.emplace(std::move(result));
+              return w;
+            }
+            publish_checked(w, std::move(result));
           }
-          w.handled = publisher_.take_report();
-          if (w.result == PollResult::Failed) w.detail = w.handled.refusal_detail;
-          after_poll(w);
-          return w;
+          return finish_job(w);
         });
+        if (reviewed) {
+          const ReviewDecision d =
+              co_await review_off_strand(io_, config_.review, std::move(*review), zname_);
+          review.reset();
+          work = co_await on_worker(jobs_, job_pool(assembled.messages()), [&] {
+            PollWork w = std::move(work);
+            if (d.publish) {
+              if (!d.reason.empty()) publisher_.raise_alert(d.reason, d.detail, rec.master);
+              publish_checked(w, std::move(*reviewed));
+            } else {
+              publisher_.alert(d.reason, d.detail, rec.master);
+              w.result = PollResult::Refused;
+              w.detail = fmt::format("{}: {}", d.reason, d.detail);
+            }
+            reviewed.reset();
+            return finish_job(w);
+          });
+        }
       }
     }
   } catch (const std::exception& e) {
@@ -415,6 +488,33 @@ asio::awaitable<void> ZonePipeline::poll_once() {
     work.detail = e.what();
   }
   finish_poll(std::move(rec), std::move(work), received);
+}
+
+void ZonePipeline::check_signature_margin(const ZoneFigures& f, bool starting,
+                                          const std::string& master) {
+  if (figures_ == f) return;
+  figures_ = f;
+  const SignatureTiming set{config_.publisher.signature_validity,
+                            config_.publisher.signature_refresh};
+  std::string problem;
+  if (config_.signature_timing_set) {
+    problem = margin_problem(set, f);
+    if (problem.empty()) return;
+    if (starting) throw ConfigError(fmt::format("zone {}: {}", zname_, problem));
+  } else if (auto t = derived_timing(set, f)) {
+    if (*t != set)
+      util::log(LogLevel::Info, "slave", zname_,
+                "signature timing derived from the zone (SOA expire {} s, largest TTL {} s): "
+                "validity {} s, refresh {} s",
+                f.expire, f.max_ttl, t->validity, t->refresh);
+    publisher_.set_signature_timing(t->validity, t->refresh);
+    return;
+  } else {
+    problem = margin_problem(set, f) +
+              fmt::format("; no validity up to {} s leaves that margin", kMaxSignatureValidity);
+  }
+  util::log(LogLevel::Warning, "slave", zname_, "signature-margin: {}", problem);
+  publisher_.raise_alert("signature-margin", problem, master);
 }
 
 asio::thread_pool& ZonePipeline::job_pool(size_t transfer_messages) const {

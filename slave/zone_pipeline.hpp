@@ -27,6 +27,7 @@
 #include "slave/config.hpp"
 #include "slave/notify_answer.hpp"
 #include "slave/publisher.hpp"
+#include "slave/signature_margin.hpp"
 #include "slave/slave_metrics.hpp"
 #include "slave/slave_status.hpp"
 #include "slave/state.hpp"
@@ -137,6 +138,11 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   void finish_poll(PollRecord rec, PollWork work,
                    std::optional<std::chrono::steady_clock::time_point> received);
   void note_expiry(uint32_t earliest);
+  // The zone's figures `f` against the signature timing (signature_margin.hpp), when they
+  // changed: with the operator's timing an unsafe zone throws ConfigError `starting`, else
+  // alerts signature-margin (and is published); without, the publisher gets derived timing.
+  // On the job strand, or before start().
+  void check_signature_margin(const ZoneFigures& f, bool starting, const std::string& master);
   // How long to wait before the next poll after the last one's result.
   [[nodiscard]] std::chrono::milliseconds next_poll_delay() const;
   void notify_secondaries();
@@ -178,6 +184,7 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   // Non-empty: the served zone must be re-signed at the next poll (keys or denial changed).
   std::string resign_reason_;
   SlaveStatus status_;  // what /status reports; io thread only
+  std::optional<ZoneFigures> figures_;  // of the last zone checked; job strand
 };
 
 }  // namespace flatsign::slave

@@ -31,6 +31,8 @@ void rdata_from_text(RRType type, std::span<const RdataToken> tokens, const Name
 // Appends the presentation form (names absolute). REQUIRES: `rdata` is valid for `type`.
 void rdata_to_text(RRType type, std::span<const uint8_t> rdata, std::string& out);
 std::string rdata_to_text(RRType type, std::span<const uint8_t> rdata);
+// Appends the RFC 3597 §5 generic form, `\# <length> <hex>`, which fits any type.
+void rdata_to_generic_text(std::span<const uint8_t> rdata, std::string& out);
 
 // Reads `rdlength` octets of RDATA at the reader's position, decompressing names where
 // RFC 3597 §4 allows, checking every field, and appends the uncompressed form to `out`.

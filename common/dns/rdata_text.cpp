@@ -164,7 +164,8 @@ void print_bitmap(std::span<const uint8_t> b, std::string& out) {
         if (b[pos + 2 + i] & (0x80 >> bit)) {
           if (!first) out.push_back(' ');
           first = false;
-          out += type_to_string(static_cast<RRType>(w * 256 + i * 8 + bit));
+          // A private-use type as TYPEnnn: other tools read a bitmap that names ALIAS wrongly.
+          out += type_to_portable_string(static_cast<RRType>(w * 256 + i * 8 + bit));
         }
       }
     }
@@ -341,14 +342,18 @@ void rdata_from_text(RRType type, std::span<const RdataToken> tokens, const Name
   }
 }
 
+void rdata_to_generic_text(std::span<const uint8_t> rdata, std::string& out) {
+  out += "\\# " + std::to_string(rdata.size());
+  if (!rdata.empty()) {
+    out.push_back(' ');
+    hex_encode(rdata, out);
+  }
+}
+
 void rdata_to_text(RRType type, std::span<const uint8_t> rdata, std::string& out) {
   const auto* d = detail::find_descriptor(type);
   if (d == nullptr) {
-    out += "\\# " + std::to_string(rdata.size());
-    if (!rdata.empty()) {
-      out.push_back(' ');
-      hex_encode(rdata, out);
-    }
+    rdata_to_generic_text(rdata, out);
     return;
   }
   size_t pos = 0;

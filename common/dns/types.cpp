@@ -89,6 +89,15 @@ std::string type_to_string(RRType t) {
   return "TYPE" + std::to_string(static_cast<uint16_t>(t));
 }
 
+bool is_private_use(RRType t) {
+  const auto v = static_cast<uint16_t>(t);
+  return v >= 65280 && v <= 65534;
+}
+
+std::string type_to_portable_string(RRType t) {
+  return is_private_use(t) ? "TYPE" + std::to_string(static_cast<uint16_t>(t)) : type_to_string(t);
+}
+
 std::optional<RRType> type_from_string(std::string_view s) {
   for (const auto& [code, name] : kTypeNames) {
     if (iequals(s, name)) return code;

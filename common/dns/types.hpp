@@ -68,6 +68,12 @@ std::optional<RRType> type_from_string(std::string_view s);
 std::string class_to_string(RRClass c);
 std::optional<RRClass> class_from_string(std::string_view s);
 
+// Private-use codes (RFC 6895 §3.1: 65280-65534), ALIAS among them: no other tool need know
+// their mnemonic or RDATA format.
+bool is_private_use(RRType t);
+// type_to_string, but "TYPE65401" for private-use codes: the form any tool reads (RFC 3597 §5).
+std::string type_to_portable_string(RRType t);
+
 // Meta and pseudo types (RFC 6895 §3.1): never stored in a zone.
 bool is_meta_type(RRType t);
 

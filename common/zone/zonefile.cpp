@@ -445,9 +445,18 @@ void print_rr(const dns::Name& owner, uint32_t ttl, dns::RRType type,
   out += '\t';
   append_u32(ttl, out);
   out += "\tIN\t";
-  out += dns::type_to_string(type);
-  out += '\t';
-  dns::rdata_to_text(type, rdata, out);
+  if (dns::is_private_use(type)) {
+    // RFC 3597 §5: BIND, Knot and ldns read this text too, and know neither the mnemonic nor
+    // the RDATA format of a private-use type (ALIAS is PowerDNS's 65401).
+    out += "TYPE";
+    append_u32(static_cast<uint16_t>(type), out);
+    out += '\t';
+    dns::rdata_to_generic_text(rdata, out);
+  } else {
+    out += dns::type_to_string(type);
+    out += '\t';
+    dns::rdata_to_text(type, rdata, out);
+  }
   out += '\n';
 }
 

@@ -87,8 +87,9 @@ size_t estimate_records(const std::string& path);
                                             ZoneFileStats* stats = nullptr);
 
 // Canonical text: one RR per line, "owner<TAB>TTL<TAB>IN<TAB>TYPE<TAB>rdata", absolute names,
-// the apex SOA first, then every RRset in canonical (owner, type) order and RDATA order. Both
-// parse_zone_file and named-checkzone read it back to the same data.
+// the apex SOA first, then every RRset in canonical (owner, type) order and RDATA order.
+// Private-use types (ALIAS among them) in RFC 3597 form, `TYPE65401 \# 7 ...`, in their own
+// lines and NSEC bitmaps. Both parse_zone_file and named-checkzone read it back to the same data.
 void print_zone(const Zone& zone, std::string& out);
 [[nodiscard]] std::string print_zone(const Zone& zone);
 // Writes to `out` in large chunks. Throws std::system_error when a write fails.

@@ -201,17 +201,20 @@ def wait_log(master, text, timeout=10):
 TSIG_SECRET = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA=="
 
 
-def start_pdns(tmp, zone_path, resolver_port):
-    """PowerDNS 4.7 (bind backend, expand-alias, outgoing-axfr-expand-alias) serving
-    example.test from `zone_path`, resolving ALIAS targets through 127.0.0.1:`resolver_port`;
-    returns (process, port)."""
+def start_pdns(tmp, zone_path, resolver_port, expand=True):
+    """PowerDNS 4.7 (bind backend) serving example.test from `zone_path` (re-read within a second
+    of a change); with `expand`, ALIAS records are expanded in answers and flattened in AXFR
+    (expand-alias, outgoing-axfr-expand-alias), targets resolved through 127.0.0.1:`resolver_port`;
+    without, AXFR carries them as they are. Returns (process, port)."""
     port = h.free_port()
     d = tmp.file("pdns")
     os.makedirs(d, exist_ok=True)
     tmp.write("pdns/named.conf", 'zone "example.test" { type master; file "%s"; };\n' % zone_path)
+    alias = (["expand-alias=yes", "outgoing-axfr-expand-alias=yes",
+              "resolver=127.0.0.1:%d" % resolver_port] if expand
+             else ["expand-alias=no", "outgoing-axfr-expand-alias=no"])
     tmp.write("pdns/pdns.conf", "\n".join([
-        "launch=bind", "bind-config=%s/named.conf" % d, "expand-alias=yes",
-        "outgoing-axfr-expand-alias=yes", "resolver=127.0.0.1:%d" % resolver_port,
+        "launch=bind", "bind-config=%s/named.conf" % d, "bind-check-interval=1"] + alias + [
         "local-address=127.0.0.1", "local-port=%d" % port, "socket-dir=%s" % d,
         "allow-axfr-ips=127.0.0.0/8", "disable-axfr=no", ""]))
     p = h.Process([h.peer("pdns_server"), "--config-dir=" + d, "--daemon=no", "--guardian=no"],

@@ -247,6 +247,9 @@ signature-refresh = "1d"
   CHECK(b.publisher.signature_validity == 2 * 86400);
   CHECK(b.publisher.signature_refresh == 86400);
   CHECK(a.settings != b.settings);
+  // Unset, the slave derives the timing from the zone (signature_margin.hpp).
+  CHECK_FALSE(a.signature_timing_set);
+  CHECK(b.signature_timing_set);
 
   TempFile bad(
       "master = [\"127.0.0.1:1\"]\nstate-dir = \"/s\"\n[[zone]]\nname = \"a.test\"\n"
@@ -254,4 +257,37 @@ signature-refresh = "1d"
   CHECK(refusal({bad.path, {}, {}})
             .find("signature-refresh: must be from 1 s to half of "
                   "signature-validity") != std::string::npos);
+}
+
+TEST_CASE("slave config: the review hook, global and per zone", "[slave]") {
+  TempFile f(R"(
+master = ["127.0.0.1:5300"]
+state-dir = "/tmp/flatsign-state"
+review = "/usr/local/bin/review-zone"
+
+[[zone]]
+name = "a.test"
+
+[[zone]]
+name = "b.test"
+review = ""
+
+[[zone]]
+name = "c.test"
+review-timeout = "30s"
+review-on-timeout = "publish"
+)");
+  auto c = load_slave_config({f.path, {}, {}});
+  REQUIRE(c.zones.size() == 3);
+  CHECK(c.zones[0].review.command == "/usr/local/bin/review-zone");
+  CHECK(c.zones[0].review.timeout == std::chrono::seconds(10));
+  CHECK_FALSE(c.zones[0].review.publish_on_timeout);
+  CHECK(c.zones[1].review.command.empty());
+  CHECK(c.zones[2].review.timeout == std::chrono::seconds(30));
+  CHECK(c.zones[2].review.publish_on_timeout);
+
+  TempFile bad(
+      "master = [\"127.0.0.1:1\"]\nstate-dir = \"/s\"\n[[zone]]\nname = \"a.test\"\n"
+      "review-on-timeout = \"maybe\"\n");
+  CHECK(refusal({bad.path, {}, {}}).find("review-on-timeout") != std::string::npos);
 }

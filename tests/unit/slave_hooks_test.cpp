@@ -89,3 +89,28 @@ TEST_CASE("hooks: a minimal environment, without the TSIG secret", "[slave]") {
   CHECK_FALSE(hook_inherits("LD_PRELOAD=/tmp/x.so"));
   CHECK_FALSE(hook_inherits("PATHX=1"));
 }
+
+TEST_CASE("hooks: a run with a deadline is killed with what it started", "[slave]") {
+  using flatsign::slave::HookOutcome;
+  using flatsign::slave::run_hook_timed;
+  std::signal(SIGPIPE, SIG_IGN);
+  auto input = [](const flatsign::slave::HookWrite& write) { write("{}\n"); };
+  const auto ok =
+      run_hook_timed("cat > /dev/null", input, {}, "review", "example.", std::chrono::seconds(5));
+  CHECK(ok.approved());
+  const auto no =
+      run_hook_timed("exit 3", input, {}, "review", "example.", std::chrono::seconds(5));
+  CHECK(no.kind == HookOutcome::Kind::Exited);
+  CHECK(no.code == 3);
+  CHECK_FALSE(no.approved());
+  // A child of the hook that keeps the group alive is killed too: the call returns at the
+  // deadline, not after the sleep.
+  const std::string marker =
+      std::filesystem::temp_directory_path() / "flatsign-hook-timed-test.out";
+  std::filesystem::remove(marker);
+  const auto slow = run_hook_timed("sleep 30; touch " + marker, input, {}, "review", "example.",
+                                   std::chrono::milliseconds(300));
+  CHECK(slow.kind == HookOutcome::Kind::TimedOut);
+  CHECK_FALSE(slow.approved());
+  CHECK_FALSE(std::filesystem::exists(marker));
+}

@@ -246,6 +246,11 @@ TEST_CASE("a difference not for the served version is refused", "[ixfr]") {
     CHECK(check({"www 60 A 192.0.2.1", "www 60 A 192.0.2.1", soa(8)}).verdict ==
           Verdict::RefusedIxfrDelta);
   }
+  SECTION("adding an ALIAS: the master did not flatten it") {
+    auto r = check({soa(8), "alias 60 ALIAS target.example.net."});
+    CHECK(r.verdict == Verdict::RefusedUnflattenedAlias);
+    CHECK_THAT(r.detail, Catch::Contains("alias.example."));
+  }
   SECTION("a result that breaks the zone's rules") {
     CHECK(check({soa(8), "www 60 CNAME mail"}).verdict == Verdict::RefusedZoneErrors);
     CHECK(check({"@ 3600 NS ns1", soa(8)}).verdict == Verdict::RefusedZoneErrors);

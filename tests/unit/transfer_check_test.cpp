@@ -173,6 +173,30 @@ TEST_CASE("complete but unusable zones are refused", "[transfer]") {
   CHECK_THAT(r2.detail, Catch::Contains("CNAME and other data"));
 }
 
+TEST_CASE("an unflattened ALIAS is refused, naming its owner", "[transfer]") {
+  const std::string alias = "www 60 ALIAS target.example.net.";
+  SECTION("in a first transfer (built whole)") {
+    auto a = run({cat(cat({kSoa}, body(3)), {alias, kSoa})});
+    auto r = slave::check_transfer(a, nullptr);
+    CHECK(r.verdict == Verdict::RefusedUnflattenedAlias);
+    CHECK(slave::verdict_name(r.verdict) == "refused-unflattened-alias");
+    CHECK_THAT(r.detail, Catch::Contains("www.example.") && Catch::Contains("target.example.net."));
+    CHECK(r.zone == nullptr);
+  }
+  SECTION("in a changed transfer patched onto the served zone") {
+    auto first = run({cat(cat({kSoa}, body(3)), {kSoa})});
+    auto served = slave::check_transfer(first, nullptr).zone;
+    REQUIRE(served);
+    // h1 A becomes an ALIAS, in served order.
+    auto lines = cat({kSoa}, body(3));
+    lines[4] = "h1 60 ALIAS target.example.net.";
+    auto a = run({cat(lines, {kSoa})});
+    auto r = slave::check_transfer(a, served.get());
+    CHECK(r.verdict == Verdict::RefusedUnflattenedAlias);
+    CHECK_THAT(r.detail, Catch::Contains("h1.example."));
+  }
+}
+
 TEST_CASE("the shrink guard refuses mass deletions unless forced", "[transfer]") {
   auto big = run({cat(cat({kSoa}, body(20)), {kSoa})});
   auto served = slave::check_transfer(big, nullptr).zone;
