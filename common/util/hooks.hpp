@@ -1,6 +1,6 @@
-// Operator hooks (--on-change, --on-alert): runs `/bin/sh -c CMD` with a document on stdin and
-// facts in environment variables, on its own thread, so a slow or failing hook never blocks
-// publishing. Thread-safe; each call is independent.
+// Operator hooks of both daemons (on-change, on-alert): runs `/bin/sh -c CMD` with a document on
+// stdin and facts in environment variables, on its own thread, so a slow or failing hook never
+// blocks publishing. Thread-safe; each call is independent.
 #pragma once
 
 #include <functional>
@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-namespace flatsign::slave {
+namespace flatsign::util {
 
 using HookEnv = std::vector<std::pair<std::string, std::string>>;
 // Writes one piece of a hook's stdin; false once the hook stopped reading (stop producing).
@@ -40,4 +40,4 @@ int run_hook_sync(const std::string& cmd, const std::string& input, const HookEn
 int run_hook_sync(const std::string& cmd, const HookInput& input, const HookEnv& env,
                   const std::string& what, const std::string& zone);
 
-}  // namespace flatsign::slave
+}  // namespace flatsign::util

@@ -1,4 +1,4 @@
-#include "slave/hooks.hpp"
+#include "common/util/hooks.hpp"
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -13,7 +13,7 @@
 
 extern char** environ;
 
-namespace flatsign::slave {
+namespace flatsign::util {
 
 bool hook_inherits(std::string_view entry) {
   const std::string_view name = entry.substr(0, entry.find('='));
@@ -38,7 +38,7 @@ int run_hook_sync(const std::string& cmd, const HookInput& input, const HookEnv&
   if (cmd.empty()) return 0;
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) {
-    util::log(util::LogLevel::Error, "hook", zone, "{}: pipe: {}", what, std::strerror(errno));
+    log(LogLevel::Error, "hook", zone, "{}: pipe: {}", what, std::strerror(errno));
     return -1;
   }
   std::vector<std::string> env_strings;
@@ -60,7 +60,7 @@ int run_hook_sync(const std::string& cmd, const HookInput& input, const HookEnv&
   close(fds[0]);
   if (rc != 0) {
     close(fds[1]);
-    util::log(util::LogLevel::Error, "hook", zone, "{}: cannot start: {}", what, std::strerror(rc));
+    log(LogLevel::Error, "hook", zone, "{}: cannot start: {}", what, std::strerror(rc));
     return -1;
   }
   // A hook that does not read its stdin gets EPIPE here (SIGPIPE is ignored by the daemon).
@@ -83,13 +83,13 @@ int run_hook_sync(const std::string& cmd, const HookInput& input, const HookEnv&
   if (WIFEXITED(status)) {
     int code = WEXITSTATUS(status);
     if (code != 0)
-      util::log(util::LogLevel::Warning, "hook", zone, "{} hook exited {}: {}", what, code, cmd);
+      log(LogLevel::Warning, "hook", zone, "{} hook exited {}: {}", what, code, cmd);
     else
-      util::log(util::LogLevel::Debug, "hook", zone, "{} hook ran: {}", what, cmd);
+      log(LogLevel::Debug, "hook", zone, "{} hook ran: {}", what, cmd);
     return code;
   }
-  util::log(util::LogLevel::Warning, "hook", zone, "{} hook killed by signal {}: {}", what,
-            WTERMSIG(status), cmd);
+  log(LogLevel::Warning, "hook", zone, "{} hook killed by signal {}: {}", what, WTERMSIG(status),
+      cmd);
   return -1;
 }
 
@@ -112,4 +112,4 @@ void run_hook(const std::string& cmd, HookInput input, HookEnv env, std::string 
   }).detach();
 }
 
-}  // namespace flatsign::slave
+}  // namespace flatsign::util
