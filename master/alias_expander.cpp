@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -30,9 +31,28 @@ const char* policy_text(AliasFailurePolicy p) {
   return "?";
 }
 
+const char* dnssec_text(AliasDnssec d) {
+  switch (d) {
+    case AliasDnssec::Off:
+      return "off";
+    case AliasDnssec::Flag:
+      return "flag";
+    case AliasDnssec::Require:
+      return "require";
+  }
+  return "?";
+}
+
 const AliasZoneOptions& AliasExpanderOptions::of(const dns::Name& origin) const {
   auto it = zones.find(origin);
   return it == zones.end() ? defaults : it->second;
+}
+
+bool name_allowed(const dns::Name& name, const std::vector<dns::Name>& suffixes) {
+  if (suffixes.empty()) return true;
+  for (const dns::Name& s : suffixes)
+    if (name.is_subdomain_of(s)) return true;
+  return false;
 }
 
 size_t cap_addresses(std::vector<dns::Rdata>& addresses, size_t max) {
@@ -67,7 +87,20 @@ std::vector<AliasResult> find_aliases(const zone::Zone& zone) {
 }
 
 AliasExpander::AliasExpander(net::StubResolver& resolver, AliasExpanderOptions options)
-    : resolver_(resolver), options_(options) {}
+    : resolver_(resolver), options_(options) {
+  set_zone_options(options_.zones);
+}
+
+void AliasExpander::set_zone_options(std::map<dns::Name, AliasZoneOptions> zones) {
+  options_.zones = std::move(zones);
+  bool dnssec = options_.defaults.dnssec != AliasDnssec::Off;
+  bool flag = options_.defaults.dnssec == AliasDnssec::Flag;
+  for (const auto& [origin, o] : options_.zones) {
+    dnssec = dnssec || o.dnssec != AliasDnssec::Off;
+    flag = flag || o.dnssec == AliasDnssec::Flag;
+  }
+  resolver_.set_dnssec(dnssec, flag);
+}
 
 asio::awaitable<void> AliasExpander::resolve_one(Name target) {
   net::AddressLookup res = co_await resolver_.lookup_addresses(target);
@@ -77,7 +110,15 @@ asio::awaitable<void> AliasExpander::resolve_one(Name target) {
   // TTL policy); failures are retried after the floor.
   e.ttl = std::chrono::seconds(res.status == net::LookupStatus::Ok ? res.ttl : 0);
   e.resolved_at = now;
-  if (res.status == net::LookupStatus::Ok) {
+  const bool negative =
+      res.status == net::LookupStatus::NxDomain || res.status == net::LookupStatus::NoAddress;
+  if (negative) {
+    ++e.negative_checks;
+  } else if (res.status == net::LookupStatus::Ok) {
+    e.negative_checks = 0;
+  }  // a timeout or SERVFAIL says nothing about the name: the count stays
+  // Bogus data (fetched with CD for alias-dnssec flag) never becomes the stale fallback.
+  if (res.status == net::LookupStatus::Ok && res.validation != net::Validation::Bogus) {
     e.last_good = res;
     e.last_good_at = now;
   } else {
@@ -101,8 +142,28 @@ asio::awaitable<void> AliasExpander::refresh(const zone::Zone& zone) {
   std::sort(targets.begin(), targets.end());
   targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
   if (targets.empty()) co_return;
-  // All distinct targets at once: spawn each, wait for the count to reach zero. The
-  // completion handler logs (never `detached`) and counts down.
+  // alias-max-queries: rounds of at most that many queries (2 per target), one a second, so a
+  // zone of many targets never sends its resolver more than the budget at once.
+  const size_t per_round = std::max<size_t>(1, options_.of(zone.origin()).max_queries / 2);
+  auto ex = co_await asio::this_coro::executor;
+  for (size_t first = 0; first < targets.size(); first += per_round) {
+    if (first > 0) {
+      asio::steady_timer pause(ex, std::chrono::seconds(1));
+      (void)co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+      util::log(LogLevel::Debug, "alias", zone.origin().to_string(),
+                "alias-max-queries: round {} of {}", first / per_round + 1,
+                (targets.size() + per_round - 1) / per_round);
+    }
+    const size_t last = std::min(targets.size(), first + per_round);
+    co_await resolve_all(std::vector<Name>(targets.begin() + first, targets.begin() + last));
+  }
+  util::log(LogLevel::Debug, "alias", zone.origin().to_string(), "resolved {} targets",
+            targets.size());
+}
+
+asio::awaitable<void> AliasExpander::resolve_all(std::vector<Name> targets) {
+  // All at once: spawn each, wait for the count to reach zero. The completion handler logs
+  // (never `detached`) and counts down.
   auto ex = co_await asio::this_coro::executor;
   auto pending = std::make_shared<size_t>(targets.size());
   auto done = std::make_shared<asio::steady_timer>(ex, Clock::time_point::max());
@@ -120,8 +181,6 @@ asio::awaitable<void> AliasExpander::refresh(const zone::Zone& zone) {
     });
   }
   if (*pending > 0) (void)co_await done->async_wait(asio::as_tuple(asio::use_awaitable));
-  util::log(LogLevel::Debug, "alias", zone.origin().to_string(), "resolved {} targets",
-            targets.size());
 }
 
 Expansion AliasExpander::expand(const zone::Zone& zone, Clock::time_point now) const {
@@ -134,14 +193,47 @@ Expansion AliasExpander::expand(const zone::Zone& zone, Clock::time_point now) c
     std::string why = "not resolved yet";
     if (it != cache_.end()) {
       const Entry& e = it->second;
-      if (e.last.status == net::LookupStatus::Ok) {
+      a.chain = e.last.chain;
+      a.validation = e.last.validation;
+      const bool ok = e.last.status == net::LookupStatus::Ok;
+      // An answer this zone does not take for its DNSSEC status (then failing as any other).
+      std::string refused;
+      if (ok && e.last.validation == net::Validation::Bogus && o.dnssec == AliasDnssec::Off) {
+        // Without the CD retry another zone asked for, this was the resolver's SERVFAIL.
+        refused = "SERVFAIL: DNSSEC validation failed (bogus)";
+      } else if (ok && o.dnssec == AliasDnssec::Require &&
+                 e.last.validation != net::Validation::Secure) {
+        refused = std::string("alias-dnssec require: the answer is ") +
+                  net::validation_text(e.last.validation);
+      }
+      if (std::string bad = chain_problem(e.last.chain, o); !bad.empty()) {
+        why = bad;  // the answer itself is refused: neither it nor stale data is used
+      } else if (ok && refused.empty()) {
         use = &e.last;
+        a.dnssec_flagged =
+            o.dnssec == AliasDnssec::Flag && e.last.validation != net::Validation::Secure;
       } else {
-        why = std::string(net::lookup_status_text(e.last.status)) + ": " + e.last.detail;
-        if (o.policy == AliasFailurePolicy::Stale && e.last_good &&
+        why = !refused.empty()
+                  ? refused
+                  : std::string(net::lookup_status_text(e.last.status)) + ": " + e.last.detail;
+        const bool negative = e.last.status == net::LookupStatus::NxDomain ||
+                              e.last.status == net::LookupStatus::NoAddress;
+        const bool watched = negative && o.dangling_after > 0;
+        const bool good_enough =
+            e.last_good && (o.dnssec != AliasDnssec::Require ||
+                            e.last_good->validation == net::Validation::Secure);
+        if ((o.policy == AliasFailurePolicy::Stale || watched) && good_enough &&
             now - e.last_good_at <= o.max_stale) {
           use = &*e.last_good;
           a.stale = true;
+          auto left = o.max_stale - (now - e.last_good_at);
+          a.stale_expiring =
+              left <= std::max<Clock::duration>(o.max_stale / 4, std::chrono::seconds(1));
+          if (watched) {
+            a.negative_checks = e.negative_checks;
+            a.dangling = e.negative_checks >= o.dangling_after;
+            a.dangling_pending = !a.dangling;
+          }
         }
       }
     }
@@ -162,6 +254,18 @@ Expansion AliasExpander::expand(const zone::Zone& zone, Clock::time_point now) c
     ex.failure += "ALIAS " + a.owner.to_string() + " -> " + a.target.to_string() + ": " + why;
   }
   return ex;
+}
+
+std::string chain_problem(const std::vector<dns::Name>& chain, const AliasZoneOptions& o) {
+  if (chain.size() > o.max_hops)
+    return fmt::format("CNAME chain of {} hops, more than alias-max-hops {}", chain.size(),
+                       o.max_hops);
+  if (!o.each_hop) return {};
+  for (size_t i = 0; i < chain.size(); ++i)
+    if (!name_allowed(chain[i], o.allow))
+      return fmt::format("CNAME hop {} ({}) is outside alias-allow (alias-chain each-hop)", i + 1,
+                         chain[i].to_string());
+  return {};
 }
 
 Clock::time_point AliasExpander::due(const Entry& e, std::chrono::seconds min_refresh) const {

@@ -14,9 +14,11 @@
 #include "common/net/notify.hpp"
 #include "common/net/spawn.hpp"
 #include "common/server/journal.hpp"
+#include "common/util/hooks.hpp"
 #include "common/util/log.hpp"
 #include "common/zone/diff.hpp"
 #include "common/zone/zonefile.hpp"
+#include "master/alias_limits.hpp"
 
 namespace flatsign::master {
 namespace asio = boost::asio;
@@ -110,6 +112,14 @@ std::shared_ptr<MasterDaemon::Slot> MasterDaemon::make_slot(const ZoneSource& so
   slot->wake = std::make_unique<asio::steady_timer>(io_);
   slot->damper.set_min_interval(source.min_serial_interval);
   slot->served->store(not_loaded(source.origin, source.access));
+  if (!config_.state_dir.empty()) {
+    try {
+      slot->stored = read_stored_serial(config_.state_dir, source.origin);
+    } catch (const std::exception& e) {
+      slot->state_error = e.what();
+      util::log(LogLevel::Error, "master", source.origin.to_string(), "{}", e.what());
+    }
+  }
   return slot;
 }
 
@@ -148,6 +158,14 @@ std::string MasterDaemon::load_file(Slot& slot, bool initial, bool* skipped) {
   try {
     zone::ZoneFileStats stats;
     auto result = zone::load_zone(slot.source_cfg.path, slot.source_cfg.origin, {}, &stats);
+    auto limits =
+        check_alias_limits(*result.zone, slot.source_cfg.path, slot.source_cfg.alias_allow,
+                           slot.source_cfg.alias_max_targets);
+    if (!limits.empty()) {
+      std::string all;
+      for (const auto& l : limits) all += (all.empty() ? "" : "; ") + l;
+      return all;
+    }
     slot.stamp = stats.files == 1 ? stamp : std::nullopt;
     for (const auto& w : result.warnings) {
       util::log(LogLevel::Warning, "zone", zname, "{}", w.to_string());
@@ -178,6 +196,8 @@ std::vector<std::string> MasterDaemon::load_all() {
   for (auto& [origin, slot] : slots_) {
     std::string err = load_one(*slot, true);
     if (!err.empty()) errors.push_back(origin.to_string() + ": " + err);
+    if (!slot->state_error.empty())
+      errors.push_back(origin.to_string() + ": state-dir: " + slot->state_error);
   }
   std::string cat = check_catalog();
   if (!cat.empty()) errors.push_back("catalog " + catalog_.name->to_string() + ": " + cat);
@@ -285,6 +305,7 @@ void MasterDaemon::publish(Slot& slot, const Expansion& ex) {
   const std::string zname = slot.source_cfg.origin.to_string();
   auto current = slot.served->load();
   slot.latest = ex;
+  raise_alerts(slot, ex);
   size_t failing = 0;
   for (const AliasResult& a : ex.aliases) failing += a.failure.empty() ? 0 : 1;
   metrics_.alias_failures(failing);
@@ -336,21 +357,10 @@ void MasterDaemon::publish(Slot& slot, const Expansion& ex) {
     }
     return;
   }
-  uint32_t file_serial = slot.source->serial();
-  uint32_t serial = file_serial;
-  if (config_.serial_on_change && slot.last_serial)
-    serial = next_serial(file_serial, *slot.last_serial);
   auto t0 = Clock::now();
-  std::shared_ptr<const zone::Zone> flat;
-  try {
-    flat = build_flattened(*slot.source, ex, serial);
-  } catch (const zone::ZoneError& e) {
-    std::string all;
-    for (const auto& i : e.issues()) all += (all.empty() ? "" : "; ") + i.to_string();
-    util::log(LogLevel::Error, "alias", zname, "flattened zone rejected, keeping serial {}: {}",
-              slot.last_serial.value_or(0), all);
-    return;
-  }
+  std::shared_ptr<const zone::Zone> flat = build_serial(slot, ex);
+  if (!flat) return;
+  const uint32_t serial = flat->serial();
   auto served = std::make_shared<server::ServedZone>();
   served->origin = slot.source_cfg.origin;
   served->access = slot.source_cfg.access;
@@ -372,8 +382,29 @@ void MasterDaemon::publish(Slot& slot, const Expansion& ex) {
   zm.serial->set(serial);
   zm.rebuilds->inc();
   bool first = !slot.last_serial;
+  if (!first && !slot.source_cfg.on_change.empty() && current->zone && slot.last_expansion) {
+    const std::string zn = slot.source_cfg.origin.to_string();
+    util::run_hook(
+        slot.source_cfg.on_change,
+        change_json(slot.source_cfg.origin, *current->zone, *flat, *slot.last_expansion, ex),
+        {{"FLATSIGN_EVENT", "change"},
+         {"FLATSIGN_ZONE", zn},
+         {"FLATSIGN_OLD_SERIAL", std::to_string(current->zone->serial())},
+         {"FLATSIGN_NEW_SERIAL", std::to_string(serial)}},
+        "on-change", zn);
+  }
   slot.last_serial = serial;
   slot.last_expansion = ex;
+  if (!config_.state_dir.empty() && !(slot.stored && slot.stored->serial == serial)) {
+    try {
+      slot.stored = StoredSerial{serial, content_digest(*flat)};
+      write_stored_serial(config_.state_dir, slot.source_cfg.origin, *slot.stored);
+    } catch (const std::exception& e) {
+      util::log(LogLevel::Error, "master", zname,
+                "serial {} not kept in state-dir (a restart may serve an older one): {}", serial,
+                e.what());
+    }
+  }
   slot.source_changed = false;
   slot.last_failure.clear();
   for (const AliasResult& a : ex.aliases) {
@@ -390,6 +421,48 @@ void MasterDaemon::publish(Slot& slot, const Expansion& ex) {
             was_held ? ", changes coalesced by min-serial-interval" : "");
   if (!first || !slot.source_cfg.notify.empty())
     send_notifies(slot.source_cfg.origin, *flat, slot.source_cfg.notify, slot.source_cfg.key);
+}
+
+void MasterDaemon::raise_alerts(Slot& slot, const Expansion& ex) {
+  const std::string zname = slot.source_cfg.origin.to_string();
+  const AliasFailurePolicy policy = config_.alias.of(slot.source_cfg.origin).policy;
+  for (const AliasAlert& al : slot.alerts.update(ex)) {
+    const std::string json = alert_json(slot.source_cfg.origin, al, policy, slot.last_serial);
+    util::log(al.verdict == "alias-recovered" ? LogLevel::Info : LogLevel::Warning, "alias", zname,
+              "alert {}: ALIAS {} -> {}{}{}", al.verdict, al.alias.owner.to_string(),
+              al.alias.target.to_string(), al.alias.failure.empty() ? "" : ": ", al.alias.failure);
+    util::run_hook(slot.source_cfg.on_alert, json,
+                   {{"FLATSIGN_EVENT", "alert"},
+                    {"FLATSIGN_ZONE", zname},
+                    {"FLATSIGN_VERDICT", al.verdict},
+                    {"FLATSIGN_ALIAS", al.alias.owner.to_string()},
+                    {"FLATSIGN_TARGET", al.alias.target.to_string()}},
+                   "on-alert", zname);
+  }
+}
+
+std::shared_ptr<const zone::Zone> MasterDaemon::build_serial(Slot& slot, const Expansion& ex) {
+  const uint32_t file_serial = slot.source->serial();
+  const bool bump = config_.serial_on_change;
+  // The floor: the last serial served by this process, else the one kept in state-dir.
+  std::optional<uint32_t> floor = slot.last_serial;
+  if (!floor && slot.stored) floor = slot.stored->serial;
+  uint32_t serial = bump && floor ? next_serial(file_serial, *floor) : file_serial;
+  // The first publication after a restart: the stored serial again when nothing changed.
+  const bool try_stored = bump && !slot.last_serial && slot.stored && serial != file_serial;
+  if (try_stored) serial = slot.stored->serial;
+  try {
+    auto flat = build_flattened(*slot.source, ex, serial);
+    if (try_stored && content_digest(*flat) != slot.stored->digest)
+      flat = build_flattened(*slot.source, ex, next_serial(file_serial, slot.stored->serial));
+    return flat;
+  } catch (const zone::ZoneError& e) {
+    std::string all;
+    for (const auto& i : e.issues()) all += (all.empty() ? "" : "; ") + i.to_string();
+    util::log(LogLevel::Error, "alias", slot.source_cfg.origin.to_string(),
+              "flattened zone rejected, keeping serial {}: {}", slot.last_serial.value_or(0), all);
+    return nullptr;
+  }
 }
 
 void MasterDaemon::send_notifies(const dns::Name& origin, const zone::Zone& z,

@@ -21,8 +21,9 @@ std::string MasterDaemon::status_json() const {
                        json_string(origin.to_string()), json_string(slot->source_cfg.path),
                        served->zone ? std::to_string(served->zone->serial()) : "null",
                        slot->source ? std::to_string(slot->source->serial()) : "null");
-    out += fmt::format(",\"alias_failure_policy\":{}",
-                       json_string(policy_text(config_.alias.of(origin).policy)));
+    out += fmt::format(",\"alias_failure_policy\":{},\"alias_dnssec\":{}",
+                       json_string(policy_text(config_.alias.of(origin).policy)),
+                       json_string(dnssec_text(config_.alias.of(origin).dnssec)));
     out += fmt::format(",\"transfer\":{},\"transfer_failure\":{}",
                        json_string(!served->zone                      ? "not loaded"
                                    : served->transfer_failure.empty() ? "ok"
@@ -50,10 +51,12 @@ std::string MasterDaemon::status_json() const {
                                                : "failed";
         out += fmt::format(
             "{{\"owner\":{},\"target\":{},\"result\":{},\"detail\":{},\"a\":{},\"aaaa\":{},"
-            "\"a_upstream\":{},\"aaaa_upstream\":{},\"next_refresh_in_s\":{}}}",
+            "\"a_upstream\":{},\"aaaa_upstream\":{},\"dangling\":{},\"negative_checks\":{},"
+            "\"validation\":{},\"next_refresh_in_s\":{}}}",
             json_string(a.owner.to_string()), json_string(a.target.to_string()),
             json_string(result), json_string(a.failure), a.a.size(), a.aaaa.size(), a.a_upstream,
-            a.aaaa_upstream, next);
+            a.aaaa_upstream, a.dangling ? "true" : "false", a.negative_checks,
+            json_string(net::validation_text(a.validation)), next);
       }
     }
     out += "]}";
