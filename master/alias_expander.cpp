@@ -1,6 +1,7 @@
 #include "master/alias_expander.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include <fmt/format.h>
 #include <boost/asio/as_tuple.hpp>
@@ -136,8 +137,10 @@ asio::awaitable<void> AliasExpander::refresh(const zone::Zone& zone) {
   auto floor = options_.of(zone.origin()).min_refresh;
   std::vector<Name> targets;
   for (const AliasResult& a : find_aliases(zone)) {
-    auto it = cache_.find(a.target);
-    if (it == cache_.end() || this->due(it->second, floor) <= horizon) targets.push_back(a.target);
+    auto name = resolver_name(a.target);
+    if (!name) continue;  // answered from the master's own zones
+    auto it = cache_.find(*name);
+    if (it == cache_.end() || this->due(it->second, floor) <= horizon) targets.push_back(*name);
   }
   std::sort(targets.begin(), targets.end());
   targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
@@ -188,10 +191,26 @@ Expansion AliasExpander::expand(const zone::Zone& zone, Clock::time_point now) c
   Expansion ex;
   ex.aliases = find_aliases(zone);
   for (AliasResult& a : ex.aliases) {
-    auto it = cache_.find(a.target);
+    auto it = cache_.end();
+    LocalChain local = follow_local(a.target);
+    a.local = local.local;
+    if (!local.local) {
+      it = cache_.find(a.target);
+    } else if (local.external) {
+      it = cache_.find(*local.external);
+    }
     const net::AddressLookup* use = nullptr;
     std::string why = "not resolved yet";
-    if (it != cache_.end()) {
+    if (local.local && !local.external) {
+      // The master's own data: as fresh as the last reload; nothing stale to fall back on.
+      a.chain = local.found.chain;
+      if (local.found.status == net::LookupStatus::Ok) {
+        use = &local.found;
+      } else {
+        why = std::string(net::lookup_status_text(local.found.status)) + ": " + local.found.detail +
+              " (in the master's own zone)";
+      }
+    } else if (it != cache_.end()) {
       const Entry& e = it->second;
       a.chain = e.last.chain;
       a.validation = e.last.validation;
@@ -277,7 +296,9 @@ Clock::time_point AliasExpander::next_refresh(const zone::Zone& zone, Clock::tim
   Clock::time_point next = now + options_.max_refresh;
   auto floor = options_.of(zone.origin()).min_refresh;
   for (const AliasResult& a : find_aliases(zone)) {
-    auto it = cache_.find(a.target);
+    auto name = resolver_name(a.target);
+    if (!name) continue;  // follows reloads, not TTLs
+    auto it = cache_.find(*name);
     if (it == cache_.end()) return now;
     next = std::min(next, due(it->second, floor));
   }
@@ -286,13 +307,76 @@ Clock::time_point AliasExpander::next_refresh(const zone::Zone& zone, Clock::tim
 
 std::optional<Clock::time_point> AliasExpander::target_due(const dns::Name& target,
                                                            const dns::Name& origin) const {
-  auto it = cache_.find(target);
+  auto name = resolver_name(target);
+  if (!name) return std::nullopt;
+  auto it = cache_.find(*name);
   if (it == cache_.end()) return std::nullopt;
   return due(it->second, options_.of(origin).min_refresh);
 }
 
+AliasExpander::LocalChain AliasExpander::follow_local(const dns::Name& target) const {
+  LocalChain out;
+  if (!local_) return out;
+  std::set<Name> seen{target};
+  Name current = target;
+  for (int links = 0;; ++links) {
+    auto z = local_(current);
+    const zone::Node* node = z ? z->find(current) : nullptr;
+    if (!node || node->occluded) {
+      // Not the master's to answer (not served here, no such node: a wildcard or an empty
+      // non-terminal the resolver handles, or below a delegation): the resolver from here.
+      if (links > 0) out.external = current;
+      return out;
+    }
+    out.local = true;
+    std::optional<Name> next;
+    if (const dns::RRset* c = node->find(RRType::CNAME)) {
+      next = dns::rdata_target(RRType::CNAME, c->rdatas.front());
+    } else if (const dns::RRset* al = node->find(RRType::ALIAS)) {
+      next = dns::rdata_target(RRType::ALIAS, al->rdatas.front());
+    } else {
+      for (auto [type, list] :
+           {std::pair{RRType::A, &out.found.a}, std::pair{RRType::AAAA, &out.found.aaaa}})
+        if (const dns::RRset* rs = node->find(type))
+          for (dns::RdataRef rd : rs->rdatas) list->emplace_back(rd.begin(), rd.end());
+      out.found.status = out.found.a.empty() && out.found.aaaa.empty()
+                             ? net::LookupStatus::NoAddress
+                             : net::LookupStatus::Ok;
+      if (out.found.status != net::LookupStatus::Ok)
+        out.found.detail = current.to_string() + ": neither A nor AAAA";
+      return out;
+    }
+    if (!next) {
+      out.found.status = net::LookupStatus::Error;
+      out.found.detail = current.to_string() + ": unreadable CNAME or ALIAS";
+      return out;
+    }
+    out.found.chain.push_back(*next);
+    if (!seen.insert(*next).second || links >= net::StubResolver::kMaxChain) {
+      out.found.status = net::LookupStatus::CnameLoop;
+      out.found.detail =
+          target.to_string() + ": chain loops or is too long at " + next->to_string();
+      return out;
+    }
+    current = *next;
+  }
+}
+
+std::optional<dns::Name> AliasExpander::resolver_name(const dns::Name& target) const {
+  LocalChain local = follow_local(target);
+  if (!local.local) return target;
+  return local.external;
+}
+
+bool AliasExpander::has_local_targets(const zone::Zone& zone) const {
+  for (const AliasResult& a : find_aliases(zone))
+    if (follow_local(a.target).local) return true;
+  return false;
+}
+
 std::shared_ptr<const zone::Zone> build_flattened(const zone::Zone& source,
-                                                  const Expansion& expansion, uint32_t serial) {
+                                                  const Expansion& expansion, uint32_t serial,
+                                                  bool https) {
   // A patch of the source snapshot, not a rebuild: only the ALIAS owners and the apex change,
   // so only they are checked again (the source zone passed every check when it was loaded).
   std::vector<dns::RRset> changes;
@@ -310,6 +394,12 @@ std::shared_ptr<const zone::Zone> build_flattened(const zone::Zone& source,
     for (auto [type, rdatas] : {std::pair{RRType::A, &a.a}, std::pair{RRType::AAAA, &a.aaaa}}) {
       if (rdatas->empty()) continue;  // a target without AAAA gives just A, and vice versa
       changes.push_back(dns::RRset{a.owner, type, dns::RRClass::IN, a.ttl, *rdatas});
+    }
+    if (https && !source.find(a.owner, RRType::HTTPS)) {
+      // SvcPriority 0 (AliasMode) and the target, uncompressed, no parameters (RFC 9460 §2.2).
+      dns::Rdata rd{0, 0};
+      rd.insert(rd.end(), a.target.wire().begin(), a.target.wire().end());
+      changes.push_back(dns::RRset{a.owner, RRType::HTTPS, dns::RRClass::IN, a.ttl, {rd}});
     }
   }
   return source.with_changes(std::move(changes));

@@ -21,10 +21,19 @@
 // dangling, which the daemon reports once (an on-alert hook). Timeouts and SERVFAIL follow the
 // failure policy.
 //
+// Local targets: a target inside a zone the master serves itself (its own ALIAS -> ALIAS or
+// CNAME included) is answered from the master's own zone data, never asked of the resolver
+// (which would ask the public servers, i.e. the slaves, for data the master has first hand),
+// and read again at every expand(), so a reloaded record changes the flattened answer at once.
+// The chain is followed through the master's zones (A/AAAA, CNAME, ALIAS at exact names); where
+// it leaves them (a name not served here, a name without a node, or below a zone cut) the rest
+// goes to the resolver like any target.
+//
 // Thread rule: one expander per io_context thread; not shared.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -78,6 +87,9 @@ struct AliasZoneOptions {
   // targets wait for further rounds, one a second.
   size_t max_queries = 2000;
   AliasDnssec dnssec = AliasDnssec::Off;
+  // alias-https: also publish `HTTPS 0 <target>` (AliasMode, RFC 9460 §2.4.2) at each ALIAS
+  // owner, so HTTPS-aware clients follow the target's own HTTPS records.
+  bool https = false;
 };
 
 // True when `name` is under (or equal to) one of `suffixes`; any name when there are none.
@@ -107,6 +119,7 @@ struct AliasResult {
   std::vector<dns::Name> chain;  // the CNAME hops of the last lookup (status)
   net::Validation validation = net::Validation::Unchecked;  // of the last lookup
   bool dnssec_flagged = false;  // alias-dnssec flag: flattened, but not secure
+  bool local = false;           // answered (at least in part) from the master's own zones
   // The target answers NXDOMAIN / no address and its last good addresses are used: `dangling`
   // once it did so dangling_after checks in a row, `dangling_pending` before.
   bool dangling = false, dangling_pending = false;
@@ -128,9 +141,23 @@ struct Expansion {
   [[nodiscard]] bool same_content(const Expansion& o) const;
 };
 
+// The source zone (as loaded, ALIAS unflattened) of the served zone holding `name`, or null
+// when the master serves none.
+using LocalZones = std::function<std::shared_ptr<const zone::Zone>(const dns::Name& name)>;
+
 class AliasExpander {
  public:
   AliasExpander(net::StubResolver& resolver, AliasExpanderOptions options);
+
+  // Where local targets are looked up (unset: every target goes to the resolver).
+  void set_local_zones(LocalZones local) { local_ = std::move(local); }
+  // True when `zone` has an ALIAS answered from the master's own data (its loop must run again
+  // when another zone is reloaded).
+  [[nodiscard]] bool has_local_targets(const zone::Zone& zone) const;
+  // True when `target` is answered (at least in part) from the master's own zones.
+  [[nodiscard]] bool has_local_target(const dns::Name& target) const {
+    return follow_local(target).local;
+  }
 
   // Resolves every ALIAS target of `zone` that is not cached or whose entry expired,
   // concurrently; returns when all are done. Never throws for DNS failures.
@@ -163,8 +190,20 @@ class AliasExpander {
   // When `e` is due again under the floor `min_refresh` (clamped as the header says).
   [[nodiscard]] Clock::time_point due(const Entry& e, std::chrono::seconds min_refresh) const;
 
+  // A local target's chain through the master's zones: `ok` with the addresses found, or where
+  // it leaves them (`external`, for the resolver), or why it fails (NXDOMAIN below, a loop).
+  struct LocalChain {
+    bool local = false;  // the target is inside a served zone with a node for it
+    net::AddressLookup found;
+    std::optional<dns::Name> external;
+  };
+  [[nodiscard]] LocalChain follow_local(const dns::Name& target) const;
+  // The name to ask the resolver for `target`: itself, the end of its local chain, or none.
+  [[nodiscard]] std::optional<dns::Name> resolver_name(const dns::Name& target) const;
+
   net::StubResolver& resolver_;
   AliasExpanderOptions options_;
+  LocalZones local_;
   std::map<dns::Name, Entry> cache_;
 };
 
@@ -181,10 +220,12 @@ size_t cap_addresses(std::vector<dns::Rdata>& addresses, size_t max);
 [[nodiscard]] std::vector<AliasResult> find_aliases(const zone::Zone& zone);
 
 // Builds the flattened zone: `source` without its ALIAS RRsets, plus A/AAAA at each ALIAS
-// owner from `expansion`, and the SOA serial set to `serial`. Throws zone::ZoneError when the
-// result fails the builder's checks (it is never partially served).
+// owner from `expansion`, and the SOA serial set to `serial`; with `https`, HTTPS AliasMode at
+// each ALIAS owner that has no HTTPS of its own. Throws zone::ZoneError when the result fails
+// the builder's checks (it is never partially served).
 [[nodiscard]] std::shared_ptr<const zone::Zone> build_flattened(const zone::Zone& source,
                                                                 const Expansion& expansion,
-                                                                uint32_t serial);
+                                                                uint32_t serial,
+                                                                bool https = false);
 
 }  // namespace flatsign::master

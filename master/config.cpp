@@ -116,6 +116,7 @@ void resolve_zone(const dns::Name& name, const OptionLayer& l, MasterConfig& c,
   a.dnssec = dnssec == "flag"      ? AliasDnssec::Flag
              : dnssec == "require" ? AliasDnssec::Require
                                    : AliasDnssec::Off;
+  a.https = r.boolean("alias-https", false);
   z.alias_allow = a.allow;
   z.alias_max_targets = static_cast<size_t>(r.number("alias-max-targets", 1, 10000000));
   z.on_alert = r.text("on-alert");
@@ -336,6 +337,9 @@ const std::vector<util::OptionSpec>& master_options() {
        "off | flag | require: read the resolver's validation (AD); flag alerts on insecure or "
        "bogus targets, require fails them (off). The resolver must be local or trusted",
        true, false},
+      {"alias-https",
+       "also publish HTTPS 0 <target> (AliasMode) at each ALIAS owner without an HTTPS of its own",
+       true, false},
       {"on-alert",
        "shell command given a JSON alert on stdin when an ALIAS fails, goes stale, is about to "
        "reach max-stale, dangles or recovers",
@@ -427,7 +431,7 @@ int parse_master_config(int argc, char** argv, ConfigSource& source, MasterConfi
     const std::string name = spec.name;
     if (name == "file") continue;
     const std::string help = std::string(spec.help) + (spec.per_zone ? "" : " [global]");
-    if (name == "tsig-optional" || name == "no-serial-on-change") {
+    if (name == "tsig-optional" || name == "no-serial-on-change" || name == "alias-https") {
       app.add_flag("--" + name, flags[name], help);
     } else {
       app.add_option("--" + name, given[name], help);

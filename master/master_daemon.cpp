@@ -98,6 +98,15 @@ MasterDaemon::MasterDaemon(asio::io_context& io, MasterConfig config)
   policy_.transfer_requires_tsig = config_.transfer_requires_tsig;
   for (const auto& k : config_.keys) tsig_reserve_ = std::max(tsig_reserve_, dns::tsig_space(k));
   for (const auto& z : config_.zones) slots_.emplace(z.origin, make_slot(z));
+  // Local targets: the loaded source of the served zone holding a name (io thread only, as is
+  // the expander).
+  expander_.set_local_zones([this](const dns::Name& name) -> std::shared_ptr<const zone::Zone> {
+    for (dns::Name n = name;; n = n.parent()) {
+      auto it = slots_.find(n);
+      if (it != slots_.end()) return it->second->removed ? nullptr : it->second->source;
+      if (n.is_root()) return nullptr;
+    }
+  });
   catalog_.name = config_.catalog.name;
   if (catalog_.name) catalog_.served->store(not_loaded(*catalog_.name, nullptr));
   catalog_.wake = std::make_unique<asio::steady_timer>(io_);
@@ -235,6 +244,7 @@ void MasterDaemon::reload() {
     }
   }
   size_t skipped = 0;
+  bool any_changed = !added.empty();
   for (auto& [origin, slot] : slots_) {
     if (added.count(origin)) continue;  // just loaded
     bool same = false;
@@ -245,8 +255,16 @@ void MasterDaemon::reload() {
                 "reload failed, keeping the old zone: {}", err);
       continue;
     }
-    if (slot->source_changed) slot->wake->cancel();
+    if (slot->source_changed) {
+      slot->wake->cancel();
+      any_changed = true;
+    }
   }
+  // A zone whose ALIAS points into a reloaded zone is flattened again now, not at its next TTL.
+  if (any_changed)
+    for (auto& [origin, slot] : slots_)
+      if (slot->source && !slot->source_changed && expander_.has_local_targets(*slot->source))
+        slot->wake->cancel();
   if (skipped > 0)
     util::log(LogLevel::Info, "master", "",
               "{} zone file(s) not re-read: unchanged on disk since their last load", skipped);
@@ -346,7 +364,13 @@ void MasterDaemon::publish(Slot& slot, const Expansion& ex) {
   // (an operator's deliberate, rare act, who expects it served now) go at once, carry any held
   // upstream change with them, and do not start an interval.
   auto now = Clock::now();
-  bool upstream_driven = !slot.source_changed && current->zone;
+  // A local target's change comes from a reload of the master's own zone: served at once too.
+  bool local_change = false;
+  if (slot.last_expansion && slot.last_expansion->aliases.size() == ex.aliases.size())
+    for (size_t i = 0; i < ex.aliases.size(); ++i)
+      local_change = local_change || (ex.aliases[i].local &&
+                                      !ex.aliases[i].same_content(slot.last_expansion->aliases[i]));
+  bool upstream_driven = !slot.source_changed && current->zone && !local_change;
   bool was_held = slot.damper.held_until().has_value();
   if (upstream_driven && !slot.damper.may_publish(now)) {
     if (!was_held) {
@@ -452,9 +476,11 @@ std::shared_ptr<const zone::Zone> MasterDaemon::build_serial(Slot& slot, const E
   const bool try_stored = bump && !slot.last_serial && slot.stored && serial != file_serial;
   if (try_stored) serial = slot.stored->serial;
   try {
-    auto flat = build_flattened(*slot.source, ex, serial);
+    const bool https = config_.alias.of(slot.source_cfg.origin).https;
+    auto flat = build_flattened(*slot.source, ex, serial, https);
     if (try_stored && content_digest(*flat) != slot.stored->digest)
-      flat = build_flattened(*slot.source, ex, next_serial(file_serial, slot.stored->serial));
+      flat =
+          build_flattened(*slot.source, ex, next_serial(file_serial, slot.stored->serial), https);
     return flat;
   } catch (const zone::ZoneError& e) {
     std::string all;

@@ -76,6 +76,9 @@ class MasterDaemon : public server::ZoneDirectory {
   // REQUIRES: called on the io_context thread (it reads the loops' state).
   [[nodiscard]] std::string status_json() const;
   [[nodiscard]] const util::MetricsRegistry& metrics() const { return registry_; }
+  // --check: what the master will do with each ALIAS of each zone loaded (target, TTL policy,
+  // failure policy), a few lines each. REQUIRES: load_all() succeeded.
+  [[nodiscard]] std::string explain_aliases() const;
 
  private:
   // What find() returns for one zone, swapped whole on each publication.

@@ -72,4 +72,44 @@ std::string MasterDaemon::status_json() const {
   return out;
 }
 
+std::string MasterDaemon::explain_aliases() const {
+  std::string out;
+  for (const auto& [origin, slot] : slots_) {
+    if (!slot->source) continue;
+    const AliasZoneOptions& o = config_.alias.of(origin);
+    const char* on_failure = o.policy == AliasFailurePolicy::Strict ? "AXFR answers SERVFAIL"
+                             : o.policy == AliasFailurePolicy::Ignore
+                                 ? "the ALIAS is left out"
+                                 : "the last good addresses are served";
+    for (const AliasResult& a : find_aliases(*slot->source)) {
+      out += fmt::format("{} ALIAS {} -> {}\n", origin.to_string(), a.owner.to_string(),
+                         a.target.to_string());
+      out += fmt::format(
+          "  target: {}\n",
+          expander_.has_local_target(a.target)
+              ? "in a zone served here: read from the master's own data, follows its reloads"
+              : fmt::format("asked of the resolvers; looked up again when the upstream TTL "
+                            "expires, clamped to {}..{} s; chain {}{}",
+                            o.min_refresh.count(), config_.alias.max_refresh.count(),
+                            o.each_hop ? "each hop under alias-allow" : "trusted",
+                            o.dnssec == AliasDnssec::Off
+                                ? ""
+                                : std::string(", alias-dnssec ") + dnssec_text(o.dnssec)));
+      out += fmt::format(
+          "  TTL: {} (the ALIAS record's own, never the upstream's); at most {} A and {} AAAA\n",
+          a.ttl, o.max_addresses, o.max_addresses);
+      out += fmt::format("  on failure ({}): {}", policy_text(o.policy), on_failure);
+      if (o.policy == AliasFailurePolicy::Stale)
+        out += fmt::format(" for up to {} s, then AXFR answers SERVFAIL", o.max_stale.count());
+      if (o.dangling_after > 0)
+        out += fmt::format(
+            "; NXDOMAIN / no address {} times in a row: dangling alert, last good "
+            "addresses kept up to {} s",
+            o.dangling_after, o.max_stale.count());
+      out += "\n";
+    }
+  }
+  return out;
+}
+
 }  // namespace flatsign::master
