@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <set>
 #include <stdexcept>
 
@@ -28,6 +29,12 @@ const OptionLayer& defaults() {
     set("min-refresh", "5");
     set("max-refresh", "1h");
     set("alias-max-addresses", "64");
+    set("alias-dangling-after", "3");
+    set("alias-chain", "trust-chain");
+    set("alias-max-targets", "10000");
+    set("alias-max-queries", "2000");
+    set("alias-max-hops", "8");
+    set("alias-dnssec", "off");
     set("min-serial-interval", "60");
     set("resolver-timeout", "1000");
     set("log-level", "info");
@@ -98,6 +105,22 @@ void resolve_zone(const dns::Name& name, const OptionLayer& l, MasterConfig& c,
   // A TTL-0 upstream is still asked at most once a second per target.
   a.min_refresh = std::max(seconds(r.duration("min-refresh")), std::chrono::seconds(1));
   a.max_addresses = static_cast<size_t>(r.number("alias-max-addresses", 1, 100000));
+  a.dangling_after = static_cast<unsigned>(r.number("alias-dangling-after", 0, 1000000));
+  r.each("alias-allow", [&](const std::string& text) { a.allow.push_back(absolute(text)); });
+  a.each_hop = r.choice("alias-chain", {"trust-chain", "each-hop"}) == "each-hop";
+  if (a.each_hop && a.allow.empty())
+    r.fail("alias-chain", "each-hop needs alias-allow (the suffixes every hop must be under)");
+  a.max_hops = static_cast<unsigned>(r.number("alias-max-hops", 0, net::StubResolver::kMaxChain));
+  a.max_queries = static_cast<size_t>(r.number("alias-max-queries", 2, 1000000));
+  const std::string dnssec = r.choice("alias-dnssec", {"off", "flag", "require"});
+  a.dnssec = dnssec == "flag"      ? AliasDnssec::Flag
+             : dnssec == "require" ? AliasDnssec::Require
+                                   : AliasDnssec::Off;
+  a.https = r.boolean("alias-https", false);
+  z.alias_allow = a.allow;
+  z.alias_max_targets = static_cast<size_t>(r.number("alias-max-targets", 1, 10000000));
+  z.on_alert = r.text("on-alert");
+  z.on_change = r.text("on-change");
   z.min_serial_interval = seconds(r.duration("min-serial-interval"));
   r.each("notify", [&](const std::string& n) { z.notify.push_back(net::parse_endpoint(n, 53)); });
   auto access = std::make_shared<server::TransferAccess>();
@@ -192,6 +215,9 @@ MasterConfig resolve(const OptionLayer& globals_in, std::vector<util::ZoneEntry>
   util::read_tsig_keys(g, c.keys);
   c.transfer_requires_tsig = !c.keys.empty() && !g.boolean("tsig-optional", false);
   c.serial_on_change = !g.boolean("no-serial-on-change", false);
+  c.state_dir = g.text("state-dir");
+  if (!c.state_dir.empty() && !std::filesystem::is_directory(c.state_dir))
+    g.fail("state-dir", "\"" + c.state_dir + "\": not a directory");
   c.alias.max_refresh = seconds(g.duration("max-refresh"));
   c.catalog.name = catalog_name(g);
   // The globals as a zone of their own: the defaults of every zone and the catalog's settings.
@@ -290,6 +316,41 @@ const std::vector<util::OptionSpec>& master_options() {
        "addresses flattened per ALIAS and family; beyond it the first ones in canonical order "
        "are kept (64)",
        true, false},
+      {"alias-dangling-after",
+       "NXDOMAIN / no-address checks in a row after which a target that had addresses is "
+       "reported dangling (its last good addresses are kept up to max-stale; 0: no watch) (3)",
+       true, false},
+      {"alias-allow",
+       "suffix every ALIAS target must be under (repeat; a target outside refuses the zone file; "
+       "default: any)",
+       true, true},
+      {"alias-chain",
+       "trust-chain | each-hop: each-hop also fails a target whose CNAME chain leaves alias-allow "
+       "(trust-chain)",
+       true, false},
+      {"alias-max-targets", "distinct ALIAS targets a zone may have (10000)", true, false},
+      {"alias-max-queries",
+       "queries to the resolvers per refresh round, 2 per target; more wait a second (2000)", true,
+       false},
+      {"alias-max-hops", "CNAME links a target's chain may have (8; at most 12)", true, false},
+      {"alias-dnssec",
+       "off | flag | require: read the resolver's validation (AD); flag alerts on insecure or "
+       "bogus targets, require fails them (off). The resolver must be local or trusted",
+       true, false},
+      {"alias-https",
+       "also publish HTTPS 0 <target> (AliasMode) at each ALIAS owner without an HTTPS of its own",
+       true, false},
+      {"on-alert",
+       "shell command given a JSON alert on stdin when an ALIAS fails, goes stale, is about to "
+       "reach max-stale, dangles or recovers",
+       true, false},
+      {"on-change",
+       "shell command given a JSON document on stdin at each new serial (flattened difference)",
+       true, false},
+      {"state-dir",
+       "directory keeping each zone's last served serial, so a restart never serves a lower one "
+       "(default: none)",
+       false, false},
       {"min-serial-interval",
        "shortest time between two serials of a zone; changes within it are published together "
        "at its end (60s; 0: off)",
@@ -370,7 +431,7 @@ int parse_master_config(int argc, char** argv, ConfigSource& source, MasterConfi
     const std::string name = spec.name;
     if (name == "file") continue;
     const std::string help = std::string(spec.help) + (spec.per_zone ? "" : " [global]");
-    if (name == "tsig-optional" || name == "no-serial-on-change") {
+    if (name == "tsig-optional" || name == "no-serial-on-change" || name == "alias-https") {
       app.add_flag("--" + name, flags[name], help);
     } else {
       app.add_option("--" + name, given[name], help);

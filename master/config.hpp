@@ -37,6 +37,13 @@ struct ZoneSource {
   // in a loaded configuration.
   std::shared_ptr<const server::TransferAccess> access;
   std::optional<dns::TsigKey> key;  // signs its NOTIFYs: tsig-key, or the first key known
+  // Shell commands given a JSON document on stdin (master/master_hooks.hpp): on-alert when an
+  // ALIAS fails, goes stale or dangling, or recovers; on-change at each new serial.
+  std::string on_alert, on_change;
+  // Checked when the file is loaded (master/alias_limits.hpp): alias-allow (also in the zone's
+  // AliasZoneOptions, for each-hop) and alias-max-targets.
+  std::vector<dns::Name> alias_allow;
+  size_t alias_max_targets = 10000;
 };
 
 // `catalog` and its member properties (RFC 9432). Every zone served is a member.
@@ -60,6 +67,9 @@ struct MasterConfig {
   bool transfer_requires_tsig = false;  // true when keys are given, unless tsig-optional
   bool serial_on_change = true;
   std::chrono::milliseconds resolver_timeout{1000};
+  // state-dir: where each zone's last served serial is kept (master/serial_store.hpp); empty:
+  // nowhere (a restart starts again from the zone file's serial).
+  std::string state_dir;
   std::string log_level = "info";
   // http: where GET /metrics and GET /status are served; unset (the default): not at all.
   std::optional<boost::asio::ip::tcp::endpoint> http;

@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
   for (const auto& e : errors) std::fprintf(stderr, "flatsign-master: %s\n", e.c_str());
   if (!errors.empty()) return 1;
   if (check) {
+    std::fputs(daemon.explain_aliases().c_str(), stdout);
     std::fprintf(stderr, "flatsign-master: configuration and %zu zone(s) OK%s%s\n",
                  config.zones.size(), config.catalog.name ? ", catalog " : "",
                  config.catalog.name ? config.catalog.name->to_string().c_str() : "");

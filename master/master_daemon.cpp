@@ -14,9 +14,11 @@
 #include "common/net/notify.hpp"
 #include "common/net/spawn.hpp"
 #include "common/server/journal.hpp"
+#include "common/util/hooks.hpp"
 #include "common/util/log.hpp"
 #include "common/zone/diff.hpp"
 #include "common/zone/zonefile.hpp"
+#include "master/alias_limits.hpp"
 
 namespace flatsign::master {
 namespace asio = boost::asio;
@@ -96,6 +98,15 @@ MasterDaemon::MasterDaemon(asio::io_context& io, MasterConfig config)
   policy_.transfer_requires_tsig = config_.transfer_requires_tsig;
   for (const auto& k : config_.keys) tsig_reserve_ = std::max(tsig_reserve_, dns::tsig_space(k));
   for (const auto& z : config_.zones) slots_.emplace(z.origin, make_slot(z));
+  // Local targets: the loaded source of the served zone holding a name (io thread only, as is
+  // the expander).
+  expander_.set_local_zones([this](const dns::Name& name) -> std::shared_ptr<const zone::Zone> {
+    for (dns::Name n = name;; n = n.parent()) {
+      auto it = slots_.find(n);
+      if (it != slots_.end()) return it->second->removed ? nullptr : it->second->source;
+      if (n.is_root()) return nullptr;
+    }
+  });
   catalog_.name = config_.catalog.name;
   if (catalog_.name) catalog_.served->store(not_loaded(*catalog_.name, nullptr));
   catalog_.wake = std::make_unique<asio::steady_timer>(io_);
@@ -110,6 +121,14 @@ std::shared_ptr<MasterDaemon::Slot> MasterDaemon::make_slot(const ZoneSource& so
   slot->wake = std::make_unique<asio::steady_timer>(io_);
   slot->damper.set_min_interval(source.min_serial_interval);
   slot->served->store(not_loaded(source.origin, source.access));
+  if (!config_.state_dir.empty()) {
+    try {
+      slot->stored = read_stored_serial(config_.state_dir, source.origin);
+    } catch (const std::exception& e) {
+      slot->state_error = e.what();
+      util::log(LogLevel::Error, "master", source.origin.to_string(), "{}", e.what());
+    }
+  }
   return slot;
 }
 
@@ -148,6 +167,14 @@ std::string MasterDaemon::load_file(Slot& slot, bool initial, bool* skipped) {
   try {
     zone::ZoneFileStats stats;
     auto result = zone::load_zone(slot.source_cfg.path, slot.source_cfg.origin, {}, &stats);
+    auto limits =
+        check_alias_limits(*result.zone, slot.source_cfg.path, slot.source_cfg.alias_allow,
+                           slot.source_cfg.alias_max_targets);
+    if (!limits.empty()) {
+      std::string all;
+      for (const auto& l : limits) all += (all.empty() ? "" : "; ") + l;
+      return all;
+    }
     slot.stamp = stats.files == 1 ? stamp : std::nullopt;
     for (const auto& w : result.warnings) {
       util::log(LogLevel::Warning, "zone", zname, "{}", w.to_string());
@@ -178,6 +205,8 @@ std::vector<std::string> MasterDaemon::load_all() {
   for (auto& [origin, slot] : slots_) {
     std::string err = load_one(*slot, true);
     if (!err.empty()) errors.push_back(origin.to_string() + ": " + err);
+    if (!slot->state_error.empty())
+      errors.push_back(origin.to_string() + ": state-dir: " + slot->state_error);
   }
   std::string cat = check_catalog();
   if (!cat.empty()) errors.push_back("catalog " + catalog_.name->to_string() + ": " + cat);
@@ -215,6 +244,7 @@ void MasterDaemon::reload() {
     }
   }
   size_t skipped = 0;
+  bool any_changed = !added.empty();
   for (auto& [origin, slot] : slots_) {
     if (added.count(origin)) continue;  // just loaded
     bool same = false;
@@ -225,8 +255,16 @@ void MasterDaemon::reload() {
                 "reload failed, keeping the old zone: {}", err);
       continue;
     }
-    if (slot->source_changed) slot->wake->cancel();
+    if (slot->source_changed) {
+      slot->wake->cancel();
+      any_changed = true;
+    }
   }
+  // A zone whose ALIAS points into a reloaded zone is flattened again now, not at its next TTL.
+  if (any_changed)
+    for (auto& [origin, slot] : slots_)
+      if (slot->source && !slot->source_changed && expander_.has_local_targets(*slot->source))
+        slot->wake->cancel();
   if (skipped > 0)
     util::log(LogLevel::Info, "master", "",
               "{} zone file(s) not re-read: unchanged on disk since their last load", skipped);
@@ -285,6 +323,7 @@ void MasterDaemon::publish(Slot& slot, const Expansion& ex) {
   const std::string zname = slot.source_cfg.origin.to_string();
   auto current = slot.served->load();
   slot.latest = ex;
+  raise_alerts(slot, ex);
   size_t failing = 0;
   for (const AliasResult& a : ex.aliases) failing += a.failure.empty() ? 0 : 1;
   metrics_.alias_failures(failing);
@@ -325,7 +364,13 @@ void MasterDaemon::publish(Slot& slot, const Expansion& ex) {
   // (an operator's deliberate, rare act, who expects it served now) go at once, carry any held
   // upstream change with them, and do not start an interval.
   auto now = Clock::now();
-  bool upstream_driven = !slot.source_changed && current->zone;
+  // A local target's change comes from a reload of the master's own zone: served at once too.
+  bool local_change = false;
+  if (slot.last_expansion && slot.last_expansion->aliases.size() == ex.aliases.size())
+    for (size_t i = 0; i < ex.aliases.size(); ++i)
+      local_change = local_change || (ex.aliases[i].local &&
+                                      !ex.aliases[i].same_content(slot.last_expansion->aliases[i]));
+  bool upstream_driven = !slot.source_changed && current->zone && !local_change;
   bool was_held = slot.damper.held_until().has_value();
   if (upstream_driven && !slot.damper.may_publish(now)) {
     if (!was_held) {
@@ -336,21 +381,10 @@ void MasterDaemon::publish(Slot& slot, const Expansion& ex) {
     }
     return;
   }
-  uint32_t file_serial = slot.source->serial();
-  uint32_t serial = file_serial;
-  if (config_.serial_on_change && slot.last_serial)
-    serial = next_serial(file_serial, *slot.last_serial);
   auto t0 = Clock::now();
-  std::shared_ptr<const zone::Zone> flat;
-  try {
-    flat = build_flattened(*slot.source, ex, serial);
-  } catch (const zone::ZoneError& e) {
-    std::string all;
-    for (const auto& i : e.issues()) all += (all.empty() ? "" : "; ") + i.to_string();
-    util::log(LogLevel::Error, "alias", zname, "flattened zone rejected, keeping serial {}: {}",
-              slot.last_serial.value_or(0), all);
-    return;
-  }
+  std::shared_ptr<const zone::Zone> flat = build_serial(slot, ex);
+  if (!flat) return;
+  const uint32_t serial = flat->serial();
   auto served = std::make_shared<server::ServedZone>();
   served->origin = slot.source_cfg.origin;
   served->access = slot.source_cfg.access;
@@ -372,8 +406,29 @@ void MasterDaemon::publish(Slot& slot, const Expansion& ex) {
   zm.serial->set(serial);
   zm.rebuilds->inc();
   bool first = !slot.last_serial;
+  if (!first && !slot.source_cfg.on_change.empty() && current->zone && slot.last_expansion) {
+    const std::string zn = slot.source_cfg.origin.to_string();
+    util::run_hook(
+        slot.source_cfg.on_change,
+        change_json(slot.source_cfg.origin, *current->zone, *flat, *slot.last_expansion, ex),
+        {{"FLATSIGN_EVENT", "change"},
+         {"FLATSIGN_ZONE", zn},
+         {"FLATSIGN_OLD_SERIAL", std::to_string(current->zone->serial())},
+         {"FLATSIGN_NEW_SERIAL", std::to_string(serial)}},
+        "on-change", zn);
+  }
   slot.last_serial = serial;
   slot.last_expansion = ex;
+  if (!config_.state_dir.empty() && !(slot.stored && slot.stored->serial == serial)) {
+    try {
+      slot.stored = StoredSerial{serial, content_digest(*flat)};
+      write_stored_serial(config_.state_dir, slot.source_cfg.origin, *slot.stored);
+    } catch (const std::exception& e) {
+      util::log(LogLevel::Error, "master", zname,
+                "serial {} not kept in state-dir (a restart may serve an older one): {}", serial,
+                e.what());
+    }
+  }
   slot.source_changed = false;
   slot.last_failure.clear();
   for (const AliasResult& a : ex.aliases) {
@@ -390,6 +445,50 @@ void MasterDaemon::publish(Slot& slot, const Expansion& ex) {
             was_held ? ", changes coalesced by min-serial-interval" : "");
   if (!first || !slot.source_cfg.notify.empty())
     send_notifies(slot.source_cfg.origin, *flat, slot.source_cfg.notify, slot.source_cfg.key);
+}
+
+void MasterDaemon::raise_alerts(Slot& slot, const Expansion& ex) {
+  const std::string zname = slot.source_cfg.origin.to_string();
+  const AliasFailurePolicy policy = config_.alias.of(slot.source_cfg.origin).policy;
+  for (const AliasAlert& al : slot.alerts.update(ex)) {
+    const std::string json = alert_json(slot.source_cfg.origin, al, policy, slot.last_serial);
+    util::log(al.verdict == "alias-recovered" ? LogLevel::Info : LogLevel::Warning, "alias", zname,
+              "alert {}: ALIAS {} -> {}{}{}", al.verdict, al.alias.owner.to_string(),
+              al.alias.target.to_string(), al.alias.failure.empty() ? "" : ": ", al.alias.failure);
+    util::run_hook(slot.source_cfg.on_alert, json,
+                   {{"FLATSIGN_EVENT", "alert"},
+                    {"FLATSIGN_ZONE", zname},
+                    {"FLATSIGN_VERDICT", al.verdict},
+                    {"FLATSIGN_ALIAS", al.alias.owner.to_string()},
+                    {"FLATSIGN_TARGET", al.alias.target.to_string()}},
+                   "on-alert", zname);
+  }
+}
+
+std::shared_ptr<const zone::Zone> MasterDaemon::build_serial(Slot& slot, const Expansion& ex) {
+  const uint32_t file_serial = slot.source->serial();
+  const bool bump = config_.serial_on_change;
+  // The floor: the last serial served by this process, else the one kept in state-dir.
+  std::optional<uint32_t> floor = slot.last_serial;
+  if (!floor && slot.stored) floor = slot.stored->serial;
+  uint32_t serial = bump && floor ? next_serial(file_serial, *floor) : file_serial;
+  // The first publication after a restart: the stored serial again when nothing changed.
+  const bool try_stored = bump && !slot.last_serial && slot.stored && serial != file_serial;
+  if (try_stored) serial = slot.stored->serial;
+  try {
+    const bool https = config_.alias.of(slot.source_cfg.origin).https;
+    auto flat = build_flattened(*slot.source, ex, serial, https);
+    if (try_stored && content_digest(*flat) != slot.stored->digest)
+      flat =
+          build_flattened(*slot.source, ex, next_serial(file_serial, slot.stored->serial), https);
+    return flat;
+  } catch (const zone::ZoneError& e) {
+    std::string all;
+    for (const auto& i : e.issues()) all += (all.empty() ? "" : "; ") + i.to_string();
+    util::log(LogLevel::Error, "alias", slot.source_cfg.origin.to_string(),
+              "flattened zone rejected, keeping serial {}: {}", slot.last_serial.value_or(0), all);
+    return nullptr;
+  }
 }
 
 void MasterDaemon::send_notifies(const dns::Name& origin, const zone::Zone& z,

@@ -27,8 +27,10 @@
 #include "master/alias_expander.hpp"
 #include "master/catalog.hpp"
 #include "master/config.hpp"
+#include "master/master_hooks.hpp"
 #include "master/master_metrics.hpp"
 #include "master/serial_damper.hpp"
+#include "master/serial_store.hpp"
 
 namespace flatsign::master {
 
@@ -74,6 +76,9 @@ class MasterDaemon : public server::ZoneDirectory {
   // REQUIRES: called on the io_context thread (it reads the loops' state).
   [[nodiscard]] std::string status_json() const;
   [[nodiscard]] const util::MetricsRegistry& metrics() const { return registry_; }
+  // --check: what the master will do with each ALIAS of each zone loaded (target, TTL policy,
+  // failure policy), a few lines each. REQUIRES: load_all() succeeded.
+  [[nodiscard]] std::string explain_aliases() const;
 
  private:
   // What find() returns for one zone, swapped whole on each publication.
@@ -103,6 +108,11 @@ class MasterDaemon : public server::ZoneDirectory {
     std::chrono::system_clock::time_point last_reload_at;
     std::unique_ptr<boost::asio::steady_timer> wake;
     SerialDamper damper{SerialDamper::Clock::duration::zero()};  // min-serial-interval
+    AliasAlertTracker alerts;  // what on-alert was last told about each ALIAS
+    // The serial and digest last written to state-dir (read at start): the floor of the
+    // first serial served, or the serial itself when the content is the same.
+    std::optional<StoredSerial> stored;
+    std::string state_error;  // the state file could not be read (start refused)
   };
   // The catalog zone being produced (master_catalog.cpp); io thread only but `served`.
   struct Catalog {
@@ -118,6 +128,12 @@ class MasterDaemon : public server::ZoneDirectory {
   // Publishes `ex` for `slot` under a new serial when its content changed and the zone's
   // SerialDamper allows it now; otherwise the change waits (zone_loop wakes at held_until()).
   void publish(Slot& slot, const Expansion& ex);
+  // Logs each ALIAS alert of `ex` for `slot` and hands it to the zone's on-alert hook.
+  void raise_alerts(Slot& slot, const Expansion& ex);
+  // The serial to publish `ex` under and the zone built with it (null when the builder
+  // refused it, logged): last served + 1, or the file's when ahead, or at the first publication
+  // with a state-dir the stored serial when the content is the one stored.
+  std::shared_ptr<const zone::Zone> build_serial(Slot& slot, const Expansion& ex);
   // NOTIFY of `z`'s serial to `targets`, signed with `key` when set.
   void send_notifies(const dns::Name& origin, const zone::Zone& z,
                      const std::vector<boost::asio::ip::udp::endpoint>& targets,

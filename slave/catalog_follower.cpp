@@ -13,17 +13,18 @@
 #include "common/net/spawn.hpp"
 #include "common/util/atomic_file.hpp"
 #include "common/util/clock.hpp"
+#include "common/util/hooks.hpp"
 #include "common/util/json_text.hpp"
 #include "common/util/log.hpp"
 #include "common/zone/zonefile.hpp"
 #include "slave/axfr_client.hpp"
-#include "slave/hooks.hpp"
 #include "slave/notify_answer.hpp"
 #include "slave/transfer_check.hpp"
 
 namespace flatsign::slave {
 namespace asio = boost::asio;
 using util::LogLevel;
+using util::run_hook;
 
 namespace {
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);

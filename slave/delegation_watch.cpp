@@ -5,11 +5,13 @@
 #include <fmt/format.h>
 
 #include "common/util/clock.hpp"
+#include "common/util/hooks.hpp"
 #include "common/util/json_text.hpp"
 #include "common/util/log.hpp"
-#include "slave/hooks.hpp"
 
 namespace flatsign::slave {
+using util::HookEnv;
+using util::run_hook;
 
 DelegationWatch::Change DelegationWatch::check(const dns::Name& parent, const dns::Name& child,
                                                const zone::Zone* parent_zone,

@@ -11,15 +11,18 @@
 #include "common/dnssec/sign.hpp"
 #include "common/dnssec/verify.hpp"
 #include "common/util/atomic_file.hpp"
+#include "common/util/hooks.hpp"
 #include "common/util/json_text.hpp"
 #include "common/util/log.hpp"
 #include "common/util/progress.hpp"
 #include "common/zone/zonefile.hpp"
-#include "slave/hooks.hpp"
 #include "slave/state.hpp"
 
 namespace flatsign::slave {
+using util::HookInput;
+using util::HookWrite;
 using util::LogLevel;
+using util::run_hook;
 
 namespace {
 std::string iso_time(std::time_t t) {

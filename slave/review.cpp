@@ -99,14 +99,14 @@ ReviewInput review_input(const ReviewSubject& s) {
 }
 
 ReviewDecision run_review(const ReviewSettings& settings, ReviewInput in, const std::string& zone) {
-  const HookOutcome o =
-      run_hook_timed(settings.command, in.input, in.env, "review", zone, settings.timeout);
+  const util::HookOutcome o =
+      util::run_hook_timed(settings.command, in.input, in.env, "review", zone, settings.timeout);
   switch (o.kind) {
-    case HookOutcome::Kind::Exited:
+    case util::HookOutcome::Kind::Exited:
       if (o.code == 0) return {};
       return {false, "review-veto",
               fmt::format("the review hook exited {}: {}", o.code, settings.command)};
-    case HookOutcome::Kind::TimedOut: {
+    case util::HookOutcome::Kind::TimedOut: {
       const std::string detail =
           fmt::format("the review hook did not answer within {:.1f} s ({}): {}",
                       std::chrono::duration<double>(settings.timeout).count(),
@@ -115,7 +115,7 @@ ReviewDecision run_review(const ReviewSettings& settings, ReviewInput in, const 
                       settings.command);
       return {settings.publish_on_timeout, "review-timeout", detail};
     }
-    case HookOutcome::Kind::Failed:
+    case util::HookOutcome::Kind::Failed:
       break;
   }
   return {false, "review-veto",

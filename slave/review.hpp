@@ -11,7 +11,7 @@
 
 #include "common/zone/diff.hpp"
 #include "common/zone/zone.hpp"
-#include "slave/hooks.hpp"
+#include "common/util/hooks.hpp"
 
 namespace flatsign::slave {
 
@@ -36,8 +36,8 @@ struct ReviewSubject {
 
 // The hook's stdin and environment.
 struct ReviewInput {
-  HookInput input;
-  HookEnv env;
+  util::HookInput input;
+  util::HookEnv env;
 };
 // The on-change JSON document for `s` (streamed: a first publication lists every record) and
 // its FLATSIGN_* environment (FLATSIGN_EVENT=review). The input keeps `s.transferred` alive.

@@ -62,18 +62,35 @@ const char* lookup_status_text(LookupStatus s) {
   return "?";
 }
 
+const char* validation_text(Validation v) {
+  switch (v) {
+    case Validation::Unchecked:
+      return "unchecked";
+    case Validation::Secure:
+      return "secure";
+    case Validation::Insecure:
+      return "insecure";
+    case Validation::Bogus:
+      return "bogus";
+  }
+  return "?";
+}
+
 StubResolver::StubResolver(asio::any_io_executor ex, ResolverOptions options)
     : ex_(std::move(ex)), options_(std::move(options)) {}
 
 asio::awaitable<QueryResult> StubResolver::try_server(const udp::endpoint& server,
-                                                      const Name& qname, RRType qtype) {
+                                                      const Name& qname, RRType qtype, bool cd) {
   QueryResult res;
   Message q;
   q.id = random_query_id();
   q.rd = true;
+  q.cd = cd;
+  ++queries_sent_;
   q.questions.push_back({qname, qtype, dns::RRClass::IN});
   q.edns = dns::Edns{};
   q.edns->udp_payload = options_.edns_payload;
+  q.edns->do_bit = options_.dnssec;
   std::vector<uint8_t> wire = dns::write_message(q, dns::kUdpLimit);
   std::string who = endpoint_text(server);
 
@@ -132,13 +149,13 @@ asio::awaitable<QueryResult> StubResolver::try_server(const udp::endpoint& serve
   co_return res;
 }
 
-asio::awaitable<QueryResult> StubResolver::query(Name qname, RRType qtype) {
+asio::awaitable<QueryResult> StubResolver::query(Name qname, RRType qtype, bool cd) {
   QueryResult last;
   last.detail = "no resolver configured";
   std::optional<QueryResult> servfail;
   for (int round = 0; round < options_.rounds; ++round) {
     for (const udp::endpoint& server : options_.servers) {
-      QueryResult r = co_await try_server(server, qname, qtype);
+      QueryResult r = co_await try_server(server, qname, qtype, cd);
       if (r.outcome == QueryOutcome::Answer) {
         auto rc = r.response.rcode_value();
         if (rc != dns::Rcode::SERVFAIL && rc != dns::Rcode::REFUSED) co_return r;
@@ -157,6 +174,9 @@ asio::awaitable<QueryResult> StubResolver::query(Name qname, RRType qtype) {
 struct StubResolver::TypeLookup {
   LookupStatus status = LookupStatus::Error;
   std::vector<dns::Rdata> rdatas;
+  std::vector<Name> chain;  // CNAME targets followed, in order
+  bool secure = true;       // every response had AD (meaningful with options_.dnssec)
+  bool bogus = false;       // a response came only with CD
   uint32_t ttl = UINT32_MAX;
   std::string detail;
 };
@@ -170,6 +190,15 @@ asio::awaitable<StubResolver::TypeLookup> StubResolver::lookup_type(Name name, R
   for (int queries = 0; queries < 4; ++queries) {
     Name asked = current;
     QueryResult r = co_await query(current, type);
+    if (options_.bogus_retry && r.outcome == QueryOutcome::Answer &&
+        r.response.rcode_value() == dns::Rcode::SERVFAIL) {
+      QueryResult unchecked = co_await query(current, type, true);
+      if (unchecked.outcome == QueryOutcome::Answer &&
+          unchecked.response.rcode_value() != dns::Rcode::SERVFAIL) {
+        r = std::move(unchecked);
+        out.bogus = true;
+      }
+    }
     std::string where = current.to_string() + " " + tname;
     if (r.outcome != QueryOutcome::Answer) {
       out.status = r.outcome == QueryOutcome::Timeout ? LookupStatus::Timeout : LookupStatus::Error;
@@ -177,6 +206,7 @@ asio::awaitable<StubResolver::TypeLookup> StubResolver::lookup_type(Name name, R
       co_return out;
     }
     const Message& m = r.response;
+    out.secure = out.secure && m.ad;
     // Follow the chain inside the answer section (RFC 1034 §4.3.2 step 3a, §5.2.2).
     for (bool moved = true; moved;) {
       moved = false;
@@ -192,6 +222,7 @@ asio::awaitable<StubResolver::TypeLookup> StubResolver::lookup_type(Name name, R
             co_return out;
           }
           current = *target;
+          out.chain.push_back(current);
           moved = true;
           break;
         }
@@ -242,8 +273,16 @@ asio::awaitable<StubResolver::TypeLookup> StubResolver::lookup_type(Name name, R
 asio::awaitable<AddressLookup> StubResolver::lookup_addresses(Name name) {
   auto [a, aaaa] = co_await (lookup_type(name, RRType::A) && lookup_type(name, RRType::AAAA));
   AddressLookup out;
+  out.chain = a.chain;
+  for (const Name& n : aaaa.chain)  // the same chain normally; a change between the two adds
+    if (std::find(out.chain.begin(), out.chain.end(), n) == out.chain.end()) out.chain.push_back(n);
   out.ttl = std::min(a.ttl, aaaa.ttl);
   if (out.ttl == UINT32_MAX) out.ttl = 0;
+  if (options_.dnssec) {
+    out.validation = a.bogus || aaaa.bogus     ? Validation::Bogus
+                     : a.secure && aaaa.secure ? Validation::Secure
+                                               : Validation::Insecure;
+  }
   auto hard = [](LookupStatus s) {
     return s == LookupStatus::ServFail || s == LookupStatus::Timeout ||
            s == LookupStatus::CnameLoop || s == LookupStatus::Error;

@@ -24,7 +24,23 @@ struct ResolverOptions {
   std::chrono::milliseconds timeout{1000};  // per try
   int rounds = 2;                           // passes over the server list
   uint16_t edns_payload = 1232;
+  // DNSSEC (RFC 4035 §3.2): set DO on every query and read the resolver's AD bit, which says
+  // the resolver validated the answer. Only as trustworthy as the path to the resolver: use a
+  // validating resolver on the same host or a trusted link (RFC 6698 §4.1's "trusted resolver").
+  bool dnssec = false;
+  // With dnssec: a SERVFAIL is asked again with CD (checking disabled, RFC 4035 §3.2.2), and
+  // data that comes back then is bogus (it failed validation), not an outage.
+  bool bogus_retry = false;
 };
+
+// What the resolver said about an answer's DNSSEC status.
+enum class Validation {
+  Unchecked,  // DNSSEC off: DO not set, AD not read
+  Secure,     // every response had AD
+  Insecure,   // a response without AD (no chain of trust to it)
+  Bogus,      // validation failed: SERVFAIL, and the data came back only with CD
+};
+[[nodiscard]] const char* validation_text(Validation v);
 
 // Every outcome of one query.
 enum class QueryOutcome {
@@ -60,6 +76,11 @@ struct AddressLookup {
   // answer, RFC 2308 §5): when this result expires.
   uint32_t ttl = 0;
   std::string detail;  // e.g. "www.example.net. A: SERVFAIL from 127.0.0.1:53"
+  // The CNAME targets followed from the name asked, in order (hop 1 first), the A and the
+  // AAAA lookups' merged: what a policy on the names of the chain checks (the master's
+  // alias-chain each-hop, alias-max-hops).
+  std::vector<dns::Name> chain;
+  Validation validation = Validation::Unchecked;
 };
 
 class StubResolver {
@@ -70,21 +91,32 @@ class StubResolver {
 
   // One query with RD set, tried on each server in turn for `rounds` passes. A server's
   // SERVFAIL or REFUSED moves on to the next server; any other RCODE is the answer.
-  [[nodiscard]] boost::asio::awaitable<QueryResult> query(dns::Name qname, dns::RRType qtype);
+  // `cd`: checking disabled (the bogus retry).
+  [[nodiscard]] boost::asio::awaitable<QueryResult> query(dns::Name qname, dns::RRType qtype,
+                                                          bool cd = false);
   // A and AAAA of `name`, concurrently, each following the CNAME chain in the answers (and
   // re-querying the chain's end when the resolver stopped short). Never throws for DNS errors.
   [[nodiscard]] boost::asio::awaitable<AddressLookup> lookup_addresses(dns::Name name);
 
   [[nodiscard]] const ResolverOptions& options() const { return options_; }
+  // Turns the DNSSEC options on or off for the lookups that start from now on.
+  void set_dnssec(bool dnssec, bool bogus_retry) {
+    options_.dnssec = dnssec;
+    options_.bogus_retry = dnssec && bogus_retry;
+  }
+  // Queries sent so far (every try on every server), for budgets and tests.
+  [[nodiscard]] uint64_t queries_sent() const { return queries_sent_; }
 
  private:
   struct TypeLookup;
   boost::asio::awaitable<TypeLookup> lookup_type(dns::Name name, dns::RRType type);
   boost::asio::awaitable<QueryResult> try_server(const boost::asio::ip::udp::endpoint& server,
-                                                 const dns::Name& qname, dns::RRType qtype);
+                                                 const dns::Name& qname, dns::RRType qtype,
+                                                 bool cd);
 
   boost::asio::any_io_executor ex_;
   ResolverOptions options_;
+  uint64_t queries_sent_ = 0;
 };
 
 }  // namespace flatsign::net

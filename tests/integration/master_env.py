@@ -328,3 +328,57 @@ def interop(kind, key):
                 proc.stop()
     h.ok("%s pulled the flattened zone%s and followed a change" %
          (kind, " with TSIG" if key else ""))
+
+
+def qname_of(wire):
+    """The question name of a DNS message (uncompressed, as queries carry it), lowercased."""
+    labels, p = [], 12
+    while p < len(wire) and wire[p]:
+        n = wire[p]
+        labels.append(wire[p + 1:p + 1 + n].decode("ascii", "replace").lower())
+        p += n + 1
+    return ".".join(labels) + "."
+
+
+class QueryLog:
+    """A UDP relay in front of a resolver that records the name of every query passing: tells a
+    test what the master asked its resolver. Queries go on to 127.0.0.1:`upstream`; each on its
+    own thread, so a slow answer holds no other."""
+
+    def __init__(self, upstream):
+        import threading
+        self.names = []
+        self.upstream = upstream
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.port = h.free_port()
+        self.sock.bind(("127.0.0.1", self.port))
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _relay(self, data, client):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.settimeout(3)
+            s.sendto(data, ("127.0.0.1", self.upstream))
+            try:
+                self.sock.sendto(s.recv(65535), client)
+            except OSError:
+                pass
+
+    def _serve(self):
+        import threading
+        while True:
+            try:
+                data, client = self.sock.recvfrom(65535)
+            except OSError:
+                return
+            with self.lock:
+                self.names.append(qname_of(data))
+            threading.Thread(target=self._relay, args=(data, client), daemon=True).start()
+
+    def asked(self):
+        with self.lock:
+            return list(self.names)
+
+    def stop(self):
+        self.sock.close()

@@ -1,4 +1,4 @@
-// The slave's operator hooks: the document arrives on stdin, the facts in the environment, a
+// The operator hooks: the document arrives on stdin, the facts in the environment, a
 // failing or non-reading hook is reported by its status and never throws.
 #include <catch2/catch.hpp>
 
@@ -8,11 +8,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/util/hooks.hpp"
 #include "common/util/json_text.hpp"
-#include "slave/hooks.hpp"
 
-using flatsign::slave::run_hook_sync;
 using flatsign::util::json_string;
+using flatsign::util::run_hook_sync;
 
 namespace {
 std::string read_file(const std::string& path) {
@@ -23,7 +23,7 @@ std::string read_file(const std::string& path) {
 }
 }  // namespace
 
-TEST_CASE("hooks: stdin and environment reach the command", "[slave]") {
+TEST_CASE("hooks: stdin and environment reach the command", "[hooks]") {
   const std::string out = std::filesystem::temp_directory_path() / "flatsign-hook-test.out";
   std::filesystem::remove(out);
   int rc = run_hook_sync("cat > " + out + "; echo \"$FLATSIGN_ZONE\" >> " + out, "{\"a\":1}\n",
@@ -33,7 +33,7 @@ TEST_CASE("hooks: stdin and environment reach the command", "[slave]") {
   std::filesystem::remove(out);
 }
 
-TEST_CASE("hooks: failures are statuses, not exceptions", "[slave]") {
+TEST_CASE("hooks: failures are statuses, not exceptions", "[hooks]") {
   // As the daemon does (slave/main.cpp): a hook that exits without reading its stdin must not
   // kill the caller. Set first: "exit 3" may be gone before its "x" is written.
   std::signal(SIGPIPE, SIG_IGN);
@@ -45,11 +45,11 @@ TEST_CASE("hooks: failures are statuses, not exceptions", "[slave]") {
 }
 
 TEST_CASE("hooks: a produced stdin arrives piece by piece and stops when the hook stops reading",
-          "[slave]") {
+          "[hooks]") {
   std::signal(SIGPIPE, SIG_IGN);
   const std::string out = std::filesystem::temp_directory_path() / "flatsign-hook-pieces.out";
   std::filesystem::remove(out);
-  flatsign::slave::HookInput pieces = [](const flatsign::slave::HookWrite& write) {
+  flatsign::util::HookInput pieces = [](const flatsign::util::HookWrite& write) {
     for (int i = 0; i < 3; ++i)
       if (!write("piece" + std::to_string(i) + "\n")) return;
   };
@@ -60,7 +60,7 @@ TEST_CASE("hooks: a produced stdin arrives piece by piece and stops when the hoo
   // (1 GB would otherwise be produced).
   size_t produced = 0;
   bool told_to_stop = false;
-  flatsign::slave::HookInput endless = [&](const flatsign::slave::HookWrite& write) {
+  flatsign::util::HookInput endless = [&](const flatsign::util::HookWrite& write) {
     const std::string mb(1 << 20, 'x');
     for (int i = 0; i < 1024; ++i, ++produced)
       if (!write(mb)) {
@@ -73,12 +73,12 @@ TEST_CASE("hooks: a produced stdin arrives piece by piece and stops when the hoo
   CHECK(produced < 1024);
 }
 
-TEST_CASE("hooks: JSON strings are escaped", "[slave]") {
+TEST_CASE("hooks: JSON strings are escaped", "[hooks]") {
   CHECK(json_string("a\"b\\c\nd\x01") == "\"a\\\"b\\\\c\\nd\\u0001\"");
 }
 
-TEST_CASE("hooks: a minimal environment, without the TSIG secret", "[slave]") {
-  using flatsign::slave::hook_inherits;
+TEST_CASE("hooks: a minimal environment, without the TSIG secret", "[hooks]") {
+  using flatsign::util::hook_inherits;
   CHECK(hook_inherits("PATH=/usr/bin:/bin"));
   CHECK(hook_inherits("LANG=C.UTF-8"));
   CHECK(hook_inherits("FLATSIGN_MAIL_TO=ops@example.net"));
@@ -91,8 +91,8 @@ TEST_CASE("hooks: a minimal environment, without the TSIG secret", "[slave]") {
 }
 
 TEST_CASE("hooks: a run with a deadline is killed with what it started", "[slave]") {
-  using flatsign::slave::HookOutcome;
-  using flatsign::slave::run_hook_timed;
+  using flatsign::util::HookOutcome;
+  using flatsign::util::run_hook_timed;
   std::signal(SIGPIPE, SIG_IGN);
   auto input = [](const flatsign::slave::HookWrite& write) { write("{}\n"); };
   const auto ok =

@@ -1,6 +1,6 @@
-// Operator hooks (--on-change, --on-alert): runs `/bin/sh -c CMD` with a document on stdin and
-// facts in environment variables, on its own thread, so a slow or failing hook never blocks
-// publishing. Thread-safe; each call is independent.
+// Operator hooks of both daemons (on-change, on-alert): runs `/bin/sh -c CMD` with a document on
+// stdin and facts in environment variables, on its own thread, so a slow or failing hook never
+// blocks publishing. Thread-safe; each call is independent.
 #pragma once
 
 #include <chrono>
@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-namespace flatsign::slave {
+namespace flatsign::util {
 
 using HookEnv = std::vector<std::pair<std::string, std::string>>;
 // Writes one piece of a hook's stdin; false once the hook stopped reading (stop producing).
@@ -54,4 +54,4 @@ HookOutcome run_hook_timed(const std::string& cmd, const HookInput& input, const
                            const std::string& what, const std::string& zone,
                            std::chrono::milliseconds timeout);
 
-}  // namespace flatsign::slave
+}  // namespace flatsign::util

@@ -1,4 +1,4 @@
-#include "slave/hooks.hpp"
+#include "common/util/hooks.hpp"
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -17,7 +17,7 @@
 
 extern char** environ;
 
-namespace flatsign::slave {
+namespace flatsign::util {
 
 bool hook_inherits(std::string_view entry) {
   const std::string_view name = entry.substr(0, entry.find('='));
@@ -119,7 +119,7 @@ HookOutcome run_hook_impl(const std::string& cmd, const HookInput& input, const 
   if (WIFEXITED(status)) {
     int code = WEXITSTATUS(status);
     if (code != 0)
-      util::log(util::LogLevel::Warning, "hook", zone, "{} hook exited {}: {}", what, code, cmd);
+      log(LogLevel::Warning, "hook", zone, "{} hook exited {}: {}", what, code, cmd);
     else
       util::log(util::LogLevel::Debug, "hook", zone, "{} hook ran: {}", what, cmd);
     return {HookOutcome::Kind::Exited, code};
@@ -168,4 +168,4 @@ void run_hook(const std::string& cmd, HookInput input, HookEnv env, std::string 
   }).detach();
 }
 
-}  // namespace flatsign::slave
+}  // namespace flatsign::util
