@@ -41,7 +41,7 @@ std::string diff_items(const zone::Diff& diff, bool added) {
 }
 
 // Every record of `z`, SOA first, written in pieces of about 64 KB.
-bool write_all_records(const zone::Zone& z, const HookWrite& write) {
+bool write_all_records(const zone::Zone& z, const util::HookWrite& write) {
   constexpr size_t kPiece = 64 * 1024;
   std::string out, line;
   bool first = true, reading = true;
@@ -80,13 +80,13 @@ ReviewInput review_input(const ReviewSubject& s) {
   if (first) {
     added = s.transferred->rr_count();
     r.input = [head = std::move(head), tail = std::move(tail),
-               zone = s.transferred](const HookWrite& write) {
+               zone = s.transferred](const util::HookWrite& write) {
       if (write(head) && write_all_records(*zone, write)) write(tail);
     };
   } else {
     added = s.diff ? s.diff->added_count() : 0;
     r.input = [text = head + (s.diff ? diff_items(*s.diff, true) : "") +
-                      tail](const HookWrite& write) { write(text); };
+                      tail](const util::HookWrite& write) { write(text); };
   }
   r.env = {{"FLATSIGN_EVENT", "review"},
            {"FLATSIGN_ZONE", s.zone},
