@@ -96,6 +96,7 @@ MasterDaemon::MasterDaemon(asio::io_context& io, MasterConfig config)
   policy_.transfer_requires_tsig = config_.transfer_requires_tsig;
   for (const auto& k : config_.keys) tsig_reserve_ = std::max(tsig_reserve_, dns::tsig_space(k));
   for (const auto& z : config_.zones) slots_.emplace(z.origin, make_slot(z));
+  unflattened_ = slots_.size();
   catalog_.name = config_.catalog.name;
   if (catalog_.name) catalog_.served->store(not_loaded(*catalog_.name, nullptr));
   catalog_.wake = std::make_unique<asio::steady_timer>(io_);
@@ -132,7 +133,6 @@ std::string MasterDaemon::load_one(Slot& slot, bool initial, bool* skipped) {
 }
 
 std::string MasterDaemon::load_file(Slot& slot, bool initial, bool* skipped) {
-  const std::string zname = slot.source_cfg.origin.to_string();
   // Stamped before reading: a file changed while it is read gets a new stamp, read next time.
   std::optional<FileStamp> stamp;
   struct stat st {};
@@ -145,6 +145,7 @@ std::string MasterDaemon::load_file(Slot& slot, bool initial, bool* skipped) {
     if (skipped != nullptr) *skipped = true;
     return {};
   }
+  const std::string zname = slot.source_cfg.origin.to_string();
   try {
     zone::ZoneFileStats stats;
     auto result = zone::load_zone(slot.source_cfg.path, slot.source_cfg.origin, {}, &stats);
@@ -268,7 +269,12 @@ asio::awaitable<void> MasterDaemon::zone_loop(std::shared_ptr<Slot> held) {
       if (source == slot.source) {
         bool first_attempt = !slot.latest;
         publish(slot, expander_.expand(*source, Clock::now()));
-        if (first_attempt) request_catalog();  // listed once flattened (master_catalog.cpp)
+        if (first_attempt) {
+          // Listed once flattened (master_catalog.cpp); the last zone awaited wakes the catalog.
+          --unflattened_;
+          request_catalog();
+          if (unflattened_ == 0) catalog_.wake->cancel();
+        }
       }
     }
     auto now = Clock::now();

@@ -157,6 +157,9 @@ class MasterDaemon : public server::ZoneDirectory {
   Catalog catalog_;
   std::atomic<std::shared_ptr<const Directory>> directory_;
   ConfigSource config_source_;
+  // Zones configured whose first flattening has not run yet (io thread): the catalog waits for
+  // them, at most kSettle, so that zones loaded together share one serial.
+  size_t unflattened_ = 0;
   size_t tsig_reserve_ = 0;
   bool stopping_ = false;
 };

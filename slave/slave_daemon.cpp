@@ -340,7 +340,7 @@ std::map<dns::Name, ZoneConfigPtr> SlaveDaemon::wanted() {
         const CatalogEntry* there = listed_by(it->second, zone);
         if (there && !(there->coo && *there->coo == f->name())) continue;
       }
-      out.emplace(zone, std::make_shared<const ZoneConfig>(zc));
+      out.emplace(zone, zc);
       owners.insert_or_assign(zone, f->name());
     }
   }
@@ -357,7 +357,8 @@ void SlaveDaemon::reconcile() {
       auto it = want.find(name);
       if (it == want.end()) {
         removed.push_back(p);
-      } else if ((it->second->settings != p->config().settings || keys_changed_) &&
+      } else if ((keys_changed_ || (it->second.get() != &p->config() &&
+                                    it->second->settings != p->config().settings)) &&
                  !starting_.count(name)) {
         changed.push_back(p);
       }
