@@ -6,6 +6,7 @@
 #include <set>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -116,7 +117,7 @@ std::shared_ptr<MasterDaemon::Slot> MasterDaemon::make_slot(const ZoneSource& so
 
 void MasterDaemon::publish_directory() {
   auto dir = std::make_shared<Directory>();
-  for (const auto& [origin, slot] : slots_) dir->emplace(origin, slot->served);
+  for (const auto& [origin, slot] : slots_) dir->emplace_hint(dir->end(), origin, slot->served);
   if (catalog_.name) dir->emplace(*catalog_.name, catalog_.served);
   directory_.store(std::move(dir));
 }
@@ -215,14 +216,26 @@ void MasterDaemon::reload() {
                 "configuration not applied, keeping the running one: {}", all);
     }
   }
-  size_t skipped = 0;
-  for (auto& [origin, slot] : slots_) {
-    if (added.count(origin)) continue;  // just loaded
+  std::vector<std::shared_ptr<Slot>> files;
+  for (auto& [origin, slot] : slots_)
+    if (!added.count(origin)) files.push_back(slot);  // the added ones were just loaded
+  net::spawn_logged(io_.get_executor(), reread_files(std::move(files)), "master",
+                    "zone file re-read");
+}
+
+asio::awaitable<void> MasterDaemon::reread_files(std::vector<std::shared_ptr<Slot>> files) {
+  size_t skipped = 0, done = 0;
+  for (const auto& slot : files) {
+    // In steps, the io thread free between them: the stat of 10,000 files takes a while, and
+    // the zones the SIGHUP added are listed in the catalog meanwhile.
+    if (++done % 500 == 0) co_await asio::post(io_.get_executor(), asio::use_awaitable);
+    if (stopping_) co_return;
+    if (slot->removed) continue;
     bool same = false;
     std::string err = load_one(*slot, false, &same);
     skipped += same;
     if (!err.empty()) {
-      util::log(LogLevel::Error, "zone", origin.to_string(),
+      util::log(LogLevel::Error, "zone", slot->source_cfg.origin.to_string(),
                 "reload failed, keeping the old zone: {}", err);
       continue;
     }

@@ -164,16 +164,6 @@ asio::awaitable<void> CatalogFollower::poll_once() {
 
 void CatalogFollower::adopt(std::shared_ptr<const zone::Zone> catalog, CatalogMembers entries,
                             bool keep) {
-  if (keep) {
-    try {
-      std::filesystem::create_directories(std::filesystem::path(kept_path()).parent_path());
-      util::write_file_atomically(kept_path(), zone::print_zone(*catalog), 0600);
-    } catch (const std::exception& e) {
-      // Only a restart before the next change is affected: it would start from the older list.
-      util::log(LogLevel::Warning, "catalog", cname_, "cannot keep the catalog in {}: {}",
-                kept_path(), e.what());
-    }
-  }
   std::map<dns::Name, std::shared_ptr<const ZoneConfig>> members;
   bool differ = false;
   for (const auto& [zone, entry] : entries) {
@@ -216,6 +206,19 @@ void CatalogFollower::adopt(std::shared_ptr<const zone::Zone> catalog, CatalogMe
   entries_ = std::move(entries);
   members_ = std::move(members);
   if (differ && changed_) changed_();
+  // Kept after the daemon was told, so that new members' state loads meanwhile on the job pool.
+  // A crash before this line restarts from the older list: members it lacks come back with the
+  // next transfer, keeping the keys they stored.
+  if (keep) {
+    try {
+      std::filesystem::create_directories(std::filesystem::path(kept_path()).parent_path());
+      util::write_file_atomically(kept_path(), zone::print_zone(*catalog_), 0600);
+    } catch (const std::exception& e) {
+      // Only a restart before the next change is affected: it would start from the older list.
+      util::log(LogLevel::Warning, "catalog", cname_, "cannot keep the catalog in {}: {}",
+                kept_path(), e.what());
+    }
+  }
 }
 
 void CatalogFollower::answer_notify(const net::Request& req, const dns::Message& q,
