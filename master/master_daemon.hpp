@@ -58,8 +58,8 @@ class MasterDaemon : public server::ZoneDirectory {
   // min-serial-interval, NOTIFY targets, allow-transfer, tsig-key) apply at once; a
   // configuration with an error, or whose new zone files do not load, is not applied (logged),
   // the running one stays. Then re-reads every zone file (in steps, after this returns); a file
-  // that fails keeps its old zone (logged). The other globals (listeners, keys, resolvers, http, the catalog's NOTIFY
-  // targets) apply at restart.
+  // that fails keeps its old zone (logged). The other globals (listeners, keys, resolvers, http,
+  // the catalog's NOTIFY targets) apply at restart.
   void reload();
   void stop();
 

@@ -192,7 +192,8 @@ void CatalogFollower::adopt(std::shared_ptr<const zone::Zone> catalog, CatalogMe
     std::string settings = member_settings(*tmpl, cname_, group) + "id=" + entry.id + "\n";
     // The same settings as in the last catalog: the same object (a catalog of 10,000 members
     // that adds one copies no other member's settings).
-    if (auto old = members_.find(zone); old != members_.end() && old->second->settings == settings) {
+    if (auto old = members_.find(zone);
+        old != members_.end() && old->second->settings == settings) {
       members.emplace_hint(members.end(), zone, old->second);
       continue;
     }
