@@ -6,6 +6,7 @@
 #include <set>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -107,6 +108,7 @@ MasterDaemon::MasterDaemon(asio::io_context& io, MasterConfig config)
       if (n.is_root()) return nullptr;
     }
   });
+  unflattened_ = slots_.size();
   catalog_.name = config_.catalog.name;
   if (catalog_.name) catalog_.served->store(not_loaded(*catalog_.name, nullptr));
   catalog_.wake = std::make_unique<asio::steady_timer>(io_);
@@ -134,7 +136,7 @@ std::shared_ptr<MasterDaemon::Slot> MasterDaemon::make_slot(const ZoneSource& so
 
 void MasterDaemon::publish_directory() {
   auto dir = std::make_shared<Directory>();
-  for (const auto& [origin, slot] : slots_) dir->emplace(origin, slot->served);
+  for (const auto& [origin, slot] : slots_) dir->emplace_hint(dir->end(), origin, slot->served);
   if (catalog_.name) dir->emplace(*catalog_.name, catalog_.served);
   directory_.store(std::move(dir));
 }
@@ -151,7 +153,6 @@ std::string MasterDaemon::load_one(Slot& slot, bool initial, bool* skipped) {
 }
 
 std::string MasterDaemon::load_file(Slot& slot, bool initial, bool* skipped) {
-  const std::string zname = slot.source_cfg.origin.to_string();
   // Stamped before reading: a file changed while it is read gets a new stamp, read next time.
   std::optional<FileStamp> stamp;
   struct stat st {};
@@ -164,6 +165,7 @@ std::string MasterDaemon::load_file(Slot& slot, bool initial, bool* skipped) {
     if (skipped != nullptr) *skipped = true;
     return {};
   }
+  const std::string zname = slot.source_cfg.origin.to_string();
   try {
     zone::ZoneFileStats stats;
     auto result = zone::load_zone(slot.source_cfg.path, slot.source_cfg.origin, {}, &stats);
@@ -243,15 +245,27 @@ void MasterDaemon::reload() {
                 "configuration not applied, keeping the running one: {}", all);
     }
   }
-  size_t skipped = 0;
-  bool any_changed = !added.empty();
-  for (auto& [origin, slot] : slots_) {
-    if (added.count(origin)) continue;  // just loaded
+  std::vector<std::shared_ptr<Slot>> files;
+  for (auto& [origin, slot] : slots_)
+    if (!added.count(origin)) files.push_back(slot);  // the added ones were just loaded
+  net::spawn_logged(io_.get_executor(), reread_files(std::move(files), !added.empty()), "master",
+                    "zone file re-read");
+}
+
+asio::awaitable<void> MasterDaemon::reread_files(std::vector<std::shared_ptr<Slot>> files,
+                                                 bool any_changed) {
+  size_t skipped = 0, done = 0;
+  for (const auto& slot : files) {
+    // In steps, the io thread free between them: the stat of 10,000 files takes a while, and
+    // the zones the SIGHUP added are listed in the catalog meanwhile.
+    if (++done % 500 == 0) co_await asio::post(io_.get_executor(), asio::use_awaitable);
+    if (stopping_) co_return;
+    if (slot->removed) continue;
     bool same = false;
     std::string err = load_one(*slot, false, &same);
     skipped += same;
     if (!err.empty()) {
-      util::log(LogLevel::Error, "zone", origin.to_string(),
+      util::log(LogLevel::Error, "zone", slot->source_cfg.origin.to_string(),
                 "reload failed, keeping the old zone: {}", err);
       continue;
     }
@@ -306,7 +320,12 @@ asio::awaitable<void> MasterDaemon::zone_loop(std::shared_ptr<Slot> held) {
       if (source == slot.source) {
         bool first_attempt = !slot.latest;
         publish(slot, expander_.expand(*source, Clock::now()));
-        if (first_attempt) request_catalog();  // listed once flattened (master_catalog.cpp)
+        if (first_attempt) {
+          // Listed once flattened (master_catalog.cpp); the last zone awaited wakes the catalog.
+          --unflattened_;
+          request_catalog();
+          if (unflattened_ == 0) catalog_.wake->cancel();
+        }
       }
     }
     auto now = Clock::now();

@@ -59,9 +59,9 @@ class MasterDaemon : public server::ZoneDirectory {
   // longer listed are dropped, changed per-zone settings (ALIAS policy and limits,
   // min-serial-interval, NOTIFY targets, allow-transfer, tsig-key) apply at once; a
   // configuration with an error, or whose new zone files do not load, is not applied (logged),
-  // the running one stays. Then re-reads every zone file; a file that fails keeps its old zone
-  // (logged). The other globals (listeners, keys, resolvers, http, the catalog's NOTIFY
-  // targets) apply at restart.
+  // the running one stays. Then re-reads every zone file (in steps, after this returns); a file
+  // that fails keeps its old zone (logged). The other globals (listeners, keys, resolvers, http,
+  // the catalog's NOTIFY targets) apply at restart.
   void reload();
   void stop();
 
@@ -145,6 +145,11 @@ class MasterDaemon : public server::ZoneDirectory {
   // putting the origins of the zones it added (loaded already) in `added`. Returns false, and
   // logs why, when it is not applied.
   bool apply_config(MasterConfig fresh, std::set<dns::Name>& added);
+  // reload()'s second half: re-reads the zone files of `files` that changed on disk, a few
+  // hundred at a time.
+  // `any_changed`: zones were added, so zones with local targets are flattened again too.
+  boost::asio::awaitable<void> reread_files(std::vector<std::shared_ptr<Slot>> files,
+                                            bool any_changed);
   // master_catalog.cpp: the members now (zones flattened at least once, in canonical order,
   // with their properties), a rebuild request, the loop that coalesces requests, and the
   // rebuild (a new serial only when the members or their properties changed).
@@ -173,6 +178,9 @@ class MasterDaemon : public server::ZoneDirectory {
   Catalog catalog_;
   std::atomic<std::shared_ptr<const Directory>> directory_;
   ConfigSource config_source_;
+  // Zones configured whose first flattening has not run yet (io thread): the catalog waits for
+  // them, at most kSettle, so that zones loaded together share one serial.
+  size_t unflattened_ = 0;
   size_t tsig_reserve_ = 0;
   bool stopping_ = false;
 };

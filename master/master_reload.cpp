@@ -46,6 +46,7 @@ bool MasterDaemon::apply_config(MasterConfig fresh, std::set<dns::Name>& added) 
       net::spawn_logged(io_.get_executor(), zone_loop(slot), "master",
                         "refresh loop of " + z.origin.to_string());
       added.insert(z.origin);
+      ++unflattened_;
       next.emplace(z.origin, std::move(slot));
       continue;
     }
@@ -70,6 +71,7 @@ bool MasterDaemon::apply_config(MasterConfig fresh, std::set<dns::Name>& added) 
     if (next.count(origin)) continue;
     // Not served from now on: its queries and transfers get REFUSED, as for any other name.
     slot->removed = true;
+    if (!slot->latest) --unflattened_;  // its loop ends before any flattening
     slot->wake->cancel();
     util::log(LogLevel::Info, "zone", origin.to_string(),
               "removed: no longer in the configuration");

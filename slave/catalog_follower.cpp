@@ -165,17 +165,8 @@ asio::awaitable<void> CatalogFollower::poll_once() {
 
 void CatalogFollower::adopt(std::shared_ptr<const zone::Zone> catalog, CatalogMembers entries,
                             bool keep) {
-  if (keep) {
-    try {
-      std::filesystem::create_directories(std::filesystem::path(kept_path()).parent_path());
-      util::write_file_atomically(kept_path(), zone::print_zone(*catalog), 0600);
-    } catch (const std::exception& e) {
-      // Only a restart before the next change is affected: it would start from the older list.
-      util::log(LogLevel::Warning, "catalog", cname_, "cannot keep the catalog in {}: {}",
-                kept_path(), e.what());
-    }
-  }
-  std::map<dns::Name, ZoneConfig> members;
+  std::map<dns::Name, std::shared_ptr<const ZoneConfig>> members;
+  bool differ = false;
   for (const auto& [zone, entry] : entries) {
     // RFC 9432 §4.4.2: the first group this slave has a template for decides; none: the
     // catalog's default when the member has no group at all.
@@ -196,25 +187,40 @@ void CatalogFollower::adopt(std::shared_ptr<const zone::Zone> catalog, CatalogMe
                 fmt::format("\"{}\"", fmt::join(entry.groups, "\", \"")));
       continue;
     }
-    ZoneConfig zc = member_config(*tmpl, zone, cname_, group);
     // RFC 9432 §5.6: a new unique ID is a reset of the member. Its settings text changes, so
     // the daemon restarts it (re-transfer, full sign); its keys are kept, since new ones would
     // break the chain of trust at the parent.
-    zc.settings += "id=" + entry.id + "\n";
-    members.emplace(zone, std::move(zc));
+    std::string settings = member_settings(*tmpl, cname_, group) + "id=" + entry.id + "\n";
+    // The same settings as in the last catalog: the same object (a catalog of 10,000 members
+    // that adds one copies no other member's settings).
+    if (auto old = members_.find(zone);
+        old != members_.end() && old->second->settings == settings) {
+      members.emplace_hint(members.end(), zone, old->second);
+      continue;
+    }
+    differ = true;
+    ZoneConfig zc = member_config(*tmpl, zone, cname_, group);
+    zc.settings = std::move(settings);
+    members.emplace_hint(members.end(), zone, std::make_shared<const ZoneConfig>(std::move(zc)));
   }
+  differ |= members.size() != members_.size();
   catalog_ = std::move(catalog);
   entries_ = std::move(entries);
-  const bool differ = [&] {
-    if (members.size() != members_.size()) return true;
-    for (const auto& [zone, zc] : members) {
-      auto it = members_.find(zone);
-      if (it == members_.end() || it->second.settings != zc.settings) return true;
-    }
-    return false;
-  }();
   members_ = std::move(members);
   if (differ && changed_) changed_();
+  // Kept after the daemon was told, so that new members' state loads meanwhile on the job pool.
+  // A crash before this line restarts from the older list: members it lacks come back with the
+  // next transfer, keeping the keys they stored.
+  if (keep) {
+    try {
+      std::filesystem::create_directories(std::filesystem::path(kept_path()).parent_path());
+      util::write_file_atomically(kept_path(), zone::print_zone(*catalog_), 0600);
+    } catch (const std::exception& e) {
+      // Only a restart before the next change is affected: it would start from the older list.
+      util::log(LogLevel::Warning, "catalog", cname_, "cannot keep the catalog in {}: {}",
+                kept_path(), e.what());
+    }
+  }
 }
 
 void CatalogFollower::answer_notify(const net::Request& req, const dns::Message& q,

@@ -43,7 +43,11 @@ class CatalogFollower : public std::enable_shared_from_this<CatalogFollower> {
 
   // The member zones and their settings, from the last good catalog. Zones whose group has no
   // template are left out (logged with an alert at each change).
-  [[nodiscard]] const std::map<dns::Name, ZoneConfig>& members() const { return members_; }
+  // A member whose entry did not change keeps its settings object from one catalog to the next,
+  // so the daemon tells unchanged members by pointer.
+  [[nodiscard]] const std::map<dns::Name, std::shared_ptr<const ZoneConfig>>& members() const {
+    return members_;
+  }
   // The members' catalog entries (unique ID, groups, coo), for ownership moves (RFC 9432 §5.5).
   [[nodiscard]] const CatalogMembers& entries() const { return entries_; }
   [[nodiscard]] const dns::Name& name() const { return config_.name; }
@@ -69,7 +73,7 @@ class CatalogFollower : public std::enable_shared_from_this<CatalogFollower> {
   RefusalLogLimiter notify_refusals_;          // refused NOTIFYs: one log line per interval
   std::shared_ptr<const zone::Zone> catalog_;  // the last good catalog
   CatalogMembers entries_;
-  std::map<dns::Name, ZoneConfig> members_;
+  std::map<dns::Name, std::shared_ptr<const ZoneConfig>> members_;
   // What /status shows.
   std::string last_result_ = "not polled yet";
   std::string last_error_;

@@ -373,8 +373,13 @@ ZoneConfig member_config(const ZoneConfig& tmpl, const dns::Name& zone, const st
   ZoneConfig z = tmpl;
   z.publisher.zone = zone;
   z.publisher.state_dir = z.state_root.empty() ? std::string() : zone_state_dir(z.state_root, zone);
-  z.settings = "catalog=" + catalog + "\ngroup=" + group + "\n" + tmpl.settings;
+  z.settings = member_settings(tmpl, catalog, group);
   return z;
+}
+
+std::string member_settings(const ZoneConfig& tmpl, const std::string& catalog,
+                            const std::string& group) {
+  return "catalog=" + catalog + "\ngroup=" + group + "\n" + tmpl.settings;
 }
 
 const std::vector<OptionSpec>& slave_options() {

@@ -119,6 +119,9 @@ struct SlaveConfig {
 // text (which names the catalog and group, so a member moving between them restarts).
 [[nodiscard]] ZoneConfig member_config(const ZoneConfig& tmpl, const dns::Name& zone,
                                        const std::string& catalog, const std::string& group);
+// member_config()'s settings text alone (no copy of the template).
+[[nodiscard]] std::string member_settings(const ZoneConfig& tmpl, const std::string& catalog,
+                                          const std::string& group);
 
 // The configuration cannot be used (common/util/option_layer.hpp).
 using ConfigError = util::ConfigError;

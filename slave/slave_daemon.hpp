@@ -72,6 +72,12 @@ class SlaveDaemon {
   // Makes and loads a pipeline for `zc` on the job pool, then serves and starts it on the io
   // thread (logging `what`) unless it is no longer wanted. REQUIRES: zc's zone in starting_.
   void start_zone(ZoneConfigPtr zc, std::string what);
+  // start_zone() for many zones at once (a catalog adding them): loaded in chunks on the job
+  // pool, the new keys of a chunk made durable together (util::AtomicFileBatch: two syncfs, not
+  // four fsyncs a zone), then served and started. REQUIRES: each zone in starting_.
+  void start_zones(std::vector<ZoneConfigPtr> zcs, const std::string& what);
+  // On the io thread after `p`'s start_up() (`error` empty: it loaded): serves and starts it.
+  void started(std::shared_ptr<ZonePipeline> p, const std::string& what, const std::string& error);
   // The zones wanted now: the configured ones, then each catalog's members that are neither
   // configured nor another catalog's (RFC 9432 §5.4); a member moves to another catalog only
   // when its owner's `coo` names that catalog (§5.5). Updates owner_. On the io thread.
