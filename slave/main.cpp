@@ -38,39 +38,89 @@ void print_ds(const dns::Name& zone, const dnssec::DnssecKey& k) {
               dns::rdata_to_text(dns::RRType::DS, k.ds_rdata()).c_str());
 }
 
+// The key policy of `zone` from --config (its [[zone]] table over the globals), or the defaults.
+slave::KeyPolicy policy_of(const std::string& config_path, const dns::Name& zone) {
+  if (config_path.empty()) return {};
+  slave::ConfigSource source;
+  source.path = config_path;
+  const auto config = slave::load_slave_config(source);
+  for (const auto& z : config.zones)
+    if (z.publisher.zone == zone) return z.publisher.key_policy;
+  throw std::runtime_error("zone " + zone.to_string() + " is not in " + config_path);
+}
+
 // `key roll | retire TAG | list` (slave/key_roll.hpp has the procedure).
 int key_command(bool roll, bool retire, const std::string& zone_text, const std::string& root,
-                const std::string& alg_text, uint16_t tag) {
+                const std::string& alg_text, uint16_t tag, const std::string& config_path) {
   const dns::Name zone = slave::zone_name(zone_text);
   const std::string dir = slave::prepare_zone_state_dir(root, zone);
+  const std::time_t now = std::time(nullptr);
   if (roll) {
     std::optional<dnssec::Algorithm> alg;
     if (!alg_text.empty()) {
       alg = dnssec::algorithm_from_string(alg_text);
       if (!alg || !dnssec::can_sign(*alg)) return fail("unsupported --algorithm " + alg_text);
     }
-    auto k = slave::roll_key(dir, zone, alg, std::time(nullptr));
+    slave::CskRollTiming t;
+    auto k = slave::roll_key(dir, zone, alg, now, policy_of(config_path, zone), t);
     std::fprintf(stderr,
-                 "flatsign-slave: new %s CSK %u for %s; restart the slave to publish it and sign "
-                 "with every key; its DS for the parent:\n",
-                 dnssec::algorithm_name(k.algorithm).c_str(), k.tag, zone.to_string().c_str());
+                 "flatsign-slave: new %s CSK %u for %s, published and signing beside the old "
+                 "key now (a running slave picks it up); CDS/CDNSKEY name it from %s, the old "
+                 "key stops signing at %s and leaves at %s. Its DS for the parent:\n",
+                 dnssec::algorithm_name(k.algorithm).c_str(), k.tag, zone.to_string().c_str(),
+                 slave::time_text(t.sync).c_str(), slave::time_text(t.retire).c_str(),
+                 slave::time_text(t.remove).c_str());
     print_ds(zone, k);
     return 0;
   }
   if (retire) {
     auto left = slave::retire_key(dir, zone, tag);
-    std::fprintf(stderr, "flatsign-slave: key %u moved to %s/retired/; restart the slave\n", tag,
-                 dir.c_str());
+    std::fprintf(stderr, "flatsign-slave: key %u moved to %s/retired/\n", tag, dir.c_str());
     for (const auto& k : left) std::fprintf(stderr, "  key %u left (flags %u)\n", k.tag, k.flags);
     return 0;
   }
-  for (const auto& k : dnssec::load_keys(dir, zone)) {
-    std::printf("; key %u %s flags %u created %lld\n", k.tag,
+  const auto keys = dnssec::load_keys(dir, zone, /*require_private=*/false);
+  for (const auto& k : keys) {
+    std::printf("; key %u %s flags %u created %lld state %s next-event %s\n", k.tag,
                 dnssec::algorithm_name(k.algorithm).c_str(), k.flags,
-                static_cast<long long>(k.created));
+                static_cast<long long>(k.created), slave::key_state_text(k, now).c_str(),
+                slave::time_text(slave::next_key_event(k, now)).c_str());
     if (k.is_sep()) print_ds(zone, k);
   }
+  try {
+    const slave::KeySet set = slave::key_set_at(keys, now);
+    std::printf("; now: %s; next change %s\n", set.text().c_str(),
+                slave::time_text(set.next_event).c_str());
+  } catch (const slave::KeyScheduleError& e) {
+    std::printf("; now: cannot be served: %s\n", e.what());
+    return 1;
+  }
   return 0;
+}
+
+// --check: each zone's keys (when its state folder has them) and its policy's timeline.
+void print_key_timelines(const slave::SlaveConfig& config) {
+  const std::time_t now = std::time(nullptr);
+  for (const auto& z : config.zones) {
+    const auto& pc = z.publisher;
+    std::printf("zone %s keys:\n", pc.zone.to_string().c_str());
+    std::vector<dnssec::DnssecKey> keys;
+    slave::ZoneTtls ttls;
+    try {
+      keys = dnssec::load_keys(pc.state_dir, pc.zone, false);
+      if (auto signed_zone = slave::load_signed_zone(pc.state_dir, pc.zone))
+        ttls = slave::zone_ttls(*signed_zone);
+    } catch (const std::exception& e) {
+      std::printf("  keys: %s\n", e.what());
+      continue;
+    }
+    if (keys.empty()) {
+      std::printf("  keys: none yet (a CSK is made at the first start)\n");
+      continue;
+    }
+    for (const auto& line : slave::policy_timeline(keys, now, pc.key_policy, ttls))
+      std::printf("  %s\n", line.c_str());
+  }
 }
 }  // namespace
 
@@ -119,6 +169,9 @@ int main(int argc, char** argv) {
     s->add_option("--state-dir", key_state)->required();
   }
   roll->add_option("--algorithm", key_alg, "default: the current keys' algorithm");
+  std::string key_config;
+  roll->add_option("--config", key_config,
+                   "the slave's config file: the zone's key-policy timing (default: the defaults)");
   retire->add_option("tag", retire_tag, "key tag of the old key")->required();
   CLI11_PARSE(app, argc, argv);
   if (version) {
@@ -141,7 +194,8 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*key)
-      return key_command(bool(*roll), bool(*retire), key_zone, key_state, key_alg, retire_tag);
+      return key_command(bool(*roll), bool(*retire), key_zone, key_state, key_alg, retire_tag,
+                         key_config);
     slave::SlaveConfig config;
     try {
       config = slave::load_slave_config(source);
@@ -158,6 +212,7 @@ int main(int argc, char** argv) {
                     dnssec::algorithm_name(z.publisher.algorithm).c_str(),
                     z.publisher.denial.mode == dnssec::DenialMode::Nsec3 ? "nsec3" : "nsec",
                     z.publisher.state_dir.c_str());
+      print_key_timelines(config);
       std::fprintf(stderr, "flatsign-slave: configuration OK: %zu zone(s)\n", config.zones.size());
       return 0;
     }

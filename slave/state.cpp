@@ -89,7 +89,7 @@ std::vector<dnssec::DnssecKey> load_or_create_keys(const std::string& dir, const
                                                    util::AtomicFileBatch* batch) {
   std::vector<dnssec::DnssecKey> keys;
   try {
-    keys = dnssec::load_keys(dir, zone);
+    keys = dnssec::load_keys(dir, zone, /*require_private=*/false);
   } catch (const dnssec::KeyFileError& e) {
     throw StateError(std::string("corrupt key file: ") + e.what());
   }

@@ -46,7 +46,8 @@ std::string prepare_zone_state_dir(const std::string& root, const dns::Name& zon
 // "<dir>/<zone>.journal": the IXFR journal (common/server/journal.hpp).
 [[nodiscard]] std::string journal_path(const std::string& dir, const dns::Name& zone);
 
-// The zone's keys from `dir`. When there are none and the zone was never published here (no
+// The zone's keys from `dir` (public-only ones included: their timing may publish them). When
+// there are none and the zone was never published here (no
 // .signed and no .serial file), generates one CSK with `alg` and stores it (into `batch` when
 // given: the caller commits it before the zone publishes). Throws StateError when keys are
 // missing for a published zone or a key file is corrupt.
