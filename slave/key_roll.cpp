@@ -71,6 +71,13 @@ dnssec::DnssecKey roll_key(const std::string& dir, const dns::Name& zone,
                        "(key list shows it)"
                      : std::to_string(open.size()) +
                            " KSK/CSKs sign with no end set: retire all but one first (key retire)");
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const KeyWindows w = key_windows(keys[i].timing);
+    if (i != open.front() && w.publish_until != kNever && w.publish_until > now)
+      throw std::runtime_error("a roll is under way: key " + std::to_string(keys[i].tag) +
+                               " leaves the DNSKEY RRset at " + time_text(w.publish_until) +
+                               " (key list shows the steps)");
+  }
   ZoneTtls ttls;
   try {
     if (auto z = load_signed_zone(dir, zone)) ttls = zone_ttls(*z);

@@ -251,7 +251,7 @@ std::vector<std::string> policy_timeline(const std::vector<DnssecKey>& keys, std
 }
 
 KeyFolder::KeyFolder(std::string dir, const dns::Name& zone)
-    : dir_(std::move(dir)), prefix_("K" + zone.lowercased().to_string() + "+") {}
+    : dir_(std::move(dir)), prefix_("k" + zone.lowercased().to_string() + "+") {}
 
 std::string KeyFolder::fingerprint() const {
   std::map<std::string, std::string> files;

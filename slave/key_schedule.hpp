@@ -139,7 +139,7 @@ class KeyFolder {
  private:
   [[nodiscard]] std::string fingerprint() const;
   std::string dir_;
-  std::string prefix_;  // "K<zone>.+", lowercase
+  std::string prefix_;  // "k<zone>.+": file names are compared in lowercase
   std::optional<std::string> seen_;
 };
 
