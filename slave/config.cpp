@@ -271,12 +271,13 @@ ZoneConfig resolve_zone(const dns::Name& name, const Layer& l, const SlaveConfig
   if (z.key_check_interval < std::chrono::milliseconds(100))
     r.fail("key-check-interval", "must be at least 0.1 s");
   if (kp.mode == KeyPolicy::Mode::CskRoll && kp.csk_lifetime != 0) {
-    // The roll itself must fit in the key's life, or a successor would be made at once after
-    // each roll.
+    // A roll must be over (the old key removed) before the next one starts: the next starts
+    // csk-lifetime after this one, less the time to the old key's retirement.
     const CskRollTiming span = csk_roll_timing(0, kp, {});
-    if (std::time_t(kp.csk_lifetime) <= span.remove)
-      r.fail("csk-lifetime", "must exceed the roll's own length (" + std::to_string(span.remove) +
-                                 " s from the timing options)");
+    if (std::time_t(kp.csk_lifetime) < span.retire + span.remove)
+      r.fail("csk-lifetime", "must be at least " + std::to_string(span.retire + span.remove) +
+                                 " s with these timing options (a roll takes " +
+                                 std::to_string(span.remove) + " s and must end before the next)");
   }
   const auto validity = r.duration("signature-validity");
   const auto refresh = r.duration("signature-refresh");
