@@ -83,8 +83,8 @@ class Parent:
         unsigned = os.path.join(self.dir, "test.zone")
         with open(unsigned, "w") as f:
             f.write(text)
-        h.run([h.peer("dnssec-signzone"), "-q", "-z", "-K", self.dir, "-o", PARENT, "-f", self.zonefile,
-               "-e", "+86400", unsigned, self.key + ".key"])
+        h.run([h.peer("dnssec-signzone"), "-q", "-z", "-K", self.dir, "-d", self.dir,
+               "-o", PARENT, "-f", self.zonefile, "-e", "+86400", unsigned, self.key + ".key"])
 
     def start(self):
         d = self.dir
