@@ -268,6 +268,7 @@ ZoneConfig resolve_zone(const dns::Name& name, const Layer& l, const SlaveConfig
   kp.parent_ds_ttl = seconds("parent-ds-ttl", 7 * 86400);
   kp.parent_propagation_delay = seconds("parent-propagation-delay", 30 * 86400);
   z.key_check_interval = r.duration("key-check-interval");
+  pc.key_dir = r.text("key-dir");
   if (z.key_check_interval < std::chrono::milliseconds(100))
     r.fail("key-check-interval", "must be at least 0.1 s");
   if (kp.mode == KeyPolicy::Mode::CskRoll && kp.csk_lifetime != 0) {
@@ -482,6 +483,10 @@ const std::vector<OptionSpec>& slave_options() {
       {"parent-propagation-delay",
        "csk-roll: time from a CDS change to the parent serving the new DS", true, false},
       {"key-check-interval", "seconds between checks of the key files for changes", true, false},
+      {"key-dir",
+       "folder of the zone's K-files, e.g. one shared by several slaves (default: the zone's "
+       "state folder)",
+       true, false},
       {"signature-refresh",
        "re-sign RRSIGs expiring within this many seconds (or 7d), checked on a timer of its own",
        true, false},

@@ -1,8 +1,13 @@
 #include "slave/key_roll.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
+
+#include "common/util/atomic_file.hpp"
 
 #include "common/util/log.hpp"
 #include "slave/state.hpp"
@@ -88,6 +93,46 @@ dnssec::DnssecKey roll_key(const std::string& dir, const dns::Name& zone,
   return write_successor(dir, keys, open.front(), timing, alg, now);
 }
 
+dnssec::DnssecKey import_key(const std::string& dir, const dns::Name& zone, const std::string& path,
+                             std::time_t now) {
+  dnssec::DnssecKey key;
+  try {
+    key = dnssec::load_key(path, /*require_private=*/false);
+  } catch (const dnssec::KeyFileError& e) {
+    throw std::runtime_error(e.what());
+  }
+  if (!(key.zone == zone))
+    throw std::runtime_error(path + " is a key of " + key.zone.to_string() + ", not of " +
+                             zone.to_string());
+  auto keys = existing_keys(dir, zone);
+  for (const auto& k : keys)
+    if (k.tag == key.tag)
+      throw std::runtime_error("a key with tag " + std::to_string(key.tag) + " is already in " +
+                               dir + " (" + k.file_base() + ")");
+  if (std::string p = timing_problem(key.timing); !p.empty())
+    throw std::runtime_error(path + ": inconsistent timing: " + p);
+  keys.push_back(key);
+  try {
+    (void)key_set_at(keys, now);
+  } catch (const KeyScheduleError& e) {
+    throw std::runtime_error(std::string("with this key the zone cannot be served now: ") +
+                             e.what());
+  }
+  std::string base = path;
+  for (const char* ext : {".key", ".private"})
+    if (base.ends_with(ext)) base.resize(base.size() - std::strlen(ext));
+  auto copy = [&](const std::string& ext, mode_t mode) {
+    std::ifstream in(base + ext, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    util::write_file_atomically(dir + "/" + key.file_base() + ext, text.str(), mode);
+  };
+  // The .private first: the folder is read by its .key files.
+  if (key.private_key) copy(".private", 0600);
+  copy(".key", 0644);
+  return key;
+}
+
 std::vector<dnssec::DnssecKey> retire_key(const std::string& dir, const dns::Name& zone,
                                           uint16_t tag) {
   auto keys = existing_keys(dir, zone);
@@ -115,7 +160,7 @@ std::vector<dnssec::DnssecKey> retire_key(const std::string& dir, const dns::Nam
 }
 
 KeyUpkeep::KeyUpkeep(const PublisherConfig& config)
-    : config_(config), folder_(config.state_dir, config.zone) {}
+    : config_(config), folder_(config.keys_dir(), config.zone) {}
 
 void KeyUpkeep::problem(Publisher& publisher, const std::string& reason,
                         const std::string& detail) {
@@ -130,14 +175,14 @@ std::time_t KeyUpkeep::step(Publisher& publisher, std::time_t now, bool reread) 
   if (reread || !loaded_ || folder_.changed()) {
     folder_.mark();  // before reading: a change while we read is seen at the next step
     try {
-      keys_ = dnssec::load_keys(config_.state_dir, config_.zone, /*require_private=*/false);
+      keys_ = dnssec::load_keys(config_.keys_dir(), config_.zone, /*require_private=*/false);
       loaded_ = true;
     } catch (const dnssec::KeyFileError& e) {
       problem(publisher, "key-files", e.what());
       return now + kRetry;
     }
     if (keys_.empty()) {
-      problem(publisher, "key-files", "no key files for the zone in " + config_.state_dir);
+      problem(publisher, "key-files", "no key files for the zone in " + config_.keys_dir());
       return now + kRetry;
     }
   }
@@ -157,7 +202,7 @@ std::time_t KeyUpkeep::step(Publisher& publisher, std::time_t now, bool reread) 
     next = plan.next;
     if (plan.roll_from && served) {  // rolled once the zone is served (its TTLs are known)
       try {
-        auto key = write_successor(config_.state_dir, keys_, *plan.roll_from, plan.timing,
+        auto key = write_successor(config_.keys_dir(), keys_, *plan.roll_from, plan.timing,
                                    std::nullopt, now);
         util::log(LogLevel::Info, "slave", zname,
                   "key-policy csk-roll: successor {} of key {}: published and signing at {}, "
@@ -166,7 +211,7 @@ std::time_t KeyUpkeep::step(Publisher& publisher, std::time_t now, bool reread) 
                   time_text(plan.timing.sync), time_text(plan.timing.retire),
                   time_text(plan.timing.remove));
         folder_.mark();
-        keys_ = dnssec::load_keys(config_.state_dir, config_.zone, false);
+        keys_ = dnssec::load_keys(config_.keys_dir(), config_.zone, false);
       } catch (const std::exception& e) {
         problem(publisher, "key-roll-failed", e.what());
         return now + kRetry;

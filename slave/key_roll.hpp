@@ -43,6 +43,14 @@ dnssec::DnssecKey write_successor(const std::string& dir, const std::vector<dnss
                                          std::optional<dnssec::Algorithm> alg, std::time_t now,
                                          const KeyPolicy& policy, CskRollTiming& timing);
 
+// `key import`: copies the BIND key files at `path` (either name, or the base; a .key alone is a
+// public-only key) into `dir` as they are, timing included, after checking that the key is for
+// `zone`, that no key there has its tag, that its timing is consistent and that the zone's keys
+// with it can be served at `now` (key_set_at). Returns the key. Throws std::runtime_error
+// naming the reason; std::system_error when a file cannot be written.
+dnssec::DnssecKey import_key(const std::string& dir, const dns::Name& zone, const std::string& path,
+                             std::time_t now);
+
 // Moves the key files of the key with `tag` into <dir>/retired/ (kept, not deleted). Returns
 // the keys left. Throws std::runtime_error naming the reason when there is no such key, or
 // when no SEP key would be left (the zone would lose its chain of trust).

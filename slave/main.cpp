@@ -51,7 +51,8 @@ slave::KeyPolicy policy_of(const std::string& config_path, const dns::Name& zone
 
 // `key roll | retire TAG | list` (slave/key_roll.hpp has the procedure).
 int key_command(bool roll, bool retire, const std::string& zone_text, const std::string& root,
-                const std::string& alg_text, uint16_t tag, const std::string& config_path) {
+                const std::string& alg_text, uint16_t tag, const std::string& config_path,
+                const std::string& import_path) {
   const dns::Name zone = slave::zone_name(zone_text);
   const std::string dir = slave::prepare_zone_state_dir(root, zone);
   const std::time_t now = std::time(nullptr);
@@ -71,6 +72,13 @@ int key_command(bool roll, bool retire, const std::string& zone_text, const std:
                  slave::time_text(t.sync).c_str(), slave::time_text(t.retire).c_str(),
                  slave::time_text(t.remove).c_str());
     print_ds(zone, k);
+    return 0;
+  }
+  if (!import_path.empty()) {
+    auto k = slave::import_key(dir, zone, import_path, now);
+    std::fprintf(stderr, "flatsign-slave: key %u (%s) imported into %s: %s now\n", k.tag,
+                 dnssec::algorithm_name(k.algorithm).c_str(), dir.c_str(),
+                 slave::key_state_text(k, now).c_str());
     return 0;
   }
   if (retire) {
@@ -154,17 +162,21 @@ int main(int argc, char** argv) {
   ds->add_option("--state-dir", ds_state)->required();
   auto* key = app.add_subcommand(
       "key",
-      "DNSSEC key rollover by double signature (RFC 6781 4.1.2, RFC 7583 3.3.2): `key roll` adds "
-      "a CSK that is published and signs beside the current one after a restart; put its DS at "
-      "the parent after the DNSKEY TTL + the zone's max TTL; once the parent serves only the new "
-      "DS (+ its TTL), `key retire OLD_TAG` and restart");
+      "DNSSEC keys of a zone (docs/operations.md, key lifecycle): `key roll` starts a "
+      "double-signature CSK roll (RFC 7583 3.3.2) that a running slave steps through by the "
+      "keys' timing; the parent's DS must follow the CDS between its sync and retire steps");
   key->require_subcommand(1);
   std::string key_zone, key_state, key_alg;
   uint16_t retire_tag = 0;
-  auto* roll = key->add_subcommand("roll", "add a new CSK (prints its DS)");
+  auto* roll = key->add_subcommand(
+      "roll", "write a successor CSK with its timing and the old key's end times (prints its DS)");
   auto* retire = key->add_subcommand("retire", "move key TAG to <state-dir>/<zone>/retired/");
-  auto* list = key->add_subcommand("list", "print the keys and their DS");
-  for (auto* s : {roll, retire, list}) {
+  auto* list = key->add_subcommand("list", "print the keys, their state, next event and DS");
+  auto* import = key->add_subcommand(
+      "import", "copy a BIND key (dnssec-keygen's files, its timing kept) into the zone's folder");
+  std::string import_path;
+  import->add_option("file", import_path, "K<zone>+<alg>+<tag>.key or .private")->required();
+  for (auto* s : {roll, retire, list, import}) {
     s->add_option("--zone", key_zone)->required();
     s->add_option("--state-dir", key_state)->required();
   }
@@ -195,7 +207,7 @@ int main(int argc, char** argv) {
     }
     if (*key)
       return key_command(bool(*roll), bool(*retire), key_zone, key_state, key_alg, retire_tag,
-                         key_config);
+                         key_config, *import ? import_path : std::string());
     slave::SlaveConfig config;
     try {
       config = slave::load_slave_config(source);

@@ -59,6 +59,9 @@ struct PublisherConfig {
   // Key lifecycle: the keys' timing decides what is published and signs (key_schedule.hpp);
   // csk-roll also makes successors. dnskey_ttl is the DNSKEY/CDS TTL.
   KeyPolicy key_policy;
+  // Where the zone's K-files are (`key-dir`, shared by several slaves); empty: state_dir.
+  std::string key_dir;
+  [[nodiscard]] const std::string& keys_dir() const { return key_dir.empty() ? state_dir : key_dir; }
 };
 
 // What the calls since the last take_report() did, for the daemon's metrics and /status.

@@ -338,3 +338,52 @@ TEST_CASE("key folder: a changed, added or removed K-file is seen", "[key_schedu
   fs::remove(dir.path / (k.file_base() + ".key"));
   CHECK(f.changed());
 }
+
+TEST_CASE("key import: dnssec-keygen's files are copied with their timing after the checks",
+          "[key_schedule]") {
+  TempDir src, dir;
+  put(src.path / (std::string(kBindBase) + ".key"), kBindKey);
+  put(src.path / (std::string(kBindBase) + ".private"), kBindPrivate);
+  DnssecKey current = csk();  // no timing: active whatever the time
+  dnssec::store_key(current, dir.path.string());
+  const std::string from = (src.path / (std::string(kBindBase) + ".key")).string();
+  DnssecKey k = import_key(dir.path.string(), kZone, from, T0);
+  CHECK(k.tag == 54045);
+  CHECK(slurp(dir.path / (std::string(kBindBase) + ".private")) == kBindPrivate);
+  CHECK(slurp(dir.path / (std::string(kBindBase) + ".key")) == kBindKey);
+  CHECK(dnssec::load_keys(dir.path.string(), kZone).size() == 2);
+  // the same tag again, another zone's key, inconsistent timing: refused, nothing written
+  CHECK_THROWS_WITH(import_key(dir.path.string(), kZone, from, T0),
+                    Catch::Contains("already in"));
+  CHECK_THROWS_WITH(import_key(dir.path.string(), dns::Name::parse("other.test."), from, T0),
+                    Catch::Contains("not of other.test."));
+  TempDir bad;
+  DnssecKey odd = csk({.publish = T0 + 10, .activate = T0});
+  dnssec::store_key(odd, bad.path.string());
+  CHECK_THROWS_WITH(import_key(dir.path.string(), kZone,
+                               (bad.path / (odd.file_base() + ".key")).string(), T0),
+                    Catch::Contains("Activate is before Publish"));
+  CHECK(!fs::exists(dir.path / (odd.file_base() + ".key")));
+}
+
+TEST_CASE("key schedule: KSK and ZSK roles, a ZSK pre-published before it signs",
+          "[key_schedule]") {
+  DnssecKey ksk = csk();
+  DnssecKey zsk1 = csk({.publish = T0, .activate = T0, .inactive = T0 + 100, .remove = T0 + 200},
+                       dnssec::Algorithm::ECDSAP256SHA256, dnssec::kFlagsZsk);
+  DnssecKey zsk2 = csk({.publish = T0 + 50, .activate = T0 + 100}, dnssec::Algorithm::ECDSAP256SHA256,
+                       dnssec::kFlagsZsk);
+  const std::vector<DnssecKey> keys{ksk, zsk1, zsk2};
+  KeySet before = key_set_at(keys, T0 + 60);  // zsk2 published, not signing
+  CHECK(tags(before.dnskeys) == sorted({ksk.tag, zsk1.tag, zsk2.tag}));
+  CHECK(tags(before.signing) == sorted({ksk.tag, zsk1.tag}));
+  CHECK(tags(before.cds) == std::vector<uint16_t>{ksk.tag});  // SEP keys only
+  KeySet after = key_set_at(keys, T0 + 100);
+  CHECK(tags(after.signing) == sorted({ksk.tag, zsk2.tag}));
+  CHECK(tags(key_set_at(keys, T0 + 200).dnskeys) == sorted({ksk.tag, zsk2.tag}));
+  // csk-roll does not roll a KSK/ZSK zone, and says why
+  KeyPolicy p;
+  p.mode = KeyPolicy::Mode::CskRoll;
+  p.csk_lifetime = 1000;
+  CHECK_THAT(plan_csk_roll(keys, T0 + 5000, p, {}).waiting, Catch::Contains("ZSK"));
+}
