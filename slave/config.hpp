@@ -61,7 +61,7 @@ struct ZoneConfig {
   PublisherConfig publisher;  // zone name, its own state folder, keys, denial, hooks
   // How often the key files are looked at for changes (key events are timed on their own).
   std::chrono::milliseconds key_check_interval{60000};
-  std::string state_root;     // the daemon's state directory (publisher.state_dir is below it)
+  std::string state_root;  // the daemon's state directory (publisher.state_dir is below it)
   // The resolved options as text, one "name=value" line each: two configs of a zone with the
   // same text behave the same (a reload leaves such a zone alone).
   std::string settings;

@@ -28,9 +28,10 @@ std::vector<dnssec::DnssecKey> existing_keys(const std::string& dir, const dns::
 
 }  // namespace
 
-dnssec::DnssecKey write_successor(const std::string& dir, const std::vector<dnssec::DnssecKey>& keys,
-                                  size_t from, const CskRollTiming& r,
-                                  std::optional<dnssec::Algorithm> alg, std::time_t now) {
+dnssec::DnssecKey write_successor(const std::string& dir,
+                                  const std::vector<dnssec::DnssecKey>& keys, size_t from,
+                                  const CskRollTiming& r, std::optional<dnssec::Algorithm> alg,
+                                  std::time_t now) {
   dnssec::DnssecKey old = keys.at(from);
   const dnssec::Algorithm a = alg.value_or(old.algorithm);
   // Key tags are 16-bit checksums (RFC 4034 App. B): collisions are rare but make validators

@@ -30,9 +30,10 @@ namespace flatsign::slave {
 // successor is written first: a crash in between leaves two keys without an end, which the
 // policy reports rather than a zone without a signing key. Returns the successor.
 // Throws std::system_error when a file cannot be written.
-dnssec::DnssecKey write_successor(const std::string& dir, const std::vector<dnssec::DnssecKey>& keys,
-                                  size_t from, const CskRollTiming& r,
-                                  std::optional<dnssec::Algorithm> alg, std::time_t now);
+dnssec::DnssecKey write_successor(const std::string& dir,
+                                  const std::vector<dnssec::DnssecKey>& keys, size_t from,
+                                  const CskRollTiming& r, std::optional<dnssec::Algorithm> alg,
+                                  std::time_t now);
 
 // `key roll`: rolls the zone's one signing SEP key without an Inactive time to a successor
 // starting now, with `policy`'s timing and the TTLs of the last signed zone in `dir` (the

@@ -48,7 +48,8 @@ bool within(std::time_t t, std::time_t from, std::time_t until) {
 
 std::string tags_text(const std::vector<dns::Rdata>& rdatas) {
   std::string out;
-  for (const auto& rd : rdatas) out += fmt::format("{}{}", out.empty() ? "" : " ", dnssec::key_tag(rd));
+  for (const auto& rd : rdatas)
+    out += fmt::format("{}{}", out.empty() ? "" : " ", dnssec::key_tag(rd));
   return out.empty() ? "none" : out;
 }
 
@@ -62,7 +63,7 @@ std::string key_state_text(const DnssecKey& k, std::time_t t) {
   const bool pub = within(t, w.publish_from, w.publish_until);
   const bool act = within(t, w.active_from, w.active_until);
   const bool sync = k.is_sep() && pub && within(t, w.sync_from, w.sync_until);
-  std::string s = t < w.publish_from    ? "future"
+  std::string s = t < w.publish_from     ? "future"
                   : t >= w.publish_until ? "removed"
                   : act                  ? "active"
                   : t < w.active_from    ? "published"
@@ -75,8 +76,8 @@ std::string key_state_text(const DnssecKey& k, std::time_t t) {
 std::time_t next_key_event(const DnssecKey& k, std::time_t t) {
   const KeyWindows w = key_windows(k.timing);
   std::time_t next = kNever;
-  for (std::time_t e : {w.publish_from, w.publish_until, w.active_from, w.active_until,
-                        w.sync_from, w.sync_until})
+  for (std::time_t e :
+       {w.publish_from, w.publish_until, w.active_from, w.active_until, w.sync_from, w.sync_until})
     if (e > t && e < next) next = e;
   return next;
 }
@@ -112,8 +113,8 @@ KeySet key_set_at(const std::vector<DnssecKey>& keys, std::time_t t) {
     if (act && !pub)  // timing_problem() rules this out; kept as the invariant it is
       throw KeyScheduleError(fmt::format("{} would sign while not published", key_name(k)));
     if (act && !k.private_key)
-      throw KeyScheduleError(fmt::format(
-          "{} is active but its private key ({}.private) is missing", key_name(k), k.file_base()));
+      throw KeyScheduleError(fmt::format("{} is active but its private key ({}.private) is missing",
+                                         key_name(k), k.file_base()));
     if (pub) {
       set.dnskeys.push_back(k.dnskey_rdata());
       published_algs.insert(k.algorithm);
@@ -128,8 +129,9 @@ KeySet key_set_at(const std::vector<DnssecKey>& keys, std::time_t t) {
   }
   if (set.signing.empty()) throw KeyScheduleError("no key is active");
   if (sep_published && !sep_active)
-    throw KeyScheduleError("no KSK/CSK is active: the DNSKEY RRset would have no signature "
-                           "from a key the parent's DS names");
+    throw KeyScheduleError(
+        "no KSK/CSK is active: the DNSKEY RRset would have no signature "
+        "from a key the parent's DS names");
   for (auto alg : published_algs)
     if (!active_algs.count(alg))
       throw KeyScheduleError(fmt::format(
@@ -177,17 +179,19 @@ PolicyStep plan_csk_roll(const std::vector<DnssecKey>& keys, std::time_t t, cons
   }
   if (open.size() != 1) {
     step.waiting = open.empty() ? "no key without an Inactive time: a roll is under way"
-                                : fmt::format("{} keys sign with no Inactive time set: set one "
-                                              "(key retire) for csk-roll to go on",
-                                              open.size());
+                                : fmt::format(
+                                      "{} keys sign with no Inactive time set: set one "
+                                      "(key retire) for csk-roll to go on",
+                                      open.size());
     return step;
   }
   const DnssecKey& cur = keys[open.front()];
   const KeyWindows w = key_windows(cur.timing);
   if (!cur.private_key) {
-    step.waiting = fmt::format("key {} has no private key here: its successor is made where "
-                               "it is",
-                               cur.tag);
+    step.waiting = fmt::format(
+        "key {} has no private key here: its successor is made where "
+        "it is",
+        cur.tag);
     return step;
   }
   // Keys written before timing was kept count their lifetime from their creation.
@@ -211,12 +215,12 @@ std::vector<std::string> policy_timeline(const std::vector<DnssecKey>& keys, std
   std::vector<std::string> out;
   for (const auto& k : keys) {
     const KeyTiming& kt = k.timing;
-    out.push_back(fmt::format("key {} {}: publish {} activate {} sync {} - {} inactive {} "
-                              "delete {}; next event {}",
-                              k.tag, key_state_text(k, t), time_text(kt.publish),
-                              time_text(kt.activate), time_text(kt.sync_publish),
-                              time_text(kt.sync_delete), time_text(kt.inactive),
-                              time_text(kt.remove), time_text(next_key_event(k, t))));
+    out.push_back(
+        fmt::format("key {} {}: publish {} activate {} sync {} - {} inactive {} "
+                    "delete {}; next event {}",
+                    k.tag, key_state_text(k, t), time_text(kt.publish), time_text(kt.activate),
+                    time_text(kt.sync_publish), time_text(kt.sync_delete), time_text(kt.inactive),
+                    time_text(kt.remove), time_text(next_key_event(k, t))));
   }
   if (p.mode != KeyPolicy::Mode::CskRoll) {
     out.push_back("key-policy manual: the keys' own timing only");
@@ -228,8 +232,8 @@ std::vector<std::string> policy_timeline(const std::vector<DnssecKey>& keys, std
   }
   PolicyStep step = plan_csk_roll(keys, kNever / 2, p, ttls);  // as if due: the times it takes
   if (!step.roll_from) {
-    out.push_back("csk-roll: " + (step.waiting.empty() ? std::string("nothing planned")
-                                                       : step.waiting));
+    out.push_back("csk-roll: " +
+                  (step.waiting.empty() ? std::string("nothing planned") : step.waiting));
     return out;
   }
   const PolicyStep now = plan_csk_roll(keys, t, p, ttls);
@@ -239,14 +243,14 @@ std::vector<std::string> policy_timeline(const std::vector<DnssecKey>& keys, std
   const uint16_t old = keys[*step.roll_from].tag;
   out.push_back(fmt::format("csk-roll of key {}: successor made {}", old,
                             time_text(start - p.publish_safety)));
-  out.push_back(fmt::format("  {} successor published and signing beside {}", time_text(r.start),
-                            old));
+  out.push_back(
+      fmt::format("  {} successor published and signing beside {}", time_text(r.start), old));
   out.push_back(fmt::format("  {} CDS/CDNSKEY name the successor (+{} s): update the parent's DS",
                             time_text(r.sync), r.sync - r.start));
   out.push_back(fmt::format("  {} key {} stops signing (+{} s)", time_text(r.retire), old,
                             r.retire - r.start));
-  out.push_back(fmt::format("  {} key {} leaves the DNSKEY RRset (+{} s)", time_text(r.remove),
-                            old, r.remove - r.start));
+  out.push_back(fmt::format("  {} key {} leaves the DNSKEY RRset (+{} s)", time_text(r.remove), old,
+                            r.remove - r.start));
   return out;
 }
 

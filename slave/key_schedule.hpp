@@ -109,9 +109,9 @@ struct CskRollTiming {
 struct PolicyStep {
   // The key to roll from (an index into the keys given), when its successor is due now.
   std::optional<size_t> roll_from;
-  CskRollTiming timing;        // with roll_from
-  std::time_t next = kNever;   // when to look again (the next successor's creation)
-  std::string waiting;         // why nothing is planned (log), "" when all is fine
+  CskRollTiming timing;       // with roll_from
+  std::time_t next = kNever;  // when to look again (the next successor's creation)
+  std::string waiting;        // why nothing is planned (log), "" when all is fine
 };
 // The successor is made `publish-safety` before its Publish time, so every slave sharing the
 // key folder reads it before it is served; the roll starts so that the old key's Inactive

@@ -61,7 +61,9 @@ struct PublisherConfig {
   KeyPolicy key_policy;
   // Where the zone's K-files are (`key-dir`, shared by several slaves); empty: state_dir.
   std::string key_dir;
-  [[nodiscard]] const std::string& keys_dir() const { return key_dir.empty() ? state_dir : key_dir; }
+  [[nodiscard]] const std::string& keys_dir() const {
+    return key_dir.empty() ? state_dir : key_dir;
+  }
 };
 
 // What the calls since the last take_report() did, for the daemon's metrics and /status.

@@ -343,9 +343,9 @@ void store_key_timing(const std::string& dir, const DnssecKey& key) {
       if (comments && v.starts_with(";")) v.remove_prefix(1);
       while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
       const auto colon = v.find(':');
-      const bool timing_line =
-          (!comments || line.starts_with(";")) && colon != std::string_view::npos &&
-          is_timing_name(v.substr(0, colon));
+      const bool timing_line = (!comments || line.starts_with(";")) &&
+                               colon != std::string_view::npos &&
+                               is_timing_name(v.substr(0, colon));
       if (timing_line) continue;
       if (comments && !placed && !line.starts_with(";") && !line.empty()) {
         out += key_comments(key);

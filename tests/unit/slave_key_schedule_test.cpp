@@ -94,7 +94,8 @@ std::vector<uint16_t> sorted(std::vector<uint16_t> v) {
 
 }  // namespace
 
-TEST_CASE("key timing: dnssec-keygen's seven times are read from .private and .key", "[key_schedule]") {
+TEST_CASE("key timing: dnssec-keygen's seven times are read from .private and .key",
+          "[key_schedule]") {
   TempDir dir;
   put(dir.path / (std::string(kBindBase) + ".key"), kBindKey);
   put(dir.path / (std::string(kBindBase) + ".private"), kBindPrivate);
@@ -144,9 +145,10 @@ TEST_CASE("key timing: rewritten in place as BIND writes it, the key material ke
   CHECK(back.public_key == k.public_key);
 }
 
-TEST_CASE("key timing: a stored key reads back with its timing; none set is Publish = Activate "
-          "= Created",
-          "[key_schedule]") {
+TEST_CASE(
+    "key timing: a stored key reads back with its timing; none set is Publish = Activate "
+    "= Created",
+    "[key_schedule]") {
   TempDir dir;
   DnssecKey k = csk({.publish = T0 + 10, .activate = T0 + 20, .sync_publish = T0 + 30});
   dnssec::store_key(k, dir.path.string());
@@ -188,10 +190,12 @@ TEST_CASE("key schedule: each step of a double-signature CSK roll", "[key_schedu
   CHECK(r.sync == r.start + 10 + 2 + 1);
   CHECK(r.retire == r.sync + 5 + 3 + 1);
   CHECK(r.remove == r.retire + 30 + 2);
-  DnssecKey old = csk({.publish = T0, .activate = T0, .inactive = r.retire, .remove = r.remove,
+  DnssecKey old = csk({.publish = T0,
+                       .activate = T0,
+                       .inactive = r.retire,
+                       .remove = r.remove,
                        .sync_delete = r.sync});
-  DnssecKey neu =
-      csk({.publish = r.start, .activate = r.start, .sync_publish = r.sync});
+  DnssecKey neu = csk({.publish = r.start, .activate = r.start, .sync_publish = r.sync});
   const std::vector<DnssecKey> keys{old, neu};
   auto at = [&](std::time_t t) { return key_set_at(keys, t); };
   const std::vector<uint16_t> o{old.tag}, n{neu.tag}, both = sorted({old.tag, neu.tag});
@@ -230,16 +234,17 @@ TEST_CASE("key schedule: timing that cannot be served is an error naming the key
   // Activate before Publish, Inactive after Delete, Delete without Inactive
   CHECK_THAT(error_of({csk({.publish = T0 + 10, .activate = T0})}, T0 + 20),
              Catch::Contains("Activate is before Publish"));
-  CHECK_THAT(error_of({csk({.publish = T0, .activate = T0, .inactive = T0 + 20, .remove = T0 + 10})},
-                      T0 + 5),
-             Catch::Contains("Inactive is after Delete"));
+  CHECK_THAT(
+      error_of({csk({.publish = T0, .activate = T0, .inactive = T0 + 20, .remove = T0 + 10})},
+               T0 + 5),
+      Catch::Contains("Inactive is after Delete"));
   CHECK_THAT(error_of({csk({.publish = T0, .activate = T0, .remove = T0 + 10})}, T0 + 5),
              Catch::Contains("Delete is set without Inactive"));
   // no key active at t (the old retired, the successor not yet)
-  CHECK_THAT(error_of({csk({.publish = T0, .activate = T0, .inactive = T0 + 10,
-                            .remove = T0 + 20})},
-                      T0 + 15),
-             Catch::Contains("no key is active"));
+  CHECK_THAT(
+      error_of({csk({.publish = T0, .activate = T0, .inactive = T0 + 10, .remove = T0 + 20})},
+               T0 + 15),
+      Catch::Contains("no key is active"));
   // an active key whose private half is missing, beside one that has it
   DnssecKey pub_only = csk();
   pub_only.private_key.reset();
@@ -254,15 +259,15 @@ TEST_CASE("key schedule: timing that cannot be served is an error naming the key
                       T0),
              Catch::Contains("no KSK/CSK is active"));
   // an algorithm published without a signing key of it (RFC 4035 §2.2)
-  CHECK_THAT(error_of({csk(), csk({.publish = T0, .activate = T0 + 100},
-                                  dnssec::Algorithm::ED25519)},
-                      T0),
-             Catch::Contains("no key of it is active"));
+  CHECK_THAT(
+      error_of({csk(), csk({.publish = T0, .activate = T0 + 100}, dnssec::Algorithm::ED25519)}, T0),
+      Catch::Contains("no key of it is active"));
 }
 
-TEST_CASE("key policy: csk-roll makes the successor publish-safety ahead, the old key retiring "
-          "at the end of its lifetime",
-          "[key_schedule]") {
+TEST_CASE(
+    "key policy: csk-roll makes the successor publish-safety ahead, the old key retiring "
+    "at the end of its lifetime",
+    "[key_schedule]") {
   KeyPolicy p;
   p.mode = KeyPolicy::Mode::CskRoll;
   p.csk_lifetime = 1000;
@@ -295,16 +300,17 @@ TEST_CASE("key policy: csk-roll makes the successor publish-safety ahead, the ol
   CHECK(!plan_csk_roll(keys, T0 + 5000, p, ttls).roll_from);
   // a roll under way (every key has an end) waits, and says so
   p.mode = KeyPolicy::Mode::CskRoll;
-  PolicyStep busy =
-      plan_csk_roll({csk({.publish = T0, .activate = T0, .inactive = T0 + 900, .remove = T0 + 990})},
-                    T0 + 950, p, ttls);
+  PolicyStep busy = plan_csk_roll(
+      {csk({.publish = T0, .activate = T0, .inactive = T0 + 900, .remove = T0 + 990})}, T0 + 950, p,
+      ttls);
   CHECK(!busy.roll_from);
   CHECK(!busy.waiting.empty());
 }
 
-TEST_CASE("key roll: the successor and the old key's end times are written, and key_set_at "
-          "serves each step",
-          "[key_schedule]") {
+TEST_CASE(
+    "key roll: the successor and the old key's end times are written, and key_set_at "
+    "serves each step",
+    "[key_schedule]") {
   TempDir dir;
   DnssecKey first = csk();  // no timing: as the slave made keys before
   dnssec::store_key(first, dir.path.string());
@@ -353,16 +359,15 @@ TEST_CASE("key import: dnssec-keygen's files are copied with their timing after 
   CHECK(slurp(dir.path / (std::string(kBindBase) + ".key")) == kBindKey);
   CHECK(dnssec::load_keys(dir.path.string(), kZone).size() == 2);
   // the same tag again, another zone's key, inconsistent timing: refused, nothing written
-  CHECK_THROWS_WITH(import_key(dir.path.string(), kZone, from, T0),
-                    Catch::Contains("already in"));
+  CHECK_THROWS_WITH(import_key(dir.path.string(), kZone, from, T0), Catch::Contains("already in"));
   CHECK_THROWS_WITH(import_key(dir.path.string(), dns::Name::parse("other.test."), from, T0),
                     Catch::Contains("not of other.test."));
   TempDir bad;
   DnssecKey odd = csk({.publish = T0 + 10, .activate = T0});
   dnssec::store_key(odd, bad.path.string());
-  CHECK_THROWS_WITH(import_key(dir.path.string(), kZone,
-                               (bad.path / (odd.file_base() + ".key")).string(), T0),
-                    Catch::Contains("Activate is before Publish"));
+  CHECK_THROWS_WITH(
+      import_key(dir.path.string(), kZone, (bad.path / (odd.file_base() + ".key")).string(), T0),
+      Catch::Contains("Activate is before Publish"));
   CHECK(!fs::exists(dir.path / (odd.file_base() + ".key")));
 }
 
@@ -371,8 +376,8 @@ TEST_CASE("key schedule: KSK and ZSK roles, a ZSK pre-published before it signs"
   DnssecKey ksk = csk();
   DnssecKey zsk1 = csk({.publish = T0, .activate = T0, .inactive = T0 + 100, .remove = T0 + 200},
                        dnssec::Algorithm::ECDSAP256SHA256, dnssec::kFlagsZsk);
-  DnssecKey zsk2 = csk({.publish = T0 + 50, .activate = T0 + 100}, dnssec::Algorithm::ECDSAP256SHA256,
-                       dnssec::kFlagsZsk);
+  DnssecKey zsk2 = csk({.publish = T0 + 50, .activate = T0 + 100},
+                       dnssec::Algorithm::ECDSAP256SHA256, dnssec::kFlagsZsk);
   const std::vector<DnssecKey> keys{ksk, zsk1, zsk2};
   KeySet before = key_set_at(keys, T0 + 60);  // zsk2 published, not signing
   CHECK(tags(before.dnskeys) == sorted({ksk.tag, zsk1.tag, zsk2.tag}));
