@@ -88,6 +88,7 @@ int key_command(bool roll, bool retire, const std::string& zone_text, const std:
     return 0;
   }
   const auto keys = dnssec::load_keys(dir, zone, /*require_private=*/false);
+  if (keys.empty()) return fail("no keys for " + zone.to_string() + " in " + dir);
   for (const auto& k : keys) {
     std::printf("; key %u %s flags %u created %lld state %s next-event %s\n", k.tag,
                 dnssec::algorithm_name(k.algorithm).c_str(), k.flags,
