@@ -55,8 +55,9 @@ def state_of(port):
 
 def settled(seq):
     """The states held for more than one sample: a sample may fall between a slave's DNSKEY and
-    SOA answers while it steps, which shows a state it never served as a whole."""
-    return [st for _, st, n in seq if n > 1]
+    SOA answers while it steps, which shows a state it never served as a whole. The last state
+    counts however briefly it was seen: the loop ends as soon as both slaves are in it."""
+    return [st for i, (_, st, n) in enumerate(seq) if n > 1 or i == len(seq) - 1]
 
 
 def main():
