@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <optional>
 
 #include <CLI/CLI.hpp>
@@ -116,7 +117,8 @@ void print_key_timelines(const slave::SlaveConfig& config) {
     std::vector<dnssec::DnssecKey> keys;
     slave::ZoneTtls ttls;
     try {
-      keys = dnssec::load_keys(pc.state_dir, pc.zone, false);
+      if (std::filesystem::is_directory(pc.keys_dir()))
+        keys = dnssec::load_keys(pc.keys_dir(), pc.zone, false);
       if (auto signed_zone = slave::load_signed_zone(pc.state_dir, pc.zone))
         ttls = slave::zone_ttls(*signed_zone);
     } catch (const std::exception& e) {
