@@ -46,6 +46,15 @@ const Layer& defaults() {
     set("max-transfer-octets", {"1073741824"});
     set("signature-validity", {"14d"});
     set("signature-refresh", {"7d"});
+    set("key-policy", {"manual"});
+    set("csk-lifetime", {"0"});
+    set("dnskey-ttl", {"3600"});
+    set("propagation-delay", {"1h"});
+    set("publish-safety", {"1h"});
+    set("retire-safety", {"1h"});
+    set("parent-ds-ttl", {"1d"});
+    set("parent-propagation-delay", {"1h"});
+    set("key-check-interval", {"60"});
     set("alert-after", {"3"});
     set("sign-threads", {"0"});
     set("expiry-alert", {"259200"});
@@ -243,6 +252,41 @@ ZoneConfig resolve_zone(const dns::Name& name, const Layer& l, const SlaveConfig
   pc.sign_threads = static_cast<unsigned>(r.number("sign-threads", 0, 1024));
   pc.expiry_alert = static_cast<uint32_t>(r.number("expiry-alert", 0, 1e9));
   pc.journal.max_versions = static_cast<size_t>(r.number("journal-max", 0, 1e9));
+  KeyPolicy& kp = pc.key_policy;
+  const std::string policy = r.text("key-policy");
+  if (policy == "csk-roll") {
+    kp.mode = KeyPolicy::Mode::CskRoll;
+  } else if (policy != "manual") {
+    r.fail("key-policy", "\"" + policy + "\": expected manual or csk-roll");
+  }
+  auto seconds = [&](const char* key, double max) {
+    const auto d = r.duration(key);
+    if (d.count() < 0 || double(d.count()) / 1000 > max) {
+      r.fail(key, "must be from 0 to " + std::to_string(static_cast<long long>(max)) + " s");
+      return uint32_t{0};
+    }
+    return static_cast<uint32_t>(d.count() / 1000);
+  };
+  kp.csk_lifetime = seconds("csk-lifetime", 100.0 * 365 * 86400);
+  kp.dnskey_ttl = seconds("dnskey-ttl", 7 * 86400);
+  kp.propagation_delay = seconds("propagation-delay", 30 * 86400);
+  kp.publish_safety = seconds("publish-safety", 30 * 86400);
+  kp.retire_safety = seconds("retire-safety", 30 * 86400);
+  kp.parent_ds_ttl = seconds("parent-ds-ttl", 7 * 86400);
+  kp.parent_propagation_delay = seconds("parent-propagation-delay", 30 * 86400);
+  z.key_check_interval = r.duration("key-check-interval");
+  pc.key_dir = r.text("key-dir");
+  if (z.key_check_interval < std::chrono::milliseconds(100))
+    r.fail("key-check-interval", "must be at least 0.1 s");
+  if (kp.mode == KeyPolicy::Mode::CskRoll && kp.csk_lifetime != 0) {
+    // A roll must be over (the old key removed) before the next one starts: the next starts
+    // csk-lifetime after this one, less the time to the old key's retirement.
+    const CskRollTiming span = csk_roll_timing(0, kp, {});
+    if (std::time_t(kp.csk_lifetime) < span.retire + span.remove)
+      r.fail("csk-lifetime", "must be at least " + std::to_string(span.retire + span.remove) +
+                                 " s with these timing options (a roll takes " +
+                                 std::to_string(span.remove) + " s and must end before the next)");
+  }
   const auto validity = r.duration("signature-validity");
   const auto refresh = r.duration("signature-refresh");
   if (validity < std::chrono::seconds(10) || validity > std::chrono::days(10 * 365)) {
@@ -447,6 +491,23 @@ const std::vector<OptionSpec>& slave_options() {
       {"signature-validity",
        "seconds (or 14d) new RRSIGs are valid; neither this nor signature-refresh set: derived "
        "from the zone when its SOA expire and TTLs need longer",
+      {"key-policy",
+       "manual: the key files' timing (BIND's Publish/Activate/Inactive/Delete/Sync*) decides | "
+       "csk-roll: the slave also makes each CSK's successor and rolls it by double signature",
+       true, false},
+      {"csk-lifetime", "csk-roll: how long a CSK signs (365d; 0: never rolled)", true, false},
+      {"dnskey-ttl", "TTL of DNSKEY, CDS and CDNSKEY (seconds or 1h)", true, false},
+      {"propagation-delay", "csk-roll: time for a publication to reach every secondary", true,
+       false},
+      {"publish-safety", "csk-roll: margin before the successor's DS is asked for", true, false},
+      {"retire-safety", "csk-roll: margin before the old key stops signing", true, false},
+      {"parent-ds-ttl", "csk-roll: the TTL of the DS at the parent", true, false},
+      {"parent-propagation-delay",
+       "csk-roll: time from a CDS change to the parent serving the new DS", true, false},
+      {"key-check-interval", "seconds between checks of the key files for changes", true, false},
+      {"key-dir",
+       "folder of the zone's K-files, e.g. one shared by several slaves (default: the zone's "
+       "state folder)",
        true, false},
       {"signature-refresh",
        "re-sign RRSIGs expiring within this many seconds (or 7d), checked on a timer of its own; "

@@ -66,7 +66,9 @@ struct ZoneConfig {
   bool signature_timing_set = false;
   // The pre-publish review hook (review, review-timeout, review-on-timeout).
   ReviewSettings review;
-  std::string state_root;     // the daemon's state directory (publisher.state_dir is below it)
+  // How often the key files are looked at for changes (key events are timed on their own).
+  std::chrono::milliseconds key_check_interval{60000};
+  std::string state_root;  // the daemon's state directory (publisher.state_dir is below it)
   // The resolved options as text, one "name=value" line each: two configs of a zone with the
   // same text behave the same (a reload leaves such a zone alone).
   std::string settings;

@@ -1,17 +1,26 @@
 #include "slave/key_roll.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
+
+#include "common/util/atomic_file.hpp"
+
+#include "common/util/log.hpp"
+#include "slave/state.hpp"
 
 namespace flatsign::slave {
 namespace fs = std::filesystem;
+using util::LogLevel;
 
 namespace {
 
 std::vector<dnssec::DnssecKey> existing_keys(const std::string& dir, const dns::Name& zone) {
   try {
-    return dnssec::load_keys(dir, zone);
+    return dnssec::load_keys(dir, zone, /*require_private=*/false);
   } catch (const dnssec::KeyFileError& e) {
     throw std::runtime_error(std::string("corrupt key file: ") + e.what());
   }
@@ -19,25 +28,110 @@ std::vector<dnssec::DnssecKey> existing_keys(const std::string& dir, const dns::
 
 }  // namespace
 
+dnssec::DnssecKey write_successor(const std::string& dir,
+                                  const std::vector<dnssec::DnssecKey>& keys, size_t from,
+                                  const CskRollTiming& r, std::optional<dnssec::Algorithm> alg,
+                                  std::time_t now) {
+  dnssec::DnssecKey old = keys.at(from);
+  const dnssec::Algorithm a = alg.value_or(old.algorithm);
+  // Key tags are 16-bit checksums (RFC 4034 App. B): collisions are rare but make validators
+  // try both keys and operators retire the wrong one, so draw again.
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    auto key = dnssec::generate_key(old.zone, a, dnssec::kFlagsKsk, now);
+    const bool clash = std::any_of(keys.begin(), keys.end(),
+                                   [&](const dnssec::DnssecKey& k) { return k.tag == key.tag; });
+    if (clash) continue;
+    key.timing.publish = key.timing.activate = r.start;
+    key.timing.sync_publish = r.sync;
+    dnssec::store_key(key, dir);
+    // A key written before timing was kept has been published and active since its creation.
+    if (old.timing.publish == 0 && old.timing.activate == 0 && old.created != 0)
+      old.timing.publish = old.timing.activate = old.created;
+    old.timing.sync_delete = r.sync;
+    old.timing.inactive = r.retire;
+    old.timing.remove = r.remove;
+    dnssec::store_key_timing(dir, old);
+    return key;
+  }
+  throw std::runtime_error("no new key with an unused key tag after 16 tries");
+}
+
 dnssec::DnssecKey roll_key(const std::string& dir, const dns::Name& zone,
-                           std::optional<dnssec::Algorithm> alg, std::time_t now) {
+                           std::optional<dnssec::Algorithm> alg, std::time_t now,
+                           const KeyPolicy& policy, CskRollTiming& timing) {
   const auto keys = existing_keys(dir, zone);
   if (keys.empty()) {
     throw std::runtime_error("no keys for " + zone.to_string() + " in " + dir +
                              ": nothing to roll (the slave makes the first key at its first run)");
   }
-  const dnssec::Algorithm a = alg.value_or(keys.front().algorithm);
-  // Key tags are 16-bit checksums (RFC 4034 App. B): collisions are rare but make validators
-  // try both keys and operators retire the wrong one, so draw again.
-  for (int attempt = 0; attempt < 16; ++attempt) {
-    auto key = dnssec::generate_key(zone, a, dnssec::kFlagsKsk, now);
-    const bool clash = std::any_of(keys.begin(), keys.end(),
-                                   [&](const dnssec::DnssecKey& k) { return k.tag == key.tag; });
-    if (clash) continue;
-    dnssec::store_key(key, dir);
-    return key;
+  std::vector<size_t> open;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const KeyWindows w = key_windows(keys[i].timing);
+    if (keys[i].is_sep() && w.active_from != kNever && w.active_until == kNever &&
+        w.publish_until == kNever)
+      open.push_back(i);
   }
-  throw std::runtime_error("no new key with an unused key tag after 16 tries");
+  if (open.size() != 1)
+    throw std::runtime_error(
+        open.empty() ? "every KSK/CSK already has an end (Inactive) set: a roll is under way "
+                       "(key list shows it)"
+                     : std::to_string(open.size()) +
+                           " KSK/CSKs sign with no end set: retire all but one first (key retire)");
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const KeyWindows w = key_windows(keys[i].timing);
+    if (i != open.front() && w.publish_until != kNever && w.publish_until > now)
+      throw std::runtime_error("a roll is under way: key " + std::to_string(keys[i].tag) +
+                               " leaves the DNSKEY RRset at " + time_text(w.publish_until) +
+                               " (key list shows the steps)");
+  }
+  ZoneTtls ttls;
+  try {
+    if (auto z = load_signed_zone(dir, zone)) ttls = zone_ttls(*z);
+  } catch (const std::exception&) {
+    // Unreadable: the policy's TTLs (at least dnskey-ttl) are used.
+  }
+  timing = csk_roll_timing(now, policy, ttls);
+  return write_successor(dir, keys, open.front(), timing, alg, now);
+}
+
+dnssec::DnssecKey import_key(const std::string& dir, const dns::Name& zone, const std::string& path,
+                             std::time_t now) {
+  dnssec::DnssecKey key;
+  try {
+    key = dnssec::load_key(path, /*require_private=*/false);
+  } catch (const dnssec::KeyFileError& e) {
+    throw std::runtime_error(e.what());
+  }
+  if (!(key.zone == zone))
+    throw std::runtime_error(path + " is a key of " + key.zone.to_string() + ", not of " +
+                             zone.to_string());
+  auto keys = existing_keys(dir, zone);
+  for (const auto& k : keys)
+    if (k.tag == key.tag)
+      throw std::runtime_error("a key with tag " + std::to_string(key.tag) + " is already in " +
+                               dir + " (" + k.file_base() + ")");
+  if (std::string p = timing_problem(key.timing); !p.empty())
+    throw std::runtime_error(path + ": inconsistent timing: " + p);
+  keys.push_back(key);
+  try {
+    (void)key_set_at(keys, now);
+  } catch (const KeyScheduleError& e) {
+    throw std::runtime_error(std::string("with this key the zone cannot be served now: ") +
+                             e.what());
+  }
+  std::string base = path;
+  for (const char* ext : {".key", ".private"})
+    if (base.ends_with(ext)) base.resize(base.size() - std::strlen(ext));
+  auto copy = [&](const std::string& ext, mode_t mode) {
+    std::ifstream in(base + ext, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    util::write_file_atomically(dir + "/" + key.file_base() + ext, text.str(), mode);
+  };
+  // The .private first: the folder is read by its .key files.
+  if (key.private_key) copy(".private", 0600);
+  copy(".key", 0644);
+  return key;
 }
 
 std::vector<dnssec::DnssecKey> retire_key(const std::string& dir, const dns::Name& zone,
@@ -57,11 +151,91 @@ std::vector<dnssec::DnssecKey> retire_key(const std::string& dir, const dns::Nam
   }
   const fs::path to = fs::path(dir) / "retired";
   fs::create_directories(to);
+  // The .key last: the folder is read by its .key files, so a running slave never sees a key
+  // half moved.
   for (const char* ext : {".key", ".private"}) {
     const fs::path from = fs::path(dir) / (retired.file_base() + ext);
     if (fs::exists(from)) fs::rename(from, to / from.filename());
   }
   return keys;
+}
+
+KeyUpkeep::KeyUpkeep(const PublisherConfig& config)
+    : config_(config), folder_(config.keys_dir(), config.zone) {}
+
+void KeyUpkeep::problem(Publisher& publisher, const std::string& reason,
+                        const std::string& detail) {
+  if (problem_ == detail) return;  // alerted already; the zone keeps its keys meanwhile
+  problem_ = detail;
+  publisher.key_alert(reason, detail + "; serving with the keys in use");
+}
+
+std::time_t KeyUpkeep::step(Publisher& publisher, std::time_t now, bool reread) {
+  const std::string zname = config_.zone.to_string();
+  constexpr std::time_t kRetry = 60;  // after a problem, while the files stay the same
+  if (reread || !loaded_ || folder_.changed()) {
+    folder_.mark();  // before reading: a change while we read is seen at the next step
+    try {
+      keys_ = dnssec::load_keys(config_.keys_dir(), config_.zone, /*require_private=*/false);
+      loaded_ = true;
+    } catch (const dnssec::KeyFileError& e) {
+      problem(publisher, "key-files", e.what());
+      return now + kRetry;
+    }
+    if (keys_.empty()) {
+      problem(publisher, "key-files", "no key files for the zone in " + config_.keys_dir());
+      return now + kRetry;
+    }
+  }
+  std::time_t next = kNever;
+  if (config_.key_policy.mode == KeyPolicy::Mode::CskRoll) {
+    const auto served = publisher.served_signed();
+    if (served && served != ttls_of_) {
+      ttls_ = zone_ttls(*served);  // one pass over the zone per publication, at most
+      ttls_of_ = served;
+    }
+    const PolicyStep plan = plan_csk_roll(keys_, now, config_.key_policy, ttls_);
+    if (plan.waiting != waiting_) {
+      if (!plan.waiting.empty())
+        util::log(LogLevel::Info, "slave", zname, "key-policy csk-roll waits: {}", plan.waiting);
+      waiting_ = plan.waiting;
+    }
+    next = plan.next;
+    if (plan.roll_from && served) {  // rolled once the zone is served (its TTLs are known)
+      try {
+        auto key = write_successor(config_.keys_dir(), keys_, *plan.roll_from, plan.timing,
+                                   std::nullopt, now);
+        util::log(LogLevel::Info, "slave", zname,
+                  "key-policy csk-roll: successor {} of key {}: published and signing at {}, "
+                  "CDS at {}, old key inactive at {}, removed at {}",
+                  key.tag, keys_[*plan.roll_from].tag, time_text(plan.timing.start),
+                  time_text(plan.timing.sync), time_text(plan.timing.retire),
+                  time_text(plan.timing.remove));
+        folder_.mark();
+        keys_ = dnssec::load_keys(config_.keys_dir(), config_.zone, false);
+      } catch (const std::exception& e) {
+        problem(publisher, "key-roll-failed", e.what());
+        return now + kRetry;
+      }
+    }
+  }
+  KeySet set;
+  try {
+    set = key_set_at(keys_, now);
+  } catch (const KeyScheduleError& e) {
+    problem(publisher, "key-schedule", e.what());
+    return now + kRetry;
+  }
+  problem_.clear();
+  const std::string diff = publisher.served_key_difference();
+  if (!set.same_as(publisher.key_set()) || !diff.empty()) {
+    const std::string reason = set.same_as(publisher.key_set())
+                                   ? "key set changed since the last publication (" + diff + ")"
+                                   : "key set changed";
+    if (!publisher.rekey(set, reason) && publisher.served_signed())
+      return now + kRetry;  // alerted by the publisher
+  }
+  return std::min(next, set.next_event);
 }
 
 }  // namespace flatsign::slave

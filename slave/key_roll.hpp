@@ -1,16 +1,14 @@
-// Offline key rollover for the slave's state directory, by the double-signature method
-// (RFC 6781 §4.1.2 for a KSK/CSK, RFC 7583 §3.3.2 "Double-KSK"): `key roll` adds a new CSK that
-// is published and signs beside the old one; `key retire TAG` removes the old one once the
-// parent serves only the new DS. Not thread-safe; run while the daemon is stopped or restart it
-// afterwards (it reads its keys at start-up).
-//
-// The procedure, with TTLs from the zone and the parent:
-//   1. flatsign-slave key roll --state-dir D --zone Z   (prints the new key's DS)
-//   2. restart the slave: DNSKEY RRset = old + new, every RRset signed by both keys.
-//   3. wait the DNSKEY TTL plus the zone's maximum TTL, then put the new DS at the parent
-//      (keep the old DS there too, or replace it: both keys sign everything).
-//   4. wait until the parent serves only the new DS plus the DS TTL, then
-//      flatsign-slave key retire --state-dir D --zone Z OLD_TAG and restart the slave.
+// Key rollover for a zone's key folder, by the double-signature method (RFC 6781 §4.1.2 for a
+// KSK/CSK, RFC 7583 §3.3.2): a successor CSK is written with its timing (key_schedule.hpp) and
+// the old key's end times are set, so the running slave walks through the roll by itself:
+//   start   successor published and signing beside the old key (every RRset signed twice)
+//   sync    CDS/CDNSKEY name the successor: the parent's DS is replaced
+//   retire  the old key stops signing (the parent serves only the new DS by then)
+//   remove  the old key leaves the DNSKEY RRset
+// `key roll` (roll_key) writes the files while the daemon runs; KeyUpkeep is the daemon's side:
+// it re-reads the folder when it changes, makes a csk-roll policy's successors, and switches
+// the zone to the keys of now at each key event. `key retire` moves a key's files away at once
+// (for keys whose timing is not kept).
 #pragma once
 
 #include <cstdint>
@@ -21,20 +19,66 @@
 
 #include "common/dns/name.hpp"
 #include "common/dnssec/key.hpp"
+#include "slave/key_schedule.hpp"
+#include "slave/publisher.hpp"
 
 namespace flatsign::slave {
 
-// Generates a new CSK (flags 257) for `zone`, with `alg` or else the algorithm of the existing
-// keys and a key tag none of them has, and stores it in `dir`. Returns it.
-// Throws std::runtime_error when `dir` has no keys for `zone` (nothing to roll from: start the
-// slave once) or a key file is corrupt; std::system_error when it cannot be written.
+// Writes a successor of keys[from] (a new CSK, flags 257, with `alg` or else the old key's
+// algorithm, a key tag no key has) with Publish = Activate = r.start and SyncPublish = r.sync,
+// then sets the old key's SyncDelete = r.sync, Inactive = r.retire, Delete = r.remove. The
+// successor is written first: a crash in between leaves two keys without an end, which the
+// policy reports rather than a zone without a signing key. Returns the successor.
+// Throws std::system_error when a file cannot be written.
+dnssec::DnssecKey write_successor(const std::string& dir,
+                                  const std::vector<dnssec::DnssecKey>& keys, size_t from,
+                                  const CskRollTiming& r, std::optional<dnssec::Algorithm> alg,
+                                  std::time_t now);
+
+// `key roll`: rolls the zone's one signing SEP key without an Inactive time to a successor
+// starting now, with `policy`'s timing and the TTLs of the last signed zone in `dir` (the
+// policy's when there is none). Returns the successor and sets `timing` to the roll's steps.
+// Throws std::runtime_error when `dir` has no keys for `zone` (start the slave once), when no
+// key or more than one is open (a roll is under way), or a key file is corrupt.
 [[nodiscard]] dnssec::DnssecKey roll_key(const std::string& dir, const dns::Name& zone,
-                                         std::optional<dnssec::Algorithm> alg, std::time_t now);
+                                         std::optional<dnssec::Algorithm> alg, std::time_t now,
+                                         const KeyPolicy& policy, CskRollTiming& timing);
+
+// `key import`: copies the BIND key files at `path` (either name, or the base; a .key alone is a
+// public-only key) into `dir` as they are, timing included, after checking that the key is for
+// `zone`, that no key there has its tag, that its timing is consistent and that the zone's keys
+// with it can be served at `now` (key_set_at). Returns the key. Throws std::runtime_error
+// naming the reason; std::system_error when a file cannot be written.
+dnssec::DnssecKey import_key(const std::string& dir, const dns::Name& zone, const std::string& path,
+                             std::time_t now);
 
 // Moves the key files of the key with `tag` into <dir>/retired/ (kept, not deleted). Returns
 // the keys left. Throws std::runtime_error naming the reason when there is no such key, or
 // when no SEP key would be left (the zone would lose its chain of trust).
 std::vector<dnssec::DnssecKey> retire_key(const std::string& dir, const dns::Name& zone,
                                           uint16_t tag);
+
+// The daemon's key lifecycle for one zone. On the zone's job strand only.
+class KeyUpkeep {
+ public:
+  // REQUIRES: config outlives the upkeep (the zone's pipeline owns both).
+  explicit KeyUpkeep(const PublisherConfig& config);
+  // Re-reads the key files when they changed (or `reread`), makes the policy's successor when
+  // due, and hands the key set of `now` to `publisher` (which re-signs when it changed). A
+  // problem (corrupt file, inconsistent timing, no active key) is alerted once while it lasts
+  // and the zone keeps its current keys. Returns when to step again (kNever: only on a change).
+  std::time_t step(Publisher& publisher, std::time_t now, bool reread = false);
+
+ private:
+  void problem(Publisher& publisher, const std::string& reason, const std::string& detail);
+  const PublisherConfig& config_;
+  KeyFolder folder_;
+  std::vector<dnssec::DnssecKey> keys_;
+  bool loaded_ = false;
+  std::string problem_;  // the one alerted while it lasts
+  std::string waiting_;  // the policy's last reason to wait (logged when it changes)
+  std::shared_ptr<const zone::Zone> ttls_of_;  // the served zone ttls_ was read from
+  ZoneTtls ttls_;
+};
 
 }  // namespace flatsign::slave

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <optional>
 
 #include <CLI/CLI.hpp>
@@ -76,39 +77,99 @@ void print_ds(const dns::Name& zone, const dnssec::DnssecKey& k) {
               dns::rdata_to_text(dns::RRType::DS, k.ds_rdata()).c_str());
 }
 
+// The key policy of `zone` from --config (its [[zone]] table over the globals), or the defaults.
+slave::KeyPolicy policy_of(const std::string& config_path, const dns::Name& zone) {
+  if (config_path.empty()) return {};
+  slave::ConfigSource source;
+  source.path = config_path;
+  const auto config = slave::load_slave_config(source);
+  for (const auto& z : config.zones)
+    if (z.publisher.zone == zone) return z.publisher.key_policy;
+  throw std::runtime_error("zone " + zone.to_string() + " is not in " + config_path);
+}
+
 // `key roll | retire TAG | list` (slave/key_roll.hpp has the procedure).
 int key_command(bool roll, bool retire, const std::string& zone_text, const std::string& root,
-                const std::string& alg_text, uint16_t tag) {
+                const std::string& alg_text, uint16_t tag, const std::string& config_path,
+                const std::string& import_path) {
   const dns::Name zone = slave::zone_name(zone_text);
   const std::string dir = slave::prepare_zone_state_dir(root, zone);
+  const std::time_t now = std::time(nullptr);
   if (roll) {
     std::optional<dnssec::Algorithm> alg;
     if (!alg_text.empty()) {
       alg = dnssec::algorithm_from_string(alg_text);
       if (!alg || !dnssec::can_sign(*alg)) return fail("unsupported --algorithm " + alg_text);
     }
-    auto k = slave::roll_key(dir, zone, alg, std::time(nullptr));
+    slave::CskRollTiming t;
+    auto k = slave::roll_key(dir, zone, alg, now, policy_of(config_path, zone), t);
     std::fprintf(stderr,
-                 "flatsign-slave: new %s CSK %u for %s; restart the slave to publish it and sign "
-                 "with every key; its DS for the parent:\n",
-                 dnssec::algorithm_name(k.algorithm).c_str(), k.tag, zone.to_string().c_str());
+                 "flatsign-slave: new %s CSK %u for %s, published and signing beside the old "
+                 "key now (a running slave picks it up); CDS/CDNSKEY name it from %s, the old "
+                 "key stops signing at %s and leaves at %s. Its DS for the parent:\n",
+                 dnssec::algorithm_name(k.algorithm).c_str(), k.tag, zone.to_string().c_str(),
+                 slave::time_text(t.sync).c_str(), slave::time_text(t.retire).c_str(),
+                 slave::time_text(t.remove).c_str());
     print_ds(zone, k);
+    return 0;
+  }
+  if (!import_path.empty()) {
+    auto k = slave::import_key(dir, zone, import_path, now);
+    std::fprintf(stderr, "flatsign-slave: key %u (%s) imported into %s: %s now\n", k.tag,
+                 dnssec::algorithm_name(k.algorithm).c_str(), dir.c_str(),
+                 slave::key_state_text(k, now).c_str());
     return 0;
   }
   if (retire) {
     auto left = slave::retire_key(dir, zone, tag);
-    std::fprintf(stderr, "flatsign-slave: key %u moved to %s/retired/; restart the slave\n", tag,
-                 dir.c_str());
+    std::fprintf(stderr, "flatsign-slave: key %u moved to %s/retired/\n", tag, dir.c_str());
     for (const auto& k : left) std::fprintf(stderr, "  key %u left (flags %u)\n", k.tag, k.flags);
     return 0;
   }
-  for (const auto& k : dnssec::load_keys(dir, zone)) {
-    std::printf("; key %u %s flags %u created %lld\n", k.tag,
+  const auto keys = dnssec::load_keys(dir, zone, /*require_private=*/false);
+  if (keys.empty()) return fail("no keys for " + zone.to_string() + " in " + dir);
+  for (const auto& k : keys) {
+    std::printf("; key %u %s flags %u created %lld state %s next-event %s\n", k.tag,
                 dnssec::algorithm_name(k.algorithm).c_str(), k.flags,
-                static_cast<long long>(k.created));
+                static_cast<long long>(k.created), slave::key_state_text(k, now).c_str(),
+                slave::time_text(slave::next_key_event(k, now)).c_str());
     if (k.is_sep()) print_ds(zone, k);
   }
+  try {
+    const slave::KeySet set = slave::key_set_at(keys, now);
+    std::printf("; now: %s; next change %s\n", set.text().c_str(),
+                slave::time_text(set.next_event).c_str());
+  } catch (const slave::KeyScheduleError& e) {
+    std::printf("; now: cannot be served: %s\n", e.what());
+    return 1;
+  }
   return 0;
+}
+
+// --check: each zone's keys (when its state folder has them) and its policy's timeline.
+void print_key_timelines(const slave::SlaveConfig& config) {
+  const std::time_t now = std::time(nullptr);
+  for (const auto& z : config.zones) {
+    const auto& pc = z.publisher;
+    std::printf("zone %s keys:\n", pc.zone.to_string().c_str());
+    std::vector<dnssec::DnssecKey> keys;
+    slave::ZoneTtls ttls;
+    try {
+      if (std::filesystem::is_directory(pc.keys_dir()))
+        keys = dnssec::load_keys(pc.keys_dir(), pc.zone, false);
+      if (auto signed_zone = slave::load_signed_zone(pc.state_dir, pc.zone))
+        ttls = slave::zone_ttls(*signed_zone);
+    } catch (const std::exception& e) {
+      std::printf("  keys: %s\n", e.what());
+      continue;
+    }
+    if (keys.empty()) {
+      std::printf("  keys: none yet (a CSK is made at the first start)\n");
+      continue;
+    }
+    for (const auto& line : slave::policy_timeline(keys, now, pc.key_policy, ttls))
+      std::printf("  %s\n", line.c_str());
+  }
 }
 }  // namespace
 
@@ -142,21 +203,28 @@ int main(int argc, char** argv) {
   ds->add_option("--state-dir", ds_state)->required();
   auto* key = app.add_subcommand(
       "key",
-      "DNSSEC key rollover by double signature (RFC 6781 4.1.2, RFC 7583 3.3.2): `key roll` adds "
-      "a CSK that is published and signs beside the current one after a restart; put its DS at "
-      "the parent after the DNSKEY TTL + the zone's max TTL; once the parent serves only the new "
-      "DS (+ its TTL), `key retire OLD_TAG` and restart");
+      "DNSSEC keys of a zone (docs/operations.md, key lifecycle): `key roll` starts a "
+      "double-signature CSK roll (RFC 7583 3.3.2) that a running slave steps through by the "
+      "keys' timing; the parent's DS must follow the CDS between its sync and retire steps");
   key->require_subcommand(1);
   std::string key_zone, key_state, key_alg;
   uint16_t retire_tag = 0;
-  auto* roll = key->add_subcommand("roll", "add a new CSK (prints its DS)");
+  auto* roll = key->add_subcommand(
+      "roll", "write a successor CSK with its timing and the old key's end times (prints its DS)");
   auto* retire = key->add_subcommand("retire", "move key TAG to <state-dir>/<zone>/retired/");
-  auto* list = key->add_subcommand("list", "print the keys and their DS");
-  for (auto* s : {roll, retire, list}) {
+  auto* list = key->add_subcommand("list", "print the keys, their state, next event and DS");
+  auto* import = key->add_subcommand(
+      "import", "copy a BIND key (dnssec-keygen's files, its timing kept) into the zone's folder");
+  std::string import_path;
+  import->add_option("file", import_path, "K<zone>+<alg>+<tag>.key or .private")->required();
+  for (auto* s : {roll, retire, list, import}) {
     s->add_option("--zone", key_zone)->required();
     s->add_option("--state-dir", key_state)->required();
   }
   roll->add_option("--algorithm", key_alg, "default: the current keys' algorithm");
+  std::string key_config;
+  roll->add_option("--config", key_config,
+                   "the slave's config file: the zone's key-policy timing (default: the defaults)");
   retire->add_option("tag", retire_tag, "key tag of the old key")->required();
   CLI11_PARSE(app, argc, argv);
   if (version) {
@@ -179,7 +247,8 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (*key)
-      return key_command(bool(*roll), bool(*retire), key_zone, key_state, key_alg, retire_tag);
+      return key_command(bool(*roll), bool(*retire), key_zone, key_state, key_alg, retire_tag,
+                         key_config, *import ? import_path : std::string());
     slave::SlaveConfig config;
     try {
       config = slave::load_slave_config(source);
@@ -199,6 +268,7 @@ int main(int argc, char** argv) {
                     z.publisher.state_dir.c_str());
         unsafe += check_margin(z) ? 0 : 1;
       }
+      print_key_timelines(config);
       if (unsafe != 0) {
         std::fprintf(stderr,
                      "flatsign-slave: configuration refused: %zu zone(s) with an unsafe "

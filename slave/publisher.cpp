@@ -105,17 +105,14 @@ Publisher::Publisher(const PublisherConfig& config)
     : config_(config), zname_(config_.zone.to_string()) {}
 
 void Publisher::start_up(util::AtomicFileBatch* new_keys) {
-  auto keys = load_or_create_keys(config_.state_dir, config_.zone, config_.algorithm, new_keys);
-  dnssec::SignerOptions opts;
-  opts.denial = config_.denial;
-  opts.publish_cds = config_.cds != PublisherConfig::Cds::None;
-  opts.cds_delete = config_.cds == PublisherConfig::Cds::Delete;
-  opts.threads = config_.sign_threads;
-  opts.timing.validity = config_.signature_validity;
-  opts.timing.jitter = std::min<uint32_t>(86400, config_.signature_validity / 10);
-  opts.refresh_within = config_.signature_refresh;
-  opts.progress = util::ProgressLog("slave", zname_, "signing", "RRsets");
-  signer_ = std::make_unique<dnssec::ZoneSigner>(std::move(keys), opts);
+  auto keys = load_or_create_keys(config_.state_dir, config_.zone, config_.algorithm, new_keys,
+                                  config_.key_dir);
+  try {
+    key_set_ = key_set_at(keys, std::time(nullptr));
+  } catch (const KeyScheduleError& e) {
+    throw StateError(std::string("keys: ") + e.what());
+  }
+  signer_.store(make_signer(key_set_));
   auto last = load_signed_zone(config_.state_dir, config_.zone);
   last_serial_ = load_last_serial(config_.state_dir, config_.zone, last.get());
   if (config_.journal.max_versions > 0) {
@@ -149,6 +146,81 @@ void Publisher::start_up(util::AtomicFileBatch* new_keys) {
   }
 }
 
+std::shared_ptr<const dnssec::ZoneSigner> Publisher::make_signer(const KeySet& set) const {
+  dnssec::SignerOptions opts;
+  opts.denial = config_.denial;
+  opts.publish_cds = config_.cds != PublisherConfig::Cds::None;
+  opts.cds_delete = config_.cds == PublisherConfig::Cds::Delete;
+  opts.threads = config_.sign_threads;
+  opts.timing.validity = config_.signature_validity;
+  opts.timing.jitter = std::min<uint32_t>(86400, config_.signature_validity / 10);
+  opts.refresh_within = config_.signature_refresh;
+  opts.progress = util::ProgressLog("slave", zname_, "signing", "RRsets");
+  opts.dnskey_ttl = config_.key_policy.dnskey_ttl;
+  // The published keys that do not sign, and the CDS keys, as the timing says.
+  for (const auto& rd : set.dnskeys)
+    if (std::none_of(set.signing.begin(), set.signing.end(),
+                     [&](const dnssec::DnssecKey& k) { return k.dnskey_rdata() == rd; }))
+      opts.extra_dnskeys.push_back(rd);
+  opts.cds_dnskeys = set.cds;
+  return std::make_shared<const dnssec::ZoneSigner>(set.signing, opts);
+}
+
+bool Publisher::rekey(const KeySet& set, const std::string& reason) {
+  const bool same = set.same_as(key_set_);
+  auto current = signed_.load();
+  if (same && (!current || served_key_difference().empty())) return false;
+  util::log(LogLevel::Info, "slave", zname_, "keys: {}: {}", reason, set.text());
+  auto old_signer = signer_.load();
+  const KeySet old_set = key_set_;
+  signer_.store(make_signer(set));
+  key_set_ = set;
+  if (!current) return false;
+  if (publish(strip_signatures(*current), zone::Diff{}, "keys", false)) return true;
+  signer_.store(old_signer);  // alerted by publish(); served as before, tried again later
+  key_set_ = old_set;
+  return false;
+}
+
+std::string Publisher::served_key_difference() const {
+  auto current = signed_.load();
+  if (!current || current->nodes().empty()) return "";
+  const zone::Node& apex = current->nodes().front();
+  auto rdatas = [&](dns::RRType t) {
+    const dns::RRset* rs = apex.find(t);
+    std::vector<dns::Rdata> v = rs ? rs->rdatas.to_vector() : std::vector<dns::Rdata>{};
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  if (rdatas(dns::RRType::DNSKEY) != key_set_.dnskeys) return "DNSKEY RRset";
+  if (config_.cds == PublisherConfig::Cds::Publish) {
+    std::vector<dns::Rdata> cds = rdatas(dns::RRType::CDNSKEY);
+    if (cds != key_set_.cds) return "CDS/CDNSKEY";
+  }
+  // The SOA's signers against the signing keys (both SEP and not: a CSK signs it).
+  std::vector<uint16_t> want, have;
+  const bool has_zsk = std::any_of(key_set_.signing.begin(), key_set_.signing.end(),
+                                   [](const dnssec::DnssecKey& k) { return !k.is_sep(); });
+  for (const auto& k : key_set_.signing)
+    if (!has_zsk || !k.is_sep()) want.push_back(k.tag);
+  if (const dns::RRset* sigs = apex.find(dns::RRType::RRSIG))
+    for (const auto& sig : sigs->rdatas)
+      if (sig.size() >= 18 && dnssec::rrsig_covered(sig) == dns::RRType::SOA)
+        have.push_back(static_cast<uint16_t>((sig[16] << 8) | sig[17]));
+  std::sort(want.begin(), want.end());
+  std::sort(have.begin(), have.end());
+  if (want != have) return "signing keys";
+  return "";
+}
+
+void Publisher::key_alert(std::string_view reason, const std::string& detail) {
+  ++counters_.refused;
+  report_.refusal = reason;
+  report_.refusal_detail = detail;
+  util::log(LogLevel::Warning, "slave", zname_, "keys: {}: {}", reason, detail);
+  raise_alert(reason, detail, "keys");
+}
+
 std::shared_ptr<const zone::Zone> Publisher::served_unsigned() const {
   auto current = signed_.load();
   return current ? strip_signatures(*current) : nullptr;
@@ -156,7 +228,7 @@ std::shared_ptr<const zone::Zone> Publisher::served_unsigned() const {
 
 std::vector<std::string> Publisher::ds_lines() const {
   std::vector<std::string> out;
-  for (const auto& k : signer_->keys()) {
+  for (const auto& k : signer_.load()->keys()) {
     if (!k.is_sep()) continue;
     out.push_back(fmt::format("{}\t{}\tIN\tDS\t{}", zname_, 3600,
                               dns::rdata_to_text(dns::RRType::DS, k.ds_rdata())));
@@ -210,7 +282,7 @@ bool Publisher::refresh_signatures() {
   auto current = signed_.load();
   if (!current) return false;
   const auto now = static_cast<uint32_t>(std::time(nullptr));
-  const uint32_t horizon = now + signer_->options().refresh_within;
+  const uint32_t horizon = now + signer_.load()->options().refresh_within;
   const uint32_t earliest = earliest_expiry(*current, now);
   report_.earliest_expiry = earliest;
   if (serial_gt(earliest, horizon)) {
@@ -218,7 +290,7 @@ bool Publisher::refresh_signatures() {
     return false;
   }
   util::log(LogLevel::Info, "slave", zname_, "signatures expire within {} s: refreshing",
-            signer_->options().refresh_within);
+            signer_.load()->options().refresh_within);
   const bool done = publish(strip_signatures(*current), {}, "refresh", false);
   check_expiry(!done, now, report_.earliest_expiry);  // publish() set the new zone's
   return done;
@@ -265,10 +337,10 @@ bool Publisher::publish(const std::shared_ptr<const zone::Zone>& transferred_zon
       // The previous content is read from the signed zone itself, skipping what the signer
       // added: keeping an unsigned copy beside it cost a third of the signed zone's memory.
       zone::Diff d = zone::diff_zones(*previous, *new_unsigned, {.skip_type = is_signer_owned});
-      sr = signer_->sign_incremental(*previous, *new_unsigned, d);
+      sr = signer_.load()->sign_incremental(*previous, *new_unsigned, d);
       incremental = true;
     } else {
-      sr = signer_->sign_full(*new_unsigned);
+      sr = signer_.load()->sign_full(*new_unsigned);
     }
   } catch (const std::exception& e) {
     alert("sign-failed", e.what(), master);

@@ -21,6 +21,7 @@
 #include "common/server/journal.hpp"
 #include "common/util/atomic_file.hpp"
 #include "common/zone/zone.hpp"
+#include "slave/key_schedule.hpp"
 #include "slave/serial.hpp"
 #include "slave/transfer_check.hpp"
 
@@ -55,6 +56,14 @@ struct PublisherConfig {
   // within signature_refresh are re-signed. REQUIRES: signature_refresh <= validity / 2.
   uint32_t signature_validity = 14 * 86400;
   uint32_t signature_refresh = 7 * 86400;
+  // Key lifecycle: the keys' timing decides what is published and signs (key_schedule.hpp);
+  // csk-roll also makes successors. dnskey_ttl is the DNSKEY/CDS TTL.
+  KeyPolicy key_policy;
+  // Where the zone's K-files are (`key-dir`, shared by several slaves); empty: state_dir.
+  std::string key_dir;
+  [[nodiscard]] const std::string& keys_dir() const {
+    return key_dir.empty() ? state_dir : key_dir;
+  }
 };
 
 // What the calls since the last take_report() did, for the daemon's metrics and /status.
@@ -133,6 +142,19 @@ class Publisher {
   // Signatures made from now on are valid `validity` seconds and re-signed with `refresh` left
   // (the zone's pipeline derives them from the zone: signature_margin.hpp).
   void set_signature_timing(uint32_t validity, uint32_t refresh);
+  // Switches to the key set `set` (from key_set_at over the zone's key files): when it differs
+  // from the current one, re-signs the served zone with it under a new serial (no on-change
+  // hook). A failed sign or verify keeps the current keys (alerted). Returns true when it
+  // published. On the publishing thread.
+  bool rekey(const KeySet& set, const std::string& reason);
+  // The key set signing now (publishing thread).
+  [[nodiscard]] const KeySet& key_set() const { return key_set_; }
+  // "" when the served zone's DNSKEY, CDS and signing keys are those of key_set(), else how it
+  // differs. Publishing thread.
+  [[nodiscard]] std::string served_key_difference() const;
+  // Logs one warning and runs --on-alert with `reason` and `detail` about the keys (no
+  // transfer involved).
+  void key_alert(std::string_view reason, const std::string& detail);
 
   // The DS records of the zone's SEP keys for the parent, one presentation line each.
   [[nodiscard]] std::vector<std::string> ds_lines() const;
@@ -140,8 +162,8 @@ class Publisher {
   [[nodiscard]] const PublisherCounters& counters() const { return counters_; }
   // Hands over what happened since the last call and starts a new report.
   [[nodiscard]] PublishReport take_report() { return std::exchange(report_, {}); }
-  // The signing keys. Immutable after start_up(): safe to read from any thread then.
-  [[nodiscard]] const std::vector<dnssec::DnssecKey>& keys() const { return signer_->keys(); }
+  // The signing keys (a copy: rekey() may replace them). Thread-safe after start_up().
+  [[nodiscard]] std::vector<dnssec::DnssecKey> keys() const { return signer_.load()->keys(); }
   [[nodiscard]] std::optional<uint32_t> last_serial() const { return last_serial_; }
 
  private:
@@ -154,7 +176,9 @@ class Publisher {
 
   const PublisherConfig& config_;
   std::string zname_;
-  std::unique_ptr<dnssec::ZoneSigner> signer_;
+  [[nodiscard]] std::shared_ptr<const dnssec::ZoneSigner> make_signer(const KeySet& set) const;
+  std::atomic<std::shared_ptr<const dnssec::ZoneSigner>> signer_;
+  KeySet key_set_;
   std::atomic<std::shared_ptr<const zone::Zone>> signed_;
   // The zone of the last publication this process verified (not one loaded from disk): an
   // incremental publication re-checks only the signature values it changed.

@@ -502,6 +502,8 @@ asio::awaitable<void> SlaveDaemon::signal_loop() {
         util::log(LogLevel::Warning, "slave", "",
                   "no --config file: the command line has nothing new to read");
       reload();
+      std::lock_guard lock(pipelines_mutex_);
+      for (auto& [name, p] : pipelines_) p->check_keys();  // key files read again too
       continue;
     }
     util::log(LogLevel::Info, "slave", "", "signal {}: shutting down", sig);

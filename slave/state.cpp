@@ -86,10 +86,12 @@ std::string journal_path(const std::string& dir, const dns::Name& zone) {
 
 std::vector<dnssec::DnssecKey> load_or_create_keys(const std::string& dir, const dns::Name& zone,
                                                    dnssec::Algorithm alg,
-                                                   util::AtomicFileBatch* batch) {
+                                                   util::AtomicFileBatch* batch,
+                                                   const std::string& key_dir) {
+  const std::string& kdir = key_dir.empty() ? dir : key_dir;
   std::vector<dnssec::DnssecKey> keys;
   try {
-    keys = dnssec::load_keys(dir, zone);
+    keys = dnssec::load_keys(kdir, zone, /*require_private=*/false);
   } catch (const dnssec::KeyFileError& e) {
     throw StateError(std::string("corrupt key file: ") + e.what());
   }
@@ -104,11 +106,11 @@ std::vector<dnssec::DnssecKey> load_or_create_keys(const std::string& dir, const
   }
   if (fs::exists(signed_zone_path(dir, zone)) || fs::exists(serial_path(dir, zone))) {
     throw StateError("zone " + zone.to_string() + " was published from " + dir +
-                     " but its key files are missing; restore them (a new key would break "
-                     "the chain of trust)");
+                     " but its key files are missing from " + kdir +
+                     "; restore them (a new key would break the chain of trust)");
   }
   auto key = dnssec::generate_key(zone, alg, dnssec::kFlagsKsk, std::time(nullptr));
-  dnssec::store_key(key, dir, batch);
+  dnssec::store_key(key, kdir, batch);
   util::log(util::LogLevel::Info, "slave", zone.to_string(), "generated {} CSK, key tag {}",
             dnssec::algorithm_name(alg), key.tag);
   keys.push_back(std::move(key));

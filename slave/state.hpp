@@ -46,13 +46,16 @@ std::string prepare_zone_state_dir(const std::string& root, const dns::Name& zon
 // "<dir>/<zone>.journal": the IXFR journal (common/server/journal.hpp).
 [[nodiscard]] std::string journal_path(const std::string& dir, const dns::Name& zone);
 
-// The zone's keys from `dir`. When there are none and the zone was never published here (no
+// The zone's keys from `dir` (public-only ones included: their timing may publish them). When
+// there are none and the zone was never published here (no
 // .signed and no .serial file), generates one CSK with `alg` and stores it (into `batch` when
 // given: the caller commits it before the zone publishes). Throws StateError when keys are
 // missing for a published zone or a key file is corrupt.
+// With `key_dir` set the keys are read from (and a first key made in) that folder instead, while
+// `dir` still tells whether the zone was published.
 [[nodiscard]] std::vector<dnssec::DnssecKey> load_or_create_keys(
     const std::string& dir, const dns::Name& zone, dnssec::Algorithm alg,
-    util::AtomicFileBatch* batch = nullptr);
+    util::AtomicFileBatch* batch = nullptr, const std::string& key_dir = "");
 
 // The last published signed zone, or null when there is none. Throws StateError when the file
 // exists but does not load.

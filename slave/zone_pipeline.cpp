@@ -128,7 +128,9 @@ ZonePipeline::ZonePipeline(asio::io_context& io, ZoneConfigPtr config, PipelineS
       jobs_(asio::make_strand(shared_.small_jobs.get_executor())),
       wake_(io),
       hold_(io),
-      upkeep_wake_(io) {
+      upkeep_wake_(io),
+      key_wake_(io),
+      key_upkeep_(config_.publisher) {
   auto access = std::make_shared<server::TransferAccess>();
   access->acl = config_.allow_transfer;
   if (!config_.transfer_keys.empty()) {
@@ -153,15 +155,8 @@ void ZonePipeline::start_up(util::AtomicFileBatch* new_keys) {
   if (auto served = publisher_.served_signed()) {
     check_signature_margin(zone_figures(*served), true, "start-up");
     metrics_.published(served->serial(), false, 0);
-    // The served DNSKEY RRset against the key files: they differ after `key roll`/`key retire`.
-    std::vector<dns::Rdata> ours;
-    for (const auto& k : publisher_.keys()) ours.push_back(k.dnskey_rdata());
-    std::sort(ours.begin(), ours.end());
-    const dns::RRset* dnskey = served->nodes().front().find(dns::RRType::DNSKEY);
-    std::vector<dns::Rdata> published =
-        dnskey ? dnskey->rdatas.to_vector() : std::vector<dns::Rdata>{};
-    std::sort(published.begin(), published.end());
-    if (ours != published) resign_reason_ = "key set changed since the last publication";
+    // The served DNSKEY RRset, CDS and signers against the keys' timing: the key loop re-signs
+    // at once when they differ (a key rolled or retired while the slave was stopped).
     // The denial chain asked for against the one served (a changed `denial` setting).
     const bool nsec3_served = served->nodes().front().find(dns::RRType::NSEC3PARAM) != nullptr;
     if (nsec3_served != (config_.publisher.denial.mode == dnssec::DenialMode::Nsec3))
@@ -190,10 +185,15 @@ void ZonePipeline::start() {
   auto upkeep = [](std::shared_ptr<ZonePipeline> self) -> asio::awaitable<void> {
     co_await self->upkeep_loop();
   };
-  loops_ = 2;
+  auto keys = [](std::shared_ptr<ZonePipeline> self) -> asio::awaitable<void> {
+    co_await self->key_loop();
+  };
+  loops_ = 3;
   net::spawn_logged(io_.get_executor(), run(shared_from_this()), "slave", "poll loop of " + zname_);
   net::spawn_logged(io_.get_executor(), upkeep(shared_from_this()), "slave",
                     "signature upkeep of " + zname_);
+  net::spawn_logged(io_.get_executor(), keys(shared_from_this()), "slave",
+                    "key upkeep of " + zname_);
 }
 
 void ZonePipeline::loop_ended() {
@@ -207,6 +207,12 @@ void ZonePipeline::stop(std::function<void()> stopped) {
   wake_.cancel();
   hold_.cancel();
   upkeep_wake_.cancel();
+  key_wake_.cancel();
+}
+
+void ZonePipeline::check_keys() {
+  key_reread_ = true;
+  key_wake_.cancel();
 }
 
 void ZonePipeline::trigger_poll() {
@@ -274,6 +280,48 @@ asio::awaitable<void> ZonePipeline::upkeep_loop() {
               delay.count());
     upkeep_wake_.expires_after(delay);
     (void)co_await upkeep_wake_.async_wait(kTuple);
+  }
+  loop_ended();
+}
+
+asio::awaitable<void> ZonePipeline::key_loop() {
+  while (!stopping_) {
+    PublishReport r;
+    std::time_t next = kNever;
+    const bool reread = std::exchange(key_reread_, false);
+    try {
+      next = co_await on_worker(jobs_, job_pool(0), [this, reread, &r] {
+        const auto t0 = std::chrono::steady_clock::now();
+        const std::time_t at = key_upkeep_.step(publisher_, std::time(nullptr), reread);
+        r = publisher_.take_report();
+        if (r.published) {
+          wrap_publication();
+          util::log(LogLevel::Info, "slave", zname_, "key step published in {:.3f} s",
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        }
+        return at;
+      });
+    } catch (const std::exception& e) {
+      util::log(LogLevel::Error, "slave", zname_, "key upkeep failed: {}", e.what());
+      next = std::time(nullptr) + 60;
+    }
+    if (stopping_) break;
+    if (apply_report(r, false, "keys", std::nullopt)) {
+      notify_secondaries();
+      upkeep_wake_.cancel();
+      if (on_published_) on_published_();
+    }
+    // Until the next key event (just after it: the step reads whole seconds), at most one
+    // check interval: new or changed key files are seen within it.
+    auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(config_.key_check_interval);
+    if (next != kNever) {
+      const auto until = std::chrono::system_clock::from_time_t(next) -
+                         std::chrono::system_clock::now() + std::chrono::milliseconds(20);
+      delay = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(until),
+                         std::chrono::milliseconds(20), delay);
+    }
+    key_wake_.expires_after(delay);
+    (void)co_await key_wake_.async_wait(kTuple);
   }
   loop_ended();
 }

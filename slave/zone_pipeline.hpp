@@ -25,6 +25,7 @@
 #include "common/net/listener.hpp"
 #include "common/server/snapshot_directory.hpp"
 #include "slave/config.hpp"
+#include "slave/key_roll.hpp"
 #include "slave/notify_answer.hpp"
 #include "slave/publisher.hpp"
 #include "slave/signature_margin.hpp"
@@ -78,6 +79,8 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   void set_on_published(std::function<void()> f) { on_published_ = std::move(f); }
   // Polls now (as on NOTIFY). On the io thread.
   void trigger_poll();
+  // Re-reads the zone's key files now (SIGHUP). On the io thread.
+  void check_keys();
   // Polls now with the shrink guard off for that one transfer (an operator's SIGUSR1 after a
   // real mass deletion was refused as refused-shrink). On the io thread.
   void force_poll();
@@ -107,6 +110,9 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   // Signature upkeep: refreshes what expires within the refresh window, then sleeps until the
   // next signature comes due (at most an hour), or until a publication wakes it.
   boost::asio::awaitable<void> upkeep_loop();
+  // Key lifecycle (key_roll.hpp KeyUpkeep): steps at each key event of the zone's timing, and
+  // every key_check_interval to see changed key files; re-signs when the key set changes.
+  boost::asio::awaitable<void> key_loop();
   // A loop ended: once both have, the zone is stopped.
   void loop_ended();
   // PollMode::Soa: true when a master answered with the serial of the last complete transfer.
@@ -166,7 +172,10 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   boost::asio::steady_timer wake_;
   boost::asio::steady_timer hold_;  // notify_min_interval between polls
   boost::asio::steady_timer upkeep_wake_;
-  unsigned loops_ = 0;  // poll and upkeep loops running
+  boost::asio::steady_timer key_wake_;
+  KeyUpkeep key_upkeep_;     // job strand
+  bool key_reread_ = false;  // io thread: the next key step re-reads the files
+  unsigned loops_ = 0;       // poll, upkeep and key loops running
   std::optional<std::chrono::steady_clock::time_point> last_poll_start_;
   unsigned failed_polls_ = 0;  // in a row (refused or failed), for the retry backoff
   bool poll_pending_ = false;

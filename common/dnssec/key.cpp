@@ -24,18 +24,53 @@ std::string b64(std::span<const uint8_t> v) {
   return s;
 }
 
-std::string timestamp(std::time_t t) {  // BIND's YYYYMMDDHHMMSS, UTC
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%d%H%M%S", &tm);
-  return buf;
+// The timing fields in BIND's order, with their names in both files.
+struct TimingField {
+  const char* name;
+  std::time_t KeyTiming::*field;
+};
+constexpr TimingField kTimingFields[] = {
+    {"Publish", &KeyTiming::publish},          {"Activate", &KeyTiming::activate},
+    {"Inactive", &KeyTiming::inactive},        {"Delete", &KeyTiming::remove},
+    {"SyncPublish", &KeyTiming::sync_publish}, {"SyncDelete", &KeyTiming::sync_delete}};
+
+bool is_timing_name(std::string_view name) {
+  if (name == "Created") return true;
+  return std::any_of(std::begin(kTimingFields), std::end(kTimingFields),
+                     [&](const TimingField& f) { return name == f.name; });
 }
 
-std::time_t parse_timestamp(const std::string& s) {
-  std::tm tm{};
-  if (s.size() < 14 || !strptime(s.substr(0, 14).c_str(), "%Y%m%d%H%M%S", &tm)) return 0;
-  return timegm(&tm);
+// The timing a key is stored with: none set means Publish and Activate at creation
+// (dnssec-keygen's default, and what every key written before timing was kept had).
+KeyTiming stored_timing(const DnssecKey& key) {
+  if (!key.timing.empty()) return key.timing;
+  KeyTiming t;
+  t.publish = t.activate = key.created;
+  return t;
+}
+
+// "; Created: ...\n; Publish: ...\n" for the .key file (BIND adds the date in words).
+std::string key_comments(const DnssecKey& key) {
+  auto line = [](const char* name, std::time_t t) {
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char words[40];
+    std::strftime(words, sizeof words, "%a %b %e %H:%M:%S %Y", &tm);
+    return "; " + std::string(name) + ": " + key_timestamp(t) + " (" + words + ")\n";
+  };
+  const KeyTiming t = stored_timing(key);
+  std::string out = key.created ? line("Created", key.created) : "";
+  for (const auto& f : kTimingFields)
+    if (t.*f.field) out += line(f.name, t.*f.field);
+  return out;
+}
+
+std::string private_timing(const DnssecKey& key) {
+  const KeyTiming t = stored_timing(key);
+  std::string out = key.created ? "Created: " + key_timestamp(key.created) + "\n" : "";
+  for (const auto& f : kTimingFields)
+    if (t.*f.field) out += std::string(f.name) + ": " + key_timestamp(t.*f.field) + "\n";
+  return out;
 }
 
 std::string read_file(const std::string& path) {
@@ -67,7 +102,18 @@ DnssecKey parse_key_file(const std::string& path) {
   std::string text = read_file(path);
   std::istringstream lines(text);
   std::string line;
+  std::time_t created = 0;
+  KeyTiming timing;
   while (std::getline(lines, line)) {
+    if (line.rfind(';', 0) == 0) {  // "; Publish: 20240101000000 (Mon Jan  1 ...)"
+      std::istringstream cs(line.substr(1));
+      std::string name, value;
+      cs >> name >> value;
+      if (!name.empty() && name.back() == ':') name.pop_back();
+      if (name == "Created") created = parse_key_timestamp(value);
+      for (const auto& f : kTimingFields)
+        if (name == f.name) timing.*f.field = parse_key_timestamp(value);
+    }
     if (auto semi = line.find(';'); semi != std::string::npos) line.resize(semi);
     std::istringstream ls(line);
     std::vector<std::string> tok;
@@ -94,6 +140,8 @@ DnssecKey parse_key_file(const std::string& path) {
     if (!dns::base64_decode(joined, key.public_key) || key.public_key.empty())
       throw KeyFileError("corrupt key file " + path + ": bad base64 public key");
     key.tag = key_tag(key.dnskey_rdata());
+    key.created = created;  // BIND writes the comments before the record
+    key.timing = timing;
     return key;
   }
   throw KeyFileError("corrupt key file " + path + ": no DNSKEY record");
@@ -120,6 +168,25 @@ std::map<std::string, std::string> parse_private(const std::string& path) {
 }
 
 }  // namespace
+
+std::string key_timestamp(std::time_t t) {  // BIND's YYYYMMDDHHMMSS, UTC
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%d%H%M%S", &tm);
+  return buf;
+}
+
+std::time_t parse_key_timestamp(std::string_view s) {
+  if (s.size() < 14 || !std::all_of(s.begin(), s.begin() + 14, [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c)) != 0;
+      }))
+    return 0;
+  std::tm tm{};
+  const std::string digits(s.substr(0, 14));
+  if (!strptime(digits.c_str(), "%Y%m%d%H%M%S", &tm)) return 0;
+  return timegm(&tm);
+}
 
 dns::Rdata make_dnskey_rdata(uint16_t flags, uint8_t algorithm, std::span<const uint8_t> key) {
   dns::Rdata r(4 + key.size());
@@ -187,13 +254,11 @@ DnssecKey generate_key(const dns::Name& zone, Algorithm alg, uint16_t flags, std
 
 std::string store_key(const DnssecKey& key, const std::string& dir, util::AtomicFileBatch* batch) {
   const KeyMaterial& m = key.private_key->material();
-  std::string when = timestamp(key.created);
   std::string alg = std::to_string(unsigned(key.algorithm));
   std::string pub = "; This is a " + std::string(key.is_sep() ? "key-signing" : "zone-signing") +
                     " key, keyid " + std::to_string(key.tag) + ", for " + key.zone.to_string() +
-                    "\n" + "; Created: " + when + "\n; Publish: " + when + "\n; Activate: " + when +
-                    "\n" + key.zone.to_string() + " IN DNSKEY " + std::to_string(key.flags) +
-                    " 3 " + alg + " " + b64(key.public_key) + "\n";
+                    "\n" + key_comments(key) + key.zone.to_string() + " IN DNSKEY " +
+                    std::to_string(key.flags) + " 3 " + alg + " " + b64(key.public_key) + "\n";
   std::string priv =
       "Private-key-format: v1.3\nAlgorithm: " + alg + " (" + algorithm_name(key.algorithm) + ")\n";
   if (key.algorithm == Algorithm::RSASHA256) {
@@ -210,15 +275,14 @@ std::string store_key(const DnssecKey& key, const std::string& dir, util::Atomic
   } else {
     priv += "PrivateKey: " + b64(m.private_key) + "\n";
   }
-  priv += "Created: " + when + "\nPublish: " + when + "\nActivate: " + when + "\n";
+  priv += private_timing(key);
   std::string base = dir + "/" + key.file_base();
-  // .key first: load_keys() looks for .private files, so a crash between the two leaves no key.
   if (batch) {
-    batch->add(base + ".key", pub, 0644);
     batch->add(base + ".private", priv, 0600);
+    batch->add(base + ".key", pub, 0644);
   } else {
-    util::write_file_atomically(base + ".key", pub, 0644);
     util::write_file_atomically(base + ".private", priv, 0600);
+    util::write_file_atomically(base + ".key", pub, 0644);
   }
   return base + ".private";
 }
@@ -229,6 +293,12 @@ DnssecKey load_key(const std::string& path, bool require_private) {
   std::string priv_path = base + ".private";
   if (!require_private && !std::filesystem::exists(priv_path)) return key;
   auto f = parse_private(priv_path);
+  // The .private's timing wins over the .key's comments (BIND keeps both the same).
+  if (f.count("Created")) key.created = parse_key_timestamp(f["Created"]);
+  KeyTiming timing;
+  for (const auto& tf : kTimingFields)
+    if (f.count(tf.name)) timing.*tf.field = parse_key_timestamp(f[tf.name]);
+  key.timing = timing;
   auto alg = algorithm_from_string(f["Algorithm"].substr(0, f["Algorithm"].find(' ')));
   if (!alg || *alg != key.algorithm)
     throw KeyFileError("corrupt key file " + priv_path + ": algorithm differs from the .key file");
@@ -257,19 +327,56 @@ DnssecKey load_key(const std::string& path, bool require_private) {
   }
   if (key.private_key->public_key() != key.public_key)
     throw KeyFileError("key files disagree: " + priv_path + " does not match " + base + ".key");
-  if (f.count("Created")) key.created = parse_timestamp(f["Created"]);
   return key;
 }
 
-std::vector<DnssecKey> load_keys(const std::string& dir, const dns::Name& zone) {
+void store_key_timing(const std::string& dir, const DnssecKey& key) {
+  const std::string base = dir + "/" + key.file_base();
+  // Each file keeps every line but the timing ones; the new timing goes where BIND puts it
+  // (comments before the DNSKEY record; lines after the key material).
+  auto rewrite = [&](const std::string& path, bool comments) {
+    std::istringstream lines(read_file(path));
+    std::string out, line;
+    bool placed = false;
+    while (std::getline(lines, line)) {
+      std::string_view v(line);
+      if (comments && v.starts_with(";")) v.remove_prefix(1);
+      while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+      const auto colon = v.find(':');
+      const bool timing_line = (!comments || line.starts_with(";")) &&
+                               colon != std::string_view::npos &&
+                               is_timing_name(v.substr(0, colon));
+      if (timing_line) continue;
+      if (comments && !placed && !line.starts_with(";") && !line.empty()) {
+        out += key_comments(key);
+        placed = true;
+      }
+      out += line + "\n";
+    }
+    if (!comments) out += private_timing(key);
+    return out;
+  };
+  std::error_code ec;
+  if (std::filesystem::exists(base + ".private", ec))
+    util::write_file_atomically(base + ".private", rewrite(base + ".private", false), 0600);
+  util::write_file_atomically(base + ".key", rewrite(base + ".key", true), 0644);
+}
+
+std::vector<DnssecKey> load_keys(const std::string& dir, const dns::Name& zone,
+                                 bool require_private) {
   std::vector<DnssecKey> keys;
   std::string prefix = "K" + zone.lowercased().to_string() + "+";
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     std::string name = entry.path().filename().string();
-    if (name.size() > prefix.size() && iequals(name.substr(0, prefix.size()), prefix) &&
-        name.ends_with(".private"))
-      keys.push_back(load_key(entry.path().string()));
+    if (name.size() <= prefix.size() || !iequals(name.substr(0, prefix.size()), prefix) ||
+        !name.ends_with(".key"))
+      continue;
+    const std::string base = strip_ext(entry.path().string());
+    // A .key alone is a public-only key (or one whose .private went away): without
+    // require_private it is still published when its timing says so.
+    if (require_private && !std::filesystem::exists(base + ".private")) continue;
+    keys.push_back(load_key(base, require_private));
   }
   if (ec) throw KeyFileError("cannot list key directory " + dir + ": " + ec.message());
   std::sort(keys.begin(), keys.end(), [](const DnssecKey& a, const DnssecKey& b) {

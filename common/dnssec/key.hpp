@@ -9,6 +9,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/dns/name.hpp"
@@ -42,6 +43,24 @@ dns::Rdata make_dnskey_rdata(uint16_t flags, uint8_t algorithm, std::span<const 
 dns::Rdata make_ds_rdata(const dns::Name& owner, std::span<const uint8_t> dnskey_rdata,
                          DigestType digest = DigestType::SHA256);
 
+// A key's timing metadata (BIND's Publish, Activate, Inactive, Delete, SyncPublish, SyncDelete;
+// dnssec-keygen -P/-A/-I/-D, -P sync/-D sync): seconds since the epoch, 0 when unset. What they
+// mean for the served zone is slave/key_schedule.hpp's business.
+struct KeyTiming {
+  std::time_t publish = 0;
+  std::time_t activate = 0;
+  std::time_t inactive = 0;
+  std::time_t remove = 0;  // "Delete"
+  std::time_t sync_publish = 0;
+  std::time_t sync_delete = 0;
+  bool empty() const { return *this == KeyTiming{}; }
+  bool operator==(const KeyTiming&) const = default;
+};
+
+// BIND's timestamp form YYYYMMDDHHMMSS (UTC); parse gives 0 for anything else.
+[[nodiscard]] std::string key_timestamp(std::time_t t);
+[[nodiscard]] std::time_t parse_key_timestamp(std::string_view s);
+
 struct DnssecKey {
   dns::Name zone;
   uint16_t flags = kFlagsKsk;
@@ -52,6 +71,7 @@ struct DnssecKey {
   std::shared_ptr<const PrivateKey> private_key;
   // Timing metadata (seconds since the epoch) as BIND writes it; 0 when absent.
   std::time_t created = 0;
+  KeyTiming timing;
 
   bool is_sep() const { return (flags & kFlagSep) != 0; }  // KSK or CSK: signs the DNSKEY RRset
   dns::Rdata dnskey_rdata() const {
@@ -70,7 +90,9 @@ struct DnssecKey {
 DnssecKey generate_key(const dns::Name& zone, Algorithm alg, uint16_t flags, std::time_t now);
 
 // Writes <dir>/<file_base()>.key (0644) and .private (0600), each atomically, or adds them to
-// `batch` (in place at its commit()). Returns the path of the .private file.
+// `batch` (in place at its commit()), with the timing set in key.timing (none set: Publish and
+// Activate at `created`, as dnssec-keygen does). The .private goes first: load_keys() lists .key
+// files, so a crash between the two leaves no key. Returns the path of the .private file.
 // REQUIRES: key.private_key. Throws std::system_error naming the file.
 std::string store_key(const DnssecKey& key, const std::string& dir,
                       util::AtomicFileBatch* batch = nullptr);
@@ -80,8 +102,15 @@ std::string store_key(const DnssecKey& key, const std::string& dir,
 // gives a public-only key when `require_private` is false. Throws KeyFileError naming the file.
 DnssecKey load_key(const std::string& path, bool require_private = true);
 
-// Every K<zone>.+*.private key for `zone` in `dir`, sorted by (SEP first, tag).
-// Throws KeyFileError on a corrupt file; returns an empty vector when there is none.
-std::vector<DnssecKey> load_keys(const std::string& dir, const dns::Name& zone);
+// Rewrites the timing of a stored key in place (both files, the .private only when present),
+// keeping its key material as read. Throws KeyFileError / std::system_error naming the file.
+void store_key_timing(const std::string& dir, const DnssecKey& key);
+
+// Every K<zone>.+*.key key for `zone` in `dir`, sorted by (SEP first, tag); with
+// `require_private` false a key without its .private is loaded public-only (its DNSKEY may be
+// published, never signed with). Throws KeyFileError on a corrupt file; returns an empty
+// vector when there is none.
+std::vector<DnssecKey> load_keys(const std::string& dir, const dns::Name& zone,
+                                 bool require_private = true);
 
 }  // namespace flatsign::dnssec

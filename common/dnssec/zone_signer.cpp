@@ -64,6 +64,7 @@ ApexExtras apex_extras(const zone::Zone& input, const std::vector<DnssecKey>& ke
                     {}};
   if (x.input_dnskey) dnskey.rdatas = x.input_dnskey->rdatas;
   for (const auto& k : keys) dnskey.rdatas.push_back(k.dnskey_rdata());
+  for (const auto& rd : options.extra_dnskeys) dnskey.rdatas.push_back(rd);
   dnskey.normalize();
   const uint32_t key_ttl = dnskey.ttl;
   x.rrsets.push_back(std::move(dnskey));
@@ -83,6 +84,11 @@ ApexExtras apex_extras(const zone::Zone& input, const std::vector<DnssecKey>& ke
       cds.rdatas.push_back(dns::Rdata{0, 0, 0, 0, 0});  // tag 0, algorithm 0, digest type 0, 00
       cdnskey.rdatas.push_back(
           dns::Rdata{0, 0, 3, 0, 0});  // flags 0, protocol 3, algorithm 0, AA==
+    } else if (options.cds_dnskeys) {
+      for (const auto& rd : *options.cds_dnskeys) {
+        cds.rdatas.push_back(make_ds_rdata(origin, rd, DigestType::SHA256));
+        cdnskey.rdatas.push_back(rd);
+      }
     } else {
       for (size_t i : roles.ksk) {
         cds.rdatas.push_back(keys[i].ds_rdata(DigestType::SHA256));
@@ -91,10 +97,12 @@ ApexExtras apex_extras(const zone::Zone& input, const std::vector<DnssecKey>& ke
     }
     cds.normalize();
     cdnskey.normalize();
-    x.rrsets.push_back(std::move(cds));
-    x.rrsets.push_back(std::move(cdnskey));
-    x.types.push_back(RRType::CDS);
-    x.types.push_back(RRType::CDNSKEY);
+    if (!cds.rdatas.empty()) {  // no key in its sync window: no CDS at all
+      x.rrsets.push_back(std::move(cds));
+      x.rrsets.push_back(std::move(cdnskey));
+      x.types.push_back(RRType::CDS);
+      x.types.push_back(RRType::CDNSKEY);
+    }
   }
   std::sort(x.types.begin(), x.types.end());
   return x;

@@ -31,6 +31,12 @@ struct SignerOptions {
   // With publish_cds: the RFC 8078 §4 delete form (CDS 0 0 0 00, CDNSKEY 0 3 0 AA==) instead,
   // asking the parent to remove the DS before the zone goes unsigned.
   bool cds_delete = false;
+  // DNSKEYs published beside the signing keys' own (keys before their activation or after
+  // their retirement, slave/key_schedule.hpp): DNSKEY RDATA.
+  std::vector<dns::Rdata> extra_dnskeys;
+  // With publish_cds (not cds_delete): the DNSKEY RDATA of the keys the CDS/CDNSKEY name. Unset:
+  // the signing SEP keys.
+  std::optional<std::vector<dns::Rdata>> cds_dnskeys;
   // Progress of the signing pool, for long signs: called with (RRsets signed so far, RRsets to
   // sign, seconds since the pool started) on the calling thread, each time the signed prefix
   // grows and once at the end. Must be cheap and must not throw. Empty:

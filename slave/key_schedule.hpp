@@ -1,0 +1,149 @@
+// What a zone's keys do at a given time, from their BIND timing metadata (common/dnssec/key.hpp):
+// the DNSKEY RRset, the signing keys and the CDS/CDNSKEY keys, the next time that changes, and
+// the successor and timing a `csk-roll` policy asks for (RFC 7583 §3.3.2, double-signature CSK
+// roll). Pure functions over values, plus KeyFolder, a cheap change check of a key folder.
+//
+// At time t, for a key with windows as key_windows() gives them:
+//   DNSKEY RRset  = keys with Publish <= t < Delete
+//   signing keys  = keys with Activate <= t < Inactive (SEP keys sign the DNSKEY RRset; non-SEP
+//                   keys the rest; with no active non-SEP key the SEP keys sign everything)
+//   CDS/CDNSKEY   = SEP keys with SyncPublish <= t < SyncDelete
+// A key with no timing at all is published and active from always to never (every key the
+// slave wrote before keeping timing). Unset SyncPublish/SyncDelete follow the key's active and
+// published windows, so a key without them is in the CDS set while it signs.
+#pragma once
+
+#include <cstdint>
+#include <ctime>
+#include <limits>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "common/dns/rrset.hpp"
+#include "common/dnssec/key.hpp"
+#include "common/zone/zone.hpp"
+
+namespace flatsign::slave {
+
+// The timing cannot be served: inconsistent metadata, or a time without an active key for a
+// role, or an active key without its private half. what() names the key and the rule.
+class KeyScheduleError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+inline constexpr std::time_t kNever = std::numeric_limits<std::time_t>::max();
+
+// A key's half-open windows [from, until); kNever for an open end or a window never entered.
+struct KeyWindows {
+  std::time_t publish_from = 0, publish_until = kNever;
+  std::time_t active_from = 0, active_until = kNever;
+  std::time_t sync_from = 0, sync_until = kNever;  // only meaningful for SEP keys
+};
+[[nodiscard]] KeyWindows key_windows(const dnssec::KeyTiming& t);
+
+// "" when the timing is consistent, else what is wrong (Activate before Publish, Inactive after
+// Delete, ...).
+[[nodiscard]] std::string timing_problem(const dnssec::KeyTiming& t);
+
+// A key's state at t, for `key list` and the log.
+[[nodiscard]] std::string key_state_text(const dnssec::DnssecKey& k, std::time_t t);
+// The first window boundary of `k` after t; kNever when none.
+[[nodiscard]] std::time_t next_key_event(const dnssec::DnssecKey& k, std::time_t t);
+
+// What the zone serves at one time.
+struct KeySet {
+  std::vector<dnssec::DnssecKey> signing;  // active keys (with their private keys)
+  std::vector<dns::Rdata> dnskeys;         // published DNSKEY RDATA, sorted
+  std::vector<dns::Rdata> cds;             // DNSKEY RDATA of the keys in CDS/CDNSKEY, sorted
+  std::time_t next_event = kNever;         // the next time any of it changes
+  // The same zone content: published keys, signing keys and CDS keys.
+  [[nodiscard]] bool same_as(const KeySet& o) const;
+  // "DNSKEY 12345 54321, signing 12345, CDS 54321" for the log.
+  [[nodiscard]] std::string text() const;
+};
+
+// The key set of `keys` (all of a zone's keys, public-only ones included) at t. Throws
+// KeyScheduleError when a key's timing is inconsistent, an active key lacks its private key,
+// no key is active, a published SEP key exists with no active SEP key, or an algorithm of the
+// DNSKEY RRset has no active key (RFC 4035 §2.2: every algorithm there signs every RRset).
+[[nodiscard]] KeySet key_set_at(const std::vector<dnssec::DnssecKey>& keys, std::time_t t);
+
+// The TTLs the roll timing waits on, as served; 0 fields: unknown (the policy's value is used).
+struct ZoneTtls {
+  uint32_t dnskey = 0;
+  uint32_t max = 0;  // the largest TTL of any RRset (NSEC/NSEC3 and signatures included)
+};
+[[nodiscard]] ZoneTtls zone_ttls(const zone::Zone& signed_zone);
+
+// A zone's key policy (`key-policy` and its timing options; durations in seconds).
+struct KeyPolicy {
+  enum class Mode : uint8_t { Manual, CskRoll } mode = Mode::Manual;
+  uint32_t csk_lifetime = 0;  // 0: never rolled
+  uint32_t dnskey_ttl = 3600;
+  uint32_t propagation_delay = 3600;  // from a publication here to every secondary serving it
+  uint32_t publish_safety = 3600;
+  uint32_t retire_safety = 3600;
+  uint32_t parent_ds_ttl = 86400;
+  // From the CDS change to the parent serving the new DS (its scan or its operator).
+  uint32_t parent_propagation_delay = 3600;
+  bool operator==(const KeyPolicy&) const = default;
+};
+
+// The steps of one double-signature CSK roll that publishes the new key at `start`.
+struct CskRollTiming {
+  std::time_t start = 0;   // new key: Publish and Activate (both keys sign everything)
+  std::time_t sync = 0;    // new SyncPublish, old SyncDelete: the CDS names the new key
+  std::time_t retire = 0;  // old Inactive: the parent serves only the new DS everywhere
+  std::time_t remove = 0;  // old Delete: no cache holds anything signed by the old key alone
+};
+// RFC 7583 §3.3.2 with the served TTLs (each at least the policy's dnskey-ttl):
+//   sync   = start + DNSKEY TTL + propagation-delay + publish-safety
+//   retire = sync + parent-ds-ttl + parent-propagation-delay + retire-safety
+//   remove = retire + max(max zone TTL, DNSKEY TTL) + propagation-delay
+[[nodiscard]] CskRollTiming csk_roll_timing(std::time_t start, const KeyPolicy& p, ZoneTtls ttls);
+
+// What a csk-roll policy asks at t.
+struct PolicyStep {
+  // The key to roll from (an index into the keys given), when its successor is due now.
+  std::optional<size_t> roll_from;
+  CskRollTiming timing;       // with roll_from
+  std::time_t next = kNever;  // when to look again (the next successor's creation)
+  std::string waiting;        // why nothing is planned (log), "" when all is fine
+};
+// The successor is made `publish-safety` before its Publish time, so every slave sharing the
+// key folder reads it before it is served; the roll starts so that the old key's Inactive
+// falls at Activate + csk-lifetime (at once when that is too late).
+[[nodiscard]] PolicyStep plan_csk_roll(const std::vector<dnssec::DnssecKey>& keys, std::time_t t,
+                                       const KeyPolicy& p, ZoneTtls ttls);
+
+// The timeline of a policy's next roll from `keys` (for --check and `key list`), one line per
+// step; the keys' own timing when a roll is under way.
+[[nodiscard]] std::vector<std::string> policy_timeline(const std::vector<dnssec::DnssecKey>& keys,
+                                                       std::time_t t, const KeyPolicy& p,
+                                                       ZoneTtls ttls);
+
+// A zone's K-files in a folder, checked for changes by their names, sizes and modification
+// times (one directory listing, no file read). One thread.
+class KeyFolder {
+ public:
+  KeyFolder(std::string dir, const dns::Name& zone);
+  // True when the K-files differ from those of the last mark() (always before the first).
+  [[nodiscard]] bool changed() const;
+  // Remembers the K-files as they are now.
+  void mark();
+  [[nodiscard]] const std::string& dir() const { return dir_; }
+
+ private:
+  [[nodiscard]] std::string fingerprint() const;
+  std::string dir_;
+  std::string prefix_;  // "k<zone>.+": file names are compared in lowercase
+  std::optional<std::string> seen_;
+};
+
+// UTC text of a unix time ("2026-12-07T03:44:22Z"); "never" for kNever, "-" for 0.
+[[nodiscard]] std::string time_text(std::time_t t);
+
+}  // namespace flatsign::slave
