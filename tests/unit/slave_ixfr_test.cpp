@@ -272,6 +272,7 @@ TEST_CASE("an IXFR applies to the signed zone being served, DNSSEC records ignor
   auto content = served();
   dnssec::SignerOptions opt;
   opt.threads = 1;
+  opt.denial.mode = GENERATE(dnssec::DenialMode::Nsec, dnssec::DenialMode::Nsec3);
   dnssec::ZoneSigner signer(
       {dnssec::generate_key(kZone, dnssec::Algorithm::ED25519, dnssec::kFlagsKsk, 1700000000)},
       opt);
