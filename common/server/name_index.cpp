@@ -206,12 +206,12 @@ NameIndex::NameIndex(const zone::Zone& zone, const NameIndex& previous)
     // What NameIndex(zone) holds for `name`: its node; an empty non-terminal when a node that
     // is not an NSEC3 owner lies below it (the slot then points into that node's name); or
     // nothing. The origin always has its node (the apex).
-    const Slot* want_name = nullptr;
+    bool wanted = false;
     Slot want{};
     size_t i = lower_bound(nodes, name);
     if (i < nodes.size() && wire_equal(nodes[i].name.wire(), name) && !nsec3_only(nodes[i])) {
       want = Slot{reinterpret_cast<uintptr_t>(nodes[i].name.wire().data()), &nodes[i]};
-      want_name = &want;
+      wanted = true;
     } else {
       if (i < nodes.size() && wire_equal(nodes[i].name.wire(), name)) ++i;
       for (; i < nodes.size() && wire_is_subdomain(nodes[i].name.wire(), name); ++i) {
@@ -220,14 +220,14 @@ NameIndex::NameIndex(const zone::Zone& zone, const NameIndex& previous)
         want = Slot{reinterpret_cast<uintptr_t>(
                         wire_suffix(w, wire_label_count(w) - wire_label_count(name)).data()),
                     nullptr};
-        want_name = &want;
+        wanted = true;
         break;
       }
     }
     const uint64_t h = wire_hash(name);
     bool found = false;
     const size_t at = probe(name, h, found);
-    if (!want_name) {
+    if (!wanted) {
       if (found) erase(at, owned);
       continue;
     }
