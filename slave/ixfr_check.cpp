@@ -62,6 +62,30 @@ auto find_rdata(std::vector<dns::Rdata>& rdatas, RRType type, const dns::Rdata& 
                       [&](const dns::Rdata& r) { return dns::rdata_compare(type, r, rdata) == 0; });
 }
 
+// RRSIG, NSEC, NSEC3, NSEC3PARAM: the signer-owned types Zone's block summaries count.
+bool is_dnssec_type(RRType t) {
+  return t == RRType::RRSIG || t == RRType::NSEC || t == RRType::NSEC3 || t == RRType::NSEC3PARAM;
+}
+
+// A zone's RRsets and RRs without the signer-owned ones, from the block summaries (the apex's
+// key records, DNSKEY, CDS and CDNSKEY, read there).
+struct Content {
+  size_t rrsets = 0, rrs = 0;
+};
+Content content_counts(const zone::Zone& z) {
+  Content c{z.rrset_count(), z.rr_count()};
+  for (size_t b = 0; b < z.block_count(); ++b) {
+    c.rrsets -= z.block_summary(b).dnssec_rrsets;
+    c.rrs -= z.block_summary(b).dnssec_rrs;
+  }
+  for (const dns::RRset& rs : z.nodes().front().rrsets) {
+    if (!is_signer_owned(rs.type) || is_dnssec_type(rs.type)) continue;
+    c.rrsets -= 1;
+    c.rrs -= rs.rdatas.size();
+  }
+  return c;
+}
+
 bool same_set(RRType type, std::vector<dns::Rdata> a, std::vector<dns::Rdata> b) {
   if (a.size() != b.size()) return false;
   auto less = [type](const dns::Rdata& x, const dns::Rdata& y) {
@@ -150,16 +174,18 @@ CheckResult check_ixfr(IxfrAssembler& ixfr, const zone::Zone& served,
   }
   replace.push_back(dns::RRset{soa.owner, RRType::SOA, dns::RRClass::IN, soa.ttl, {soa.rdata}});
 
-  // The served content without what the signer added: the base the new zone shares blocks with.
-  bool signer_owned = false;
-  for (size_t b = 0; b < served.block_count() && !signer_owned; ++b)
-    signer_owned = served.block_summary(b).dnssec_rrsets != 0;
-  std::shared_ptr<const zone::Zone> stripped =
-      signer_owned ? served.without_types(is_signer_owned) : nullptr;
-  const zone::Zone& base = stripped ? *stripped : served;
+  // The new zone is the served one with the change applied, sharing every block the change
+  // does not touch, so that this and each later step (diff, sign, verify, serving index) costs
+  // what the change costs. Where `served` is signed, the records the signer added stay in it
+  // (the signer replaces them; they are no content: the diff and counts leave them out), but for
+  // the apex's key records: the signer takes those of the zone it signs as given ones.
+  const zone::Node& apex = served.nodes().front();
+  for (const dns::RRset& rs : apex.rrsets)
+    if (is_signer_owned(rs.type) && !is_dnssec_type(rs.type))
+      replace.push_back(dns::RRset{rs.owner, rs.type, dns::RRClass::IN, 0, {}});
   std::shared_ptr<const zone::Zone> z;
   try {
-    z = base.with_changes(std::move(replace));
+    z = served.with_changes(std::move(replace));
   } catch (const zone::ZoneError& e) {
     return {Verdict::RefusedZoneErrors,
             fmt::format("{} zone errors after the IXFR to serial {}, first: {}", e.issues().size(),
@@ -167,16 +193,18 @@ CheckResult check_ixfr(IxfrAssembler& ixfr, const zone::Zone& served,
             nullptr,
             {}};
   }
-  if (z->rr_count() > limits.max_records) {
+  const Content before = content_counts(served), after = content_counts(*z);
+  if (after.rrs > limits.max_records) {
     return {Verdict::RefusedTooLarge,
-            fmt::format("the zone would hold {} records after the IXFR, more than {}",
-                        z->rr_count(), limits.max_records),
+            fmt::format("the zone would hold {} records after the IXFR, more than {}", after.rrs,
+                        limits.max_records),
             nullptr,
             {}};
   }
   const std::string note =
       dropped ? fmt::format("; ignored {} DNSSEC records from the master", dropped) : "";
-  auto diff = zone::diff_zones(base, *z, {.ignore_soa_serial = true, .skip_type = is_signer_owned});
+  auto diff =
+      zone::diff_zones(served, *z, {.ignore_soa_serial = true, .skip_type = is_signer_owned});
   if (diff.empty())
     return {Verdict::Unchanged,
             fmt::format("IXFR to serial {}: content unchanged{}", serial, note),
@@ -188,13 +216,12 @@ CheckResult check_ixfr(IxfrAssembler& ixfr, const zone::Zone& served,
   size_t vanished = 0;
   for (const auto& c : diff.changes)
     vanished += c.new_ttl == 0 && c.added.empty() && c.old_ttl != 0;
-  const size_t before = base.rrset_count();
-  if (!limits.force && before > 0 &&
-      static_cast<double>(vanished) > limits.max_shrink * static_cast<double>(before)) {
+  if (!limits.force && before.rrsets > 0 &&
+      static_cast<double>(vanished) > limits.max_shrink * static_cast<double>(before.rrsets)) {
     return {Verdict::RefusedShrink,
             fmt::format("{} of {} RRsets would disappear (limit {}%); force the transfer if this "
                         "is intended",
-                        vanished, before, static_cast<int>(limits.max_shrink * 100)),
+                        vanished, before.rrsets, static_cast<int>(limits.max_shrink * 100)),
             nullptr,
             {}};
   }

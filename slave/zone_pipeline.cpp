@@ -441,8 +441,16 @@ asio::awaitable<void> ZonePipeline::poll_once() {
             w.result = PollResult::Refused;
             w.detail = fmt::format("{}: {}", verdict_name(attempt.verdict()), attempt.detail());
             w.ixfr_refused = ixfr_asked;
-            publisher_.alert(verdict_name(attempt.verdict()),
-                             (ixfr_asked ? "IXFR: " : "") + attempt.detail(), rec.master);
+            if (ixfr_asked && attempt.verdict() == Verdict::RefusedRcode) {
+              // The master's failure, not the IXFR's: the AXFR asked next at once meets it too
+              // and alerts then, once, instead of an alert for each form.
+              util::log(LogLevel::Info, "slave", zname_,
+                        "transfer from {}: IXFR answered with an error ({}); asking AXFR",
+                        rec.master, attempt.detail());
+            } else {
+              publisher_.alert(verdict_name(attempt.verdict()),
+                               (ixfr_asked ? "IXFR: " : "") + attempt.detail(), rec.master);
+            }
           } else {
             const auto served = publisher_.served_signed();
             const auto checked_from = std::chrono::steady_clock::now();

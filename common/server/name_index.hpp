@@ -1,7 +1,8 @@
 // Name lookups for the answer engine over one snapshot: a case-insensitive hash of every owner
 // name but NSEC3 owners, and every empty non-terminal (exact match and existence in O(1), no
 // allocation), and a canonical-order predecessor search over wire names. Immutable once built;
-// thread-safe.
+// thread-safe. A snapshot derived from another (Zone::with_changes) gets its index derived from
+// the other's: the pages of the table the change does not touch are shared.
 #pragma once
 
 #include <cstdint>
@@ -32,10 +33,24 @@ using WireName = std::span<const uint8_t>;
 // non-terminal when names exist below it (RFC 5155 §7.2.8).
 [[nodiscard]] bool nsec3_only(const zone::Node& node);
 
+// The nodes of the blocks of `z` that `other` does not share, in order (Zone::with_changes
+// shares the blocks a change does not touch): O(blocks) plus the nodes returned.
+[[nodiscard]] std::vector<const zone::Node*> unshared_nodes(const zone::Zone& z,
+                                                            const zone::Zone& other);
+
 class NameIndex {
  public:
   // O(zone size). REQUIRES: `zone` outlives the index (the index points into its names).
   explicit NameIndex(const zone::Zone& zone);
+  // The index of `zone` made from `previous` (the index of an earlier snapshot), the same as
+  // NameIndex(zone) for lookups: only the names of the nodes in blocks the two zones do not share
+  // (and their ancestors) are looked at, and only the table pages they land in are copied, so the
+  // cost grows with the change (plus one pointer per page), not with the zone. Falls back to a
+  // whole build when the table would grow past half full.
+  // REQUIRES: `zone` outlives the index; the zone `previous` indexes is alive during the call.
+  NameIndex(const zone::Zone& zone, const NameIndex& previous);
+  NameIndex(const NameIndex&) = delete;
+  NameIndex& operator=(const NameIndex&) = delete;
 
   // The node owning `name` (any case), or nullptr; nullptr for an NSEC3 owner (nsec3_only()).
   [[nodiscard]] const zone::Node* find(WireName name) const;
@@ -59,18 +74,31 @@ class NameIndex {
   };
   static constexpr unsigned kTagShift = 48;
   static constexpr uintptr_t kAddressMask = (uintptr_t{1} << kTagShift) - 1;
-  struct FreeSlots {
-    void operator()(Slot* p) const;
-  };
+  // The table is cut into pages of 4 KiB that derived indexes share until they write to one.
+  static constexpr unsigned kPageShift = 8;
+  static constexpr size_t kPageSlots = size_t{1} << kPageShift;
+  void build(const zone::Zone& zone);
+  const Slot& slot(size_t i) const { return dir_[i >> kPageShift][i & (kPageSlots - 1)]; }
   const Slot* lookup(WireName name) const;
+  // Index of the slot holding `name`, or of the empty slot that ends its probe sequence.
+  size_t probe(WireName name, uint64_t hash, bool& found) const;
   void insert(WireName name, const zone::Node* node);
   uintptr_t tag(uint64_t hash) const { return tagged_ ? (hash >> kTagShift) << kTagShift : 0; }
+  // Derivation only: the slot to write at `i`, its page copied first when still shared.
+  Slot& writable(size_t i, std::vector<bool>& owned);
+  // Derivation only: removes slot `i`, shifting back the slots probed past it.
+  void erase(size_t i, std::vector<bool>& owned);
+  static uint64_t slot_hash(const Slot& s, bool tagged);
 
-  const zone::Zone* zone_;
-  // Open addressing, power-of-two size, at most half full; in huge pages when big enough,
-  // since random probes into megabytes of 4 KiB pages miss the TLB as well as the cache.
-  std::unique_ptr<Slot[], FreeSlots> slots_;
+  const zone::Zone* zone_ = nullptr;
+  // Open addressing, power-of-two size, at most half full. A whole build allocates the table
+  // in one piece, in huge pages when big enough (random probes into megabytes of 4 KiB pages
+  // miss the TLB as well as the cache); pages_ hold it (aliasing one owner) and the pages
+  // copied since. dir_ is the same pointers, dense, for the hot path.
+  std::vector<std::shared_ptr<Slot>> pages_;
+  std::vector<Slot*> dir_;
   size_t mask_ = 0;
+  size_t used_ = 0;     // slots in use
   bool tagged_ = true;  // every name's address fits below kTagShift
 };
 

@@ -6,6 +6,7 @@
 #include <array>
 #include <memory>
 #include <stdexcept>
+#include <unordered_set>
 
 #include "common/dns/encoding.hpp"
 #include "common/dnssec/sign.hpp"
@@ -83,7 +84,44 @@ Nsec3Hash hash_wire(WireName name, const dnssec::Nsec3Params& p) {
 }  // namespace
 
 DenialIndex::DenialIndex(const zone::Zone& zone) : zone_(&zone), names_(zone) {
-  const zone::Node& apex = zone.nodes().front();
+  read_apex();
+  if (kind_ != Kind::Nsec3) return;
+  std::vector<uint8_t> raw;
+  for (const zone::Node& n : zone.nodes()) add_nsec3(n, raw);
+  std::sort(nsec3_.begin(), nsec3_.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+}
+
+DenialIndex::DenialIndex(const zone::Zone& zone, const DenialIndex& previous)
+    : zone_(&zone), names_(zone, previous.names_) {
+  read_apex();
+  if (kind_ != Kind::Nsec3) return;
+  if (previous.kind_ != Kind::Nsec3 || previous.params_.iterations != params_.iterations ||
+      previous.params_.salt != params_.salt) {
+    std::vector<uint8_t> raw;
+    for (const zone::Node& n : zone.nodes()) add_nsec3(n, raw);
+  } else {
+    // The entries of the nodes that stayed, then those of the nodes that came, merged.
+    const std::vector<const zone::Node*> gone = unshared_nodes(*previous.zone_, zone);
+    const std::unordered_set<const zone::Node*> left(gone.begin(), gone.end());
+    nsec3_.reserve(previous.nsec3_.size() + 16);
+    for (const auto& e : previous.nsec3_)
+      if (!left.count(e.second)) nsec3_.push_back(e);
+    const size_t kept = nsec3_.size();
+    std::vector<uint8_t> raw;
+    for (const zone::Node* n : unshared_nodes(zone, *previous.zone_)) add_nsec3(*n, raw);
+    auto less = [](const auto& a, const auto& b) { return a.first < b.first; };
+    std::sort(nsec3_.begin() + static_cast<ptrdiff_t>(kept), nsec3_.end(), less);
+    std::inplace_merge(nsec3_.begin(), nsec3_.begin() + static_cast<ptrdiff_t>(kept), nsec3_.end(),
+                       less);
+    return;
+  }
+  std::sort(nsec3_.begin(), nsec3_.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+}
+
+void DenialIndex::read_apex() {
+  const zone::Node& apex = zone_->nodes().front();
   if (const dns::RRset* param = apex.find(RRType::NSEC3PARAM); param && !param->rdatas.empty()) {
     if (auto p = parse_nsec3param(param->rdatas.front())) {
       kind_ = Kind::Nsec3;
@@ -92,18 +130,15 @@ DenialIndex::DenialIndex(const zone::Zone& zone) : zone_(&zone), names_(zone) {
   } else if (apex.find(RRType::NSEC)) {
     kind_ = Kind::Nsec;
   }
-  if (kind_ != Kind::Nsec3) return;
-  std::vector<uint8_t> raw;
-  for (const zone::Node& n : zone.nodes()) {
-    if (!n.find(RRType::NSEC3) || n.name.label_count() != zone.origin().label_count() + 1) continue;
-    raw.clear();
-    Nsec3Hash h{};
-    if (!dns::base32hex_decode(n.name.first_label(), raw) || raw.size() != h.size()) continue;
-    std::copy(raw.begin(), raw.end(), h.begin());
-    nsec3_.emplace_back(h, &n);
-  }
-  std::sort(nsec3_.begin(), nsec3_.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
+}
+
+void DenialIndex::add_nsec3(const zone::Node& n, std::vector<uint8_t>& raw) {
+  if (!n.find(RRType::NSEC3) || n.name.label_count() != zone_->origin().label_count() + 1) return;
+  raw.clear();
+  Nsec3Hash h{};
+  if (!dns::base32hex_decode(n.name.first_label(), raw) || raw.size() != h.size()) return;
+  std::copy(raw.begin(), raw.end(), h.begin());
+  nsec3_.emplace_back(h, &n);
 }
 
 const zone::Node* DenialIndex::nsec3_matching(const Nsec3Hash& h) const {

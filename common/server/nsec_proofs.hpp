@@ -27,6 +27,11 @@ class DenialIndex {
   // the apex selects NSEC, neither means unsigned (no proofs are given).
   // REQUIRES: `zone` outlives the index.
   explicit DenialIndex(const zone::Zone& zone);
+  // The index of `zone` derived from `previous`, an earlier snapshot's, as NameIndex's derived
+  // constructor: the same lookups as DenialIndex(zone). The NSEC3 hashes are re-read only at the
+  // nodes the two zones do not share (the sorted list itself is copied, pointers only).
+  // REQUIRES: as NameIndex(zone, previous.names()).
+  DenialIndex(const zone::Zone& zone, const DenialIndex& previous);
 
   [[nodiscard]] Kind kind() const { return kind_; }
   [[nodiscard]] const zone::Zone& zone() const { return *zone_; }
@@ -48,6 +53,10 @@ class DenialIndex {
   Kind kind_ = Kind::None;
   dnssec::Nsec3Params params_;
   std::vector<std::pair<dnssec::Nsec3Hash, const zone::Node*>> nsec3_;  // sorted by hash
+  // Reads the apex: kind_ and params_.
+  void read_apex();
+  // Appends the entry of `n` to nsec3_ when it is an NSEC3 owner.
+  void add_nsec3(const zone::Node& n, std::vector<uint8_t>& scratch);
 };
 
 // --- NSEC (RFC 4035 §3.1.3) ---

@@ -28,7 +28,11 @@ const SnapshotDirectory& SnapshotDirectory::refresh(std::shared_ptr<const zone::
   next->origin = origin_;
   next->access = access_;
   if (zone) {
-    next->denial = std::make_shared<const DenialIndex>(*zone);
+    // Derived from the current one's (a cost that grows with the change) while that snapshot,
+    // which it reads, is alive: `current` holds it.
+    next->denial = current->zone && current->denial
+                       ? std::make_shared<const DenialIndex>(*zone, *current->denial)
+                       : std::make_shared<const DenialIndex>(*zone);
     next->axfr = lazy_axfr(zone, 0);
   }
   next->zone = std::move(zone);

@@ -20,7 +20,8 @@ class SnapshotDirectory : public ZoneDirectory {
   [[nodiscard]] const dns::Name& origin() const { return origin_; }
 
   // Makes `zone` the served snapshot, building its ServedZone when it differs from the last one
-  // (O(zone size), once per publication; AXFR is packed per transfer, not here). nullptr: the
+  // (its denial index derived from the last one's: the cost grows with the blocks the two
+  // snapshots do not share; AXFR is packed per transfer, not here). nullptr: the
   // zone is not loaded (SERVFAIL). `journal` is the IXFR journal published with it (a new journal
   // alone is a cheap swap). Returns *this for chaining into respond().
   const SnapshotDirectory& refresh(std::shared_ptr<const zone::Zone> zone,

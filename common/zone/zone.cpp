@@ -121,6 +121,9 @@ void Zone::summarize(Block& block) {
     s.rrsets += node.rrsets.size();
     for (const auto& rs : node.rrsets) {
       s.rrs += rs.rdatas.size();
+      if (rs.type == RRType::NSEC || rs.type == RRType::NSEC3 || rs.type == RRType::NSEC3PARAM ||
+          rs.type == RRType::RRSIG)
+        s.dnssec_rrs += rs.rdatas.size();
       switch (rs.type) {
         case RRType::NSEC:
           ++s.nsec_names;
@@ -135,6 +138,8 @@ void Zone::summarize(Block& block) {
           break;
         case RRType::RRSIG:
           ++s.dnssec_rrsets;
+          ++s.rrsig_rrsets;
+          s.rrsigs += rs.rdatas.size();
           // RFC 4034 §3.1: type covered (2), algorithm, labels, original TTL (4), expiration,
           // inception, key tag (2). Canonical RDATA order keeps one run per covered type.
           for (size_t k = 0; k < rs.rdatas.size(); ++k) {

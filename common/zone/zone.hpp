@@ -112,6 +112,9 @@ struct BlockSummary {
   size_t rrsets = 0;
   size_t rrs = 0;
   size_t dnssec_rrsets = 0;  // RRSIG, NSEC, NSEC3 and NSEC3PARAM RRsets
+  size_t dnssec_rrs = 0;     // the RRs of those RRsets
+  size_t rrsig_rrsets = 0;   // names with RRSIGs
+  size_t rrsigs = 0;         // RRSIG RRs
   size_t signed_rrsets = 0;  // distinct types covered by the RRSIGs, summed over names
   size_t nsec_names = 0;     // names with an NSEC RRset
   size_t nsec3_names = 0;    // names with an NSEC3 RRset

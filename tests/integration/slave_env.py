@@ -273,7 +273,7 @@ def tsig_keyring():
     return dns.tsigkeyring.from_text({TSIG_NAME: ("hmac-sha256", TSIG_SECRET)})
 
 
-def refusal_scenario(mode, verdict, tsig=False):
+def refusal_scenario(mode, verdict, tsig=False, once=False):
     """Publishes a good zone, then switches the fake master to `mode`: the slave must log and
     alert `verdict`, leave the signed file untouched and keep serving the same serial."""
     master = FakeMaster(tsig_keyring() if tsig else None)
@@ -293,6 +293,13 @@ def refusal_scenario(mode, verdict, tsig=False):
         h.check("refused: " + verdict in slave.log(), "no refusal log line for " + verdict)
         other = [a for a in slave.alert_lines() if not a.startswith(verdict + " ")]
         h.check(not other, "unexpected alerts: %s" % other)
+        if once:
+            # The slave asks IXFR, then AXFR at once: one failure of the master, one alert
+            # (the AXFR's), not one for each form.
+            h.check("IXFR answered with an error" in slave.log(),
+                    "the IXFR's error was not logged:\n" + slave.log()[-2000:])
+            ixfr = [a for a in slave.alert_lines() if "IXFR" in a]
+            h.check(not ixfr, "an alert for the IXFR as well as the AXFR: %s" % ixfr)
         master.mode = "good"
         wait_transfers(master, 1)
         h.check(stat_of(slave.signed) == before, "the good zone again was not 'unchanged'")

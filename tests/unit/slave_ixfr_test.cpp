@@ -277,6 +277,7 @@ TEST_CASE("an IXFR applies to the signed zone being served, DNSSEC records ignor
   auto content = served();
   dnssec::SignerOptions opt;
   opt.threads = 1;
+  opt.denial.mode = GENERATE(dnssec::DenialMode::Nsec, dnssec::DenialMode::Nsec3);
   dnssec::ZoneSigner signer(
       {dnssec::generate_key(kZone, dnssec::Algorithm::ED25519, dnssec::kFlagsKsk, 1700000000)},
       opt);
@@ -288,12 +289,33 @@ TEST_CASE("an IXFR applies to the signed zone being served, DNSSEC records ignor
   auto result = slave::check_ixfr(r.ixfr, *signed_zone);
   REQUIRE(result.verdict == Verdict::Accepted);
   CHECK(result.detail.find("ignored 1 DNSSEC records") != std::string::npos);
-  // Unsigned content, with the diff the AXFR of the same version gives.
-  CHECK(result.zone->rr_count() == content->rr_count());
+  // The served zone with the change: its content is the AXFR's, with the diff the AXFR of the
+  // same version gives, and signing it gives what signing that content gives.
+  auto axfr_content = content->with_changes({dns::RRset{
+      dns::Name::parse("www.example."),
+      dns::RRType::A,
+      dns::RRClass::IN,
+      60,
+      {testing::rr("www 60 A 192.0.2.1").rdata, testing::rr("www 60 A 192.0.2.3").rdata}}});
+  auto strip = [](const zone::Zone& z) { return z.without_types(slave::is_signer_owned); };
+  CHECK(zone::diff_zones(*strip(*result.zone), *axfr_content, {.ignore_soa_serial = true}).empty());
   CHECK(result.diff.added_count() == 1);
   CHECK(result.diff.removed_count() == 1);
-  for (const auto& node : result.zone->nodes())
-    for (const auto& rs : node.rrsets) CHECK_FALSE(slave::is_signer_owned(rs.type));
+  CHECK(result.zone->find(kZone, dns::RRType::DNSKEY) == nullptr);
+  CHECK(result.zone->block_count() == signed_zone->block_count());
+  auto d = zone::diff_zones(*signed_zone, *result.zone, {.skip_type = slave::is_signer_owned});
+  auto incremental = signer.sign_incremental(*signed_zone, *result.zone, d).zone;
+  auto full = signer.sign_full(*strip(*result.zone)).zone;
+  CHECK(dnssec::same_signed_content(*incremental, *full));
+  // Records removed by the steps: the name goes from the signed result too.
+  Run gone({{soa(9), soa(8), "www 60 A 192.0.2.1", "www 60 A 192.0.2.3", soa(9), soa(9)}}, 8);
+  REQUIRE(gone.ixfr.state() == AxfrAssembler::State::Complete);
+  auto removed = slave::check_ixfr(gone.ixfr, *incremental);
+  REQUIRE(removed.verdict == Verdict::Accepted);
+  auto d2 = zone::diff_zones(*incremental, *removed.zone, {.skip_type = slave::is_signer_owned});
+  auto resigned = signer.sign_incremental(*incremental, *removed.zone, d2).zone;
+  CHECK(resigned->find(dns::Name::parse("www.example.")) == nullptr);
+  CHECK(dnssec::same_signed_content(*resigned, *signer.sign_full(*strip(*removed.zone)).zone));
 }
 
 TEST_CASE("the IXFR request carries the served SOA with the master's serial", "[ixfr]") {
