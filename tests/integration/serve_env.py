@@ -97,13 +97,11 @@ class Unbound(zones_env.Unbound):
         super().__init__(tmp, port, [ZONE], anchors)
 
 
-def start_nsd(tmp, files, port):
-    """NSD serving `files` ({origin: signed zone file}) on `port`, as the reference server for
-    comparing answers; returns the running process once it answers the first zone's SOA."""
-    d = tmp.file("nsd")
-    os.makedirs(d, exist_ok=True)
+def nsd_conf(d, port, files):
+    """NSD's configuration serving `files` ({origin: zone file}) on 127.0.0.1:`port`, its state
+    files in the folder `d`."""
     zones = "".join('zone:\n  name: "%s"\n  zonefile: "%s"\n' % (o, f) for o, f in files.items())
-    conf = tmp.write("nsd/nsd.conf", """server:
+    return """server:
   ip-address: 127.0.0.1@%d
   port: %d
   database: ""
@@ -119,7 +117,15 @@ def start_nsd(tmp, files, port):
   server-count: 1
 remote-control:
   control-enable: no
-%s""" % (port, port, d, d, d, d, d, zones))
+%s""" % (port, port, d, d, d, d, d, zones)
+
+
+def start_nsd(tmp, files, port):
+    """NSD serving `files` ({origin: signed zone file}) on `port`, as the reference server for
+    comparing answers; returns the running process once it answers the first zone's SOA."""
+    d = tmp.file("nsd")
+    os.makedirs(d, exist_ok=True)
+    conf = tmp.write("nsd/nsd.conf", nsd_conf(d, port, files))
     p = h.Process([h.peer("nsd"), "-d", "-c", conf], log_path=tmp.file("nsd/stdout.log"))
     first = next(iter(files))
     h.wait_for(lambda: answers(first, "SOA", port) or not p.alive(), 10, what="nsd")

@@ -20,6 +20,7 @@ import dns.rdatatype
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import harness as h  # noqa: E402
+import serve_env as s  # noqa: E402
 import slave_env as env  # noqa: E402
 
 CHILD = env.ZONE  # example.test.
@@ -90,25 +91,7 @@ class Parent:
         d = self.dir
         conf = os.path.join(d, "nsd.conf")
         with open(conf, "w") as f:
-            f.write("""server:
-  ip-address: 127.0.0.1@%d
-  port: %d
-  database: ""
-  zonelistfile: "%s/zone.list"
-  xfrdfile: "%s/xfrd.state"
-  pidfile: "%s/nsd.pid"
-  username: ""
-  chroot: ""
-  logfile: "%s/nsd.log"
-  verbosity: 1
-  rrl-ratelimit: 0
-  server-count: 1
-remote-control:
-  control-enable: no
-zone:
-  name: "%s"
-  zonefile: "%s"
-""" % (self.port, self.port, d, d, d, d, PARENT, self.zonefile))
+            f.write(s.nsd_conf(d, self.port, {PARENT: self.zonefile}))
         self.nsd = h.Process([h.peer("nsd"), "-d", "-c", conf], log_path=os.path.join(d, "out.log"))
         h.wait_for(lambda: self.serial_served() == self.serial - 1 or not self.nsd.alive(), 10,
                    what="nsd serving the parent")
