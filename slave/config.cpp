@@ -491,6 +491,7 @@ const std::vector<OptionSpec>& slave_options() {
       {"signature-validity",
        "seconds (or 14d) new RRSIGs are valid; neither this nor signature-refresh set: derived "
        "from the zone when its SOA expire and TTLs need longer",
+       true, false},
       {"key-policy",
        "manual: the key files' timing (BIND's Publish/Activate/Inactive/Delete/Sync*) decides | "
        "csk-roll: the slave also makes each CSK's successor and rolls it by double signature",

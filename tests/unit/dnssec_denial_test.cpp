@@ -9,6 +9,7 @@
 #include "common/dnssec/denial.hpp"
 #include "common/zone/zone_builder.hpp"
 #include "common/zone/zonefile.hpp"
+#include "tests/unit/zone_helpers.hpp"
 
 using namespace flatsign;
 using namespace flatsign::dnssec;
@@ -23,11 +24,7 @@ std::string b32(const Nsec3Hash& h) {
 }
 
 std::shared_ptr<const zone::Zone> make_zone(std::string_view text) {
-  auto origin = dns::Name::parse("example.");
-  zone::ZoneBuilder b(origin);
-  (void)zone::parse_zone_text(text, origin,
-                              [&](dns::Rr&& rr, const zone::Location&) { b.add(std::move(rr)); });
-  return std::move(b).build().zone;
+  return testing::zone_from_text(text, dns::Name::parse("example."));
 }
 
 const char* kZone = R"($TTL 300

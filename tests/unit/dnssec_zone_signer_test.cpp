@@ -10,6 +10,7 @@
 #include "common/zone/diff.hpp"
 #include "common/zone/zone_builder.hpp"
 #include "common/zone/zonefile.hpp"
+#include "tests/unit/zone_helpers.hpp"
 
 using namespace flatsign;
 using namespace flatsign::dnssec;
@@ -21,10 +22,7 @@ constexpr std::time_t kNow = 1700000000;
 const dns::Name kOrigin = dns::Name::parse("example.");
 
 std::shared_ptr<const zone::Zone> make_zone(std::string_view text) {
-  zone::ZoneBuilder b(kOrigin);
-  (void)zone::parse_zone_text(text, kOrigin,
-                              [&](dns::Rr&& rr, const zone::Location&) { b.add(std::move(rr)); });
-  return std::move(b).build().zone;
+  return testing::zone_from_text(text, kOrigin);
 }
 
 const char* kHead =

@@ -1,15 +1,17 @@
-// Test helper: builds RRs from one-line presentation text without the zone-file parser, so the
-// zone and diff tests do not depend on it.
+// Test helpers: RRs from one-line presentation text without the zone-file parser (so the zone
+// and diff tests do not depend on it), and a zone from zone-file text (through the parser).
 #pragma once
 
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/dns/rdata.hpp"
 #include "common/dns/rrset.hpp"
 #include "common/zone/zone.hpp"
 #include "common/zone/zone_builder.hpp"
+#include "common/zone/zonefile.hpp"
 
 namespace flatsign::testing {
 
@@ -42,6 +44,15 @@ inline std::shared_ptr<const zone::Zone> build(const std::vector<std::string>& l
   zone::ZoneBuilder b(o);
   uint32_t line_no = 0;
   for (const auto& l : lines) b.add(rr(l, o), zone::Location{"test.zone", ++line_no, 1});
+  return std::move(b).build().zone;
+}
+
+// A zone from zone-file text; warnings are dropped, errors throw ZoneError.
+inline std::shared_ptr<const zone::Zone> zone_from_text(std::string_view text,
+                                                        const dns::Name& origin) {
+  zone::ZoneBuilder b(origin);
+  (void)zone::parse_zone_text(text, origin,
+                              [&](dns::Rr&& r, const zone::Location&) { b.add(std::move(r)); });
   return std::move(b).build().zone;
 }
 

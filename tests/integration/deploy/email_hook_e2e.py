@@ -6,7 +6,7 @@ slave logs the failing hook and still publishes the next change."""
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
 import deploy_env as env  # noqa: E402
 import harness as h  # noqa: E402
 import slave_env as senv  # noqa: E402

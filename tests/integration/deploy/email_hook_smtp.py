@@ -5,7 +5,7 @@ server gone the hook exits non-zero with one clear stderr line."""
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
 import harness as h  # noqa: E402
 import deploy_env as env  # noqa: E402
 

@@ -4,7 +4,7 @@ returns the flattened A/AAAA at the ALIAS owners with the ALIAS TTL, via dig and
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
 import harness as h  # noqa: E402
 import master_env as env  # noqa: E402
 

@@ -5,7 +5,7 @@ answer/authority RRsets from both. Accepted differences are listed in ACCEPTED w
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
 import dns.flags  # noqa: E402
 import dns.name  # noqa: E402
 import dns.rdatatype as T  # noqa: E402

@@ -17,7 +17,7 @@ import dns.message
 import dns.query
 import dns.rcode
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
 import harness as h  # noqa: E402
 import serve_env as s  # noqa: E402
 

@@ -3,7 +3,7 @@ RRSIGs, follows an upstream change by NOTIFY + IXFR, and unbound validates its a
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
 import ixfr_env as x  # noqa: E402
 
 if __name__ == "__main__":

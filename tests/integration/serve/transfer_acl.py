@@ -3,7 +3,7 @@ reply still TSIG-signed), the same request from an allowed address is answered."
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
 import dns.rcode  # noqa: E402
 
 import harness as h  # noqa: E402

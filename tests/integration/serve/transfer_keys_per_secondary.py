@@ -5,7 +5,7 @@ with it and follows a change by IXFR."""
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
 import dns.rcode  # noqa: E402
 import dns.rdatatype  # noqa: E402
 

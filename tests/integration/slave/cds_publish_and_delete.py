@@ -5,7 +5,7 @@ dnssec-verify accepts the signed file each time."""
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
 import dns.rdatatype  # noqa: E402
 import dns.rrset  # noqa: E402
 

@@ -3,7 +3,7 @@ NOTIFY + IXFR (BIND's log shows an outgoing IXFR) and is served signed."""
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
 import harness as h  # noqa: E402
 import ixfr_in_env as env  # noqa: E402
 import slave_env as senv  # noqa: E402

@@ -3,7 +3,7 @@ bump, no file write and no hook on the slave (content, not the master's serial, 
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
 import harness as h  # noqa: E402
 import slave_env as env  # noqa: E402
 

@@ -5,7 +5,7 @@ vetoed by default (review-timeout) and published with review-on-timeout = publis
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
 import harness as h  # noqa: E402
 import slave_env as env  # noqa: E402
 

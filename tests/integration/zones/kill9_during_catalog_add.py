@@ -12,7 +12,7 @@ import socket
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
 import dns.dnssec  # noqa: E402
 import dns.flags  # noqa: E402
 import dns.message  # noqa: E402

@@ -5,7 +5,7 @@ unbound validates the child from the parent's trust anchor alone, through the DS
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
 import dns.flags  # noqa: E402
 import dns.rcode  # noqa: E402
 import dns.rdatatype as T  # noqa: E402

@@ -16,7 +16,7 @@ import tempfile
 import time
 
 PASS, FAIL, SKIP = 0, 1, 77
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 BIN = os.environ.get("FLATSIGN_BIN", os.path.join(REPO, "build", "bin"))
 
 
