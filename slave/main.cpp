@@ -171,6 +171,39 @@ void print_key_timelines(const slave::SlaveConfig& config) {
       std::printf("  %s\n", line.c_str());
   }
 }
+// `ds`: the DS records of the zone's SEP keys, for the parent.
+int ds_command(const std::string& zone_text, const std::string& state_dir) {
+  const dns::Name zone = slave::zone_name(zone_text);
+  const std::string dir = slave::prepare_zone_state_dir(state_dir, zone);
+  auto keys = dnssec::load_keys(dir, zone);
+  if (keys.empty()) return fail("no keys for " + zone.to_string() + " in " + dir);
+  for (const auto& k : keys)
+    if (k.is_sep()) print_ds(zone, k);
+  return 0;
+}
+
+// `--check`: each zone's settings, signature margin and key timeline; 2 when a zone is unsafe.
+int check_command(const slave::SlaveConfig& config) {
+  size_t unsafe = 0;
+  for (const auto& z : config.zones) {
+    std::printf("zone %s: masters %zu, %s, %s, state %s\n", z.publisher.zone.to_string().c_str(),
+                z.masters.size(), dnssec::algorithm_name(z.publisher.algorithm).c_str(),
+                z.publisher.denial.mode == dnssec::DenialMode::Nsec3 ? "nsec3" : "nsec",
+                z.publisher.state_dir.c_str());
+    unsafe += check_margin(z) ? 0 : 1;
+  }
+  print_key_timelines(config);
+  if (unsafe != 0) {
+    std::fprintf(stderr,
+                 "flatsign-slave: configuration refused: %zu zone(s) with an unsafe "
+                 "signature-refresh\n",
+                 unsafe);
+    return 2;
+  }
+  std::fprintf(stderr, "flatsign-slave: configuration OK: %zu zone(s)\n", config.zones.size());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -237,15 +270,7 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);  // a hook that does not read its stdin
 
   try {
-    if (*ds) {
-      const dns::Name zone = slave::zone_name(ds_zone);
-      const std::string dir = slave::prepare_zone_state_dir(ds_state, zone);
-      auto keys = dnssec::load_keys(dir, zone);
-      if (keys.empty()) return fail("no keys for " + zone.to_string() + " in " + dir);
-      for (const auto& k : keys)
-        if (k.is_sep()) print_ds(zone, k);
-      return 0;
-    }
+    if (*ds) return ds_command(ds_zone, ds_state);
     if (*key)
       return key_command(bool(*roll), bool(*retire), key_zone, key_state, key_alg, retire_tag,
                          key_config, *import ? import_path : std::string());
@@ -258,27 +283,7 @@ int main(int argc, char** argv) {
     }
     util::LogLevel level;
     if (util::parse_log_level(config.log_level, level)) util::set_log_level(level);
-    if (check) {
-      size_t unsafe = 0;
-      for (const auto& z : config.zones) {
-        std::printf("zone %s: masters %zu, %s, %s, state %s\n",
-                    z.publisher.zone.to_string().c_str(), z.masters.size(),
-                    dnssec::algorithm_name(z.publisher.algorithm).c_str(),
-                    z.publisher.denial.mode == dnssec::DenialMode::Nsec3 ? "nsec3" : "nsec",
-                    z.publisher.state_dir.c_str());
-        unsafe += check_margin(z) ? 0 : 1;
-      }
-      print_key_timelines(config);
-      if (unsafe != 0) {
-        std::fprintf(stderr,
-                     "flatsign-slave: configuration refused: %zu zone(s) with an unsafe "
-                     "signature-refresh\n",
-                     unsafe);
-        return 2;
-      }
-      std::fprintf(stderr, "flatsign-slave: configuration OK: %zu zone(s)\n", config.zones.size());
-      return 0;
-    }
+    if (check) return check_command(config);
     boost::asio::io_context io;
     slave::SlaveDaemon daemon(io, std::move(source), std::move(config));
     daemon.start_up();

@@ -152,9 +152,9 @@ std::shared_ptr<const dnssec::ZoneSigner> Publisher::make_signer(const KeySet& s
   opts.publish_cds = config_.cds != PublisherConfig::Cds::None;
   opts.cds_delete = config_.cds == PublisherConfig::Cds::Delete;
   opts.threads = config_.sign_threads;
-  opts.timing.validity = config_.signature_validity;
-  opts.timing.jitter = std::min<uint32_t>(86400, config_.signature_validity / 10);
-  opts.refresh_within = config_.signature_refresh;
+  opts.timing.validity = signature_validity_;
+  opts.timing.jitter = std::min<uint32_t>(86400, signature_validity_ / 10);
+  opts.refresh_within = signature_refresh_;
   opts.progress = util::ProgressLog("slave", zname_, "signing", "RRsets");
   opts.dnskey_ttl = config_.key_policy.dnskey_ttl;
   // The published keys that do not sign, and the CDS keys, as the timing says.
@@ -499,10 +499,10 @@ bool Publisher::publish(const std::shared_ptr<const zone::Zone>& transferred_zon
 }
 
 void Publisher::set_signature_timing(uint32_t validity, uint32_t refresh) {
-  dnssec::SignaturePolicy timing = signer_->options().timing;
-  timing.validity = validity;
-  timing.jitter = std::min<uint32_t>(86400, validity / 10);  // as in start_up()
-  signer_->set_timing(timing, refresh);
+  if (validity == signature_validity_ && refresh == signature_refresh_) return;
+  signature_validity_ = validity;
+  signature_refresh_ = refresh;
+  signer_.store(make_signer(key_set_));  // same keys, the new timing
 }
 
 void Publisher::flush_change_hook() {

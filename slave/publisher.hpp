@@ -178,6 +178,10 @@ class Publisher {
   std::string zname_;
   [[nodiscard]] std::shared_ptr<const dnssec::ZoneSigner> make_signer(const KeySet& set) const;
   std::atomic<std::shared_ptr<const dnssec::ZoneSigner>> signer_;
+  // The signatures' validity and refresh window: the config's, or what set_signature_timing()
+  // derived from the zone (publishing thread).
+  uint32_t signature_validity_ = config_.signature_validity;
+  uint32_t signature_refresh_ = config_.signature_refresh;
   KeySet key_set_;
   std::atomic<std::shared_ptr<const zone::Zone>> signed_;
   // The zone of the last publication this process verified (not one loaded from disk): an

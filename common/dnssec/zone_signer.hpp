@@ -93,13 +93,6 @@ class ZoneSigner {
 
   const std::vector<DnssecKey>& keys() const { return keys_; }
   const SignerOptions& options() const { return options_; }
-  // The timing of the signatures made from now on (the slave derives it from the zone's SOA
-  // expire and TTLs). REQUIRES: no sign or refresh runs meanwhile.
-  void set_timing(const SignaturePolicy& timing, uint32_t refresh_within) {
-    options_.timing = timing;
-    options_.refresh_within = refresh_within;
-  }
-
  private:
   // sign_incremental's fast path (zone_signer_patch.cpp); nullopt when it must fall back.
   std::optional<SignResult> patch(const zone::Zone& previous_signed, const zone::Zone& new_unsigned,

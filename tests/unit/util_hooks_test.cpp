@@ -94,7 +94,7 @@ TEST_CASE("hooks: a run with a deadline is killed with what it started", "[slave
   using flatsign::util::HookOutcome;
   using flatsign::util::run_hook_timed;
   std::signal(SIGPIPE, SIG_IGN);
-  auto input = [](const flatsign::slave::HookWrite& write) { write("{}\n"); };
+  auto input = [](const flatsign::util::HookWrite& write) { write("{}\n"); };
   const auto ok =
       run_hook_timed("cat > /dev/null", input, {}, "review", "example.", std::chrono::seconds(5));
   CHECK(ok.approved());
