@@ -168,7 +168,7 @@ TEST_CASE("verify: signatures verified before are not checked again, new ones ar
 }
 
 TEST_CASE("verify: a foreign DNSKEY it cannot use is ignored, not a failure", "[dnssec][verify]") {
-  // Issue 4: a zone carrying someone else's DNSKEYs at the apex (a key of an unknown algorithm,
+  // A zone carrying someone else's DNSKEYs at the apex (a key of an unknown algorithm,
   // a key whose public key does not parse) is valid when our keys sign everything; validators
   // ignore such keys (RFC 4035 §5.2, RFC 6840 §5.2).
   auto mode = GENERATE(DenialMode::Nsec, DenialMode::Nsec3);
