@@ -229,8 +229,12 @@ class Slave(h.Process):
             return f.read().splitlines()
 
     def wait_signed(self, timeout=20):
+        """Until the signed zone file is written and the zone answers (a small zone's file is
+        written just before its snapshot is swapped in, so the file alone comes first)."""
         h.wait_for(lambda: os.path.exists(self.signed) or not self.alive(), timeout,
                    what="the signed zone file")
+        h.wait_for(lambda: query_soa(self.port) is not None or not self.alive(), timeout,
+                   what="the zone served")
         h.check(self.alive(), "the slave exited:\n" + self.log())
 
     def verify(self):

@@ -32,8 +32,12 @@ def main():
                            what="the zone served")
                 serial = env.query_soa(slave.port)
                 # The master's zone gains an ALIAS (PowerDNS re-reads the file within a second).
-                tmp.write("pdns/example.test.zone",
-                          (GOOD % 2) + "shop ALIAS shops.example.net.\n")
+                path = tmp.write("pdns/example.test.zone",
+                                 (GOOD % 2) + "shop ALIAS shops.example.net.\n")
+                # PowerDNS compares whole-second mtimes: make the change visible even when both
+                # writes fall in one second.
+                later = os.stat(path).st_mtime + 2
+                os.utime(path, (later, later))
                 h.wait_for(lambda: any(a.startswith("refused-unflattened-alias ")
                                        for a in slave.alert_lines()), 30,
                            what="an on-alert run with refused-unflattened-alias")
