@@ -96,7 +96,7 @@ asio::awaitable<AxfrAttempt> fetch_axfr(asio::any_io_executor ex, tcp::endpoint 
   auto why = [](const net::ExchangeOutcome& r) {
     return r.status == net::ExchangeStatus::Closed ? std::string("connection closed by the master")
            : r.status == net::ExchangeStatus::TimedOut ? "read " + r.detail
-                                                  : r.detail;
+                                                       : r.detail;
   };
   while (asm_.state() == AxfrAssembler::State::NeedMore) {
     // The prefix and the message are read apart: each gets what is left of the deadline.

@@ -14,11 +14,11 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "common/cli/status_cli.hpp"
 #include "common/dns/rdata.hpp"
 #include "common/dns/tsig.hpp"
 #include "common/dnssec/key.hpp"
 #include "common/net/address.hpp"
-#include "common/cli/status_cli.hpp"
 #include "common/util/log.hpp"
 #include "common/util/version.hpp"
 #include "slave/config.hpp"

@@ -9,9 +9,9 @@
 #include <optional>
 #include <string>
 
+#include "common/util/hooks.hpp"
 #include "common/zone/diff.hpp"
 #include "common/zone/zone.hpp"
-#include "common/util/hooks.hpp"
 
 namespace flatsign::slave {
 

@@ -34,10 +34,10 @@ int run_status_command(const StatusCommand& spec, int argc, char** argv) {
   try {
     auto ep = net::parse_endpoint(http, 0);
     std::string body = net::http_get(boost::asio::ip::tcp::endpoint(ep.address(), ep.port()),
-                                metrics        ? std::string("/metrics")
-                                : zone.empty() ? std::string("/status")
-                                               : "/status?zone=" + zone,
-                                std::chrono::milliseconds(timeout_ms));
+                                     metrics        ? std::string("/metrics")
+                                     : zone.empty() ? std::string("/status")
+                                                    : "/status?zone=" + zone,
+                                     std::chrono::milliseconds(timeout_ms));
     if (!metrics && (text || (spec.text_default && !json))) body = util::json_outline(body);
     std::fwrite(body.data(), 1, body.size(), stdout);
     return 0;

@@ -35,7 +35,7 @@ ExchangeOutcome timed_out(std::chrono::milliseconds timeout) {
 // cancels the other.
 template <typename Op>
 asio::awaitable<ExchangeOutcome> with_timeout(tcp::socket& sock, std::chrono::milliseconds timeout,
-                                         Op op) {
+                                              Op op) {
   asio::steady_timer timer(sock.get_executor(), timeout);
   auto r = co_await (op() || timer.async_wait(kTuple));
   if (r.index() == 1) co_return timed_out(timeout);
@@ -49,7 +49,7 @@ std::array<uint8_t, 2> prefix(size_t n) {
 }  // namespace
 
 asio::awaitable<ExchangeOutcome> tcp_connect(tcp::socket& sock, const tcp::endpoint& to,
-                                        std::chrono::milliseconds timeout) {
+                                             std::chrono::milliseconds timeout) {
   asio::steady_timer timer(sock.get_executor(), timeout);
   auto r = co_await (sock.async_connect(to, kTuple) || timer.async_wait(kTuple));
   if (r.index() == 1) co_return timed_out(timeout);
@@ -58,12 +58,13 @@ asio::awaitable<ExchangeOutcome> tcp_connect(tcp::socket& sock, const tcp::endpo
 }
 
 asio::awaitable<ExchangeOutcome> tcp_read_exact(tcp::socket& sock, asio::mutable_buffer buf,
-                                           std::chrono::milliseconds timeout) {
-  co_return co_await with_timeout(sock, timeout, [&] { return asio::async_read(sock, buf, kTuple); });
+                                                std::chrono::milliseconds timeout) {
+  co_return co_await with_timeout(sock, timeout,
+                                  [&] { return asio::async_read(sock, buf, kTuple); });
 }
 
 asio::awaitable<ExchangeOutcome> tcp_read_message(tcp::socket& sock, std::vector<uint8_t>& msg,
-                                             std::chrono::milliseconds timeout) {
+                                                  std::chrono::milliseconds timeout) {
   std::array<uint8_t, 2> len{};
   auto r = co_await tcp_read_exact(sock, asio::buffer(len), timeout);
   if (!r.ok()) co_return r;
@@ -73,8 +74,8 @@ asio::awaitable<ExchangeOutcome> tcp_read_message(tcp::socket& sock, std::vector
 }
 
 asio::awaitable<ExchangeOutcome> tcp_write_messages(tcp::socket& sock,
-                                               std::span<const std::vector<uint8_t>> msgs,
-                                               std::chrono::milliseconds timeout) {
+                                                    std::span<const std::vector<uint8_t>> msgs,
+                                                    std::chrono::milliseconds timeout) {
   std::vector<std::array<uint8_t, 2>> prefixes(msgs.size());
   std::vector<asio::const_buffer> bufs;
   bufs.reserve(msgs.size() * 2);
@@ -88,7 +89,7 @@ asio::awaitable<ExchangeOutcome> tcp_write_messages(tcp::socket& sock,
 }
 
 asio::awaitable<ExchangeOutcome> tcp_write_message(tcp::socket& sock, std::span<const uint8_t> msg,
-                                              std::chrono::milliseconds timeout) {
+                                                   std::chrono::milliseconds timeout) {
   const auto len = prefix(msg.size());
   std::array<asio::const_buffer, 2> bufs{asio::buffer(len), asio::buffer(msg.data(), msg.size())};
   co_return co_await with_timeout(sock, timeout,
@@ -96,19 +97,19 @@ asio::awaitable<ExchangeOutcome> tcp_write_message(tcp::socket& sock, std::span<
 }
 
 asio::awaitable<ExchangeOutcome> tcp_exchange(asio::any_io_executor ex, const tcp::endpoint& to,
-                                         std::span<const uint8_t> query,
-                                         std::vector<uint8_t>& response,
-                                         std::chrono::milliseconds timeout) {
+                                              std::span<const uint8_t> query,
+                                              std::vector<uint8_t>& response,
+                                              std::chrono::milliseconds timeout) {
   tcp::socket sock(ex);
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   auto left = [&] {
-    return std::max(std::chrono::milliseconds(0),
-                    std::chrono::ceil<std::chrono::milliseconds>(deadline -
-                                                                 std::chrono::steady_clock::now()));
+    return std::max(std::chrono::milliseconds(0), std::chrono::ceil<std::chrono::milliseconds>(
+                                                      deadline - std::chrono::steady_clock::now()));
   };
   auto step = [&](ExchangeOutcome r, const char* what) {
     if (r.status == ExchangeStatus::TimedOut)
-      r.detail = std::string(what) + ": no answer within " + std::to_string(timeout.count()) + " ms";
+      r.detail =
+          std::string(what) + ": no answer within " + std::to_string(timeout.count()) + " ms";
     else if (!r.ok())
       r.detail = std::string(what) + ": " + r.detail;
     return r;
@@ -121,10 +122,10 @@ asio::awaitable<ExchangeOutcome> tcp_exchange(asio::any_io_executor ex, const tc
   co_return r;
 }
 
-asio::awaitable<ExchangeOutcome> udp_exchange(asio::any_io_executor ex, const udp::endpoint& to,
-                                         std::span<const uint8_t> query, std::vector<uint8_t>& reply,
-                                         std::chrono::milliseconds timeout,
-                                         const std::function<bool(std::span<const uint8_t>)>& matches) {
+asio::awaitable<ExchangeOutcome> udp_exchange(
+    asio::any_io_executor ex, const udp::endpoint& to, std::span<const uint8_t> query,
+    std::vector<uint8_t>& reply, std::chrono::milliseconds timeout,
+    const std::function<bool(std::span<const uint8_t>)>& matches) {
   udp::socket sock(ex);
   boost::system::error_code ec;
   sock.open(to.protocol(), ec);
@@ -140,7 +141,7 @@ asio::awaitable<ExchangeOutcome> udp_exchange(asio::any_io_executor ex, const ud
     if (r.index() == 1) {
       reply.clear();
       co_return ExchangeOutcome{ExchangeStatus::TimedOut,
-                           "no reply within " + std::to_string(timeout.count()) + " ms"};
+                                "no reply within " + std::to_string(timeout.count()) + " ms"};
     }
     auto [rec, n] = std::get<0>(r);
     if (rec) {

@@ -37,19 +37,19 @@ struct ExchangeOutcome {
 
 // Connects `sock` to `to`.
 boost::asio::awaitable<ExchangeOutcome> tcp_connect(boost::asio::ip::tcp::socket& sock,
-                                               const boost::asio::ip::tcp::endpoint& to,
-                                               std::chrono::milliseconds timeout);
+                                                    const boost::asio::ip::tcp::endpoint& to,
+                                                    std::chrono::milliseconds timeout);
 
 // Reads exactly buf.size() octets.
 boost::asio::awaitable<ExchangeOutcome> tcp_read_exact(boost::asio::ip::tcp::socket& sock,
-                                                  boost::asio::mutable_buffer buf,
-                                                  std::chrono::milliseconds timeout);
+                                                       boost::asio::mutable_buffer buf,
+                                                       std::chrono::milliseconds timeout);
 
 // Reads one framed message into `msg` (resized to its length): the prefix and the message each
 // within `timeout`. A zero length prefix gives an empty `msg` and Ok: the caller decides.
 boost::asio::awaitable<ExchangeOutcome> tcp_read_message(boost::asio::ip::tcp::socket& sock,
-                                                    std::vector<uint8_t>& msg,
-                                                    std::chrono::milliseconds timeout);
+                                                         std::vector<uint8_t>& msg,
+                                                         std::chrono::milliseconds timeout);
 
 // Writes each message with its prefix in one gathered write, all within `timeout`. Each message
 // is at most 65,535 octets (the caller built it so).
@@ -57,17 +57,17 @@ boost::asio::awaitable<ExchangeOutcome> tcp_write_messages(
     boost::asio::ip::tcp::socket& sock, std::span<const std::vector<uint8_t>> msgs,
     std::chrono::milliseconds timeout);
 boost::asio::awaitable<ExchangeOutcome> tcp_write_message(boost::asio::ip::tcp::socket& sock,
-                                                     std::span<const uint8_t> msg,
-                                                     std::chrono::milliseconds timeout);
+                                                          std::span<const uint8_t> msg,
+                                                          std::chrono::milliseconds timeout);
 
 // A whole exchange on a new connection: connect, send `query`, read one message into
 // `response`, all within `timeout`; closes the connection. The detail names the step that
 // failed ("connect: ...", "write: ...", "read: no answer within 2000 ms").
 boost::asio::awaitable<ExchangeOutcome> tcp_exchange(boost::asio::any_io_executor ex,
-                                                const boost::asio::ip::tcp::endpoint& to,
-                                                std::span<const uint8_t> query,
-                                                std::vector<uint8_t>& response,
-                                                std::chrono::milliseconds timeout);
+                                                     const boost::asio::ip::tcp::endpoint& to,
+                                                     std::span<const uint8_t> query,
+                                                     std::vector<uint8_t>& response,
+                                                     std::chrono::milliseconds timeout);
 
 // One UDP query: sends `query` from a socket connected to `to` (the kernel drops datagrams from
 // anyone else) and waits up to `timeout` for a datagram that `matches` accepts, skipping others

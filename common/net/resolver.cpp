@@ -111,7 +111,8 @@ asio::awaitable<QueryResult> StubResolver::try_server(const udp::endpoint& serve
   if (!udp_res.ok()) {
     res.outcome = udp_res.status == ExchangeStatus::TimedOut ? QueryOutcome::Timeout
                                                              : QueryOutcome::NetworkError;
-    res.detail = who + ": " + (udp_res.status == ExchangeStatus::TimedOut ? "timeout" : udp_res.detail);
+    res.detail =
+        who + ": " + (udp_res.status == ExchangeStatus::TimedOut ? "timeout" : udp_res.detail);
     if (udp_res.status == ExchangeStatus::TimedOut && !malformed.empty())
       res.detail += " (a malformed response came: " + malformed + ")";
     co_return res;
@@ -129,7 +130,7 @@ asio::awaitable<QueryResult> StubResolver::try_server(const udp::endpoint& serve
                                        buf, std::max(std::chrono::milliseconds(0), left));
   if (!tcp_res.ok()) {
     res.outcome = tcp_res.status == ExchangeStatus::TimedOut ? QueryOutcome::Timeout
-                                                        : QueryOutcome::NetworkError;
+                                                             : QueryOutcome::NetworkError;
     res.detail = who + ": tcp " + tcp_res.detail;
     co_return res;
   }

@@ -202,7 +202,8 @@ struct Exchange {
 std::optional<Outcome> check_query(Exchange& x, const ResponderPolicy& policy, CookieState& cs) {
   const Message& q = x.q;
   if (q.edns && q.edns->version > 0)  // RFC 6891 §6.1.3: BADVERS with our highest version, 0
-    return x.fail(Rcode::BADVERS, Outcome::FormErr, "EDNS version " + std::to_string(q.edns->version));
+    return x.fail(Rcode::BADVERS, Outcome::FormErr,
+                  "EDNS version " + std::to_string(q.edns->version));
   if (policy.cookies && q.edns) {
     cs.cookie = read_cookie(q.edns);
     if (cs.cookie.verdict == CookieVerdict::Malformed)  // RFC 7873 §5.2.2
@@ -228,13 +229,14 @@ std::optional<Outcome> check_query(Exchange& x, const ResponderPolicy& policy, C
     // RFC 7873 §5.4: a query for a server cookie alone. NOERROR when it had none or a valid
     // one, BADCOOKIE when the one it had is invalid; the fresh cookie goes back either way.
     const bool bad = cs.cookie.verdict == CookieVerdict::Invalid;
-    return x.fail(bad ? Rcode::BADCOOKIE : Rcode::NOERROR,
-                  bad ? Outcome::BadCookie : Outcome::Answered,
-                  std::string("cookie query, server cookie ") + cookie_verdict_text(cs.cookie.verdict));
+    return x.fail(
+        bad ? Rcode::BADCOOKIE : Rcode::NOERROR, bad ? Outcome::BadCookie : Outcome::Answered,
+        std::string("cookie query, server cookie ") + cookie_verdict_text(cs.cookie.verdict));
   }
   if (q.questions.size() != 1) {  // RFC 9619: QDCOUNT must be 1
     x.r.questions.clear();
-    return x.fail(Rcode::FORMERR, Outcome::FormErr, "QDCOUNT " + std::to_string(q.questions.size()));
+    return x.fail(Rcode::FORMERR, Outcome::FormErr,
+                  "QDCOUNT " + std::to_string(q.questions.size()));
   }
   return std::nullopt;
 }
