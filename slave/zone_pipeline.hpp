@@ -192,7 +192,7 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   bool axfr_next_ = false;                       // the last IXFR was refused
   // Non-empty: the served zone must be re-signed at the next poll (keys or denial changed).
   std::string resign_reason_;
-  SlaveStatus status_;  // what /status reports; io thread only
+  SlaveStatus status_;                  // what /status reports; io thread only
   std::optional<ZoneFigures> figures_;  // of the last zone checked; job strand
 };
 

@@ -93,6 +93,7 @@ class ZoneSigner {
 
   const std::vector<DnssecKey>& keys() const { return keys_; }
   const SignerOptions& options() const { return options_; }
+
  private:
   // sign_incremental's fast path (zone_signer_patch.cpp); nullopt when it must fall back.
   std::optional<SignResult> patch(const zone::Zone& previous_signed, const zone::Zone& new_unsigned,
