@@ -16,6 +16,7 @@
 #include "common/util/log.hpp"
 #include "common/util/progress.hpp"
 #include "common/zone/zonefile.hpp"
+#include "slave/change_json.hpp"
 #include "slave/state.hpp"
 
 namespace flatsign::slave {
@@ -25,46 +26,6 @@ using util::LogLevel;
 using util::run_hook;
 
 namespace {
-std::string iso_time(std::time_t t) {
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-// Writes every record of `z` as a JSON array of zone-file lines, in Zone::records() order (SOA
-// first), read in place in pieces of about 64 KB: the whole text (tens of MB for a large zone's
-// first publication) set the slave's peak memory. False when the reader went away.
-bool write_json_all_records(const zone::Zone& z, const HookWrite& write) {
-  constexpr size_t kPiece = 64 * 1024;
-  std::string out = "[", line;
-  out.reserve(kPiece + 1024);
-  bool first = true, reading = true;
-  const dns::RRset* soa = z.nodes().empty() ? nullptr : z.nodes()[0].find(dns::RRType::SOA);
-  auto emit = [&](const zone::Node& node, const dns::RRset& rs) {
-    for (dns::RdataRef rd : rs.rdatas) {
-      if (!reading) return;  // the hook went away: print nothing more
-      line.clear();
-      zone::print_rr(rs.owner, node.record_ttl(rs, rd), rs.type, rd, line);
-      if (!line.empty() && line.back() == '\n') line.pop_back();
-      if (!first) out += ',';
-      out += util::json_string(line);
-      first = false;
-      if (out.size() >= kPiece) {
-        reading = write(out);
-        out.clear();
-      }
-    }
-  };
-  if (soa) emit(z.nodes()[0], *soa);
-  for (const auto& node : z.nodes())
-    for (const auto& rs : node.rrsets)
-      if (&rs != soa) emit(node, rs);
-  out += ']';
-  return reading && write(out);
-}
-
 // The earliest RRSIG expiration in `z` (RFC 4034 §3.1.5, compared in RFC 1982 serial
 // arithmetic); an unparseable RRSIG counts as expiring `now`; a zone without any gives now+2^31-1.
 // Read from the block summaries (Zone::block_summary), not from every RRSIG: this runs after
@@ -77,22 +38,6 @@ uint32_t earliest_expiry(const zone::Zone& z, uint32_t now) {
     if (s.any_rrsig && serial_gt(earliest, s.earliest_expiration)) earliest = s.earliest_expiration;
   }
   return earliest;
-}
-
-// "name TTL IN TYPE rdata" lines of one side of a diff, as JSON array items (no brackets).
-std::string json_items(const zone::Diff& diff, bool added) {
-  std::string out;
-  bool first = true;
-  for (const auto& c : diff.changes) {
-    for (const auto& rd : added ? c.added : c.removed) {
-      std::string line;
-      zone::print_rr(c.owner, added ? c.new_ttl : c.old_ttl, c.type, rd, line);
-      if (!line.empty() && line.back() == '\n') line.pop_back();
-      out += (first ? "" : ",") + util::json_string(line);
-      first = false;
-    }
-  }
-  return out;
 }
 
 // A batch keeps at most this many records per side; the counts stay exact.
@@ -459,7 +404,7 @@ bool Publisher::publish(const std::shared_ptr<const zone::Zone>& transferred_zon
       if (count + n > kBatchRecords) {
         p.truncated = true;
       } else if (n > 0) {
-        list += (list.empty() ? "" : ",") + json_items(change, side);
+        list += (list.empty() ? "" : ",") + json_record_items(change, side);
       }
       count += n;
     }
@@ -471,19 +416,19 @@ bool Publisher::publish(const std::shared_ptr<const zone::Zone>& transferred_zon
       "{{\"zone\":{},\"old_serial\":{},\"new_serial\":{},\"master_serial\":{},\"master\":{},"
       "\"added\":",
       util::json_string(zname_), old_text, serial, transferred.serial(), util::json_string(master));
-  std::string tail = ",\"removed\":[" + json_items(change, false) + "]" +
+  std::string tail = ",\"removed\":[" + json_record_items(change, false) + "]" +
                      ",\"time\":" + util::json_string(iso_time(now)) + "}\n";
   HookInput json;
   if (first_publication) {
     // Every record: written piece by piece on the hook's thread, which keeps the zone alive.
     json = [head = std::move(head), tail = std::move(tail),
             zone = transferred_zone](const HookWrite& write) {
-      if (write(head) && write_json_all_records(*zone, write)) write(tail);
+      if (write(head) && write("[") && write_json_record_items(*zone, write) && write("]"))
+        write(tail);
     };
   } else {
-    json = [text = head + "[" + json_items(change, true) + "]" + tail](const HookWrite& write) {
-      write(text);
-    };
+    json = [text = head + "[" + json_record_items(change, true) + "]" +
+                   tail](const HookWrite& write) { write(text); };
   }
   run_hook(config_.on_change, std::move(json),
            {{"FLATSIGN_EVENT", "change"},
