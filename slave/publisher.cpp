@@ -257,75 +257,49 @@ void Publisher::check_expiry(bool failed, uint32_t now, uint32_t earliest) {
   raise_alert("signatures-expiring", detail, "refresh");
 }
 
+namespace {
+
+// Each phase's wall time goes into the publication's log line: the latency budget is the sum.
+class PhaseClock {
+ public:
+  double lap() {
+    const auto t = std::chrono::steady_clock::now();
+    const double s = std::chrono::duration<double>(t - mark_).count();
+    mark_ = t;
+    return s;
+  }
+
+ private:
+  std::chrono::steady_clock::time_point mark_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace
+
 bool Publisher::publish(const std::shared_ptr<const zone::Zone>& transferred_zone,
                         const zone::Diff& change, const std::string& master, bool content) {
   const zone::Zone& transferred = *transferred_zone;
   const std::time_t now = std::time(nullptr);
-  // Each phase's wall time goes into the publication's log line: the latency budget is the sum.
-  using Clock = std::chrono::steady_clock;
-  auto mark = Clock::now();
-  auto lap = [&mark] {
-    const auto t = Clock::now();
-    const double s = std::chrono::duration<double>(t - mark).count();
-    mark = t;
-    return s;
-  };
+  PhaseClock clock;
   const uint32_t serial =
       next_serial(config_.serial_policy, last_serial_, now, transferred.serial());
   auto new_unsigned = with_serial(transferred, serial);  // shares all but the apex block
   auto previous = signed_.load();
 
-  dnssec::SignResult sr;
-  bool incremental = false;
-  try {
-    if (previous) {
-      // The previous content is read from the signed zone itself, skipping what the signer
-      // added: keeping an unsigned copy beside it cost a third of the signed zone's memory.
-      zone::Diff d = zone::diff_zones(*previous, *new_unsigned, {.skip_type = is_signer_owned});
-      sr = signer_.load()->sign_incremental(*previous, *new_unsigned, d);
-      incremental = true;
-    } else {
-      sr = signer_.load()->sign_full(*new_unsigned);
-    }
-  } catch (const std::exception& e) {
-    alert("sign-failed", e.what(), master);
-    return false;
-  }
-  const double sign_s = lap();
-  const zone::Zone* verified_before =
-      incremental && previous && previous == verified_ ? previous.get() : nullptr;
-  auto verdict = dnssec::verify_zone(*sr.zone, {.now = now,
-                                                .threads = config_.sign_threads,
-                                                .verified_before = verified_before,
-                                                .mode = config_.verify});
-  if (!verdict.ok()) {
-    alert("verify-failed", verdict.summary(3), master);
-    return false;
-  }
-  util::log(LogLevel::Debug, "slave", zname_, "verify ({}): {}", dnssec::to_string(config_.verify),
-            verdict.summary());
-  // Foreign DNSKEYs the verifier could not use: said once while they stay the same.
-  if (verdict.warnings != verify_warnings_) {
-    for (const auto& w : verdict.warnings)
-      util::log(LogLevel::Warning, "slave", zname_, "verify: {}", w);
-    verify_warnings_ = verdict.warnings;
-  }
-  const double verify_s = lap();
+  auto signed_step = sign(previous, new_unsigned, master);
+  if (!signed_step) return false;
+  const dnssec::SignResult& sr = signed_step->result;
+  const bool incremental = signed_step->incremental;
+  const double sign_s = clock.lap();
+  if (!verify(*sr.zone, incremental ? previous.get() : nullptr, now, master)) return false;
+  const double verify_s = clock.lap();
   // A small zone's file is written before the swap: it records the serial as well, which saves
   // the .serial file's own write (two fsyncs, most of a small zone's publication). A large one
   // is served first and written after (86 MB at 100k names: about a second), its serial stored
   // before anything is served, so that a restart can always serve a higher one.
   const bool file_first = sr.zone->rrset_count() < kFileFirstRRsets;
-  auto write_zone_file = [&] {
-    // Streamed piece by piece (~2 MB each): the whole text at once was the publication's
-    // largest allocation (~90 MB at 100k names, and twice that while the string grew).
-    util::write_file_atomically(
-        signed_zone_path(config_.state_dir, config_.zone), 0644,
-        [&](const util::AtomicFileWrite& write) { zone::print_zone_pieces(*sr.zone, 1, write); });
-  };
   try {
     if (file_first) {
-      write_zone_file();
+      write_zone_file(*sr.zone);
     } else {
       store_last_serial(config_.state_dir, config_.zone, serial);
     }
@@ -333,28 +307,8 @@ bool Publisher::publish(const std::shared_ptr<const zone::Zone>& transferred_zon
     alert("write-failed", e.what(), master);
     return false;
   }
-  if (journal_file_ && previous) {
-    // Before the swap, so a reader never sees a zone newer than the journal's end; a crash
-    // before the zone file is written leaves a journal that does not end at the file's serial,
-    // which start_up() drops (IXFR then falls back to AXFR form).
-    try {
-      const auto t0 = std::chrono::steady_clock::now();
-      auto step = server::make_journal_entry(*previous, *sr.zone);
-      const size_t removed = step.removed.size(), added = step.added.size();
-      journal_.store(journal_file_->append(std::move(step)));
-      util::log(LogLevel::Debug, "slave", zname_,
-                "IXFR journal: step {} -> {} ({} removed, {} added) in {:.3f} s; {} steps kept",
-                previous->serial(), serial, removed, added,
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
-                journal_.load()->entries.size());
-    } catch (const std::exception& e) {
-      journal_.store(journal_file_->current());
-      util::log(LogLevel::Warning, "slave", zname_,
-                "IXFR journal: {}; IXFR is answered in AXFR form until the next publication",
-                e.what());
-    }
-  }
-  const double journal_s = lap();
+  if (journal_file_ && previous) append_journal(*previous, *sr.zone, serial);
+  const double journal_s = clock.lap();
   // Served from here on; a large zone's file below is written after, off the latency path.
   // start_up() covers a crash in between.
   const std::optional<uint32_t> old_serial = last_serial_;
@@ -363,15 +317,15 @@ bool Publisher::publish(const std::shared_ptr<const zone::Zone>& transferred_zon
   signed_.store(sr.zone);
   verified_ = sr.zone;
   if (on_swap_) on_swap_();
-  const double swap_s = lap();
+  const double swap_s = clock.lap();
   try {
-    if (!file_first) write_zone_file();
+    if (!file_first) write_zone_file(*sr.zone);
   } catch (const std::exception& e) {
     // The zone is published and served; only the copy on disk is stale (a restart re-signs it
     // under a higher serial).
     alert("write-failed", e.what(), master);
   }
-  const double write_s = lap();
+  const double write_s = clock.lap();
   ++counters_.published;
   report_.published = true;
   report_.incremental = incremental;
@@ -386,61 +340,141 @@ bool Publisher::publish(const std::shared_ptr<const zone::Zone>& transferred_zon
             sr.stats.seconds, sign_s, verify_s, journal_s, swap_s, write_s);
 
   if (!content || config_.on_change.empty()) return true;
-  if (!first_publication) {
-    // Batched: merged into the pending run, which goes out now if the interval has passed.
-    if (!pending_change_) {
-      pending_change_.emplace();
-      pending_change_->old_serial = old_serial;
-    }
-    PendingChange& p = *pending_change_;
-    p.new_serial = serial;
-    p.master_serial = transferred.serial();
-    p.master = master;
-    ++p.publications;
-    for (bool side : {true, false}) {
-      std::string& list = side ? p.added : p.removed;
-      size_t& count = side ? p.added_count : p.removed_count;
-      const size_t n = side ? change.added_count() : change.removed_count();
-      if (count + n > kBatchRecords) {
-        p.truncated = true;
-      } else if (n > 0) {
-        list += (list.empty() ? "" : ",") + json_record_items(change, side);
-      }
-      count += n;
-    }
+  if (first_publication) {
+    run_first_change_hook(transferred_zone, change, master, old_serial, serial, now);
+  } else {
+    batch_change(change, master, old_serial, serial, transferred.serial());
     flush_change_hook();
-    return true;
   }
-  const std::string old_text = old_serial ? std::to_string(*old_serial) : "null";
+  return true;
+}
+
+std::optional<Publisher::SignStep> Publisher::sign(
+    const std::shared_ptr<const zone::Zone>& previous,
+    const std::shared_ptr<const zone::Zone>& next, const std::string& master) {
+  try {
+    if (previous) {
+      // The previous content is read from the signed zone itself, skipping what the signer
+      // added: keeping an unsigned copy beside it cost a third of the signed zone's memory.
+      zone::Diff d = zone::diff_zones(*previous, *next, {.skip_type = is_signer_owned});
+      return SignStep{signer_.load()->sign_incremental(*previous, *next, d), true};
+    }
+    return SignStep{signer_.load()->sign_full(*next), false};
+  } catch (const std::exception& e) {
+    alert("sign-failed", e.what(), master);
+    return std::nullopt;
+  }
+}
+
+bool Publisher::verify(const zone::Zone& signed_zone, const zone::Zone* patched_from,
+                       std::time_t now, const std::string& master) {
+  // A patch of the zone this process verified last needs only its changed signatures checked.
+  const zone::Zone* verified_before =
+      patched_from && patched_from == verified_.get() ? patched_from : nullptr;
+  auto verdict = dnssec::verify_zone(signed_zone, {.now = now,
+                                                   .threads = config_.sign_threads,
+                                                   .verified_before = verified_before,
+                                                   .mode = config_.verify});
+  if (!verdict.ok()) {
+    alert("verify-failed", verdict.summary(3), master);
+    return false;
+  }
+  util::log(LogLevel::Debug, "slave", zname_, "verify ({}): {}", dnssec::to_string(config_.verify),
+            verdict.summary());
+  // Foreign DNSKEYs the verifier could not use: said once while they stay the same.
+  if (verdict.warnings != verify_warnings_) {
+    for (const auto& w : verdict.warnings)
+      util::log(LogLevel::Warning, "slave", zname_, "verify: {}", w);
+    verify_warnings_ = verdict.warnings;
+  }
+  return true;
+}
+
+void Publisher::write_zone_file(const zone::Zone& signed_zone) const {
+  // Streamed piece by piece (~2 MB each): the whole text at once was the publication's largest
+  // allocation (~90 MB at 100k names, and twice that while the string grew).
+  util::write_file_atomically(
+      signed_zone_path(config_.state_dir, config_.zone), 0644,
+      [&](const util::AtomicFileWrite& write) { zone::print_zone_pieces(signed_zone, 1, write); });
+}
+
+void Publisher::append_journal(const zone::Zone& previous, const zone::Zone& next,
+                               uint32_t serial) {
+  // Before the swap, so a reader never sees a zone newer than the journal's end; a crash before
+  // the zone file is written leaves a journal that does not end at the file's serial, which
+  // start_up() drops (IXFR then falls back to AXFR form).
+  try {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto step = server::make_journal_entry(previous, next);
+    const size_t removed = step.removed.size(), added = step.added.size();
+    journal_.store(journal_file_->append(std::move(step)));
+    util::log(LogLevel::Debug, "slave", zname_,
+              "IXFR journal: step {} -> {} ({} removed, {} added) in {:.3f} s; {} steps kept",
+              previous.serial(), serial, removed, added,
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+              journal_.load()->entries.size());
+  } catch (const std::exception& e) {
+    journal_.store(journal_file_->current());
+    util::log(LogLevel::Warning, "slave", zname_,
+              "IXFR journal: {}; IXFR is answered in AXFR form until the next publication",
+              e.what());
+  }
+}
+
+void Publisher::batch_change(const zone::Diff& change, const std::string& master,
+                             std::optional<uint32_t> old_serial, uint32_t serial,
+                             uint32_t master_serial) {
+  // Merged into the pending run, which goes out when hook_min_interval allows.
+  if (!pending_change_) {
+    pending_change_.emplace();
+    pending_change_->old_serial = old_serial;
+  }
+  PendingChange& p = *pending_change_;
+  p.new_serial = serial;
+  p.master_serial = master_serial;
+  p.master = master;
+  ++p.publications;
+  for (bool side : {true, false}) {
+    std::string& list = side ? p.added : p.removed;
+    size_t& count = side ? p.added_count : p.removed_count;
+    const size_t n = side ? change.added_count() : change.removed_count();
+    if (count + n > kBatchRecords) {
+      p.truncated = true;
+    } else if (n > 0) {
+      list += (list.empty() ? "" : ",") + json_record_items(change, side);
+    }
+    count += n;
+  }
+}
+
+void Publisher::run_first_change_hook(const std::shared_ptr<const zone::Zone>& transferred,
+                                      const zone::Diff& change, const std::string& master,
+                                      std::optional<uint32_t> old_serial, uint32_t serial,
+                                      std::time_t now) {
+  // old_serial: a serial stored by an earlier process whose zone could not be served.
+  const std::string old_text = old_serial ? std::to_string(*old_serial) : "";
   std::string head = fmt::format(
       "{{\"zone\":{},\"old_serial\":{},\"new_serial\":{},\"master_serial\":{},\"master\":{},"
       "\"added\":",
-      util::json_string(zname_), old_text, serial, transferred.serial(), util::json_string(master));
+      util::json_string(zname_), old_serial ? old_text : "null", serial, transferred->serial(),
+      util::json_string(master));
   std::string tail = ",\"removed\":[" + json_record_items(change, false) + "]" +
                      ",\"time\":" + util::json_string(iso_time(now)) + "}\n";
-  HookInput json;
-  if (first_publication) {
-    // Every record: written piece by piece on the hook's thread, which keeps the zone alive.
-    json = [head = std::move(head), tail = std::move(tail),
-            zone = transferred_zone](const HookWrite& write) {
-      if (write(head) && write("[") && write_json_record_items(*zone, write) && write("]"))
-        write(tail);
-    };
-  } else {
-    json = [text = head + "[" + json_record_items(change, true) + "]" +
-                   tail](const HookWrite& write) { write(text); };
-  }
+  // Every record: written piece by piece on the hook's thread, which keeps the zone alive.
+  HookInput json = [head = std::move(head), tail = std::move(tail),
+                    zone = transferred](const HookWrite& write) {
+    if (write(head) && write("[") && write_json_record_items(*zone, write) && write("]"))
+      write(tail);
+  };
   run_hook(config_.on_change, std::move(json),
            {{"FLATSIGN_EVENT", "change"},
             {"FLATSIGN_ZONE", zname_},
-            {"FLATSIGN_OLD_SERIAL", old_serial ? std::to_string(*old_serial) : ""},
+            {"FLATSIGN_OLD_SERIAL", old_text},
             {"FLATSIGN_NEW_SERIAL", std::to_string(serial)},
-            {"FLATSIGN_ADDED",
-             std::to_string(first_publication ? transferred.rr_count() : change.added_count())},
+            {"FLATSIGN_ADDED", std::to_string(transferred->rr_count())},
             {"FLATSIGN_REMOVED", std::to_string(change.removed_count())},
             {"FLATSIGN_MASTER", master}},
-           "on-change", zname_, first_publication ? on_hook_done_ : std::function<void()>{});
-  return true;
+           "on-change", zname_, on_hook_done_);
 }
 
 void Publisher::set_signature_timing(uint32_t validity, uint32_t refresh) {

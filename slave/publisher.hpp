@@ -173,6 +173,26 @@ class Publisher {
   // `content` false: a signature refresh (same data, new serial, no hook).
   bool publish(const std::shared_ptr<const zone::Zone>& transferred, const zone::Diff& change,
                const std::string& master, bool content = true);
+  // The steps of publish(). sign() and verify() alert and return nothing / false on failure.
+  struct SignStep {
+    dnssec::SignResult result;
+    bool incremental = false;  // patched from `previous`
+  };
+  std::optional<SignStep> sign(const std::shared_ptr<const zone::Zone>& previous,
+                               const std::shared_ptr<const zone::Zone>& next,
+                               const std::string& master);
+  // `patched_from`: the zone `signed_zone` was patched from (null after a full sign).
+  bool verify(const zone::Zone& signed_zone, const zone::Zone* patched_from, std::time_t now,
+              const std::string& master);
+  void write_zone_file(const zone::Zone& signed_zone) const;
+  void append_journal(const zone::Zone& previous, const zone::Zone& next, uint32_t serial);
+  // The on-change hook: a later publication joins the pending batch; the first one runs at
+  // once with every record (its document is streamed).
+  void batch_change(const zone::Diff& change, const std::string& master,
+                    std::optional<uint32_t> old_serial, uint32_t serial, uint32_t master_serial);
+  void run_first_change_hook(const std::shared_ptr<const zone::Zone>& transferred,
+                             const zone::Diff& change, const std::string& master,
+                             std::optional<uint32_t> old_serial, uint32_t serial, std::time_t now);
 
   const PublisherConfig& config_;
   std::string zname_;

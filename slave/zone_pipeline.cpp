@@ -346,6 +346,17 @@ asio::awaitable<bool> ZonePipeline::serial_unchanged() {
   co_return false;  // no usable answer: the transfer decides
 }
 
+// One transfer's poll, from its fetch to its outcome: what the job's steps share.
+struct ZonePipeline::TransferPoll {
+  AxfrAttempt attempt;
+  std::string master;  // the master that answered, as text
+  TransferLimits limits;
+  std::optional<uint32_t> previous_master_serial;
+  // A checked transfer the review hook must see first (review.hpp), and its document.
+  std::optional<CheckResult> reviewed;
+  std::optional<ReviewInput> review;
+};
+
 asio::awaitable<void> ZonePipeline::poll_once() {
   PollRecord rec;
   rec.at = std::chrono::system_clock::now();
@@ -365,177 +376,18 @@ asio::awaitable<void> ZonePipeline::poll_once() {
       // of zones must not flood the masters); a zone waits here for its turn.
       auto permit = co_await shared_.transfers.acquire();
       if (stopping_ || shared_.transfers.closed()) co_return;
-      std::optional<IxfrRequest> ixfr;
-      if (auto served = publisher_.served_signed(); config_.transfer_mode == TransferMode::Ixfr &&
-                                                    applied_serial_ && served && !force_next_ &&
-                                                    !axfr_next_)
-        ixfr = ixfr_request(*served, *applied_serial_);
-      // poll-mode axfr is for masters whose serial need not follow their content.
-      if (ixfr) ixfr->axfr_when_up_to_date = config_.poll_mode == PollMode::Axfr;
-      axfr_next_ = false;
-      AxfrAttempt attempt =
+      TransferPoll t;
+      t.attempt =
           co_await fetch_transfer_any(io_.get_executor(), config_.masters, config_.publisher.zone,
-                                      config_.transfer, std::move(ixfr));
+                                      config_.transfer, next_ixfr_request());
       permit.reset();
-      rec.master = tcp_text(attempt.master);
-      AxfrAssembler& assembled = *attempt.assembler;
-      if (!attempt.reached) {
-        // No master accepted a connection: keep serving (and refreshing signatures); alert
-        // once after alert_after polls in a row.
-        ++unreachable_polls_;
-        util::log(LogLevel::Warning, "slave", zname_, "no master reachable ({} polls): {}",
-                  unreachable_polls_, attempt.detail());
-        const bool alert = unreachable_polls_ == config_.alert_after;
-        work = co_await on_worker(jobs_, job_pool(0), [&, alert] {
-          PollWork w;
-          w.applied_serial = applied_serial_;
-          w.result = PollResult::Failed;
-          w.detail = attempt.detail();
-          if (alert) publisher_.alert("master-unreachable", attempt.detail(), rec.master);
-          w.handled = publisher_.take_report();
-          after_poll(w);
-          return w;
-        });
+      rec.master = t.master = tcp_text(t.attempt.master);
+      if (!t.attempt.reached) {
+        work = co_await poll_unreachable(t);
       } else {
         unreachable_polls_ = 0;
         received = std::chrono::steady_clock::now();
-        util::log(LogLevel::Debug, "slave", zname_,
-                  "transfer from {}: {} records in {} messages, {} octets on the wire, {} held",
-                  rec.master, assembled.records().size(), assembled.messages(),
-                  assembled.wire_octets(), assembled.records().memory());
-        TransferLimits limits = config_.transfer.limits;
-        const std::optional<uint32_t> previous_master_serial = master_serial_;
-        if (attempt.state() == AxfrAssembler::State::Complete)
-          limits.force = std::exchange(force_next_, false);
-        // A transfer the review hook must see first (review.hpp), and its document.
-        std::optional<CheckResult> reviewed;
-        std::optional<ReviewInput> review;
-        // Publishes a checked transfer (or refuses it) and sets the poll's result.
-        auto publish_checked = [&](PollWork& w, CheckResult result) {
-          const Verdict v = result.verdict;
-          const uint32_t master_serial = result.serial;
-          const bool published = publisher_.handle(std::move(result), rec.master);
-          // The served content is now the master's version `master_serial`.
-          if (v == Verdict::Unchanged || published) w.applied_serial = master_serial;
-          w.result = v == Verdict::Unchanged ? PollResult::Unchanged
-                     : is_refusal(v)         ? PollResult::Refused
-                     : published             ? PollResult::Changed
-                                             : PollResult::Failed;
-        };
-        auto finish_job = [&](PollWork& w) {
-          w.handled = publisher_.take_report();
-          if (w.result == PollResult::Failed) w.detail = w.handled.refusal_detail;
-          after_poll(w);
-          return std::move(w);
-        };
-        // The whole pipeline (check, diff, sign, verify, write, swap) runs on the worker, so
-        // queries keep being answered during a long sign; only the outcome comes back here.
-        work = co_await on_worker(jobs_, job_pool(assembled.messages()), [&] {
-          PollWork w;
-          w.applied_serial = applied_serial_;
-          // An IXFR that went wrong (rather than one answered in AXFR form) is refused like a
-          // broken AXFR, and the next transfer is a whole one.
-          const bool incremental = attempt.incremental();
-          const bool ixfr_asked = attempt.ixfr && attempt.ixfr->form() != IxfrAssembler::Form::Axfr;
-          if (attempt.state() != AxfrAssembler::State::Complete) {
-            w.result = PollResult::Refused;
-            w.detail = fmt::format("{}: {}", verdict_name(attempt.verdict()), attempt.detail());
-            w.ixfr_refused = ixfr_asked;
-            if (ixfr_asked && attempt.verdict() == Verdict::RefusedRcode) {
-              // The master's failure, not the IXFR's: the AXFR asked next at once meets it too
-              // and alerts then, once, instead of an alert for each form.
-              util::log(LogLevel::Info, "slave", zname_,
-                        "transfer from {}: IXFR answered with an error ({}); asking AXFR",
-                        rec.master, attempt.detail());
-            } else {
-              publisher_.alert(verdict_name(attempt.verdict()),
-                               (ixfr_asked ? "IXFR: " : "") + attempt.detail(), rec.master);
-            }
-          } else {
-            const auto served = publisher_.served_signed();
-            const auto checked_from = std::chrono::steady_clock::now();
-            CheckResult result = incremental ? check_ixfr(*attempt.ixfr, *served, limits)
-                                             : check_transfer(assembled, served.get(), limits);
-            if (incremental) {
-              w.ixfr_refused = is_refusal(result.verdict);
-              if (!w.ixfr_refused)
-                util::log(
-                    LogLevel::Info, "slave", zname_, "transfer from {}: {} (applied in {:.3f} s)",
-                    rec.master, result.detail,
-                    std::chrono::duration<double>(std::chrono::steady_clock::now() - checked_from)
-                        .count());
-              else
-                result.detail = "IXFR: " + result.detail;
-            } else if (attempt.ixfr) {
-              util::log(LogLevel::Info, "slave", zname_,
-                        "transfer from {}: IXFR from serial {} answered in AXFR form", rec.master,
-                        attempt.ixfr->client_serial());
-            }
-            if (!resign_reason_.empty() && !is_refusal(result.verdict)) {
-              // A key was rolled or retired while the slave was stopped (key_roll.hpp), or the
-              // denial setting changed: sign the same content that way now, not at the next
-              // change.
-              resign_reason_.clear();
-              if (result.verdict == Verdict::Unchanged) {
-                result.verdict = Verdict::Accepted;
-                result.zone = with_serial(*strip_signatures(*served), result.serial);
-              }
-            }
-            const Verdict v = result.verdict;
-            if (v == Verdict::Accepted && previous_master_serial &&
-                serial_gt(*previous_master_serial, result.serial)) {
-              // RFC 1982: the master's serial went back, yet the content changed. The slave
-              // follows the content (its own serial still goes up), but someone should look:
-              // a restored backup or a second master with other data.
-              publisher_.alert("master-serial-backwards",
-                               fmt::format("master serial {} after {}, with changed content; "
-                                           "publishing it",
-                                           result.serial, *previous_master_serial),
-                               rec.master);
-            }
-            if (v == Verdict::Accepted || v == Verdict::Unchanged) w.master_serial = result.serial;
-            if (v == Verdict::Accepted && result.zone)
-              check_signature_margin(figures_ && !result.diff.empty()
-                                         ? zone_figures(*result.zone, *figures_, result.diff)
-                                         : zone_figures(*result.zone),
-                                     false, rec.master);
-            if (is_refusal(v)) w.detail = fmt::format("{}: {}", verdict_name(v), result.detail);
-            // The review hook decides a change first, off the zone's strand (below); a re-sign
-            // of the same content (keys, denial) is not a change to review.
-            if (v == Verdict::Accepted && !config_.review.command.empty() &&
-                (!served || !result.diff.empty())) {
-              const std::optional<uint32_t> old_serial =
-                  served ? publisher_.last_serial() : std::nullopt;
-              review = review_input(
-                  {zname_, old_serial,
-                   next_serial(config_.publisher.serial_policy, publisher_.last_serial(),
-                               std::time(nullptr), result.zone->serial()),
-                   result.serial, rec.master, &result.diff, result.zone});
-              reviewed.emplace(std::move(result));
-              return w;
-            }
-            publish_checked(w, std::move(result));
-          }
-          return finish_job(w);
-        });
-        if (reviewed) {
-          const ReviewDecision d =
-              co_await review_off_strand(io_, config_.review, std::move(*review), zname_);
-          review.reset();
-          work = co_await on_worker(jobs_, job_pool(assembled.messages()), [&] {
-            PollWork w = std::move(work);
-            if (d.publish) {
-              if (!d.reason.empty()) publisher_.raise_alert(d.reason, d.detail, rec.master);
-              publish_checked(w, std::move(*reviewed));
-            } else {
-              publisher_.alert(d.reason, d.detail, rec.master);
-              w.result = PollResult::Refused;
-              w.detail = fmt::format("{}: {}", d.reason, d.detail);
-            }
-            reviewed.reset();
-            return finish_job(w);
-          });
-        }
+        work = co_await poll_received(t);
       }
     }
   } catch (const std::exception& e) {
@@ -544,6 +396,188 @@ asio::awaitable<void> ZonePipeline::poll_once() {
     work.detail = e.what();
   }
   finish_poll(std::move(rec), std::move(work), received);
+}
+
+std::optional<IxfrRequest> ZonePipeline::next_ixfr_request() {
+  std::optional<IxfrRequest> ixfr;
+  if (auto served = publisher_.served_signed(); config_.transfer_mode == TransferMode::Ixfr &&
+                                                applied_serial_ && served && !force_next_ &&
+                                                !axfr_next_)
+    ixfr = ixfr_request(*served, *applied_serial_);
+  // poll-mode axfr is for masters whose serial need not follow their content.
+  if (ixfr) ixfr->axfr_when_up_to_date = config_.poll_mode == PollMode::Axfr;
+  axfr_next_ = false;
+  return ixfr;
+}
+
+asio::awaitable<ZonePipeline::PollWork> ZonePipeline::poll_unreachable(const TransferPoll& t) {
+  // No master accepted a connection: keep serving (and refreshing signatures); alert once
+  // after alert_after polls in a row.
+  ++unreachable_polls_;
+  util::log(LogLevel::Warning, "slave", zname_, "no master reachable ({} polls): {}",
+            unreachable_polls_, t.attempt.detail());
+  const bool alert = unreachable_polls_ == config_.alert_after;
+  co_return co_await on_worker(jobs_, job_pool(0), [&, alert] {
+    PollWork w;
+    w.applied_serial = applied_serial_;
+    w.result = PollResult::Failed;
+    w.detail = t.attempt.detail();
+    if (alert) publisher_.alert("master-unreachable", t.attempt.detail(), t.master);
+    w.handled = publisher_.take_report();
+    after_poll(w);
+    return w;
+  });
+}
+
+asio::awaitable<ZonePipeline::PollWork> ZonePipeline::poll_received(TransferPoll& t) {
+  const AxfrAssembler& assembled = *t.attempt.assembler;
+  util::log(LogLevel::Debug, "slave", zname_,
+            "transfer from {}: {} records in {} messages, {} octets on the wire, {} held", t.master,
+            assembled.records().size(), assembled.messages(), assembled.wire_octets(),
+            assembled.records().memory());
+  t.limits = config_.transfer.limits;
+  t.previous_master_serial = master_serial_;
+  if (t.attempt.state() == AxfrAssembler::State::Complete)
+    t.limits.force = std::exchange(force_next_, false);
+  // The whole pipeline (check, diff, sign, verify, write, swap) runs on the worker, so queries
+  // keep being answered during a long sign; only the outcome comes back here.
+  PollWork work =
+      co_await on_worker(jobs_, job_pool(assembled.messages()), [&] { return check_job(t); });
+  if (!t.reviewed) co_return work;
+  const ReviewDecision d =
+      co_await review_off_strand(io_, config_.review, std::move(*t.review), zname_);
+  t.review.reset();
+  co_return co_await on_worker(jobs_, job_pool(assembled.messages()), [&] {
+    PollWork w = std::move(work);
+    if (d.publish) {
+      if (!d.reason.empty()) publisher_.raise_alert(d.reason, d.detail, t.master);
+      publish_checked(w, std::move(*t.reviewed), t.master);
+    } else {
+      publisher_.alert(d.reason, d.detail, t.master);
+      w.result = PollResult::Refused;
+      w.detail = fmt::format("{}: {}", d.reason, d.detail);
+    }
+    t.reviewed.reset();
+    return finish_job(w);
+  });
+}
+
+ZonePipeline::PollWork ZonePipeline::check_job(TransferPoll& t) {
+  PollWork w;
+  w.applied_serial = applied_serial_;
+  if (t.attempt.state() != AxfrAssembler::State::Complete) {
+    refuse_incomplete(w, t);
+    return finish_job(w);
+  }
+  const auto served = publisher_.served_signed();
+  CheckResult result = check_received(w, t, served);
+  if (!resign_reason_.empty() && !is_refusal(result.verdict)) {
+    // A key was rolled or retired while the slave was stopped (key_roll.hpp), or the denial
+    // setting changed: sign the same content that way now, not at the next change.
+    resign_reason_.clear();
+    if (result.verdict == Verdict::Unchanged) {
+      result.verdict = Verdict::Accepted;
+      result.zone = with_serial(*strip_signatures(*served), result.serial);
+    }
+  }
+  const Verdict v = result.verdict;
+  if (v == Verdict::Accepted || v == Verdict::Unchanged) w.master_serial = result.serial;
+  if (v == Verdict::Accepted) note_accepted(result, t);
+  if (is_refusal(v)) w.detail = fmt::format("{}: {}", verdict_name(v), result.detail);
+  // The review hook decides a change first, off the zone's strand (poll_received); a re-sign of
+  // the same content (keys, denial) is not a change to review.
+  if (v == Verdict::Accepted && !config_.review.command.empty() &&
+      (!served || !result.diff.empty())) {
+    const std::optional<uint32_t> old_serial = served ? publisher_.last_serial() : std::nullopt;
+    t.review = review_input({zname_, old_serial,
+                             next_serial(config_.publisher.serial_policy, publisher_.last_serial(),
+                                         std::time(nullptr), result.zone->serial()),
+                             result.serial, t.master, &result.diff, result.zone});
+    t.reviewed.emplace(std::move(result));
+    return w;
+  }
+  publish_checked(w, std::move(result), t.master);
+  return finish_job(w);
+}
+
+void ZonePipeline::refuse_incomplete(PollWork& w, const TransferPoll& t) {
+  // An IXFR that went wrong (rather than one answered in AXFR form) is refused like a broken
+  // AXFR, and the next transfer is a whole one.
+  const AxfrAttempt& a = t.attempt;
+  const bool ixfr_asked = a.ixfr && a.ixfr->form() != IxfrAssembler::Form::Axfr;
+  w.result = PollResult::Refused;
+  w.detail = fmt::format("{}: {}", verdict_name(a.verdict()), a.detail());
+  w.ixfr_refused = ixfr_asked;
+  if (ixfr_asked && a.verdict() == Verdict::RefusedRcode) {
+    // The master's failure, not the IXFR's: the AXFR asked next at once meets it too and
+    // alerts then, once, instead of an alert for each form.
+    util::log(LogLevel::Info, "slave", zname_,
+              "transfer from {}: IXFR answered with an error ({}); asking AXFR", t.master,
+              a.detail());
+  } else {
+    publisher_.alert(verdict_name(a.verdict()), (ixfr_asked ? "IXFR: " : "") + a.detail(),
+                     t.master);
+  }
+}
+
+CheckResult ZonePipeline::check_received(PollWork& w, TransferPoll& t,
+                                         const std::shared_ptr<const zone::Zone>& served) {
+  const AxfrAttempt& a = t.attempt;
+  if (!a.incremental()) {
+    if (a.ixfr)
+      util::log(LogLevel::Info, "slave", zname_,
+                "transfer from {}: IXFR from serial {} answered in AXFR form", t.master,
+                a.ixfr->client_serial());
+    return check_transfer(*a.assembler, served.get(), t.limits);
+  }
+  const auto checked_from = std::chrono::steady_clock::now();
+  CheckResult result = check_ixfr(*a.ixfr, *served, t.limits);
+  w.ixfr_refused = is_refusal(result.verdict);
+  if (w.ixfr_refused) {
+    result.detail = "IXFR: " + result.detail;
+  } else {
+    util::log(
+        LogLevel::Info, "slave", zname_, "transfer from {}: {} (applied in {:.3f} s)", t.master,
+        result.detail,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - checked_from).count());
+  }
+  return result;
+}
+
+void ZonePipeline::note_accepted(const CheckResult& result, const TransferPoll& t) {
+  if (t.previous_master_serial && serial_gt(*t.previous_master_serial, result.serial)) {
+    // RFC 1982: the master's serial went back, yet the content changed. The slave follows the
+    // content (its own serial still goes up), but someone should look: a restored backup or a
+    // second master with other data.
+    publisher_.alert("master-serial-backwards",
+                     fmt::format("master serial {} after {}, with changed content; publishing it",
+                                 result.serial, *t.previous_master_serial),
+                     t.master);
+  }
+  if (result.zone)
+    check_signature_margin(figures_ && !result.diff.empty()
+                               ? zone_figures(*result.zone, *figures_, result.diff)
+                               : zone_figures(*result.zone),
+                           false, t.master);
+}
+
+void ZonePipeline::publish_checked(PollWork& w, CheckResult result, const std::string& master) {
+  const Verdict v = result.verdict;
+  const uint32_t master_serial = result.serial;
+  const bool published = publisher_.handle(std::move(result), master);
+  // The served content is now the master's version `master_serial`.
+  if (v == Verdict::Unchanged || published) w.applied_serial = master_serial;
+  w.result = v == Verdict::Unchanged ? PollResult::Unchanged
+             : is_refusal(v)         ? PollResult::Refused
+             : published             ? PollResult::Changed
+                                     : PollResult::Failed;
+}
+
+ZonePipeline::PollWork ZonePipeline::finish_job(PollWork& w) {
+  w.handled = publisher_.take_report();
+  if (w.result == PollResult::Failed) w.detail = w.handled.refusal_detail;
+  after_poll(w);
+  return std::move(w);
 }
 
 void ZonePipeline::check_signature_margin(const ZoneFigures& f, bool starting,

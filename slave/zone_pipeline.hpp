@@ -25,6 +25,7 @@
 #include "common/net/listener.hpp"
 #include "common/server/snapshot_directory.hpp"
 #include "slave/config.hpp"
+#include "slave/ixfr_reader.hpp"
 #include "slave/key_roll.hpp"
 #include "slave/notify_answer.hpp"
 #include "slave/publisher.hpp"
@@ -32,6 +33,7 @@
 #include "slave/slave_metrics.hpp"
 #include "slave/slave_status.hpp"
 #include "slave/state.hpp"
+#include "slave/transfer_check.hpp"
 
 namespace flatsign::slave {
 
@@ -130,6 +132,22 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   };
   // On the job strand after a poll: the batched change hook, the serving form, memory.
   void after_poll(PollWork& w);
+  // The steps of a poll that transfers (poll_once): the IXFR to ask, if any; a poll that
+  // reached no master; one that received a transfer (checked, reviewed, published on the job
+  // strand).
+  struct TransferPoll;
+  std::optional<IxfrRequest> next_ixfr_request();
+  boost::asio::awaitable<PollWork> poll_unreachable(const TransferPoll& t);
+  boost::asio::awaitable<PollWork> poll_received(TransferPoll& t);
+  // On the job strand: checks the transfer and publishes it, or holds it for the review hook.
+  PollWork check_job(TransferPoll& t);
+  void refuse_incomplete(PollWork& w, const TransferPoll& t);
+  CheckResult check_received(PollWork& w, TransferPoll& t,
+                             const std::shared_ptr<const zone::Zone>& served);
+  // An accepted change: alerts on a master serial gone back, checks the signature margin.
+  void note_accepted(const CheckResult& result, const TransferPoll& t);
+  void publish_checked(PollWork& w, CheckResult result, const std::string& master);
+  PollWork finish_job(PollWork& w);
   // On the io thread: metrics and /status for a publication or refusal `r`; true when it
   // published.
   bool apply_report(const PublishReport& r, bool from_transfer, const std::string& master,
