@@ -98,6 +98,101 @@ bool same_set(RRType type, std::vector<dns::Rdata> a, std::vector<dns::Rdata> b)
   return true;
 }
 
+// RFC 1995 §4: each step deletes records of the version before it and adds records of the one
+// after; applied in order to the served version, a deletion that finds nothing or an addition
+// that finds its record already there means the difference is not for this version. Returns
+// the refusal, if any; DNSSEC records from the master are counted in `dropped`.
+std::optional<CheckResult> apply_steps(const std::vector<IxfrStep>& steps, Working& working,
+                                       size_t& dropped) {
+  for (const IxfrStep& step : steps) {
+    const uint32_t from = dns::soa_serial(step.old_soa.rdata);
+    const uint32_t to = dns::soa_serial(step.new_soa.rdata);
+    for (int pass = 0; pass < 2; ++pass) {
+      const bool adding = pass == 1;
+      for (const dns::Rr& rr : adding ? step.added : step.removed) {
+        // The slave is the zone's signer: DNSSEC records from the master are not its content.
+        if (is_signer_owned(rr.type)) {
+          ++dropped;
+          continue;
+        }
+        if (rr.rclass != dns::RRClass::IN) {
+          return CheckResult{
+              Verdict::RefusedZoneErrors,
+              fmt::format("step {} -> {}: {} is not of class IN", from, to, record_text(rr)),
+              nullptr,
+              {}};
+        }
+        Work& w = working.at(rr.owner, rr.type);
+        auto it = find_rdata(w.rdatas, rr.type, rr.rdata);
+        if (!adding && it == w.rdatas.end()) {
+          return CheckResult{Verdict::RefusedIxfrDelta,
+                             fmt::format("step {} -> {} deletes {}, which the zone does not hold",
+                                         from, to, record_text(rr)),
+                             nullptr,
+                             {}};
+        }
+        if (adding && it != w.rdatas.end()) {
+          return CheckResult{Verdict::RefusedIxfrDelta,
+                             fmt::format("step {} -> {} adds {}, which the zone already holds",
+                                         from, to, record_text(rr)),
+                             nullptr,
+                             {}};
+        }
+        if (adding && rr.type == RRType::ALIAS) return refuse_unflattened_alias(rr.owner, rr.rdata);
+        if (adding) {
+          w.rdatas.push_back(rr.rdata);
+          // RFC 2181 §5.2: one TTL per RRset; the master's latest word on it wins.
+          w.ttl = rr.ttl;
+        } else {
+          w.rdatas.erase(it);
+        }
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+// The RRsets the steps changed in the end, and the master's new SOA (its serial is the
+// transferred zone's; the publisher sets the slave's own). Where `served` is signed, the
+// records the signer added stay in it (the signer replaces them; they are no content: the diff
+// and counts leave them out), but for the apex's key records: the signer takes those of the
+// zone it signs as given ones, so they are emptied here.
+std::vector<dns::RRset> changed_rrsets(const Working& working, const dns::Rr& soa,
+                                       const zone::Zone& served) {
+  std::vector<dns::RRset> replace;
+  for (const auto& [key, w] : working.all()) {
+    if (w.rdatas.empty() && w.served.empty()) continue;
+    if (w.ttl == w.served_ttl && same_set(key.type, w.rdatas, w.served)) continue;
+    dns::RRset rs{key.owner, key.type, dns::RRClass::IN, w.rdatas.empty() ? 0 : w.ttl, {}};
+    for (const auto& r : w.rdatas) rs.rdatas.push_back(r);
+    replace.push_back(std::move(rs));
+  }
+  replace.push_back(dns::RRset{soa.owner, RRType::SOA, dns::RRClass::IN, soa.ttl, {soa.rdata}});
+  const zone::Node& apex = served.nodes().front();
+  for (const dns::RRset& rs : apex.rrsets)
+    if (is_signer_owned(rs.type) && !is_dnssec_type(rs.type))
+      replace.push_back(dns::RRset{rs.owner, rs.type, dns::RRClass::IN, 0, {}});
+  return replace;
+}
+
+// Shrink guard, as for an AXFR: RRsets of the served zone that vanish entirely.
+std::optional<CheckResult> shrink_refusal(const zone::Diff& diff, size_t served_rrsets,
+                                          const TransferLimits& limits) {
+  size_t vanished = 0;
+  for (const auto& c : diff.changes)
+    vanished += c.new_ttl == 0 && c.added.empty() && c.old_ttl != 0;
+  if (limits.force || served_rrsets == 0 ||
+      static_cast<double>(vanished) <= limits.max_shrink * static_cast<double>(served_rrsets))
+    return std::nullopt;
+  return CheckResult{
+      Verdict::RefusedShrink,
+      fmt::format("{} of {} RRsets would disappear (limit {}%); force the transfer if this "
+                  "is intended",
+                  vanished, served_rrsets, static_cast<int>(limits.max_shrink * 100)),
+      nullptr,
+      {}};
+}
+
 }  // namespace
 
 CheckResult check_ixfr(IxfrAssembler& ixfr, const zone::Zone& served,
@@ -111,81 +206,17 @@ CheckResult check_ixfr(IxfrAssembler& ixfr, const zone::Zone& served,
             {},
             serial};
 
-  // RFC 1995 §4: each step deletes records of the version before it and adds records of the
-  // one after; applied in order to the served version, a deletion that finds nothing or an
-  // addition that finds its record already there means the difference is not for this version.
   std::vector<IxfrStep> steps = ixfr.take_steps();
   Working working(served);
   size_t dropped = 0;
-  for (const IxfrStep& step : steps) {
-    const uint32_t from = dns::soa_serial(step.old_soa.rdata);
-    const uint32_t to = dns::soa_serial(step.new_soa.rdata);
-    for (int pass = 0; pass < 2; ++pass) {
-      const bool adding = pass == 1;
-      for (const dns::Rr& rr : adding ? step.added : step.removed) {
-        // The slave is the zone's signer: DNSSEC records from the master are not its content.
-        if (is_signer_owned(rr.type)) {
-          ++dropped;
-          continue;
-        }
-        if (rr.rclass != dns::RRClass::IN) {
-          return {Verdict::RefusedZoneErrors,
-                  fmt::format("step {} -> {}: {} is not of class IN", from, to, record_text(rr)),
-                  nullptr,
-                  {}};
-        }
-        Work& w = working.at(rr.owner, rr.type);
-        auto it = find_rdata(w.rdatas, rr.type, rr.rdata);
-        if (!adding && it == w.rdatas.end()) {
-          return {Verdict::RefusedIxfrDelta,
-                  fmt::format("step {} -> {} deletes {}, which the zone does not hold", from, to,
-                              record_text(rr)),
-                  nullptr,
-                  {}};
-        }
-        if (adding && it != w.rdatas.end()) {
-          return {Verdict::RefusedIxfrDelta,
-                  fmt::format("step {} -> {} adds {}, which the zone already holds", from, to,
-                              record_text(rr)),
-                  nullptr,
-                  {}};
-        }
-        if (adding && rr.type == RRType::ALIAS) return refuse_unflattened_alias(rr.owner, rr.rdata);
-        if (adding) {
-          w.rdatas.push_back(rr.rdata);
-          // RFC 2181 §5.2: one TTL per RRset; the master's latest word on it wins.
-          w.ttl = rr.ttl;
-        } else {
-          w.rdatas.erase(it);
-        }
-      }
-    }
-  }
-
-  // The RRsets the steps changed in the end, and the master's new SOA (its serial is the
-  // transferred zone's; the publisher sets the slave's own).
-  std::vector<dns::RRset> replace;
-  for (const auto& [key, w] : working.all()) {
-    if (w.rdatas.empty() && w.served.empty()) continue;
-    if (w.ttl == w.served_ttl && same_set(key.type, w.rdatas, w.served)) continue;
-    dns::RRset rs{key.owner, key.type, dns::RRClass::IN, w.rdatas.empty() ? 0 : w.ttl, {}};
-    for (const auto& r : w.rdatas) rs.rdatas.push_back(r);
-    replace.push_back(std::move(rs));
-  }
-  replace.push_back(dns::RRset{soa.owner, RRType::SOA, dns::RRClass::IN, soa.ttl, {soa.rdata}});
+  if (auto refused = apply_steps(steps, working, dropped)) return std::move(*refused);
 
   // The new zone is the served one with the change applied, sharing every block the change
   // does not touch, so that this and each later step (diff, sign, verify, serving index) costs
-  // what the change costs. Where `served` is signed, the records the signer added stay in it
-  // (the signer replaces them; they are no content: the diff and counts leave them out), but for
-  // the apex's key records: the signer takes those of the zone it signs as given ones.
-  const zone::Node& apex = served.nodes().front();
-  for (const dns::RRset& rs : apex.rrsets)
-    if (is_signer_owned(rs.type) && !is_dnssec_type(rs.type))
-      replace.push_back(dns::RRset{rs.owner, rs.type, dns::RRClass::IN, 0, {}});
+  // what the change costs.
   std::shared_ptr<const zone::Zone> z;
   try {
-    z = served.with_changes(std::move(replace));
+    z = served.with_changes(changed_rrsets(working, soa, served));
   } catch (const zone::ZoneError& e) {
     return {Verdict::RefusedZoneErrors,
             fmt::format("{} zone errors after the IXFR to serial {}, first: {}", e.issues().size(),
@@ -211,20 +242,7 @@ CheckResult check_ixfr(IxfrAssembler& ixfr, const zone::Zone& served,
             z,
             {},
             serial};
-
-  // Shrink guard, as for an AXFR: RRsets of the served zone that vanish entirely.
-  size_t vanished = 0;
-  for (const auto& c : diff.changes)
-    vanished += c.new_ttl == 0 && c.added.empty() && c.old_ttl != 0;
-  if (!limits.force && before.rrsets > 0 &&
-      static_cast<double>(vanished) > limits.max_shrink * static_cast<double>(before.rrsets)) {
-    return {Verdict::RefusedShrink,
-            fmt::format("{} of {} RRsets would disappear (limit {}%); force the transfer if this "
-                        "is intended",
-                        vanished, before.rrsets, static_cast<int>(limits.max_shrink * 100)),
-            nullptr,
-            {}};
-  }
+  if (auto refused = shrink_refusal(diff, before.rrsets, limits)) return std::move(*refused);
   return {Verdict::Accepted,
           fmt::format("IXFR from serial {} to {} in {} steps: {} records added, {} removed{}",
                       ixfr.client_serial(), serial, steps.size(), diff.added_count(),
