@@ -347,16 +347,7 @@ void MasterDaemon::publish(Slot& slot, const Expansion& ex) {
   for (const AliasResult& a : ex.aliases) failing += a.failure.empty() ? 0 : 1;
   metrics_.alias_failures(failing);
   if (!ex.failure.empty()) {
-    // Strict policy: never hand out a partial zone; transfers get SERVFAIL until it resolves.
-    if (ex.failure != slot.last_failure) {
-      util::log(LogLevel::Error, "alias", zname,
-                "flattening failed (policy {}), AXFR -> SERVFAIL: {}",
-                policy_text(config_.alias.of(slot.source_cfg.origin).policy), ex.failure);
-      slot.last_failure = ex.failure;
-    }
-    auto failed = std::make_shared<server::ServedZone>(*current);
-    failed->transfer_failure = ex.failure;
-    slot.served->store(std::move(failed));
+    serve_transfer_failure(slot, *current, ex.failure);
     return;
   }
   for (const AliasResult& a : ex.aliases) {
@@ -383,14 +374,8 @@ void MasterDaemon::publish(Slot& slot, const Expansion& ex) {
   // (an operator's deliberate, rare act, who expects it served now) go at once, carry any held
   // upstream change with them, and do not start an interval.
   auto now = Clock::now();
-  // A local target's change comes from a reload of the master's own zone: served at once too.
-  bool local_change = false;
-  if (slot.last_expansion && slot.last_expansion->aliases.size() == ex.aliases.size())
-    for (size_t i = 0; i < ex.aliases.size(); ++i)
-      local_change = local_change || (ex.aliases[i].local &&
-                                      !ex.aliases[i].same_content(slot.last_expansion->aliases[i]));
-  bool upstream_driven = !slot.source_changed && current->zone && !local_change;
-  bool was_held = slot.damper.held_until().has_value();
+  const bool upstream_driven = !slot.source_changed && current->zone && !local_change(slot, ex);
+  const bool was_held = slot.damper.held_until().has_value();
   if (upstream_driven && !slot.damper.may_publish(now)) {
     if (!was_held) {
       auto wait = std::chrono::ceil<std::chrono::milliseconds>(*slot.damper.held_until() - now);
@@ -404,16 +389,7 @@ void MasterDaemon::publish(Slot& slot, const Expansion& ex) {
   std::shared_ptr<const zone::Zone> flat = build_serial(slot, ex);
   if (!flat) return;
   const uint32_t serial = flat->serial();
-  auto served = std::make_shared<server::ServedZone>();
-  served->origin = slot.source_cfg.origin;
-  served->access = slot.source_cfg.access;
-  served->zone = flat;
-  served->axfr = server::pack_axfr(*flat, tsig_reserve_);
-  // The zone is unsigned, so the index finds no NSEC/NSEC3 and DO answers carry no proofs;
-  // built once here it spares every DO query building one (and gives all queries its name
-  // hash index).
-  served->denial = std::make_shared<const server::DenialIndex>(*flat);
-  served->journal = next_journal(*current, *flat);
+  auto served = serving_form(slot, *current, flat);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
   slot.served->store(served);
   if (upstream_driven) {
@@ -438,32 +414,80 @@ void MasterDaemon::publish(Slot& slot, const Expansion& ex) {
   }
   slot.last_serial = serial;
   slot.last_expansion = ex;
-  if (!config_.state_dir.empty() && !(slot.stored && slot.stored->serial == serial)) {
-    try {
-      slot.stored = StoredSerial{serial, content_digest(*flat)};
-      write_stored_serial(config_.state_dir, slot.source_cfg.origin, *slot.stored);
-    } catch (const std::exception& e) {
-      util::log(LogLevel::Error, "master", zname,
-                "serial {} not kept in state-dir (a restart may serve an older one): {}", serial,
-                e.what());
-    }
-  }
+  keep_serial(slot, *flat);
   slot.source_changed = false;
   slot.last_failure.clear();
-  for (const AliasResult& a : ex.aliases) {
-    if (!a.capped()) continue;
-    util::log(LogLevel::Warning, "alias", zname,
-              "ALIAS {} -> {}: upstream gave {} A and {} AAAA, flattened the first {} A and {} "
-              "AAAA in canonical order (alias-max-addresses {})",
-              a.owner.to_string(), a.target.to_string(), a.a_upstream, a.aaaa_upstream, a.a.size(),
-              a.aaaa.size(), config_.alias.of(slot.source_cfg.origin).max_addresses);
-  }
+  log_capped_addresses(slot, ex);
   util::log(LogLevel::Info, "master", zname,
             "serving serial {} ({} RRs, {} ALIAS flattened, {} AXFR messages, built in {} ms{})",
             serial, flat->rr_count(), ex.aliases.size(), served->axfr->messages.size(), ms,
             was_held ? ", changes coalesced by min-serial-interval" : "");
   if (!first || !slot.source_cfg.notify.empty())
     send_notifies(slot.source_cfg.origin, *flat, slot.source_cfg.notify, slot.source_cfg.key);
+}
+
+void MasterDaemon::serve_transfer_failure(Slot& slot, const server::ServedZone& current,
+                                          const std::string& failure) {
+  // Strict policy: never hand out a partial zone; transfers get SERVFAIL until it resolves.
+  if (failure != slot.last_failure) {
+    util::log(LogLevel::Error, "alias", slot.source_cfg.origin.to_string(),
+              "flattening failed (policy {}), AXFR -> SERVFAIL: {}",
+              policy_text(config_.alias.of(slot.source_cfg.origin).policy), failure);
+    slot.last_failure = failure;
+  }
+  auto failed = std::make_shared<server::ServedZone>(current);
+  failed->transfer_failure = failure;
+  slot.served->store(std::move(failed));
+}
+
+bool MasterDaemon::local_change(const Slot& slot, const Expansion& ex) {
+  // A local target's change comes from a reload of the master's own zone: served at once too.
+  if (!slot.last_expansion || slot.last_expansion->aliases.size() != ex.aliases.size())
+    return false;
+  for (size_t i = 0; i < ex.aliases.size(); ++i)
+    if (ex.aliases[i].local && !ex.aliases[i].same_content(slot.last_expansion->aliases[i]))
+      return true;
+  return false;
+}
+
+std::shared_ptr<server::ServedZone> MasterDaemon::serving_form(
+    const Slot& slot, const server::ServedZone& current,
+    const std::shared_ptr<const zone::Zone>& flat) const {
+  auto served = std::make_shared<server::ServedZone>();
+  served->origin = slot.source_cfg.origin;
+  served->access = slot.source_cfg.access;
+  served->zone = flat;
+  served->axfr = server::pack_axfr(*flat, tsig_reserve_);
+  // The zone is unsigned, so the index finds no NSEC/NSEC3 and DO answers carry no proofs;
+  // built once here it spares every DO query building one (and gives all queries its name
+  // hash index).
+  served->denial = std::make_shared<const server::DenialIndex>(*flat);
+  served->journal = next_journal(current, *flat);
+  return served;
+}
+
+void MasterDaemon::keep_serial(Slot& slot, const zone::Zone& flat) {
+  const uint32_t serial = flat.serial();
+  if (config_.state_dir.empty() || (slot.stored && slot.stored->serial == serial)) return;
+  try {
+    slot.stored = StoredSerial{serial, content_digest(flat)};
+    write_stored_serial(config_.state_dir, slot.source_cfg.origin, *slot.stored);
+  } catch (const std::exception& e) {
+    util::log(LogLevel::Error, "master", slot.source_cfg.origin.to_string(),
+              "serial {} not kept in state-dir (a restart may serve an older one): {}", serial,
+              e.what());
+  }
+}
+
+void MasterDaemon::log_capped_addresses(const Slot& slot, const Expansion& ex) const {
+  for (const AliasResult& a : ex.aliases) {
+    if (!a.capped()) continue;
+    util::log(LogLevel::Warning, "alias", slot.source_cfg.origin.to_string(),
+              "ALIAS {} -> {}: upstream gave {} A and {} AAAA, flattened the first {} A and {} "
+              "AAAA in canonical order (alias-max-addresses {})",
+              a.owner.to_string(), a.target.to_string(), a.a_upstream, a.aaaa_upstream, a.a.size(),
+              a.aaaa.size(), config_.alias.of(slot.source_cfg.origin).max_addresses);
+  }
 }
 
 void MasterDaemon::raise_alerts(Slot& slot, const Expansion& ex) {

@@ -128,6 +128,17 @@ class MasterDaemon : public server::ZoneDirectory {
   // Publishes `ex` for `slot` under a new serial when its content changed and the zone's
   // SerialDamper allows it now; otherwise the change waits (zone_loop wakes at held_until()).
   void publish(Slot& slot, const Expansion& ex);
+  // publish()'s steps: a failed flattening refuses transfers (the zone stays served); a change
+  // of a local target comes from a reload and is not damped; the served form of a new zone
+  // (AXFR image, index, journal); its serial kept in state-dir; capped address sets logged.
+  void serve_transfer_failure(Slot& slot, const server::ServedZone& current,
+                              const std::string& failure);
+  static bool local_change(const Slot& slot, const Expansion& ex);
+  std::shared_ptr<server::ServedZone> serving_form(
+      const Slot& slot, const server::ServedZone& current,
+      const std::shared_ptr<const zone::Zone>& flat) const;
+  void keep_serial(Slot& slot, const zone::Zone& flat);
+  void log_capped_addresses(const Slot& slot, const Expansion& ex) const;
   // Logs each ALIAS alert of `ex` for `slot` and hands it to the zone's on-alert hook.
   void raise_alerts(Slot& slot, const Expansion& ex);
   // The serial to publish `ex` under and the zone built with it (null when the builder
