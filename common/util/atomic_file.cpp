@@ -52,6 +52,56 @@ void sync_fs_of(const std::string& path, AtomicFileStep step) {
   ::close(dfd);
 }
 
+// The temporary file beside `path` that becomes it: created (mode `mode`, whatever the umask),
+// written, closed; abandon() closes and removes it and throws naming the step.
+class TempFile {
+ public:
+  TempFile(const std::string& path, mode_t mode) : path_(path), tmp_(temp_name(path)) {
+    fd_ = faulted(AtomicFileStep::Create)
+              ? -1
+              : ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd_ < 0) throw_step(path_, "create", errno);
+    if (::fchmod(fd_, mode) != 0) abandon("chmod");
+  }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+
+  [[nodiscard]] int fd() const { return fd_; }
+  [[nodiscard]] const std::string& name() const { return tmp_; }
+
+  // All of `data`; false with errno set on failure (the file left as it is).
+  bool write_all(std::string_view data) const {
+    while (!data.empty()) {
+      ssize_t n = faulted(AtomicFileStep::Write) ? -1 : ::write(fd_, data.data(), data.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return false;
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+  }
+  [[noreturn]] void abandon(const char* step) {
+    int err = errno;
+    discard();
+    throw_step(path_, step, err);
+  }
+  void discard() {
+    ::close(fd_);
+    ::unlink(tmp_.c_str());
+  }
+  void close() {
+    if (::close(fd_) != 0) {
+      int err = errno;
+      ::unlink(tmp_.c_str());
+      throw_step(path_, "close", err);
+    }
+  }
+
+ private:
+  const std::string& path_;
+  std::string tmp_;
+  int fd_ = -1;
+};
+
 }  // namespace
 
 void set_atomic_file_fault(std::optional<AtomicFileStep> step) {
@@ -64,51 +114,29 @@ void write_file_atomically(const std::string& path, std::string_view data, mode_
 
 void write_file_atomically(const std::string& path, mode_t mode,
                            const std::function<void(const AtomicFileWrite& write)>& produce) {
-  std::string tmp = temp_name(path);
-  int fd = faulted(AtomicFileStep::Create)
-               ? -1
-               : ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) throw_step(path, "create", errno);
-  auto abandon = [&](const char* step) {
-    int err = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw_step(path, step, err);
-  };
-  if (::fchmod(fd, mode) != 0) abandon("chmod");
+  TempFile file(path, mode);
+  const std::string& tmp = file.name();
   // A failed write closes and removes the temporary file and throws out of `produce`; `failed`
   // keeps the catch below from doing it twice, and a `produce` that swallowed the exception
   // from going on with a closed descriptor.
   int failed = 0;
   auto write = [&](std::string_view data) {
     if (failed) throw_step(path, "write", failed);
-    while (!data.empty()) {
-      ssize_t n = faulted(AtomicFileStep::Write) ? -1 : ::write(fd, data.data(), data.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        failed = errno;
-        abandon("write");
-      }
-      data.remove_prefix(static_cast<size_t>(n));
+    if (!file.write_all(data)) {
+      failed = errno;
+      file.abandon("write");
     }
   };
   try {
     produce(write);
   } catch (...) {
-    if (!failed) {
-      ::close(fd);
-      ::unlink(tmp.c_str());
-    }
+    if (!failed) file.discard();
     throw;
   }
   if (failed) throw_step(path, "write", failed);
-  if (faulted(AtomicFileStep::Write)) abandon("write");  // nothing was written: fail here
-  if (faulted(AtomicFileStep::Fsync) || ::fsync(fd) != 0) abandon("fsync");
-  if (::close(fd) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    throw_step(path, "close", err);
-  }
+  if (faulted(AtomicFileStep::Write)) file.abandon("write");  // nothing was written: fail here
+  if (faulted(AtomicFileStep::Fsync) || ::fsync(file.fd()) != 0) file.abandon("fsync");
+  file.close();
   if (faulted(AtomicFileStep::Rename) || ::rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());
@@ -139,29 +167,10 @@ size_t AtomicFileBatch::size() const {
 }
 
 void AtomicFileBatch::add(const std::string& path, std::string_view data, mode_t mode) {
-  std::string tmp = temp_name(path);
-  int fd = faulted(AtomicFileStep::Create)
-               ? -1
-               : ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) throw_step(path, "create", errno);
-  auto abandon = [&](const char* step) {
-    int err = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw_step(path, step, err);
-  };
-  if (::fchmod(fd, mode) != 0) abandon("chmod");
-  while (!data.empty()) {
-    ssize_t n = faulted(AtomicFileStep::Write) ? -1 : ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) abandon("write");
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  if (::close(fd) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    throw_step(path, "close", err);
-  }
+  TempFile file(path, mode);
+  if (!file.write_all(data)) file.abandon("write");
+  file.close();
+  std::string tmp = file.name();
   std::lock_guard lock(mutex_);
   pending_.emplace_back(std::move(tmp), path);
 }
