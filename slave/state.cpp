@@ -89,6 +89,9 @@ std::vector<dnssec::DnssecKey> load_or_create_keys(const std::string& dir, const
                                                    util::AtomicFileBatch* batch,
                                                    const std::string& key_dir) {
   const std::string& kdir = key_dir.empty() ? dir : key_dir;
+  for (const std::string& name : util::remove_abandoned_temp_files(dir))
+    util::log(util::LogLevel::Info, "slave", zone.to_string(),
+              "state: removed {}, left by a process stopped while writing it", name);
   std::vector<dnssec::DnssecKey> keys;
   try {
     keys = dnssec::load_keys(kdir, zone, /*require_private=*/false);

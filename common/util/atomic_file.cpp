@@ -2,11 +2,14 @@
 #include "common/util/atomic_file.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <ctime>
+#include <filesystem>
 #include <random>
 #include <system_error>
 
@@ -103,6 +106,31 @@ class TempFile {
 };
 
 }  // namespace
+
+std::vector<std::string> remove_abandoned_temp_files(const std::string& dir, time_t min_age) {
+  std::vector<std::string> removed;
+  std::error_code ec;
+  const time_t now = ::time(nullptr);
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    // <target>.tmp.<pid>.<random>, as temp_name() makes them.
+    const size_t at = name.rfind(".tmp.");
+    if (at == std::string::npos) continue;
+    const std::string rest = name.substr(at + 5);
+    const size_t dot = rest.find('.');
+    if (dot == std::string::npos || dot == 0 ||
+        rest.find_first_not_of("0123456789.") != std::string::npos)
+      continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(rest.substr(0, dot)));
+    if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+    struct stat st {};
+    if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
+        now - st.st_mtime < min_age)
+      continue;
+    if (::unlink(it->path().c_str()) == 0) removed.push_back(name);
+  }
+  return removed;
+}
 
 void set_atomic_file_fault(std::optional<AtomicFileStep> step) {
   g_fault.store(step ? static_cast<int>(*step) : -1, std::memory_order_relaxed);

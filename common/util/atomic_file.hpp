@@ -57,6 +57,12 @@ class AtomicFileBatch {
   std::vector<std::pair<std::string, std::string>> pending_;  // (temporary, target)
 };
 
+// The temporary files that processes killed while writing left in `dir` (`<name>.tmp.<pid>.<n>`,
+// the pid no longer running here and the file untouched for `min_age` seconds: a live writer on
+// another host sharing the directory keeps its file), removed; returns their names. Errors
+// reading the directory or removing a file are not thrown: a leftover is only untidy.
+std::vector<std::string> remove_abandoned_temp_files(const std::string& dir, time_t min_age = 600);
+
 // Test hook: the step at which the next write_file_atomically() calls fail with EIO, or nullopt.
 enum class AtomicFileStep { Create, Write, Fsync, Rename, DirFsync };
 void set_atomic_file_fault(std::optional<AtomicFileStep> step);

@@ -3,7 +3,9 @@
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#include <utime.h>
 
 #include <filesystem>
 #include <fstream>
@@ -185,4 +187,37 @@ TEST_CASE("atomic file batch: not committed or failing, the old files stay and n
   size_t files = 0;
   for (const auto& e : fs::directory_iterator(dir.path)) files += e.is_regular_file();
   CHECK(files == 1);
+}
+
+TEST_CASE("atomic file: temporary files of stopped writers are removed, live or recent ones kept",
+          "[util][atomic_file]") {
+  TempDir d;
+  // A pid that ran here and has ended: a child reaped at once.
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  REQUIRE(child > 0);
+  ::waitpid(child, nullptr, 0);
+  const std::string dead = std::to_string(child), live = "1";
+  auto make = [&](const std::string& name, bool old) {
+    const std::string path = (d.path / name).string();
+    std::ofstream(path) << "partial";
+    if (old) {
+      struct utimbuf t {
+        ::time(nullptr) - 3600, ::time(nullptr) - 3600
+      };
+      REQUIRE(::utime(path.c_str(), &t) == 0);
+    }
+  };
+  make("Kexample.+013+12345.private.tmp." + dead + ".42", true);  // removed
+  make("example.signed.tmp." + dead + ".7", false);               // too recent
+  make("example.serial.tmp." + live + ".9", true);                // its writer runs
+  make("notes.tmp.txt", true);                                    // not ours
+  make("Kexample.+013+12345.key", true);
+  const auto removed = flatsign::util::remove_abandoned_temp_files(d.path.string());
+  REQUIRE(removed == std::vector<std::string>{"Kexample.+013+12345.private.tmp." + dead + ".42"});
+  CHECK(fs::exists(d.path / ("example.signed.tmp." + dead + ".7")));
+  CHECK(fs::exists(d.path / ("example.serial.tmp." + live + ".9")));
+  CHECK(fs::exists(d.path / ("notes.tmp.txt")));
+  CHECK(fs::exists(d.path / ("Kexample.+013+12345.key")));
+  CHECK(flatsign::util::remove_abandoned_temp_files((d.path / "missing").string()).empty());
 }
