@@ -59,8 +59,8 @@ uint16_t get16(const uint8_t*& p) {
 
 uint8_t* TransferRecords::append(size_t n) {
   if (blocks_.empty() || blocks_.back().capacity() - blocks_.back().size() < n) {
-    const size_t size = blocks_.empty() ? kFirstBlock
-                                        : std::min(kBlock, 2 * blocks_.back().capacity());
+    const size_t size =
+        blocks_.empty() ? kFirstBlock : std::min(kBlock, 2 * blocks_.back().capacity());
     blocks_.emplace_back().reserve(std::max(size, n));
     held_ += blocks_.back().capacity();
   }
