@@ -1,5 +1,7 @@
 #include "slave/config.hpp"
 
+#include <openssl/evp.h>
+
 #include <set>
 
 #include <fmt/format.h>
@@ -83,7 +85,8 @@ const Layer& defaults() {
   return d;
 }
 
-// The zone's options as text, for comparing two configurations of it.
+// The zone's options as a SHA-256 digest of their text, for comparing two configurations of
+// it: the text itself (every option, ~1 KB) would be held by each of thousands of zones.
 std::string settings_text(const Layer& l) {
   std::string out;
   for (const auto& [k, g] : l) {
@@ -95,7 +98,13 @@ std::string settings_text(const Layer& l) {
     for (const auto& v : g.values) out += v + "\x1f";
     out += "\n";
   }
-  return out;
+  std::string digest(EVP_MAX_MD_SIZE, '\0');
+  unsigned size = 0;
+  if (!EVP_Digest(out.data(), out.size(), reinterpret_cast<unsigned char*>(digest.data()), &size,
+                  EVP_sha256(), nullptr))
+    return out;  // compared as text then
+  digest.resize(size);
+  return digest;
 }
 
 ZoneConfig resolve_zone(const dns::Name& name, const Layer& l, const SlaveConfig& global,

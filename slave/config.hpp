@@ -69,8 +69,8 @@ struct ZoneConfig {
   // How often the key files are looked at for changes (key events are timed on their own).
   std::chrono::milliseconds key_check_interval{60000};
   std::string state_root;  // the daemon's state directory (publisher.state_dir is below it)
-  // The resolved options as text, one "name=value" line each: two configs of a zone with the
-  // same text behave the same (a reload leaves such a zone alone).
+  // The resolved options (a digest of their text, one "name=value" line each): two configs of
+  // a zone with the same settings behave the same (a reload leaves such a zone alone).
   std::string settings;
 };
 

@@ -11,8 +11,11 @@ namespace {
 // `kept` wire octets follow the `added` ones), then TYPE, CLASS, TTL, RDLENGTH as on the wire,
 // then the RDATA. kFixed: all but the added octets and the RDATA.
 constexpr size_t kFixed = 1 + 1 + 2 + 2 + 4 + 2;
-// Blocks are this large unless one record needs more: allocation per 64 KiB, at most one
-// record's worth left unused at the end of each.
+// The first block is kFirstBlock, each next one twice the last up to kBlock, unless one record
+// needs more: allocation per 64 KiB, at most one record's worth left unused at the end of each.
+// A small zone's transfer (~1 KB) does not hold 64 KiB: thousands of them waiting to be signed
+// at a cold start held hundreds of MB, and left the heap fragmented once freed.
+constexpr size_t kFirstBlock = 2 * 1024;
 constexpr size_t kBlock = 64 * 1024;
 
 // Start offsets of the labels of a well-formed wire name, root label included; returns how many.
@@ -56,7 +59,9 @@ uint16_t get16(const uint8_t*& p) {
 
 uint8_t* TransferRecords::append(size_t n) {
   if (blocks_.empty() || blocks_.back().capacity() - blocks_.back().size() < n) {
-    blocks_.emplace_back().reserve(std::max(kBlock, n));
+    const size_t size =
+        blocks_.empty() ? kFirstBlock : std::min(kBlock, 2 * blocks_.back().capacity());
+    blocks_.emplace_back().reserve(std::max(size, n));
     held_ += blocks_.back().capacity();
   }
   auto& b = blocks_.back();

@@ -114,7 +114,9 @@ void NameIndex::build(const zone::Zone& zone) {
     size_t labels = n.name.label_count();
     bound += labels > origin_labels ? labels - origin_labels : 1;
   }
-  size_t count = std::bit_ceil(std::max<size_t>(kPageSlots, bound * 2));
+  // A small zone's table is smaller than a page (a 20-record zone needs 64 slots, 1 KiB, not a
+  // page's 4 KiB: at 10,000 zones, 30 MB): then it is one page of its own size.
+  size_t count = std::bit_ceil(std::max<size_t>(kMinSlots, bound * 2));
   size_t bytes = count * sizeof(Slot);
   bool huge = bytes >= kHugePage;
   size_t align = huge ? kHugePage : alignof(std::max_align_t);
@@ -129,7 +131,7 @@ void NameIndex::build(const zone::Zone& zone) {
   used_ = 0;
   pages_.clear();
   dir_.clear();
-  for (size_t p = 0; p < count / kPageSlots; ++p) {
+  for (size_t p = 0; p * kPageSlots < count; ++p) {
     pages_.emplace_back(table, table.get() + p * kPageSlots);
     dir_.push_back(pages_.back().get());
   }
@@ -242,8 +244,9 @@ NameIndex::NameIndex(const zone::Zone& zone, const NameIndex& previous)
 NameIndex::Slot& NameIndex::writable(size_t i, std::vector<bool>& owned) {
   const size_t p = i >> kPageShift;
   if (!owned[p]) {
-    std::shared_ptr<Slot> copy(new Slot[kPageSlots], std::default_delete<Slot[]>());
-    std::copy(dir_[p], dir_[p] + kPageSlots, copy.get());
+    const size_t slots = std::min(kPageSlots, mask_ + 1);
+    std::shared_ptr<Slot> copy(new Slot[slots], std::default_delete<Slot[]>());
+    std::copy(dir_[p], dir_[p] + slots, copy.get());
     pages_[p] = std::move(copy);
     dir_[p] = pages_[p].get();
     owned[p] = true;

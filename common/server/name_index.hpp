@@ -74,9 +74,11 @@ class NameIndex {
   };
   static constexpr unsigned kTagShift = 48;
   static constexpr uintptr_t kAddressMask = (uintptr_t{1} << kTagShift) - 1;
-  // The table is cut into pages of 4 KiB that derived indexes share until they write to one.
+  // The table is cut into pages of 4 KiB that derived indexes share until they write to one; a
+  // table smaller than that is one page.
   static constexpr unsigned kPageShift = 8;
   static constexpr size_t kPageSlots = size_t{1} << kPageShift;
+  static constexpr size_t kMinSlots = 16;
   void build(const zone::Zone& zone);
   const Slot& slot(size_t i) const { return dir_[i >> kPageShift][i & (kPageSlots - 1)]; }
   const Slot* lookup(WireName name) const;
