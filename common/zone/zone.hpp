@@ -183,6 +183,8 @@ class Zone {
 
  private:
   friend class ZoneBuilder;
+  // with_changes()'s steps and their shared state (zone_patch.cpp).
+  struct Patch;
   // Never mutated once the Zone holding it is built: blocks are shared between snapshots.
   struct Block {
     std::vector<Node> nodes;

@@ -47,6 +47,79 @@ void canonical_key(const Name& name, std::string& key) {
     key.push_back('\0');
   }
 }
+
+// 1. One canonical sort key per owner run, all in one arena (no allocation per RR). Every owner
+// inside the zone has the origin's key as a prefix: it is left out.
+struct OwnerKeys {
+  std::string arena;
+  std::vector<uint32_t> at;  // owner o's key is arena[at[o], at[o + 1])
+  std::vector<bool> inside;  // the owner is at or below the origin (the others have no key)
+  std::string_view operator()(uint32_t o) const {
+    return std::string_view(arena).substr(at[o], at[o + 1] - at[o]);
+  }
+};
+
+OwnerKeys owner_keys(const std::vector<Name>& owners, const Name& origin) {
+  OwnerKeys keys;
+  std::string key;
+  canonical_key(origin, key);
+  const size_t origin_key = key.size();
+  keys.at.resize(owners.size() + 1);
+  keys.inside.resize(owners.size());
+  for (size_t i = 0; i < owners.size(); ++i) {
+    keys.at[i] = static_cast<uint32_t>(keys.arena.size());
+    keys.inside[i] = owners[i].is_subdomain_of(origin);
+    if (keys.inside[i]) {
+      canonical_key(owners[i], key);
+      keys.arena.append(key, origin_key);
+    }
+  }
+  keys.at[owners.size()] = static_cast<uint32_t>(keys.arena.size());
+  return keys;
+}
+
+// 2. The owners in canonical order give each a rank (equal names, e.g. a repeated owner or
+// another case, share one). Sorting the owners instead of the RRs sorts a third as many
+// items; the first 8 key octets, as one integer, settle most comparisons without a memcmp
+// into the arena.
+struct OwnerRanks {
+  std::vector<uint32_t> rank;  // by owner; 0 for an owner outside the zone
+  size_t count = 0;            // distinct ranks
+};
+
+OwnerRanks rank_owners(const OwnerKeys& key) {
+  struct Item {
+    uint64_t head;  // the key's first 8 octets, big-endian, zero-padded: same order
+    uint32_t owner;
+  };
+  std::vector<Item> items;
+  items.reserve(key.inside.size());
+  for (uint32_t o = 0; o < key.inside.size(); ++o) {
+    if (!key.inside[o]) continue;
+    uint64_t head = 0;
+    std::string_view k = key(o);
+    for (size_t i = 0; i < 8; ++i)
+      head = (head << 8) | (i < k.size() ? static_cast<uint8_t>(k[i]) : 0);
+    items.push_back({head, o});
+  }
+  auto before = [&](const Item& a, const Item& b) {
+    if (a.head != b.head) return a.head < b.head;
+    if (int c = key(a.owner).compare(key(b.owner)); c != 0) return c < 0;
+    return a.owner < b.owner;
+  };
+  // Transfers and Zone::records() arrive in canonical order already.
+  if (!std::is_sorted(items.begin(), items.end(), before))
+    std::sort(items.begin(), items.end(), before);
+  OwnerRanks ranks{std::vector<uint32_t>(key.inside.size()), 0};
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0 &&
+        (items[i].head != items[i - 1].head || key(items[i].owner) != key(items[i - 1].owner)))
+      ++ranks.count;
+    ranks.rank[items[i].owner] = static_cast<uint32_t>(ranks.count);
+  }
+  if (!items.empty()) ++ranks.count;
+  return ranks;
+}
 }  // namespace
 
 ZoneError::ZoneError(std::vector<ZoneIssue> issues)
@@ -102,105 +175,56 @@ void ZoneBuilder::add(const RRset& rrset, const Location& where) {
     add(rrset.owner, rrset.type, rrset.rclass, rrset.ttl, rd, where);
 }
 
-ZoneBuilder::Result ZoneBuilder::build() && {
+// build()'s steps, in order, and what each hands to the next.
+struct ZoneBuilder::Build {
+  static constexpr uint32_t kRejected = UINT32_MAX;  // in Pending::owner: left out of the zone
+
+  explicit Build(ZoneBuilder& builder) : in(builder) {}
+
+  ZoneBuilder& in;
   std::vector<ZoneIssue> errors, warnings;
-  auto error = [&](const Where* w, std::string what) {
-    errors.push_back({ZoneIssue::Severity::Error, w ? location(*w) : Location{}, std::move(what)});
-  };
-  auto warn = [&](const Where* w, std::string what) {
-    warnings.push_back(
-        {ZoneIssue::Severity::Warning, w ? location(*w) : Location{}, std::move(what)});
-  };
+  OwnerKeys keys;                        // 1. the owners' sort keys
+  OwnerRanks ranks;                      // 2. their canonical order
+  std::vector<uint32_t> order;           // 3. the kept RRs, indexes into pending_, in order
+  std::shared_ptr<Zone> zone;            // 4. their nodes, in blocks
+  Zone::Block* block = nullptr;          //    the block being filled
+  std::vector<const Where*> node_where;  //    where each node's first RR came from
 
-  // One canonical sort key per owner run, all in one arena (no allocation per RR). Every
-  // owner inside the zone has the origin's key as a prefix: it is left out.
-  std::string arena, key;
-  canonical_key(origin_, key);
-  const size_t origin_key = key.size();
-  std::vector<uint32_t> key_at(owners_.size() + 1);
-  std::vector<bool> owner_ok(owners_.size());
-  for (size_t i = 0; i < owners_.size(); ++i) {
-    key_at[i] = static_cast<uint32_t>(arena.size());
-    owner_ok[i] = owners_[i].is_subdomain_of(origin_);
-    if (owner_ok[i]) {
-      canonical_key(owners_[i], key);
-      arena.append(key, origin_key);
-    }
+  void error(const Where& w, std::string what) {
+    errors.push_back({ZoneIssue::Severity::Error, in.location(w), std::move(what)});
   }
-  key_at[owners_.size()] = static_cast<uint32_t>(arena.size());
-  auto owner_key = [&](uint32_t o) {
-    return std::string_view(arena).substr(key_at[o], key_at[o + 1] - key_at[o]);
-  };
+  void warn(const Where& w, std::string what) {
+    warnings.push_back({ZoneIssue::Severity::Warning, in.location(w), std::move(what)});
+  }
+  bool same_owner(const Pending& a, const Pending& b) const {
+    return ranks.rank[a.owner] == ranks.rank[b.owner];
+  }
+  void sort_records();
+  std::vector<uint32_t> check_records();
+  void make_nodes();
+  Node& start_node(size_t k);
+  void start_rrset(Node& node, size_t k);
+  void merge_ttl(RRset& rrset, const Pending& p);
+  void check_nodes();
+};
 
-  // The owners in canonical order give each a rank (equal names, e.g. a repeated owner or
-  // another case, share one). Sorting the owners instead of the RRs sorts a third as many
-  // items; the first 8 key octets, as one integer, settle most comparisons without a memcmp
-  // into the arena.
-  std::vector<uint32_t> rank(owners_.size());
-  size_t ranks = 0;
-  {
-    struct Item {
-      uint64_t head;  // the key's first 8 octets, big-endian, zero-padded: same order
-      uint32_t owner;
-    };
-    std::vector<Item> items;
-    items.reserve(owners_.size());
-    for (uint32_t o = 0; o < owners_.size(); ++o) {
-      if (!owner_ok[o]) continue;
-      uint64_t head = 0;
-      std::string_view k = owner_key(o);
-      for (size_t i = 0; i < 8; ++i)
-        head = (head << 8) | (i < k.size() ? static_cast<uint8_t>(k[i]) : 0);
-      items.push_back({head, o});
-    }
-    auto before = [&](const Item& a, const Item& b) {
-      if (a.head != b.head) return a.head < b.head;
-      if (int c = owner_key(a.owner).compare(owner_key(b.owner)); c != 0) return c < 0;
-      return a.owner < b.owner;
-    };
-    // Transfers and Zone::records() arrive in canonical order already.
-    if (!std::is_sorted(items.begin(), items.end(), before))
-      std::sort(items.begin(), items.end(), before);
-    for (size_t i = 0; i < items.size(); ++i) {
-      if (i > 0 && (items[i].head != items[i - 1].head ||
-                    owner_key(items[i].owner) != owner_key(items[i - 1].owner)))
-        ++ranks;
-      rank[items[i].owner] = static_cast<uint32_t>(ranks);
-    }
-    if (!items.empty()) ++ranks;
-  }
-
-  // Per-RR checks, then order by (canonical owner, type), keeping input order among equals: a
-  // counting sort on the owner's rank, then the few RRs of each owner by type.
-  constexpr uint32_t kRejected = UINT32_MAX;  // in Pending::owner: left out of the zone
-  std::vector<uint32_t> start(ranks + 1, 0);
-  size_t kept = 0;
-  for (size_t i = 0; i < pending_.size(); ++i) {
-    const auto& p = pending_[i];
-    if (p.rclass != RRClass::IN) {
-      error(&p.where, "class " + dns::class_to_string(p.rclass) + " is not IN");
-    } else if (!owner_ok[p.owner]) {
-      error(&p.where, owners_[p.owner].to_string() + " is outside the zone " + origin_.to_string());
-    } else if (dns::is_meta_type(p.type)) {
-      error(&p.where, "meta type " + dns::type_to_string(p.type) + " cannot be zone data");
-    } else {
-      ++start[rank[p.owner] + 1];
-      ++kept;
-      continue;
-    }
-    pending_[i].owner = kRejected;
-  }
-  for (size_t r = 0; r < ranks; ++r) start[r + 1] += start[r];
-  std::vector<uint32_t> order(kept);
+// 3. Per-RR checks, then order by (canonical owner, type), keeping input order among equals: a
+// counting sort on the owner's rank, then the few RRs of each owner by type.
+void ZoneBuilder::Build::sort_records() {
+  std::vector<uint32_t> start = check_records();
+  const auto& pending = in.pending_;
+  const auto& rank = ranks.rank;
+  for (size_t r = 0; r < ranks.count; ++r) start[r + 1] += start[r];
+  order.resize(start[ranks.count]);
   {
     std::vector<uint32_t> next(start.begin(), start.end() - 1);
-    for (size_t i = 0; i < pending_.size(); ++i) {
-      if (pending_[i].owner != kRejected)
-        order[next[rank[pending_[i].owner]]++] = static_cast<uint32_t>(i);
+    for (size_t i = 0; i < pending.size(); ++i) {
+      if (pending[i].owner != kRejected)
+        order[next[rank[pending[i].owner]]++] = static_cast<uint32_t>(i);
     }
   }
-  auto type_of = [&](uint32_t i) { return static_cast<uint16_t>(pending_[i].type); };
-  for (size_t r = 0; r < ranks; ++r) {
+  auto type_of = [&](uint32_t i) { return static_cast<uint16_t>(pending[i].type); };
+  for (size_t r = 0; r < ranks.count; ++r) {
     if (start[r + 1] - start[r] > 16) {
       std::stable_sort(order.begin() + start[r], order.begin() + start[r + 1],
                        [&](uint32_t a, uint32_t b) { return type_of(a) < type_of(b); });
@@ -214,64 +238,99 @@ ZoneBuilder::Result ZoneBuilder::build() && {
       order[k] = v;
     }
   }
-  start = {};
+}
 
-  std::shared_ptr<Zone> zone(new Zone());
-  zone->origin_ = origin_;
-  Zone::Block* block = nullptr;
-  std::vector<const Where*> node_where;  // where each node's first RR came from
-  // RFC 2181 §5.2: all RRs of an RRset share one TTL; like BIND we keep the first one read.
-  auto same_owner = [&](const Pending& a, const Pending& b) {
-    return rank[a.owner] == rank[b.owner];
-  };
-  for (size_t k = 0; k < order.size(); ++k) {
-    auto& p = pending_[order[k]];
-    if (k == 0 || !same_owner(p, pending_[order[k - 1]])) {
-      if (block == nullptr || block->nodes.size() == Zone::kBlockNodes) {
-        block = zone->blocks_.emplace_back(std::make_shared<Zone::Block>()).get();
-        block->nodes.reserve(Zone::kBlockNodes);
-      }
-      // The name gets a buffer of its own, next to its node: the added RRs' names (an AXFR's,
-      // one per record) are freed with them, and a name kept from there would pin their pages.
-      block->nodes.push_back(
-          Node{Name::from_wire_unchecked(owners_[p.owner].wire()), {}, false, false});
-      node_where.push_back(&p.where);
-      // Exactly as many RRsets as the run has types: no vector grown and shrunk, whose freed
-      // blocks would leave holes among the zone's.
-      size_t types = 0;
-      for (size_t j = k; j < order.size() && same_owner(pending_[order[j]], p); ++j)
-        types += j == k || pending_[order[j]].type != pending_[order[j - 1]].type;
-      block->nodes.back().rrsets.reserve(types);
+// The per-RR checks: a rejected RR gets kRejected as its owner. Returns, at [rank + 1], how many
+// RRs each owner rank keeps.
+std::vector<uint32_t> ZoneBuilder::Build::check_records() {
+  std::vector<uint32_t> start(ranks.count + 1, 0);
+  for (Pending& p : in.pending_) {
+    if (p.rclass != RRClass::IN) {
+      error(p.where, "class " + dns::class_to_string(p.rclass) + " is not IN");
+    } else if (!keys.inside[p.owner]) {
+      error(p.where,
+            in.owners_[p.owner].to_string() + " is outside the zone " + in.origin_.to_string());
+    } else if (dns::is_meta_type(p.type)) {
+      error(p.where, "meta type " + dns::type_to_string(p.type) + " cannot be zone data");
+    } else {
+      ++start[ranks.rank[p.owner] + 1];
+      continue;
     }
-    auto& node = block->nodes.back();
+    p.owner = kRejected;
+  }
+  return start;
+}
+
+// 4. The nodes, one per owner run of `order`, with one RRset per type.
+// RFC 2181 §5.2: all RRs of an RRset share one TTL; like BIND we keep the first one read.
+void ZoneBuilder::Build::make_nodes() {
+  zone.reset(new Zone());
+  zone->origin_ = in.origin_;
+  for (size_t k = 0; k < order.size(); ++k) {
+    const Pending& p = in.pending_[order[k]];
+    Node& node =
+        k == 0 || !same_owner(p, in.pending_[order[k - 1]]) ? start_node(k) : block->nodes.back();
     if (node.rrsets.empty() || node.rrsets.back().type != p.type) {
-      node.rrsets.push_back(RRset{node.name, p.type, p.rclass, p.ttl, {}});
-      // One exact RDATA block per RRset: its RRs are the run of `order` with this owner and type.
-      size_t count = 0, octets = 0;
-      for (size_t j = k; j < order.size(); ++j) {
-        const auto& q = pending_[order[j]];
-        if (q.type != p.type || !same_owner(q, p)) break;
-        ++count;
-        octets += q.rdata_size;
-      }
-      node.rrsets.back().rdatas.reserve(count, octets);
-    } else if (p.type == RRType::RRSIG) {
-      // RRSIGs at one name cover different RRsets, each with its own TTL (RFC 4034 §3):
-      // record_ttl() emits the covered TTL; the set's own TTL is the smallest, a safe bound.
-      node.rrsets.back().ttl = std::min(node.rrsets.back().ttl, p.ttl);
-    } else if (node.rrsets.back().ttl != p.ttl) {
-      const auto& rs = node.rrsets.back();
-      warn(&p.where, node.name.to_string() + " " + dns::type_to_string(p.type) + ": TTL " +
-                         std::to_string(p.ttl) + " differs from the RRset's TTL " +
-                         std::to_string(rs.ttl) + "; using " + std::to_string(rs.ttl) +
-                         " (RFC 2181 §5.2)");
+      start_rrset(node, k);
+    } else {
+      merge_ttl(node.rrsets.back(), p);
     }
     node.rrsets.back().rdatas.push_back(std::span<const uint8_t>(p.rdata, p.rdata_size));
   }
+}
 
-  pending_.clear();
-  rdata_chunks_.clear();
-  owners_.clear();
+// Opens the node of the owner run that starts at order[k], in a new block when the last is full.
+Node& ZoneBuilder::Build::start_node(size_t k) {
+  const Pending& p = in.pending_[order[k]];
+  if (block == nullptr || block->nodes.size() == Zone::kBlockNodes) {
+    block = zone->blocks_.emplace_back(std::make_shared<Zone::Block>()).get();
+    block->nodes.reserve(Zone::kBlockNodes);
+  }
+  // The name gets a buffer of its own, next to its node: the added RRs' names (an AXFR's,
+  // one per record) are freed with them, and a name kept from there would pin their pages.
+  Node& node = block->nodes.emplace_back(
+      Node{Name::from_wire_unchecked(in.owners_[p.owner].wire()), {}, false, false});
+  node_where.push_back(&p.where);
+  // Exactly as many RRsets as the run has types: no vector grown and shrunk, whose freed
+  // blocks would leave holes among the zone's.
+  size_t types = 0;
+  for (size_t j = k; j < order.size() && same_owner(in.pending_[order[j]], p); ++j)
+    types += j == k || in.pending_[order[j]].type != in.pending_[order[j - 1]].type;
+  node.rrsets.reserve(types);
+  return node;
+}
+
+// Opens the RRset of the type of order[k] in `node`, with one exact RDATA block: its RRs are the
+// run of `order` with this owner and type.
+void ZoneBuilder::Build::start_rrset(Node& node, size_t k) {
+  const Pending& p = in.pending_[order[k]];
+  node.rrsets.push_back(RRset{node.name, p.type, p.rclass, p.ttl, {}});
+  size_t count = 0, octets = 0;
+  for (size_t j = k; j < order.size(); ++j) {
+    const auto& q = in.pending_[order[j]];
+    if (q.type != p.type || !same_owner(q, p)) break;
+    ++count;
+    octets += q.rdata_size;
+  }
+  node.rrsets.back().rdatas.reserve(count, octets);
+}
+
+// A further RR of `rrset` with its own TTL.
+void ZoneBuilder::Build::merge_ttl(RRset& rrset, const Pending& p) {
+  if (p.type == RRType::RRSIG) {
+    // RRSIGs at one name cover different RRsets, each with its own TTL (RFC 4034 §3):
+    // record_ttl() emits the covered TTL; the set's own TTL is the smallest, a safe bound.
+    rrset.ttl = std::min(rrset.ttl, p.ttl);
+  } else if (rrset.ttl != p.ttl) {
+    warn(p.where, rrset.owner.to_string() + " " + dns::type_to_string(p.type) + ": TTL " +
+                      std::to_string(p.ttl) + " differs from the RRset's TTL " +
+                      std::to_string(rrset.ttl) + "; using " + std::to_string(rrset.ttl) +
+                      " (RFC 2181 §5.2)");
+  }
+}
+
+// 5. Compacts and indexes the nodes, flags and checks each, then checks the apex.
+void ZoneBuilder::Build::check_nodes() {
   for (auto& b : zone->blocks_) {
     for (auto& node : b->nodes) Zone::compact(node);
   }
@@ -282,8 +341,8 @@ ZoneBuilder::Result ZoneBuilder::build() && {
   for (auto& b : zone->blocks_) {
     for (auto& node : b->nodes) {
       if (cut != nullptr && !node.name.is_subdomain_of(*cut)) cut = nullptr;
-      const bool apex = node.name == origin_;
-      Zone::check_node(*zone, node, apex, cut, location(*node_where[ni++]), errors, warnings);
+      const bool apex = node.name == in.origin_;
+      Zone::check_node(*zone, node, apex, cut, in.location(*node_where[ni++]), errors, warnings);
       if (!node.occluded && (node.delegation || (!apex && node.find(RRType::DNAME)))) {
         cut = &node.name;
       }
@@ -292,8 +351,20 @@ ZoneBuilder::Result ZoneBuilder::build() && {
   }
   zone->count_blocks();
   zone->check_apex(errors);
-  if (!errors.empty()) throw ZoneError(std::move(errors));
-  return {std::move(zone), std::move(warnings)};
+}
+
+ZoneBuilder::Result ZoneBuilder::build() && {
+  Build b(*this);
+  b.keys = owner_keys(owners_, origin_);
+  b.ranks = rank_owners(b.keys);
+  b.sort_records();
+  b.make_nodes();
+  pending_.clear();
+  rdata_chunks_.clear();
+  owners_.clear();
+  b.check_nodes();
+  if (!b.errors.empty()) throw ZoneError(std::move(b.errors));
+  return {std::move(b.zone), std::move(b.warnings)};
 }
 
 }  // namespace flatsign::zone

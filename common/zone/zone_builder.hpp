@@ -59,6 +59,8 @@ class ZoneBuilder {
     const uint8_t* rdata;
     uint32_t rdata_size;
   };
+  // build()'s steps and their shared state (zone_builder.cpp).
+  struct Build;
   Location location(const Where& w) const;
   uint32_t file_index(const std::string& file);
   void add(const dns::Name& owner, dns::RRType type, dns::RRClass rclass, uint32_t ttl,
