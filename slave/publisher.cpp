@@ -278,7 +278,9 @@ bool Publisher::publish(const std::shared_ptr<const zone::Zone>& transferred_zon
   dnssec::SignResult sr;
   bool incremental = false;
   try {
-    if (previous) {
+    // The log line below gives the mode that signed and why (SignStats::choice).
+    const dnssec::SigningChoice choice = signer_.load()->choose(previous.get(), *new_unsigned);
+    if (choice.mode != dnssec::SigningMode::Full) {
       // The previous content is read from the signed zone itself, skipping what the signer
       // added: keeping an unsigned copy beside it cost a third of the signed zone's memory.
       zone::Diff d = zone::diff_zones(*previous, *new_unsigned, {.skip_type = is_signer_owned});
@@ -286,6 +288,7 @@ bool Publisher::publish(const std::shared_ptr<const zone::Zone>& transferred_zon
       incremental = true;
     } else {
       sr = signer_.load()->sign_full(*new_unsigned);
+      sr.stats.choice = choice;
     }
   } catch (const std::exception& e) {
     alert("sign-failed", e.what(), master);
@@ -378,12 +381,12 @@ bool Publisher::publish(const std::shared_ptr<const zone::Zone>& transferred_zon
   report_.sign_seconds = sr.stats.seconds;
   report_.earliest_expiry = earliest_expiry(*sr.zone, static_cast<uint32_t>(now));
   util::log(LogLevel::Info, "slave", zname_,
-            "published serial {} from {}: {} added, {} removed; {} sign, {} RRsets signed, {} "
+            "published serial {} from {}: {} added, {} removed; {} sign ({}), {} RRsets signed, {} "
             "reused, {:.3f} s (diff + sign {:.3f} s, verify {:.3f} s, journal {:.3f} s, swap "
             "{:.3f} s, file {:.3f} s)",
             serial, master, change.added_count(), change.removed_count(),
-            incremental ? "incremental" : "full", sr.stats.rrsets_signed, sr.stats.rrsets_reused,
-            sr.stats.seconds, sign_s, verify_s, journal_s, swap_s, write_s);
+            dnssec::to_string(sr.stats.choice.mode), sr.stats.choice.reason, sr.stats.rrsets_signed,
+            sr.stats.rrsets_reused, sr.stats.seconds, sign_s, verify_s, journal_s, swap_s, write_s);
 
   if (!content || config_.on_change.empty()) return true;
   if (!first_publication) {

@@ -41,6 +41,11 @@ struct ChangeKeyHash {
   }
 };
 
+SignResult with_choice(SignResult r, SigningChoice choice) {
+  r.stats.choice = choice;
+  return r;
+}
+
 // Every RRset of the result and which keys sign it (RFC 4035 §2.2), in canonical order (owner,
 // then type; RFC 4034 §6.1): the builder then finds its input sorted and skips its sort, and the
 // signatures of one owner are added next to its data.
@@ -400,30 +405,73 @@ ZoneSigner::ZoneSigner(std::vector<DnssecKey> keys, SignerOptions options)
 }
 
 SignResult ZoneSigner::sign_full(const zone::Zone& unsigned_zone) const {
-  return sign(unsigned_zone, nullptr, nullptr, true);
+  return with_choice(sign(unsigned_zone, nullptr, nullptr, true),
+                     {SigningMode::Full, "a full sign was asked for"});
+}
+
+const char* to_string(SigningMode mode) {
+  switch (mode) {
+    case SigningMode::Full:
+      return "full";
+    case SigningMode::Reuse:
+      return "reuse";
+    case SigningMode::Patch:
+      return "patch";
+  }
+  return "?";
+}
+
+SigningChoice choose_signing(const zone::Zone* previous, const zone::Zone& next,
+                             const std::vector<DnssecKey>& keys, const SignerOptions& options) {
+  using enum SigningMode;
+  if (previous == nullptr || previous->nodes().empty()) return {Full, "no previous signed zone"};
+  const dns::Name& origin = next.origin();
+  if (!(previous->origin() == origin)) return {Full, "the previous signed zone has another origin"};
+  for (const auto& k : keys)
+    if (!(k.zone == origin)) return {Full, "a key is for another zone"};  // sign() reports it
+  const zone::Node& prev_apex = previous->nodes()[0];
+  const dns::RRset* param = prev_apex.find(RRType::NSEC3PARAM);
+  if ((param != nullptr) != (options.denial.mode == DenialMode::Nsec3))
+    return {Full, "the denial mode changed"};
+  if (param && param->rdatas.at(0) != make_nsec3param_rdata(options.denial.nsec3))
+    return {Full, "the NSEC3 parameters changed"};
+  const detail::KeyRoles roles = detail::key_roles(keys);
+  for (const auto& rs : detail::apex_extras(next, keys, roles, options).rrsets)
+    if (const dns::RRset* old = prev_apex.find(rs.type); !old || !(*old == rs))
+      return {Reuse, "the apex key records changed"};
+  if (denial_ttl(previous->soa()) != denial_ttl(next.soa()))
+    return {Reuse, "the denial TTL changed (RFC 9077)"};
+  const std::time_t now = options.timing.now ? options.timing.now : std::time(nullptr);
+  const auto now32 = static_cast<uint32_t>(static_cast<uint64_t>(now));
+  for (RRType t : {RRType::SOA, RRType::DNSKEY}) {  // every key of its role, no other
+    std::vector<dns::Rdata> kept;
+    const dns::RRset* rs = prev_apex.find(t);
+    const auto& use = roles.of(t == RRType::SOA ? KeyUse::Zsk : KeyUse::Ksk);
+    if (!rs ||
+        !detail::reusable_signatures(*rs, prev_apex.find(RRType::RRSIG), keys, use, now32, 0, kept))
+      return {Reuse, "the SOA or DNSKEY signatures are not current ones by this signer's keys"};
+  }
+  return {Patch, "the same keys and denial chain parameters"};
 }
 
 SignResult ZoneSigner::sign_incremental(const zone::Zone& previous_signed,
                                         const zone::Zone& new_unsigned,
                                         const zone::Diff& diff) const {
-  // Fall back to a full sign when the denial mode or NSEC3 parameters changed: every denial
-  // record would change anyway (RFC 5155 §7.3 requires one consistent chain).
-  const dns::RRset* param = previous_signed.nodes().empty()
-                                ? nullptr
-                                : previous_signed.nodes()[0].find(RRType::NSEC3PARAM);
-  bool nsec3 = options_.denial.mode == DenialMode::Nsec3;
-  if ((param != nullptr) != nsec3 ||
-      (param && param->rdatas.at(0) != make_nsec3param_rdata(options_.denial.nsec3)))
-    return sign_full(new_unsigned);
-  // A small diff: patch the previous zone at the touched names (zone_signer_patch.cpp).
-  if (auto patched = patch(previous_signed, new_unsigned, diff)) return std::move(*patched);
-  // Otherwise: the SOA always, the RRsets in the diff, and every other RRset (denial records
+  SigningChoice choice = choose(&previous_signed, new_unsigned);
+  if (choice.mode == SigningMode::Full) return with_choice(sign_full(new_unsigned), choice);
+  if (choice.mode == SigningMode::Patch) {
+    SignResult patched = patch(previous_signed, new_unsigned, diff);
+    if (patched.zone) return with_choice(std::move(patched), choice);
+    choice = patched.stats.choice;  // Reuse, for what the patch found
+  }
+  // Reuse: the SOA always, the RRsets in the diff, and every other RRset (denial records
   // included) whose content or keys differ from the previous zone or whose signatures expire.
-  return sign(new_unsigned, &previous_signed, &diff, true);
+  return with_choice(sign(new_unsigned, &previous_signed, &diff, true), choice);
 }
 
 SignResult ZoneSigner::refresh(const zone::Zone& signed_zone) const {
-  return sign(signed_zone, &signed_zone, nullptr, false);
+  return with_choice(sign(signed_zone, &signed_zone, nullptr, false),
+                     {SigningMode::Reuse, "a refresh of expiring signatures"});
 }
 
 SignResult ZoneSigner::sign(const zone::Zone& input, const zone::Zone* previous,

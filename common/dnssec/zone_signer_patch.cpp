@@ -131,42 +131,26 @@ dns::Rdata with_next_hash(dns::Rdata rd, const Nsec3Hash& next) {
   return rd;
 }
 
+SignResult fall_back(const char* why) {
+  SignResult r;
+  r.stats.choice = {SigningMode::Reuse, why};
+  return r;
+}
+
 }  // namespace
 
-std::optional<SignResult> ZoneSigner::patch(const zone::Zone& prev, const zone::Zone& next,
-                                            const zone::Diff& diff) const {
+SignResult ZoneSigner::patch(const zone::Zone& prev, const zone::Zone& next,
+                             const zone::Diff& diff) const {
   auto t0 = std::chrono::steady_clock::now();
   SignaturePolicy policy = options_.timing;
   if (policy.now == 0) policy.now = std::time(nullptr);
   const auto now32 = static_cast<uint32_t>(static_cast<uint64_t>(policy.now));
   const Name& origin = next.origin();
   const bool nsec3 = options_.denial.mode == DenialMode::Nsec3;
-  if (!(prev.origin() == origin)) return std::nullopt;
-  for (const auto& k : keys_)
-    if (!(k.zone == origin)) return std::nullopt;  // sign_full reports it
   const detail::KeyRoles roles = detail::key_roles(keys_);
   const detail::ApexExtras extras = detail::apex_extras(next, keys_, roles, options_);
 
-  // 1. Fall back when anything zone-wide changed: the apex key records (keys, DNSKEY TTL, CDS),
-  // the keys that signed the SOA and DNSKEY, or the denial TTL (RFC 9077: every NSEC/NSEC3).
-  const zone::Node& prev_apex = prev.nodes()[0];
-  for (const auto& rs : extras.rrsets) {
-    const dns::RRset* old = prev_apex.find(rs.type);
-    if (!old || !(*old == rs)) return std::nullopt;
-  }
-  if (denial_ttl(prev.soa()) != denial_ttl(next.soa())) return std::nullopt;
-  // NSEC3 to NSEC: no apex extra is new, but the whole chain is (RFC 5155 §12.1.3 hashes every
-  // name).
-  if (!nsec3 && prev_apex.find(RRType::NSEC3PARAM)) return std::nullopt;
-  for (RRType t : {RRType::SOA, RRType::DNSKEY}) {  // every key of its role, no other
-    std::vector<dns::Rdata> kept;
-    const dns::RRset* rs = prev_apex.find(t);
-    if (!rs || !detail::reusable_signatures(*rs, prev_apex.find(RRType::RRSIG), keys_,
-                                            roles.of(t == RRType::SOA ? KeyUse::Zsk : KeyUse::Ksk),
-                                            now32, 0, kept))
-      return std::nullopt;
-  }
-
+  // 1. What is zone-wide (keys, apex key records, denial TTL) choose_signing() checked.
   // 2. The previous zone's signatures, block by block (Zone::block_summary): signatures by
   // other keys mean a fall back; names with signatures due for refresh are re-signed too. Only
   // blocks whose summary shows a due signature (or too many keys to list) are read name by name.
@@ -181,12 +165,12 @@ std::optional<SignResult> ZoneSigner::patch(const zone::Zone& prev, const zone::
   const uint32_t due_before = now32 + options_.refresh_within;
   for (size_t b = 0; b < prev.block_count(); ++b) {
     const zone::BlockSummary& s = prev.block_summary(b);
-    if (s.malformed_rrsig) return std::nullopt;
+    if (s.malformed_rrsig) return fall_back("a malformed RRSIG in the previous zone");
     prev_signed += s.signed_rrsets;
     prev_denial += s.nsec_names + (nsec3 ? s.nsec3_names : 0);
     if (!s.any_rrsig) continue;
     for (const auto& [algorithm, tag] : s.keys)
-      if (!ours(algorithm, tag)) return std::nullopt;
+      if (!ours(algorithm, tag)) return fall_back("signatures by keys other than this signer's");
     if (!s.many_keys && !detail::serial_before(now32, s.latest_inception) &&
         !detail::serial_before(s.earliest_expiration, due_before))
       continue;
@@ -201,7 +185,8 @@ std::optional<SignResult> ZoneSigner::patch(const zone::Zone& prev, const zone::
           return (uint32_t{sig[at]} << 24) | (uint32_t{sig[at + 1]} << 16) |
                  (uint32_t{sig[at + 2]} << 8) | sig[at + 3];
         };
-        if (!ours(sig[2], static_cast<uint16_t>((sig[16] << 8) | sig[17]))) return std::nullopt;
+        if (!ours(sig[2], static_cast<uint16_t>((sig[16] << 8) | sig[17])))
+          return fall_back("signatures by keys other than this signer's");
         due |=
             detail::serial_before(now32, get32(12)) || detail::serial_before(get32(8), due_before);
       }
@@ -222,7 +207,8 @@ std::optional<SignResult> ZoneSigner::patch(const zone::Zone& prev, const zone::
     }
   }
   const size_t limit = std::min(kMaxTouchedNames, next.nodes().size() * kMaxTouchedPerMille / 1000);
-  if (touched.size() + expiring.size() > std::max<size_t>(limit, 64)) return std::nullopt;
+  if (touched.size() + expiring.size() > std::max<size_t>(limit, 64))
+    return fall_back("the change touches too many names");
 
   // 4. The denial records that change. `denial` holds the new record (no RDATA: none) of every
   // name whose record was recomputed; `outputs` the names whose signed content changes.
@@ -299,8 +285,8 @@ std::optional<SignResult> ZoneSigner::patch(const zone::Zone& prev, const zone::
     std::sort(chain.added.begin(), chain.added.end());
     std::sort(chain.removed.begin(), chain.removed.end());
     if (std::adjacent_find(chain.added.begin(), chain.added.end()) != chain.added.end())
-      return std::nullopt;  // a hash collision: sign_full reports it
-    if (chain.bad) return std::nullopt;
+      return fall_back("an NSEC3 hash collision");  // sign_full reports it
+    if (chain.bad) return fall_back("an NSEC3 owner name in the previous zone that is not a hash");
     std::map<Nsec3Hash, std::vector<dns::Rdata>> records;
     for (const auto& e : entries) {
       if (e.present) {
@@ -314,13 +300,15 @@ std::optional<SignResult> ZoneSigner::patch(const zone::Zone& prev, const zone::
         Nsec3Hash before = chain.prev(h);
         if (records.count(before)) continue;
         const dns::RRset* old = prev.find(nsec3_owner(before, origin), RRType::NSEC3);
-        if (!old || old->rdatas.size() != 1) return std::nullopt;
+        if (!old || old->rdatas.size() != 1)
+          return fall_back("a malformed NSEC3 RRset in the previous zone");
         records[before] = {with_next_hash(old->rdatas[0].to_rdata(), chain.next(before))};
       }
-    if (chain.bad) return std::nullopt;
+    if (chain.bad) return fall_back("an NSEC3 owner name in the previous zone that is not a hash");
     for (auto& [h, rdatas] : records) note(nsec3_owner(h, origin), std::move(rdatas));
   }
-  if (outputs.size() > std::max<size_t>(limit, 64) * 2) return std::nullopt;
+  if (outputs.size() > std::max<size_t>(limit, 64) * 2)
+    return fall_back("the change's denial records touch too many names");
 
   // 5. Each output name's new signed content, signatures kept where the RRset is unchanged.
   SignStats stats;
