@@ -332,12 +332,12 @@ bool Publisher::publish(const std::shared_ptr<const zone::Zone>& transferred_zon
   report_.sign_seconds = sr.stats.seconds;
   report_.earliest_expiry = earliest_expiry(*sr.zone, static_cast<uint32_t>(now));
   util::log(LogLevel::Info, "slave", zname_,
-            "published serial {} from {}: {} added, {} removed; {} sign, {} RRsets signed, {} "
+            "published serial {} from {}: {} added, {} removed; {} sign ({}), {} RRsets signed, {} "
             "reused, {:.3f} s (diff + sign {:.3f} s, verify {:.3f} s, journal {:.3f} s, swap "
             "{:.3f} s, file {:.3f} s)",
             serial, master, change.added_count(), change.removed_count(),
-            incremental ? "incremental" : "full", sr.stats.rrsets_signed, sr.stats.rrsets_reused,
-            sr.stats.seconds, sign_s, verify_s, journal_s, swap_s, write_s);
+            dnssec::to_string(sr.stats.choice.mode), sr.stats.choice.reason, sr.stats.rrsets_signed,
+            sr.stats.rrsets_reused, sr.stats.seconds, sign_s, verify_s, journal_s, swap_s, write_s);
 
   if (!content || config_.on_change.empty()) return true;
   if (first_publication) {
@@ -353,13 +353,18 @@ std::optional<Publisher::SignStep> Publisher::sign(
     const std::shared_ptr<const zone::Zone>& previous,
     const std::shared_ptr<const zone::Zone>& next, const std::string& master) {
   try {
-    if (previous) {
+    // The published log line gives the mode that signed and why (SignStats::choice).
+    const auto signer = signer_.load();
+    const dnssec::SigningChoice choice = signer->choose(previous.get(), *next);
+    if (choice.mode != dnssec::SigningMode::Full) {
       // The previous content is read from the signed zone itself, skipping what the signer
       // added: keeping an unsigned copy beside it cost a third of the signed zone's memory.
       zone::Diff d = zone::diff_zones(*previous, *next, {.skip_type = is_signer_owned});
-      return SignStep{signer_.load()->sign_incremental(*previous, *next, d), true};
+      return SignStep{signer->sign_incremental(*previous, *next, d), true};
     }
-    return SignStep{signer_.load()->sign_full(*next), false};
+    dnssec::SignResult full = signer->sign_full(*next);
+    full.stats.choice = choice;
+    return SignStep{std::move(full), false};
   } catch (const std::exception& e) {
     alert("sign-failed", e.what(), master);
     return std::nullopt;

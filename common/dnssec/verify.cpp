@@ -84,6 +84,245 @@ bool signed_alike(const zone::Node* before, const dns::RRset& covered, dns::Rdat
          std::find(sigs->rdatas.begin(), sigs->rdatas.end(), sig) != sigs->rdatas.end();
 }
 
+// Collects problems into a verdict: the first max_problems listed, every one counted.
+class ProblemList {
+ public:
+  ProblemList(VerifyVerdict& v, size_t max_problems) : v_(v), max_(max_problems) {}
+  void operator()(Kind k, const dns::Name& owner, RRType type, std::string what) const {
+    if (v_.problems.size() < max_) v_.problems.push_back({k, owner, type, std::move(what)});
+    ++v_.problem_count;
+  }
+
+ private:
+  VerifyVerdict& v_;
+  size_t max_;
+};
+
+using ZoneKeys = std::multimap<uint16_t, ZoneKey>;  // by key tag
+
+// Zone keys (RFC 4034 §2.1.1: the Zone Key flag must be set). A key this verifier cannot use
+// (unknown algorithm, public key that does not parse) is ignored with a warning, as a validator
+// does (RFC 4035 §5.2, RFC 6840 §5.2): the zone must then be signed by the others.
+ZoneKeys usable_zone_keys(const zone::Node& apex, std::vector<std::string>& warnings) {
+  ZoneKeys keys;
+  const auto* dnskey = apex.find(RRType::DNSKEY);
+  if (dnskey == nullptr) return keys;
+  for (const auto& rd : dnskey->rdatas) {
+    if (rd.size() < 5 || !(rd[0] & 1) || rd[2] != 3) continue;
+    const std::string which = "DNSKEY with key tag " + std::to_string(key_tag(rd)) +
+                              ", algorithm " + std::to_string(rd[3]);
+    if (!can_verify(rd[3])) {
+      warnings.push_back("ignored " + which + ": algorithm not supported");
+      continue;
+    }
+    try {
+      keys.emplace(key_tag(rd),
+                   ZoneKey{rd.to_rdata(), PublicKey::from_dnskey(rd[3], rd.subspan(4))});
+    } catch (const CryptoError& e) {
+      warnings.push_back("ignored " + which + ": " + e.what());
+    }
+  }
+  return keys;
+}
+
+// The previous verified zone counts only if it has the same origin and apex DNSKEY RRset.
+const zone::Zone* usable_verified_before(const zone::Zone& zone, const zone::Zone* before) {
+  if (before == nullptr) return nullptr;
+  const auto* now_keys = zone.nodes()[0].find(RRType::DNSKEY);
+  const auto* old_keys = before->nodes()[0].find(RRType::DNSKEY);
+  if (!(before->origin() == zone.origin()) || !now_keys || !old_keys || !(*now_keys == *old_keys))
+    return nullptr;
+  return before;
+}
+
+// True when every RRSIG of block b lies within its validity period at time t (its summary says
+// so): a shared block then needs no node read at all, and the publication of a small change
+// costs what it changes.
+bool block_current(const zone::BlockSummary& summary, uint32_t t) {
+  return !summary.malformed_rrsig &&
+         (!summary.any_rrsig || (!serial_before(t, summary.latest_inception) &&
+                                 !serial_before(summary.earliest_expiration, t)));
+}
+
+// Every RRSIG to check with the RRset it covers, and the nodes the signed-RRset rules run on.
+struct SignatureWork {
+  std::vector<SigTask> tasks;
+  std::vector<const zone::Node*> checked_nodes;
+};
+
+// A node of a block shared with the verified zone is that zone's node: its signatures were
+// checked then with the same keys and the signed-RRset rules depend on the node alone, so only
+// the validity periods are read; a signature no longer within its period is checked again.
+void collect_shared_node(const zone::Node& node, uint32_t t, SignatureWork& work,
+                         VerifyVerdict& v) {
+  const auto* sigs = node.find(RRType::RRSIG);
+  v.rrsets_checked += node.rrsets.size() - (sigs != nullptr);
+  if (!sigs) return;
+  for (const auto& sig : sigs->rdatas) {
+    // RFC 4034 §3.1: expiration at octet 8, inception at 12 (the RDATA parsed then).
+    auto get32 = [&sig](size_t at) {
+      return (uint32_t{sig[at]} << 24) | (uint32_t{sig[at + 1]} << 16) |
+             (uint32_t{sig[at + 2]} << 8) | sig[at + 3];
+    };
+    if (sig.size() >= 18 && !serial_before(t, get32(12)) && !serial_before(get32(8), t)) {
+      ++v.signatures_trusted;
+      continue;
+    }
+    const dns::RRset* covered = node.find(rrsig_covered(sig));  // there then: never null
+    if (covered == nullptr) {
+      ++v.signatures_trusted;
+      continue;
+    }
+    work.tasks.push_back({covered, sig, true});  // counted with the tasks
+  }
+}
+
+// A node of its own: every RRSIG is a task (fields only when `old_node` had it over an equal
+// RRset, or when the sampler leaves it out); one over an absent type is a problem.
+void collect_node(const zone::Node& node, const zone::Node* old_node, Sampler* sampler,
+                  SignatureWork& work, const ProblemList& problem) {
+  work.checked_nodes.push_back(&node);
+  const auto* sigs = node.find(RRType::RRSIG);
+  if (!sigs) return;
+  for (const auto& sig : sigs->rdatas) {
+    const dns::RRset* covered = sig.size() >= 2 ? node.find(rrsig_covered(sig)) : nullptr;
+    if (!covered) {
+      problem(Kind::BadSignature, node.name, sig.size() >= 2 ? rrsig_covered(sig) : RRType::RRSIG,
+              "RRSIG covers a type absent at this name");
+      continue;
+    }
+    const bool alike = signed_alike(old_node, *covered, sig);
+    work.tasks.push_back({covered, sig, alike, !alike && sampler && !sampler->take(*covered, sig)});
+  }
+}
+
+SignatureWork collect_signatures(const zone::Zone& zone, const zone::Zone* before,
+                                 const detail::ZonePair* pair, Sampler* sampler, uint32_t t,
+                                 VerifyVerdict& v, const ProblemList& problem) {
+  SignatureWork work;
+  for (size_t b = 0; b < zone.block_count(); ++b) {
+    const bool shared = pair && pair->zone_shared[b];
+    const zone::BlockSummary& summary = zone.block_summary(b);
+    if (shared && block_current(summary, t)) {
+      v.rrsets_checked += summary.rrsets - summary.rrsig_rrsets;
+      v.signatures_trusted += summary.rrsigs;
+      continue;
+    }
+    for (size_t ni = zone.block_first(b); ni < zone.block_first(b) + zone.block_size(b); ++ni) {
+      const auto& node = zone.nodes()[ni];
+      if (shared) {
+        collect_shared_node(node, t, work, v);
+      } else {
+        collect_node(node, before ? before->find(node.name) : nullptr, sampler, work, problem);
+      }
+    }
+  }
+  return work;
+}
+
+// Sets each task's verdict, on `threads` threads (fewer for few tasks): the signature value
+// checked cryptographically, or only the fields for a task verified before or sampled out.
+void check_signatures(std::vector<SigTask>& tasks, const ZoneKeys& keys, std::time_t now,
+                      unsigned threads) {
+  threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(tasks.size() / 64 + 1)));
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    // Each thread keeps one Verifier per key (its library context) and one signing-input buffer.
+    std::map<const ZoneKey*, std::unique_ptr<Verifier>> verifiers;
+    std::vector<uint8_t> scratch;
+    for (size_t i; (i = next.fetch_add(1)) < tasks.size();) {
+      SigTask& t = tasks[i];
+      auto f = parse_rrsig(t.sig);
+      if (!f) continue;
+      auto [lo, hi] = keys.equal_range(f->key_tag);
+      for (auto it = lo; it != hi; ++it) {
+        t.known_key = true;
+        if (t.verified_before || t.sampled_out) {
+          t.verdict = check_rrsig_fields(*t.rrset, t.sig, it->second.rdata, now);
+        } else {
+          auto& verifier = verifiers[&it->second];
+          if (!verifier) verifier = it->second.key->make_verifier();
+          t.verdict = verify_rrsig(*t.rrset, t.sig, it->second.rdata, *verifier, now, scratch);
+        }
+        if (t.verdict == RrsigVerdict::Valid) break;
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned i = 1; i < threads; ++i) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+}
+
+// Counts the tasks in the verdict and reports each signature that is not valid; returns the
+// RRsets that have a signature.
+std::unordered_set<const dns::RRset*> report_signatures(const std::vector<SigTask>& tasks,
+                                                        VerifyVerdict& v,
+                                                        const ProblemList& problem) {
+  std::unordered_set<const dns::RRset*> has_sig;
+  has_sig.reserve(tasks.size());
+  for (const auto& t : tasks) {
+    ++(t.verified_before ? v.signatures_trusted
+       : t.sampled_out   ? v.signatures_sampled_out
+                         : v.signatures_checked);
+    has_sig.insert(t.rrset);
+    if (t.verdict == RrsigVerdict::Valid) continue;
+    Kind k = t.verdict == RrsigVerdict::Expired       ? Kind::Expired
+             : t.verdict == RrsigVerdict::NotYetValid ? Kind::NotYetValid
+                                                      : Kind::BadSignature;
+    auto f = parse_rrsig(t.sig);
+    std::string what = !t.known_key ? "no DNSKEY with this key tag" : to_string(t.verdict);
+    if (f) what += " (key tag " + std::to_string(f->key_tag) + ")";
+    problem(k, t.rrset->owner, t.rrset->type, what);
+  }
+  return has_sig;
+}
+
+// RFC 4035 §2.2: authoritative RRsets are signed; glue, occluded data and NS at a cut are not.
+void check_signed_rrsets(const std::vector<const zone::Node*>& nodes, const zone::Node& apex,
+                         const std::unordered_set<const dns::RRset*>& has_sig, VerifyVerdict& v,
+                         const ProblemList& problem) {
+  for (const zone::Node* np : nodes) {
+    const auto& node = *np;
+    bool cut = node.delegation && np != &apex;
+    for (const auto& rs : node.rrsets) {
+      if (rs.type == RRType::RRSIG) continue;
+      ++v.rrsets_checked;
+      bool should = !node.occluded && (!cut || rs.type == RRType::DS || rs.type == RRType::NSEC);
+      bool has = has_sig.count(&rs) > 0;
+      if (should && !has) problem(Kind::Unsigned, node.name, rs.type, "no RRSIG");
+      if (!should && has)
+        problem(Kind::UnexpectedSignature, node.name, rs.type,
+                node.occluded ? "glue or occluded data is not signed" : "NS at a zone cut");
+    }
+  }
+}
+
+// What the apex says about the denial chain: NSEC3 with NSEC3PARAM's parameters, or NSEC; nullopt
+// (reported) when it says neither or NSEC3PARAM is malformed.
+std::optional<detail::DenialSetup> denial_setup(const zone::Zone& zone,
+                                                const ProblemList& problem) {
+  const zone::Node& apex = zone.nodes()[0];
+  detail::DenialSetup setup;
+  if (const auto* param = apex.find(RRType::NSEC3PARAM)) {
+    const auto& p = param->rdatas.at(0);
+    setup.config.mode = DenialMode::Nsec3;
+    if (p.size() < 5 || p.size() < size_t{5} + p[4]) {
+      problem(Kind::WrongDenial, zone.origin(), RRType::NSEC3PARAM, "malformed NSEC3PARAM");
+      return std::nullopt;
+    }
+    setup.config.nsec3.iterations = static_cast<uint16_t>((p[2] << 8) | p[3]);
+    setup.config.nsec3.salt.assign(p.begin() + 5, p.begin() + 5 + p[4]);
+    setup.apex_extra.push_back(RRType::NSEC3PARAM);
+    setup.dtype = RRType::NSEC3;
+  } else if (!apex.find(RRType::NSEC)) {
+    problem(Kind::NoDenial, zone.origin(), RRType::NSEC, "neither NSEC nor NSEC3PARAM at the apex");
+    return std::nullopt;
+  }
+  setup.ttl = denial_ttl(zone.soa());
+  return setup;
+}
+
 }  // namespace
 
 const char* to_string(VerifyMode mode) {
@@ -142,48 +381,15 @@ std::string VerifyVerdict::summary(size_t max_lines) const {
 
 VerifyVerdict verify_zone(const zone::Zone& zone, const VerifyOptions& options) {
   VerifyVerdict v;
-  auto problem = [&](Kind k, const dns::Name& owner, RRType type, std::string what) {
-    if (v.problems.size() < options.max_problems)
-      v.problems.push_back({k, owner, type, std::move(what)});
-    ++v.problem_count;
-  };
-  std::time_t now = options.now ? options.now : std::time(nullptr);
+  const ProblemList problem(v, options.max_problems);
+  const std::time_t now = options.now ? options.now : std::time(nullptr);
   const zone::Node& apex = zone.nodes()[0];
-
-  // Zone keys (RFC 4034 §2.1.1: the Zone Key flag must be set). A key this verifier cannot
-  // use (unknown algorithm, public key that does not parse) is ignored, as a validator does
-  // (RFC 4035 §5.2, RFC 6840 §5.2): the zone must then be signed by the others.
-  std::multimap<uint16_t, ZoneKey> keys;
-  if (const auto* dnskey = apex.find(RRType::DNSKEY)) {
-    for (const auto& rd : dnskey->rdatas) {
-      if (rd.size() < 5 || !(rd[0] & 1) || rd[2] != 3) continue;
-      const std::string which = "DNSKEY with key tag " + std::to_string(key_tag(rd)) +
-                                ", algorithm " + std::to_string(rd[3]);
-      if (!can_verify(rd[3])) {
-        v.warnings.push_back("ignored " + which + ": algorithm not supported");
-        continue;
-      }
-      try {
-        keys.emplace(key_tag(rd),
-                     ZoneKey{rd.to_rdata(), PublicKey::from_dnskey(rd[3], rd.subspan(4))});
-      } catch (const CryptoError& e) {
-        v.warnings.push_back("ignored " + which + ": " + e.what());
-      }
-    }
-  }
+  const ZoneKeys keys = usable_zone_keys(apex, v.warnings);
   if (keys.empty()) {
     problem(Kind::NoKeys, zone.origin(), RRType::DNSKEY, "no usable DNSKEY at the apex");
     return v;
   }
-
-  // The previous verified zone counts only if it had the same keys.
-  const zone::Zone* before = options.verified_before;
-  if (before != nullptr) {
-    const auto* now_keys = apex.find(RRType::DNSKEY);
-    const auto* old_keys = before->nodes()[0].find(RRType::DNSKEY);
-    if (!(before->origin() == zone.origin()) || !now_keys || !old_keys || !(*now_keys == *old_keys))
-      before = nullptr;
-  }
+  const zone::Zone* before = usable_verified_before(zone, options.verified_before);
   std::optional<detail::ZonePair> pair;
   if (before != nullptr) pair.emplace(detail::pair_zones(zone, *before));
   // Sampling applies to a zone with no verified predecessor only: an incremental change is
@@ -192,147 +398,22 @@ VerifyVerdict verify_zone(const zone::Zone& zone, const VerifyOptions& options) 
   if (options.mode == VerifyMode::Sampled && before == nullptr)
     sampler.emplace(options.sample_one_in, options.sample_seed);
 
-  // Collect every RRSIG with the RRset it covers. A node in a block shared with the verified
-  // zone is that zone's node: its signatures were checked then with the same keys, and the
-  // signed-RRset rules below depend on the node alone, so only the validity periods are read.
-  std::vector<SigTask> tasks;
-  std::vector<const zone::Node*> checked_nodes;  // the nodes the signed-RRset rules run on
+  // Signatures: collected with the RRsets they cover, checked on a pool, then per RRset every
+  // signature must be valid and authoritative RRsets need one (RFC 4035 §2.2).
   const auto t = static_cast<uint32_t>(static_cast<uint64_t>(now));
-  for (size_t b = 0; b < zone.block_count(); ++b) {
-    const bool shared = pair && pair->zone_shared[b];
-    // A shared block whose signatures all lie within their validity period (its summary says
-    // so) needs no node read at all: the publication of a small change costs what it changes.
-    const zone::BlockSummary& summary = zone.block_summary(b);
-    if (shared && !summary.malformed_rrsig &&
-        (!summary.any_rrsig || (!serial_before(t, summary.latest_inception) &&
-                                !serial_before(summary.earliest_expiration, t)))) {
-      v.rrsets_checked += summary.rrsets - summary.rrsig_rrsets;
-      v.signatures_trusted += summary.rrsigs;
-      continue;
-    }
-    for (size_t ni = zone.block_first(b); ni < zone.block_first(b) + zone.block_size(b); ++ni) {
-      const auto& node = zone.nodes()[ni];
-      const auto* sigs = node.find(RRType::RRSIG);
-      if (shared) {
-        v.rrsets_checked += node.rrsets.size() - (sigs != nullptr);
-        if (!sigs) continue;
-        for (const auto& sig : sigs->rdatas) {
-          ++v.signatures_trusted;
-          // RFC 4034 §3.1: expiration at octet 8, inception at 12 (the RDATA parsed then).
-          auto get32 = [&sig](size_t at) {
-            return (uint32_t{sig[at]} << 24) | (uint32_t{sig[at + 1]} << 16) |
-                   (uint32_t{sig[at + 2]} << 8) | sig[at + 3];
-          };
-          if (sig.size() >= 18 && !serial_before(t, get32(12)) && !serial_before(get32(8), t))
-            continue;
-          const dns::RRset* covered = node.find(rrsig_covered(sig));  // there then: never null
-          if (covered == nullptr) continue;
-          tasks.push_back({covered, sig, true});
-          --v.signatures_trusted;  // counted with the tasks
-        }
-        continue;
-      }
-      checked_nodes.push_back(&node);
-      if (!sigs) continue;
-      const zone::Node* old_node = before ? before->find(node.name) : nullptr;
-      for (const auto& sig : sigs->rdatas) {
-        const dns::RRset* covered = sig.size() >= 2 ? node.find(rrsig_covered(sig)) : nullptr;
-        if (!covered) {
-          problem(Kind::BadSignature, node.name,
-                  sig.size() >= 2 ? rrsig_covered(sig) : RRType::RRSIG,
-                  "RRSIG covers a type absent at this name");
-          continue;
-        }
-        const bool alike = signed_alike(old_node, *covered, sig);
-        tasks.push_back({covered, sig, alike, !alike && sampler && !sampler->take(*covered, sig)});
-      }
-    }
-  }
-  unsigned threads = options.threads ? options.threads : std::thread::hardware_concurrency();
-  threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(tasks.size() / 64 + 1)));
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    // Each thread keeps one Verifier per key (its library context) and one signing-input buffer.
-    std::map<const ZoneKey*, std::unique_ptr<Verifier>> verifiers;
-    std::vector<uint8_t> scratch;
-    for (size_t i; (i = next.fetch_add(1)) < tasks.size();) {
-      SigTask& t = tasks[i];
-      auto f = parse_rrsig(t.sig);
-      if (!f) continue;
-      auto [lo, hi] = keys.equal_range(f->key_tag);
-      for (auto it = lo; it != hi; ++it) {
-        t.known_key = true;
-        if (t.verified_before || t.sampled_out) {
-          t.verdict = check_rrsig_fields(*t.rrset, t.sig, it->second.rdata, now);
-        } else {
-          auto& verifier = verifiers[&it->second];
-          if (!verifier) verifier = it->second.key->make_verifier();
-          t.verdict = verify_rrsig(*t.rrset, t.sig, it->second.rdata, *verifier, now, scratch);
-        }
-        if (t.verdict == RrsigVerdict::Valid) break;
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  for (unsigned i = 1; i < threads; ++i) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-  for (const auto& t : tasks)
-    ++(t.verified_before ? v.signatures_trusted
-       : t.sampled_out   ? v.signatures_sampled_out
-                         : v.signatures_checked);
-
-  // Per RRset: every signature must be valid; authoritative RRsets need one (RFC 4035 §2.2).
-  std::unordered_set<const dns::RRset*> has_sig;
-  has_sig.reserve(tasks.size());
-  for (const auto& t : tasks) {
-    has_sig.insert(t.rrset);
-    if (t.verdict == RrsigVerdict::Valid) continue;
-    Kind k = t.verdict == RrsigVerdict::Expired       ? Kind::Expired
-             : t.verdict == RrsigVerdict::NotYetValid ? Kind::NotYetValid
-                                                      : Kind::BadSignature;
-    auto f = parse_rrsig(t.sig);
-    std::string what = !t.known_key ? "no DNSKEY with this key tag" : to_string(t.verdict);
-    if (f) what += " (key tag " + std::to_string(f->key_tag) + ")";
-    problem(k, t.rrset->owner, t.rrset->type, what);
-  }
-  for (const zone::Node* np : checked_nodes) {
-    const auto& node = *np;
-    bool cut = node.delegation && np != &apex;
-    for (const auto& rs : node.rrsets) {
-      if (rs.type == RRType::RRSIG) continue;
-      ++v.rrsets_checked;
-      bool should = !node.occluded && (!cut || rs.type == RRType::DS || rs.type == RRType::NSEC);
-      bool has = has_sig.count(&rs) > 0;
-      if (should && !has) problem(Kind::Unsigned, node.name, rs.type, "no RRSIG");
-      if (!should && has)
-        problem(Kind::UnexpectedSignature, node.name, rs.type,
-                node.occluded ? "glue or occluded data is not signed" : "NS at a zone cut");
-    }
-  }
+  SignatureWork work = collect_signatures(zone, before, pair ? &*pair : nullptr,
+                                          sampler ? &*sampler : nullptr, t, v, problem);
+  check_signatures(work.tasks, keys, now,
+                   options.threads ? options.threads : std::thread::hardware_concurrency());
+  const auto has_sig = report_signatures(work.tasks, v, problem);
+  check_signed_rrsets(work.checked_nodes, apex, has_sig, v, problem);
 
   // Denial: recompute the chain from the zone's data and compare (RFC 4035 §2.3, RFC 5155 §7.1);
   // after a verified zone, only where the two zones' chains can differ (verify_denial.cpp).
-  detail::DenialSetup setup;
-  const auto* param = apex.find(RRType::NSEC3PARAM);
-  if (param) {
-    const auto& p = param->rdatas.at(0);
-    setup.config.mode = DenialMode::Nsec3;
-    if (p.size() < 5 || p.size() < size_t{5} + p[4]) {
-      problem(Kind::WrongDenial, zone.origin(), RRType::NSEC3PARAM, "malformed NSEC3PARAM");
-      return v;
-    }
-    setup.config.nsec3.iterations = static_cast<uint16_t>((p[2] << 8) | p[3]);
-    setup.config.nsec3.salt.assign(p.begin() + 5, p.begin() + 5 + p[4]);
-    setup.apex_extra.push_back(RRType::NSEC3PARAM);
-    setup.dtype = RRType::NSEC3;
-  } else if (!apex.find(RRType::NSEC)) {
-    problem(Kind::NoDenial, zone.origin(), RRType::NSEC, "neither NSEC nor NSEC3PARAM at the apex");
-    return v;
-  }
-  setup.ttl = denial_ttl(zone.soa());
-  v.denial_incremental = pair && detail::check_denial_incremental(*pair, setup, problem);
-  if (!v.denial_incremental) detail::check_denial_full(zone, std::move(setup), problem);
+  std::optional<detail::DenialSetup> setup = denial_setup(zone, problem);
+  if (!setup) return v;
+  v.denial_incremental = pair && detail::check_denial_incremental(*pair, *setup, problem);
+  if (!v.denial_incremental) detail::check_denial_full(zone, std::move(*setup), problem);
   return v;
 }
 

@@ -133,6 +133,226 @@ bool hash_of_owner(const Name& owner, Nsec3Hash& out) {
   return true;
 }
 
+// The apex facts both zones' chains depend on are the same: origin, denial TTL, NSEC3PARAM.
+bool same_denial_setup(const ZonePair& pair, const DenialSetup& setup) {
+  const zone::Zone& z = pair.zone;
+  const zone::Zone& old = pair.before;
+  if (!(old.origin() == z.origin()) || denial_ttl(old.soa()) != setup.ttl) return false;
+  const dns::RRset* param = z.nodes()[0].find(RRType::NSEC3PARAM);
+  const dns::RRset* old_param = old.nodes()[0].find(RRType::NSEC3PARAM);
+  return (param == nullptr) == (old_param == nullptr) && (!param || *param == *old_param);
+}
+
+// The apex and the names of the nodes that are not shared, on either side; nullopt beyond a
+// few blocks' worth, where the whole check costs about the same.
+std::optional<std::set<Name>> changed_names(const ZonePair& pair) {
+  const zone::Zone& z = pair.zone;
+  const zone::Zone& old = pair.before;
+  size_t unshared = 0;
+  for (size_t b = 0; b < z.block_count(); ++b)
+    unshared += pair.zone_shared[b] ? 0 : z.block_size(b);
+  for (size_t b = 0; b < old.block_count(); ++b)
+    unshared += pair.before_shared[b] ? 0 : old.block_size(b);
+  if (unshared > std::max<size_t>(4096, z.nodes().size() / 8)) return std::nullopt;
+  std::set<Name> changed{z.origin()};
+  auto collect = [&changed](const zone::Zone& from, const std::vector<char>& shared) {
+    for (size_t b = 0; b < from.block_count(); ++b) {
+      if (shared[b]) continue;
+      for (size_t i = from.block_first(b); i < from.block_first(b) + from.block_size(b); ++i)
+        changed.insert(from.nodes()[i].name);
+    }
+  };
+  collect(z, pair.zone_shared);
+  collect(old, pair.before_shared);
+  return changed;
+}
+
+// RFC 4035 §2.3: members are the authoritative names; each points to the next. The expected
+// NSEC at the changed names and at the new chain's predecessor of each name that joined or left.
+std::map<Name, dns::RRset> expected_nsec(const ZonePair& pair, const std::set<Name>& changed,
+                                         const DenialSetup& setup) {
+  const zone::Zone& z = pair.zone;
+  const Name& origin = z.origin();
+  auto nodes = z.nodes();
+  auto member = [](const zone::Zone& in, const Name& x) {
+    const zone::Node* n = in.find(x);
+    return n != nullptr && in_denial_chain(*n);
+  };
+  std::set<Name> owners = changed;
+  for (const auto& x : changed) {
+    if (x == origin || member(pair.before, x) == member(z, x)) continue;
+    size_t i = z.predecessor(x);  // the new chain's member before x (the apex at worst)
+    if (nodes[i].name == x && i > 0) --i;
+    while (i > 0 && !in_denial_chain(nodes[i])) --i;
+    owners.insert(nodes[i].name);
+  }
+  std::map<Name, dns::RRset> want;
+  for (const auto& y : owners) {
+    dns::RRset rs{y, RRType::NSEC, dns::RRClass::IN, setup.ttl, {}};
+    const zone::Node* n = z.find(y);
+    if (n != nullptr && in_denial_chain(*n)) {
+      const size_t i = z.predecessor(y);
+      size_t j = i + 1;
+      while (j < nodes.size() && !in_denial_chain(nodes[j])) ++j;
+      const Name& next = j < nodes.size() ? nodes[j].name : origin;
+      rs.rdatas.push_back(
+          make_nsec_rdata(next, signed_types(*n, i == 0, setup.apex_extra, DenialMode::Nsec)));
+    }
+    want.emplace(y, std::move(rs));
+  }
+  return want;
+}
+
+// Opt-Out, as the full check reads it: any NSEC3 with the flag. `before`'s records all carry its
+// value, and so do the ones the shared blocks keep. nullopt when `before` has no NSEC3 or the
+// value changed (every record's flag changes: the full check).
+std::optional<bool> nsec3_opt_out(const ZonePair& pair) {
+  const zone::Zone& z = pair.zone;
+  const zone::Zone& old = pair.before;
+  std::optional<bool> old_opt;
+  for (size_t b = 0; b < old.block_count() && !old_opt; ++b) {
+    if (old.block_summary(b).nsec3_names == 0) continue;
+    for (size_t i = old.block_first(b); i < old.block_first(b) + old.block_size(b); ++i)
+      if (const auto* n3 = old.nodes()[i].find(RRType::NSEC3)) {
+        old_opt = n3->rdatas.at(0).size() > 1 && (n3->rdatas[0][1] & 1) != 0;
+        break;
+      }
+  }
+  if (!old_opt) return std::nullopt;
+  bool opt = false;
+  for (size_t b = 0; b < z.block_count(); ++b) {
+    if (pair.zone_shared[b]) {
+      opt |= *old_opt && z.block_summary(b).nsec3_names > 0;
+      continue;
+    }
+    for (size_t i = z.block_first(b); i < z.block_first(b) + z.block_size(b); ++i)
+      if (const auto* n3 = z.nodes()[i].find(RRType::NSEC3); n3 && n3->rdatas.at(0).size() > 1)
+        opt |= (n3->rdatas[0][1] & 1) != 0;
+  }
+  if (opt != *old_opt) return std::nullopt;
+  return opt;
+}
+
+// The new NSEC3 chain near the changed names: the names whose NSEC3 can change (the changed
+// ones and their ancestors: empty non-terminals come and go with what is below them), by NSEC3
+// owner, the owners joining or leaving, and each owner's neighbours in the new chain (from
+// `before`'s records and the joined owners).
+class NewNsec3Chain {
+ public:
+  struct Entry {
+    Nsec3Hash hash;
+    bool present;
+    std::vector<RRType> types;
+  };
+
+  NewNsec3Chain(const ZonePair& pair, const std::set<Name>& changed, const Nsec3Params& p,
+                const DenialSetup& setup)
+      : old_(pair.before), chain_(pair.before, removed) {
+    const Name& origin = pair.zone.origin();
+    std::set<Name> candidates;
+    for (const auto& x : changed)
+      for (Name up = x;; up = up.parent())
+        if (!candidates.insert(up).second || up == origin) break;
+    for (const auto& x : candidates) {
+      Entry e{nsec3_hash(x, p), false, {}};
+      e.present = nsec3_member(pair.zone, x, p, setup.apex_extra, e.types);
+      Name owner = nsec3_owner(e.hash, origin);
+      const bool was = old_.find(owner, RRType::NSEC3) != nullptr;
+      if (e.present && !was) added.insert(owner);
+      if (!e.present && was) removed.insert(owner);
+      entries.insert_or_assign(std::move(owner), std::move(e));
+    }
+  }
+  NewNsec3Chain(const NewNsec3Chain&) = delete;  // chain_ refers to removed
+  NewNsec3Chain& operator=(const NewNsec3Chain&) = delete;
+
+  // The new chain's member after `y`, wrapping to the first.
+  const Name* next_of(const Name& y) const {
+    const Name* best = pick(chain_.first_from(old_.predecessor(y) + 1));
+    if (auto a = added.upper_bound(y); a != added.end() && (!best || *a < *best)) best = &*a;
+    if (best == nullptr) {
+      best = pick(chain_.first_from(0));
+      if (!added.empty() && (!best || *added.begin() < *best)) best = &*added.begin();
+    }
+    return best;  // never null: the apex's hash is in the chain
+  }
+  // The new chain's member before `c`, wrapping to the last.
+  const Name* prev_of(const Name& c) const {
+    const size_t i = old_.predecessor(c);
+    const Name* best = pick(chain_.last_before(old_.nodes()[i].name == c ? i : i + 1));
+    if (auto a = added.lower_bound(c); a != added.begin() && (!best || *best < *std::prev(a)))
+      best = &*std::prev(a);
+    if (best == nullptr) {
+      best = pick(chain_.last_before(old_.nodes().size()));
+      if (!added.empty() && (!best || *best < *added.rbegin())) best = &*added.rbegin();
+    }
+    return best;
+  }
+  // The hash of next_of(y); false when its owner name is not a hash.
+  bool next_hash(const Name& y, Nsec3Hash& out) const {
+    const Name* n = next_of(y);
+    if (n == nullptr) return false;
+    if (auto e = entries.find(*n); e != entries.end()) {
+      out = e->second.hash;
+      return true;
+    }
+    return hash_of_owner(*n, out);
+  }
+
+  std::map<Name, Entry> entries;  // by NSEC3 owner
+  std::set<Name> added, removed;  // NSEC3 owners joining or leaving the chain
+
+ private:
+  const Name* pick(size_t k) const { return k == kNone ? nullptr : &old_.nodes()[k].name; }
+  const zone::Zone& old_;
+  const OldChain chain_;
+};
+
+// A member whose name and types did not change: its record in `before`, which was right, with
+// the new chain's next hash (RFC 5155 §3.2 field layout). False when that record is malformed.
+bool with_new_next_hash(const dns::RRset& old, const NewNsec3Chain& chain, const Name& y,
+                        dns::Rdata& out) {
+  if (old.rdatas.size() != 1 || old.rdatas[0].size() < 5) return false;
+  out = old.rdatas[0].to_rdata();
+  Nsec3Hash next{};
+  const size_t at = size_t{5} + out[4] + 1;
+  if (out.size() < at + next.size() || out[at - 1] != next.size() || !chain.next_hash(y, next))
+    return false;
+  std::copy(next.begin(), next.end(), out.begin() + static_cast<std::ptrdiff_t>(at));
+  return true;
+}
+
+// RFC 5155 §7.1: the expected NSEC3 at the changed names, the NSEC3 owners of the changed names
+// and their ancestors, and the new chain's predecessor of each owner that joined or left. False
+// when it cannot tell (a malformed record in `before`).
+bool expected_nsec3(const ZonePair& pair, const std::set<Name>& changed, const DenialSetup& setup,
+                    bool opt_out, std::map<Name, dns::RRset>& want) {
+  Nsec3Params p = setup.config.nsec3;
+  p.opt_out = opt_out;
+  const NewNsec3Chain chain(pair, changed, p, setup);
+  std::set<Name> owners = changed;
+  for (const auto& [owner, e] : chain.entries) owners.insert(owner);
+  for (const auto* joined_or_left : {&chain.added, &chain.removed})
+    for (const auto& c : *joined_or_left)
+      if (const Name* before_c = chain.prev_of(c)) owners.insert(*before_c);
+  for (const auto& y : owners) {
+    dns::RRset rs{y, RRType::NSEC3, dns::RRClass::IN, setup.ttl, {}};
+    if (auto e = chain.entries.find(y); e != chain.entries.end()) {
+      if (e->second.present) {
+        Nsec3Hash next{};
+        if (!chain.next_hash(y, next)) return false;
+        rs.rdatas.push_back(make_nsec3_rdata(p, next, e->second.types));
+      }
+    } else if (const dns::RRset* o = pair.before.find(y, RRType::NSEC3)) {
+      dns::Rdata rd;
+      if (!with_new_next_hash(*o, chain, y, rd)) return false;
+      rs.rdatas.push_back(std::move(rd));
+    }
+    want.emplace(y, std::move(rs));
+  }
+  return true;
+}
+
 }  // namespace
 
 ZonePair pair_zones(const zone::Zone& zone, const zone::Zone& before) {
@@ -192,180 +412,21 @@ void check_denial_full(const zone::Zone& zone, DenialSetup setup, const ProblemS
 
 bool check_denial_incremental(const ZonePair& pair, const DenialSetup& setup,
                               const ProblemSink& problem) {
-  const zone::Zone& z = pair.zone;
-  const zone::Zone& old = pair.before;
-  const Name& origin = z.origin();
-  if (!(old.origin() == origin) || denial_ttl(old.soa()) != setup.ttl) return false;
-  const dns::RRset* param = z.nodes()[0].find(RRType::NSEC3PARAM);
-  const dns::RRset* old_param = old.nodes()[0].find(RRType::NSEC3PARAM);
-  if ((param == nullptr) != (old_param == nullptr) || (param && !(*param == *old_param)))
-    return false;
-
-  // The names of the nodes that are not shared, on either side; beyond a few blocks' worth the
-  // whole check costs about the same.
-  size_t unshared = 0;
-  for (size_t b = 0; b < z.block_count(); ++b)
-    unshared += pair.zone_shared[b] ? 0 : z.block_size(b);
-  for (size_t b = 0; b < old.block_count(); ++b)
-    unshared += pair.before_shared[b] ? 0 : old.block_size(b);
-  if (unshared > std::max<size_t>(4096, z.nodes().size() / 8)) return false;
-  std::set<Name> changed{origin};
-  auto collect = [&changed](const zone::Zone& from, const std::vector<char>& shared) {
-    for (size_t b = 0; b < from.block_count(); ++b) {
-      if (shared[b]) continue;
-      for (size_t i = from.block_first(b); i < from.block_first(b) + from.block_size(b); ++i)
-        changed.insert(from.nodes()[i].name);
-    }
-  };
-  collect(z, pair.zone_shared);
-  collect(old, pair.before_shared);
-
+  if (!same_denial_setup(pair, setup)) return false;
+  const std::optional<std::set<Name>> changed = changed_names(pair);
+  if (!changed) return false;
   // Expected record per owner to compare (no RDATA: none expected). Filled completely before
   // anything is reported, so a fall back reports nothing.
   std::map<Name, dns::RRset> want;
-  auto nodes = z.nodes();
   if (setup.config.mode == DenialMode::Nsec) {
-    // RFC 4035 §2.3: members are the authoritative names; each points to the next.
-    auto member = [](const zone::Zone& in, const Name& x) {
-      const zone::Node* n = in.find(x);
-      return n != nullptr && in_denial_chain(*n);
-    };
-    std::set<Name> owners = changed;
-    for (const auto& x : changed) {
-      if (x == origin || member(old, x) == member(z, x)) continue;
-      size_t i = z.predecessor(x);  // the new chain's member before x (the apex at worst)
-      if (nodes[i].name == x && i > 0) --i;
-      while (i > 0 && !in_denial_chain(nodes[i])) --i;
-      owners.insert(nodes[i].name);
-    }
-    for (const auto& y : owners) {
-      dns::RRset rs{y, RRType::NSEC, dns::RRClass::IN, setup.ttl, {}};
-      const zone::Node* n = z.find(y);
-      if (n != nullptr && in_denial_chain(*n)) {
-        const size_t i = z.predecessor(y);
-        size_t j = i + 1;
-        while (j < nodes.size() && !in_denial_chain(nodes[j])) ++j;
-        const Name& next = j < nodes.size() ? nodes[j].name : origin;
-        rs.rdatas.push_back(
-            make_nsec_rdata(next, signed_types(*n, i == 0, setup.apex_extra, DenialMode::Nsec)));
-      }
-      want.emplace(y, std::move(rs));
-    }
+    want = expected_nsec(pair, *changed, setup);
   } else {
-    // Opt-Out, as the full check reads it: any NSEC3 with the flag. `before`'s records all
-    // carry its value, and so do the ones the shared blocks keep.
-    Nsec3Params p = setup.config.nsec3;
-    std::optional<bool> old_opt;
-    for (size_t b = 0; b < old.block_count() && !old_opt; ++b) {
-      if (old.block_summary(b).nsec3_names == 0) continue;
-      for (size_t i = old.block_first(b); i < old.block_first(b) + old.block_size(b); ++i)
-        if (const auto* n3 = old.nodes()[i].find(RRType::NSEC3)) {
-          old_opt = n3->rdatas.at(0).size() > 1 && (n3->rdatas[0][1] & 1) != 0;
-          break;
-        }
-    }
-    if (!old_opt) return false;
-    bool opt = false;
-    for (size_t b = 0; b < z.block_count(); ++b) {
-      if (pair.zone_shared[b]) {
-        opt |= *old_opt && z.block_summary(b).nsec3_names > 0;
-        continue;
-      }
-      for (size_t i = z.block_first(b); i < z.block_first(b) + z.block_size(b); ++i)
-        if (const auto* n3 = nodes[i].find(RRType::NSEC3); n3 && n3->rdatas.at(0).size() > 1)
-          opt |= (n3->rdatas[0][1] & 1) != 0;
-    }
-    if (opt != *old_opt) return false;  // every record's flag changes: the full check
-    p.opt_out = opt;
-
-    // Names whose NSEC3 can change: the changed ones and their ancestors (empty non-terminals
-    // come and go with what is below them).
-    std::set<Name> candidates;
-    for (const auto& x : changed)
-      for (Name up = x;; up = up.parent())
-        if (!candidates.insert(up).second || up == origin) break;
-    struct Entry {
-      Nsec3Hash hash;
-      bool present;
-      std::vector<RRType> types;
-    };
-    std::map<Name, Entry> entries;  // by NSEC3 owner
-    std::set<Name> added, removed;  // NSEC3 owners joining or leaving the chain
-    for (const auto& x : candidates) {
-      Entry e{nsec3_hash(x, p), false, {}};
-      e.present = nsec3_member(z, x, p, setup.apex_extra, e.types);
-      Name owner = nsec3_owner(e.hash, origin);
-      const bool was = old.find(owner, RRType::NSEC3) != nullptr;
-      if (e.present && !was) added.insert(owner);
-      if (!e.present && was) removed.insert(owner);
-      entries.insert_or_assign(std::move(owner), std::move(e));
-    }
-    const OldChain chain(old, removed);
-    const size_t old_size = old.nodes().size();
-    auto pick = [&old](size_t k) { return k == kNone ? nullptr : &old.nodes()[k].name; };
-    // The new chain's member after `y`, wrapping to the first.
-    auto next_of = [&](const Name& y) {
-      const Name* best = pick(chain.first_from(old.predecessor(y) + 1));
-      if (auto a = added.upper_bound(y); a != added.end() && (!best || *a < *best)) best = &*a;
-      if (best == nullptr) {
-        best = pick(chain.first_from(0));
-        if (!added.empty() && (!best || *added.begin() < *best)) best = &*added.begin();
-      }
-      return best;  // never null: the apex's hash is in the chain
-    };
-    // The new chain's member before `c`, wrapping to the last.
-    auto prev_of = [&](const Name& c) {
-      const size_t i = old.predecessor(c);
-      const Name* best = pick(chain.last_before(old.nodes()[i].name == c ? i : i + 1));
-      if (auto a = added.lower_bound(c); a != added.begin() && (!best || *best < *std::prev(a)))
-        best = &*std::prev(a);
-      if (best == nullptr) {
-        best = pick(chain.last_before(old_size));
-        if (!added.empty() && (!best || *best < *added.rbegin())) best = &*added.rbegin();
-      }
-      return best;
-    };
-    auto next_hash = [&](const Name& y, Nsec3Hash& out) {
-      const Name* n = next_of(y);
-      if (n == nullptr) return false;
-      if (auto e = entries.find(*n); e != entries.end()) {
-        out = e->second.hash;
-        return true;
-      }
-      return hash_of_owner(*n, out);
-    };
-
-    std::set<Name> owners = changed;
-    for (const auto& [owner, e] : entries) owners.insert(owner);
-    for (const auto* joined_or_left : {&added, &removed})
-      for (const auto& c : *joined_or_left)
-        if (const Name* before_c = prev_of(c)) owners.insert(*before_c);
-    for (const auto& y : owners) {
-      dns::RRset rs{y, RRType::NSEC3, dns::RRClass::IN, setup.ttl, {}};
-      Nsec3Hash next{};
-      if (auto e = entries.find(y); e != entries.end()) {
-        if (e->second.present) {
-          if (!next_hash(y, next)) return false;
-          rs.rdatas.push_back(make_nsec3_rdata(p, next, e->second.types));
-        }
-      } else if (const dns::RRset* o = old.find(y, RRType::NSEC3)) {
-        // A member whose name and types did not change: its record in `before`, which was
-        // right, with the new chain's next hash (RFC 5155 §3.2 field layout).
-        if (o->rdatas.size() != 1 || o->rdatas[0].size() < 5) return false;
-        dns::Rdata rd = o->rdatas[0].to_rdata();
-        const size_t at = size_t{5} + rd[4] + 1;
-        if (rd.size() < at + next.size() || rd[at - 1] != next.size() || !next_hash(y, next))
-          return false;
-        std::copy(next.begin(), next.end(), rd.begin() + static_cast<std::ptrdiff_t>(at));
-        rs.rdatas.push_back(std::move(rd));
-      }
-      want.emplace(y, std::move(rs));
-    }
+    const std::optional<bool> opt_out = nsec3_opt_out(pair);
+    if (!opt_out || !expected_nsec3(pair, *changed, setup, *opt_out, want)) return false;
   }
-
   std::vector<Name> missing;
   for (const auto& [owner, rs] : want) {
-    const zone::Node* n = z.find(owner);
+    const zone::Node* n = pair.zone.find(owner);
     compare_record(owner, setup.dtype, n ? n->find(setup.dtype) : nullptr, rs, problem, missing);
   }
   for (const auto& name : missing)

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <exception>
+#include <span>
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
@@ -39,6 +40,251 @@ struct ChangeKeyHash {
     return k.owner.hash() * 31 + static_cast<uint16_t>(k.type);
   }
 };
+
+SignResult with_choice(SignResult r, SigningChoice choice) {
+  r.stats.choice = choice;
+  return r;
+}
+
+// Every RRset of the result and which keys sign it (RFC 4035 §2.2), in canonical order (owner,
+// then type; RFC 4034 §6.1): the builder then finds its input sorted and skips its sort, and the
+// signatures of one owner are added next to its data.
+struct SignPlan {
+  std::vector<Item> items;
+  std::vector<size_t> owner_begin;  // items[owner_begin[i]..owner_begin[i+1]) share an owner
+  std::vector<const zone::Node*> owner_node;  // the input node of each owner, or null
+
+  size_t owners() const { return owner_begin.size() - 1; }
+  void start_owner(const zone::Node* in) {
+    owner_begin.push_back(items.size());
+    owner_node.push_back(in);
+  }
+  void add_denial_owner(const dns::RRset& rs) {  // an NSEC3 owner: a name of its own
+    start_owner(nullptr);
+    items.emplace_back(&rs, KeyUse::Zsk);
+  }
+  void sort_last_owner() {  // data, extras and denial records of one owner, by type
+    std::stable_sort(items.begin() + static_cast<long>(owner_begin.back()), items.end(),
+                     [](const Item& a, const Item& b) { return a.rrset->type < b.rrset->type; });
+  }
+};
+
+// The items of `input` signed with `apex` records and the `denial` chain; counts rrsets_in and
+// denial_records.
+SignPlan plan_items(const zone::Zone& input, const detail::ApexExtras& apex,
+                    const std::vector<dns::RRset>& denial, const SignerOptions& options,
+                    SignStats& stats) {
+  SignPlan plan;
+  plan.items.reserve(input.rrset_count() + denial.size() + apex.rrsets.size());
+  plan.owner_begin.reserve(input.nodes().size() + denial.size() + 1);
+  plan.owner_node.reserve(plan.owner_begin.capacity());
+  const bool nsec3 = options.denial.mode == DenialMode::Nsec3;
+  size_t next_denial = 0;  // NSEC: chain order = node order; NSEC3: sorted by hash = by owner
+  for (size_t ni = 0; ni < input.nodes().size(); ++ni) {
+    const zone::Node& node = input.nodes()[ni];
+    const bool at_apex = ni == 0;
+    if (nsec3)  // NSEC3 owners sorting before this name are names of their own
+      for (; next_denial < denial.size() && denial[next_denial].owner < node.name; ++next_denial)
+        plan.add_denial_owner(denial[next_denial]);
+    plan.start_owner(&node);
+    for (const auto& rs : node.rrsets) {
+      if (detail::replaced_by_signer(at_apex, rs.type, options)) continue;
+      ++stats.rrsets_in;
+      plan.items.emplace_back(&rs, detail::data_key_use(node, at_apex, rs.type));
+    }
+    if (at_apex)
+      for (const auto& rs : apex.rrsets)
+        plan.items.emplace_back(&rs, detail::extra_key_use(rs.type));
+    if (next_denial < denial.size() && denial[next_denial].owner == node.name)
+      plan.items.emplace_back(&denial[next_denial++], KeyUse::Zsk);
+    plan.sort_last_owner();
+  }
+  for (; next_denial < denial.size(); ++next_denial) plan.add_denial_owner(denial[next_denial]);
+  plan.owner_begin.push_back(plan.items.size());
+  if (apex.input_dnskey) ++stats.rrsets_in;
+  stats.denial_records = denial.size();
+  return plan;
+}
+
+// Whether the previous zone's signatures over an item can be kept: not for the SOA when it is
+// re-signed, nor for an RRset in the diff; otherwise when the RRset is unchanged and
+// detail::reusable_signatures() accepts its signatures.
+class SignatureReuse {
+ public:
+  SignatureReuse(const zone::Zone* previous, const zone::Diff* diff, bool resign_soa,
+                 const std::vector<DnssecKey>& keys, const detail::KeyRoles& roles, uint32_t now,
+                 uint32_t refresh_within)
+      : previous_(previous),
+        resign_soa_(resign_soa),
+        keys_(keys),
+        roles_(roles),
+        now_(now),
+        refresh_within_(refresh_within) {
+    if (!previous) return;
+    prev_nodes_.reserve(previous->nodes().size());
+    for (const auto& n : previous->nodes()) prev_nodes_.emplace(n.name, &n);
+    if (diff)
+      for (const auto& c : diff->changes) changed_.insert({c.owner, c.type});
+  }
+
+  // Appends the kept signatures to it.signatures and returns true, or returns false.
+  bool keep(Item& it) const {
+    const dns::RRset& rs = *it.rrset;
+    if (!previous_ || (resign_soa_ && rs.type == RRType::SOA) ||
+        changed_.count({rs.owner, rs.type}))
+      return false;
+    auto pn = prev_nodes_.find(rs.owner);
+    if (pn == prev_nodes_.end()) return false;
+    const dns::RRset* old = pn->second->find(rs.type);
+    if (!old || old->ttl != rs.ttl || old->rdatas != rs.rdatas) return false;
+    return detail::reusable_signatures(rs, pn->second->find(RRType::RRSIG), keys_,
+                                       roles_.of(it.use), now_, refresh_within_, it.signatures);
+  }
+
+ private:
+  const zone::Zone* previous_;
+  bool resign_soa_;
+  const std::vector<DnssecKey>& keys_;
+  const detail::KeyRoles& roles_;
+  uint32_t now_, refresh_within_;
+  std::unordered_map<dns::Name, const zone::Node*, dns::NameHash> prev_nodes_;
+  std::unordered_set<ChangeKey, ChangeKeyHash> changed_;
+};
+
+// Keeps the previous signatures where `reuse` allows and marks every other signed item fresh;
+// returns the indices of the fresh items.
+std::vector<size_t> mark_fresh(std::vector<Item>& items, const SignatureReuse& reuse,
+                               SignStats& stats) {
+  std::vector<size_t> todo;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (items[i].use == KeyUse::None) continue;
+    if (reuse.keep(items[i])) {
+      ++stats.rrsets_reused;
+    } else {
+      items[i].signatures.clear();
+      items[i].fresh = true;
+      todo.push_back(i);
+    }
+  }
+  return todo;
+}
+
+// The node ZoneBuilder::build() would make of one owner's items (zone::Zone::adopt then takes it
+// as it is); the items' signatures are freed as they are copied. All RRSIGs at one owner form
+// one RRset in the Zone model, so they carry the smallest TTL of the RRsets they cover (never
+// above an original TTL, RFC 4034 §3); they go where type RRSIG sorts among the owner's types.
+// The input's flags hold: signing adds no NS or DNAME, and an NSEC3 owner of its own is a child
+// of the apex (RFC 5155 §7.1), never at or below a cut.
+zone::Node assemble_node(std::span<Item> items, const zone::Node* in) {
+  // A name buffer of its own, not shared with the input: the signed zone outlives the input
+  // (an AXFR's records, the unsigned zone), and names shared from there pinned nearly every
+  // page of it once freed (RSS 17 MB above a restart's at 100k names).
+  const dns::Name name =
+      dns::Name::from_wire_unchecked((in ? in->name : items.front().rrset->owner).wire());
+  zone::Node node{name, {}, in ? in->delegation : false, in ? in->occluded : false};
+  node.rrsets.reserve(items.size() + 1);
+  uint32_t sig_ttl = UINT32_MAX;
+  size_t sigs = 0, sig_octets = 0;
+  for (const Item& it : items)
+    if (!it.signatures.empty()) {
+      sig_ttl = std::min(sig_ttl, it.rrset->ttl);
+      sigs += it.signatures.size();
+      for (const auto& sig : it.signatures) sig_octets += sig.size();
+    }
+  auto add_signatures = [&] {
+    if (sig_ttl == UINT32_MAX) return;
+    dns::RRset rrsig{name, RRType::RRSIG, dns::RRClass::IN, sig_ttl, {}};
+    rrsig.rdatas.reserve(sigs, sig_octets);  // one exact block: nothing for compact() to do
+    for (Item& it : items) {
+      for (const auto& sig : it.signatures) rrsig.rdatas.push_back(sig);
+      std::vector<dns::Rdata>().swap(it.signatures);  // copied: freed as it goes
+    }
+    rrsig.normalize();  // RFC 4034 §6.3 order, as the builder's checks leave it
+    node.rrsets.push_back(std::move(rrsig));
+    sig_ttl = UINT32_MAX;
+  };
+  for (const Item& it : items) {
+    const dns::RRset& rs = *it.rrset;
+    if (rs.type > RRType::RRSIG) add_signatures();
+    node.rrsets.push_back(dns::RRset{name, rs.type, rs.rclass, rs.ttl, rs.rdatas});
+    node.rrsets.back().normalize();  // a no-op but for the signer's own records
+  }
+  add_signatures();
+  return node;
+}
+
+// One unit of the signing pool's work: a block of kBlockOwners owners.
+constexpr size_t kBlockOwners = 128;
+
+// Per block b, the fresh items in the blocks before it (todo_before[blocks] == todo.size()): the
+// progress callback's count once blocks [0, b) are done.
+std::vector<size_t> fresh_before_blocks(const SignPlan& plan, const std::vector<size_t>& todo,
+                                        size_t blocks) {
+  const size_t owners = plan.owners();
+  std::vector<size_t> todo_before(blocks + 1, 0);
+  for (size_t i = 0, blk = 0; i < todo.size(); ++i) {
+    while (plan.owner_begin[std::min(owners, (blk + 1) * kBlockOwners)] <= todo[i]) ++blk;
+    ++todo_before[blk + 1];
+  }
+  for (size_t blk = 0; blk < blocks; ++blk) todo_before[blk + 1] += todo_before[blk];
+  return todo_before;
+}
+
+struct AssembledNodes {
+  std::vector<std::vector<zone::Node>> blocks;  // for zone::Zone::adopt
+  unsigned threads;                             // the pool's size, for adopt as well
+};
+
+// Signs the fresh items on the pool (one Signer per key per worker, crypto.hpp's thread rule), a
+// block of kBlockOwners owners per unit of work: a worker signs the block's fresh RRsets, then
+// assembles its nodes, so that the whole signed zone is made on every core. Reports progress as
+// SignerOptions::progress says.
+AssembledNodes sign_and_assemble(SignPlan& plan, const std::vector<size_t>& todo,
+                                 const std::vector<DnssecKey>& keys, const detail::KeyRoles& roles,
+                                 const SignaturePolicy& policy, const dns::Name& origin,
+                                 const SignerOptions& options) {
+  const size_t owners = plan.owners();
+  const size_t blocks = (owners + kBlockOwners - 1) / kBlockOwners;
+  AssembledNodes out{std::vector<std::vector<zone::Node>>(blocks), 0};
+  const std::vector<size_t> todo_before = fresh_before_blocks(plan, todo, blocks);
+  unsigned threads = options.threads ? options.threads : std::thread::hardware_concurrency();
+  out.threads = static_cast<unsigned>(std::clamp<size_t>(threads, 1, blocks));
+  const auto t1 = std::chrono::steady_clock::now();
+  auto make_work = [&]() -> detail::ChunkWork {
+    auto signers = std::make_shared<std::vector<std::unique_ptr<Signer>>>();
+    for (const auto& k : keys) signers->push_back(k.private_key->make_signer());
+    return [&, signers, scratch = std::vector<uint8_t>()](size_t begin, size_t end) mutable {
+      for (size_t blk = begin; blk < end; ++blk) {
+        const size_t o_first = blk * kBlockOwners,
+                     o_last = std::min(owners, o_first + kBlockOwners);
+        for (size_t i = plan.owner_begin[o_first]; i < plan.owner_begin[o_last]; ++i) {
+          Item& it = plan.items[i];
+          if (!it.fresh) continue;
+          auto times = signature_times(policy, it.rrset->owner, it.rrset->type);
+          for (size_t k : roles.of(it.use))
+            it.signatures.push_back(
+                sign_rrset(*it.rrset, keys[k], *(*signers)[k], origin, times, scratch));
+        }
+        auto& nodes = out.blocks[blk];
+        nodes.reserve(o_last - o_first);
+        for (size_t o = o_first; o < o_last; ++o) {
+          const size_t first = plan.owner_begin[o], last = plan.owner_begin[o + 1];
+          if (first < last)  // an input name left with nothing is gone
+            nodes.push_back(assemble_node(std::span<Item>(plan.items).subspan(first, last - first),
+                                          plan.owner_node[o]));
+        }
+      }
+    };
+  };
+  auto consume = [&](size_t ready) {
+    if (options.progress && ready < blocks)
+      options.progress(
+          todo_before[ready], todo.size(),
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count());
+  };
+  detail::run_ordered(blocks, 1, out.threads, make_work, consume);
+  return out;
+}
 
 }  // namespace
 
@@ -159,30 +405,73 @@ ZoneSigner::ZoneSigner(std::vector<DnssecKey> keys, SignerOptions options)
 }
 
 SignResult ZoneSigner::sign_full(const zone::Zone& unsigned_zone) const {
-  return sign(unsigned_zone, nullptr, nullptr, true);
+  return with_choice(sign(unsigned_zone, nullptr, nullptr, true),
+                     {SigningMode::Full, "a full sign was asked for"});
+}
+
+const char* to_string(SigningMode mode) {
+  switch (mode) {
+    case SigningMode::Full:
+      return "full";
+    case SigningMode::Reuse:
+      return "reuse";
+    case SigningMode::Patch:
+      return "patch";
+  }
+  return "?";
+}
+
+SigningChoice choose_signing(const zone::Zone* previous, const zone::Zone& next,
+                             const std::vector<DnssecKey>& keys, const SignerOptions& options) {
+  using enum SigningMode;
+  if (previous == nullptr || previous->nodes().empty()) return {Full, "no previous signed zone"};
+  const dns::Name& origin = next.origin();
+  if (!(previous->origin() == origin)) return {Full, "the previous signed zone has another origin"};
+  for (const auto& k : keys)
+    if (!(k.zone == origin)) return {Full, "a key is for another zone"};  // sign() reports it
+  const zone::Node& prev_apex = previous->nodes()[0];
+  const dns::RRset* param = prev_apex.find(RRType::NSEC3PARAM);
+  if ((param != nullptr) != (options.denial.mode == DenialMode::Nsec3))
+    return {Full, "the denial mode changed"};
+  if (param && param->rdatas.at(0) != make_nsec3param_rdata(options.denial.nsec3))
+    return {Full, "the NSEC3 parameters changed"};
+  const detail::KeyRoles roles = detail::key_roles(keys);
+  for (const auto& rs : detail::apex_extras(next, keys, roles, options).rrsets)
+    if (const dns::RRset* old = prev_apex.find(rs.type); !old || !(*old == rs))
+      return {Reuse, "the apex key records changed"};
+  if (denial_ttl(previous->soa()) != denial_ttl(next.soa()))
+    return {Reuse, "the denial TTL changed (RFC 9077)"};
+  const std::time_t now = options.timing.now ? options.timing.now : std::time(nullptr);
+  const auto now32 = static_cast<uint32_t>(static_cast<uint64_t>(now));
+  for (RRType t : {RRType::SOA, RRType::DNSKEY}) {  // every key of its role, no other
+    std::vector<dns::Rdata> kept;
+    const dns::RRset* rs = prev_apex.find(t);
+    const auto& use = roles.of(t == RRType::SOA ? KeyUse::Zsk : KeyUse::Ksk);
+    if (!rs ||
+        !detail::reusable_signatures(*rs, prev_apex.find(RRType::RRSIG), keys, use, now32, 0, kept))
+      return {Reuse, "the SOA or DNSKEY signatures are not current ones by this signer's keys"};
+  }
+  return {Patch, "the same keys and denial chain parameters"};
 }
 
 SignResult ZoneSigner::sign_incremental(const zone::Zone& previous_signed,
                                         const zone::Zone& new_unsigned,
                                         const zone::Diff& diff) const {
-  // Fall back to a full sign when the denial mode or NSEC3 parameters changed: every denial
-  // record would change anyway (RFC 5155 §7.3 requires one consistent chain).
-  const dns::RRset* param = previous_signed.nodes().empty()
-                                ? nullptr
-                                : previous_signed.nodes()[0].find(RRType::NSEC3PARAM);
-  bool nsec3 = options_.denial.mode == DenialMode::Nsec3;
-  if ((param != nullptr) != nsec3 ||
-      (param && param->rdatas.at(0) != make_nsec3param_rdata(options_.denial.nsec3)))
-    return sign_full(new_unsigned);
-  // A small diff: patch the previous zone at the touched names (zone_signer_patch.cpp).
-  if (auto patched = patch(previous_signed, new_unsigned, diff)) return std::move(*patched);
-  // Otherwise: the SOA always, the RRsets in the diff, and every other RRset (denial records
+  SigningChoice choice = choose(&previous_signed, new_unsigned);
+  if (choice.mode == SigningMode::Full) return with_choice(sign_full(new_unsigned), choice);
+  if (choice.mode == SigningMode::Patch) {
+    SignResult patched = patch(previous_signed, new_unsigned, diff);
+    if (patched.zone) return with_choice(std::move(patched), choice);
+    choice = patched.stats.choice;  // Reuse, for what the patch found
+  }
+  // Reuse: the SOA always, the RRsets in the diff, and every other RRset (denial records
   // included) whose content or keys differ from the previous zone or whose signatures expire.
-  return sign(new_unsigned, &previous_signed, &diff, true);
+  return with_choice(sign(new_unsigned, &previous_signed, &diff, true), choice);
 }
 
 SignResult ZoneSigner::refresh(const zone::Zone& signed_zone) const {
-  return sign(signed_zone, &signed_zone, nullptr, false);
+  return with_choice(sign(signed_zone, &signed_zone, nullptr, false),
+                     {SigningMode::Reuse, "a refresh of expiring signatures"});
 }
 
 SignResult ZoneSigner::sign(const zone::Zone& input, const zone::Zone* previous,
@@ -196,192 +485,25 @@ SignResult ZoneSigner::sign(const zone::Zone& input, const zone::Zone* previous,
       throw std::invalid_argument("zone signer: key " + k.file_base() + " is not for zone " +
                                   origin.to_string());
   const detail::KeyRoles roles = detail::key_roles(keys_);
-  const auto& ksk = roles.ksk;
-  const auto& zsk = roles.zsk;
   const detail::ApexExtras apex = detail::apex_extras(input, keys_, roles, options_);
-  const auto& extras = apex.rrsets;
-  const auto& apex_extra = apex.types;
-  const dns::RRset* in_dnskey = apex.input_dnskey;
-  std::vector<dns::RRset> denial = build_denial_chain(input, apex_extra, options_.denial);
+  const std::vector<dns::RRset> denial = build_denial_chain(input, apex.types, options_.denial);
 
-  // Every RRset of the result and which keys sign it (RFC 4035 §2.2), in canonical order
-  // (owner, then type; RFC 4034 §6.1): the builder then finds its input sorted and skips its
-  // sort, and the signatures of one owner are added next to its data.
-  std::vector<Item> items;
-  items.reserve(input.rrset_count() + denial.size() + extras.size());
-  std::vector<size_t> owner_begin;  // items[owner_begin[i]..owner_begin[i+1]) share an owner
-  owner_begin.reserve(input.nodes().size() + denial.size() + 1);
   SignStats stats;
-  const bool nsec3 = options_.denial.mode == DenialMode::Nsec3;
-  size_t next_denial = 0;  // NSEC: chain order = node order; NSEC3: sorted by hash = by owner
-  std::vector<const zone::Node*> owner_node;  // the input node of each owner, or null
-  owner_node.reserve(owner_begin.capacity());
-  auto start_owner = [&](const zone::Node* in) {
-    owner_begin.push_back(items.size());
-    owner_node.push_back(in);
-  };
-  auto sort_owner = [&] {  // data, extras and denial records of one owner, by type
-    std::stable_sort(items.begin() + static_cast<long>(owner_begin.back()), items.end(),
-                     [](const Item& a, const Item& b) { return a.rrset->type < b.rrset->type; });
-  };
-  for (size_t ni = 0; ni < input.nodes().size(); ++ni) {
-    const zone::Node& node = input.nodes()[ni];
-    const bool at_apex = ni == 0;
-    if (nsec3)  // NSEC3 owners sorting before this name are names of their own
-      for (; next_denial < denial.size() && denial[next_denial].owner < node.name; ++next_denial) {
-        start_owner(nullptr);
-        items.emplace_back(&denial[next_denial], KeyUse::Zsk);
-      }
-    start_owner(&node);
-    for (const auto& rs : node.rrsets) {
-      if (detail::replaced_by_signer(at_apex, rs.type, options_)) continue;
-      ++stats.rrsets_in;
-      items.emplace_back(&rs, detail::data_key_use(node, at_apex, rs.type));
-    }
-    if (at_apex)
-      for (const auto& rs : extras) items.emplace_back(&rs, detail::extra_key_use(rs.type));
-    if (next_denial < denial.size() && denial[next_denial].owner == node.name)
-      items.emplace_back(&denial[next_denial++], KeyUse::Zsk);
-    sort_owner();
-  }
-  for (; next_denial < denial.size(); ++next_denial) {
-    start_owner(nullptr);
-    items.emplace_back(&denial[next_denial], KeyUse::Zsk);
-  }
-  owner_begin.push_back(items.size());
-  if (in_dnskey) ++stats.rrsets_in;
-  stats.denial_records = denial.size();
-
-  // Decide per RRset: keep the previous signatures or sign afresh.
-  std::unordered_map<dns::Name, const zone::Node*, dns::NameHash> prev_nodes;
-  std::unordered_set<ChangeKey, ChangeKeyHash> changed;
-  if (previous) {
-    prev_nodes.reserve(previous->nodes().size());
-    for (const auto& n : previous->nodes()) prev_nodes.emplace(n.name, &n);
-    if (diff)
-      for (const auto& c : diff->changes) changed.insert({c.owner, c.type});
-  }
+  SignPlan plan = plan_items(input, apex, denial, options_, stats);
   const auto now32 = static_cast<uint32_t>(static_cast<uint64_t>(policy.now));
-  auto try_reuse = [&](Item& it) {
-    const dns::RRset& rs = *it.rrset;
-    if (!previous || (resign_soa && rs.type == RRType::SOA) || changed.count({rs.owner, rs.type}))
-      return false;
-    auto pn = prev_nodes.find(rs.owner);
-    if (pn == prev_nodes.end()) return false;
-    const dns::RRset* old = pn->second->find(rs.type);
-    if (!old || old->ttl != rs.ttl || old->rdatas != rs.rdatas) return false;
-    return detail::reusable_signatures(rs, pn->second->find(RRType::RRSIG), keys_, roles.of(it.use),
-                                       now32, options_.refresh_within, it.signatures);
-  };
-  std::vector<size_t> todo;
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (items[i].use == KeyUse::None) continue;
-    if (try_reuse(items[i])) {
-      ++stats.rrsets_reused;
-    } else {
-      items[i].signatures.clear();
-      items[i].fresh = true;
-      todo.push_back(i);
-    }
-  }
-
-  // Assembling, in canonical order, the nodes ZoneBuilder::build() would make of the same
-  // records (zone::Zone::adopt then takes them as they are). All RRSIGs at one owner form one
-  // RRset in the Zone model, so they carry the smallest TTL of the RRsets they cover (never
-  // above an original TTL, RFC 4034 §3); they go where type RRSIG sorts among the owner's types.
-  // The input's flags hold: signing adds no NS or DNAME, and an NSEC3 owner of its own is a child
-  // of the apex (RFC 5155 §7.1), never at or below a cut.
-  auto make_node = [&](size_t first, size_t last, const zone::Node* in) {
-    // A name buffer of its own, not shared with the input: the signed zone outlives the input
-    // (an AXFR's records, the unsigned zone), and names shared from there pinned nearly every
-    // page of it once freed (RSS 17 MB above a restart's at 100k names).
-    const dns::Name name =
-        dns::Name::from_wire_unchecked((in ? in->name : items[first].rrset->owner).wire());
-    zone::Node node{name, {}, in ? in->delegation : false, in ? in->occluded : false};
-    node.rrsets.reserve(last - first + 1);
-    uint32_t sig_ttl = UINT32_MAX;
-    size_t sigs = 0, sig_octets = 0;
-    for (size_t i = first; i < last; ++i)
-      if (!items[i].signatures.empty()) {
-        sig_ttl = std::min(sig_ttl, items[i].rrset->ttl);
-        sigs += items[i].signatures.size();
-        for (const auto& sig : items[i].signatures) sig_octets += sig.size();
-      }
-    auto add_signatures = [&] {
-      if (sig_ttl == UINT32_MAX) return;
-      dns::RRset rrsig{name, RRType::RRSIG, dns::RRClass::IN, sig_ttl, {}};
-      rrsig.rdatas.reserve(sigs, sig_octets);  // one exact block: nothing for compact() to do
-      for (size_t i = first; i < last; ++i) {
-        for (const auto& sig : items[i].signatures) rrsig.rdatas.push_back(sig);
-        std::vector<dns::Rdata>().swap(items[i].signatures);  // copied: freed as it goes
-      }
-      rrsig.normalize();  // RFC 4034 §6.3 order, as the builder's checks leave it
-      node.rrsets.push_back(std::move(rrsig));
-      sig_ttl = UINT32_MAX;
-    };
-    for (size_t i = first; i < last; ++i) {
-      const dns::RRset& rs = *items[i].rrset;
-      if (rs.type > RRType::RRSIG) add_signatures();
-      node.rrsets.push_back(dns::RRset{name, rs.type, rs.rclass, rs.ttl, rs.rdatas});
-      node.rrsets.back().normalize();  // a no-op but for the signer's own records
-    }
-    add_signatures();
-    return node;
-  };
-
-  // Sign on the pool (one Signer per key per worker, crypto.hpp's thread rule), one unit of work
-  // a block of zone::kBlockNodes owners: a worker signs the block's fresh RRsets, then assembles
-  // its nodes, so that the whole signed zone is made on every core.
-  constexpr size_t kBlockOwners = 128;
-  const size_t owners = owner_begin.size() - 1;
-  const size_t blocks = (owners + kBlockOwners - 1) / kBlockOwners;
-  std::vector<std::vector<zone::Node>> nodes(blocks);
-  std::vector<size_t> todo_before(blocks + 1, 0);  // todo items in blocks before b
-  for (size_t i = 0, blk = 0; i < todo.size(); ++i) {
-    while (owner_begin[std::min(owners, (blk + 1) * kBlockOwners)] <= todo[i]) ++blk;
-    ++todo_before[blk + 1];
-  }
-  for (size_t blk = 0; blk < blocks; ++blk) todo_before[blk + 1] += todo_before[blk];
-  for (size_t i : todo) stats.signatures += roles.of(items[i].use).size();
+  const SignatureReuse reuse(previous, diff, resign_soa, keys_, roles, now32,
+                             options_.refresh_within);
+  const std::vector<size_t> todo = mark_fresh(plan.items, reuse, stats);
+  for (size_t i : todo) stats.signatures += roles.of(plan.items[i].use).size();
   stats.rrsets_signed = todo.size();
-  unsigned threads = options_.threads ? options_.threads : std::thread::hardware_concurrency();
-  threads = static_cast<unsigned>(std::clamp<size_t>(threads, 1, blocks));
+
   const auto t1 = std::chrono::steady_clock::now();
-  auto make_work = [&]() -> detail::ChunkWork {
-    auto signers = std::make_shared<std::vector<std::unique_ptr<Signer>>>();
-    for (const auto& k : keys_) signers->push_back(k.private_key->make_signer());
-    return [&, signers, scratch = std::vector<uint8_t>()](size_t begin, size_t end) mutable {
-      for (size_t blk = begin; blk < end; ++blk) {
-        const size_t o_first = blk * kBlockOwners,
-                     o_last = std::min(owners, o_first + kBlockOwners);
-        for (size_t i = owner_begin[o_first]; i < owner_begin[o_last]; ++i) {
-          Item& it = items[i];
-          if (!it.fresh) continue;
-          auto times = signature_times(policy, it.rrset->owner, it.rrset->type);
-          for (size_t k : it.use == KeyUse::Ksk ? ksk : zsk)
-            it.signatures.push_back(
-                sign_rrset(*it.rrset, keys_[k], *(*signers)[k], origin, times, scratch));
-        }
-        auto& out = nodes[blk];
-        out.reserve(o_last - o_first);
-        for (size_t o = o_first; o < o_last; ++o)
-          if (owner_begin[o] < owner_begin[o + 1])  // an input name left with nothing is gone
-            out.push_back(make_node(owner_begin[o], owner_begin[o + 1], owner_node[o]));
-      }
-    };
-  };
-  auto consume = [&](size_t ready) {
-    if (options_.progress && ready < blocks)
-      options_.progress(
-          todo_before[ready], todo.size(),
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count());
-  };
-  detail::run_ordered(blocks, 1, threads, make_work, consume);
-  auto t2 = std::chrono::steady_clock::now();
+  AssembledNodes nodes = sign_and_assemble(plan, todo, keys_, roles, policy, origin, options_);
+  const auto t2 = std::chrono::steady_clock::now();
   stats.crypto_seconds = std::chrono::duration<double>(t2 - t1).count();
   if (options_.progress) options_.progress(todo.size(), todo.size(), stats.crypto_seconds);
 
-  auto built = zone::Zone::adopt(origin, std::move(nodes), threads);
+  auto built = zone::Zone::adopt(origin, std::move(nodes.blocks), nodes.threads);
   stats.build_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t2).count();
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

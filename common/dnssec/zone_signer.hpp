@@ -44,6 +44,20 @@ struct SignerOptions {
   std::function<void(size_t done, size_t total, double seconds)> progress;
 };
 
+// How a new version of a zone is signed, cheapest last. STYLE 11: the reasons to fall back are
+// stated once, in choose_signing().
+enum class SigningMode : uint8_t {
+  Full,   // every RRset signed afresh: no previous signed zone, or its denial chain is replaced
+  Reuse,  // every RRset re-assembled; unchanged, unexpiring signatures of the previous zone kept
+  Patch,  // the previous signed zone patched at the touched names (zone_signer_patch.cpp)
+};
+[[nodiscard]] const char* to_string(SigningMode mode);  // "full", "reuse", "patch"
+
+struct SigningChoice {
+  SigningMode mode = SigningMode::Full;
+  const char* reason = "";  // why, for logs: static text
+};
+
 struct SignStats {
   size_t rrsets_in = 0;       // RRsets of the unsigned input, signer types excluded
   size_t rrsets_signed = 0;   // RRsets that got fresh signatures
@@ -54,12 +68,27 @@ struct SignStats {
   double crypto_seconds = 0;  // the signing pool (its workers assemble the nodes too)
   double build_seconds = 0;   // freezing the result (Zone::adopt, or the patch)
   bool patched = false;       // incremental fast path: the previous zone was patched in place
+  SigningChoice choice;       // the mode this call signed in, and why
 };
 
 struct SignResult {
   std::shared_ptr<const zone::Zone> zone;
   SignStats stats;
 };
+
+// The mode sign_incremental() signs `new_unsigned` in, from what is zone-wide (the apex of both
+// zones and the signer's keys and options; cheap). Full: no previous signed zone, the origin or
+// the keys' zone differs, the denial mode or NSEC3 parameters changed (RFC 5155 §7.3: one
+// consistent chain, so every denial record changes). Reuse: the apex key records (DNSKEY, CDS,
+// CDNSKEY, NSEC3PARAM) or their TTL changed, the denial TTL changed (RFC 9077: every NSEC/NSEC3),
+// or the SOA or DNSKEY RRset is not signed by exactly this signer's keys (each signature current).
+// Patch otherwise; a patch still falls back to Reuse for what only reading the zone shows
+// (signatures by other keys, a malformed RRSIG, too large a change, an NSEC3 hash collision), with
+// its own reason in SignStats::choice. `previous_signed` may be null.
+[[nodiscard]] SigningChoice choose_signing(const zone::Zone* previous_signed,
+                                           const zone::Zone& new_unsigned,
+                                           const std::vector<DnssecKey>& keys,
+                                           const SignerOptions& options);
 
 class ZoneSigner {
  public:
@@ -78,14 +107,19 @@ class ZoneSigner {
   // Signs `new_unsigned` reusing the signatures of `previous_signed` (made by this signer's
   // keys and options) for every RRset outside `diff` that is unchanged and not expiring; the
   // SOA, changed RRsets and changed denial records get fresh signatures. The result has the same
-  // RRsets as sign_full(new_unsigned). For a small diff the result is previous_signed patched
-  // (Zone::with_changes) at the touched names and the denial records around them; it falls back
-  // to a full sign (reusing signatures) when the denial mode, NSEC3 parameters, keys or apex
-  // key records changed, the denial TTL changed, or the diff touches too much of the zone.
+  // RRsets as sign_full(new_unsigned). In the mode choose_signing() picks: for a small diff the
+  // result is previous_signed patched (Zone::with_changes) at the touched names and the denial
+  // records around them; stats.choice says which mode signed, and why.
   // REQUIRES: diff == diff_zones(unsigned part of previous_signed, new_unsigned).
   [[nodiscard]] SignResult sign_incremental(const zone::Zone& previous_signed,
                                             const zone::Zone& new_unsigned,
                                             const zone::Diff& diff) const;
+
+  // choose_signing() with this signer's keys and options.
+  [[nodiscard]] SigningChoice choose(const zone::Zone* previous_signed,
+                                     const zone::Zone& new_unsigned) const {
+    return choose_signing(previous_signed, new_unsigned, keys_, options_);
+  }
 
   // Re-signs the RRsets of `signed_zone` whose signatures expire within refresh_within (or are
   // missing or made by other keys); all other signatures are kept.
@@ -95,9 +129,10 @@ class ZoneSigner {
   const SignerOptions& options() const { return options_; }
 
  private:
-  // sign_incremental's fast path (zone_signer_patch.cpp); nullopt when it must fall back.
-  std::optional<SignResult> patch(const zone::Zone& previous_signed, const zone::Zone& new_unsigned,
-                                  const zone::Diff& diff) const;
+  // sign_incremental's fast path (zone_signer_patch.cpp), once choose_signing() chose Patch. On
+  // a fall back the result has no zone and stats.choice says why.
+  SignResult patch(const zone::Zone& previous_signed, const zone::Zone& new_unsigned,
+                   const zone::Diff& diff) const;
   SignResult sign(const zone::Zone& input, const zone::Zone* previous, const zone::Diff* diff,
                   bool resign_soa) const;
   std::vector<DnssecKey> keys_;

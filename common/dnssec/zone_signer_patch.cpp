@@ -3,6 +3,7 @@
 // every RRset. Same result as sign_full() on the new zone (RRsets, and RRSIGs per type and key).
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <map>
 #include <optional>
 #include <set>
@@ -131,64 +132,81 @@ dns::Rdata with_next_hash(dns::Rdata rd, const Nsec3Hash& next) {
   return rd;
 }
 
-}  // namespace
+// Why a patch falls back to a full sign (SigningMode::Reuse), or null when it goes on.
+using Fallback = const char*;
 
-std::optional<SignResult> ZoneSigner::patch(const zone::Zone& prev, const zone::Zone& next,
-                                            const zone::Diff& diff) const {
-  auto t0 = std::chrono::steady_clock::now();
-  SignaturePolicy policy = options_.timing;
-  if (policy.now == 0) policy.now = std::time(nullptr);
-  const auto now32 = static_cast<uint32_t>(static_cast<uint64_t>(policy.now));
-  const Name& origin = next.origin();
-  const bool nsec3 = options_.denial.mode == DenialMode::Nsec3;
-  if (!(prev.origin() == origin)) return std::nullopt;
-  for (const auto& k : keys_)
-    if (!(k.zone == origin)) return std::nullopt;  // sign_full reports it
-  const detail::KeyRoles roles = detail::key_roles(keys_);
-  const detail::ApexExtras extras = detail::apex_extras(next, keys_, roles, options_);
-
-  // 1. Fall back when anything zone-wide changed: the apex key records (keys, DNSKEY TTL, CDS),
-  // the keys that signed the SOA and DNSKEY, or the denial TTL (RFC 9077: every NSEC/NSEC3).
-  const zone::Node& prev_apex = prev.nodes()[0];
-  for (const auto& rs : extras.rrsets) {
-    const dns::RRset* old = prev_apex.find(rs.type);
-    if (!old || !(*old == rs)) return std::nullopt;
+// What every step of one patch reads: the two zones and the signer's setup for this call.
+struct PatchSetup {
+  PatchSetup(const zone::Zone& prev_zone, const zone::Zone& next_zone,
+             const std::vector<DnssecKey>& signer_keys, const SignerOptions& signer_options)
+      : prev(prev_zone),
+        next(next_zone),
+        keys(signer_keys),
+        options(signer_options),
+        origin(next_zone.origin()),
+        nsec3(signer_options.denial.mode == DenialMode::Nsec3),
+        dtype(nsec3 ? RRType::NSEC3 : RRType::NSEC),
+        dttl(denial_ttl(next_zone.soa())),
+        roles(detail::key_roles(signer_keys)),
+        extras(detail::apex_extras(next_zone, signer_keys, roles, signer_options)) {
+    policy = options.timing;
+    if (policy.now == 0) policy.now = std::time(nullptr);
+    now32 = static_cast<uint32_t>(static_cast<uint64_t>(policy.now));
+    const size_t limit =
+        std::min(kMaxTouchedNames, next.nodes().size() * kMaxTouchedPerMille / 1000);
+    max_names = std::max<size_t>(limit, 64);
   }
-  if (denial_ttl(prev.soa()) != denial_ttl(next.soa())) return std::nullopt;
-  // NSEC3 to NSEC: no apex extra is new, but the whole chain is (RFC 5155 §12.1.3 hashes every
-  // name).
-  if (!nsec3 && prev_apex.find(RRType::NSEC3PARAM)) return std::nullopt;
-  for (RRType t : {RRType::SOA, RRType::DNSKEY}) {  // every key of its role, no other
-    std::vector<dns::Rdata> kept;
-    const dns::RRset* rs = prev_apex.find(t);
-    if (!rs || !detail::reusable_signatures(*rs, prev_apex.find(RRType::RRSIG), keys_,
-                                            roles.of(t == RRType::SOA ? KeyUse::Zsk : KeyUse::Ksk),
-                                            now32, 0, kept))
-      return std::nullopt;
-  }
-
-  // 2. The previous zone's signatures, block by block (Zone::block_summary): signatures by
-  // other keys mean a fall back; names with signatures due for refresh are re-signed too. Only
-  // blocks whose summary shows a due signature (or too many keys to list) are read name by name.
-  std::set<Name> expiring;
-  Nsec3Chain chain(prev);
-  size_t prev_signed = 0, prev_denial = 0;
-  auto ours = [&](uint8_t algorithm, uint16_t tag) {
-    return std::any_of(keys_.begin(), keys_.end(), [&](const DnssecKey& k) {
+  bool ours(uint8_t algorithm, uint16_t tag) const {
+    return std::any_of(keys.begin(), keys.end(), [&](const DnssecKey& k) {
       return k.tag == tag && uint8_t(k.algorithm) == algorithm;
     });
-  };
-  const uint32_t due_before = now32 + options_.refresh_within;
+  }
+
+  const zone::Zone& prev;
+  const zone::Zone& next;
+  const std::vector<DnssecKey>& keys;
+  const SignerOptions& options;
+  const Name& origin;
+  const bool nsec3;
+  const RRType dtype;   // NSEC or NSEC3
+  const uint32_t dttl;  // their TTL (RFC 9077)
+  const detail::KeyRoles roles;
+  const detail::ApexExtras extras;
+  SignaturePolicy policy;  // policy.now set
+  uint32_t now32 = 0;
+  size_t max_names = 0;  // touched plus expiring names above which the patch falls back
+};
+
+// What the previous zone's signatures say (Zone::block_summary, then the nodes of blocks with a
+// signature due).
+struct PreviousSignatures {
+  std::set<Name> expiring;    // names with a signature due for refresh: re-signed too
+  size_t signed_rrsets = 0;   // RRsets with signatures
+  size_t denial_records = 0;  // NSEC or NSEC3 RRsets of this signer's mode
+};
+
+// RFC 4034 §3.1: expiration at octet 8, inception at 12, algorithm at 2, key tag at 16.
+uint32_t rrsig_u32(dns::RdataRef sig, size_t at) {
+  return (uint32_t{sig[at]} << 24) | (uint32_t{sig[at + 1]} << 16) | (uint32_t{sig[at + 2]} << 8) |
+         sig[at + 3];
+}
+
+// Reads the previous zone's signatures block by block: signatures by other keys mean a fall
+// back; names with signatures due for refresh go to out.expiring. Only blocks whose summary
+// shows a due signature (or too many keys to list) are read name by name.
+Fallback scan_previous_signatures(const PatchSetup& s, PreviousSignatures& out) {
+  const zone::Zone& prev = s.prev;
+  const uint32_t due_before = s.now32 + s.options.refresh_within;
   for (size_t b = 0; b < prev.block_count(); ++b) {
-    const zone::BlockSummary& s = prev.block_summary(b);
-    if (s.malformed_rrsig) return std::nullopt;
-    prev_signed += s.signed_rrsets;
-    prev_denial += s.nsec_names + (nsec3 ? s.nsec3_names : 0);
-    if (!s.any_rrsig) continue;
-    for (const auto& [algorithm, tag] : s.keys)
-      if (!ours(algorithm, tag)) return std::nullopt;
-    if (!s.many_keys && !detail::serial_before(now32, s.latest_inception) &&
-        !detail::serial_before(s.earliest_expiration, due_before))
+    const zone::BlockSummary& sum = prev.block_summary(b);
+    if (sum.malformed_rrsig) return "a malformed RRSIG in the previous zone";
+    out.signed_rrsets += sum.signed_rrsets;
+    out.denial_records += sum.nsec_names + (s.nsec3 ? sum.nsec3_names : 0);
+    if (!sum.any_rrsig) continue;
+    for (const auto& [algorithm, tag] : sum.keys)
+      if (!s.ours(algorithm, tag)) return "signatures by keys other than this signer's";
+    if (!sum.many_keys && !detail::serial_before(s.now32, sum.latest_inception) &&
+        !detail::serial_before(sum.earliest_expiration, due_before))
       continue;
     const size_t end = prev.block_first(b) + prev.block_size(b);
     for (size_t i = prev.block_first(b); i < end; ++i) {
@@ -197,248 +215,344 @@ std::optional<SignResult> ZoneSigner::patch(const zone::Zone& prev, const zone::
       if (!sigs) continue;
       bool due = false;
       for (const auto& sig : sigs->rdatas) {
-        auto get32 = [&](size_t at) {
-          return (uint32_t{sig[at]} << 24) | (uint32_t{sig[at + 1]} << 16) |
-                 (uint32_t{sig[at + 2]} << 8) | sig[at + 3];
-        };
-        if (!ours(sig[2], static_cast<uint16_t>((sig[16] << 8) | sig[17]))) return std::nullopt;
-        due |=
-            detail::serial_before(now32, get32(12)) || detail::serial_before(get32(8), due_before);
+        if (!s.ours(sig[2], static_cast<uint16_t>((sig[16] << 8) | sig[17])))
+          return "signatures by keys other than this signer's";
+        due |= detail::serial_before(s.now32, rrsig_u32(sig, 12)) ||
+               detail::serial_before(rrsig_u32(sig, 8), due_before);
       }
-      if (due) expiring.insert(node.name);
+      if (due) out.expiring.insert(node.name);
     }
   }
+  return nullptr;
+}
 
-  // 3. The touched names: the diff's owners and the apex (SOA), and every name below a changed
-  // zone cut or DNAME, whose occlusion (and so signing) may flip (RFC 4035 §2.2).
-  std::set<Name> touched{origin};
-  std::set<std::pair<Name, RRType>> changed;
+// The names a diff touches: its owners and the apex (SOA), and every name below a changed zone
+// cut or DNAME, whose occlusion (and so signing) may flip (RFC 4035 §2.2).
+struct Touched {
+  std::set<Name> names;
+  std::set<std::pair<Name, RRType>> changed;  // the diff's RRsets: never signed alike
+};
+
+Touched touched_names(const PatchSetup& s, const zone::Diff& diff) {
+  Touched t{{s.origin}, {}};
   for (const auto& c : diff.changes) {
-    touched.insert(c.owner);
-    changed.emplace(c.owner, c.type);
-    if (!(c.owner == origin) && (c.type == RRType::NS || c.type == RRType::DNAME)) {
-      add_subtree(prev, c.owner, touched);
-      add_subtree(next, c.owner, touched);
+    t.names.insert(c.owner);
+    t.changed.emplace(c.owner, c.type);
+    if (!(c.owner == s.origin) && (c.type == RRType::NS || c.type == RRType::DNAME)) {
+      add_subtree(s.prev, c.owner, t.names);
+      add_subtree(s.next, c.owner, t.names);
     }
   }
-  const size_t limit = std::min(kMaxTouchedNames, next.nodes().size() * kMaxTouchedPerMille / 1000);
-  if (touched.size() + expiring.size() > std::max<size_t>(limit, 64)) return std::nullopt;
+  return t;
+}
 
-  // 4. The denial records that change. `denial` holds the new record (no RDATA: none) of every
-  // name whose record was recomputed; `outputs` the names whose signed content changes.
-  const uint32_t dttl = denial_ttl(next.soa());
-  const RRType dtype = nsec3 ? RRType::NSEC3 : RRType::NSEC;
-  std::map<Name, dns::RRset> denial;
-  std::set<Name> outputs = touched;
-  outputs.insert(expiring.begin(), expiring.end());
-  auto note = [&](const Name& owner, std::vector<dns::Rdata> rdatas) {
-    dns::RRset rs{owner, dtype, dns::RRClass::IN, dttl, std::move(rdatas)};
-    const dns::RRset* old = prev.find(owner, dtype);
+// The denial records that change: `records` holds the new record (no RDATA: none) of every name
+// whose record was recomputed; `outputs` the names whose signed content changes (the touched
+// and expiring names, and the owners of changed denial records).
+struct DenialChanges {
+  std::map<Name, dns::RRset> records;
+  std::set<Name> outputs;
+
+  void note(const PatchSetup& s, const Name& owner, std::vector<dns::Rdata> rdatas) {
+    dns::RRset rs{owner, s.dtype, dns::RRClass::IN, s.dttl, std::move(rdatas)};
+    const dns::RRset* old = s.prev.find(owner, s.dtype);
     if (old ? !(*old == rs) : !rs.rdatas.empty()) outputs.insert(owner);
-    denial.insert_or_assign(owner, std::move(rs));
-  };
-  auto nodes = next.nodes();
-  if (!nsec3) {
-    // RFC 4035 §2.3: a touched name's own NSEC (types, or gone), and the NSEC of its predecessor
-    // in the new chain (its Next Domain Name changes when the touched name joins or leaves).
-    std::set<Name> redo;
-    for (const auto& u : touched) {
-      const zone::Node* n = next.find(u);
-      if (n && in_denial_chain(*n)) {
-        redo.insert(u);
-      } else {
-        note(u, {});
-      }
-      if (u == origin) continue;
-      size_t i = next.predecessor(u);
-      if (nodes[i].name == u) --i;
-      while (!in_denial_chain(nodes[i])) --i;  // the apex is always in the chain
-      redo.insert(nodes[i].name);
-    }
-    for (const auto& p : redo) {
-      size_t i = next.predecessor(p);
-      size_t j = i + 1;
-      while (j < nodes.size() && !in_denial_chain(nodes[j])) ++j;
-      const Name& following = j < nodes.size() ? nodes[j].name : origin;
-      note(p, {make_nsec_rdata(following,
-                               signed_types(nodes[i], i == 0, extras.types, DenialMode::Nsec))});
-    }
-  } else {
-    // RFC 5155 §7.1: hash only the touched names and their ancestors (empty non-terminals may
-    // appear or disappear); a hash that joins or leaves changes its predecessor's Next Hashed
-    // Owner Name.
-    const Nsec3Params& p = options_.denial.nsec3;
-    auto produces = [&](const zone::Node& n) { return has_own_nsec3(n, n.name == origin, p); };
-    std::set<Name> candidates;
-    for (const auto& u : touched)
-      for (Name up = u;; up = up.parent()) {
-        if (!candidates.insert(up).second || up == origin) break;
-      }
-    struct Entry {
-      Nsec3Hash hash;
-      bool present;
-      std::vector<RRType> types;
-    };
-    std::vector<Entry> entries;
-    for (const auto& x : candidates) {
-      Entry e{nsec3_hash(x, p), false, {}};
-      const zone::Node* n = next.find(x);
-      if (n && (in_denial_chain(*n) || n->occluded)) {
-        e.present = produces(*n);
-        if (e.present) e.types = signed_types(*n, x == origin, extras.types, DenialMode::Nsec3);
-      } else if (!(x == origin)) {  // an empty non-terminal iff something below has a hash
-        size_t i = next.predecessor(x);
-        for (++i; i < nodes.size() && nodes[i].name.is_subdomain_of(x) && !e.present; ++i)
-          e.present = produces(nodes[i]);
-      }
-      const bool was = chain.in_old(e.hash);
-      if (e.present && !was) chain.added.push_back(e.hash);
-      if (!e.present && was) chain.removed.push_back(e.hash);
-      entries.push_back(std::move(e));
-    }
-    std::sort(chain.added.begin(), chain.added.end());
-    std::sort(chain.removed.begin(), chain.removed.end());
-    if (std::adjacent_find(chain.added.begin(), chain.added.end()) != chain.added.end())
-      return std::nullopt;  // a hash collision: sign_full reports it
-    if (chain.bad) return std::nullopt;
-    std::map<Nsec3Hash, std::vector<dns::Rdata>> records;
-    for (const auto& e : entries) {
-      if (e.present) {
-        records[e.hash] = {make_nsec3_rdata(p, chain.next(e.hash), e.types)};
-      } else if (chain.in_old(e.hash)) {
-        records[e.hash] = {};
-      }
-    }
-    for (const auto* changes : {&chain.added, &chain.removed})
-      for (const auto& h : *changes) {
-        Nsec3Hash before = chain.prev(h);
-        if (records.count(before)) continue;
-        const dns::RRset* old = prev.find(nsec3_owner(before, origin), RRType::NSEC3);
-        if (!old || old->rdatas.size() != 1) return std::nullopt;
-        records[before] = {with_next_hash(old->rdatas[0].to_rdata(), chain.next(before))};
-      }
-    if (chain.bad) return std::nullopt;
-    for (auto& [h, rdatas] : records) note(nsec3_owner(h, origin), std::move(rdatas));
+    records.insert_or_assign(owner, std::move(rs));
   }
-  if (outputs.size() > std::max<size_t>(limit, 64) * 2) return std::nullopt;
+};
 
-  // 5. Each output name's new signed content, signatures kept where the RRset is unchanged.
-  SignStats stats;
-  stats.patched = true;
-  // Every input RRset but signer types (counted per block) and the apex records the signer
-  // replaces, as sign_full() counts them.
-  stats.rrsets_in = next.rrset_count() + (extras.input_dnskey != nullptr);
-  for (size_t b = 0; b < next.block_count(); ++b)
-    stats.rrsets_in -= next.block_summary(b).dnssec_rrsets;
-  for (const auto& rs : nodes[0].rrsets)
-    stats.rrsets_in -=
-        detail::replaced_by_signer(true, rs.type, options_) && !is_signer_type(rs.type);
-  struct Item {
-    dns::RRset rrset;
-    KeyUse use;
-    bool fresh = false;
-  };
-  struct Output {
-    Name name;
-    const zone::Node* old;
-    std::vector<Item> items;
-    std::vector<dns::Rdata> sigs;
-  };
+// RFC 4035 §2.3: a touched name's own NSEC (types, or gone), and the NSEC of its predecessor in
+// the new chain (its Next Domain Name changes when the touched name joins or leaves).
+void nsec_changes(const PatchSetup& s, const std::set<Name>& touched, DenialChanges& out) {
+  const zone::Zone& next = s.next;
+  auto nodes = next.nodes();
+  std::set<Name> redo;
+  for (const auto& u : touched) {
+    const zone::Node* n = next.find(u);
+    if (n && in_denial_chain(*n)) {
+      redo.insert(u);
+    } else {
+      out.note(s, u, {});
+    }
+    if (u == s.origin) continue;
+    size_t i = next.predecessor(u);
+    if (nodes[i].name == u) --i;
+    while (!in_denial_chain(nodes[i])) --i;  // the apex is always in the chain
+    redo.insert(nodes[i].name);
+  }
+  for (const auto& p : redo) {
+    size_t i = next.predecessor(p);
+    size_t j = i + 1;
+    while (j < nodes.size() && !in_denial_chain(nodes[j])) ++j;
+    const Name& following = j < nodes.size() ? nodes[j].name : s.origin;
+    out.note(s, p,
+             {make_nsec_rdata(following,
+                              signed_types(nodes[i], i == 0, s.extras.types, DenialMode::Nsec))});
+  }
+}
+
+// One name whose NSEC3 may change: its hash, whether it has an NSEC3 in the new zone, with
+// which types.
+struct Nsec3Entry {
+  Nsec3Hash hash;
+  bool present;
+  std::vector<RRType> types;
+};
+
+// RFC 5155 §7.1: the touched names and their ancestors (empty non-terminals may appear or
+// disappear), each hashed and looked up in the new zone; the hashes joining or leaving the chain
+// go to chain.added and chain.removed (sorted).
+std::vector<Nsec3Entry> nsec3_entries(const PatchSetup& s, const std::set<Name>& touched,
+                                      Nsec3Chain& chain) {
+  const Nsec3Params& p = s.options.denial.nsec3;
+  auto produces = [&](const zone::Node& n) { return has_own_nsec3(n, n.name == s.origin, p); };
+  auto nodes = s.next.nodes();
+  std::set<Name> candidates;
+  for (const auto& u : touched)
+    for (Name up = u;; up = up.parent()) {
+      if (!candidates.insert(up).second || up == s.origin) break;
+    }
+  std::vector<Nsec3Entry> entries;
+  for (const auto& x : candidates) {
+    Nsec3Entry e{nsec3_hash(x, p), false, {}};
+    const zone::Node* n = s.next.find(x);
+    if (n && (in_denial_chain(*n) || n->occluded)) {
+      e.present = produces(*n);
+      if (e.present) e.types = signed_types(*n, x == s.origin, s.extras.types, DenialMode::Nsec3);
+    } else if (!(x == s.origin)) {  // an empty non-terminal iff something below has a hash
+      size_t i = s.next.predecessor(x);
+      for (++i; i < nodes.size() && nodes[i].name.is_subdomain_of(x) && !e.present; ++i)
+        e.present = produces(nodes[i]);
+    }
+    const bool was = chain.in_old(e.hash);
+    if (e.present && !was) chain.added.push_back(e.hash);
+    if (!e.present && was) chain.removed.push_back(e.hash);
+    entries.push_back(std::move(e));
+  }
+  std::sort(chain.added.begin(), chain.added.end());
+  std::sort(chain.removed.begin(), chain.removed.end());
+  return entries;
+}
+
+// RFC 5155 §7.1: hash only the touched names and their ancestors; a hash that joins or leaves
+// changes its predecessor's Next Hashed Owner Name (RFC 5155 §3.2).
+Fallback nsec3_changes(const PatchSetup& s, const std::set<Name>& touched, DenialChanges& out) {
+  Nsec3Chain chain(s.prev);
+  const std::vector<Nsec3Entry> entries = nsec3_entries(s, touched, chain);
+  if (std::adjacent_find(chain.added.begin(), chain.added.end()) != chain.added.end())
+    return "an NSEC3 hash collision";  // sign_full reports it
+  if (chain.bad) return "an NSEC3 owner name in the previous zone that is not a hash";
+  std::map<Nsec3Hash, std::vector<dns::Rdata>> records;
+  for (const auto& e : entries) {
+    if (e.present) {
+      records[e.hash] = {make_nsec3_rdata(s.options.denial.nsec3, chain.next(e.hash), e.types)};
+    } else if (chain.in_old(e.hash)) {
+      records[e.hash] = {};
+    }
+  }
+  for (const auto* changes : {&chain.added, &chain.removed})
+    for (const auto& h : *changes) {
+      Nsec3Hash before = chain.prev(h);
+      if (records.count(before)) continue;
+      const dns::RRset* old = s.prev.find(nsec3_owner(before, s.origin), RRType::NSEC3);
+      if (!old || old->rdatas.size() != 1) return "a malformed NSEC3 RRset in the previous zone";
+      records[before] = {with_next_hash(old->rdatas[0].to_rdata(), chain.next(before))};
+    }
+  if (chain.bad) return "an NSEC3 owner name in the previous zone that is not a hash";
+  for (auto& [h, rdatas] : records) out.note(s, nsec3_owner(h, s.origin), std::move(rdatas));
+  return nullptr;
+}
+
+// Every input RRset but signer types (counted per block) and the apex records the signer
+// replaces, as sign_full() counts them.
+size_t input_rrsets(const PatchSetup& s) {
+  size_t n = s.next.rrset_count() + (s.extras.input_dnskey != nullptr);
+  for (size_t b = 0; b < s.next.block_count(); ++b) n -= s.next.block_summary(b).dnssec_rrsets;
+  for (const auto& rs : s.next.nodes()[0].rrsets)
+    n -= detail::replaced_by_signer(true, rs.type, s.options) && !is_signer_type(rs.type);
+  return n;
+}
+
+// One RRset of an output name, and whether it needs fresh signatures.
+struct Item {
+  dns::RRset rrset;
+  KeyUse use;
+  bool fresh = false;
+};
+
+// One name whose signed content changes: its node in the previous zone (or null), its new
+// RRsets and their signatures (kept ones first, fresh ones once signed).
+struct Output {
+  Name name;
+  const zone::Node* old;
+  std::vector<Item> items;
+  std::vector<dns::Rdata> sigs;
+};
+
+// The new RRsets at `name`: the new zone's for a touched name (with the signer's apex records),
+// the previous zone's otherwise; then its denial record, recomputed or kept.
+Output output_items(const PatchSetup& s, const Name& name, const std::set<Name>& touched,
+                    const DenialChanges& denial) {
+  Output out{name, s.prev.find(name), {}, {}};
+  const bool apex = name == s.origin;
+  if (touched.count(name)) {
+    if (const zone::Node* n = s.next.find(name))
+      for (const auto& rs : n->rrsets)
+        if (!detail::replaced_by_signer(apex, rs.type, s.options))
+          out.items.push_back({rs, detail::data_key_use(*n, apex, rs.type)});
+    if (apex)
+      for (const auto& rs : s.extras.rrsets)
+        out.items.push_back({rs, detail::extra_key_use(rs.type)});
+  } else if (out.old) {
+    for (const auto& rs : out.old->rrsets)
+      if (!is_signer_type(rs.type))
+        out.items.push_back({rs, detail::data_key_use(*out.old, apex, rs.type)});
+  }
+  auto d = denial.records.find(name);
+  if (d != denial.records.end()) {
+    if (!d->second.rdatas.empty()) out.items.push_back({d->second, KeyUse::Zsk});
+  } else if (const dns::RRset* old = out.old ? out.old->find(s.dtype) : nullptr) {
+    out.items.push_back({*old, KeyUse::Zsk});
+  }
+  return out;
+}
+
+// Keeps the previous signatures of each unchanged RRset of `out` (never the SOA's or a diff
+// RRset's) where they are still good, and marks the others fresh.
+void keep_or_mark_fresh(const PatchSetup& s, const Touched& touched, Output& out,
+                        SignStats& stats) {
+  const dns::RRset* old_sigs = out.old ? out.old->find(RRType::RRSIG) : nullptr;
+  for (auto& it : out.items) {
+    if (it.rrset.type == s.dtype) ++stats.denial_records;
+    if (it.use == KeyUse::None) continue;
+    const dns::RRset* old = out.old ? out.old->find(it.rrset.type) : nullptr;
+    const bool same = old && old->ttl == it.rrset.ttl && old->rdatas == it.rrset.rdatas;
+    size_t mark = out.sigs.size();
+    if (same && it.rrset.type != RRType::SOA && !touched.changed.count({out.name, it.rrset.type}) &&
+        detail::reusable_signatures(it.rrset, old_sigs, s.keys, s.roles.of(it.use), s.now32,
+                                    s.options.refresh_within, out.sigs)) {
+      ++stats.rrsets_reused;
+    } else {
+      out.sigs.resize(mark);
+      it.fresh = true;
+    }
+  }
+}
+
+// The output names' new content. The counts of stats cover the whole zone: what the previous
+// zone had at names that are not output names stays as it was.
+std::vector<Output> plan_outputs(const PatchSetup& s, const Touched& touched,
+                                 const DenialChanges& denial, const PreviousSignatures& previous,
+                                 SignStats& stats) {
   std::vector<Output> work;
-  work.reserve(outputs.size());
+  work.reserve(denial.outputs.size());
   size_t prev_covered_here = 0, prev_denial_here = 0;
-  for (const auto& name : outputs) {
-    Output out{name, prev.find(name), {}, {}};
-    const bool apex = name == origin;
-    if (touched.count(name)) {
-      if (const zone::Node* n = next.find(name))
-        for (const auto& rs : n->rrsets)
-          if (!detail::replaced_by_signer(apex, rs.type, options_))
-            out.items.push_back({rs, detail::data_key_use(*n, apex, rs.type)});
-      if (apex)
-        for (const auto& rs : extras.rrsets)
-          out.items.push_back({rs, detail::extra_key_use(rs.type)});
-    } else if (out.old) {
-      for (const auto& rs : out.old->rrsets)
-        if (!is_signer_type(rs.type))
-          out.items.push_back({rs, detail::data_key_use(*out.old, apex, rs.type)});
-    }
-    auto d = denial.find(name);
-    if (d != denial.end()) {
-      if (!d->second.rdatas.empty()) out.items.push_back({d->second, KeyUse::Zsk});
-    } else if (const dns::RRset* old = out.old ? out.old->find(dtype) : nullptr) {
-      out.items.push_back({*old, KeyUse::Zsk});
-    }
-    const dns::RRset* old_sigs = out.old ? out.old->find(RRType::RRSIG) : nullptr;
-    if (old_sigs)
-      for (size_t k = 0; k < old_sigs->rdatas.size(); ++k)
+  for (const auto& name : denial.outputs) {
+    Output out = output_items(s, name, touched.names, denial);
+    if (const dns::RRset* old_sigs = out.old ? out.old->find(RRType::RRSIG) : nullptr)
+      for (size_t k = 0; k < old_sigs->rdatas.size(); ++k)  // RRSIGs sorted by type covered
         prev_covered_here +=
             k == 0 || rrsig_covered(old_sigs->rdatas[k]) != rrsig_covered(old_sigs->rdatas[k - 1]);
-    if (out.old && out.old->find(dtype)) ++prev_denial_here;
-    for (auto& it : out.items) {
-      if (it.rrset.type == dtype) ++stats.denial_records;
-      if (it.use == KeyUse::None) continue;
-      const dns::RRset* old = out.old ? out.old->find(it.rrset.type) : nullptr;
-      const bool same = old && old->ttl == it.rrset.ttl && old->rdatas == it.rrset.rdatas;
-      size_t mark = out.sigs.size();
-      if (same && it.rrset.type != RRType::SOA && !changed.count({name, it.rrset.type}) &&
-          detail::reusable_signatures(it.rrset, old_sigs, keys_, roles.of(it.use), now32,
-                                      options_.refresh_within, out.sigs)) {
-        ++stats.rrsets_reused;
-      } else {
-        out.sigs.resize(mark);
-        it.fresh = true;
-      }
-    }
+    if (out.old && out.old->find(s.dtype)) ++prev_denial_here;
+    keep_or_mark_fresh(s, touched, out, stats);
     work.push_back(std::move(out));
   }
-  stats.denial_records += prev_denial - prev_denial_here;
-  stats.rrsets_reused += prev_signed - prev_covered_here;
+  stats.denial_records += previous.denial_records - prev_denial_here;
+  stats.rrsets_reused += previous.signed_rrsets - prev_covered_here;
+  return work;
+}
 
-  // Sign what needs it, on this thread: a few RRsets (one Signer per key, crypto.hpp).
-  auto t1 = std::chrono::steady_clock::now();
+// Signs the fresh RRsets on this thread: a few RRsets (one Signer per key, crypto.hpp).
+void sign_fresh(const PatchSetup& s, std::vector<Output>& work, SignStats& stats) {
   std::vector<std::unique_ptr<Signer>> signers;
-  for (const auto& k : keys_) signers.push_back(k.private_key->make_signer());
+  for (const auto& k : s.keys) signers.push_back(k.private_key->make_signer());
   std::vector<uint8_t> scratch;
   for (auto& out : work)
     for (auto& it : out.items) {
       if (!it.fresh) continue;
       ++stats.rrsets_signed;
-      auto times = signature_times(policy, it.rrset.owner, it.rrset.type);
-      for (size_t k : roles.of(it.use)) {
-        out.sigs.push_back(sign_rrset(it.rrset, keys_[k], *signers[k], origin, times, scratch));
+      auto times = signature_times(s.policy, it.rrset.owner, it.rrset.type);
+      for (size_t k : s.roles.of(it.use)) {
+        out.sigs.push_back(sign_rrset(it.rrset, s.keys[k], *signers[k], s.origin, times, scratch));
         ++stats.signatures;
       }
     }
-  auto t2 = std::chrono::steady_clock::now();
-  stats.crypto_seconds = std::chrono::duration<double>(t2 - t1).count();
+}
 
-  // 6. The replacements: changed RRsets, removed types, and each name's whole RRSIG RRset
-  // (the Zone keeps one per name, with the smallest TTL of the RRsets it covers, RFC 4034 §3).
-  std::vector<dns::RRset> replace;
-  for (auto& out : work) {
-    dns::RRset sigs{out.name, RRType::RRSIG, dns::RRClass::IN, UINT32_MAX, std::move(out.sigs)};
-    for (const auto& it : out.items)
-      if (it.use != KeyUse::None) sigs.ttl = std::min(sigs.ttl, it.rrset.ttl);
-    sigs.normalize();
-    if (sigs.rdatas.empty()) sigs.ttl = 0;
-    const dns::RRset* old_sigs = out.old ? out.old->find(RRType::RRSIG) : nullptr;
-    if (old_sigs ? !(*old_sigs == sigs) : !sigs.rdatas.empty()) replace.push_back(std::move(sigs));
-    if (out.old)
-      for (const auto& rs : out.old->rrsets)
-        if (rs.type != RRType::RRSIG &&
-            std::none_of(out.items.begin(), out.items.end(),
-                         [&](const Item& it) { return it.rrset.type == rs.type; }))
-          replace.push_back(dns::RRset{rs.owner, rs.type, rs.rclass, 0, {}});
-    for (auto& it : out.items) {
-      const dns::RRset* old = out.old ? out.old->find(it.rrset.type) : nullptr;
-      if (!old || !(*old == it.rrset)) replace.push_back(std::move(it.rrset));
-    }
+// Appends the replacements of one output name to `replace`: its whole RRSIG RRset (the Zone
+// keeps one per name, with the smallest TTL of the RRsets it covers, RFC 4034 §3), its removed
+// types (empty RRsets) and its changed RRsets. Moves out of `out`.
+void add_replacements(Output& out, std::vector<dns::RRset>& replace) {
+  dns::RRset sigs{out.name, RRType::RRSIG, dns::RRClass::IN, UINT32_MAX, std::move(out.sigs)};
+  for (const auto& it : out.items)
+    if (it.use != KeyUse::None) sigs.ttl = std::min(sigs.ttl, it.rrset.ttl);
+  sigs.normalize();
+  if (sigs.rdatas.empty()) sigs.ttl = 0;
+  const dns::RRset* old_sigs = out.old ? out.old->find(RRType::RRSIG) : nullptr;
+  if (old_sigs ? !(*old_sigs == sigs) : !sigs.rdatas.empty()) replace.push_back(std::move(sigs));
+  if (out.old)
+    for (const auto& rs : out.old->rrsets)
+      if (rs.type != RRType::RRSIG &&
+          std::none_of(out.items.begin(), out.items.end(),
+                       [&](const Item& it) { return it.rrset.type == rs.type; }))
+        replace.push_back(dns::RRset{rs.owner, rs.type, rs.rclass, 0, {}});
+  for (auto& it : out.items) {
+    const dns::RRset* old = out.old ? out.old->find(it.rrset.type) : nullptr;
+    if (!old || !(*old == it.rrset)) replace.push_back(std::move(it.rrset));
   }
+}
+
+SignResult fall_back(Fallback why) {
+  SignResult r;
+  r.stats.choice = {SigningMode::Reuse, why};
+  return r;
+}
+
+double seconds_between(std::chrono::steady_clock::time_point a,
+                       std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+}  // namespace
+
+SignResult ZoneSigner::patch(const zone::Zone& prev, const zone::Zone& next,
+                             const zone::Diff& diff) const {
+  const auto t0 = std::chrono::steady_clock::now();
+  const PatchSetup s(prev, next, keys_, options_);
+  // 1. The previous signatures: ours only; those due for refresh are re-signed too.
+  PreviousSignatures previous;
+  if (Fallback why = scan_previous_signatures(s, previous)) return fall_back(why);
+  // 2. The names the diff touches; above a share of the zone a full sign is as cheap.
+  const Touched touched = touched_names(s, diff);
+  if (touched.names.size() + previous.expiring.size() > s.max_names)
+    return fall_back("the change touches too many names");
+  // 3. The denial records that change around them.
+  DenialChanges denial{{}, touched.names};
+  denial.outputs.insert(previous.expiring.begin(), previous.expiring.end());
+  if (s.nsec3) {
+    if (Fallback why = nsec3_changes(s, touched.names, denial)) return fall_back(why);
+  } else {
+    nsec_changes(s, touched.names, denial);
+  }
+  if (denial.outputs.size() > s.max_names * 2)
+    return fall_back("the change's denial records touch too many names");
+  // 4. Each output name's new content, signatures kept where the RRset is unchanged.
+  SignStats stats;
+  stats.patched = true;
+  stats.rrsets_in = input_rrsets(s);
+  std::vector<Output> work = plan_outputs(s, touched, denial, previous, stats);
+  // 5. Sign what needs it.
+  const auto t1 = std::chrono::steady_clock::now();
+  sign_fresh(s, work, stats);
+  const auto t2 = std::chrono::steady_clock::now();
+  // 6. Patch the previous zone with the changed RRsets, removed types and RRSIG RRsets.
+  std::vector<dns::RRset> replace;
+  for (auto& out : work) add_replacements(out, replace);
   auto zone = prev.with_changes(std::move(replace));
-  auto t3 = std::chrono::steady_clock::now();
-  stats.build_seconds = std::chrono::duration<double>(t3 - t2).count();
-  stats.seconds = std::chrono::duration<double>(t3 - t0).count();
+  const auto t3 = std::chrono::steady_clock::now();
+  stats.crypto_seconds = seconds_between(t1, t2);
+  stats.build_seconds = seconds_between(t2, t3);
+  stats.seconds = seconds_between(t0, t3);
   return SignResult{std::move(zone), stats};
 }
 
