@@ -50,6 +50,10 @@ const Layer& defaults() {
     set("signature-refresh", {"7d"});
     set("key-policy", {"manual"});
     set("csk-lifetime", {"0"});
+    set("ksk-lifetime", {"0"});
+    set("zsk-lifetime", {"0"});
+    set("parent-ds-check-interval", {"60"});
+    set("parent-ds-alert-after", {"1d"});
     set("dnskey-ttl", {"3600"});
     set("propagation-delay", {"1h"});
     set("publish-safety", {"1h"});
@@ -265,8 +269,10 @@ ZoneConfig resolve_zone(const dns::Name& name, const Layer& l, const SlaveConfig
   const std::string policy = r.text("key-policy");
   if (policy == "csk-roll") {
     kp.mode = KeyPolicy::Mode::CskRoll;
+  } else if (policy == "ksk-zsk-roll") {
+    kp.mode = KeyPolicy::Mode::KskZskRoll;
   } else if (policy != "manual") {
-    r.fail("key-policy", "\"" + policy + "\": expected manual or csk-roll");
+    r.fail("key-policy", "\"" + policy + "\": expected manual, csk-roll or ksk-zsk-roll");
   }
   auto seconds = [&](const char* key, double max) {
     const auto d = r.duration(key);
@@ -277,24 +283,41 @@ ZoneConfig resolve_zone(const dns::Name& name, const Layer& l, const SlaveConfig
     return static_cast<uint32_t>(d.count() / 1000);
   };
   kp.csk_lifetime = seconds("csk-lifetime", 100.0 * 365 * 86400);
+  kp.ksk_lifetime = seconds("ksk-lifetime", 100.0 * 365 * 86400);
+  kp.zsk_lifetime = seconds("zsk-lifetime", 100.0 * 365 * 86400);
   kp.dnskey_ttl = seconds("dnskey-ttl", 7 * 86400);
   kp.propagation_delay = seconds("propagation-delay", 30 * 86400);
   kp.publish_safety = seconds("publish-safety", 30 * 86400);
   kp.retire_safety = seconds("retire-safety", 30 * 86400);
   kp.parent_ds_ttl = seconds("parent-ds-ttl", 7 * 86400);
   kp.parent_propagation_delay = seconds("parent-propagation-delay", 30 * 86400);
+  kp.parent_ds_check = r.text("parent-ds-check");
+  if (!kp.parent_ds_check.empty()) {
+    try {
+      (void)net::parse_endpoint(kp.parent_ds_check, 53);
+    } catch (const std::exception& e) {
+      r.fail("parent-ds-check", e.what());
+    }
+  }
+  kp.parent_ds_check_interval = seconds("parent-ds-check-interval", 86400);
+  if (kp.parent_ds_check_interval == 0) r.fail("parent-ds-check-interval", "must be at least 1 s");
+  kp.parent_ds_alert_after = seconds("parent-ds-alert-after", 365 * 86400);
   z.key_check_interval = r.duration("key-check-interval");
   pc.key_dir = r.text("key-dir");
   if (z.key_check_interval < std::chrono::milliseconds(100))
     r.fail("key-check-interval", "must be at least 0.1 s");
-  if (kp.mode == KeyPolicy::Mode::CskRoll && kp.csk_lifetime != 0) {
-    // A roll must be over (the old key removed) before the next one starts: the next starts
-    // csk-lifetime after this one, less the time to the old key's retirement.
-    const CskRollTiming span = csk_roll_timing(0, kp, {});
-    if (std::time_t(kp.csk_lifetime) < span.retire + span.remove)
-      r.fail("csk-lifetime", "must be at least " + std::to_string(span.retire + span.remove) +
-                                 " s with these timing options (a roll takes " +
-                                 std::to_string(span.remove) + " s and must end before the next)");
+  // A roll must be over (the old key removed) before the next one of its role starts.
+  for (KeyRole role : policy_roles(kp)) {
+    const char* option = role == KeyRole::Csk   ? "csk-lifetime"
+                         : role == KeyRole::Ksk ? "ksk-lifetime"
+                                                : "zsk-lifetime";
+    const uint32_t life = role == KeyRole::Csk   ? kp.csk_lifetime
+                          : role == KeyRole::Ksk ? kp.ksk_lifetime
+                                                 : kp.zsk_lifetime;
+    const std::time_t least = min_lifetime(role, kp);
+    if (life != 0 && std::time_t(life) < least)
+      r.fail(option, "must be at least " + std::to_string(least) +
+                         " s with these timing options (a roll must end before the next begins)");
   }
   const auto validity = r.duration("signature-validity");
   const auto refresh = r.duration("signature-refresh");
@@ -503,17 +526,28 @@ const std::vector<OptionSpec>& slave_options() {
        true, false},
       {"key-policy",
        "manual: the key files' timing (BIND's Publish/Activate/Inactive/Delete/Sync*) decides | "
-       "csk-roll: the slave also makes each CSK's successor and rolls it by double signature",
+       "csk-roll: the slave also makes each CSK's successor and rolls it by double signature | "
+       "ksk-zsk-roll: a KSK and a ZSK, the KSK rolled as a CSK, the ZSK by pre-publication",
        true, false},
       {"csk-lifetime", "csk-roll: how long a CSK signs (365d; 0: never rolled)", true, false},
+      {"ksk-lifetime", "ksk-zsk-roll: how long a KSK signs (365d; 0: never rolled)", true, false},
+      {"zsk-lifetime", "ksk-zsk-roll: how long a ZSK signs (30d; 0: never rolled)", true, false},
       {"dnskey-ttl", "TTL of DNSKEY, CDS and CDNSKEY (seconds or 1h)", true, false},
-      {"propagation-delay", "csk-roll: time for a publication to reach every secondary", true,
+      {"propagation-delay", "rolls: time for a publication to reach every secondary", true, false},
+      {"publish-safety", "rolls: margin before the successor's DS is asked for", true, false},
+      {"retire-safety", "rolls: margin before the old key stops signing", true, false},
+      {"parent-ds-ttl", "rolls: the TTL of the DS at the parent", true, false},
+      {"parent-propagation-delay", "rolls: time from a CDS change to the parent serving the new DS",
+       true, false},
+      {"parent-ds-check",
+       "resolver ADDR[:PORT] asked for the parent's DS before an old KSK/CSK retires; the "
+       "retirement waits until the DS names the successor (default: off)",
+       true, false},
+      {"parent-ds-check-interval", "seconds between parent-ds-check queries while one waits", true,
        false},
-      {"publish-safety", "csk-roll: margin before the successor's DS is asked for", true, false},
-      {"retire-safety", "csk-roll: margin before the old key stops signing", true, false},
-      {"parent-ds-ttl", "csk-roll: the TTL of the DS at the parent", true, false},
-      {"parent-propagation-delay",
-       "csk-roll: time from a CDS change to the parent serving the new DS", true, false},
+      {"parent-ds-alert-after",
+       "alert parent-ds-lagging when a retirement is held this long past its planned time", true,
+       false},
       {"key-check-interval", "seconds between checks of the key files for changes", true, false},
       {"key-dir",
        "folder of the zone's K-files, e.g. one shared by several slaves (default: the zone's "

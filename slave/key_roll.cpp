@@ -30,26 +30,25 @@ std::vector<dnssec::DnssecKey> existing_keys(const std::string& dir, const dns::
 
 dnssec::DnssecKey write_successor(const std::string& dir,
                                   const std::vector<dnssec::DnssecKey>& keys, size_t from,
-                                  const CskRollTiming& r, std::optional<dnssec::Algorithm> alg,
+                                  const SuccessorTiming& s, std::optional<dnssec::Algorithm> alg,
                                   std::time_t now) {
   dnssec::DnssecKey old = keys.at(from);
   const dnssec::Algorithm a = alg.value_or(old.algorithm);
   // Key tags are 16-bit checksums (RFC 4034 App. B): collisions are rare but make validators
   // try both keys and operators retire the wrong one, so draw again.
   for (int attempt = 0; attempt < 16; ++attempt) {
-    auto key = dnssec::generate_key(old.zone, a, dnssec::kFlagsKsk, now);
+    auto key = dnssec::generate_key(old.zone, a, s.flags, now);
     const bool clash = std::any_of(keys.begin(), keys.end(),
                                    [&](const dnssec::DnssecKey& k) { return k.tag == key.tag; });
     if (clash) continue;
-    key.timing.publish = key.timing.activate = r.start;
-    key.timing.sync_publish = r.sync;
+    key.timing = s.successor;
     dnssec::store_key(key, dir);
     // A key written before timing was kept has been published and active since its creation.
     if (old.timing.publish == 0 && old.timing.activate == 0 && old.created != 0)
       old.timing.publish = old.timing.activate = old.created;
-    old.timing.sync_delete = r.sync;
-    old.timing.inactive = r.retire;
-    old.timing.remove = r.remove;
+    if (s.old_sync_delete) old.timing.sync_delete = s.old_sync_delete;
+    if (s.old_inactive) old.timing.inactive = s.old_inactive;
+    if (s.old_remove) old.timing.remove = s.old_remove;
     dnssec::store_key_timing(dir, old);
     return key;
   }
@@ -90,8 +89,11 @@ dnssec::DnssecKey roll_key(const std::string& dir, const dns::Name& zone,
   } catch (const std::exception&) {
     // Unreadable: the policy's TTLs (at least dnskey-ttl) are used.
   }
-  timing = csk_roll_timing(now, policy, ttls);
-  return write_successor(dir, keys, open.front(), timing, alg, now);
+  // A KSK beside a ZSK signs only the DNSKEY RRset: its old signatures go with the DNSKEY TTL.
+  const bool has_zsk =
+      std::any_of(keys.begin(), keys.end(), [](const auto& k) { return !k.is_sep(); });
+  timing = has_zsk ? ksk_roll_timing(now, policy, ttls) : csk_roll_timing(now, policy, ttls);
+  return write_successor(dir, keys, open.front(), successor_timing(timing), alg, now);
 }
 
 dnssec::DnssecKey import_key(const std::string& dir, const dns::Name& zone, const std::string& path,
@@ -170,8 +172,51 @@ void KeyUpkeep::problem(Publisher& publisher, const std::string& reason,
   publisher.key_alert(reason, detail + "; serving with the keys in use");
 }
 
-std::time_t KeyUpkeep::step(Publisher& publisher, std::time_t now, bool reread) {
+void KeyUpkeep::roll(Publisher& publisher, std::time_t now) {
   const std::string zname = config_.zone.to_string();
+  const auto served = publisher.served_signed();
+  if (served && served != ttls_of_) {
+    ttls_ = zone_ttls(*served);  // one pass over the zone per publication, at most
+    ttls_of_ = served;
+  }
+  const char* policy =
+      config_.key_policy.mode == KeyPolicy::Mode::CskRoll ? "csk-roll" : "ksk-zsk-roll";
+  std::string waiting;
+  for (KeyRole role : policy_roles(config_.key_policy)) {
+    const PolicyStep plan = plan_key_roll(keys_, now, config_.key_policy, ttls_, role);
+    if (!plan.waiting.empty()) waiting += (waiting.empty() ? "" : "; ") + plan.waiting;
+    next_roll_ = std::min(next_roll_, plan.next);
+    if (!plan.roll_from || !served) continue;  // rolled once the zone is served (TTLs known)
+    const SuccessorTiming s =
+        role == KeyRole::Zsk ? successor_timing(plan.zsk) : successor_timing(plan.timing);
+    const uint16_t old = keys_[*plan.roll_from].tag;
+    auto key = write_successor(config_.keys_dir(), keys_, *plan.roll_from, s, std::nullopt, now);
+    if (role == KeyRole::Zsk) {
+      util::log(LogLevel::Info, "slave", zname,
+                "key-policy {}: successor {} of ZSK {}: published at {}, signing at {} (the old "
+                "key stops), old key removed at {}",
+                policy, key.tag, old, time_text(plan.zsk.start), time_text(plan.zsk.activate),
+                time_text(plan.zsk.remove));
+    } else {
+      util::log(LogLevel::Info, "slave", zname,
+                "key-policy {}: successor {} of {} {}: published and signing at {}, CDS at {}, "
+                "old key inactive at {}, removed at {}",
+                policy, key.tag, key_role_name(role), old, time_text(plan.timing.start),
+                time_text(plan.timing.sync), time_text(plan.timing.retire),
+                time_text(plan.timing.remove));
+    }
+    folder_.mark();
+    keys_ = dnssec::load_keys(config_.keys_dir(), config_.zone, false);
+  }
+  if (waiting != waiting_) {
+    if (!waiting.empty())
+      util::log(LogLevel::Info, "slave", zname, "key-policy {} waits: {}", policy, waiting);
+    waiting_ = waiting;
+  }
+}
+
+std::time_t KeyUpkeep::step(Publisher& publisher, std::time_t now, bool reread,
+                            const std::optional<ParentDs>& parent_ds) {
   constexpr std::time_t kRetry = 60;  // after a problem, while the files stay the same
   if (reread || !loaded_ || folder_.changed()) {
     folder_.mark();  // before reading: a change while we read is seen at the next step
@@ -187,36 +232,20 @@ std::time_t KeyUpkeep::step(Publisher& publisher, std::time_t now, bool reread) 
       return now + kRetry;
     }
   }
-  std::time_t next = kNever;
-  if (config_.key_policy.mode == KeyPolicy::Mode::CskRoll) {
-    const auto served = publisher.served_signed();
-    if (served && served != ttls_of_) {
-      ttls_ = zone_ttls(*served);  // one pass over the zone per publication, at most
-      ttls_of_ = served;
-    }
-    const PolicyStep plan = plan_csk_roll(keys_, now, config_.key_policy, ttls_);
-    if (plan.waiting != waiting_) {
-      if (!plan.waiting.empty())
-        util::log(LogLevel::Info, "slave", zname, "key-policy csk-roll waits: {}", plan.waiting);
-      waiting_ = plan.waiting;
-    }
-    next = plan.next;
-    if (plan.roll_from && served) {  // rolled once the zone is served (its TTLs are known)
-      try {
-        auto key = write_successor(config_.keys_dir(), keys_, *plan.roll_from, plan.timing,
-                                   std::nullopt, now);
-        util::log(LogLevel::Info, "slave", zname,
-                  "key-policy csk-roll: successor {} of key {}: published and signing at {}, "
-                  "CDS at {}, old key inactive at {}, removed at {}",
-                  key.tag, keys_[*plan.roll_from].tag, time_text(plan.timing.start),
-                  time_text(plan.timing.sync), time_text(plan.timing.retire),
-                  time_text(plan.timing.remove));
+  next_roll_ = kNever;
+  if (config_.key_policy.mode != KeyPolicy::Mode::Manual) {
+    try {
+      roll(publisher, now);
+      const auto alert = [&](const std::string& reason, const std::string& detail) {
+        publisher.key_alert(reason, detail);
+      };
+      if (gate_.step(config_.keys_dir(), keys_, now, config_.key_policy, parent_ds, alert)) {
         folder_.mark();
         keys_ = dnssec::load_keys(config_.keys_dir(), config_.zone, false);
-      } catch (const std::exception& e) {
-        problem(publisher, "key-roll-failed", e.what());
-        return now + kRetry;
       }
+    } catch (const std::exception& e) {
+      problem(publisher, "key-roll-failed", e.what());
+      return now + kRetry;
     }
   }
   KeySet set;
@@ -235,7 +264,7 @@ std::time_t KeyUpkeep::step(Publisher& publisher, std::time_t now, bool reread) 
     if (!publisher.rekey(set, reason) && publisher.served_signed())
       return now + kRetry;  // alerted by the publisher
   }
-  return std::min(next, set.next_event);
+  return std::min({next_roll_, set.next_event, gate_.check_at()});
 }
 
 }  // namespace flatsign::slave

@@ -5,10 +5,12 @@
 //   sync    CDS/CDNSKEY name the successor: the parent's DS is replaced
 //   retire  the old key stops signing (the parent serves only the new DS by then)
 //   remove  the old key leaves the DNSKEY RRset
-// `key roll` (roll_key) writes the files while the daemon runs; KeyUpkeep is the daemon's side:
-// it re-reads the folder when it changes, makes a csk-roll policy's successors, and switches
-// the zone to the keys of now at each key event. `key retire` moves a key's files away at once
-// (for keys whose timing is not kept).
+// A KSK beside a ZSK is rolled the same way; a ZSK by pre-publication (published first, then
+// signing as the old one stops, then the old one removed). `key roll` (roll_key) writes the
+// files while the daemon runs; KeyUpkeep is the daemon's side: it re-reads the folder when it
+// changes, makes the policy's successors, holds a retirement until the parent's DS names the
+// successor (parent_ds_gate.hpp), and switches the zone to the keys of now at each key event.
+// `key retire` moves a key's files away at once (for keys whose timing is not kept).
 #pragma once
 
 #include <cstdint>
@@ -20,19 +22,20 @@
 #include "common/dns/name.hpp"
 #include "common/dnssec/key.hpp"
 #include "slave/key_schedule.hpp"
+#include "slave/parent_ds_gate.hpp"
 #include "slave/publisher.hpp"
 
 namespace flatsign::slave {
 
-// Writes a successor of keys[from] (a new CSK, flags 257, with `alg` or else the old key's
-// algorithm, a key tag no key has) with Publish = Activate = r.start and SyncPublish = r.sync,
-// then sets the old key's SyncDelete = r.sync, Inactive = r.retire, Delete = r.remove. The
+// Writes a successor of keys[from] (a new key with s.flags, with `alg` or else the old key's
+// algorithm, a key tag no key has) with s.successor's timing, then sets the old key's ends
+// (SyncDelete, Inactive, Delete) from `s` (successor_timing() of a CSK, KSK or ZSK roll). The
 // successor is written first: a crash in between leaves two keys without an end, which the
 // policy reports rather than a zone without a signing key. Returns the successor.
 // Throws std::system_error when a file cannot be written.
 dnssec::DnssecKey write_successor(const std::string& dir,
                                   const std::vector<dnssec::DnssecKey>& keys, size_t from,
-                                  const CskRollTiming& r, std::optional<dnssec::Algorithm> alg,
+                                  const SuccessorTiming& s, std::optional<dnssec::Algorithm> alg,
                                   std::time_t now);
 
 // `key roll`: rolls the zone's one signing SEP key without an Inactive time to a successor
@@ -67,10 +70,19 @@ class KeyUpkeep {
   // due, and hands the key set of `now` to `publisher` (which re-signs when it changed). A
   // problem (corrupt file, inconsistent timing, no active key) is alerted once while it lasts
   // and the zone keeps its current keys. Returns when to step again (kNever: only on a change).
-  std::time_t step(Publisher& publisher, std::time_t now, bool reread = false);
+  // `parent_ds`: the parent's DS RRset as asked when parent_ds_check_at() was due.
+  std::time_t step(Publisher& publisher, std::time_t now, bool reread = false,
+                   const std::optional<ParentDs>& parent_ds = std::nullopt);
+  // When the parent's DS RRset is to be asked before the next step (kNever: not needed).
+  [[nodiscard]] std::time_t parent_ds_check_at() const { return gate_.check_at(); }
 
  private:
   void problem(Publisher& publisher, const std::string& reason, const std::string& detail);
+  // Makes the policy's successors that are due (each role in turn); throws when a file cannot
+  // be written. Sets next_roll_.
+  void roll(Publisher& publisher, std::time_t now);
+  ParentDsGate gate_;
+  std::time_t next_roll_ = kNever;
   const PublisherConfig& config_;
   KeyFolder folder_;
   std::vector<dnssec::DnssecKey> keys_;

@@ -151,6 +151,30 @@ ZoneTtls zone_ttls(const zone::Zone& z) {
   return t;
 }
 
+const char* key_role_name(KeyRole r) {
+  switch (r) {
+    case KeyRole::Csk:
+      return "CSK";
+    case KeyRole::Ksk:
+      return "KSK";
+    case KeyRole::Zsk:
+      return "ZSK";
+  }
+  return "?";
+}
+
+std::vector<KeyRole> policy_roles(const KeyPolicy& p) {
+  switch (p.mode) {
+    case KeyPolicy::Mode::CskRoll:
+      return {KeyRole::Csk};
+    case KeyPolicy::Mode::KskZskRoll:
+      return {KeyRole::Ksk, KeyRole::Zsk};
+    case KeyPolicy::Mode::Manual:
+      break;
+  }
+  return {};
+}
+
 CskRollTiming csk_roll_timing(std::time_t start, const KeyPolicy& p, ZoneTtls ttls) {
   const std::time_t dnskey_ttl = std::max(p.dnskey_ttl, ttls.dnskey);
   const std::time_t max_ttl = std::max<std::time_t>(ttls.max, dnskey_ttl);
@@ -162,43 +186,117 @@ CskRollTiming csk_roll_timing(std::time_t start, const KeyPolicy& p, ZoneTtls tt
   return r;
 }
 
-PolicyStep plan_csk_roll(const std::vector<DnssecKey>& keys, std::time_t t, const KeyPolicy& p,
-                         ZoneTtls ttls) {
+CskRollTiming ksk_roll_timing(std::time_t start, const KeyPolicy& p, ZoneTtls ttls) {
+  return csk_roll_timing(start, p, {.dnskey = ttls.dnskey, .max = 0});
+}
+
+ZskRollTiming zsk_roll_timing(std::time_t start, const KeyPolicy& p, ZoneTtls ttls) {
+  const std::time_t dnskey_ttl = std::max(p.dnskey_ttl, ttls.dnskey);
+  const std::time_t max_ttl = std::max<std::time_t>(ttls.max, dnskey_ttl);
+  ZskRollTiming r;
+  r.start = start;
+  r.activate = start + dnskey_ttl + p.propagation_delay + p.publish_safety;
+  r.remove = r.activate + max_ttl + p.propagation_delay + p.retire_safety;
+  return r;
+}
+
+namespace {
+uint32_t lifetime_of(KeyRole role, const KeyPolicy& p) {
+  return role == KeyRole::Csk   ? p.csk_lifetime
+         : role == KeyRole::Ksk ? p.ksk_lifetime
+                                : p.zsk_lifetime;
+}
+// From the successor's Publish to the old key's Inactive: where the lifetime is measured to.
+std::time_t until_retire(KeyRole role, const KeyPolicy& p, ZoneTtls ttls) {
+  if (role == KeyRole::Zsk) return zsk_roll_timing(0, p, ttls).activate;
+  return (role == KeyRole::Csk ? csk_roll_timing(0, p, ttls) : ksk_roll_timing(0, p, ttls)).retire;
+}
+bool has_role(const DnssecKey& k, KeyRole role) {
+  return role == KeyRole::Zsk ? !k.is_sep() : k.is_sep();
+}
+}  // namespace
+
+std::time_t min_lifetime(KeyRole role, const KeyPolicy& p) {
+  // The next roll starts at the successor's Activate + lifetime - until_retire; the successor
+  // of a CSK or KSK activates at the roll's start, a ZSK's at until_retire.
+  if (role == KeyRole::Zsk) return zsk_roll_timing(0, p, {}).remove;
+  const CskRollTiming span =
+      role == KeyRole::Csk ? csk_roll_timing(0, p, {}) : ksk_roll_timing(0, p, {});
+  return span.retire + span.remove;
+}
+
+SuccessorTiming successor_timing(const CskRollTiming& r) {
+  SuccessorTiming s;
+  s.flags = dnssec::kFlagsKsk;
+  s.successor.publish = s.successor.activate = r.start;
+  s.successor.sync_publish = r.sync;
+  s.old_sync_delete = r.sync;
+  s.old_inactive = r.retire;
+  s.old_remove = r.remove;
+  return s;
+}
+
+SuccessorTiming successor_timing(const ZskRollTiming& r) {
+  SuccessorTiming s;
+  s.flags = dnssec::kFlagsZsk;
+  s.successor.publish = r.start;
+  s.successor.activate = r.activate;
+  s.old_inactive = r.activate;
+  s.old_remove = r.remove;
+  return s;
+}
+
+PolicyStep plan_key_roll(const std::vector<DnssecKey>& keys, std::time_t t, const KeyPolicy& p,
+                         ZoneTtls ttls, KeyRole role) {
   PolicyStep step;
-  if (p.mode != KeyPolicy::Mode::CskRoll || p.csk_lifetime == 0) return step;
-  if (std::any_of(keys.begin(), keys.end(), [](const DnssecKey& k) { return !k.is_sep(); })) {
-    step.waiting = "the zone has a ZSK: csk-roll rolls a single CSK only";
+  step.role = role;
+  const auto roles = policy_roles(p);
+  const uint32_t lifetime = lifetime_of(role, p);
+  if (std::find(roles.begin(), roles.end(), role) == roles.end() || lifetime == 0) return step;
+  const bool any_zsk =
+      std::any_of(keys.begin(), keys.end(), [](const DnssecKey& k) { return !k.is_sep(); });
+  const bool any_sep =
+      std::any_of(keys.begin(), keys.end(), [](const DnssecKey& k) { return k.is_sep(); });
+  if (role == KeyRole::Csk && any_zsk) {
+    step.waiting = "the zone has a ZSK: csk-roll rolls a single CSK only (ksk-zsk-roll rolls both)";
     return step;
   }
-  // The key to roll: the one SEP key that signs with no end set. Keys with an end are being
-  // rolled (or retired by hand); two without one are a roll only an operator can finish.
+  if (role != KeyRole::Csk && !(any_zsk && any_sep)) {
+    step.waiting = fmt::format(
+        "the zone has no {}: ksk-zsk-roll rolls a KSK and a ZSK (add the missing key, e.g. "
+        "with dnssec-keygen and key import)",
+        any_sep ? "ZSK" : "KSK");
+    return step;
+  }
+  // The key to roll: the one key of the role that signs with no end set. Keys with an end are
+  // being rolled (or retired by hand); two without one are a roll only an operator can finish.
   std::vector<size_t> open;
   for (size_t i = 0; i < keys.size(); ++i) {
     const KeyWindows w = key_windows(keys[i].timing);
-    if (w.active_from != kNever && w.active_until == kNever) open.push_back(i);
+    if (has_role(keys[i], role) && w.active_from != kNever && w.active_until == kNever)
+      open.push_back(i);
   }
+  const char* name = key_role_name(role);
   if (open.size() != 1) {
-    step.waiting = open.empty() ? "no key without an Inactive time: a roll is under way"
-                                : fmt::format(
-                                      "{} keys sign with no Inactive time set: set one "
-                                      "(key retire) for csk-roll to go on",
-                                      open.size());
+    step.waiting = open.empty()
+                       ? fmt::format("no {} without an Inactive time: a roll is under way", name)
+                       : fmt::format(
+                             "{} {}s sign with no Inactive time set: set one (key retire) for the "
+                             "policy to go on",
+                             open.size(), name);
     return step;
   }
   const DnssecKey& cur = keys[open.front()];
   const KeyWindows w = key_windows(cur.timing);
   if (!cur.private_key) {
-    step.waiting = fmt::format(
-        "key {} has no private key here: its successor is made where "
-        "it is",
-        cur.tag);
+    step.waiting =
+        fmt::format("key {} has no private key here: its successor is made where it is", cur.tag);
     return step;
   }
   // Keys written before timing was kept count their lifetime from their creation.
   std::time_t since = w.active_from != 0 ? w.active_from : cur.created;
   if (since == 0) since = t;
-  const CskRollTiming span = csk_roll_timing(0, p, ttls);
-  std::time_t start = since + p.csk_lifetime - span.retire;
+  std::time_t start = since + lifetime - until_retire(role, p, ttls);
   const std::time_t make_at = start - p.publish_safety;
   if (t < make_at) {
     step.next = make_at;
@@ -206,51 +304,87 @@ PolicyStep plan_csk_roll(const std::vector<DnssecKey>& keys, std::time_t t, cons
   }
   start = std::max(start, t);
   step.roll_from = open.front();
-  step.timing = csk_roll_timing(start, p, ttls);
+  if (role == KeyRole::Zsk)
+    step.zsk = zsk_roll_timing(start, p, ttls);
+  else
+    step.timing =
+        role == KeyRole::Csk ? csk_roll_timing(start, p, ttls) : ksk_roll_timing(start, p, ttls);
   return step;
 }
+
+PolicyStep plan_csk_roll(const std::vector<DnssecKey>& keys, std::time_t t, const KeyPolicy& p,
+                         ZoneTtls ttls) {
+  return plan_key_roll(keys, t, p, ttls, KeyRole::Csk);
+}
+
+namespace {
+// The lines of one role's next roll.
+void roll_timeline(const std::vector<DnssecKey>& keys, std::time_t t, const KeyPolicy& p,
+                   ZoneTtls ttls, KeyRole role, std::vector<std::string>& out) {
+  const char* policy = role == KeyRole::Csk ? "csk-roll" : "ksk-zsk-roll";
+  const char* name = key_role_name(role);
+  if (lifetime_of(role, p) == 0) {
+    out.push_back(fmt::format("{} {}: lifetime 0, never rolled", policy, name));
+    return;
+  }
+  PolicyStep step = plan_key_roll(keys, kNever / 2, p, ttls, role);  // as if due: the times
+  if (!step.roll_from) {
+    out.push_back(fmt::format("{} {}: {}", policy, name,
+                              step.waiting.empty() ? "nothing planned" : step.waiting));
+    return;
+  }
+  const PolicyStep now = plan_key_roll(keys, t, p, ttls, role);
+  const std::time_t start = now.roll_from
+                                ? (role == KeyRole::Zsk ? now.zsk.start : now.timing.start)
+                                : std::max(t, now.next + std::time_t(p.publish_safety));
+  const uint16_t old = keys[*step.roll_from].tag;
+  out.push_back(fmt::format("{} of {} {}: successor made {}", policy, name, old,
+                            time_text(start - p.publish_safety)));
+  if (role == KeyRole::Zsk) {
+    const ZskRollTiming r = zsk_roll_timing(start, p, ttls);
+    out.push_back(
+        fmt::format("  {} successor published (not signing) beside {}", time_text(r.start), old));
+    out.push_back(fmt::format("  {} successor signs, key {} stops signing (+{} s)",
+                              time_text(r.activate), old, r.activate - r.start));
+    out.push_back(fmt::format("  {} key {} leaves the DNSKEY RRset (+{} s)", time_text(r.remove),
+                              old, r.remove - r.start));
+    return;
+  }
+  const CskRollTiming r =
+      role == KeyRole::Csk ? csk_roll_timing(start, p, ttls) : ksk_roll_timing(start, p, ttls);
+  out.push_back(fmt::format("  {} successor published and signing beside {}{}", time_text(r.start),
+                            old, role == KeyRole::Ksk ? " (the DNSKEY RRset)" : ""));
+  out.push_back(fmt::format("  {} CDS/CDNSKEY name the successor (+{} s): update the parent's DS",
+                            time_text(r.sync), r.sync - r.start));
+  out.push_back(fmt::format(
+      "  {} key {} stops signing (+{} s){}", time_text(r.retire), old, r.retire - r.start,
+      p.parent_ds_check.empty() ? "" : ", or later until the parent's DS names the successor"));
+  out.push_back(fmt::format("  {} key {} leaves the DNSKEY RRset (+{} s)", time_text(r.remove), old,
+                            r.remove - r.start));
+}
+}  // namespace
 
 std::vector<std::string> policy_timeline(const std::vector<DnssecKey>& keys, std::time_t t,
                                          const KeyPolicy& p, ZoneTtls ttls) {
   std::vector<std::string> out;
+  const bool any_zsk =
+      std::any_of(keys.begin(), keys.end(), [](const DnssecKey& k) { return !k.is_sep(); });
   for (const auto& k : keys) {
     const KeyTiming& kt = k.timing;
     out.push_back(
-        fmt::format("key {} {}: publish {} activate {} sync {} - {} inactive {} "
+        fmt::format("key {} {} {}: publish {} activate {} sync {} - {} inactive {} "
                     "delete {}; next event {}",
-                    k.tag, key_state_text(k, t), time_text(kt.publish), time_text(kt.activate),
+                    k.tag,
+                    !k.is_sep() ? "ZSK"
+                    : any_zsk   ? "KSK"
+                                : "CSK",
+                    key_state_text(k, t), time_text(kt.publish), time_text(kt.activate),
                     time_text(kt.sync_publish), time_text(kt.sync_delete), time_text(kt.inactive),
                     time_text(kt.remove), time_text(next_key_event(k, t))));
   }
-  if (p.mode != KeyPolicy::Mode::CskRoll) {
-    out.push_back("key-policy manual: the keys' own timing only");
-    return out;
-  }
-  if (p.csk_lifetime == 0) {
-    out.push_back("key-policy csk-roll, csk-lifetime 0: never rolled");
-    return out;
-  }
-  PolicyStep step = plan_csk_roll(keys, kNever / 2, p, ttls);  // as if due: the times it takes
-  if (!step.roll_from) {
-    out.push_back("csk-roll: " +
-                  (step.waiting.empty() ? std::string("nothing planned") : step.waiting));
-    return out;
-  }
-  const PolicyStep now = plan_csk_roll(keys, t, p, ttls);
-  const std::time_t start =
-      now.roll_from ? now.timing.start : std::max(t, now.next + std::time_t(p.publish_safety));
-  const CskRollTiming r = csk_roll_timing(start, p, ttls);
-  const uint16_t old = keys[*step.roll_from].tag;
-  out.push_back(fmt::format("csk-roll of key {}: successor made {}", old,
-                            time_text(start - p.publish_safety)));
-  out.push_back(
-      fmt::format("  {} successor published and signing beside {}", time_text(r.start), old));
-  out.push_back(fmt::format("  {} CDS/CDNSKEY name the successor (+{} s): update the parent's DS",
-                            time_text(r.sync), r.sync - r.start));
-  out.push_back(fmt::format("  {} key {} stops signing (+{} s)", time_text(r.retire), old,
-                            r.retire - r.start));
-  out.push_back(fmt::format("  {} key {} leaves the DNSKEY RRset (+{} s)", time_text(r.remove), old,
-                            r.remove - r.start));
+  const auto roles = policy_roles(p);
+  if (roles.empty()) out.push_back("key-policy manual: the keys' own timing only");
+  for (KeyRole role : roles) roll_timeline(keys, t, p, ttls, role, out);
   return out;
 }
 

@@ -1,7 +1,9 @@
 // What a zone's keys do at a given time, from their BIND timing metadata (common/dnssec/key.hpp):
 // the DNSKEY RRset, the signing keys and the CDS/CDNSKEY keys, the next time that changes, and
-// the successor and timing a `csk-roll` policy asks for (RFC 7583 §3.3.2, double-signature CSK
-// roll). Pure functions over values, plus KeyFolder, a cheap change check of a key folder.
+// the successors and timing a policy asks for: `csk-roll` (RFC 7583 §3.3.2, double-signature
+// CSK roll) or `ksk-zsk-roll` (a KSK rolled as the CSK is, double-KSK, RFC 7583 §3.3.2; a ZSK by
+// pre-publication, §3.2.1). Pure functions over values, plus KeyFolder, a cheap change check of
+// a key folder.
 //
 // At time t, for a key with windows as key_windows() gives them:
 //   DNSKEY RRset  = keys with Publish <= t < Delete
@@ -80,8 +82,10 @@ struct ZoneTtls {
 
 // A zone's key policy (`key-policy` and its timing options; durations in seconds).
 struct KeyPolicy {
-  enum class Mode : uint8_t { Manual, CskRoll } mode = Mode::Manual;
+  enum class Mode : uint8_t { Manual, CskRoll, KskZskRoll } mode = Mode::Manual;
   uint32_t csk_lifetime = 0;  // 0: never rolled
+  uint32_t ksk_lifetime = 0;  // ksk-zsk-roll; 0: never rolled
+  uint32_t zsk_lifetime = 0;  // ksk-zsk-roll; 0: never rolled
   uint32_t dnskey_ttl = 3600;
   uint32_t propagation_delay = 3600;  // from a publication here to every secondary serving it
   uint32_t publish_safety = 3600;
@@ -89,8 +93,20 @@ struct KeyPolicy {
   uint32_t parent_ds_ttl = 86400;
   // From the CDS change to the parent serving the new DS (its scan or its operator).
   uint32_t parent_propagation_delay = 3600;
+  // The submission check: a resolver ("address[:port]") asked for the parent's DS RRset before
+  // an old KSK/CSK retires; "" for none (the timing alone decides). parent_ds_gate.hpp.
+  std::string parent_ds_check;
+  uint32_t parent_ds_check_interval = 60;
+  uint32_t parent_ds_alert_after = 86400;  // alert once the retirement is held this long
   bool operator==(const KeyPolicy&) const = default;
 };
+
+// A key's part in a roll: a CSK signs everything, a KSK (SEP flag beside a ZSK) the DNSKEY
+// RRset and CDS/CDNSKEY, a ZSK the rest.
+enum class KeyRole : uint8_t { Csk, Ksk, Zsk };
+[[nodiscard]] const char* key_role_name(KeyRole r);
+// The roles a policy rolls: {Csk} for csk-roll, {Ksk, Zsk} for ksk-zsk-roll, none for manual.
+[[nodiscard]] std::vector<KeyRole> policy_roles(const KeyPolicy& p);
 
 // The steps of one double-signature CSK roll that publishes the new key at `start`.
 struct CskRollTiming {
@@ -104,18 +120,53 @@ struct CskRollTiming {
 //   retire = sync + parent-ds-ttl + parent-propagation-delay + retire-safety
 //   remove = retire + max(max zone TTL, DNSKEY TTL) + propagation-delay
 [[nodiscard]] CskRollTiming csk_roll_timing(std::time_t start, const KeyPolicy& p, ZoneTtls ttls);
+// A KSK beside a ZSK signs only the DNSKEY, CDS and CDNSKEY RRsets (all with the DNSKEY TTL):
+// the same steps, with remove = retire + DNSKEY TTL + propagation-delay.
+[[nodiscard]] CskRollTiming ksk_roll_timing(std::time_t start, const KeyPolicy& p, ZoneTtls ttls);
 
-// What a csk-roll policy asks at t.
+// The steps of one ZSK pre-publication roll (RFC 7583 §3.2.1) that publishes the new key at
+// `start`:
+//   activate = start + DNSKEY TTL + propagation-delay + publish-safety
+//              (every cache has the new DNSKEY: it signs, the old key stops)
+//   remove   = activate + max(max zone TTL, DNSKEY TTL) + propagation-delay + retire-safety
+//              (no cache holds an RRSIG of the old key)
+struct ZskRollTiming {
+  std::time_t start = 0;     // new key: Publish
+  std::time_t activate = 0;  // new Activate, old Inactive
+  std::time_t remove = 0;    // old Delete
+};
+[[nodiscard]] ZskRollTiming zsk_roll_timing(std::time_t start, const KeyPolicy& p, ZoneTtls ttls);
+
+// The shortest lifetime of a role's keys with these timing options: one roll must be over (the
+// old key removed) before the next begins.
+[[nodiscard]] std::time_t min_lifetime(KeyRole role, const KeyPolicy& p);
+
+// What a roll writes into the key files: the successor's flags and timing, the old key's ends.
+struct SuccessorTiming {
+  uint16_t flags = dnssec::kFlagsKsk;
+  dnssec::KeyTiming successor;  // Publish, Activate, SyncPublish (0: unset)
+  std::time_t old_sync_delete = 0, old_inactive = 0, old_remove = 0;  // 0: left as they are
+};
+[[nodiscard]] SuccessorTiming successor_timing(const CskRollTiming& r);  // CSK or KSK
+[[nodiscard]] SuccessorTiming successor_timing(const ZskRollTiming& r);
+
+// What a policy asks at t for the keys of one role.
 struct PolicyStep {
+  KeyRole role = KeyRole::Csk;
   // The key to roll from (an index into the keys given), when its successor is due now.
   std::optional<size_t> roll_from;
-  CskRollTiming timing;       // with roll_from
+  CskRollTiming timing;       // with roll_from, a CSK or KSK roll
+  ZskRollTiming zsk;          // with roll_from, a ZSK roll
   std::time_t next = kNever;  // when to look again (the next successor's creation)
   std::string waiting;        // why nothing is planned (log), "" when all is fine
 };
 // The successor is made `publish-safety` before its Publish time, so every slave sharing the
 // key folder reads it before it is served; the roll starts so that the old key's Inactive
-// falls at Activate + csk-lifetime (at once when that is too late).
+// falls at its Activate + the role's lifetime (at once when that is too late). Only keys of the
+// role count (SEP keys for a CSK or KSK, the others for a ZSK); a CSK roll waits while the zone
+// has a ZSK, a KSK or ZSK roll while it has no key of the other role.
+[[nodiscard]] PolicyStep plan_key_roll(const std::vector<dnssec::DnssecKey>& keys, std::time_t t,
+                                       const KeyPolicy& p, ZoneTtls ttls, KeyRole role);
 [[nodiscard]] PolicyStep plan_csk_roll(const std::vector<dnssec::DnssecKey>& keys, std::time_t t,
                                        const KeyPolicy& p, ZoneTtls ttls);
 

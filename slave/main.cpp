@@ -164,7 +164,7 @@ void print_key_timelines(const slave::SlaveConfig& config) {
       continue;
     }
     if (keys.empty()) {
-      std::printf("  keys: none yet (a CSK is made at the first start)\n");
+      std::printf("  keys: none yet (made at the first start)\n");
       continue;
     }
     for (const auto& line : slave::policy_timeline(keys, now, pc.key_policy, ttls))

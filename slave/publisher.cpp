@@ -50,8 +50,9 @@ Publisher::Publisher(const PublisherConfig& config)
     : config_(config), zname_(config_.zone.to_string()) {}
 
 void Publisher::start_up(util::AtomicFileBatch* new_keys) {
-  auto keys = load_or_create_keys(config_.state_dir, config_.zone, config_.algorithm, new_keys,
-                                  config_.key_dir);
+  auto keys =
+      load_or_create_keys(config_.state_dir, config_.zone, config_.algorithm, new_keys,
+                          config_.key_dir, config_.key_policy.mode == KeyPolicy::Mode::KskZskRoll);
   try {
     key_set_ = key_set_at(keys, std::time(nullptr));
   } catch (const KeyScheduleError& e) {

@@ -87,7 +87,7 @@ std::string journal_path(const std::string& dir, const dns::Name& zone) {
 std::vector<dnssec::DnssecKey> load_or_create_keys(const std::string& dir, const dns::Name& zone,
                                                    dnssec::Algorithm alg,
                                                    util::AtomicFileBatch* batch,
-                                                   const std::string& key_dir) {
+                                                   const std::string& key_dir, bool ksk_and_zsk) {
   const std::string& kdir = key_dir.empty() ? dir : key_dir;
   for (const std::string& name : util::remove_abandoned_temp_files(dir))
     util::log(util::LogLevel::Info, "slave", zone.to_string(),
@@ -114,9 +114,18 @@ std::vector<dnssec::DnssecKey> load_or_create_keys(const std::string& dir, const
   }
   auto key = dnssec::generate_key(zone, alg, dnssec::kFlagsKsk, std::time(nullptr));
   dnssec::store_key(key, kdir, batch);
-  util::log(util::LogLevel::Info, "slave", zone.to_string(), "generated {} CSK, key tag {}",
-            dnssec::algorithm_name(alg), key.tag);
+  util::log(util::LogLevel::Info, "slave", zone.to_string(), "generated {} {}, key tag {}",
+            dnssec::algorithm_name(alg), ksk_and_zsk ? "KSK" : "CSK", key.tag);
   keys.push_back(std::move(key));
+  while (ksk_and_zsk) {
+    auto zsk = dnssec::generate_key(zone, alg, dnssec::kFlagsZsk, std::time(nullptr));
+    if (zsk.tag == keys.front().tag) continue;  // one tag per key (RFC 4034 App. B collisions)
+    dnssec::store_key(zsk, kdir, batch);
+    util::log(util::LogLevel::Info, "slave", zone.to_string(), "generated {} ZSK, key tag {}",
+              dnssec::algorithm_name(alg), zsk.tag);
+    keys.push_back(std::move(zsk));
+    break;
+  }
   return keys;
 }
 

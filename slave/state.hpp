@@ -52,10 +52,12 @@ std::string prepare_zone_state_dir(const std::string& root, const dns::Name& zon
 // given: the caller commits it before the zone publishes). Throws StateError when keys are
 // missing for a published zone or a key file is corrupt.
 // With `key_dir` set the keys are read from (and a first key made in) that folder instead, while
-// `dir` still tells whether the zone was published.
+// `dir` still tells whether the zone was published. With `ksk_and_zsk` the first keys are a
+// KSK and a ZSK instead of one CSK.
 [[nodiscard]] std::vector<dnssec::DnssecKey> load_or_create_keys(
     const std::string& dir, const dns::Name& zone, dnssec::Algorithm alg,
-    util::AtomicFileBatch* batch = nullptr, const std::string& key_dir = "");
+    util::AtomicFileBatch* batch = nullptr, const std::string& key_dir = "",
+    bool ksk_and_zsk = false);
 
 // The last published signed zone, or null when there is none. Throws StateError when the file
 // exists but does not load.

@@ -285,14 +285,21 @@ asio::awaitable<void> ZonePipeline::upkeep_loop() {
 }
 
 asio::awaitable<void> ZonePipeline::key_loop() {
+  std::time_t ds_at = kNever;  // when the parent's DS is to be asked (parent_ds_gate.hpp)
   while (!stopping_) {
     PublishReport r;
     std::time_t next = kNever;
     const bool reread = std::exchange(key_reread_, false);
+    std::optional<ParentDs> ds;
+    if (ds_at <= std::time(nullptr))
+      ds = co_await ask_parent_ds(io_.get_executor(), config_.publisher.zone,
+                                  config_.publisher.key_policy.parent_ds_check);
+    if (stopping_) break;
     try {
-      next = co_await on_worker(jobs_, job_pool(0), [this, reread, &r] {
+      next = co_await on_worker(jobs_, job_pool(0), [this, reread, &r, &ds, &ds_at] {
         const auto t0 = std::chrono::steady_clock::now();
-        const std::time_t at = key_upkeep_.step(publisher_, std::time(nullptr), reread);
+        const std::time_t at = key_upkeep_.step(publisher_, std::time(nullptr), reread, ds);
+        ds_at = key_upkeep_.parent_ds_check_at();
         r = publisher_.take_report();
         if (r.published) {
           wrap_publication();

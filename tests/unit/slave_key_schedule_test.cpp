@@ -392,3 +392,116 @@ TEST_CASE("key schedule: KSK and ZSK roles, a ZSK pre-published before it signs"
   p.csk_lifetime = 1000;
   CHECK_THAT(plan_csk_roll(keys, T0 + 5000, p, {}).waiting, Catch::Contains("ZSK"));
 }
+
+namespace {
+KeyPolicy ksk_zsk_policy() {
+  KeyPolicy p;
+  p.mode = KeyPolicy::Mode::KskZskRoll;
+  p.ksk_lifetime = 5000;
+  p.zsk_lifetime = 1000;
+  p.dnskey_ttl = 10;
+  p.propagation_delay = 2;
+  p.publish_safety = 5;
+  p.retire_safety = 1;
+  p.parent_ds_ttl = 5;
+  p.parent_propagation_delay = 3;
+  return p;
+}
+DnssecKey zsk(dnssec::KeyTiming t = {}) {
+  return csk(t, dnssec::Algorithm::ECDSAP256SHA256, dnssec::kFlagsZsk);
+}
+}  // namespace
+
+TEST_CASE("key policy: ksk-zsk-roll pre-publishes the ZSK's successor, then swaps the signer",
+          "[key_schedule]") {
+  const KeyPolicy p = ksk_zsk_policy();
+  const ZoneTtls ttls{.dnskey = 10, .max = 30};
+  // RFC 7583 §3.2.1: DNSKEY TTL + propagation + safety before it signs; the old key's
+  // signatures are gone from caches after the largest TTL + propagation + safety.
+  const ZskRollTiming span = zsk_roll_timing(0, p, ttls);
+  CHECK(span.activate == 10 + 2 + 5);
+  CHECK(span.remove == span.activate + 30 + 2 + 1);
+  CHECK(min_lifetime(KeyRole::Zsk, p) == zsk_roll_timing(0, p, {}).remove);
+  const DnssecKey k = csk({.publish = T0, .activate = T0});
+  const DnssecKey z = zsk({.publish = T0, .activate = T0});
+  const std::vector<DnssecKey> keys{k, z};
+  // the ZSK's Inactive falls at its Activate + zsk-lifetime; made publish-safety earlier
+  const std::time_t start = T0 + 1000 - span.activate;
+  PolicyStep early = plan_key_roll(keys, T0 + 10, p, ttls, KeyRole::Zsk);
+  CHECK(!early.roll_from);
+  CHECK(early.next == start - 5);
+  PolicyStep due = plan_key_roll(keys, start - 5, p, ttls, KeyRole::Zsk);
+  REQUIRE(due.roll_from);
+  CHECK(keys[*due.roll_from].tag == z.tag);
+  CHECK(due.zsk.start == start);
+  CHECK(due.zsk.activate == T0 + 1000);
+  // the KSK is not due for a long time
+  CHECK(!plan_key_roll(keys, start - 5, p, ttls, KeyRole::Ksk).roll_from);
+  // the written successor: published, then signing as the old ZSK stops, then the old removed
+  TempDir dir;
+  for (const auto& key : keys) dnssec::store_key(key, dir.path.string());
+  const DnssecKey neu = write_successor(dir.path.string(), keys, *due.roll_from,
+                                        successor_timing(due.zsk), std::nullopt, start - 5);
+  CHECK(!neu.is_sep());
+  const auto now_keys = dnssec::load_keys(dir.path.string(), kZone, false);
+  REQUIRE(now_keys.size() == 3);
+  const KeySet pre = key_set_at(now_keys, due.zsk.start);
+  CHECK(tags(pre.dnskeys) == sorted({k.tag, z.tag, neu.tag}));
+  CHECK(tags(pre.signing) == sorted({k.tag, z.tag}));
+  CHECK(tags(pre.cds) == std::vector<uint16_t>{k.tag});
+  CHECK(tags(key_set_at(now_keys, due.zsk.start - 1).dnskeys) == sorted({k.tag, z.tag}));
+  const KeySet swapped = key_set_at(now_keys, due.zsk.activate);
+  CHECK(tags(swapped.signing) == sorted({k.tag, neu.tag}));
+  CHECK(tags(swapped.dnskeys) == sorted({k.tag, z.tag, neu.tag}));
+  CHECK(tags(key_set_at(now_keys, due.zsk.remove).dnskeys) == sorted({k.tag, neu.tag}));
+  // a roll under way: the successor is the one open ZSK, its lifetime from its Activate
+  PolicyStep after = plan_key_roll(now_keys, due.zsk.activate + 1, p, ttls, KeyRole::Zsk);
+  CHECK(!after.roll_from);
+  CHECK(after.next == due.zsk.activate + 1000 - span.activate - 5);
+}
+
+TEST_CASE("key policy: ksk-zsk-roll rolls the KSK by double-KSK with its CDS switch",
+          "[key_schedule]") {
+  const KeyPolicy p = ksk_zsk_policy();
+  const ZoneTtls ttls{.dnskey = 10, .max = 30};
+  // A KSK signs only the DNSKEY RRset and CDS/CDNSKEY: its removal waits on the DNSKEY TTL,
+  // not on the zone's largest TTL as a CSK's does.
+  const CskRollTiming r = ksk_roll_timing(0, p, ttls);
+  CHECK(r.sync == csk_roll_timing(0, p, ttls).sync);
+  CHECK(r.retire == csk_roll_timing(0, p, ttls).retire);
+  CHECK(r.remove == r.retire + 10 + 2);
+  const DnssecKey k = csk({.publish = T0, .activate = T0});
+  const DnssecKey z = zsk({.publish = T0, .activate = T0});
+  const std::vector<DnssecKey> keys{k, z};
+  const std::time_t start = T0 + 5000 - r.retire;
+  PolicyStep due = plan_key_roll(keys, start - 5, p, ttls, KeyRole::Ksk);
+  REQUIRE(due.roll_from);
+  CHECK(keys[*due.roll_from].tag == k.tag);
+  CHECK(due.timing.retire == T0 + 5000);
+  TempDir dir;
+  for (const auto& key : keys) dnssec::store_key(key, dir.path.string());
+  const DnssecKey neu = write_successor(dir.path.string(), keys, *due.roll_from,
+                                        successor_timing(due.timing), std::nullopt, start - 5);
+  CHECK(neu.is_sep());
+  const auto now_keys = dnssec::load_keys(dir.path.string(), kZone, false);
+  const CskRollTiming& t = due.timing;
+  // both KSKs sign (the DNSKEY RRset), the ZSK the rest; CDS on the old, then the new KSK
+  const KeySet both = key_set_at(now_keys, t.start);
+  CHECK(tags(both.signing) == sorted({k.tag, z.tag, neu.tag}));
+  CHECK(tags(both.cds) == std::vector<uint16_t>{k.tag});
+  CHECK(tags(key_set_at(now_keys, t.sync).cds) == std::vector<uint16_t>{neu.tag});
+  CHECK(tags(key_set_at(now_keys, t.retire).signing) == sorted({z.tag, neu.tag}));
+  CHECK(tags(key_set_at(now_keys, t.remove).dnskeys) == sorted({z.tag, neu.tag}));
+  // the policy refuses a zone without its ZSK, and a CSK policy a zone with one
+  PolicyStep lone = plan_key_roll({k}, start, p, ttls, KeyRole::Ksk);
+  CHECK(!lone.roll_from);
+  CHECK_THAT(lone.waiting, Catch::Contains("no ZSK"));
+  // --check: both roles' timelines
+  const auto lines = policy_timeline(keys, T0 + 10, p, ttls);
+  std::string all;
+  for (const auto& l : lines) all += l + "\n";
+  CHECK_THAT(all, Catch::Contains("ksk-zsk-roll of KSK " + std::to_string(k.tag)));
+  CHECK_THAT(all, Catch::Contains("ksk-zsk-roll of ZSK " + std::to_string(z.tag)));
+  CHECK_THAT(all, Catch::Contains("successor published (not signing)"));
+  CHECK_THAT(all, Catch::Contains("CDS/CDNSKEY name the successor"));
+}
