@@ -139,7 +139,7 @@ void MasterDaemon::publish_catalog() {
   auto served = std::make_shared<server::ServedZone>();
   served->origin = name;
   served->zone = z;
-  served->axfr = server::pack_axfr(*z, tsig_reserve_);
+  served->axfr = xfr::pack_axfr(*z, tsig_reserve_);
   served->denial = std::make_shared<const server::DenialIndex>(*z);  // unsigned: no proofs
   catalog_.served->store(served);
   auto [added, removed] = count_changes(catalog_.members, members);

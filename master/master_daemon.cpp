@@ -14,7 +14,7 @@
 #include "common/net/address.hpp"
 #include "common/net/notify.hpp"
 #include "common/net/spawn.hpp"
-#include "common/server/journal.hpp"
+#include "common/xfr/journal.hpp"
 #include "common/util/hooks.hpp"
 #include "common/util/log.hpp"
 #include "common/zone/diff.hpp"
@@ -49,18 +49,18 @@ std::vector<ZoneSource> metric_zones(const MasterConfig& c) {
 // IXFR out (RFC 1995 §4): the journal of `current` with the step to `next` appended, keeping the
 // last JournalLimits{} versions, so a slave asking IXFR gets what changed, not the zone. Null
 // (IXFR answered in AXFR form) before the first version and when the serial did not go forward.
-std::shared_ptr<const server::Journal> next_journal(const server::ServedZone& current,
+std::shared_ptr<const xfr::Journal> next_journal(const server::ServedZone& current,
                                                     const zone::Zone& next) {
   if (!current.zone || static_cast<int32_t>(next.serial() - current.zone->serial()) <= 0)
     return nullptr;
-  auto j = std::make_shared<server::Journal>();
+  auto j = std::make_shared<xfr::Journal>();
   if (current.journal && current.journal->last_serial() == current.zone->serial())
     *j = *current.journal;
   auto step =
-      std::make_shared<const server::JournalEntry>(server::make_journal_entry(*current.zone, next));
+      std::make_shared<const xfr::JournalEntry>(xfr::make_journal_entry(*current.zone, next));
   j->bytes += step->wire_size();
   j->entries.push_back(std::move(step));
-  const server::JournalLimits limits;
+  const xfr::JournalLimits limits;
   while (j->entries.size() > limits.max_versions || j->bytes > limits.max_bytes) {
     j->bytes -= j->entries.front()->wire_size();
     j->entries.erase(j->entries.begin());
@@ -457,7 +457,7 @@ std::shared_ptr<server::ServedZone> MasterDaemon::serving_form(
   served->origin = slot.source_cfg.origin;
   served->access = slot.source_cfg.access;
   served->zone = flat;
-  served->axfr = server::pack_axfr(*flat, tsig_reserve_);
+  served->axfr = xfr::pack_axfr(*flat, tsig_reserve_);
   // The zone is unsigned, so the index finds no NSEC/NSEC3 and DO answers carry no proofs;
   // built once here it spares every DO query building one (and gives all queries its name
   // hash index).

@@ -62,7 +62,7 @@ void Publisher::start_up(util::AtomicFileBatch* new_keys) {
   auto last = load_signed_zone(config_.state_dir, config_.zone);
   last_serial_ = load_last_serial(config_.state_dir, config_.zone, last.get());
   if (config_.journal.max_versions > 0) {
-    journal_file_ = std::make_unique<server::JournalFile>(
+    journal_file_ = std::make_unique<xfr::JournalFile>(
         journal_path(config_.state_dir, config_.zone), config_.journal);
     try {
       journal_.store(journal_file_->load(last ? std::optional(last->serial()) : std::nullopt));
@@ -411,7 +411,7 @@ void Publisher::append_journal(const zone::Zone& previous, const zone::Zone& nex
   // start_up() drops (IXFR then falls back to AXFR form).
   try {
     const auto t0 = std::chrono::steady_clock::now();
-    auto step = server::make_journal_entry(previous, next);
+    auto step = xfr::make_journal_entry(previous, next);
     const size_t removed = step.removed.size(), added = step.added.size();
     journal_.store(journal_file_->append(std::move(step)));
     util::log(LogLevel::Debug, "slave", zname_,

@@ -18,8 +18,8 @@
 #include "common/dnssec/denial.hpp"
 #include "common/dnssec/verify.hpp"
 #include "common/dnssec/zone_signer.hpp"
-#include "common/server/journal.hpp"
 #include "common/util/atomic_file.hpp"
+#include "common/xfr/journal.hpp"
 #include "common/zone/zone.hpp"
 #include "slave/key_schedule.hpp"
 #include "slave/serial.hpp"
@@ -45,7 +45,7 @@ struct PublisherConfig {
   // due refresh fails (repeated at most hourly while it lasts).
   uint32_t expiry_alert = 3 * 86400;
   // IXFR journal (<zone>.journal); max_versions 0: none, IXFR is answered by AXFR.
-  server::JournalLimits journal;
+  xfr::JournalLimits journal;
   // On-change runs are rate-limited by a token bucket: `hook_burst` runs at once, then one per
   // hook_min_interval seconds; publications meanwhile are batched into the next run (an
   // upstream changing every few seconds must not send an email each time). The first
@@ -109,7 +109,7 @@ class Publisher {
   [[nodiscard]] std::shared_ptr<const zone::Zone> served_signed() const { return signed_.load(); }
   // The IXFR journal ending at served_signed()'s serial (stored just before it, so a reader may
   // briefly see a journal one step ahead of the zone: check the serials). Thread-safe.
-  [[nodiscard]] std::shared_ptr<const server::Journal> served_journal() const {
+  [[nodiscard]] std::shared_ptr<const xfr::Journal> served_journal() const {
     return journal_.load();
   }
 
@@ -209,8 +209,8 @@ class Publisher {
   std::shared_ptr<const zone::Zone> verified_;
   std::function<void()> on_swap_;
   std::function<void()> on_hook_done_;
-  std::unique_ptr<server::JournalFile> journal_file_;  // null: no journal
-  std::atomic<std::shared_ptr<const server::Journal>> journal_;
+  std::unique_ptr<xfr::JournalFile> journal_file_;  // null: no journal
+  std::atomic<std::shared_ptr<const xfr::Journal>> journal_;
   std::optional<uint32_t> last_serial_;
   PublisherCounters counters_;
   PublishReport report_;

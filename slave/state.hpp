@@ -43,7 +43,7 @@ std::string prepare_zone_state_dir(const std::string& root, const dns::Name& zon
 // "<dir>/<zone without trailing dot, lowercase>.signed" / ".serial".
 [[nodiscard]] std::string signed_zone_path(const std::string& dir, const dns::Name& zone);
 [[nodiscard]] std::string serial_path(const std::string& dir, const dns::Name& zone);
-// "<dir>/<zone>.journal": the IXFR journal (common/server/journal.hpp).
+// "<dir>/<zone>.journal": the IXFR journal (common/xfr/journal.hpp).
 [[nodiscard]] std::string journal_path(const std::string& dir, const dns::Name& zone);
 
 // The zone's keys from `dir` (public-only ones included: their timing may publish them). When

@@ -9,11 +9,11 @@
 #include "common/dns/error.hpp"
 #include "common/server/answer.hpp"
 #include "common/server/cookies.hpp"
-#include "common/server/ixfr.hpp"
 #include "common/server/name_index.hpp"
 #include "common/server/plain_query.hpp"
 #include "common/server/rrl.hpp"
 #include "common/util/clock.hpp"
+#include "common/xfr/ixfr.hpp"
 
 namespace flatsign::server {
 
@@ -263,18 +263,18 @@ std::optional<std::string> transfer_refusal(const ServedZone& served, const Resp
 // in AXFR form (the caller sends it).
 std::optional<Outcome> answer_ixfr(Exchange& x, const ServedZone& served) {
   const zone::Zone& z = *served.zone;
-  IxfrPlan plan = plan_ixfr(served, x.q);
-  if (plan.form == IxfrForm::NoSoa)  // RFC 1995 §3: the client's SOA is due
+  xfr::IxfrPlan plan = xfr::plan_ixfr(served.origin, z, served.journal.get(), x.q);
+  if (plan.form == xfr::IxfrForm::NoSoa)  // RFC 1995 §3: the client's SOA is due
     return x.fail(Rcode::FORMERR, Outcome::FormErr, "IXFR without the client's SOA");
   x.why(fmt::format("IXFR from serial {} to {}: {}", plan.client_serial, z.serial(),
-                    ixfr_form_text(plan.form)));
-  if (plan.form == IxfrForm::Incremental) {
+                    xfr::ixfr_form_text(plan.form)));
+  if (plan.form == xfr::IxfrForm::Incremental) {
     net::Responses messages =
-        pack_ixfr(z, *plan.delta, x.q, x.request.tcp ? dns::kAxfrMessageLimit : x.limit,
-                  x.key ? dns::tsig_space(*x.key) : 0);
+        xfr::pack_ixfr(z, *plan.delta, x.q, x.request.tcp ? dns::kAxfrMessageLimit : x.limit,
+                       x.key ? dns::tsig_space(*x.key) : 0);
     if (x.request.tcp || messages.size() == 1) return x.transfer(std::move(messages));
   }
-  if (!x.request.tcp || plan.form == IxfrForm::UpToDate) {
+  if (!x.request.tcp || plan.form == xfr::IxfrForm::UpToDate) {
     // RFC 1995 §2: the current SOA alone says "up to date", or over UDP "use TCP" when the
     // difference does not fit in one datagram.
     x.r.aa = true;
@@ -342,7 +342,8 @@ Outcome answer_general(const ZoneDirectory& zones, const ResponderPolicy& policy
     if (auto o = answer_ixfr(x, *served)) return *o;
   }
   if (xfr)  // AXFR, or IXFR the journal does not cover: the whole zone in AXFR form (RFC 1995 §4)
-    return x.transfer(axfr_for_request(*served->axfr, x.q.id, static_cast<uint16_t>(qu.qtype)));
+    return x.transfer(
+        xfr::axfr_for_request(*served->axfr, x.q.id, static_cast<uint16_t>(qu.qtype)));
   if (dns::is_meta_type(qu.qtype) && qu.qtype != RRType::ANY)  // RFC 6895 §3.1: not queries
     return x.fail(Rcode::FORMERR, Outcome::FormErr, "meta type " + dns::type_to_string(qu.qtype));
   AnswerOptions opts{.dnssec = x.q.edns && x.q.edns->do_bit, .denial = served->denial.get()};

@@ -14,9 +14,9 @@
 #include "common/dns/tsig.hpp"
 #include "common/net/address.hpp"
 #include "common/net/listener.hpp"
-#include "common/server/axfr_image.hpp"
-#include "common/server/journal.hpp"
 #include "common/server/nsec_proofs.hpp"
+#include "common/xfr/axfr_image.hpp"
+#include "common/xfr/journal.hpp"
 #include "common/zone/zone.hpp"
 
 namespace flatsign::server {
@@ -35,13 +35,13 @@ struct TransferAccess {
 // What is served for one zone at one moment. Immutable once published.
 struct ServedZone {
   dns::Name origin;
-  std::shared_ptr<const zone::Zone> zone;  // nullptr: nothing servable yet (all SERVFAIL)
-  std::shared_ptr<const AxfrImage> axfr;   // of `zone`
+  std::shared_ptr<const zone::Zone> zone;      // nullptr: nothing servable yet (all SERVFAIL)
+  std::shared_ptr<const xfr::AxfrImage> axfr;  // of `zone`
   // Denial index of `zone` for DNSSEC answers; nullptr: built per DO query (slow for NSEC3).
   std::shared_ptr<const DenialIndex> denial;
   // Steps up to `zone` for IXFR out (RFC 1995); nullptr or not ending at zone's serial: IXFR is
   // answered in AXFR form.
-  std::shared_ptr<const Journal> journal;
+  std::shared_ptr<const xfr::Journal> journal;
   // Non-empty: transfers are answered SERVFAIL with nothing else (the master's strict ALIAS
   // policy); the text says why, for the log.
   std::string transfer_failure;

@@ -13,7 +13,7 @@ SnapshotDirectory::SnapshotDirectory(dns::Name origin, std::shared_ptr<const Tra
 }
 
 const SnapshotDirectory& SnapshotDirectory::refresh(std::shared_ptr<const zone::Zone> zone,
-                                                    std::shared_ptr<const Journal> journal) {
+                                                    std::shared_ptr<const xfr::Journal> journal) {
   auto current = served_.load();
   if (current->zone == zone) {
     if (current->journal != journal) {
@@ -33,7 +33,7 @@ const SnapshotDirectory& SnapshotDirectory::refresh(std::shared_ptr<const zone::
     next->denial = current->zone && current->denial
                        ? std::make_shared<const DenialIndex>(*zone, *current->denial)
                        : std::make_shared<const DenialIndex>(*zone);
-    next->axfr = lazy_axfr(zone, 0);
+    next->axfr = xfr::lazy_axfr(zone, 0);
   }
   next->zone = std::move(zone);
   served_.store(std::move(next));

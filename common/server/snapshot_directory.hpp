@@ -25,7 +25,7 @@ class SnapshotDirectory : public ZoneDirectory {
   // zone is not loaded (SERVFAIL). `journal` is the IXFR journal published with it (a new journal
   // alone is a cheap swap). Returns *this for chaining into respond().
   const SnapshotDirectory& refresh(std::shared_ptr<const zone::Zone> zone,
-                                   std::shared_ptr<const Journal> journal = nullptr);
+                                   std::shared_ptr<const xfr::Journal> journal = nullptr);
 
   [[nodiscard]] std::shared_ptr<const ServedZone> find(const dns::Name& qname) const override;
   // The same without building a Name: the UDP hot path's lookup.

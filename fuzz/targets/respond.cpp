@@ -17,9 +17,9 @@
 #include "common/dnssec/key.hpp"
 #include "common/dnssec/zone_signer.hpp"
 #include "common/server/answer.hpp"
-#include "common/server/axfr_image.hpp"
 #include "common/server/plain_query.hpp"
 #include "common/server/responder.hpp"
+#include "common/xfr/axfr_image.hpp"
 #include "common/zone/zonefile.hpp"
 #include "fuzz/check.hpp"
 #include "tests/unit/answer_zone.hpp"
@@ -49,7 +49,7 @@ std::unique_ptr<Directory> make_directory(std::optional<dnssec::DenialMode> mode
   auto served = std::make_shared<server::ServedZone>();
   served->origin = origin;
   served->zone = z;
-  served->axfr = server::lazy_axfr(z, 0);
+  served->axfr = xfr::lazy_axfr(z, 0);
   served->denial = std::make_shared<server::DenialIndex>(*z);
   auto d = std::make_unique<Directory>();
   d->served = std::move(served);

@@ -92,7 +92,7 @@ TEST_CASE("responder: malformed, opcode, zone and ACL checks", "[server]") {
   auto served = std::make_shared<server::ServedZone>();
   served->origin = Name::parse("example.");
   served->zone = test_zone();
-  served->axfr = server::pack_axfr(*served->zone, 0);
+  served->axfr = xfr::pack_axfr(*served->zone, 0);
   dir.served = served;
   server::ResponderPolicy policy;
   auto run = [&](const std::vector<uint8_t>& wire, bool tcp, const char* from = "127.0.0.1") {

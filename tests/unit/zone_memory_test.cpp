@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "common/dns/rdata.hpp"
-#include "common/server/axfr_image.hpp"
+#include "common/xfr/axfr_image.hpp"
 #include "common/zone/zone_builder.hpp"
 #include "slave/state.hpp"
 #include "tests/unit/zone_helpers.hpp"
@@ -31,13 +31,13 @@ std::shared_ptr<const zone::Zone> big_zone(size_t names) {
 TEST_CASE("memory: a lazy AXFR image packs per request, like an eager one, and keeps nothing",
           "[memory]") {
   auto z = big_zone(2000);
-  auto eager = server::pack_axfr(*z, 40);
-  auto lazy = server::lazy_axfr(z, 40);
+  auto eager = xfr::pack_axfr(*z, 40);
+  auto lazy = xfr::lazy_axfr(z, 40);
   CHECK(lazy->messages.empty());  // nothing packed before a transfer asks
   CHECK(lazy->rr_count == eager->rr_count);
   for (uint16_t qtype : {uint16_t{252}, uint16_t{251}}) {
-    auto a = server::axfr_for_request(*eager, 0x1234, qtype);
-    auto b = server::axfr_for_request(*lazy, 0x1234, qtype);
+    auto a = xfr::axfr_for_request(*eager, 0x1234, qtype);
+    auto b = xfr::axfr_for_request(*lazy, 0x1234, qtype);
     REQUIRE(a.size() > 1);
     CHECK(a == b);
   }

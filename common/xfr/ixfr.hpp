@@ -9,12 +9,10 @@
 #include <vector>
 
 #include "common/dns/message.hpp"
-#include "common/server/journal.hpp"
+#include "common/xfr/journal.hpp"
 #include "common/zone/zone.hpp"
 
-namespace flatsign::server {
-
-struct ServedZone;
+namespace flatsign::xfr {
 
 // How an IXFR request is answered.
 enum class IxfrForm {
@@ -31,10 +29,11 @@ struct IxfrPlan {
   std::optional<JournalEntry> delta;  // set for Incremental: client serial -> current
 };
 
-// Plans the answer to `query` (an IXFR for `served`'s origin). REQUIRES: served.zone is set.
-// The journal is used only when it ends at the served zone's serial (a journal and a zone
+// Plans the answer to `query`, an IXFR for `origin`, served as `zone` with `journal` (nullptr:
+// none). The journal is used only when it ends at the zone's serial (a journal and a zone
 // swapped at different moments never mix).
-[[nodiscard]] IxfrPlan plan_ixfr(const ServedZone& served, const dns::Message& query);
+[[nodiscard]] IxfrPlan plan_ixfr(const dns::Name& origin, const zone::Zone& zone,
+                                 const Journal* journal, const dns::Message& query);
 
 // The incremental reply (RFC 1995 §4): current SOA, then old SOA, deletions, current SOA,
 // additions, then the current SOA again; in as many messages of at most `limit` octets (with
@@ -44,4 +43,4 @@ struct IxfrPlan {
                                                           const dns::Message& query, size_t limit,
                                                           size_t reserve);
 
-}  // namespace flatsign::server
+}  // namespace flatsign::xfr

@@ -13,7 +13,7 @@
 #include "common/dns/rrset.hpp"
 #include "common/zone/zone.hpp"
 
-namespace flatsign::server {
+namespace flatsign::xfr {
 
 // One version step (or several, condensed): delete `removed`, add `added`, and the SOA goes
 // from `old_soa` to `new_soa`. SOA records never appear in `removed`/`added`.
@@ -96,4 +96,4 @@ class JournalFile {
 [[nodiscard]] std::optional<JournalEntry> decode_journal_record(const std::vector<uint8_t>& data,
                                                                 size_t& offset);
 
-}  // namespace flatsign::server
+}  // namespace flatsign::xfr

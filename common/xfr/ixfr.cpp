@@ -1,9 +1,8 @@
-#include "common/server/ixfr.hpp"
+#include "common/xfr/ixfr.hpp"
 
 #include "common/dns/rdata.hpp"
-#include "common/server/responder.hpp"
 
-namespace flatsign::server {
+namespace flatsign::xfr {
 
 const char* ixfr_form_text(IxfrForm f) {
   switch (f) {
@@ -19,11 +18,12 @@ const char* ixfr_form_text(IxfrForm f) {
   return "?";
 }
 
-IxfrPlan plan_ixfr(const ServedZone& served, const dns::Message& query) {
+IxfrPlan plan_ixfr(const dns::Name& origin, const zone::Zone& z, const Journal* journal,
+                   const dns::Message& query) {
   IxfrPlan plan;
   const dns::Rr* soa = nullptr;
   for (const auto& rr : query.authority) {
-    if (rr.type == dns::RRType::SOA && rr.owner == served.origin && rr.rdata.size() >= 22) {
+    if (rr.type == dns::RRType::SOA && rr.owner == origin && rr.rdata.size() >= 22) {
       soa = &rr;
       break;
     }
@@ -33,7 +33,6 @@ IxfrPlan plan_ixfr(const ServedZone& served, const dns::Message& query) {
     return plan;
   }
   plan.client_serial = dns::soa_serial(soa->rdata);
-  const zone::Zone& z = *served.zone;
   const uint32_t current = z.serial();
   // RFC 1995 §2 with RFC 1982 arithmetic: a serial equal to or newer than ours needs nothing.
   const auto distance = static_cast<int32_t>(current - plan.client_serial);
@@ -41,8 +40,8 @@ IxfrPlan plan_ixfr(const ServedZone& served, const dns::Message& query) {
     plan.form = IxfrForm::UpToDate;
     return plan;
   }
-  if (!served.journal || served.journal->last_serial() != current) return plan;  // Full
-  auto delta = served.journal->condensed_since(plan.client_serial);
+  if (journal == nullptr || journal->last_serial() != current) return plan;  // Full
+  auto delta = journal->condensed_since(plan.client_serial);
   // RFC 1995 §4: a difference the size of the zone or more is better sent whole.
   if (!delta || delta->rr_count() >= z.rr_count()) return plan;
   plan.form = IxfrForm::Incremental;
@@ -70,4 +69,4 @@ std::vector<std::vector<uint8_t>> pack_ixfr(const zone::Zone& zone, const Journa
   return out;
 }
 
-}  // namespace flatsign::server
+}  // namespace flatsign::xfr

@@ -11,9 +11,9 @@
 
 #include "common/dns/message.hpp"
 #include "common/dns/rdata.hpp"
-#include "common/server/ixfr.hpp"
-#include "common/server/journal.hpp"
 #include "common/server/responder.hpp"
+#include "common/xfr/ixfr.hpp"
+#include "common/xfr/journal.hpp"
 #include "tests/unit/zone_helpers.hpp"
 
 using namespace flatsign;
@@ -81,7 +81,7 @@ uint32_t serial_of(const dns::Rr& r) {
 TEST_CASE("journal: a step holds the changed RRs, a TTL change re-adds the RRset", "[journal]") {
   auto a = version(1, {"mail 300 A 192.0.2.25"});
   auto b = version(2, {"mail 600 A 192.0.2.25"});
-  auto e = server::make_journal_entry(*a, *b);
+  auto e = xfr::make_journal_entry(*a, *b);
   CHECK(e.from() == 1);
   CHECK(e.to() == 2);
   CHECK(has(e.removed, "www 300 A 192.0.2.1"));
@@ -96,11 +96,9 @@ TEST_CASE("journal: a step holds the changed RRs, a TTL change re-adds the RRset
 
 TEST_CASE("journal: condensing cancels RRs added then removed", "[journal]") {
   auto v1 = version(1), v2 = version(2, {"tmp 300 A 192.0.2.99"}), v3 = version(3);
-  server::Journal j;
-  j.entries.push_back(
-      std::make_shared<const server::JournalEntry>(server::make_journal_entry(*v1, *v2)));
-  j.entries.push_back(
-      std::make_shared<const server::JournalEntry>(server::make_journal_entry(*v2, *v3)));
+  xfr::Journal j;
+  j.entries.push_back(std::make_shared<const xfr::JournalEntry>(xfr::make_journal_entry(*v1, *v2)));
+  j.entries.push_back(std::make_shared<const xfr::JournalEntry>(xfr::make_journal_entry(*v2, *v3)));
   auto c = j.condensed_since(1);
   REQUIRE(c);
   CHECK(c->from() == 1);
@@ -117,10 +115,10 @@ TEST_CASE("journal: condensing cancels RRs added then removed", "[journal]") {
 }
 
 TEST_CASE("journal: records round-trip; a torn or corrupt record is rejected", "[journal]") {
-  auto e = server::make_journal_entry(*version(1), *version(2));
-  auto rec = server::encode_journal_record(e);
+  auto e = xfr::make_journal_entry(*version(1), *version(2));
+  auto rec = xfr::encode_journal_record(e);
   size_t off = 0;
-  auto back = server::decode_journal_record(rec, off);
+  auto back = xfr::decode_journal_record(rec, off);
   REQUIRE(back);
   CHECK(off == rec.size());
   CHECK(back->from() == 1);
@@ -130,13 +128,13 @@ TEST_CASE("journal: records round-trip; a torn or corrupt record is rejected", "
   for (size_t cut : {size_t{3}, size_t{12}, rec.size() - 1}) {
     std::vector<uint8_t> torn(rec.begin(), rec.begin() + static_cast<long>(cut));
     size_t o = 0;
-    CHECK_FALSE(server::decode_journal_record(torn, o));
+    CHECK_FALSE(xfr::decode_journal_record(torn, o));
     CHECK(o == 0);
   }
   auto flipped = rec;
   flipped[rec.size() / 2] ^= 0x40;
   size_t o = 0;
-  CHECK_FALSE(server::decode_journal_record(flipped, o));
+  CHECK_FALSE(xfr::decode_journal_record(flipped, o));
 }
 
 TEST_CASE("journal file: append, reload, torn tail, chain check, limits", "[journal]") {
@@ -145,67 +143,67 @@ TEST_CASE("journal file: append, reload, torn tail, chain check, limits", "[jour
   std::vector<std::shared_ptr<const zone::Zone>> v;
   for (int i = 1; i <= 6; ++i) v.push_back(version(i));
   {
-    server::JournalFile f(path, {});
+    xfr::JournalFile f(path, {});
     CHECK(f.load(1)->empty());
-    for (int i = 0; i < 3; ++i) f.append(server::make_journal_entry(*v[i], *v[i + 1]));
+    for (int i = 0; i < 3; ++i) f.append(xfr::make_journal_entry(*v[i], *v[i + 1]));
     CHECK(f.current()->entries.size() == 3);
     CHECK(f.current()->first_serial() == 1u);
     CHECK(f.current()->last_serial() == 4u);
   }
   {
-    server::JournalFile f(path, {});
+    xfr::JournalFile f(path, {});
     auto j = f.load(4);
     CHECK(j->entries.size() == 3);
     CHECK(j->condensed_since(1)->to() == 4);
   }
   {  // a torn record at the tail (a crash mid-append) is dropped, the rest kept
     std::ofstream out(path, std::ios::app | std::ios::binary);
-    auto rec = server::encode_journal_record(server::make_journal_entry(*v[3], *v[4]));
+    auto rec = xfr::encode_journal_record(xfr::make_journal_entry(*v[3], *v[4]));
     out.write(reinterpret_cast<const char*>(rec.data()), static_cast<long>(rec.size() / 2));
   }
   {
-    server::JournalFile f(path, {});
+    xfr::JournalFile f(path, {});
     CHECK(f.load(4)->entries.size() == 3);
-    f.append(server::make_journal_entry(*v[3], *v[4]));  // lands after the repaired tail
+    f.append(xfr::make_journal_entry(*v[3], *v[4]));  // lands after the repaired tail
   }
   {
-    server::JournalFile f(path, {});
+    xfr::JournalFile f(path, {});
     CHECK(f.load(5)->entries.size() == 4);
   }
   {  // a journal that does not end at the served serial is never used
-    server::JournalFile f(path, {});
+    xfr::JournalFile f(path, {});
     CHECK(f.load(6)->empty());
     CHECK(fs::file_size(path) == 0);
   }
   {  // a step that does not chain starts over; limits keep the newest steps
-    server::JournalFile f(path, {.max_versions = 2});
+    xfr::JournalFile f(path, {.max_versions = 2});
     (void)f.load(std::nullopt);
-    f.append(server::make_journal_entry(*v[0], *v[1]));
-    auto j = f.append(server::make_journal_entry(*v[2], *v[3]));
+    f.append(xfr::make_journal_entry(*v[0], *v[1]));
+    auto j = f.append(xfr::make_journal_entry(*v[2], *v[3]));
     CHECK(j->entries.size() == 1);
     CHECK(j->first_serial() == 3u);
-    f.append(server::make_journal_entry(*v[3], *v[4]));
-    j = f.append(server::make_journal_entry(*v[4], *v[5]));
+    f.append(xfr::make_journal_entry(*v[3], *v[4]));
+    j = f.append(xfr::make_journal_entry(*v[4], *v[5]));
     CHECK(j->entries.size() == 2);
     CHECK(j->first_serial() == 4u);
     CHECK(j->last_serial() == 6u);
-    server::JournalFile again(path, {.max_versions = 2});
+    xfr::JournalFile again(path, {.max_versions = 2});
     CHECK(again.load(6)->entries.size() == 2);
   }
 }
 
 TEST_CASE("ixfr: incremental, up to date, AXFR form, UDP and FORMERR", "[journal][server]") {
   auto v1 = version(1), v2 = version(2), v3 = version(3);
-  auto j = std::make_shared<server::Journal>();
+  auto j = std::make_shared<xfr::Journal>();
   j->entries.push_back(
-      std::make_shared<const server::JournalEntry>(server::make_journal_entry(*v1, *v2)));
+      std::make_shared<const xfr::JournalEntry>(xfr::make_journal_entry(*v1, *v2)));
   j->entries.push_back(
-      std::make_shared<const server::JournalEntry>(server::make_journal_entry(*v2, *v3)));
+      std::make_shared<const xfr::JournalEntry>(xfr::make_journal_entry(*v2, *v3)));
   // A bigger zone than the difference, so the difference is worth sending.
   std::vector<std::string> filler;
   for (int i = 0; i < 40; ++i) filler.push_back("f" + std::to_string(i) + " 300 TXT x");
   auto big = version(3, filler);
-  auto j3 = std::make_shared<server::Journal>(*j);  // ends at 3 like `big`
+  auto j3 = std::make_shared<xfr::Journal>(*j);  // ends at 3 like `big`
   struct Dir : server::ZoneDirectory {
     std::shared_ptr<const server::ServedZone> served;
     std::shared_ptr<const server::ServedZone> find(const Name&) const override { return served; }
@@ -213,7 +211,7 @@ TEST_CASE("ixfr: incremental, up to date, AXFR form, UDP and FORMERR", "[journal
   auto served = std::make_shared<server::ServedZone>();
   served->origin = Name::parse("example.");
   served->zone = big;
-  served->axfr = server::pack_axfr(*big, 0);
+  served->axfr = xfr::pack_axfr(*big, 0);
   served->journal = j3;
   dir.served = served;
   server::ResponderPolicy policy;
@@ -256,7 +254,7 @@ TEST_CASE("ixfr: incremental, up to date, AXFR form, UDP and FORMERR", "[journal
 
   // A journal that does not end at the served serial (swapped at another moment): AXFR form.
   auto stale = std::make_shared<server::ServedZone>(*served);
-  auto j2 = std::make_shared<server::Journal>();
+  auto j2 = std::make_shared<xfr::Journal>();
   j2->entries.push_back(j->entries.front());
   stale->journal = j2;
   dir.served = stale;

@@ -1,8 +1,8 @@
-#include "common/server/axfr_image.hpp"
+#include "common/xfr/axfr_image.hpp"
 
 #include "common/dns/message.hpp"
 
-namespace flatsign::server {
+namespace flatsign::xfr {
 
 namespace {
 
@@ -79,4 +79,4 @@ std::vector<std::vector<uint8_t>> axfr_for_request(const AxfrImage& image, uint1
   return out;
 }
 
-}  // namespace flatsign::server
+}  // namespace flatsign::xfr

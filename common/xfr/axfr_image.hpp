@@ -10,7 +10,7 @@
 
 #include "common/zone/zone.hpp"
 
-namespace flatsign::server {
+namespace flatsign::xfr {
 
 inline constexpr size_t kAxfrPackedMessage = 16384;
 
@@ -50,4 +50,4 @@ struct AxfrImage {
 [[nodiscard]] std::vector<std::vector<uint8_t>> axfr_for_request(const AxfrImage& image,
                                                                  uint16_t id, uint16_t qtype);
 
-}  // namespace flatsign::server
+}  // namespace flatsign::xfr

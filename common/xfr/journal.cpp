@@ -1,4 +1,4 @@
-#include "common/server/journal.hpp"
+#include "common/xfr/journal.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -16,7 +16,7 @@
 #include "common/util/log.hpp"
 #include "common/zone/diff.hpp"
 
-namespace flatsign::server {
+namespace flatsign::xfr {
 namespace {
 
 using dns::Rr;
@@ -359,4 +359,4 @@ std::shared_ptr<const Journal> JournalFile::append(JournalEntry entry) {
   return journal_;
 }
 
-}  // namespace flatsign::server
+}  // namespace flatsign::xfr
