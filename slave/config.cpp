@@ -111,11 +111,8 @@ std::string settings_text(const Layer& l) {
   return digest;
 }
 
-ZoneConfig resolve_zone(const dns::Name& name, const Layer& l, const SlaveConfig& global,
-                        const std::string& state_root, std::vector<std::string>& errors) {
-  Reader r(l, "zone " + name.to_string(), errors);
-  ZoneConfig z;
-  z.settings = settings_text(l);
+// Where the zone comes from and how its transfers are bounded.
+void read_transfer(Reader& r, ZoneConfig& z) {
   r.each("master", [&](const std::string& m) {
     auto ep = net::parse_endpoint(m, 53);
     z.masters.emplace_back(ep.address(), ep.port());
@@ -157,6 +154,10 @@ ZoneConfig resolve_zone(const dns::Name& name, const Layer& l, const SlaveConfig
            [&](const std::string& a) { prefixes.push_back(net::parse_prefix(a)); });
     z.allow_transfer = net::Acl(std::move(prefixes));
   }
+}
+
+// The masters' TSIG key, the secondaries' keys and the keys that sign each NOTIFY sent.
+void read_keys(Reader& r, ZoneConfig& z, const SlaveConfig& global) {
   // The zone's TSIG key: named, or the only one the slave knows.
   const std::string key_name = r.text("tsig-key");
   if (!key_name.empty()) {
@@ -216,10 +217,11 @@ ZoneConfig resolve_zone(const dns::Name& name, const Layer& l, const SlaveConfig
     }
     z.notify.push_back(std::move(t));
   });
-  auto& pc = z.publisher;
-  pc.zone = name;
-  z.state_root = state_root;
-  pc.state_dir = state_root.empty() ? std::string() : zone_state_dir(state_root, name);
+}
+
+// How the zone is signed: algorithm, CDS, denial, verification, serial.
+void read_signing(Reader& r, ZoneConfig& z) {
+  PublisherConfig& pc = z.publisher;
   const std::string alg_text = r.text("algorithm");
   auto alg = dnssec::algorithm_from_string(alg_text);
   if (!alg || !dnssec::can_sign(*alg)) {
@@ -253,6 +255,11 @@ ZoneConfig resolve_zone(const dns::Name& name, const Layer& l, const SlaveConfig
   } else {
     r.fail("serial-policy", "\"" + serial + "\": expected increment, unixtime or dateserial");
   }
+}
+
+// Hooks and the limits on how often they run; signing threads, expiry alert, journal.
+void read_hooks(Reader& r, ZoneConfig& z) {
+  PublisherConfig& pc = z.publisher;
   pc.on_change = r.text("on-change");
   pc.on_alert = r.text("on-alert");
   z.review.command = r.text("review");
@@ -265,6 +272,11 @@ ZoneConfig resolve_zone(const dns::Name& name, const Layer& l, const SlaveConfig
   pc.sign_threads = static_cast<unsigned>(r.number("sign-threads", 0, 1024));
   pc.expiry_alert = static_cast<uint32_t>(r.number("expiry-alert", 0, 1e9));
   pc.journal.max_versions = static_cast<size_t>(r.number("journal-max", 0, 1e9));
+}
+
+// The key policy (RFC 7583 timings) and where keys are read from.
+void read_key_policy(Reader& r, ZoneConfig& z) {
+  PublisherConfig& pc = z.publisher;
   KeyPolicy& kp = pc.key_policy;
   const std::string policy = r.text("key-policy");
   if (policy == "csk-roll") {
@@ -319,6 +331,11 @@ ZoneConfig resolve_zone(const dns::Name& name, const Layer& l, const SlaveConfig
       r.fail(option, "must be at least " + std::to_string(least) +
                          " s with these timing options (a roll must end before the next begins)");
   }
+}
+
+// Signature validity and refresh; a zone that sets neither gets timing derived from its SOA.
+void read_signature_timing(Reader& r, ZoneConfig& z) {
+  PublisherConfig& pc = z.publisher;
   const auto validity = r.duration("signature-validity");
   const auto refresh = r.duration("signature-refresh");
   if (validity < std::chrono::seconds(10) || validity > std::chrono::days(10 * 365)) {
@@ -333,6 +350,23 @@ ZoneConfig resolve_zone(const dns::Name& name, const Layer& l, const SlaveConfig
   }
   z.signature_timing_set =
       r.where("signature-validity") != "default" || r.where("signature-refresh") != "default";
+}
+
+ZoneConfig resolve_zone(const dns::Name& name, const Layer& l, const SlaveConfig& global,
+                        const std::string& state_root, std::vector<std::string>& errors) {
+  Reader r(l, "zone " + name.to_string(), errors);
+  ZoneConfig z;
+  z.settings = settings_text(l);
+  read_transfer(r, z);
+  read_keys(r, z, global);
+  auto& pc = z.publisher;
+  pc.zone = name;
+  z.state_root = state_root;
+  pc.state_dir = state_root.empty() ? std::string() : zone_state_dir(state_root, name);
+  read_signing(r, z);
+  read_hooks(r, z);
+  read_key_policy(r, z);
+  read_signature_timing(r, z);
   return z;
 }
 
