@@ -22,6 +22,117 @@ uint64_t now_seconds() {
   return static_cast<uint64_t>(std::time(nullptr));
 }
 
+// The answer's reader: the IXFR reader when one was asked (it hands an answer in AXFR form on to
+// the AXFR assembler), else the AXFR assembler.
+struct AnswerReader {
+  AxfrAssembler& axfr;
+  IxfrAssembler* ixfr;
+  AxfrAssembler::State state() const { return ixfr ? ixfr->state() : axfr.state(); }
+  size_t messages() const { return ixfr ? ixfr->messages() : axfr.messages(); }
+  void feed(dns::Message m, size_t octets) {
+    ixfr ? ixfr->feed(std::move(m), octets) : axfr.feed(std::move(m), octets);
+  }
+  void fail(Verdict v, std::string d) {
+    ixfr ? ixfr->fail(v, std::move(d)) : axfr.fail(v, std::move(d));
+  }
+  void end_of_stream(const std::string& why) {
+    ixfr ? ixfr->end_of_stream(why) : axfr.end_of_stream(why);
+  }
+};
+
+// The transfer's total deadline; each read waits for the read timeout or what is left of the
+// total, the shorter.
+struct Deadline {
+  std::chrono::steady_clock::time_point end;
+  const AxfrClientOptions& options;
+
+  std::chrono::milliseconds read_budget() const {
+    // Rounded up, so a read cut by the deadline ends at or after it (late() then says so).
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+    return std::max(std::chrono::milliseconds(0), std::min(options.read_timeout, left));
+  }
+  // Empty while the deadline has not passed.
+  std::string late(size_t messages) const {
+    return std::chrono::steady_clock::now() >= end
+               ? fmt::format("the transfer exceeded its deadline of {} s after {} messages",
+                             options.total_timeout.count() / 1000.0, messages)
+               : std::string();
+  }
+};
+
+// The query: one question, zone AXFR IN (RFC 5936 §2.1), or zone IXFR IN with the served
+// version's SOA in the authority section (RFC 1995 §3).
+std::vector<uint8_t> transfer_query(const dns::Name& zone, uint16_t id,
+                                    const std::optional<IxfrRequest>& ixfr) {
+  dns::Message q;
+  q.id = id;
+  q.questions.push_back({zone, ixfr ? dns::RRType::IXFR : dns::RRType::AXFR, dns::RRClass::IN});
+  if (ixfr) q.authority.push_back(dns::Rr{zone, dns::RRType::SOA, dns::RRClass::IN, 0, ixfr->soa});
+  return dns::write_message(q);
+}
+
+// The master's side of a read failure, as the refusal says it.
+std::string read_failure(const net::ExchangeOutcome& r) {
+  return r.status == net::ExchangeStatus::Closed ? std::string("connection closed by the master")
+         : r.status == net::ExchangeStatus::TimedOut ? "read " + r.detail
+                                                     : r.detail;
+}
+
+// Reads length-prefixed messages (RFC 1035 §4.2.2) into the reader until it has the whole answer
+// or refuses it; every message of a TSIG-signed transfer is checked on the way (RFC 8945 §5.3.1).
+asio::awaitable<void> read_answer(tcp::socket& sock, AnswerReader& reader, uint16_t id,
+                                  std::optional<dns::TsigStreamVerifier>& verifier,
+                                  const Deadline& deadline) {
+  std::array<uint8_t, 2> len_buf{};
+  std::vector<uint8_t> msg_buf;
+  while (reader.state() == AxfrAssembler::State::NeedMore) {
+    // The prefix and the message are read apart: each gets what is left of the deadline.
+    auto r = co_await net::tcp_read_exact(sock, asio::buffer(len_buf), deadline.read_budget());
+    if (!r.ok()) {
+      const std::string late = deadline.late(reader.messages());
+      reader.end_of_stream(late.empty() ? read_failure(r) : late);
+      co_return;
+    }
+    const size_t len = (size_t(len_buf[0]) << 8) | len_buf[1];
+    msg_buf.resize(len);
+    r = co_await net::tcp_read_exact(sock, asio::buffer(msg_buf), deadline.read_budget());
+    if (!r.ok()) {
+      const std::string late = deadline.late(reader.messages());
+      reader.end_of_stream(late.empty()
+                               ? "inside message " + std::to_string(reader.messages() + 1) + ": " +
+                                     read_failure(r)
+                               : late);
+      co_return;
+    }
+    dns::Message msg;
+    try {
+      msg = dns::parse_message(msg_buf);
+    } catch (const dns::WireError& e) {
+      reader.fail(Verdict::RefusedMalformed,
+                  "message " + std::to_string(reader.messages() + 1) + ": " + e.what());
+      co_return;
+    }
+    if (verifier && msg.id == id && msg.rcode == 0) {
+      try {
+        verifier->next(msg_buf, msg, now_seconds());
+      } catch (const dns::TsigError& e) {
+        reader.fail(Verdict::RefusedTsig,
+                    "message " + std::to_string(reader.messages() + 1) + ": " + e.what());
+        co_return;
+      }
+    }
+    reader.feed(std::move(msg), len + 2);
+  }
+  if (verifier && reader.state() == AxfrAssembler::State::Complete) {
+    try {
+      verifier->finish();
+    } catch (const dns::TsigError& e) {
+      reader.fail(Verdict::RefusedTsig, std::string("end of stream: ") + e.what());
+    }
+  }
+}
+
 }  // namespace
 
 asio::awaitable<AxfrAttempt> fetch_axfr(asio::any_io_executor ex, tcp::endpoint master,
@@ -34,114 +145,27 @@ asio::awaitable<AxfrAttempt> fetch_axfr(asio::any_io_executor ex, tcp::endpoint 
   if (ixfr)
     out.ixfr =
         std::make_unique<IxfrAssembler>(zone, id, ixfr->serial, *out.assembler, options.limits);
-  // The answer's reader: the IXFR reader when one was asked (it hands an answer in AXFR form
-  // on to the AXFR assembler), else the AXFR assembler.
-  struct Reader {
-    AxfrAssembler& axfr;
-    IxfrAssembler* ixfr;
-    AxfrAssembler::State state() const { return ixfr ? ixfr->state() : axfr.state(); }
-    size_t messages() const { return ixfr ? ixfr->messages() : axfr.messages(); }
-    void feed(dns::Message m, size_t octets) {
-      ixfr ? ixfr->feed(std::move(m), octets) : axfr.feed(std::move(m), octets);
-    }
-    void fail(Verdict v, std::string d) {
-      ixfr ? ixfr->fail(v, std::move(d)) : axfr.fail(v, std::move(d));
-    }
-    void end_of_stream(const std::string& why) {
-      ixfr ? ixfr->end_of_stream(why) : axfr.end_of_stream(why);
-    }
-  } asm_{*out.assembler, out.ixfr.get()};
-  const auto deadline = std::chrono::steady_clock::now() + options.total_timeout;
-  // Each read waits for the read timeout or what is left of the total deadline, the shorter.
-  auto read_budget = [&] {
-    // Rounded up, so a read cut by the deadline ends at or after it (past_deadline() then says so).
-    const auto left =
-        std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    return std::max(std::chrono::milliseconds(0), std::min(options.read_timeout, left));
-  };
-  auto past_deadline = [&] {
-    return std::chrono::steady_clock::now() >= deadline
-               ? fmt::format("the transfer exceeded its deadline of {} s after {} messages",
-                             options.total_timeout.count() / 1000.0, asm_.messages())
-               : std::string();
-  };
+  AnswerReader reader{*out.assembler, out.ixfr.get()};
+  const Deadline deadline{std::chrono::steady_clock::now() + options.total_timeout, options};
 
   tcp::socket sock(ex);
   if (auto c = co_await net::tcp_connect(sock, master, options.connect_timeout); !c.ok()) {
-    asm_.end_of_stream("connect: " + c.detail);
+    reader.end_of_stream("connect: " + c.detail);
     co_return out;
   }
   out.reached = true;
 
-  // The query: one question, zone AXFR IN (RFC 5936 §2.1), or zone IXFR IN with the served
-  // version's SOA in the authority section (RFC 1995 §3); optionally TSIG-signed.
-  dns::Message q;
-  q.id = id;
-  q.questions.push_back({zone, ixfr ? dns::RRType::IXFR : dns::RRType::AXFR, dns::RRClass::IN});
-  if (ixfr) q.authority.push_back(dns::Rr{zone, dns::RRType::SOA, dns::RRClass::IN, 0, ixfr->soa});
-  std::vector<uint8_t> wire = dns::write_message(q);
+  std::vector<uint8_t> wire = transfer_query(zone, id, ixfr);
   std::optional<dns::TsigStreamVerifier> verifier;
   if (options.key) {
     auto mac = dns::tsig_sign(wire, *options.key, now_seconds());
     verifier.emplace(*options.key, mac);
   }
   if (auto w = co_await net::tcp_write_message(sock, wire, options.read_timeout); !w.ok()) {
-    asm_.end_of_stream("sending the query: " + w.detail);
+    reader.end_of_stream("sending the query: " + w.detail);
     co_return out;
   }
-
-  std::array<uint8_t, 2> len_buf{};
-  std::vector<uint8_t> msg_buf;
-  // The master's side of a read failure, as the refusal says it.
-  auto why = [](const net::ExchangeOutcome& r) {
-    return r.status == net::ExchangeStatus::Closed ? std::string("connection closed by the master")
-           : r.status == net::ExchangeStatus::TimedOut ? "read " + r.detail
-                                                       : r.detail;
-  };
-  while (asm_.state() == AxfrAssembler::State::NeedMore) {
-    // The prefix and the message are read apart: each gets what is left of the deadline.
-    auto r = co_await net::tcp_read_exact(sock, asio::buffer(len_buf), read_budget());
-    if (!r.ok()) {
-      const std::string late = past_deadline();
-      asm_.end_of_stream(late.empty() ? why(r) : late);
-      break;
-    }
-    const size_t len = (size_t(len_buf[0]) << 8) | len_buf[1];
-    msg_buf.resize(len);
-    r = co_await net::tcp_read_exact(sock, asio::buffer(msg_buf), read_budget());
-    if (!r.ok()) {
-      const std::string late = past_deadline();
-      asm_.end_of_stream(late.empty() ? "inside message " + std::to_string(asm_.messages() + 1) +
-                                            ": " + why(r)
-                                      : late);
-      break;
-    }
-    dns::Message msg;
-    try {
-      msg = dns::parse_message(msg_buf);
-    } catch (const dns::WireError& e) {
-      asm_.fail(Verdict::RefusedMalformed,
-                "message " + std::to_string(asm_.messages() + 1) + ": " + e.what());
-      break;
-    }
-    if (verifier && msg.id == id && msg.rcode == 0) {
-      try {
-        verifier->next(msg_buf, msg, now_seconds());
-      } catch (const dns::TsigError& e) {
-        asm_.fail(Verdict::RefusedTsig,
-                  "message " + std::to_string(asm_.messages() + 1) + ": " + e.what());
-        break;
-      }
-    }
-    asm_.feed(std::move(msg), len + 2);
-  }
-  if (verifier && asm_.state() == AxfrAssembler::State::Complete) {
-    try {
-      verifier->finish();
-    } catch (const dns::TsigError& e) {
-      asm_.fail(Verdict::RefusedTsig, std::string("end of stream: ") + e.what());
-    }
-  }
+  co_await read_answer(sock, reader, id, verifier, deadline);
   boost::system::error_code ignored;
   sock.shutdown(tcp::socket::shutdown_both, ignored);
   sock.close(ignored);
