@@ -14,9 +14,9 @@
 #include "common/net/address.hpp"
 #include "common/net/notify.hpp"
 #include "common/net/spawn.hpp"
-#include "common/xfr/journal.hpp"
 #include "common/util/hooks.hpp"
 #include "common/util/log.hpp"
+#include "common/xfr/journal.hpp"
 #include "common/zone/diff.hpp"
 #include "common/zone/zonefile.hpp"
 #include "master/alias_limits.hpp"
@@ -50,7 +50,7 @@ std::vector<ZoneSource> metric_zones(const MasterConfig& c) {
 // last JournalLimits{} versions, so a slave asking IXFR gets what changed, not the zone. Null
 // (IXFR answered in AXFR form) before the first version and when the serial did not go forward.
 std::shared_ptr<const xfr::Journal> next_journal(const server::ServedZone& current,
-                                                    const zone::Zone& next) {
+                                                 const zone::Zone& next) {
   if (!current.zone || static_cast<int32_t>(next.serial() - current.zone->serial()) <= 0)
     return nullptr;
   auto j = std::make_shared<xfr::Journal>();
