@@ -191,13 +191,8 @@ void take_zone_pairs(OptionLayer& g, std::vector<ZonePair>& pairs,
   }
 }
 
-MasterConfig resolve(const OptionLayer& globals_in, std::vector<util::ZoneEntry> entries,
-                     std::vector<std::string>& errors) {
-  OptionLayer globals = globals_in;
-  std::vector<ZonePair> pairs;
-  take_zone_pairs(globals, pairs, errors);
-  MasterConfig c;
-  OptionReader g(globals, "", errors);
+// The daemon-wide options: listeners, resolvers, HTTP, log level, keys, state, the catalog.
+void read_globals(OptionReader& g, MasterConfig& c, std::vector<std::string>& errors) {
   if (g.given("file"))
     g.fail("file", "a zone's file: set it in its [[zone]] table (or zone = [\"ORIGIN=PATH\"])");
   g.each("listen", [&](const std::string& l) { c.listen.push_back(net::parse_endpoint(l, 53)); });
@@ -221,25 +216,35 @@ MasterConfig resolve(const OptionLayer& globals_in, std::vector<util::ZoneEntry>
     g.fail("state-dir", "\"" + c.state_dir + "\": not a directory");
   c.alias.max_refresh = seconds(g.duration("max-refresh"));
   c.catalog.name = catalog_name(g);
-  // The globals as a zone of their own: the defaults of every zone and the catalog's settings.
-  // A bad global is reported here once, not again by each zone that inherits it.
-  const size_t first_global_zone_error = errors.size();
-  {
-    MasterConfig scratch = c;
-    OptionLayer l = globals;
-    l["file"] = {{"-"}, "default"};
-    resolve_zone(dns::Name(), l, scratch, "", errors);
-    c.alias.defaults = scratch.alias.zones.begin()->second;
-    c.allow_transfer = scratch.zones.front().access->acl;
-    c.notify = scratch.zones.front().notify;
-    c.key = scratch.zones.front().key;
-  }
-  c.alias.max_refresh = std::max(c.alias.max_refresh, c.alias.defaults.min_refresh);
+}
 
+// The globals as a zone of their own: the defaults of every zone and the catalog's settings.
+// A bad global is reported here once, not again by each zone that inherits it.
+void read_zone_defaults(const OptionLayer& globals, MasterConfig& c,
+                        std::vector<std::string>& errors) {
+  MasterConfig scratch = c;
+  OptionLayer l = globals;
+  l["file"] = {{"-"}, "default"};
+  resolve_zone(dns::Name(), l, scratch, "", errors);
+  c.alias.defaults = scratch.alias.zones.begin()->second;
+  c.allow_transfer = scratch.zones.front().access->acl;
+  c.notify = scratch.zones.front().notify;
+  c.key = scratch.zones.front().key;
+  c.alias.max_refresh = std::max(c.alias.max_refresh, c.alias.defaults.min_refresh);
+}
+
+// A zone's name, its option layer, and whether that layer is only its file (the globals apply).
+using ZoneLayer = std::tuple<dns::Name, OptionLayer, bool>;
+
+// Each configured zone's layer: its table over the globals and the zone-pair lists' entries for
+// it; duplicates, bad names and pairs naming no zone are errors.
+std::vector<ZoneLayer> zone_layers(std::vector<util::ZoneEntry>& entries,
+                                   const std::vector<ZonePair>& pairs, const OptionLayer& globals,
+                                   const MasterConfig& c, OptionReader& g,
+                                   std::vector<std::string>& errors) {
   if (entries.empty()) errors.push_back("no zone configured (--zone, or [[zone]] in the file)");
   std::map<dns::Name, std::string> seen;
-  // Each zone's name, layer, and whether that layer is only its file (the globals apply).
-  std::vector<std::tuple<dns::Name, OptionLayer, bool>> zones;
+  std::vector<ZoneLayer> zones;
   for (auto& e : entries) {
     // zone = "ORIGIN=PATH" (the command line's form): a zone with the globals.
     if (size_t eq = e.name.find('='); eq != std::string::npos && e.options.empty()) {
@@ -288,6 +293,13 @@ MasterConfig resolve(const OptionLayer& globals_in, std::vector<util::ZoneEntry>
           p.where, "", p.option,
           "\"" + p.text + "\": " + p.zone.to_string() + " is not a served zone (no zone for it)"));
   }
+  return zones;
+}
+
+// Resolves every zone; an error that only repeats one already reported for the globals is
+// dropped.
+void resolve_zones(std::vector<ZoneLayer>& zones, const OptionLayer& globals, MasterConfig& c,
+                   size_t first_global_zone_error, std::vector<std::string>& errors) {
   const std::set<std::string> reported(errors.begin() + first_global_zone_error, errors.end());
   OptionLayer shared = globals;
   for (auto& [name, l, file_only] : zones) {
@@ -306,6 +318,20 @@ MasterConfig resolve(const OptionLayer& globals_in, std::vector<util::ZoneEntry>
       if (!reported.count(as_global)) errors.push_back(std::move(e));
     }
   }
+}
+
+MasterConfig resolve(const OptionLayer& globals_in, std::vector<util::ZoneEntry> entries,
+                     std::vector<std::string>& errors) {
+  OptionLayer globals = globals_in;
+  std::vector<ZonePair> pairs;
+  take_zone_pairs(globals, pairs, errors);
+  MasterConfig c;
+  OptionReader g(globals, "", errors);
+  read_globals(g, c, errors);
+  const size_t first_global_zone_error = errors.size();
+  read_zone_defaults(globals, c, errors);
+  std::vector<ZoneLayer> zones = zone_layers(entries, pairs, globals, c, g, errors);
+  resolve_zones(zones, globals, c, first_global_zone_error, errors);
   return c;
 }
 
