@@ -4,6 +4,8 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -194,11 +196,16 @@ void Publisher::alert(std::string_view reason, const std::string& detail,
 
 void Publisher::raise_alert(std::string_view reason, const std::string& detail,
                             const std::string& master) {
+  raise_alert_at(reason, detail, master, last_serial_);
+}
+
+void Publisher::raise_alert_at(std::string_view reason, const std::string& detail,
+                               const std::string& master, std::optional<uint32_t> serial) const {
   const std::string r(reason);
   std::string json = fmt::format(
       "{{\"zone\":{},\"verdict\":{},\"detail\":{},\"master\":{},\"serial\":{},\"time\":{}}}\n",
       util::json_string(zname_), util::json_string(r), util::json_string(detail),
-      util::json_string(master), last_serial_ ? std::to_string(*last_serial_) : "null",
+      util::json_string(master), serial ? std::to_string(*serial) : "null",
       util::json_string(iso_time(std::time(nullptr))));
   run_hook(config_.on_alert, std::move(json),
            {{"FLATSIGN_EVENT", "alert"},
@@ -319,12 +326,17 @@ bool Publisher::publish(const std::shared_ptr<const zone::Zone>& transferred_zon
   verified_ = sr.zone;
   if (on_swap_) on_swap_();
   const double swap_s = clock.lap();
-  try {
-    if (!file_first) write_zone_file(*sr.zone);
-  } catch (const std::exception& e) {
-    // The zone is published and served; only the copy on disk is stale (a restart re-signs it
-    // under a higher serial).
-    alert("write-failed", e.what(), master);
+  if (!file_first && first_publication) {
+    // The first file is waited for: until it exists a restart has nothing to serve.
+    try {
+      write_zone_file(*sr.zone);
+    } catch (const std::exception& e) {
+      // The zone is published and served; only the copy on disk is missing (a restart
+      // transfers and signs it again).
+      alert("write-failed", e.what(), master);
+    }
+  } else if (!file_first) {
+    write_file_later(sr.zone, master);
   }
   const double write_s = clock.lap();
   ++counters_.published;
@@ -394,6 +406,61 @@ bool Publisher::verify(const zone::Zone& signed_zone, const zone::Zone* patched_
     verify_warnings_ = verdict.warnings;
   }
   return true;
+}
+
+Publisher::~Publisher() {
+  // The newest zone's file is finished before the process goes on (a stop, a zone removed).
+  std::thread writer;
+  {
+    std::lock_guard lock(file_writer_.mu);
+    writer = std::move(file_writer_.thread);
+  }
+  if (writer.joinable()) writer.join();
+}
+
+void Publisher::write_file_later(std::shared_ptr<const zone::Zone> signed_zone,
+                                 const std::string& master) {
+  std::thread finished;
+  {
+    std::lock_guard lock(file_writer_.mu);
+    file_writer_.next = std::move(signed_zone);
+    file_writer_.master = master;
+    if (file_writer_.running) return;  // the running writer takes it next
+    file_writer_.running = true;
+    finished = std::move(file_writer_.thread);  // ended, or about to: it cleared `running`
+    file_writer_.thread = std::thread([this] { write_files(); });
+  }
+  if (finished.joinable()) finished.join();
+}
+
+void Publisher::write_files() {
+  for (;;) {
+    std::shared_ptr<const zone::Zone> zone;
+    std::string master;
+    {
+      std::lock_guard lock(file_writer_.mu);
+      if (!file_writer_.next) {
+        file_writer_.running = false;
+        return;
+      }
+      zone = std::move(file_writer_.next);
+      master = std::move(file_writer_.master);
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    try {
+      write_zone_file(*zone);
+      util::log(LogLevel::Debug, "slave", zname_, "zone file written: serial {} in {:.3f} s",
+                zone->serial(),
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    } catch (const std::exception& e) {
+      // The zone is published and served; only the copy on disk is stale (a restart re-signs
+      // it under a higher serial). Said from this thread: the hook runner is thread-safe, the
+      // publication's counters are not touched.
+      util::log(LogLevel::Warning, "slave", zname_, "zone file for serial {}: {}", zone->serial(),
+                e.what());
+      raise_alert_at("write-failed", e.what(), master, zone->serial());
+    }
+  }
 }
 
 void Publisher::write_zone_file(const zone::Zone& signed_zone) const {

@@ -9,8 +9,10 @@
 #include <ctime>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -86,6 +88,10 @@ class Publisher {
  public:
   // REQUIRES: `config` outlives the publisher (a zone's pipeline owns both: one copy per zone).
   explicit Publisher(const PublisherConfig& config);
+  // Waits for a zone file being written in the background (see write_file_later).
+  ~Publisher();
+  Publisher(const Publisher&) = delete;
+  Publisher& operator=(const Publisher&) = delete;
 
   // Loads (or, for a zone never published here, generates) the keys and the last signed zone
   // from the state directory. Throws StateError; call once before anything else. When the
@@ -139,6 +145,9 @@ class Publisher {
 
   // Runs --on-alert with `reason` and `detail` (no refusal counted: see alert()).
   void raise_alert(std::string_view reason, const std::string& detail, const std::string& master);
+  // Same, naming `serial`: callable from any thread (it reads no publication state).
+  void raise_alert_at(std::string_view reason, const std::string& detail, const std::string& master,
+                      std::optional<uint32_t> serial) const;
   // Signatures made from now on are valid `validity` seconds and re-signed with `refresh` left
   // (the zone's pipeline derives them from the zone: signature_margin.hpp).
   void set_signature_timing(uint32_t validity, uint32_t refresh);
@@ -185,6 +194,12 @@ class Publisher {
   bool verify(const zone::Zone& signed_zone, const zone::Zone* patched_from, std::time_t now,
               const std::string& master);
   void write_zone_file(const zone::Zone& signed_zone) const;
+  // A large zone's file after a later publication: written on a thread of its own, so that the
+  // next transfer and publication need not wait for it (a million names take seconds). One
+  // writer at a time; a zone published meanwhile replaces the one waiting, so the file always
+  // ends at the newest zone.
+  void write_file_later(std::shared_ptr<const zone::Zone> signed_zone, const std::string& master);
+  void write_files();  // the writer thread
   void append_journal(const zone::Zone& previous, const zone::Zone& next, uint32_t serial);
   // The on-change hook: a later publication joins the pending batch; the first one runs at
   // once with every record (its document is streamed).
@@ -216,6 +231,13 @@ class Publisher {
   PublishReport report_;
   uint32_t next_expiry_alert_ = 0;            // 0: not alerting; else no repeat before this time
   std::vector<std::string> verify_warnings_;  // of the last publication, logged when they change
+  struct FileWriter {
+    std::mutex mu;
+    std::shared_ptr<const zone::Zone> next;  // waiting to be written
+    std::string master;                      // the transfer it came from (for an alert)
+    bool running = false;                    // a thread is in write_files()
+    std::thread thread;
+  } file_writer_;
   // Publications whose on-change run waits for hook_min_interval (publisher.cpp).
   struct PendingChange {
     std::optional<uint32_t> old_serial;  // before the first of them
