@@ -297,6 +297,14 @@ PolicyStep plan_key_roll(const std::vector<DnssecKey>& keys, std::time_t t, cons
   std::time_t since = w.active_from != 0 ? w.active_from : cur.created;
   if (since == 0) since = t;
   std::time_t start = since + lifetime - until_retire(role, p, ttls);
+  // One roll at a time: the last one's old key leaves first. It leaves later than planned when
+  // parent-ds-check held its retirement (the lifetime covers two rolls only as planned).
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const KeyWindows o = key_windows(keys[i].timing);
+    if (i != open.front() && has_role(keys[i], role) && o.publish_until != kNever &&
+        o.publish_until > t)
+      start = std::max(start, o.publish_until);
+  }
   const std::time_t make_at = start - p.publish_safety;
   if (t < make_at) {
     step.next = make_at;

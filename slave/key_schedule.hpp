@@ -162,9 +162,11 @@ struct PolicyStep {
 };
 // The successor is made `publish-safety` before its Publish time, so every slave sharing the
 // key folder reads it before it is served; the roll starts so that the old key's Inactive
-// falls at its Activate + the role's lifetime (at once when that is too late). Only keys of the
-// role count (SEP keys for a CSK or KSK, the others for a ZSK); a CSK roll waits while the zone
-// has a ZSK, a KSK or ZSK roll while it has no key of the other role.
+// falls at its Activate + the role's lifetime (at once when that is too late), and not before
+// the last roll's old key has left the DNSKEY RRset (later than planned when parent-ds-check
+// held its retirement). Only keys of the role count (SEP keys for a CSK or KSK, the others for
+// a ZSK); a CSK roll waits while the zone has a ZSK, a KSK or ZSK roll while it has no key of
+// the other role.
 [[nodiscard]] PolicyStep plan_key_roll(const std::vector<dnssec::DnssecKey>& keys, std::time_t t,
                                        const KeyPolicy& p, ZoneTtls ttls, KeyRole role);
 [[nodiscard]] PolicyStep plan_csk_roll(const std::vector<dnssec::DnssecKey>& keys, std::time_t t,

@@ -292,6 +292,20 @@ TEST_CASE(
   PolicyStep late = plan_csk_roll(keys, T0 + 2000, p, ttls);
   REQUIRE(late.roll_from);
   CHECK(late.timing.start == T0 + 2000);
+  // one roll at a time: the last roll's old key, its retirement held by parent-ds-check, still
+  // published at the planned start pushes the next roll after its Delete
+  const std::vector<DnssecKey> held{csk({.publish = T0 - 900,
+                                         .activate = T0 - 900,
+                                         .inactive = start - 20,
+                                         .remove = start + 100}),
+                                    keys.front()};
+  PolicyStep waits = plan_csk_roll(held, start - 5, p, ttls);
+  CHECK(!waits.roll_from);
+  CHECK(waits.next == start + 100 - 5);
+  PolicyStep after = plan_csk_roll(held, start + 100 - 5, p, ttls);
+  REQUIRE(after.roll_from);
+  CHECK(held[*after.roll_from].tag == keys.front().tag);
+  CHECK(after.timing.start == start + 100);
   // lifetime 0 or manual: nothing
   p.csk_lifetime = 0;
   CHECK(!plan_csk_roll(keys, T0 + 5000, p, ttls).roll_from);
