@@ -355,6 +355,8 @@ asio::awaitable<bool> ZonePipeline::serial_unchanged() {
 
 // One transfer's poll, from its fetch to its outcome: what the job's steps share.
 struct ZonePipeline::TransferPoll {
+  // This zone's turn among max-transfers, held until its check job ends (poll_received).
+  net::AsyncSemaphore::Permit permit;
   AxfrAttempt attempt;
   std::string master;  // the master that answered, as text
   TransferLimits limits;
@@ -381,13 +383,12 @@ asio::awaitable<void> ZonePipeline::poll_once() {
     } else {
       // At most max-transfers transfers run at once over all zones (a start with thousands
       // of zones must not flood the masters); a zone waits here for its turn.
-      auto permit = co_await shared_.transfers.acquire();
-      if (stopping_ || shared_.transfers.closed()) co_return;
       TransferPoll t;
+      t.permit = co_await shared_.transfers.acquire();
+      if (stopping_ || shared_.transfers.closed()) co_return;
       t.attempt =
           co_await fetch_transfer_any(io_.get_executor(), config_.masters, config_.publisher.zone,
                                       config_.transfer, next_ixfr_request());
-      permit.reset();
       rec.master = t.master = tcp_text(t.attempt.master);
       if (!t.attempt.reached) {
         work = co_await poll_unreachable(t);
@@ -450,6 +451,7 @@ asio::awaitable<ZonePipeline::PollWork> ZonePipeline::poll_received(TransferPoll
   // keep being answered during a long sign; only the outcome comes back here.
   PollWork work =
       co_await on_worker(jobs_, job_pool(assembled.messages()), [&] { return check_job(t); });
+  t.permit.reset();
   if (!t.reviewed) co_return work;
   const ReviewDecision d =
       co_await review_off_strand(io_, config_.review, std::move(*t.review), zname_);
