@@ -283,8 +283,8 @@ asio::awaitable<std::chrono::steady_clock::duration> ZonePipeline::refresh_step(
   std::chrono::seconds delay{failed ? 60 : 3600};
   if (!failed && r.earliest_expiry != 0) {
     const auto now = static_cast<uint32_t>(util::unix_now());
-    const auto due = static_cast<int32_t>(r.earliest_expiry -
-                                          config_.publisher.signature_refresh - now);  // RFC 1982
+    const auto due = static_cast<int32_t>(r.earliest_expiry - config_.publisher.signature_refresh -
+                                          now);  // RFC 1982
     delay = due < 0 ? std::chrono::seconds(60)
                     : std::min(delay, std::chrono::seconds(int64_t{due} + 1));
   }

@@ -193,13 +193,13 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   std::mutex refresh_mutex_;           // one thread wraps a new publication
   RefusalLogLimiter notify_refusals_;  // refused NOTIFYs: one log line per interval
   boost::asio::steady_timer wake_;
-  boost::asio::steady_timer hold_;  // notify_min_interval between polls
+  boost::asio::steady_timer hold_;         // notify_min_interval between polls
   boost::asio::steady_timer upkeep_wake_;  // the key steps' and the refresh's
   KeyUpkeep key_upkeep_;                   // job strand
   bool key_reread_ = false;                // io thread: the next key step re-reads the files
   bool refresh_now_ = false;  // io thread: a publication; the refresh looks at its signatures
   std::time_t parent_ds_at_ = kNever;  // when the parent's DS is to be asked (parent_ds_gate.hpp)
-  unsigned loops_ = 0;        // poll and upkeep loops running
+  unsigned loops_ = 0;                 // poll and upkeep loops running
   std::optional<std::chrono::steady_clock::time_point> last_poll_start_;
   unsigned failed_polls_ = 0;  // in a row (refused or failed), for the retry backoff
   bool poll_pending_ = false;

@@ -143,8 +143,7 @@ asio::awaitable<ExchangeOutcome> udp_exchange(
   if (ec) co_return from_error(ec);
   thread_local std::vector<uint8_t> buffer(65535);
   for (;;) {
-    auto r = co_await (sock.async_wait(udp::socket::wait_read, kTuple) ||
-                       timer.async_wait(kTuple));
+    auto r = co_await (sock.async_wait(udp::socket::wait_read, kTuple) || timer.async_wait(kTuple));
     if (r.index() == 1) {
       reply.clear();
       co_return ExchangeOutcome{ExchangeStatus::TimedOut,
