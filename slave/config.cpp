@@ -604,7 +604,8 @@ const std::vector<OptionSpec>& slave_options() {
        true, true},
       {"journal-max", "IXFR journal: versions kept (0: none, IXFR answered by AXFR)", true, false},
       {"sign-threads", "signing threads per publication; 0: one per core", true, false},
-      {"max-transfers", "transfers in at once over all zones", false, false},
+      {"max-transfers", "zones transferring and checking a transfer at once, over all zones", false,
+       false},
       {"max-signing",
        "publication jobs (sign, verify, write) at once; 0: one per core (zones under 2,000 "
        "RRsets have four times as many of their own)",

@@ -129,7 +129,6 @@ ZonePipeline::ZonePipeline(asio::io_context& io, ZoneConfigPtr config, PipelineS
       wake_(io),
       hold_(io),
       upkeep_wake_(io),
-      key_wake_(io),
       key_upkeep_(config_.publisher) {
   auto access = std::make_shared<server::TransferAccess>();
   access->acl = config_.allow_transfer;
@@ -178,22 +177,13 @@ void ZonePipeline::start_up(util::AtomicFileBatch* new_keys) {
 }
 
 void ZonePipeline::start() {
-  // The loop's frame holds the pipeline, so a zone removed by a reload lives until it ends.
-  auto run = [](std::shared_ptr<ZonePipeline> self) -> asio::awaitable<void> {
-    co_await self->poll_loop();
-  };
-  auto upkeep = [](std::shared_ptr<ZonePipeline> self) -> asio::awaitable<void> {
-    co_await self->upkeep_loop();
-  };
-  auto keys = [](std::shared_ptr<ZonePipeline> self) -> asio::awaitable<void> {
-    co_await self->key_loop();
-  };
-  loops_ = 3;
-  net::spawn_logged(io_.get_executor(), run(shared_from_this()), "slave", "poll loop of " + zname_);
-  net::spawn_logged(io_.get_executor(), upkeep(shared_from_this()), "slave",
-                    "signature upkeep of " + zname_);
-  net::spawn_logged(io_.get_executor(), keys(shared_from_this()), "slave",
-                    "key upkeep of " + zname_);
+  // Two coroutines a zone, each waiting on its timer between steps: at 10,000 zones every
+  // coroutine frame, spawn and pending wait is paid 10,000 times.
+  loops_ = 2;
+  net::spawn_logged(io_.get_executor(), poll_loop(shared_from_this()), "slave",
+                    "poll loop of " + zname_);
+  net::spawn_logged(io_.get_executor(), upkeep_loop(shared_from_this()), "slave",
+                    "signature and key upkeep of " + zname_);
 }
 
 void ZonePipeline::loop_ended() {
@@ -207,12 +197,11 @@ void ZonePipeline::stop(std::function<void()> stopped) {
   wake_.cancel();
   hold_.cancel();
   upkeep_wake_.cancel();
-  key_wake_.cancel();
 }
 
 void ZonePipeline::check_keys() {
   key_reread_ = true;
-  key_wake_.cancel();
+  upkeep_wake_.cancel();
 }
 
 void ZonePipeline::trigger_poll() {
@@ -225,7 +214,7 @@ void ZonePipeline::force_poll() {
   trigger_poll();
 }
 
-asio::awaitable<void> ZonePipeline::poll_loop() {
+asio::awaitable<void> ZonePipeline::poll_loop(std::shared_ptr<ZonePipeline> /*self*/) {
   while (!stopping_) {
     // However many NOTIFYs come (forged ones included), one poll per notify_min_interval.
     if (last_poll_start_) {
@@ -247,90 +236,105 @@ asio::awaitable<void> ZonePipeline::poll_loop() {
   loop_ended();
 }
 
-asio::awaitable<void> ZonePipeline::upkeep_loop() {
+asio::awaitable<void> ZonePipeline::upkeep_loop(std::shared_ptr<ZonePipeline> /*self*/) {
+  using Clock = std::chrono::steady_clock;
+  // Both due at the start: the key step first, as a key rolled while stopped re-signs.
+  Clock::time_point keys_at = Clock::now(), refresh_at = keys_at;
   while (!stopping_) {
-    PublishReport r;
-    bool failed = false;
-    try {
-      r = co_await on_worker(jobs_, job_pool(0), [this] {
-        publisher_.refresh_signatures();
-        PublishReport report = publisher_.take_report();
-        wrap_publication();
-        if (report.published && publisher_.served_signed()->rrset_count() >= kTrimAfterRRsets)
-          release_free_memory(zname_);
-        return report;
-      });
-    } catch (const std::exception& e) {
-      util::log(LogLevel::Error, "slave", zname_, "signature upkeep failed: {}", e.what());
-      failed = true;
+    if (key_reread_) keys_at = Clock::now();
+    if (keys_at <= Clock::now()) {
+      const auto delay = co_await key_step();
+      keys_at = Clock::now() + delay;
+      if (stopping_) break;
     }
-    if (stopping_) break;
-    if (apply_report(r, false, "refresh", std::nullopt)) notify_secondaries();
-    // Sleep until the earliest signature enters the refresh window; after a refresh that
-    // failed (it is still due), a minute; without a zone, until a publication wakes us.
-    std::chrono::seconds delay{failed ? 60 : 3600};
-    if (!failed && r.earliest_expiry != 0) {
-      const auto now = static_cast<uint32_t>(util::unix_now());
-      const auto due = static_cast<int32_t>(r.earliest_expiry -
-                                            config_.publisher.signature_refresh - now);  // RFC 1982
-      delay = due < 0 ? std::chrono::seconds(60)
-                      : std::min(delay, std::chrono::seconds(int64_t{due} + 1));
+    if (std::exchange(refresh_now_, false)) refresh_at = Clock::now();
+    if (refresh_at <= Clock::now()) {
+      const auto delay = co_await refresh_step();
+      refresh_at = Clock::now() + delay;
+      if (stopping_) break;
     }
-    util::log(LogLevel::Debug, "slave", zname_, "signature upkeep: next check in {} s",
-              delay.count());
-    upkeep_wake_.expires_after(delay);
+    if (key_reread_ || refresh_now_) continue;  // asked for while a step ran
+    upkeep_wake_.expires_at(std::min(keys_at, refresh_at));
     (void)co_await upkeep_wake_.async_wait(kTuple);
   }
   loop_ended();
 }
 
-asio::awaitable<void> ZonePipeline::key_loop() {
-  std::time_t ds_at = kNever;  // when the parent's DS is to be asked (parent_ds_gate.hpp)
-  while (!stopping_) {
-    PublishReport r;
-    std::time_t next = kNever;
-    const bool reread = std::exchange(key_reread_, false);
-    std::optional<ParentDs> ds;
-    if (ds_at <= std::time(nullptr))
-      ds = co_await ask_parent_ds(io_.get_executor(), config_.publisher.zone,
-                                  config_.publisher.key_policy.parent_ds_check);
-    if (stopping_) break;
-    try {
-      next = co_await on_worker(jobs_, job_pool(0), [this, reread, &r, &ds, &ds_at] {
-        const auto t0 = std::chrono::steady_clock::now();
-        const std::time_t at = key_upkeep_.step(publisher_, std::time(nullptr), reread, ds);
-        ds_at = key_upkeep_.parent_ds_check_at();
-        r = publisher_.take_report();
-        if (r.published) {
-          wrap_publication();
-          util::log(LogLevel::Info, "slave", zname_, "key step published in {:.3f} s",
-                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-        }
-        return at;
-      });
-    } catch (const std::exception& e) {
-      util::log(LogLevel::Error, "slave", zname_, "key upkeep failed: {}", e.what());
-      next = std::time(nullptr) + 60;
-    }
-    if (stopping_) break;
-    if (apply_report(r, false, "keys", std::nullopt)) {
-      notify_secondaries();
-      upkeep_wake_.cancel();
-      if (on_published_) on_published_();
-    }
-    // Until the next key event (just after it: the step reads whole seconds), at most one
-    // check interval: new or changed key files are seen within it.
-    auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(config_.key_check_interval);
-    if (next != kNever) {
-      const auto until = std::chrono::system_clock::from_time_t(next) -
-                         std::chrono::system_clock::now() + std::chrono::milliseconds(20);
-      delay = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(until),
-                         std::chrono::milliseconds(20), delay);
-    }
-    key_wake_.expires_after(delay);
-    (void)co_await key_wake_.async_wait(kTuple);
+asio::awaitable<std::chrono::steady_clock::duration> ZonePipeline::refresh_step() {
+  PublishReport r;
+  bool failed = false;
+  try {
+    r = co_await on_worker(jobs_, job_pool(0), [this] {
+      publisher_.refresh_signatures();
+      PublishReport report = publisher_.take_report();
+      wrap_publication();
+      if (report.published && publisher_.served_signed()->rrset_count() >= kTrimAfterRRsets)
+        release_free_memory(zname_);
+      return report;
+    });
+  } catch (const std::exception& e) {
+    util::log(LogLevel::Error, "slave", zname_, "signature upkeep failed: {}", e.what());
+    failed = true;
   }
-  loop_ended();
+  if (stopping_) co_return std::chrono::seconds(0);
+  if (apply_report(r, false, "refresh", std::nullopt)) notify_secondaries();
+  // Sleep until the earliest signature enters the refresh window; after a refresh that
+  // failed (it is still due), a minute; without a zone, until a publication wakes us.
+  std::chrono::seconds delay{failed ? 60 : 3600};
+  if (!failed && r.earliest_expiry != 0) {
+    const auto now = static_cast<uint32_t>(util::unix_now());
+    const auto due = static_cast<int32_t>(r.earliest_expiry - config_.publisher.signature_refresh -
+                                          now);  // RFC 1982
+    delay = due < 0 ? std::chrono::seconds(60)
+                    : std::min(delay, std::chrono::seconds(int64_t{due} + 1));
+  }
+  util::log(LogLevel::Debug, "slave", zname_, "signature upkeep: next check in {} s",
+            delay.count());
+  co_return delay;
+}
+
+asio::awaitable<std::chrono::steady_clock::duration> ZonePipeline::key_step() {
+  PublishReport r;
+  std::time_t next = kNever;
+  const bool reread = std::exchange(key_reread_, false);
+  std::optional<ParentDs> ds;
+  if (parent_ds_at_ <= std::time(nullptr))
+    ds = co_await ask_parent_ds(io_.get_executor(), config_.publisher.zone,
+                                config_.publisher.key_policy.parent_ds_check);
+  if (stopping_) co_return std::chrono::seconds(0);
+  try {
+    next = co_await on_worker(jobs_, job_pool(0), [this, reread, &r, &ds] {
+      const auto t0 = std::chrono::steady_clock::now();
+      const std::time_t at = key_upkeep_.step(publisher_, std::time(nullptr), reread, ds);
+      parent_ds_at_ = key_upkeep_.parent_ds_check_at();
+      r = publisher_.take_report();
+      if (r.published) {
+        wrap_publication();
+        util::log(LogLevel::Info, "slave", zname_, "key step published in {:.3f} s",
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      }
+      return at;
+    });
+  } catch (const std::exception& e) {
+    util::log(LogLevel::Error, "slave", zname_, "key upkeep failed: {}", e.what());
+    next = std::time(nullptr) + 60;
+  }
+  if (stopping_) co_return std::chrono::seconds(0);
+  if (apply_report(r, false, "keys", std::nullopt)) {
+    notify_secondaries();
+    refresh_now_ = true;
+    if (on_published_) on_published_();
+  }
+  // Until the next key event (just after it: the step reads whole seconds), at most one
+  // check interval: new or changed key files are seen within it.
+  auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(config_.key_check_interval);
+  if (next != kNever) {
+    const auto until = std::chrono::system_clock::from_time_t(next) -
+                       std::chrono::system_clock::now() + std::chrono::milliseconds(20);
+    delay = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(until),
+                       std::chrono::milliseconds(20), delay);
+  }
+  co_return delay;
 }
 
 asio::awaitable<bool> ZonePipeline::serial_unchanged() {
@@ -355,6 +359,8 @@ asio::awaitable<bool> ZonePipeline::serial_unchanged() {
 
 // One transfer's poll, from its fetch to its outcome: what the job's steps share.
 struct ZonePipeline::TransferPoll {
+  // This zone's turn among max-transfers, held until its check job ends (poll_received).
+  net::AsyncSemaphore::Permit permit;
   AxfrAttempt attempt;
   std::string master;  // the master that answered, as text
   TransferLimits limits;
@@ -381,13 +387,12 @@ asio::awaitable<void> ZonePipeline::poll_once() {
     } else {
       // At most max-transfers transfers run at once over all zones (a start with thousands
       // of zones must not flood the masters); a zone waits here for its turn.
-      auto permit = co_await shared_.transfers.acquire();
-      if (stopping_ || shared_.transfers.closed()) co_return;
       TransferPoll t;
+      t.permit = co_await shared_.transfers.acquire();
+      if (stopping_ || shared_.transfers.closed()) co_return;
       t.attempt =
           co_await fetch_transfer_any(io_.get_executor(), config_.masters, config_.publisher.zone,
                                       config_.transfer, next_ixfr_request());
-      permit.reset();
       rec.master = t.master = tcp_text(t.attempt.master);
       if (!t.attempt.reached) {
         work = co_await poll_unreachable(t);
@@ -450,6 +455,7 @@ asio::awaitable<ZonePipeline::PollWork> ZonePipeline::poll_received(TransferPoll
   // keep being answered during a long sign; only the outcome comes back here.
   PollWork work =
       co_await on_worker(jobs_, job_pool(assembled.messages()), [&] { return check_job(t); });
+  t.permit.reset();
   if (!t.reviewed) co_return work;
   const ReviewDecision d =
       co_await review_off_strand(io_, config_.review, std::move(*t.review), zname_);
@@ -699,7 +705,8 @@ void ZonePipeline::finish_poll(PollRecord rec, PollWork work,
   status_.last_poll = std::move(rec);
   if (published) {
     notify_secondaries();
-    upkeep_wake_.cancel();  // the upkeep looks at the new zone's signatures
+    refresh_now_ = true;  // the upkeep looks at the new zone's signatures
+    upkeep_wake_.cancel();
     if (on_published_) on_published_();
   }
 }

@@ -107,14 +107,19 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   [[nodiscard]] const SlaveStatus& status() const { return status_; }
 
  private:
-  boost::asio::awaitable<void> poll_loop();
+  // The loops hold `self`: a zone removed by a reload lives until they end.
+  boost::asio::awaitable<void> poll_loop(std::shared_ptr<ZonePipeline> self);
   boost::asio::awaitable<void> poll_once();
-  // Signature upkeep: refreshes what expires within the refresh window, then sleeps until the
-  // next signature comes due (at most an hour), or until a publication wakes it.
-  boost::asio::awaitable<void> upkeep_loop();
+  // The key steps and the signature refresh, on one timer: whichever is due runs, then the loop
+  // sleeps until the earlier of the two comes due again.
+  boost::asio::awaitable<void> upkeep_loop(std::shared_ptr<ZonePipeline> self);
+  // Signature upkeep: refreshes what expires within the refresh window. Returns when to look
+  // again: when the next signature comes due (at most an hour), or a minute after a failure.
+  boost::asio::awaitable<std::chrono::steady_clock::duration> refresh_step();
   // Key lifecycle (key_roll.hpp KeyUpkeep): steps at each key event of the zone's timing, and
   // every key_check_interval to see changed key files; re-signs when the key set changes.
-  boost::asio::awaitable<void> key_loop();
+  // Returns when to step again.
+  boost::asio::awaitable<std::chrono::steady_clock::duration> key_step();
   // A loop ended: once both have, the zone is stopped.
   void loop_ended();
   // PollMode::Soa: true when a master answered with the serial of the last complete transfer.
@@ -188,12 +193,13 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   std::mutex refresh_mutex_;           // one thread wraps a new publication
   RefusalLogLimiter notify_refusals_;  // refused NOTIFYs: one log line per interval
   boost::asio::steady_timer wake_;
-  boost::asio::steady_timer hold_;  // notify_min_interval between polls
-  boost::asio::steady_timer upkeep_wake_;
-  boost::asio::steady_timer key_wake_;
-  KeyUpkeep key_upkeep_;     // job strand
-  bool key_reread_ = false;  // io thread: the next key step re-reads the files
-  unsigned loops_ = 0;       // poll, upkeep and key loops running
+  boost::asio::steady_timer hold_;         // notify_min_interval between polls
+  boost::asio::steady_timer upkeep_wake_;  // the key steps' and the refresh's
+  KeyUpkeep key_upkeep_;                   // job strand
+  bool key_reread_ = false;                // io thread: the next key step re-reads the files
+  bool refresh_now_ = false;  // io thread: a publication; the refresh looks at its signatures
+  std::time_t parent_ds_at_ = kNever;  // when the parent's DS is to be asked (parent_ds_gate.hpp)
+  unsigned loops_ = 0;                 // poll and upkeep loops running
   std::optional<std::chrono::steady_clock::time_point> last_poll_start_;
   unsigned failed_polls_ = 0;  // in a row (refused or failed), for the retry backoff
   bool poll_pending_ = false;

@@ -135,21 +135,33 @@ asio::awaitable<ExchangeOutcome> udp_exchange(
   auto [sec, sent] = co_await sock.async_send(asio::buffer(query.data(), query.size()), kTuple);
   (void)sent;
   if (sec) co_return from_error(sec);
-  reply.resize(65535);
+  // The datagram is read as soon as it is there, on this thread, into the thread's buffer, and
+  // the reply keeps only its octets: a 64 KB buffer per exchange in flight (10,000 zones
+  // checking their masters' SOA: hundreds at once) would grow the heap by megabytes whose
+  // pages the zones allocated meanwhile keep from being given back.
+  sock.non_blocking(true, ec);
+  if (ec) co_return from_error(ec);
+  thread_local std::vector<uint8_t> buffer(65535);
   for (;;) {
-    auto r = co_await (sock.async_receive(asio::buffer(reply), kTuple) || timer.async_wait(kTuple));
+    auto r = co_await (sock.async_wait(udp::socket::wait_read, kTuple) || timer.async_wait(kTuple));
     if (r.index() == 1) {
       reply.clear();
       co_return ExchangeOutcome{ExchangeStatus::TimedOut,
                                 "no reply within " + std::to_string(timeout.count()) + " ms"};
     }
-    auto [rec, n] = std::get<0>(r);
+    if (auto [wec] = std::get<0>(r); wec) {
+      reply.clear();
+      co_return from_error(wec);
+    }
+    boost::system::error_code rec;
+    const size_t n = sock.receive(asio::buffer(buffer), 0, rec);
+    if (rec == asio::error::would_block || rec == asio::error::try_again) continue;
     if (rec) {
       reply.clear();
       co_return from_error(rec);
     }
-    if (matches(std::span<const uint8_t>(reply.data(), n))) {
-      reply.resize(n);
+    if (matches(std::span<const uint8_t>(buffer.data(), n))) {
+      reply.assign(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(n));
       co_return ExchangeOutcome{};
     }
   }

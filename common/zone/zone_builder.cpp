@@ -186,6 +186,7 @@ struct ZoneBuilder::Build {
   OwnerKeys keys;                        // 1. the owners' sort keys
   OwnerRanks ranks;                      // 2. their canonical order
   std::vector<uint32_t> order;           // 3. the kept RRs, indexes into pending_, in order
+  size_t nodes_left = 0;                 //    owners with kept RRs: the nodes still to make
   std::shared_ptr<Zone> zone;            // 4. their nodes, in blocks
   Zone::Block* block = nullptr;          //    the block being filled
   std::vector<const Where*> node_where;  //    where each node's first RR came from
@@ -214,7 +215,10 @@ void ZoneBuilder::Build::sort_records() {
   std::vector<uint32_t> start = check_records();
   const auto& pending = in.pending_;
   const auto& rank = ranks.rank;
-  for (size_t r = 0; r < ranks.count; ++r) start[r + 1] += start[r];
+  for (size_t r = 0; r < ranks.count; ++r) {
+    nodes_left += start[r + 1] != 0;
+    start[r + 1] += start[r];
+  }
   order.resize(start[ranks.count]);
   {
     std::vector<uint32_t> next(start.begin(), start.end() - 1);
@@ -284,8 +288,11 @@ Node& ZoneBuilder::Build::start_node(size_t k) {
   const Pending& p = in.pending_[order[k]];
   if (block == nullptr || block->nodes.size() == Zone::kBlockNodes) {
     block = zone->blocks_.emplace_back(std::make_shared<Zone::Block>()).get();
-    block->nodes.reserve(Zone::kBlockNodes);
+    // Room for the nodes this block will hold, not a full block's: a zone of 20 names would
+    // keep ~6 KB of empty nodes for its lifetime.
+    block->nodes.reserve(std::min(Zone::kBlockNodes, nodes_left));
   }
+  --nodes_left;
   // The name gets a buffer of its own, next to its node: the added RRs' names (an AXFR's,
   // one per record) are freed with them, and a name kept from there would pin their pages.
   Node& node = block->nodes.emplace_back(
