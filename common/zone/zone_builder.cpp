@@ -127,6 +127,14 @@ ZoneError::ZoneError(std::vector<ZoneIssue> issues)
 
 ZoneBuilder::ZoneBuilder(Name origin) : origin_(std::move(origin)) {}
 
+ZoneBuilder::~ZoneBuilder() { free_chunks(); }
+
+void ZoneBuilder::free_chunks() noexcept {
+  for (const Chunk& c : rdata_chunks_) util::huge_free(c.data, c.size);
+  rdata_chunks_.clear();
+  chunk_used_ = chunk_size_ = 0;
+}
+
 uint32_t ZoneBuilder::file_index(const std::string& file) {
   // Few distinct files ($INCLUDE), and consecutive RRs share one: search from the back.
   for (size_t i = files_.size(); i-- > 0;) {
@@ -144,15 +152,17 @@ const uint8_t* ZoneBuilder::keep(std::span<const uint8_t> rdata) {
   // An empty RDATA (RFC 3597 "\# 0") needs no room, and there may be no chunk yet.
   static constexpr uint8_t kNothing[1] = {0};
   if (rdata.empty()) return kNothing;
-  // RDATA is at most 65535 octets (RFC 1035 §3.2.1), so one chunk always holds the largest.
-  constexpr size_t kChunk = size_t{1} << 20;
+  // Chunks grow from 64 KiB (a small zone stays on the heap) to 4 MiB (two huge pages). RDATA
+  // is at most 65535 octets (RFC 1035 §3.2.1), so one chunk always holds the largest.
   if (chunk_size_ - chunk_used_ < rdata.size()) {
-    const size_t size = std::max(kChunk, rdata.size());
-    rdata_chunks_.push_back(std::make_unique_for_overwrite<uint8_t[]>(size));
+    const size_t grown = (size_t{64} << 10) << std::min<size_t>(rdata_chunks_.size(), 6);
+    const size_t size = std::max(grown, rdata.size());
+    rdata_chunks_.reserve(rdata_chunks_.size() + 1);
+    rdata_chunks_.push_back({static_cast<uint8_t*>(util::huge_alloc(size)), size});
     chunk_used_ = 0;
     chunk_size_ = size;
   }
-  uint8_t* at = rdata_chunks_.back().get() + chunk_used_;
+  uint8_t* at = rdata_chunks_.back().data + chunk_used_;
   std::memcpy(at, rdata.data(), rdata.size());
   chunk_used_ += rdata.size();
   return at;
@@ -359,9 +369,9 @@ ZoneBuilder::Result ZoneBuilder::build() && {
   b.ranks = rank_owners(b.keys);
   b.sort_records();
   b.make_nodes();
-  pending_.clear();
-  rdata_chunks_.clear();
-  owners_.clear();
+  pending_ = {};
+  free_chunks();
+  owners_ = {};
   b.check_nodes();
   if (!b.errors.empty()) throw ZoneError(std::move(b.errors));
   return {std::move(b.zone), std::move(b.warnings)};
