@@ -198,6 +198,7 @@ struct ZoneBuilder::Build {
   std::vector<uint32_t> order;           // 3. the kept RRs, indexes into pending_, in order
   std::shared_ptr<Zone> zone;            // 4. their nodes, in blocks
   Zone::Block* block = nullptr;          //    the block being filled
+  size_t block_rdata_used = 0;           //    octets of block->rdata placed so far
   std::vector<const Where*> node_where;  //    where each node's first RR came from
 
   void error(const Where& w, std::string what) {
@@ -213,6 +214,7 @@ struct ZoneBuilder::Build {
   std::vector<uint32_t> check_records();
   void make_nodes();
   Node& start_node(size_t k);
+  size_t block_rdata_bytes(size_t k) const;
   void start_rrset(Node& node, size_t k);
   void merge_ttl(RRset& rrset, const Pending& p);
   void check_nodes();
@@ -295,6 +297,8 @@ Node& ZoneBuilder::Build::start_node(size_t k) {
   if (block == nullptr || block->nodes.size() == Zone::kBlockNodes) {
     block = zone->blocks_.emplace_back(std::make_shared<Zone::Block>()).get();
     block->nodes.reserve(Zone::kBlockNodes);
+    block->rdata = std::make_unique_for_overwrite<uint8_t[]>(block_rdata_bytes(k));
+    block_rdata_used = 0;
   }
   // The name gets a buffer of its own, next to its node: the added RRs' names (an AXFR's,
   // one per record) are freed with them, and a name kept from there would pin their pages.
@@ -310,8 +314,27 @@ Node& ZoneBuilder::Build::start_node(size_t k) {
   return node;
 }
 
-// Opens the RRset of the type of order[k] in `node`, with one exact RDATA block: its RRs are the
-// run of `order` with this owner and type.
+// The octets of the RDATA lists of the block that starts with the owner run at order[k]: the
+// RRsets of its next kBlockNodes owners, each placed exactly (start_rrset).
+size_t ZoneBuilder::Build::block_rdata_bytes(size_t k) const {
+  size_t bytes = 0, nodes = 0, count = 0, octets = 0;
+  for (size_t j = k; j < order.size(); ++j) {
+    const Pending& q = in.pending_[order[j]];
+    const Pending* prev = j == k ? nullptr : &in.pending_[order[j - 1]];
+    const bool new_node = prev == nullptr || !same_owner(q, *prev);
+    if (new_node && ++nodes > Zone::kBlockNodes) break;
+    if (new_node || q.type != prev->type) {
+      if (prev != nullptr) bytes += dns::RdataList::placed_bytes(count, octets);
+      count = octets = 0;
+    }
+    ++count;
+    octets += q.rdata_size;
+  }
+  return bytes + (count > 0 ? dns::RdataList::placed_bytes(count, octets) : 0);
+}
+
+// Opens the RRset of the type of order[k] in `node`, with its exact RDATA list placed in the
+// block's storage: its RRs are the run of `order` with this owner and type.
 void ZoneBuilder::Build::start_rrset(Node& node, size_t k) {
   const Pending& p = in.pending_[order[k]];
   node.rrsets.push_back(RRset{node.name, p.type, p.rclass, p.ttl, {}});
@@ -322,7 +345,8 @@ void ZoneBuilder::Build::start_rrset(Node& node, size_t k) {
     ++count;
     octets += q.rdata_size;
   }
-  node.rrsets.back().rdatas.reserve(count, octets);
+  node.rrsets.back().rdatas.place(block->rdata.get() + block_rdata_used, count, octets);
+  block_rdata_used += dns::RdataList::placed_bytes(count, octets);
 }
 
 // A further RR of `rrset` with its own TTL.
