@@ -300,10 +300,10 @@ Node& ZoneBuilder::Build::start_node(size_t k) {
     block->rdata = std::make_unique_for_overwrite<uint8_t[]>(block_rdata_bytes(k));
     block_rdata_used = 0;
   }
-  // The name gets a buffer of its own, next to its node: the added RRs' names (an AXFR's,
-  // one per record) are freed with them, and a name kept from there would pin their pages.
-  Node& node = block->nodes.emplace_back(
-      Node{Name::from_wire_unchecked(in.owners_[p.owner].wire()), {}, false, false});
+  // The node shares the owner run's name: both intakes (the zone-file parser, the transfer's
+  // record cursor) make one Name per run of records with one owner, so these names are about
+  // all they allocated and lie together; a copy cost a malloc per node.
+  Node& node = block->nodes.emplace_back(Node{in.owners_[p.owner], {}, false, false});
   node_where.push_back(&p.where);
   // Exactly as many RRsets as the run has types: no vector grown and shrunk, whose freed
   // blocks would leave holes among the zone's.
