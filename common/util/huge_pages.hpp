@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <new>
+#include <string>
+#include <vector>
 
 namespace flatsign::util {
 
@@ -34,5 +36,9 @@ struct HugePageAllocator {
     return true;
   }
 };
+
+template <class T>
+using HugeVector = std::vector<T, HugePageAllocator<T>>;
+using HugeString = std::basic_string<char, std::char_traits<char>, HugePageAllocator<char>>;
 
 }  // namespace flatsign::util

@@ -51,8 +51,8 @@ void canonical_key(const Name& name, std::string& key) {
 // 1. One canonical sort key per owner run, all in one arena (no allocation per RR). Every owner
 // inside the zone has the origin's key as a prefix: it is left out.
 struct OwnerKeys {
-  std::string arena;
-  std::vector<uint32_t> at;  // owner o's key is arena[at[o], at[o + 1])
+  util::HugeString arena;
+  util::HugeVector<uint32_t> at;  // owner o's key is arena[at[o], at[o + 1])
   std::vector<bool> inside;  // the owner is at or below the origin (the others have no key)
   std::string_view operator()(uint32_t o) const {
     return std::string_view(arena).substr(at[o], at[o + 1] - at[o]);
@@ -71,7 +71,7 @@ OwnerKeys owner_keys(const std::vector<Name>& owners, const Name& origin) {
     keys.inside[i] = owners[i].is_subdomain_of(origin);
     if (keys.inside[i]) {
       canonical_key(owners[i], key);
-      keys.arena.append(key, origin_key);
+      keys.arena.append(key.data() + origin_key, key.size() - origin_key);
     }
   }
   keys.at[owners.size()] = static_cast<uint32_t>(keys.arena.size());
@@ -83,7 +83,7 @@ OwnerKeys owner_keys(const std::vector<Name>& owners, const Name& origin) {
 // items; the first 8 key octets, as one integer, settle most comparisons without a memcmp
 // into the arena.
 struct OwnerRanks {
-  std::vector<uint32_t> rank;  // by owner; 0 for an owner outside the zone
+  util::HugeVector<uint32_t> rank;  // by owner; 0 for an owner outside the zone
   size_t count = 0;            // distinct ranks
 };
 
@@ -92,7 +92,7 @@ OwnerRanks rank_owners(const OwnerKeys& key) {
     uint64_t head;  // the key's first 8 octets, big-endian, zero-padded: same order
     uint32_t owner;
   };
-  std::vector<Item> items;
+  util::HugeVector<Item> items;
   items.reserve(key.inside.size());
   for (uint32_t o = 0; o < key.inside.size(); ++o) {
     if (!key.inside[o]) continue;
@@ -110,7 +110,7 @@ OwnerRanks rank_owners(const OwnerKeys& key) {
   // Transfers and Zone::records() arrive in canonical order already.
   if (!std::is_sorted(items.begin(), items.end(), before))
     std::sort(items.begin(), items.end(), before);
-  OwnerRanks ranks{std::vector<uint32_t>(key.inside.size()), 0};
+  OwnerRanks ranks{util::HugeVector<uint32_t>(key.inside.size()), 0};
   for (size_t i = 0; i < items.size(); ++i) {
     if (i > 0 &&
         (items[i].head != items[i - 1].head || key(items[i].owner) != key(items[i - 1].owner)))
@@ -195,7 +195,7 @@ struct ZoneBuilder::Build {
   std::vector<ZoneIssue> errors, warnings;
   OwnerKeys keys;                        // 1. the owners' sort keys
   OwnerRanks ranks;                      // 2. their canonical order
-  std::vector<uint32_t> order;           // 3. the kept RRs, indexes into pending_, in order
+  util::HugeVector<uint32_t> order;      // 3. the kept RRs, indexes into pending_, in order
   std::shared_ptr<Zone> zone;            // 4. their nodes, in blocks
   Zone::Block* block = nullptr;          //    the block being filled
   size_t block_rdata_used = 0;           //    octets of block->rdata placed so far
@@ -211,7 +211,7 @@ struct ZoneBuilder::Build {
     return ranks.rank[a.owner] == ranks.rank[b.owner];
   }
   void sort_records();
-  std::vector<uint32_t> check_records();
+  util::HugeVector<uint32_t> check_records();
   void make_nodes();
   Node& start_node(size_t k);
   size_t block_rdata_bytes(size_t k) const;
@@ -223,13 +223,13 @@ struct ZoneBuilder::Build {
 // 3. Per-RR checks, then order by (canonical owner, type), keeping input order among equals: a
 // counting sort on the owner's rank, then the few RRs of each owner by type.
 void ZoneBuilder::Build::sort_records() {
-  std::vector<uint32_t> start = check_records();
+  util::HugeVector<uint32_t> start = check_records();
   const auto& pending = in.pending_;
   const auto& rank = ranks.rank;
   for (size_t r = 0; r < ranks.count; ++r) start[r + 1] += start[r];
   order.resize(start[ranks.count]);
   {
-    std::vector<uint32_t> next(start.begin(), start.end() - 1);
+    util::HugeVector<uint32_t> next(start.begin(), start.end() - 1);
     for (size_t i = 0; i < pending.size(); ++i) {
       if (pending[i].owner != kRejected)
         order[next[rank[pending[i].owner]]++] = static_cast<uint32_t>(i);
@@ -254,8 +254,8 @@ void ZoneBuilder::Build::sort_records() {
 
 // The per-RR checks: a rejected RR gets kRejected as its owner. Returns, at [rank + 1], how many
 // RRs each owner rank keeps.
-std::vector<uint32_t> ZoneBuilder::Build::check_records() {
-  std::vector<uint32_t> start(ranks.count + 1, 0);
+util::HugeVector<uint32_t> ZoneBuilder::Build::check_records() {
+  util::HugeVector<uint32_t> start(ranks.count + 1, 0);
   for (Pending& p : in.pending_) {
     if (p.rclass != RRClass::IN) {
       error(p.where, "class " + dns::class_to_string(p.rclass) + " is not IN");
