@@ -1,5 +1,5 @@
 // RdataList: one malloc'ed block per RRset, grown by doubling and trimmed to size when a zone is
-// frozen (Zone::compact).
+// frozen (Zone::compact); or a block placed in storage the caller owns (a zone block's arena).
 #include "common/dns/rdata_list.hpp"
 
 #include <algorithm>
@@ -50,7 +50,12 @@ RdataList& RdataList::operator=(RdataList&& other) noexcept {
 }
 
 RdataList::~RdataList() {
-  std::free(p_);
+  release();
+}
+
+void RdataList::release() noexcept {
+  if (p_ != nullptr && !placed()) std::free(p_);
+  p_ = nullptr;
 }
 
 RdataRef RdataList::at(size_t i) const {
@@ -62,9 +67,9 @@ RdataRef RdataList::at(size_t i) const {
 }
 
 void RdataList::grow_to(size_t count_cap, size_t octets_cap) {
-  constexpr size_t kMax = std::numeric_limits<uint32_t>::max();
+  constexpr size_t kMax = kPlaced - 1;
   if (count_cap > kMax / sizeof(uint32_t) || octets_cap > kMax) {
-    throw std::length_error("RdataList: more than 4 GB of RDATA in one RRset");
+    throw std::length_error("RdataList: more than 2 GB of RDATA in one RRset");
   }
   const size_t bytes = sizeof(Header) + count_cap * sizeof(uint32_t) + octets_cap;
   auto* p = static_cast<uint8_t*>(std::malloc(bytes));
@@ -76,22 +81,35 @@ void RdataList::grow_to(size_t count_cap, size_t octets_cap) {
     h->octets = header()->octets;
     std::memcpy(p + sizeof(Header), ends(), h->count * sizeof(uint32_t));
     std::memcpy(p + sizeof(Header) + count_cap * sizeof(uint32_t), octets(), h->octets);
-    std::free(p_);
+    release();
   }
   p_ = p;
 }
 
 void RdataList::reserve(size_t count, size_t octets) {
-  if (p_ != nullptr && count <= header()->count_cap && octets <= header()->octets_cap) return;
+  if (p_ != nullptr && count <= header()->count_cap && octets <= octets_cap()) return;
   grow_to(std::max<size_t>(count, p_ ? header()->count_cap : 0),
-          std::max<size_t>(octets, p_ ? header()->octets_cap : 0));
+          std::max<size_t>(octets, p_ ? octets_cap() : 0));
+}
+
+size_t RdataList::placed_bytes(size_t count, size_t octets) {
+  return (sizeof(Header) + count * sizeof(uint32_t) + octets + 3) & ~size_t{3};
+}
+
+void RdataList::place(uint8_t* storage, size_t count, size_t octets) {
+  if (count > (kPlaced - 1) / sizeof(uint32_t) || octets >= kPlaced) {
+    throw std::length_error("RdataList: more than 2 GB of RDATA in one RRset");
+  }
+  release();
+  p_ = storage;
+  *header() = Header{0, 0, static_cast<uint32_t>(count), static_cast<uint32_t>(octets) | kPlaced};
 }
 
 void RdataList::push_back(std::span<const uint8_t> rdata) {
   const size_t count = size(), used = payload_size();
-  if (p_ == nullptr || count == header()->count_cap || used + rdata.size() > header()->octets_cap) {
+  if (p_ == nullptr || count == header()->count_cap || used + rdata.size() > octets_cap()) {
     // Doubling keeps appends amortized O(1); the first block is exact (most RRsets hold one).
-    size_t count_cap = p_ ? header()->count_cap : 0, octets_cap = p_ ? header()->octets_cap : 0;
+    size_t count_cap = p_ ? header()->count_cap : 0, octets_cap = p_ ? this->octets_cap() : 0;
     if (count + 1 > count_cap) count_cap = std::max<size_t>(count + 1, 2 * count_cap);
     if (used + rdata.size() > octets_cap)
       octets_cap = std::max(used + rdata.size(), 2 * octets_cap);
@@ -105,8 +123,7 @@ void RdataList::push_back(std::span<const uint8_t> rdata) {
 }
 
 void RdataList::clear() {
-  std::free(p_);
-  p_ = nullptr;
+  release();
 }
 
 void RdataList::pop_back() {
@@ -121,7 +138,7 @@ void RdataList::shrink_to_fit() {
     clear();
     return;
   }
-  if (header()->count == header()->count_cap && header()->octets == header()->octets_cap) return;
+  if (header()->count == header()->count_cap && header()->octets == octets_cap()) return;
   RdataList exact(*this);
   *this = std::move(exact);
 }
@@ -147,7 +164,7 @@ bool operator==(const RdataList& a, const RdataList& b) {
 }
 
 size_t RdataList::allocated_bytes() const {
-  return p_ ? sizeof(Header) + header()->count_cap * sizeof(uint32_t) + header()->octets_cap : 0;
+  return p_ ? sizeof(Header) + header()->count_cap * sizeof(uint32_t) + octets_cap() : 0;
 }
 
 }  // namespace flatsign::dns

@@ -115,6 +115,15 @@ class RdataList {
   void push_back(std::span<const uint8_t> rdata);
   // Room for `count` RDATAs of `octets` octets in all without a new block.
   void reserve(size_t count, size_t octets);
+  // Octets of storage an exact list of `count` RDATAs of `octets` octets in all occupies, a
+  // multiple of 4 (so such lists can be laid out back to back).
+  static size_t placed_bytes(size_t count, size_t octets);
+  // Makes this list (which must be empty) an empty one with exactly that room, in `storage`
+  // (placed_bytes(count, octets) octets, 4-aligned) owned by the caller: one allocation for
+  // many lists (a zone block's). The list never frees it; a copy gets a block of its own, and
+  // growing past the room moves the RDATAs to one. REQUIRES: `storage` outlives this list and
+  // every list it is moved into.
+  void place(uint8_t* storage, size_t count, size_t octets);
   void clear();
   // Drops the last RDATA (its room stays until shrink_to_fit). REQUIRES: !empty().
   void pop_back();
@@ -143,8 +152,12 @@ class RdataList {
     uint32_t count;
     uint32_t octets;
     uint32_t count_cap;
-    uint32_t octets_cap;
+    uint32_t octets_cap;  // with kPlaced set when the caller owns the block (place())
   };
+  static constexpr uint32_t kPlaced = uint32_t{1} << 31;
+  size_t octets_cap() const { return header()->octets_cap & ~kPlaced; }
+  bool placed() const { return (header()->octets_cap & kPlaced) != 0; }
+  void release() noexcept;
   // The block: Header, uint32_t end offset of each RDATA (count_cap of them), octets_cap octets.
   Header* header() const { return reinterpret_cast<Header*>(p_); }
   const uint32_t* ends() const { return reinterpret_cast<const uint32_t*>(p_ + sizeof(Header)); }

@@ -187,6 +187,9 @@ class Zone {
   struct Patch;
   // Never mutated once the Zone holding it is built: blocks are shared between snapshots.
   struct Block {
+    // The RDATA lists ZoneBuilder placed (RdataList::place) for these nodes, in one allocation
+    // instead of one per RRset; declared first so that it outlives them. Empty in copies.
+    std::unique_ptr<uint8_t[]> rdata;
     std::vector<Node> nodes;
     BlockSummary summary;
   };

@@ -51,8 +51,8 @@ void canonical_key(const Name& name, std::string& key) {
 // 1. One canonical sort key per owner run, all in one arena (no allocation per RR). Every owner
 // inside the zone has the origin's key as a prefix: it is left out.
 struct OwnerKeys {
-  std::string arena;
-  std::vector<uint32_t> at;  // owner o's key is arena[at[o], at[o + 1])
+  util::HugeString arena;
+  util::HugeVector<uint32_t> at;  // owner o's key is arena[at[o], at[o + 1])
   std::vector<bool> inside;  // the owner is at or below the origin (the others have no key)
   std::string_view operator()(uint32_t o) const {
     return std::string_view(arena).substr(at[o], at[o + 1] - at[o]);
@@ -71,7 +71,7 @@ OwnerKeys owner_keys(const std::vector<Name>& owners, const Name& origin) {
     keys.inside[i] = owners[i].is_subdomain_of(origin);
     if (keys.inside[i]) {
       canonical_key(owners[i], key);
-      keys.arena.append(key, origin_key);
+      keys.arena.append(key.data() + origin_key, key.size() - origin_key);
     }
   }
   keys.at[owners.size()] = static_cast<uint32_t>(keys.arena.size());
@@ -83,7 +83,7 @@ OwnerKeys owner_keys(const std::vector<Name>& owners, const Name& origin) {
 // items; the first 8 key octets, as one integer, settle most comparisons without a memcmp
 // into the arena.
 struct OwnerRanks {
-  std::vector<uint32_t> rank;  // by owner; 0 for an owner outside the zone
+  util::HugeVector<uint32_t> rank;  // by owner; 0 for an owner outside the zone
   size_t count = 0;            // distinct ranks
 };
 
@@ -92,7 +92,7 @@ OwnerRanks rank_owners(const OwnerKeys& key) {
     uint64_t head;  // the key's first 8 octets, big-endian, zero-padded: same order
     uint32_t owner;
   };
-  std::vector<Item> items;
+  util::HugeVector<Item> items;
   items.reserve(key.inside.size());
   for (uint32_t o = 0; o < key.inside.size(); ++o) {
     if (!key.inside[o]) continue;
@@ -110,7 +110,7 @@ OwnerRanks rank_owners(const OwnerKeys& key) {
   // Transfers and Zone::records() arrive in canonical order already.
   if (!std::is_sorted(items.begin(), items.end(), before))
     std::sort(items.begin(), items.end(), before);
-  OwnerRanks ranks{std::vector<uint32_t>(key.inside.size()), 0};
+  OwnerRanks ranks{util::HugeVector<uint32_t>(key.inside.size()), 0};
   for (size_t i = 0; i < items.size(); ++i) {
     if (i > 0 &&
         (items[i].head != items[i - 1].head || key(items[i].owner) != key(items[i - 1].owner)))
@@ -126,6 +126,14 @@ ZoneError::ZoneError(std::vector<ZoneIssue> issues)
     : std::runtime_error(join_issues(issues)), issues_(std::move(issues)) {}
 
 ZoneBuilder::ZoneBuilder(Name origin) : origin_(std::move(origin)) {}
+
+ZoneBuilder::~ZoneBuilder() { free_chunks(); }
+
+void ZoneBuilder::free_chunks() noexcept {
+  for (const Chunk& c : rdata_chunks_) util::huge_free(c.data, c.size);
+  rdata_chunks_.clear();
+  chunk_used_ = chunk_size_ = 0;
+}
 
 uint32_t ZoneBuilder::file_index(const std::string& file) {
   // Few distinct files ($INCLUDE), and consecutive RRs share one: search from the back.
@@ -144,15 +152,17 @@ const uint8_t* ZoneBuilder::keep(std::span<const uint8_t> rdata) {
   // An empty RDATA (RFC 3597 "\# 0") needs no room, and there may be no chunk yet.
   static constexpr uint8_t kNothing[1] = {0};
   if (rdata.empty()) return kNothing;
-  // RDATA is at most 65535 octets (RFC 1035 §3.2.1), so one chunk always holds the largest.
-  constexpr size_t kChunk = size_t{1} << 20;
+  // Chunks grow from 64 KiB (a small zone stays on the heap) to 4 MiB (two huge pages). RDATA
+  // is at most 65535 octets (RFC 1035 §3.2.1), so one chunk always holds the largest.
   if (chunk_size_ - chunk_used_ < rdata.size()) {
-    const size_t size = std::max(kChunk, rdata.size());
-    rdata_chunks_.push_back(std::make_unique_for_overwrite<uint8_t[]>(size));
+    const size_t grown = (size_t{64} << 10) << std::min<size_t>(rdata_chunks_.size(), 6);
+    const size_t size = std::max(grown, rdata.size());
+    rdata_chunks_.reserve(rdata_chunks_.size() + 1);
+    rdata_chunks_.push_back({static_cast<uint8_t*>(util::huge_alloc(size)), size});
     chunk_used_ = 0;
     chunk_size_ = size;
   }
-  uint8_t* at = rdata_chunks_.back().get() + chunk_used_;
+  uint8_t* at = rdata_chunks_.back().data + chunk_used_;
   std::memcpy(at, rdata.data(), rdata.size());
   chunk_used_ += rdata.size();
   return at;
@@ -185,10 +195,11 @@ struct ZoneBuilder::Build {
   std::vector<ZoneIssue> errors, warnings;
   OwnerKeys keys;                        // 1. the owners' sort keys
   OwnerRanks ranks;                      // 2. their canonical order
-  std::vector<uint32_t> order;           // 3. the kept RRs, indexes into pending_, in order
+  util::HugeVector<uint32_t> order;      // 3. the kept RRs, indexes into pending_, in order
   size_t nodes_left = 0;                 //    owners with kept RRs: the nodes still to make
   std::shared_ptr<Zone> zone;            // 4. their nodes, in blocks
   Zone::Block* block = nullptr;          //    the block being filled
+  size_t block_rdata_used = 0;           //    octets of block->rdata placed so far
   std::vector<const Where*> node_where;  //    where each node's first RR came from
 
   void error(const Where& w, std::string what) {
@@ -201,9 +212,10 @@ struct ZoneBuilder::Build {
     return ranks.rank[a.owner] == ranks.rank[b.owner];
   }
   void sort_records();
-  std::vector<uint32_t> check_records();
+  util::HugeVector<uint32_t> check_records();
   void make_nodes();
   Node& start_node(size_t k);
+  size_t block_rdata_bytes(size_t k) const;
   void start_rrset(Node& node, size_t k);
   void merge_ttl(RRset& rrset, const Pending& p);
   void check_nodes();
@@ -212,7 +224,7 @@ struct ZoneBuilder::Build {
 // 3. Per-RR checks, then order by (canonical owner, type), keeping input order among equals: a
 // counting sort on the owner's rank, then the few RRs of each owner by type.
 void ZoneBuilder::Build::sort_records() {
-  std::vector<uint32_t> start = check_records();
+  util::HugeVector<uint32_t> start = check_records();
   const auto& pending = in.pending_;
   const auto& rank = ranks.rank;
   for (size_t r = 0; r < ranks.count; ++r) {
@@ -221,7 +233,7 @@ void ZoneBuilder::Build::sort_records() {
   }
   order.resize(start[ranks.count]);
   {
-    std::vector<uint32_t> next(start.begin(), start.end() - 1);
+    util::HugeVector<uint32_t> next(start.begin(), start.end() - 1);
     for (size_t i = 0; i < pending.size(); ++i) {
       if (pending[i].owner != kRejected)
         order[next[rank[pending[i].owner]]++] = static_cast<uint32_t>(i);
@@ -246,8 +258,8 @@ void ZoneBuilder::Build::sort_records() {
 
 // The per-RR checks: a rejected RR gets kRejected as its owner. Returns, at [rank + 1], how many
 // RRs each owner rank keeps.
-std::vector<uint32_t> ZoneBuilder::Build::check_records() {
-  std::vector<uint32_t> start(ranks.count + 1, 0);
+util::HugeVector<uint32_t> ZoneBuilder::Build::check_records() {
+  util::HugeVector<uint32_t> start(ranks.count + 1, 0);
   for (Pending& p : in.pending_) {
     if (p.rclass != RRClass::IN) {
       error(p.where, "class " + dns::class_to_string(p.rclass) + " is not IN");
@@ -291,12 +303,14 @@ Node& ZoneBuilder::Build::start_node(size_t k) {
     // Room for the nodes this block will hold, not a full block's: a zone of 20 names would
     // keep ~6 KB of empty nodes for its lifetime.
     block->nodes.reserve(std::min(Zone::kBlockNodes, nodes_left));
+    block->rdata = std::make_unique_for_overwrite<uint8_t[]>(block_rdata_bytes(k));
+    block_rdata_used = 0;
   }
   --nodes_left;
-  // The name gets a buffer of its own, next to its node: the added RRs' names (an AXFR's,
-  // one per record) are freed with them, and a name kept from there would pin their pages.
-  Node& node = block->nodes.emplace_back(
-      Node{Name::from_wire_unchecked(in.owners_[p.owner].wire()), {}, false, false});
+  // The node shares the owner run's name: both intakes (the zone-file parser, the transfer's
+  // record cursor) make one Name per run of records with one owner, so these names are about
+  // all they allocated and lie together; a copy cost a malloc per node.
+  Node& node = block->nodes.emplace_back(Node{in.owners_[p.owner], {}, false, false});
   node_where.push_back(&p.where);
   // Exactly as many RRsets as the run has types: no vector grown and shrunk, whose freed
   // blocks would leave holes among the zone's.
@@ -307,8 +321,27 @@ Node& ZoneBuilder::Build::start_node(size_t k) {
   return node;
 }
 
-// Opens the RRset of the type of order[k] in `node`, with one exact RDATA block: its RRs are the
-// run of `order` with this owner and type.
+// The octets of the RDATA lists of the block that starts with the owner run at order[k]: the
+// RRsets of its next kBlockNodes owners, each placed exactly (start_rrset).
+size_t ZoneBuilder::Build::block_rdata_bytes(size_t k) const {
+  size_t bytes = 0, nodes = 0, count = 0, octets = 0;
+  for (size_t j = k; j < order.size(); ++j) {
+    const Pending& q = in.pending_[order[j]];
+    const Pending* prev = j == k ? nullptr : &in.pending_[order[j - 1]];
+    const bool new_node = prev == nullptr || !same_owner(q, *prev);
+    if (new_node && ++nodes > Zone::kBlockNodes) break;
+    if (new_node || q.type != prev->type) {
+      if (prev != nullptr) bytes += dns::RdataList::placed_bytes(count, octets);
+      count = octets = 0;
+    }
+    ++count;
+    octets += q.rdata_size;
+  }
+  return bytes + (count > 0 ? dns::RdataList::placed_bytes(count, octets) : 0);
+}
+
+// Opens the RRset of the type of order[k] in `node`, with its exact RDATA list placed in the
+// block's storage: its RRs are the run of `order` with this owner and type.
 void ZoneBuilder::Build::start_rrset(Node& node, size_t k) {
   const Pending& p = in.pending_[order[k]];
   node.rrsets.push_back(RRset{node.name, p.type, p.rclass, p.ttl, {}});
@@ -319,7 +352,8 @@ void ZoneBuilder::Build::start_rrset(Node& node, size_t k) {
     ++count;
     octets += q.rdata_size;
   }
-  node.rrsets.back().rdatas.reserve(count, octets);
+  node.rrsets.back().rdatas.place(block->rdata.get() + block_rdata_used, count, octets);
+  block_rdata_used += dns::RdataList::placed_bytes(count, octets);
 }
 
 // A further RR of `rrset` with its own TTL.
@@ -366,9 +400,9 @@ ZoneBuilder::Result ZoneBuilder::build() && {
   b.ranks = rank_owners(b.keys);
   b.sort_records();
   b.make_nodes();
-  pending_.clear();
-  rdata_chunks_.clear();
-  owners_.clear();
+  pending_ = {};
+  free_chunks();
+  owners_ = {};
   b.check_nodes();
   if (!b.errors.empty()) throw ZoneError(std::move(b.errors));
   return {std::move(b.zone), std::move(b.warnings)};

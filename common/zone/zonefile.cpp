@@ -167,7 +167,7 @@ class Parser {
   // Reused per entry so the hot loop does not allocate.
   std::vector<ZoneToken> tokens_;
   std::vector<dns::RdataToken> rdata_tokens_;
-  std::vector<uint8_t> scratch_;
+  dns::Rr rr_;  // every field is set again for each RR (a sink may have moved it away)
   Location where_;
   TypeCache types_;
 };
@@ -316,9 +316,11 @@ void Parser::record(bool owner_omitted) {
   for (size_t j = i; j < tokens_.size(); ++j) {
     rdata_tokens_.push_back(dns::RdataToken{tokens_[j].text, tokens_[j].quoted});
   }
-  scratch_.clear();
+  // The RDATA goes straight into the reused record: no allocation per RR unless a sink took it.
+  dns::Rdata& rdata = rr_.rdata;
+  rdata.clear();
   try {
-    dns::rdata_from_text(*type, rdata_tokens_, origin_, scratch_);
+    dns::rdata_from_text(*type, rdata_tokens_, origin_, rdata);
   } catch (const dns::ParseError& e) {
     fail_rdata(*type, i, e);
   }
@@ -333,7 +335,7 @@ void Parser::record(bool owner_omitted) {
     use_ttl = *last_ttl_;
   } else if (*type == dns::RRType::SOA) {
     // BIND's behaviour for a zone without $TTL whose SOA has no TTL.
-    use_ttl = dns::soa_minimum(scratch_);
+    use_ttl = dns::soa_minimum(rdata);
     last_ttl_ = use_ttl;
     stats_.warnings.push_back(ZoneIssue{
         ZoneIssue::Severity::Warning, loc(tokens_[type_index]),
@@ -342,16 +344,14 @@ void Parser::record(bool owner_omitted) {
     fail(tokens_[type_index], "no TTL specified (no $TTL and no earlier TTL to reuse)");
   }
 
-  dns::Rr rr;
-  rr.owner = *owner_;
-  rr.type = *type;
-  rr.rclass = dns::RRClass::IN;
-  rr.ttl = use_ttl;
-  rr.rdata.assign(scratch_.begin(), scratch_.end());
+  rr_.owner = *owner_;
+  rr_.type = *type;
+  rr_.rclass = dns::RRClass::IN;
+  rr_.ttl = use_ttl;
   where_.line = first.line;
   where_.column = first.column;
   ++stats_.records;
-  sink_(std::move(rr), where_);
+  sink_(std::move(rr_), where_);
 }
 
 void append_u32(uint32_t v, std::string& out) {

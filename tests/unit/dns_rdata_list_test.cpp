@@ -155,3 +155,34 @@ TEST_CASE("rdata list: an SOA serial is changed in place", "[rdata_list]") {
   CHECK(dns::soa_minimum(l[0]) == 300u);
   CHECK(l[0].size() == soa.size());
 }
+
+TEST_CASE("rdata list: a placed list lives in the caller's storage and leaves it on growth",
+          "[rdata_list]") {
+  const Rdata a{1, 2, 3}, b{4, 5}, c{6};
+  std::vector<uint8_t> storage(RdataList::placed_bytes(2, 5) + RdataList::placed_bytes(1, 1));
+  CHECK(storage.size() % 4 == 0);
+  RdataList first, second;
+  first.place(storage.data(), 2, 5);
+  second.place(storage.data() + RdataList::placed_bytes(2, 5), 1, 1);
+  first.push_back(a);
+  first.push_back(b);
+  second.push_back(c);
+  CHECK(first[0].data() >= storage.data());
+  CHECK(first[1].data() + first[1].size() <= storage.data() + storage.size());
+  CHECK(as_vectors(first) == std::vector<Rdata>{a, b});
+  CHECK(as_vectors(second) == std::vector<Rdata>{c});
+  first.shrink_to_fit();  // already exact: stays placed
+  CHECK(first[0].data() >= storage.data());
+  CHECK(first[0].data() < storage.data() + storage.size());
+
+  RdataList copy(first);  // a copy owns its block
+  CHECK(copy[0].data() != first[0].data());
+  CHECK(copy == first);
+
+  second.push_back(a);  // past the room: moved to a block of its own, the storage untouched
+  CHECK((second[0].data() < storage.data() || second[0].data() >= storage.data() + storage.size()));
+  CHECK(as_vectors(second) == std::vector<Rdata>{c, a});
+  CHECK(as_vectors(first) == std::vector<Rdata>{a, b});
+  first.clear();  // gives nothing back to the heap (ASan would report a bad free)
+  CHECK(first.empty());
+}
