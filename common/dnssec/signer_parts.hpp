@@ -43,7 +43,8 @@ struct ApexExtras {
 
 // Appends to `out` the signatures of `sigs` (an RRSIG RRset, may be null) over `rs` and returns
 // true when they can be kept: one per key of `use`, matching TTL, not yet expiring (expiration
-// after now + refresh_within, inception not in the future). On false `out` is unspecified.
+// after now + refresh_within, inception not in the future); signatures by keys outside `use` are
+// left out. On false `out` is unspecified.
 [[nodiscard]] bool reusable_signatures(const dns::RRset& rs, const dns::RRset* sigs,
                                        const std::vector<DnssecKey>& keys,
                                        const std::vector<size_t>& use, uint32_t now,

@@ -377,14 +377,17 @@ bool reusable_signatures(const dns::RRset& rs, const dns::RRset* sigs,
   for (const auto& sig : sigs->rdatas) {
     if (sig.size() < 18 || rrsig_covered(sig) != rs.type) continue;
     auto f = parse_rrsig(sig);
-    if (!f || f->original_ttl != rs.ttl || serial_before(now, f->inception) ||
-        serial_before(f->expiration, now + refresh_within))
-      return false;
+    if (!f) return false;
     size_t k = 0;
     while (k < use.size() &&
            (keys[use[k]].tag != f->key_tag || uint8_t(keys[use[k]].algorithm) != f->algorithm))
       ++k;
-    if (k == use.size() || have[k]) return false;  // a key we no longer use, or a duplicate
+    // A key that no longer signs (retired in a roll, or gone): its signature is dropped and the
+    // others' are kept, so a retirement re-signs nothing.
+    if (k == use.size()) continue;
+    if (have[k] || f->original_ttl != rs.ttl || serial_before(now, f->inception) ||
+        serial_before(f->expiration, now + refresh_within))
+      return false;
     have[k] = true;
     out.push_back(sig.to_rdata());
   }

@@ -180,6 +180,34 @@ TEST_CASE("zone signer: one changed RRset re-signs it, its neighbours and the SO
   CHECK(verify_zone(*r3.zone, {.now = kNow}).ok());
 }
 
+TEST_CASE("zone signer: a key that stops signing leaves the other key's signatures in place",
+          "[dnssec][zone_signer]") {
+  std::mt19937 rng(5);
+  auto z = make_zone(zone_text(rng, 40));
+  // Double signature, as in a CSK roll; then the old key retires.
+  std::vector<DnssecKey> both{generate_key(kOrigin, Algorithm::ECDSAP256SHA256, kFlagsKsk, kNow),
+                              generate_key(kOrigin, Algorithm::ECDSAP256SHA256, kFlagsKsk, kNow)};
+  ZoneSigner double_signer(both, options(DenialMode::Nsec));
+  auto doubled = double_signer.sign_full(*z);
+  ZoneSigner new_only({both[1]}, options(DenialMode::Nsec));
+  auto r = new_only.sign_incremental(*doubled.zone, *z, zone::diff_zones(*z, *z));
+  // Only the DNSKEY RRset (one key less) and the SOA are signed again.
+  CHECK(r.stats.rrsets_signed <= 2);
+  CHECK(r.stats.rrsets_reused + r.stats.rrsets_signed == doubled.stats.rrsets_signed);
+  size_t by_old = 0, by_new = 0;
+  for (const auto& n : r.zone->nodes())
+    if (const auto* sigs = n.find(RRType::RRSIG))
+      for (const auto& sig : sigs->rdatas) {
+        const auto f = parse_rrsig(sig.to_rdata());
+        REQUIRE(f);
+        by_old += f->key_tag == both[0].tag;
+        by_new += f->key_tag == both[1].tag;
+      }
+  CHECK(by_old == 0);
+  CHECK(by_new > 0);
+  CHECK(verify_zone(*r.zone, {.now = kNow}).ok());
+}
+
 TEST_CASE("zone signer: refresh re-signs only expiring signatures", "[dnssec][zone_signer]") {
   std::mt19937 rng(3);
   auto z = make_zone(zone_text(rng, 30));
