@@ -251,3 +251,31 @@ def start_resolver(tmp, parent, slave_port):
     ub = unbound(tmp, parent.port, slave_port, parent.anchor)
     h.wait_for(lambda: secure_now(ub.port), 15, what="a secure answer from unbound")
     return ub
+
+
+def run_roll(policy, start, done, limit, **watch_args):
+    """One roll by a running slave: the child's slave under `policy` (a list of options, or a
+    function of the Parent giving them, for options that name the parent's port), a signed
+    parent on NSD and unbound validating through it. `start(slave_port)` checks the keys at the
+    start and returns what `done(state, watch, started)` needs; the Watch (made with
+    `watch_args`) runs until done() or `limit` seconds. Returns (finished, watch, started, slave
+    log, slave alerts); every process is stopped."""
+    for tool in TOOLS:
+        h.peer(tool)
+    master = env.FakeMaster()
+    master.zone_text = CHILD_TEXT
+    with h.TempDir() as tmp:
+        parent = Parent(tmp)
+        options = policy(parent) if callable(policy) else policy
+        with env.Slave(tmp, master.port, options) as slave:
+            slave.wait_signed()
+            ub = start_resolver(tmp, parent, slave.port)
+            started = start(slave.port)
+            watch = Watch(slave.port, parent, ub.port, **watch_args)
+            finished = watch.run(lambda state, w: done(state, w, started), limit)
+            h.check(slave.alive(), slave.log()[-3000:])
+            log, alerts = slave.log(), slave.alert_lines()
+        ub.stop()
+        parent.stop()
+    master.stop()
+    return finished, watch, started, log, alerts

@@ -12,36 +12,21 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
 import harness as h  # noqa: E402
 import roll_env as r  # noqa: E402
-import slave_env as env  # noqa: E402
 
 POLICY = ["--key-policy", "csk-roll", "--csk-lifetime", "40"] + r.TIMING
 
 
 def main():
-    for tool in r.TOOLS:
-        h.peer(tool)
-    master = env.FakeMaster()
-    master.zone_text = r.CHILD_TEXT
-    with h.TempDir() as tmp:
-        with env.Slave(tmp, master.port, POLICY) as slave:
-            slave.wait_signed()
-            port = slave.port
-            parent = r.Parent(tmp)
-            ub = r.start_resolver(tmp, parent, port)
-            first = r.tags_of(port, "DNSKEY")
-            h.check(len(first) == 1, "one CSK at the start: %s" % first)
-            watch = r.Watch(port, parent, ub.port)
+    def start(port):
+        first = r.tags_of(port, "DNSKEY")
+        h.check(len(first) == 1, "one CSK at the start: %s" % first)
+        return first
 
-            def done(state, w):
-                keys, cds, signers, _ = state
-                return (any(len(st[0]) == 2 for _, st in w.steps) and len(keys) == 1 and
-                        keys != first and cds == keys and signers == keys and w.ds_updates)
-            finished = watch.run(done, 120)
-            h.check(slave.alive(), slave.log()[-3000:])
-            log = slave.log()
-        ub.stop()
-        parent.stop()
-    master.stop()
+    def done(state, w, first):
+        keys, cds, signers, _ = state
+        return (any(len(st[0]) == 2 for _, st in w.steps) and len(keys) == 1 and
+                keys != first and cds == keys and signers == keys and w.ds_updates)
+    finished, watch, first, log, _ = r.run_roll(POLICY, start, done, 120)
     trail = watch.trail()
     h.check(finished, "the roll did not complete in 120 s:\n%s\n%s" % (trail, log[-3000:]))
     watch.check_secure()

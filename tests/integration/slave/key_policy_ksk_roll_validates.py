@@ -13,40 +13,24 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
 import harness as h  # noqa: E402
 import roll_env as r  # noqa: E402
-import slave_env as env  # noqa: E402
 
 POLICY = ["--key-policy", "ksk-zsk-roll", "--ksk-lifetime", "40", "--zsk-lifetime", "0"] + r.TIMING
 SKIP_DS = os.environ.get("FLATSIGN_SKIP_DS_UPDATE") == "1"
 
 
 def main():
-    for tool in r.TOOLS:
-        h.peer(tool)
-    master = env.FakeMaster()
-    master.zone_text = r.CHILD_TEXT
-    with h.TempDir() as tmp:
-        with env.Slave(tmp, master.port, POLICY) as slave:
-            slave.wait_signed()
-            port = slave.port
-            parent = r.Parent(tmp)
-            ub = r.start_resolver(tmp, parent, port)
-            keys, cds, soa_signers, dnskey_signers = r.state_of(port)
-            h.check(len(keys) == 2 and len(cds) == 1 and dnskey_signers == cds and
-                    len(soa_signers) == 1 and soa_signers != cds,
-                    "a KSK and a ZSK at the start: %s" % (r.state_of(port),))
-            ksk, zsk = cds[0], soa_signers[0]
-            watch = r.Watch(port, parent, ub.port, skip_ds=SKIP_DS)
+    def start(port):
+        keys, cds, soa_signers, dnskey_signers = r.state_of(port)
+        h.check(len(keys) == 2 and len(cds) == 1 and dnskey_signers == cds and
+                len(soa_signers) == 1 and soa_signers != cds,
+                "a KSK and a ZSK at the start: %s" % (r.state_of(port),))
+        return cds[0], soa_signers[0]
 
-            def done(state, w):
-                keys, cds, _, dnskey_signers = state
-                return len(keys) == 2 and cds != [ksk] and dnskey_signers == cds and (
-                    w.ds_updates or SKIP_DS)
-            finished = watch.run(done, 100)
-            h.check(slave.alive(), slave.log()[-3000:])
-            log = slave.log()
-        ub.stop()
-        parent.stop()
-    master.stop()
+    def done(state, w, started):
+        keys, cds, _, dnskey_signers = state
+        return len(keys) == 2 and cds != [started[0]] and dnskey_signers == cds and (
+            w.ds_updates or SKIP_DS)
+    finished, watch, (ksk, zsk), log, _ = r.run_roll(POLICY, start, done, 100, skip_ds=SKIP_DS)
     trail = watch.trail()
     if SKIP_DS:
         print(trail)

@@ -12,7 +12,6 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
 import harness as h  # noqa: E402
 import roll_env as r  # noqa: E402
-import slave_env as env  # noqa: E402
 
 DS_DELAY = 12
 # From the CDS switch to the planned retirement: parent-ds-ttl + parent-propagation-delay +
@@ -21,32 +20,16 @@ PLANNED = r.TTL + 3 + 1
 
 
 def main():
-    for tool in r.TOOLS:
-        h.peer(tool)
-    master = env.FakeMaster()
-    master.zone_text = r.CHILD_TEXT
-    with h.TempDir() as tmp:
-        parent = r.Parent(tmp)
-        policy = ["--key-policy", "ksk-zsk-roll", "--ksk-lifetime", "60", "--zsk-lifetime", "0",
-                  "--parent-ds-check", "127.0.0.1:%d" % parent.port,
-                  "--parent-ds-check-interval", "1", "--parent-ds-alert-after", "3"] + r.TIMING
-        with env.Slave(tmp, master.port, policy) as slave:
-            slave.wait_signed()
-            port = slave.port
-            ub = r.start_resolver(tmp, parent, port)
-            ksk = r.tags_of(port, "CDS")[0]
-            watch = r.Watch(port, parent, ub.port, ds_delay=DS_DELAY)
+    def policy(parent):
+        return ["--key-policy", "ksk-zsk-roll", "--ksk-lifetime", "60", "--zsk-lifetime", "0",
+                "--parent-ds-check", "127.0.0.1:%d" % parent.port,
+                "--parent-ds-check-interval", "1", "--parent-ds-alert-after", "3"] + r.TIMING
 
-            def done(state, w):
-                keys, cds, _, dnskey_signers = state
-                return len(keys) == 2 and cds != [ksk] and dnskey_signers == cds and w.ds_updates
-            finished = watch.run(done, 120)
-            h.check(slave.alive(), slave.log()[-3000:])
-            log = slave.log()
-            alerts = slave.alert_lines()
-        ub.stop()
-        parent.stop()
-    master.stop()
+    def done(state, w, ksk):
+        keys, cds, _, dnskey_signers = state
+        return len(keys) == 2 and cds != [ksk] and dnskey_signers == cds and w.ds_updates
+    finished, watch, ksk, log, alerts = r.run_roll(
+        policy, lambda port: r.tags_of(port, "CDS")[0], done, 120, ds_delay=DS_DELAY)
     trail = watch.trail()
     h.check(finished, "the KSK roll did not complete in 120 s:\n%s\n%s" % (trail, log[-3000:]))
     watch.check_secure()

@@ -11,39 +11,23 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib"))
 import harness as h  # noqa: E402
 import roll_env as r  # noqa: E402
-import slave_env as env  # noqa: E402
 
 POLICY = ["--key-policy", "ksk-zsk-roll", "--ksk-lifetime", "0", "--zsk-lifetime", "20"] + r.TIMING
 
 
 def main():
-    for tool in r.TOOLS:
-        h.peer(tool)
-    master = env.FakeMaster()
-    master.zone_text = r.CHILD_TEXT
-    with h.TempDir() as tmp:
-        with env.Slave(tmp, master.port, POLICY) as slave:
-            slave.wait_signed()
-            port = slave.port
-            parent = r.Parent(tmp)
-            ub = r.start_resolver(tmp, parent, port)
-            keys, cds, soa_signers, dnskey_signers = r.state_of(port)
-            h.check(len(keys) == 2 and len(cds) == 1 and dnskey_signers == cds and
-                    len(soa_signers) == 1 and soa_signers != cds,
-                    "a KSK (the CDS, signing the DNSKEY RRset) and a ZSK (signing the rest) at "
-                    "the start: %s" % (r.state_of(port),))
-            ksk, zsk = cds[0], soa_signers[0]
-            watch = r.Watch(port, parent, ub.port)
+    def start(port):
+        keys, cds, soa_signers, dnskey_signers = r.state_of(port)
+        h.check(len(keys) == 2 and len(cds) == 1 and dnskey_signers == cds and
+                len(soa_signers) == 1 and soa_signers != cds,
+                "a KSK (the CDS, signing the DNSKEY RRset) and a ZSK (signing the rest) at "
+                "the start: %s" % (r.state_of(port),))
+        return cds[0], soa_signers[0]
 
-            def done(state, w):
-                return len(state[0]) == 2 and state[2] != [zsk] and state[0] == sorted(
-                    [ksk] + state[2])
-            finished = watch.run(done, 90)
-            h.check(slave.alive(), slave.log()[-3000:])
-            log = slave.log()
-        ub.stop()
-        parent.stop()
-    master.stop()
+    def done(state, w, started):
+        ksk, zsk = started
+        return len(state[0]) == 2 and state[2] != [zsk] and state[0] == sorted([ksk] + state[2])
+    finished, watch, (ksk, zsk), log, _ = r.run_roll(POLICY, start, done, 90)
     trail = watch.trail()
     h.check(finished, "the ZSK roll did not complete in 90 s:\n%s\n%s" % (trail, log[-3000:]))
     watch.check_secure()
