@@ -10,6 +10,7 @@
 
 #include "common/dns/encoding.hpp"
 #include "common/dnssec/key.hpp"
+#include "tests/unit/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace flatsign;
@@ -121,14 +122,7 @@ const KeyFile k015{"Kexample.com.+015+38564",
                    "68523FBA9D4C90165175D52BF8D67B248B7F5A33F787B9040CEA53623E52CEC6",
                    "480D5466745C1D0FE3B2A5CC153F38035CB751023AA4E18F0371A92D674093C73298B979D57ECF8"
                    "EB30AC8E7B7ED0FD0"};
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/flatsign-keys-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using TempDir = flatsign::testing::TempDir;
 
 void put(const fs::path& p, const std::string& text) {
   std::ofstream(p) << text;
@@ -144,7 +138,7 @@ std::string hex(std::span<const uint8_t> v) {
 
 TEST_CASE("keys: BIND's key files load with BIND's tag and DS digests", "[dnssec][key]") {
   const KeyFile& kf = GENERATE(std::cref(k013), std::cref(k015), std::cref(k008));
-  TempDir dir;
+  TempDir dir("keys");
   put(dir.path / (std::string(kf.base) + ".key"), kf.key);
   put(dir.path / (std::string(kf.base) + ".private"), kf.priv);
   DnssecKey key = load_key((dir.path / kf.base).string() + ".private");
@@ -169,7 +163,7 @@ TEST_CASE("keys: BIND's key files load with BIND's tag and DS digests", "[dnssec
 TEST_CASE("keys: store then load round-trips, .private is 0600", "[dnssec][key]") {
   auto alg = GENERATE(Algorithm::ECDSAP256SHA256, Algorithm::ED25519, Algorithm::RSASHA256);
   auto flags = GENERATE(kFlagsKsk, kFlagsZsk);
-  TempDir dir;
+  TempDir dir("keys");
   auto zone = dns::Name::parse("Example.NET.");
   DnssecKey key = generate_key(zone, alg, flags, 1700000000);
   std::string priv = store_key(key, dir.path.string());
@@ -188,7 +182,7 @@ TEST_CASE("keys: store then load round-trips, .private is 0600", "[dnssec][key]"
 }
 
 TEST_CASE("keys: missing or corrupt files are named in the error", "[dnssec][key]") {
-  TempDir dir;
+  TempDir dir("keys");
   std::string base = (dir.path / k013.base).string();
   CHECK_THROWS_WITH(load_key(base + ".private"), Catch::Contains(base + ".key"));
   put(base + ".key", k013.key);

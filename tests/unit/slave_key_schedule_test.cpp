@@ -12,6 +12,7 @@
 #include "common/dnssec/key.hpp"
 #include "slave/key_roll.hpp"
 #include "slave/key_schedule.hpp"
+#include "tests/unit/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace flatsign;
@@ -46,14 +47,7 @@ const char* kBindPrivate =
     "SyncDelete: 20261208034422\n";
 const char* kBindBase = "Kexample.test.+013+54045";
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/flatsign-keytime-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using TempDir = flatsign::testing::TempDir;
 
 void put(const fs::path& p, const std::string& text) {
   std::ofstream(p) << text;
@@ -96,7 +90,7 @@ std::vector<uint16_t> sorted(std::vector<uint16_t> v) {
 
 TEST_CASE("key timing: dnssec-keygen's seven times are read from .private and .key",
           "[key_schedule]") {
-  TempDir dir;
+  TempDir dir("keytime");
   put(dir.path / (std::string(kBindBase) + ".key"), kBindKey);
   put(dir.path / (std::string(kBindBase) + ".private"), kBindPrivate);
   const auto ts = [](const char* s) { return dnssec::parse_key_timestamp(s); };
@@ -122,7 +116,7 @@ TEST_CASE("key timing: dnssec-keygen's seven times are read from .private and .k
 
 TEST_CASE("key timing: rewritten in place as BIND writes it, the key material kept",
           "[key_schedule]") {
-  TempDir dir;
+  TempDir dir("keytime");
   put(dir.path / (std::string(kBindBase) + ".key"), kBindKey);
   put(dir.path / (std::string(kBindBase) + ".private"), kBindPrivate);
   DnssecKey k = dnssec::load_key((dir.path / kBindBase).string());
@@ -149,7 +143,7 @@ TEST_CASE(
     "key timing: a stored key reads back with its timing; none set is Publish = Activate "
     "= Created",
     "[key_schedule]") {
-  TempDir dir;
+  TempDir dir("keytime");
   DnssecKey k = csk({.publish = T0 + 10, .activate = T0 + 20, .sync_publish = T0 + 30});
   dnssec::store_key(k, dir.path.string());
   auto keys = dnssec::load_keys(dir.path.string(), kZone);
@@ -325,7 +319,7 @@ TEST_CASE(
     "key roll: the successor and the old key's end times are written, and key_set_at "
     "serves each step",
     "[key_schedule]") {
-  TempDir dir;
+  TempDir dir("keytime");
   DnssecKey first = csk();  // no timing: as the slave made keys before
   dnssec::store_key(first, dir.path.string());
   KeyPolicy p;
@@ -343,7 +337,7 @@ TEST_CASE(
 }
 
 TEST_CASE("key folder: a changed, added or removed K-file is seen", "[key_schedule]") {
-  TempDir dir;
+  TempDir dir("keytime");
   KeyFolder f(dir.path.string(), kZone);
   CHECK(f.changed());
   f.mark();
@@ -376,7 +370,7 @@ TEST_CASE("key import: dnssec-keygen's files are copied with their timing after 
   CHECK_THROWS_WITH(import_key(dir.path.string(), kZone, from, T0), Catch::Contains("already in"));
   CHECK_THROWS_WITH(import_key(dir.path.string(), dns::Name::parse("other.test."), from, T0),
                     Catch::Contains("not of other.test."));
-  TempDir bad;
+  TempDir bad("keytime");
   DnssecKey odd = csk({.publish = T0 + 10, .activate = T0});
   dnssec::store_key(odd, bad.path.string());
   CHECK_THROWS_WITH(
@@ -452,7 +446,7 @@ TEST_CASE("key policy: ksk-zsk-roll pre-publishes the ZSK's successor, then swap
   // the KSK is not due for a long time
   CHECK(!plan_key_roll(keys, start - 5, p, ttls, KeyRole::Ksk).roll_from);
   // the written successor: published, then signing as the old ZSK stops, then the old removed
-  TempDir dir;
+  TempDir dir("keytime");
   for (const auto& key : keys) dnssec::store_key(key, dir.path.string());
   const DnssecKey neu = write_successor(dir.path.string(), keys, *due.roll_from,
                                         successor_timing(due.zsk), std::nullopt, start - 5);
@@ -492,7 +486,7 @@ TEST_CASE("key policy: ksk-zsk-roll rolls the KSK by double-KSK with its CDS swi
   REQUIRE(due.roll_from);
   CHECK(keys[*due.roll_from].tag == k.tag);
   CHECK(due.timing.retire == T0 + 5000);
-  TempDir dir;
+  TempDir dir("keytime");
   for (const auto& key : keys) dnssec::store_key(key, dir.path.string());
   const DnssecKey neu = write_successor(dir.path.string(), keys, *due.roll_from,
                                         successor_timing(due.timing), std::nullopt, start - 5);

@@ -8,6 +8,7 @@
 
 #include "common/dnssec/key.hpp"
 #include "slave/parent_ds_gate.hpp"
+#include "tests/unit/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace flatsign;
@@ -18,14 +19,7 @@ namespace {
 const dns::Name kZone = dns::Name::parse("example.test.");
 constexpr std::time_t T0 = 1'800'000'000;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/flatsign-dsgate-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using TempDir = flatsign::testing::TempDir;
 
 DnssecKey key(dnssec::KeyTiming t, uint16_t flags = dnssec::kFlagsKsk) {
   DnssecKey k = dnssec::generate_key(kZone, dnssec::Algorithm::ECDSAP256SHA256, flags, T0);
@@ -80,7 +74,7 @@ TEST_CASE("parent DS: a retirement is held while the DS lags, then until caches 
 
 TEST_CASE("parent DS gate: the old key's timing is moved while the DS lags, and alerted once",
           "[parent_ds_gate]") {
-  TempDir dir;
+  TempDir dir("dsgate");
   const std::string d = dir.path.string();
   const KeyPolicy p = policy();
   // a CSK roll at its CDS switch: O signs until T0+50, N is in the CDS since T0

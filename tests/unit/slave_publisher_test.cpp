@@ -8,6 +8,7 @@
 
 #include "slave/publisher.hpp"
 #include "slave/state.hpp"
+#include "tests/unit/temp_dir.hpp"
 #include "tests/unit/zone_helpers.hpp"
 
 using namespace flatsign;
@@ -15,14 +16,7 @@ using namespace flatsign::slave;
 
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/flatsign-publisher-test-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
+using TempDir = flatsign::testing::TempDir;
 
 // A zone above the size whose file is written after the swap, with `address` at www.
 std::shared_ptr<const zone::Zone> large_zone(uint32_t master_serial, const std::string& address) {
@@ -43,7 +37,7 @@ CheckResult accepted(std::shared_ptr<const zone::Zone> z) {
 
 TEST_CASE("publisher: a large zone's file ends at the newest publication, written after the swap",
           "[slave]") {
-  TempDir dir;
+  TempDir dir("publisher");
   PublisherConfig config;
   config.zone = dns::Name::parse("example.");
   config.state_dir = dir.path;

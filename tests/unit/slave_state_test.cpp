@@ -8,6 +8,7 @@
 #include "common/dnssec/zone_signer.hpp"
 #include "slave/serial.hpp"
 #include "slave/state.hpp"
+#include "tests/unit/temp_dir.hpp"
 #include "tests/unit/zone_helpers.hpp"
 
 using namespace flatsign;
@@ -15,14 +16,8 @@ using slave::next_serial;
 using slave::SerialPolicy;
 
 namespace {
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/flatsign-slave-test-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
+using TempDir = flatsign::testing::TempDir;
+
 }  // namespace
 
 TEST_CASE("serial: increment starts at 1 and wraps past 0 (RFC 1982 §3.1)", "[slave]") {
@@ -49,7 +44,7 @@ TEST_CASE("serial: RFC 1982 comparison", "[slave]") {
 
 TEST_CASE("state: keys are generated once and missing keys of a published zone are an error",
           "[slave]") {
-  TempDir dir;
+  TempDir dir("slave");
   const auto zone = dns::Name::parse("example.");
   auto keys = slave::load_or_create_keys(dir.path, zone, dnssec::Algorithm::ED25519);
   REQUIRE(keys.size() == 1);
@@ -65,16 +60,16 @@ TEST_CASE("state: keys are generated once and missing keys of a published zone a
 }
 
 TEST_CASE("state: a corrupt key file is an error, never a new key", "[slave]") {
-  TempDir dir;
+  TempDir dir("slave");
   const auto zone = dns::Name::parse("example.");
   auto keys = slave::load_or_create_keys(dir.path, zone, dnssec::Algorithm::ED25519);
-  std::ofstream(dir.path + "/" + keys[0].file_base() + ".private") << "garbage\n";
+  std::ofstream(dir.str() + "/" + keys[0].file_base() + ".private") << "garbage\n";
   CHECK_THROWS_AS(slave::load_or_create_keys(dir.path, zone, dnssec::Algorithm::ED25519),
                   slave::StateError);
 }
 
 TEST_CASE("state: serial file and signed zone, the larger serial wins", "[slave]") {
-  TempDir dir;
+  TempDir dir("slave");
   const auto zone = dns::Name::parse("example.");
   CHECK_FALSE(slave::load_last_serial(dir.path, zone, nullptr));
   slave::store_last_serial(dir.path, zone, 12);
@@ -84,7 +79,7 @@ TEST_CASE("state: serial file and signed zone, the larger serial wins", "[slave]
 }
 
 TEST_CASE("state: stripping a signed zone gives back its content", "[slave]") {
-  TempDir dir;
+  TempDir dir("slave");
   const auto zone = dns::Name::parse("example.");
   auto keys = slave::load_or_create_keys(dir.path, zone, dnssec::Algorithm::ED25519);
   auto z = testing::build({"@ 300 SOA ns1 h 20 1 1 1 1", "@ 300 NS ns1", "ns1 300 A 192.0.2.1",
@@ -99,9 +94,9 @@ TEST_CASE("state: stripping a signed zone gives back its content", "[slave]") {
 
 TEST_CASE("state: each zone has its own folder; the one-folder layout is moved into it",
           "[slave]") {
-  TempDir d;
+  TempDir d("slave");
   const auto zone = dns::Name::parse("Example.TEST.");
-  const std::string root = d.path + "/state";  // missing: created
+  const std::string root = d.str() + "/state";  // missing: created
   // The one-folder layout of a single-zone slave: the zone's files beside other zones' files.
   std::filesystem::create_directories(root);
   for (const char* f : {"example.test.signed", "example.test.serial", "example.test.journal",
@@ -127,23 +122,23 @@ TEST_CASE("state: each zone has its own folder; the one-folder layout is moved i
 }
 
 TEST_CASE("state: a fresh zone folder gets a key instead of a misleading key error", "[slave]") {
-  TempDir d;
+  TempDir d("slave");
   const auto zone = dns::Name::parse("new.test.");
-  const std::string dir = slave::prepare_zone_state_dir(d.path + "/a/b", zone);
+  const std::string dir = slave::prepare_zone_state_dir(d.str() + "/a/b", zone);
   auto keys = slave::load_or_create_keys(dir, zone, dnssec::Algorithm::ECDSAP256SHA256);
   CHECK(keys.size() == 1);
 }
 
 TEST_CASE("state: keys copied to the top of a new slave's state directory are moved in",
           "[slave]") {
-  TempDir d;
+  TempDir d("slave");
   const auto zone = dns::Name::parse("copied.test.");
   // An operator copied another slave's key before the first start (no .signed, no folder yet).
-  std::ofstream(d.path + "/Kcopied.test.+013+4242.key") << "x";
-  std::ofstream(d.path + "/Kcopied.test.+013+4242.private") << "x";
+  std::ofstream(d.str() + "/Kcopied.test.+013+4242.key") << "x";
+  std::ofstream(d.str() + "/Kcopied.test.+013+4242.private") << "x";
   const auto listing = slave::list_state_root(d.path);
   const std::string dir = slave::prepare_zone_state_dir(d.path, zone, &listing);
   CHECK(std::filesystem::exists(dir + "/Kcopied.test.+013+4242.key"));
   CHECK(std::filesystem::exists(dir + "/Kcopied.test.+013+4242.private"));
-  CHECK_FALSE(std::filesystem::exists(d.path + "/Kcopied.test.+013+4242.key"));
+  CHECK_FALSE(std::filesystem::exists(d.str() + "/Kcopied.test.+013+4242.key"));
 }

@@ -15,6 +15,7 @@
 #include <system_error>
 
 #include "common/util/atomic_file.hpp"
+#include "tests/unit/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using flatsign::util::AtomicFileStep;
@@ -26,18 +27,12 @@ std::string slurp(const fs::path& p) {
   ss << in.rdbuf();
   return ss.str();
 }
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/flatsign-atomic-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using TempDir = flatsign::testing::TempDir;
+
 }  // namespace
 
 TEST_CASE("atomic file: writes contents with the requested mode", "[util][atomic_file]") {
-  TempDir dir;
+  TempDir dir("atomic");
   auto file = (dir.path / "k.private").string();
   flatsign::util::write_file_atomically(file, "secret\n", 0600);
   CHECK(slurp(file) == "secret\n");
@@ -53,7 +48,7 @@ TEST_CASE("atomic file: writes contents with the requested mode", "[util][atomic
 TEST_CASE("atomic file: a failure at any step keeps the old file", "[util][atomic_file]") {
   auto step = GENERATE(AtomicFileStep::Create, AtomicFileStep::Write, AtomicFileStep::Fsync,
                        AtomicFileStep::Rename);
-  TempDir dir;
+  TempDir dir("atomic");
   auto file = (dir.path / "zone.signed").string();
   flatsign::util::write_file_atomically(file, "old", 0644);
   flatsign::util::set_atomic_file_fault(step);
@@ -66,7 +61,7 @@ TEST_CASE("atomic file: a failure at any step keeps the old file", "[util][atomi
 
 TEST_CASE("atomic file: a directory fsync failure is reported after the rename",
           "[util][atomic_file]") {
-  TempDir dir;
+  TempDir dir("atomic");
   auto file = (dir.path / "f").string();
   flatsign::util::set_atomic_file_fault(AtomicFileStep::DirFsync);
   CHECK_THROWS_AS(flatsign::util::write_file_atomically(file, "x", 0600), std::system_error);
@@ -84,7 +79,7 @@ TEST_CASE("atomic file: a missing directory names the path", "[util][atomic_file
 }
 
 TEST_CASE("atomic file: contents written piece by piece join in order", "[util][atomic_file]") {
-  TempDir dir;
+  TempDir dir("atomic");
   auto file = (dir.path / "zone.signed").string();
   std::string expected;
   flatsign::util::write_file_atomically(file, 0640, [&](const auto& write) {
@@ -103,7 +98,7 @@ TEST_CASE("atomic file: contents written piece by piece join in order", "[util][
 
 TEST_CASE("atomic file: a producer or write failing midway keeps the old file",
           "[util][atomic_file]") {
-  TempDir dir;
+  TempDir dir("atomic");
   auto file = (dir.path / "zone.signed").string();
   flatsign::util::write_file_atomically(file, "old", 0644);
   SECTION("the producer throws after some pieces") {
@@ -139,7 +134,7 @@ TEST_CASE("atomic file: a producer or write failing midway keeps the old file",
 
 TEST_CASE("atomic file batch: nothing in place before commit, every file after",
           "[util][atomic_file]") {
-  TempDir dir;
+  TempDir dir("atomic");
   auto a = (dir.path / "a.key").string(), b = (dir.path / "b.private").string();
   flatsign::util::write_file_atomically(a, "old", 0644);
   {
@@ -167,7 +162,7 @@ TEST_CASE("atomic file batch: not committed or failing, the old files stay and n
           "[util][atomic_file]") {
   auto step = GENERATE(AtomicFileStep::Create, AtomicFileStep::Write, AtomicFileStep::Fsync,
                        AtomicFileStep::Rename, AtomicFileStep::DirFsync);
-  TempDir dir;
+  TempDir dir("atomic");
   auto a = (dir.path / "a.key").string();
   flatsign::util::write_file_atomically(a, "old", 0644);
   {
@@ -191,7 +186,7 @@ TEST_CASE("atomic file batch: not committed or failing, the old files stay and n
 
 TEST_CASE("atomic file: temporary files of stopped writers are removed, live or recent ones kept",
           "[util][atomic_file]") {
-  TempDir d;
+  TempDir d("atomic");
   // A pid that ran here and has ended: a child reaped at once.
   const pid_t child = ::fork();
   if (child == 0) ::_exit(0);

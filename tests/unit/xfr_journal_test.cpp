@@ -14,6 +14,7 @@
 #include "common/server/responder.hpp"
 #include "common/xfr/ixfr.hpp"
 #include "common/xfr/journal.hpp"
+#include "tests/unit/temp_dir.hpp"
 #include "tests/unit/zone_helpers.hpp"
 
 using namespace flatsign;
@@ -44,14 +45,7 @@ bool has(const std::vector<dns::Rr>& rrs, const std::string& line) {
   });
 }
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/flatsign-journal-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using TempDir = flatsign::testing::TempDir;
 
 std::vector<uint8_t> ixfr_query(int serial, bool with_soa = true) {
   dns::Message m;
@@ -138,8 +132,8 @@ TEST_CASE("journal: records round-trip; a torn or corrupt record is rejected", "
 }
 
 TEST_CASE("journal file: append, reload, torn tail, chain check, limits", "[journal]") {
-  TempDir dir;
-  const std::string path = dir.path + "/example.journal";
+  TempDir dir("journal");
+  const std::string path = dir.str() + "/example.journal";
   std::vector<std::shared_ptr<const zone::Zone>> v;
   for (int i = 1; i <= 6; ++i) v.push_back(version(i));
   {

@@ -13,6 +13,7 @@
 #include "common/zone/zone.hpp"
 #include "common/zone/zone_builder.hpp"
 #include "common/zone/zonefile.hpp"
+#include "tests/unit/temp_dir.hpp"
 
 namespace {
 
@@ -59,14 +60,9 @@ std::string error_of(std::string_view text, const std::string& file = "zones/x.z
   return "";
 }
 
-// A fresh directory under /tmp, removed with its contents at scope exit.
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "zonefile-test-XXXXXX").string();
-    path = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
+// A fresh directory under /tmp that files are written into, removed at scope exit.
+struct TempDir : flatsign::testing::TempDir {
+  TempDir() : flatsign::testing::TempDir("zonefile") {}
   std::string write(const std::string& rel, const std::string& text) const {
     auto p = path / rel;
     std::filesystem::create_directories(p.parent_path());
