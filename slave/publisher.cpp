@@ -307,6 +307,8 @@ bool Publisher::publish(const std::shared_ptr<const zone::Zone>& transferred_zon
   const bool file_first = sr.zone->rrset_count() < kFileFirstRRsets;
   try {
     if (file_first) {
+      // A larger version's file still being written would land after this one.
+      drop_file_writes();
       write_zone_file(*sr.zone);
     } else {
       store_last_serial(config_.state_dir, config_.zone, serial);
@@ -418,6 +420,16 @@ Publisher::~Publisher() {
   if (writer.joinable()) writer.join();
 }
 
+void Publisher::drop_file_writes() {
+  std::thread writer;
+  {
+    std::lock_guard lock(file_writer_.mu);
+    file_writer_.next.reset();
+    writer = std::move(file_writer_.thread);
+  }
+  if (writer.joinable()) writer.join();
+}
+
 void Publisher::write_file_later(std::shared_ptr<const zone::Zone> signed_zone,
                                  const std::string& master) {
   std::thread finished;
@@ -446,6 +458,7 @@ void Publisher::write_files() {
       zone = std::move(file_writer_.next);
       master = std::move(file_writer_.master);
     }
+    if (on_background_write_) on_background_write_();
     const auto t0 = std::chrono::steady_clock::now();
     try {
       write_zone_file(*zone);

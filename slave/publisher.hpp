@@ -106,6 +106,9 @@ class Publisher {
   // Called on the hook's thread after an on-change hook that was handed a whole zone (the first
   // publication's records) has ended and let go of it: e.g. to give that memory back.
   void set_on_hook_done(std::function<void()> f) { on_hook_done_ = std::move(f); }
+  // Called on the writer thread before a large zone's file is written after its publication
+  // (write_file_later); tests use it to hold a write back.
+  void set_on_background_write(std::function<void()> f) { on_background_write_ = std::move(f); }
 
   // The served zone's content (unsigned, our serial), or null before the first publication.
   // Not kept (it would cost a third of the signed zone's memory): made from served_signed() on
@@ -200,6 +203,9 @@ class Publisher {
   // ends at the newest zone.
   void write_file_later(std::shared_ptr<const zone::Zone> signed_zone, const std::string& master);
   void write_files();  // the writer thread
+  // Forgets the zone waiting to be written and waits for the one being written: called before
+  // a file is written on the publishing thread, which must be the last to land.
+  void drop_file_writes();
   void append_journal(const zone::Zone& previous, const zone::Zone& next, uint32_t serial);
   // The on-change hook: a later publication joins the pending batch; the first one runs at
   // once with every record (its document is streamed).
@@ -224,6 +230,7 @@ class Publisher {
   std::shared_ptr<const zone::Zone> verified_;
   std::function<void()> on_swap_;
   std::function<void()> on_hook_done_;
+  std::function<void()> on_background_write_;
   std::unique_ptr<xfr::JournalFile> journal_file_;  // null: no journal
   std::atomic<std::shared_ptr<const xfr::Journal>> journal_;
   std::optional<uint32_t> last_serial_;
