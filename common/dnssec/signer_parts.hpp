@@ -41,14 +41,29 @@ struct ApexExtras {
 // RFC 4035 §2.2: glue, occluded data and NS at a cut are not signed; everything else by ZSKs.
 [[nodiscard]] KeyUse data_key_use(const zone::Node& node, bool apex, dns::RRType type);
 
-// Appends to `out` the signatures of `sigs` (an RRSIG RRset, may be null) over `rs` and returns
-// true when they can be kept: one per key of `use`, matching TTL, not yet expiring (expiration
-// after now + refresh_within, inception not in the future); signatures by keys outside `use` are
-// left out. On false `out` is unspecified.
-[[nodiscard]] bool reusable_signatures(const dns::RRset& rs, const dns::RRset* sigs,
+// Appends to `out` the signatures of `sigs` (an RRSIG RRset, may be null) over `rs` that can be
+// kept, and returns which keys of `use` they cover (bit k for use[k]): a signature is kept when
+// its TTL matches and it is current (expiration after now + refresh_within, inception not in the
+// future). Signatures by keys outside `use` are left out (a key that stopped signing). An RRSIG
+// that does not parse, or two by one key, keep nothing: 0, and `out` as it was.
+[[nodiscard]] uint64_t kept_signatures(const dns::RRset& rs, const dns::RRset* sigs,
                                        const std::vector<DnssecKey>& keys,
                                        const std::vector<size_t>& use, uint32_t now,
                                        uint32_t refresh_within, std::vector<dns::Rdata>& out);
+
+// The mask of kept_signatures() when every key of `use` is covered.
+[[nodiscard]] inline uint64_t all_keys(size_t use) {
+  return use >= 64 ? ~uint64_t{0} : (uint64_t{1} << use) - 1;
+}
+
+// True when kept_signatures() covers every key of `use`; on false `out` is unspecified.
+[[nodiscard]] inline bool reusable_signatures(const dns::RRset& rs, const dns::RRset* sigs,
+                                              const std::vector<DnssecKey>& keys,
+                                              const std::vector<size_t>& use, uint32_t now,
+                                              uint32_t refresh_within,
+                                              std::vector<dns::Rdata>& out) {
+  return kept_signatures(rs, sigs, keys, use, now, refresh_within, out) == all_keys(use.size());
+}
 
 // RFC 1982 serial-number "a is before b" on 32-bit times (RFC 4034 §3.1.5).
 inline bool serial_before(uint32_t a, uint32_t b) {

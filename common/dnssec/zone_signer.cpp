@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <exception>
 #include <span>
@@ -27,6 +28,7 @@ struct Item {
   const dns::RRset* rrset;
   KeyUse use;
   bool fresh = false;                  // needs new signatures
+  uint64_t kept = 0;                   // keys (bits over the roles' list) whose signature is kept
   std::vector<dns::Rdata> signatures;  // reused or new RRSIG RDATAs
 };
 
@@ -127,19 +129,22 @@ class SignatureReuse {
       for (const auto& c : diff->changes) changed_.insert({c.owner, c.type});
   }
 
-  // Appends the kept signatures to it.signatures and returns true, or returns false.
-  bool keep(Item& it) const {
+  // Appends the signatures kept over `it` to it.signatures and returns the keys they cover
+  // (kept_signatures()'s mask; 0 when none can be kept).
+  uint64_t keep(Item& it) const {
     const dns::RRset& rs = *it.rrset;
     if (!previous_ || (resign_soa_ && rs.type == RRType::SOA) ||
         changed_.count({rs.owner, rs.type}))
-      return false;
+      return 0;
     auto pn = prev_nodes_.find(rs.owner);
-    if (pn == prev_nodes_.end()) return false;
+    if (pn == prev_nodes_.end()) return 0;
     const dns::RRset* old = pn->second->find(rs.type);
-    if (!old || old->ttl != rs.ttl || old->rdatas != rs.rdatas) return false;
-    return detail::reusable_signatures(rs, pn->second->find(RRType::RRSIG), keys_,
-                                       roles_.of(it.use), now_, refresh_within_, it.signatures);
+    if (!old || old->ttl != rs.ttl || old->rdatas != rs.rdatas) return 0;
+    return detail::kept_signatures(rs, pn->second->find(RRType::RRSIG), keys_, roles_.of(it.use),
+                                   now_, refresh_within_, it.signatures);
   }
+
+  const detail::KeyRoles& roles() const { return roles_; }
 
  private:
   const zone::Zone* previous_;
@@ -151,18 +156,22 @@ class SignatureReuse {
   std::unordered_set<ChangeKey, ChangeKeyHash> changed_;
 };
 
-// Keeps the previous signatures where `reuse` allows and marks every other signed item fresh;
-// returns the indices of the fresh items.
+// Keeps the previous signatures where `reuse` allows and marks every other signed item fresh,
+// to be signed by the keys whose signature was not kept; returns the indices of the fresh items
+// and counts the signatures to make.
 std::vector<size_t> mark_fresh(std::vector<Item>& items, const SignatureReuse& reuse,
                                SignStats& stats) {
   std::vector<size_t> todo;
   for (size_t i = 0; i < items.size(); ++i) {
-    if (items[i].use == KeyUse::None) continue;
-    if (reuse.keep(items[i])) {
+    Item& it = items[i];
+    if (it.use == KeyUse::None) continue;
+    const size_t keys = reuse.roles().of(it.use).size();
+    it.kept = reuse.keep(it);
+    if (it.kept == detail::all_keys(keys)) {
       ++stats.rrsets_reused;
     } else {
-      items[i].signatures.clear();
-      items[i].fresh = true;
+      it.fresh = true;
+      stats.signatures += keys - static_cast<size_t>(std::popcount(it.kept));
       todo.push_back(i);
     }
   }
@@ -261,9 +270,11 @@ AssembledNodes sign_and_assemble(SignPlan& plan, const std::vector<size_t>& todo
           Item& it = plan.items[i];
           if (!it.fresh) continue;
           auto times = signature_times(policy, it.rrset->owner, it.rrset->type);
-          for (size_t k : roles.of(it.use))
-            it.signatures.push_back(
-                sign_rrset(*it.rrset, keys[k], *(*signers)[k], origin, times, scratch));
+          const auto& use = roles.of(it.use);
+          for (size_t j = 0; j < use.size(); ++j)
+            if (!(it.kept >> j & 1))
+              it.signatures.push_back(sign_rrset(*it.rrset, keys[use[j]], *(*signers)[use[j]],
+                                                 origin, times, scratch));
         }
         auto& nodes = out.blocks[blk];
         nodes.reserve(o_last - o_first);
@@ -369,15 +380,19 @@ KeyUse data_key_use(const zone::Node& node, bool apex, RRType type) {
   return KeyUse::Zsk;
 }
 
-bool reusable_signatures(const dns::RRset& rs, const dns::RRset* sigs,
+uint64_t kept_signatures(const dns::RRset& rs, const dns::RRset* sigs,
                          const std::vector<DnssecKey>& keys, const std::vector<size_t>& use,
                          uint32_t now, uint32_t refresh_within, std::vector<dns::Rdata>& out) {
-  if (!sigs) return false;
-  std::vector<bool> have(use.size(), false);
+  if (!sigs || use.size() > 64) return 0;
+  const size_t mark = out.size();
+  uint64_t have = 0;
   for (const auto& sig : sigs->rdatas) {
     if (sig.size() < 18 || rrsig_covered(sig) != rs.type) continue;
     auto f = parse_rrsig(sig);
-    if (!f) return false;
+    if (!f) {
+      out.resize(mark);
+      return 0;
+    }
     size_t k = 0;
     while (k < use.size() &&
            (keys[use[k]].tag != f->key_tag || uint8_t(keys[use[k]].algorithm) != f->algorithm))
@@ -385,13 +400,19 @@ bool reusable_signatures(const dns::RRset& rs, const dns::RRset* sigs,
     // A key that no longer signs (retired in a roll, or gone): its signature is dropped and the
     // others' are kept, so a retirement re-signs nothing.
     if (k == use.size()) continue;
-    if (have[k] || f->original_ttl != rs.ttl || serial_before(now, f->inception) ||
+    if (have >> k & 1) {
+      out.resize(mark);
+      return 0;
+    }
+    // Not current: this key signs again, the others' signatures stay (a key that starts
+    // signing in a roll adds its signatures to the old key's).
+    if (f->original_ttl != rs.ttl || serial_before(now, f->inception) ||
         serial_before(f->expiration, now + refresh_within))
-      return false;
-    have[k] = true;
+      continue;
+    have |= uint64_t{1} << k;
     out.push_back(sig.to_rdata());
   }
-  return std::all_of(have.begin(), have.end(), [](bool b) { return b; });
+  return have;
 }
 
 }  // namespace detail
@@ -497,7 +518,6 @@ SignResult ZoneSigner::sign(const zone::Zone& input, const zone::Zone* previous,
   const SignatureReuse reuse(previous, diff, resign_soa, keys_, roles, now32,
                              options_.refresh_within);
   const std::vector<size_t> todo = mark_fresh(plan.items, reuse, stats);
-  for (size_t i : todo) stats.signatures += roles.of(plan.items[i].use).size();
   stats.rrsets_signed = todo.size();
 
   const auto t1 = std::chrono::steady_clock::now();

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <random>
+#include <set>
 
 #include "common/dnssec/verify.hpp"
 #include "common/dnssec/zone_signer.hpp"
@@ -205,6 +206,40 @@ TEST_CASE("zone signer: a key that stops signing leaves the other key's signatur
       }
   CHECK(by_old == 0);
   CHECK(by_new > 0);
+  CHECK(verify_zone(*r.zone, {.now = kNow}).ok());
+}
+
+TEST_CASE("zone signer: a key that starts signing adds its signatures to the old key's",
+          "[dnssec][zone_signer]") {
+  std::mt19937 rng(6);
+  auto z = make_zone(zone_text(rng, 40));
+  // The double-signature step of a CSK roll: the new key signs beside the old one.
+  std::vector<DnssecKey> both{generate_key(kOrigin, Algorithm::ECDSAP256SHA256, kFlagsKsk, kNow),
+                              generate_key(kOrigin, Algorithm::ECDSAP256SHA256, kFlagsKsk, kNow)};
+  ZoneSigner old_only({both[0]}, options(DenialMode::Nsec));
+  auto before = old_only.sign_full(*z);
+  ZoneSigner double_signer(both, options(DenialMode::Nsec));
+  auto r = double_signer.sign_incremental(*before.zone, *z, zone::diff_zones(*z, *z));
+  // Every RRset gets the new key's signature; only the SOA and the DNSKEY RRset (one key more)
+  // lose the old key's and get both again.
+  CHECK(r.stats.rrsets_signed == before.stats.rrsets_signed);
+  CHECK(r.stats.signatures == r.stats.rrsets_signed + 2);
+  std::set<std::vector<uint8_t>> old_sigs;
+  for (const auto& n : before.zone->nodes())
+    if (const auto* sigs = n.find(RRType::RRSIG))
+      for (const auto& sig : sigs->rdatas) old_sigs.insert(sig.to_rdata());
+  size_t by_old = 0, by_new = 0, old_kept = 0;
+  for (const auto& n : r.zone->nodes())
+    if (const auto* sigs = n.find(RRType::RRSIG))
+      for (const auto& sig : sigs->rdatas) {
+        const auto f = parse_rrsig(sig.to_rdata());
+        REQUIRE(f);
+        by_old += f->key_tag == both[0].tag;
+        by_new += f->key_tag == both[1].tag;
+        old_kept += old_sigs.count(sig.to_rdata());
+      }
+  CHECK(by_old == by_new);
+  CHECK(old_kept == by_old - 2);
   CHECK(verify_zone(*r.zone, {.now = kNow}).ok());
 }
 
