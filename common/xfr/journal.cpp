@@ -304,7 +304,20 @@ void JournalFile::rewrite() {
   file_bytes_ = text.size();
 }
 
+std::shared_ptr<const Journal> JournalFile::reset() {
+  journal_ = std::make_shared<const Journal>();
+  if (file_records_ != 0 || file_bytes_ != 0) rewrite();
+  return journal_;
+}
+
 std::shared_ptr<const Journal> JournalFile::append(JournalEntry entry) {
+  if (entry.wire_size() > limits_.max_bytes) {
+    util::log(util::LogLevel::Info, "journal", path_,
+              "step {} -> {} ({} removed, {} added) is over the journal's {} octets: not kept",
+              entry.from(), entry.to(), entry.removed.size(), entry.added.size(),
+              limits_.max_bytes);
+    return reset();
+  }
   auto next = std::make_shared<Journal>();
   const bool chains = journal_->last_serial() == entry.from();
   if (chains) *next = *journal_;

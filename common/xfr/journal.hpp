@@ -50,6 +50,11 @@ struct Journal {
 // identifies RRs by owner, type and RDATA, so only re-adding carries the new TTL.
 [[nodiscard]] JournalEntry make_journal_entry(const zone::Zone& from, const zone::Zone& to);
 
+// A lower bound of the octets one new RRSIG adds to a step: owner and signer at least the root,
+// the fixed RR and RRSIG fields, and the shortest signature made (64 octets: Ed25519, P-256).
+// A step with more new signatures than max_bytes / kMinRrsigWire cannot fit the limits.
+inline constexpr size_t kMinRrsigWire = 1 + 10 + 18 + 1 + 64;
+
 struct JournalLimits {
   size_t max_versions = 100;     // steps kept; 0: no journal (IXFR is answered by AXFR)
   size_t max_bytes = 64u << 20;  // sum of wire_size() kept
@@ -72,9 +77,14 @@ class JournalFile {
   std::shared_ptr<const Journal> load(std::optional<uint32_t> served_serial);
 
   // Appends `entry` (durably: fsync before returning) and returns the new journal. An entry
-  // that does not chain to the current last serial starts a new journal. Throws
-  // std::system_error; the journal is then empty (the file is removed when possible).
+  // that does not chain to the current last serial starts a new journal; one larger than
+  // max_bytes is not kept: the journal is emptied (reset()). Throws std::system_error; the
+  // journal is then empty (the file is removed when possible).
   std::shared_ptr<const Journal> append(JournalEntry entry);
+
+  // Empties the journal and its file: IXFR is answered in AXFR form until the next step. For a
+  // step too large to keep, which the caller then need not build. Throws std::system_error.
+  std::shared_ptr<const Journal> reset();
 
   [[nodiscard]] std::shared_ptr<const Journal> current() const { return journal_; }
   [[nodiscard]] const std::string& path() const { return path_; }

@@ -76,3 +76,33 @@ TEST_CASE("publisher: a large zone's file ends at the newest publication, writte
   for (const auto& e : std::filesystem::directory_iterator(dir.path))
     CHECK(e.path().filename().string().find(".tmp") == std::string::npos);
 }
+
+TEST_CASE("publisher: a step with more new signatures than the journal holds is not journaled",
+          "[slave][journal]") {
+  TempDir dir("publisher");
+  PublisherConfig config;
+  config.zone = dns::Name::parse("example.");
+  config.state_dir = dir.path;
+  config.sign_threads = 1;
+  config.journal.max_bytes = 20000;  // about 200 new signatures
+  Publisher p(config);
+  p.start_up();
+  REQUIRE(p.handle(accepted(large_zone(1, "192.0.2.1")), "test"));
+  REQUIRE(p.handle(accepted(large_zone(2, "192.0.2.2")), "test"));  // one RRset re-signed
+  REQUIRE(p.served_journal()->entries.size() == 1);
+  // Every host's address changes: 2,500 RRsets signed again, far over the limit.
+  std::vector<std::string> lines = {"@ 3600 SOA ns1 hostmaster 3 7200 3600 1209600 300",
+                                    "@ 3600 NS ns1", "ns1 3600 A 192.0.2.53",
+                                    "www 3600 A 192.0.2.3"};
+  for (int i = 0; i < 2500; ++i)
+    lines.push_back("h" + std::to_string(i) + " 3600 A 203.0.113." + std::to_string(i % 250));
+  REQUIRE(p.handle(accepted(testing::build(lines)), "test"));
+  CHECK(p.served_journal()->empty());
+  CHECK(std::filesystem::file_size(journal_path(dir.str(), config.zone)) == 0);
+  // The next small step starts the journal again.
+  lines[3] = "www 3600 A 192.0.2.4";
+  lines[0] = "@ 3600 SOA ns1 hostmaster 4 7200 3600 1209600 300";
+  REQUIRE(p.handle(accepted(testing::build(lines)), "test"));
+  REQUIRE(p.served_journal()->entries.size() == 1);
+  CHECK(p.served_journal()->last_serial() == p.last_serial());
+}

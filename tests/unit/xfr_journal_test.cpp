@@ -186,6 +186,29 @@ TEST_CASE("journal file: append, reload, torn tail, chain check, limits", "[jour
   }
 }
 
+TEST_CASE("journal file: a step over max_bytes is not kept and empties the journal",
+          "[journal]") {
+  TempDir dir("journal");
+  const std::string path = dir.str() + "/example.journal";
+  std::vector<std::string> many;
+  for (int i = 0; i < 200; ++i) many.push_back("m" + std::to_string(i) + " 300 TXT big");
+  auto v1 = version(1), v2 = version(2), v3 = version(3, many), v4 = version(4, many);
+  const auto small = xfr::make_journal_entry(*v1, *v2);
+  const auto large = xfr::make_journal_entry(*v2, *v3);
+  REQUIRE(large.wire_size() > 4 * small.wire_size());
+  xfr::JournalFile f(path, {.max_bytes = 2 * small.wire_size()});
+  (void)f.load(std::nullopt);
+  CHECK(f.append(small)->entries.size() == 1);
+  REQUIRE(fs::file_size(path) > 0);
+  CHECK(f.append(large)->empty());
+  CHECK(fs::file_size(path) == 0);
+  auto j = f.append(xfr::make_journal_entry(*v3, *v4));  // starts over at the large step's end
+  CHECK(j->entries.size() == 1);
+  CHECK(j->first_serial() == 3u);
+  xfr::JournalFile again(path, {.max_bytes = 2 * small.wire_size()});
+  CHECK(again.load(4)->entries.size() == 1);
+}
+
 TEST_CASE("ixfr: incremental, up to date, AXFR form, UDP and FORMERR", "[journal][server]") {
   auto v1 = version(1), v2 = version(2), v3 = version(3);
   auto j = std::make_shared<xfr::Journal>();
