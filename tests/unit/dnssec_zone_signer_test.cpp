@@ -181,13 +181,35 @@ TEST_CASE("zone signer: one changed RRset re-signs it, its neighbours and the SO
   CHECK(verify_zone(*r3.zone, {.now = kNow}).ok());
 }
 
+namespace {
+
+// Two CSKs of one algorithm, as in a CSK roll's double-signature step.
+std::vector<DnssecKey> two_csks() {
+  return {generate_key(kOrigin, Algorithm::ECDSAP256SHA256, kFlagsKsk, kNow),
+          generate_key(kOrigin, Algorithm::ECDSAP256SHA256, kFlagsKsk, kNow)};
+}
+
+// The RRSIG RDATAs of `z`, each with its key tag.
+std::vector<std::pair<uint16_t, dns::Rdata>> signatures_of(const zone::Zone& z) {
+  std::vector<std::pair<uint16_t, dns::Rdata>> out;
+  for (const auto& n : z.nodes())
+    if (const auto* sigs = n.find(RRType::RRSIG))
+      for (const auto& sig : sigs->rdatas) {
+        const auto f = parse_rrsig(sig.to_rdata());
+        REQUIRE(f);
+        out.emplace_back(f->key_tag, sig.to_rdata());
+      }
+  return out;
+}
+
+}  // namespace
+
 TEST_CASE("zone signer: a key that stops signing leaves the other key's signatures in place",
           "[dnssec][zone_signer]") {
   std::mt19937 rng(5);
   auto z = make_zone(zone_text(rng, 40));
   // Double signature, as in a CSK roll; then the old key retires.
-  std::vector<DnssecKey> both{generate_key(kOrigin, Algorithm::ECDSAP256SHA256, kFlagsKsk, kNow),
-                              generate_key(kOrigin, Algorithm::ECDSAP256SHA256, kFlagsKsk, kNow)};
+  const auto both = two_csks();
   ZoneSigner double_signer(both, options(DenialMode::Nsec));
   auto doubled = double_signer.sign_full(*z);
   ZoneSigner new_only({both[1]}, options(DenialMode::Nsec));
@@ -196,14 +218,10 @@ TEST_CASE("zone signer: a key that stops signing leaves the other key's signatur
   CHECK(r.stats.rrsets_signed <= 2);
   CHECK(r.stats.rrsets_reused + r.stats.rrsets_signed == doubled.stats.rrsets_signed);
   size_t by_old = 0, by_new = 0;
-  for (const auto& n : r.zone->nodes())
-    if (const auto* sigs = n.find(RRType::RRSIG))
-      for (const auto& sig : sigs->rdatas) {
-        const auto f = parse_rrsig(sig.to_rdata());
-        REQUIRE(f);
-        by_old += f->key_tag == both[0].tag;
-        by_new += f->key_tag == both[1].tag;
-      }
+  for (const auto& [tag, sig] : signatures_of(*r.zone)) {
+    by_old += tag == both[0].tag;
+    by_new += tag == both[1].tag;
+  }
   CHECK(by_old == 0);
   CHECK(by_new > 0);
   CHECK(verify_zone(*r.zone, {.now = kNow}).ok());
@@ -214,8 +232,7 @@ TEST_CASE("zone signer: a key that starts signing adds its signatures to the old
   std::mt19937 rng(6);
   auto z = make_zone(zone_text(rng, 40));
   // The double-signature step of a CSK roll: the new key signs beside the old one.
-  std::vector<DnssecKey> both{generate_key(kOrigin, Algorithm::ECDSAP256SHA256, kFlagsKsk, kNow),
-                              generate_key(kOrigin, Algorithm::ECDSAP256SHA256, kFlagsKsk, kNow)};
+  const auto both = two_csks();
   ZoneSigner old_only({both[0]}, options(DenialMode::Nsec));
   auto before = old_only.sign_full(*z);
   ZoneSigner double_signer(both, options(DenialMode::Nsec));
@@ -224,20 +241,14 @@ TEST_CASE("zone signer: a key that starts signing adds its signatures to the old
   // lose the old key's and get both again.
   CHECK(r.stats.rrsets_signed == before.stats.rrsets_signed);
   CHECK(r.stats.signatures == r.stats.rrsets_signed + 2);
-  std::set<std::vector<uint8_t>> old_sigs;
-  for (const auto& n : before.zone->nodes())
-    if (const auto* sigs = n.find(RRType::RRSIG))
-      for (const auto& sig : sigs->rdatas) old_sigs.insert(sig.to_rdata());
+  std::set<dns::Rdata> old_sigs;
+  for (const auto& [tag, sig] : signatures_of(*before.zone)) old_sigs.insert(sig);
   size_t by_old = 0, by_new = 0, old_kept = 0;
-  for (const auto& n : r.zone->nodes())
-    if (const auto* sigs = n.find(RRType::RRSIG))
-      for (const auto& sig : sigs->rdatas) {
-        const auto f = parse_rrsig(sig.to_rdata());
-        REQUIRE(f);
-        by_old += f->key_tag == both[0].tag;
-        by_new += f->key_tag == both[1].tag;
-        old_kept += old_sigs.count(sig.to_rdata());
-      }
+  for (const auto& [tag, sig] : signatures_of(*r.zone)) {
+    by_old += tag == both[0].tag;
+    by_new += tag == both[1].tag;
+    old_kept += old_sigs.count(sig);
+  }
   CHECK(by_old == by_new);
   CHECK(old_kept == by_old - 2);
   CHECK(verify_zone(*r.zone, {.now = kNow}).ok());
