@@ -54,13 +54,14 @@ std::shared_ptr<const xfr::Journal> next_journal(const server::ServedZone& curre
   if (!current.zone || static_cast<int32_t>(next.serial() - current.zone->serial()) <= 0)
     return nullptr;
   auto j = std::make_shared<xfr::Journal>();
+  const xfr::JournalLimits limits;
+  auto entry = xfr::make_journal_entry(*current.zone, next, limits.max_bytes);
+  if (!entry) return j;  // too large a step to keep: IXFR in AXFR form until the next one
   if (current.journal && current.journal->last_serial() == current.zone->serial())
     *j = *current.journal;
-  auto step =
-      std::make_shared<const xfr::JournalEntry>(xfr::make_journal_entry(*current.zone, next));
+  auto step = std::make_shared<const xfr::JournalEntry>(std::move(*entry));
   j->bytes += step->wire_size();
   j->entries.push_back(std::move(step));
-  const xfr::JournalLimits limits;
   while (j->entries.size() > limits.max_versions || j->bytes > limits.max_bytes) {
     j->bytes -= j->entries.front()->wire_size();
     j->entries.erase(j->entries.begin());

@@ -317,7 +317,7 @@ bool Publisher::publish(const std::shared_ptr<const zone::Zone>& transferred_zon
     alert("write-failed", e.what(), master);
     return false;
   }
-  if (journal_file_ && previous) append_journal(*previous, *sr.zone, serial, sr.stats.signatures);
+  if (journal_file_ && previous) append_journal(*previous, *sr.zone, serial);
   const double journal_s = clock.lap();
   // Served from here on; a large zone's file below is written after, off the latency path.
   // start_up() covers a crash in between.
@@ -485,26 +485,24 @@ void Publisher::write_zone_file(const zone::Zone& signed_zone) const {
 }
 
 void Publisher::append_journal(const zone::Zone& previous, const zone::Zone& next,
-                               uint32_t serial, size_t fresh_signatures) {
+                               uint32_t serial) {
   // Before the swap, so a reader never sees a zone newer than the journal's end; a crash before
   // the zone file is written leaves a journal that does not end at the file's serial, which
   // start_up() drops (IXFR then falls back to AXFR form).
   try {
     const auto t0 = std::chrono::steady_clock::now();
-    if (fresh_signatures > config_.journal.max_bytes / xfr::kMinRrsigWire) {
-      // A re-sign of much of a large zone (a key roll step, a new denial chain): the step
-      // cannot fit the journal, so it is not built (seconds and a copy of every new signature
-      // at a million names); IXFR is answered in AXFR form until the next step.
+    auto step = xfr::make_journal_entry(previous, next, config_.journal.max_bytes);
+    if (!step) {
+      // A re-sign of much of a large zone (a key roll step, a new denial chain): no journal
+      // keeps it, and IXFR is answered in AXFR form until the next step.
       journal_.store(journal_file_->reset());
       util::log(LogLevel::Info, "slave", zname_,
-                "IXFR journal: step {} -> {} ({} new signatures) is over the journal's {} "
-                "octets: not kept",
-                previous.serial(), serial, fresh_signatures, config_.journal.max_bytes);
+                "IXFR journal: step {} -> {} is over the journal's {} octets: not kept",
+                previous.serial(), serial, config_.journal.max_bytes);
       return;
     }
-    auto step = xfr::make_journal_entry(previous, next);
-    const size_t removed = step.removed.size(), added = step.added.size();
-    journal_.store(journal_file_->append(std::move(step)));
+    const size_t removed = step->removed.size(), added = step->added.size();
+    journal_.store(journal_file_->append(std::move(*step)));
     util::log(LogLevel::Debug, "slave", zname_,
               "IXFR journal: step {} -> {} ({} removed, {} added) in {:.3f} s; {} steps kept",
               previous.serial(), serial, removed, added,

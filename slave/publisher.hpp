@@ -206,8 +206,7 @@ class Publisher {
   // Forgets the zone waiting to be written and waits for the one being written: called before
   // a file is written on the publishing thread, which must be the last to land.
   void drop_file_writes();
-  void append_journal(const zone::Zone& previous, const zone::Zone& next, uint32_t serial,
-                      size_t fresh_signatures);
+  void append_journal(const zone::Zone& previous, const zone::Zone& next, uint32_t serial);
   // The on-change hook: a later publication joins the pending batch; the first one runs at
   // once with every record (its document is streamed).
   void batch_change(const zone::Diff& change, const std::string& master,

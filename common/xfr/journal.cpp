@@ -148,14 +148,17 @@ std::optional<JournalEntry> Journal::condensed_since(uint32_t serial) const {
   return out;
 }
 
-JournalEntry make_journal_entry(const zone::Zone& from, const zone::Zone& to) {
+std::optional<JournalEntry> make_journal_entry(const zone::Zone& from, const zone::Zone& to,
+                                               size_t max_bytes) {
   const dns::RRset& os = from.soa();
   const dns::RRset& ns = to.soa();
   JournalEntry e{Rr{os.owner, os.type, os.rclass, os.ttl, os.rdatas.front().to_rdata()},
                  Rr{ns.owner, ns.type, ns.rclass, ns.ttl, ns.rdatas.front().to_rdata()},
                  {},
                  {}};
-  const zone::Diff diff = zone::diff_zones(from, to);
+  // The diff's octets never exceed the step's: a TTL change re-adds records on top of them.
+  const zone::Diff diff = zone::diff_zones(from, to, {.max_octets = max_bytes});
+  if (diff.cut_short) return std::nullopt;
   for (const auto& c : diff.changes) {
     if (c.type == dns::RRType::SOA && c.owner == to.origin()) continue;  // the delimiters
     const zone::Node* on = from.find(c.owner);

@@ -47,13 +47,12 @@ struct Journal {
 
 // The step from the published zone `from` to `to` (both signed, so RRSIG, NSEC/NSEC3 and DNSKEY
 // changes are in it). An RRset whose TTL changed is removed and added whole: an IXFR client
-// identifies RRs by owner, type and RDATA, so only re-adding carries the new TTL.
-[[nodiscard]] JournalEntry make_journal_entry(const zone::Zone& from, const zone::Zone& to);
-
-// A lower bound of the octets one new RRSIG adds to a step: owner and signer at least the root,
-// the fixed RR and RRSIG fields, and the shortest signature made (64 octets: Ed25519, P-256).
-// A step with more new signatures than max_bytes / kMinRrsigWire cannot fit the limits.
-inline constexpr size_t kMinRrsigWire = 1 + 10 + 18 + 1 + 64;
+// identifies RRs by owner, type and RDATA, so only re-adding carries the new TTL. nullopt when
+// the step's wire_size() passes `max_bytes`, found before it is built whole (a key roll's
+// re-sign of a million names is hundreds of megabytes that no journal keeps).
+[[nodiscard]] std::optional<JournalEntry> make_journal_entry(const zone::Zone& from,
+                                                             const zone::Zone& to,
+                                                             size_t max_bytes = SIZE_MAX);
 
 struct JournalLimits {
   size_t max_versions = 100;     // steps kept; 0: no journal (IXFR is answered by AXFR)

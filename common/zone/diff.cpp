@@ -75,8 +75,10 @@ void diff_rrset(const RRset* a, const RRset* b, bool ignore_serial, Diff& diff) 
     int cmp = i == ra.size() ? 1 : j == rb.size() ? -1 : dns::rdata_compare(any.type, ra[i], rb[j]);
     if (cmp < 0) {
       c.removed.push_back(ra[i++].to_rdata());
+      diff.wire_octets += any.owner.wire_size() + 10 + c.removed.back().size();
     } else if (cmp > 0) {
       c.added.push_back(rb[j++].to_rdata());
+      diff.wire_octets += any.owner.wire_size() + 10 + c.added.back().size();
     } else {
       ++i;
       ++j;
@@ -137,6 +139,10 @@ Diff diff_zones(const Zone& from, const Zone& to, const DiffOptions& options) {
       diff_node(nullptr, &nb[j++], options, diff);
     } else {
       diff_node(&na[i++], &nb[j++], options, diff);
+    }
+    if (diff.wire_octets > options.max_octets) {
+      diff.cut_short = true;
+      break;
     }
   }
   return diff;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,10 @@ struct Diff {
   // Changed RRsets in canonical (owner, type) order. A TTL-only change has empty added/removed
   // and old_ttl != new_ttl.
   std::vector<RRsetChange> changes;
+  // The changed RRs' uncompressed wire size (owner, 10 octets of type to RDLENGTH, RDATA).
+  size_t wire_octets = 0;
+  // DiffOptions::max_octets was passed: `changes` stops part way.
+  bool cut_short = false;
 
   bool empty() const { return changes.empty(); }
   size_t added_count() const;
@@ -40,6 +45,9 @@ struct DiffOptions {
   // RRsets of the types this selects are left out on both sides (null: none), e.g. the
   // records a signer added, to compare a signed zone's content with an unsigned zone.
   bool (*skip_type)(dns::RRType) = nullptr;
+  // The diff stops (Diff::cut_short) once wire_octets passes this: a caller that has no use
+  // for a change that large (an IXFR journal step) is spared copying it whole.
+  size_t max_octets = SIZE_MAX;
 };
 
 // Owner names and embedded names compare case-insensitively; RDATA order never matters.

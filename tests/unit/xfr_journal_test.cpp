@@ -66,6 +66,11 @@ std::vector<dns::Rr> answers(const net::Responses& out) {
   return rrs;
 }
 
+// The journal step between two versions, with no size limit.
+xfr::JournalEntry step(const zone::Zone& from, const zone::Zone& to) {
+  return xfr::make_journal_entry(from, to).value();
+}
+
 uint32_t serial_of(const dns::Rr& r) {
   return dns::soa_serial(r.rdata);
 }
@@ -75,7 +80,7 @@ uint32_t serial_of(const dns::Rr& r) {
 TEST_CASE("journal: a step holds the changed RRs, a TTL change re-adds the RRset", "[journal]") {
   auto a = version(1, {"mail 300 A 192.0.2.25"});
   auto b = version(2, {"mail 600 A 192.0.2.25"});
-  auto e = xfr::make_journal_entry(*a, *b);
+  auto e = step(*a, *b);
   CHECK(e.from() == 1);
   CHECK(e.to() == 2);
   CHECK(has(e.removed, "www 300 A 192.0.2.1"));
@@ -91,8 +96,8 @@ TEST_CASE("journal: a step holds the changed RRs, a TTL change re-adds the RRset
 TEST_CASE("journal: condensing cancels RRs added then removed", "[journal]") {
   auto v1 = version(1), v2 = version(2, {"tmp 300 A 192.0.2.99"}), v3 = version(3);
   xfr::Journal j;
-  j.entries.push_back(std::make_shared<const xfr::JournalEntry>(xfr::make_journal_entry(*v1, *v2)));
-  j.entries.push_back(std::make_shared<const xfr::JournalEntry>(xfr::make_journal_entry(*v2, *v3)));
+  j.entries.push_back(std::make_shared<const xfr::JournalEntry>(step(*v1, *v2)));
+  j.entries.push_back(std::make_shared<const xfr::JournalEntry>(step(*v2, *v3)));
   auto c = j.condensed_since(1);
   REQUIRE(c);
   CHECK(c->from() == 1);
@@ -109,7 +114,7 @@ TEST_CASE("journal: condensing cancels RRs added then removed", "[journal]") {
 }
 
 TEST_CASE("journal: records round-trip; a torn or corrupt record is rejected", "[journal]") {
-  auto e = xfr::make_journal_entry(*version(1), *version(2));
+  auto e = step(*version(1), *version(2));
   auto rec = xfr::encode_journal_record(e);
   size_t off = 0;
   auto back = xfr::decode_journal_record(rec, off);
@@ -139,7 +144,7 @@ TEST_CASE("journal file: append, reload, torn tail, chain check, limits", "[jour
   {
     xfr::JournalFile f(path, {});
     CHECK(f.load(1)->empty());
-    for (int i = 0; i < 3; ++i) f.append(xfr::make_journal_entry(*v[i], *v[i + 1]));
+    for (int i = 0; i < 3; ++i) f.append(step(*v[i], *v[i + 1]));
     CHECK(f.current()->entries.size() == 3);
     CHECK(f.current()->first_serial() == 1u);
     CHECK(f.current()->last_serial() == 4u);
@@ -152,13 +157,13 @@ TEST_CASE("journal file: append, reload, torn tail, chain check, limits", "[jour
   }
   {  // a torn record at the tail (a crash mid-append) is dropped, the rest kept
     std::ofstream out(path, std::ios::app | std::ios::binary);
-    auto rec = xfr::encode_journal_record(xfr::make_journal_entry(*v[3], *v[4]));
+    auto rec = xfr::encode_journal_record(step(*v[3], *v[4]));
     out.write(reinterpret_cast<const char*>(rec.data()), static_cast<long>(rec.size() / 2));
   }
   {
     xfr::JournalFile f(path, {});
     CHECK(f.load(4)->entries.size() == 3);
-    f.append(xfr::make_journal_entry(*v[3], *v[4]));  // lands after the repaired tail
+    f.append(step(*v[3], *v[4]));  // lands after the repaired tail
   }
   {
     xfr::JournalFile f(path, {});
@@ -172,12 +177,12 @@ TEST_CASE("journal file: append, reload, torn tail, chain check, limits", "[jour
   {  // a step that does not chain starts over; limits keep the newest steps
     xfr::JournalFile f(path, {.max_versions = 2});
     (void)f.load(std::nullopt);
-    f.append(xfr::make_journal_entry(*v[0], *v[1]));
-    auto j = f.append(xfr::make_journal_entry(*v[2], *v[3]));
+    f.append(step(*v[0], *v[1]));
+    auto j = f.append(step(*v[2], *v[3]));
     CHECK(j->entries.size() == 1);
     CHECK(j->first_serial() == 3u);
-    f.append(xfr::make_journal_entry(*v[3], *v[4]));
-    j = f.append(xfr::make_journal_entry(*v[4], *v[5]));
+    f.append(step(*v[3], *v[4]));
+    j = f.append(step(*v[4], *v[5]));
     CHECK(j->entries.size() == 2);
     CHECK(j->first_serial() == 4u);
     CHECK(j->last_serial() == 6u);
@@ -193,16 +198,19 @@ TEST_CASE("journal file: a step over max_bytes is not kept and empties the journ
   std::vector<std::string> many;
   for (int i = 0; i < 200; ++i) many.push_back("m" + std::to_string(i) + " 300 TXT big");
   auto v1 = version(1), v2 = version(2), v3 = version(3, many), v4 = version(4, many);
-  const auto small = xfr::make_journal_entry(*v1, *v2);
-  const auto large = xfr::make_journal_entry(*v2, *v3);
+  const auto small = step(*v1, *v2);
+  const auto large = step(*v2, *v3);
   REQUIRE(large.wire_size() > 4 * small.wire_size());
+  // Not built when it cannot fit, found before it is copied whole.
+  CHECK_FALSE(xfr::make_journal_entry(*v2, *v3, 2 * small.wire_size()));
+  CHECK(xfr::make_journal_entry(*v2, *v3, large.wire_size()));
   xfr::JournalFile f(path, {.max_bytes = 2 * small.wire_size()});
   (void)f.load(std::nullopt);
   CHECK(f.append(small)->entries.size() == 1);
   REQUIRE(fs::file_size(path) > 0);
   CHECK(f.append(large)->empty());
   CHECK(fs::file_size(path) == 0);
-  auto j = f.append(xfr::make_journal_entry(*v3, *v4));  // starts over at the large step's end
+  auto j = f.append(step(*v3, *v4));  // starts over at the large step's end
   CHECK(j->entries.size() == 1);
   CHECK(j->first_serial() == 3u);
   xfr::JournalFile again(path, {.max_bytes = 2 * small.wire_size()});
@@ -213,9 +221,9 @@ TEST_CASE("ixfr: incremental, up to date, AXFR form, UDP and FORMERR", "[journal
   auto v1 = version(1), v2 = version(2), v3 = version(3);
   auto j = std::make_shared<xfr::Journal>();
   j->entries.push_back(
-      std::make_shared<const xfr::JournalEntry>(xfr::make_journal_entry(*v1, *v2)));
+      std::make_shared<const xfr::JournalEntry>(step(*v1, *v2)));
   j->entries.push_back(
-      std::make_shared<const xfr::JournalEntry>(xfr::make_journal_entry(*v2, *v3)));
+      std::make_shared<const xfr::JournalEntry>(step(*v2, *v3)));
   // A bigger zone than the difference, so the difference is worth sending.
   std::vector<std::string> filler;
   for (int i = 0; i < 40; ++i) filler.push_back("f" + std::to_string(i) + " 300 TXT x");

@@ -52,3 +52,24 @@ TEST_CASE("the slave's comparison ignores only the SOA serial", "[diff]") {
   CHECK(zone::diff_zones(*a, *b, {.ignore_soa_serial = true}).empty());
   CHECK_FALSE(zone::diff_zones(*a, *c, {.ignore_soa_serial = true}).empty());
 }
+
+TEST_CASE("a diff counts its wire octets and stops past max_octets", "[diff]") {
+  std::vector<std::string> a_lines, b_lines;
+  for (int i = 0; i < 50; ++i) {
+    a_lines.push_back("h" + std::to_string(i) + " 60 A 192.0.2.1");
+    b_lines.push_back("h" + std::to_string(i) + " 60 A 192.0.2.2");
+  }
+  auto a = build(with_apex(a_lines)), b = build(with_apex(b_lines));
+  auto whole = zone::diff_zones(*a, *b);
+  REQUIRE(whole.changes.size() == 50);
+  CHECK_FALSE(whole.cut_short);
+  // Each change removes one A and adds one: owner hN.example. (12 or 13 octets), 10, RDATA 4.
+  size_t octets = 0;
+  for (const auto& c : whole.changes) octets += 2 * (c.owner.wire_size() + 10 + 4);
+  CHECK(whole.wire_octets == octets);
+  auto cut = zone::diff_zones(*a, *b, {.max_octets = octets / 2});
+  CHECK(cut.cut_short);
+  CHECK(cut.changes.size() < whole.changes.size());
+  CHECK(cut.wire_octets > octets / 2);
+  CHECK_FALSE(zone::diff_zones(*a, *b, {.max_octets = octets}).cut_short);
+}
