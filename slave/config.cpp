@@ -286,6 +286,8 @@ void read_key_policy(Reader& r, ZoneConfig& z) {
   } else if (policy != "manual") {
     r.fail("key-policy", "\"" + policy + "\": expected manual, csk-roll or ksk-zsk-roll");
   }
+  // An automatic policy rolls keys of another algorithm to the configured one.
+  if (kp.mode != KeyPolicy::Mode::Manual) kp.algorithm = pc.algorithm;
   auto seconds = [&](const char* key, double max) {
     const auto d = r.duration(key);
     if (d.count() < 0 || double(d.count()) / 1000 > max) {
