@@ -11,10 +11,10 @@ algorithm 13 alone. unbound runs with harden-algo-downgrade, so each answer must
 signature of every algorithm the parent's DS names.
 
 Negative controls, run by hand: FLATSIGN_SKIP_DS_UPDATE=1 never updates the parent's DS (the old
-key leaves while the DS still names it: answers turn bogus); FLATSIGN_ALG_ROLL_EARLY_DS=1
-publishes the new key with its first signatures (dnssec-settime -P on the new key's files as
-soon as it signs) and updates the DS as soon as the CDS names the new key, before caches hold
-the new algorithm's signatures."""
+key leaves while the DS still names it: answers turn bogus); FLATSIGN_ALG_ROLL_NO_STEP5=1 stops
+the old algorithm's signatures when its key leaves the DNSKEY RRset (dnssec-settime -I on the old
+key's files as the roll starts), while a resolver may still hold a DNSKEY RRset validated from
+the old DS, which asks for the old algorithm's signatures."""
 import os
 import signal
 import sys
@@ -26,8 +26,13 @@ import harness as h  # noqa: E402
 import roll_env as r  # noqa: E402
 
 SKIP_DS = os.environ.get("FLATSIGN_SKIP_DS_UPDATE") == "1"
-EARLY = os.environ.get("FLATSIGN_ALG_ROLL_EARLY_DS") == "1"
+NO_STEP5 = os.environ.get("FLATSIGN_ALG_ROLL_NO_STEP5") == "1"
 OLD, NEW = 8, 13
+# The DNSKEY TTL longer than the parent's DS steps: a resolver may hold a DNSKEY RRset validated
+# from the old DS, asking for the old algorithm's signatures, well after the old key has left.
+DNSKEY_TTL = 12
+TIMING = list(r.TIMING)
+TIMING[TIMING.index("--dnskey-ttl") + 1] = str(DNSKEY_TTL)
 
 
 def algorithms(port, rdtype, signers=False):
@@ -48,7 +53,7 @@ def main():
         conf["path"] = parent.tmp.write("slave.conf", 'algorithm = "rsasha256"\n')
         conf["keys"] = parent.tmp.file(os.path.join("state", "example.test"))
         return ["--config", conf["path"], "--key-policy", "csk-roll",
-                "--csk-lifetime", "0"] + r.TIMING
+                "--csk-lifetime", "0"] + TIMING
 
     def start(port):
         first = r.tags_of(port, "DNSKEY")
@@ -61,34 +66,37 @@ def main():
             f.write('algorithm = "ecdsap256sha256"\n')
         os.kill(slave.proc.pid, signal.SIGHUP)
 
-    early = {"done": False}
+    control = {"done": False}
 
-    def publish_early(first, state):
-        """The control: the new key published as soon as it signs (no wait for caches)."""
-        new = [t for t in state[2] if t not in first]
-        if early["done"] or not new:
+    def retire_with_removal(first, state):
+        """The control: the old key stops signing when it leaves the DNSKEY RRset."""
+        if control["done"] or not [t for t in state[2] if t not in first]:
             return
-        for name in os.listdir(conf["keys"]):
-            if name.endswith("+%03d+%05d.key" % (NEW, new[0])):
-                h.run([h.peer("dnssec-settime"), "-P", "now", "-P", "sync", "now+2",
-                       "-K", conf["keys"], name[:-len(".key")]])
-                early["done"] = True
+        base = [n[:-len(".key")] for n in os.listdir(conf["keys"])
+                if n.endswith("+%03d+%05d.key" % (OLD, first[0]))][0]
+        with open(os.path.join(conf["keys"], base + ".key")) as f:
+            delete = [line.split()[2] for line in f if line.startswith("; Delete:")][0]
+        h.run([h.peer("dnssec-settime"), "-I", delete, "-K", conf["keys"], base])
+        control["done"] = True
 
     def done(state, w, first):
-        if EARLY:
-            publish_early(first, state)
+        if NO_STEP5:
+            retire_with_removal(first, state)
         keys, cds, signers, _ = state
         end = (len(keys) == 1 and keys != first and cds == keys and signers == keys and
                (w.ds_updates or SKIP_DS))
-        if end:
-            conf["end"] = (algorithms(w.port, "DNSKEY"), algorithms(w.port, "SOA", True),
-                           algorithms(w.port, "DNSKEY", True))
-        return end
+        if not end:
+            return False
+        # Asked on until every cache has dropped the DNSKEY RRset of before the end.
+        conf.setdefault("end_at", w.now())
+        conf["end"] = (algorithms(w.port, "DNSKEY"), algorithms(w.port, "SOA", True),
+                       algorithms(w.port, "DNSKEY", True))
+        return w.now() >= conf["end_at"] + DNSKEY_TTL + 2
     finished, watch, first, log, _ = r.run_roll(
-        policy, start, done, 120, change=change, skip_ds=SKIP_DS,
+        policy, start, done, 150, change=change, skip_ds=SKIP_DS,
         resolver_options=["harden-algo-downgrade: yes"])
     trail = watch.trail()
-    h.check(finished, "the algorithm roll did not complete in 120 s:\n%s\n%s" % (trail, log[-3000:]))
+    h.check(finished, "the algorithm roll did not complete in 150 s:\n%s\n%s" % (trail, log[-3000:]))
     watch.check_secure()
     new = watch.steps[-1][1][0][0]
     both = sorted(first + [new])
