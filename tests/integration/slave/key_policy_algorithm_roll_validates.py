@@ -1,19 +1,20 @@
 #!/usr/bin/python3
 """An algorithm roll (RSASHA256 8 -> ECDSAP256SHA256 13) driven by the running slave while
 unbound validates the zone through a signed parent on NSD: every ~0.2 s unbound is asked for an A
-record, an NXDOMAIN and the DNSKEY RRset of the child, and every answer must be secure. The slave
-starts with an algorithm-8 CSK under key-policy csk-roll (configured by --config), the
-configuration is switched to algorithm 13 and reloaded by SIGHUP, and the slave rolls by itself
-(RFC 6781 §4.1.4, conservative): the new key's signatures first while the DNSKEY RRset holds
-only the old key, then both keys, the CDS switch (the test plays the parent's operator with
-BIND's dnssec-cds), the old key out of the DNSKEY RRset while its signatures stay, and at last
+record, an NXDOMAIN and the DNSKEY RRset of the child, and every answer must be secure, up to a
+DNSKEY TTL past the end. Twice: an algorithm-8 CSK under key-policy csk-roll, then an algorithm-8
+KSK and ZSK under ksk-zsk-roll (configured by --config). The configuration is switched to
+algorithm 13 and reloaded by SIGHUP, and the slave rolls by itself (RFC 6781 §4.1.4,
+conservative): the new keys' signatures first while the DNSKEY RRset holds only the old keys,
+then both algorithms' keys, the CDS switch (the test plays the parent's operator with BIND's
+dnssec-cds), the old keys out of the DNSKEY RRset while their signatures stay, and at last
 algorithm 13 alone. unbound runs with harden-algo-downgrade, so each answer must carry a valid
 signature of every algorithm the parent's DS names.
 
 Negative controls, run by hand: FLATSIGN_SKIP_DS_UPDATE=1 never updates the parent's DS (the old
 key leaves while the DS still names it: answers turn bogus); FLATSIGN_ALG_ROLL_NO_STEP5=1 stops
 the old algorithm's signatures when its key leaves the DNSKEY RRset (dnssec-settime -I on the old
-key's files as the roll starts), while a resolver may still hold a DNSKEY RRset validated from
+key's files as the roll starts; CSK only), while a resolver may still hold a DNSKEY RRset validated from
 the old DS, which asks for the old algorithm's signatures."""
 import os
 import signal
@@ -46,20 +47,24 @@ def algorithms(port, rdtype, signers=False):
     return sorted(int(a) for a in out)
 
 
-def main():
+def roll(mode):
+    """One algorithm roll under `mode` ("csk-roll" or "ksk-zsk-roll"); returns the summary."""
     conf = {}
 
     def policy(parent):
         conf["path"] = parent.tmp.write("slave.conf", 'algorithm = "rsasha256"\n')
         conf["keys"] = parent.tmp.file(os.path.join("state", "example.test"))
-        return ["--config", conf["path"], "--key-policy", "csk-roll",
-                "--csk-lifetime", "0"] + TIMING
+        lifetimes = (["--csk-lifetime", "0"] if mode == "csk-roll" else
+                     ["--ksk-lifetime", "0", "--zsk-lifetime", "0"])
+        return ["--config", conf["path"], "--key-policy", mode] + lifetimes + TIMING
 
     def start(port):
-        first = r.tags_of(port, "DNSKEY")
-        h.check(len(first) == 1 and algorithms(port, "DNSKEY") == [OLD],
-                "one algorithm-8 CSK at the start: %s %s" % (first, algorithms(port, "DNSKEY")))
-        return first
+        state = r.state_of(port)
+        count = 1 if mode == "csk-roll" else 2
+        h.check(len(state[0]) == count and algorithms(port, "DNSKEY") == [OLD],
+                "%d algorithm-8 key(s) at the start: %s %s" % (count, state,
+                                                               algorithms(port, "DNSKEY")))
+        return state
 
     def change(slave):
         with open(conf["path"], "w") as f:
@@ -70,20 +75,22 @@ def main():
 
     def retire_with_removal(first, state):
         """The control: the old key stops signing when it leaves the DNSKEY RRset."""
-        if control["done"] or not [t for t in state[2] if t not in first]:
+        if control["done"] or not [t for t in state[2] if t not in first[0]]:
             return
         base = [n[:-len(".key")] for n in os.listdir(conf["keys"])
-                if n.endswith("+%03d+%05d.key" % (OLD, first[0]))][0]
+                if n.endswith("+%03d+%05d.key" % (OLD, first[0][0]))][0]
         with open(os.path.join(conf["keys"], base + ".key")) as f:
             delete = [line.split()[2] for line in f if line.startswith("; Delete:")][0]
         h.run([h.peer("dnssec-settime"), "-I", delete, "-K", conf["keys"], base])
         control["done"] = True
 
     def done(state, w, first):
-        if NO_STEP5:
+        if NO_STEP5 and mode == "csk-roll":
             retire_with_removal(first, state)
-        keys, cds, signers, _ = state
-        end = (len(keys) == 1 and keys != first and cds == keys and signers == keys and
+        keys, cds, soa_signers, dnskey_signers = state
+        new = set(keys) - set(first[0])
+        end = (len(new) == len(first[0]) == len(keys) and set(cds) <= new and
+               set(soa_signers) <= new and set(dnskey_signers) <= new and
                (w.ds_updates or SKIP_DS))
         if not end:
             return False
@@ -96,28 +103,39 @@ def main():
         policy, start, done, 150, change=change, skip_ds=SKIP_DS,
         resolver_options=["harden-algo-downgrade: yes"])
     trail = watch.trail()
-    h.check(finished, "the algorithm roll did not complete in 150 s:\n%s\n%s" % (trail, log[-3000:]))
+    h.check(finished, "the %s algorithm roll did not complete in 150 s:\n%s\n%s" % (
+        mode, trail, log[-3000:]))
     watch.check_secure()
-    new = watch.steps[-1][1][0][0]
-    both = sorted(first + [new])
-    o, n = first, [new]
-    for what, step in (("the new algorithm signing before its key is published", (o, o, both, both)),
-                       ("both keys published and signing", (both, o, both, both)),
-                       ("the CDS switch", (both, n, both, both)),
-                       ("the old key removed, its signatures kept", (n, n, both, both)),
-                       ("the new algorithm alone", (n, n, n, n))):
-        h.check(watch.seen(step), "%s not seen:\n%s" % (what, trail))
+    last = watch.steps[-1][1]
+    both = [sorted(a + b) for a, b in zip(first, last)]
+    o, n = first, last
+    for what, step in (("the new algorithm signing before its keys are published",
+                        (o[0], o[1], both[2], both[3])),
+                       ("both algorithms' keys published and signing",
+                        (both[0], o[1], both[2], both[3])),
+                       ("the CDS switch", (both[0], n[1], both[2], both[3])),
+                       ("the old keys removed, their signatures kept",
+                        (n[0], n[1], both[2], both[3])),
+                       ("the new algorithm alone", n)):
+        h.check(watch.seen(step), "%s: %s not seen:\n%s" % (mode, what, trail))
     h.check(conf["end"] == ([NEW], [NEW], [NEW]),
             "DNSKEY algorithms, SOA and DNSKEY signers' algorithms at the end: %s" % (conf["end"],))
-    h.check(watch.steps[0][1] == (o, o, o, o), "the roll did not start from the old key alone:\n"
+    h.check(watch.steps[0][1] == first, "the roll did not start from the old keys alone:\n"
             + trail)
-    h.check("algorithm roll RSASHA256 -> ECDSAP256SHA256" in log, "no algorithm roll logged:\n"
-            + log[-3000:])
+    h.check("key-policy %s: algorithm roll RSASHA256 -> ECDSAP256SHA256" % mode in log,
+            "no algorithm roll logged:\n" + log[-3000:])
     print(trail)
-    h.ok("algorithm roll %s (alg %d) -> %s (alg %d) by the running slave after a reload: %d steps, "
-         "DS updated %d times by dnssec-cds, %d queries through unbound (harden-algo-downgrade), "
-         "%d not secure" % (first, OLD, n, NEW, len(watch.steps), len(watch.ds_updates),
-                            watch.queries, watch.failures))
+    return ("%s: %s (alg %d) -> %s (alg %d), %d steps, DS updated %d times by dnssec-cds, %d "
+            "queries, %d not secure" % (mode, o[0], OLD, n[0], NEW, len(watch.steps),
+                                        len(watch.ds_updates), watch.queries, watch.failures))
+
+
+def main():
+    done = [roll("csk-roll")]
+    if not NO_STEP5:
+        done.append(roll("ksk-zsk-roll"))
+    h.ok("algorithm rolls by the running slave after a reload, validated by unbound "
+         "(harden-algo-downgrade): " + "; ".join(done))
 
 
 if __name__ == "__main__":
