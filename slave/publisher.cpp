@@ -180,9 +180,11 @@ std::shared_ptr<const zone::Zone> Publisher::served_unsigned() const {
 
 std::vector<std::string> Publisher::ds_lines() const {
   std::vector<std::string> out;
-  for (const auto& k : signer_.load()->keys()) {
+  const auto signer = signer_.load();
+  const auto& unpublished = signer->options().unpublished_dnskeys;  // an algorithm roll's
+  for (const auto& k : signer->keys()) {
     if (!k.is_sep() ||
-        !std::binary_search(key_set_.dnskeys.begin(), key_set_.dnskeys.end(), k.dnskey_rdata()))
+        std::find(unpublished.begin(), unpublished.end(), k.dnskey_rdata()) != unpublished.end())
       continue;
     out.push_back(fmt::format("{}\t{}\tIN\tDS\t{}", zname_, 3600,
                               dns::rdata_to_text(dns::RRType::DS, k.ds_rdata())));

@@ -117,8 +117,7 @@ ZoneKeys usable_zone_keys(const zone::Node& apex, std::vector<std::string>& warn
     }
     try {
       keys.emplace(key_tag(rd),
-                   ZoneKey{rd.to_rdata(),
-                           PublicKey::from_dnskey(rd[3], std::span<const uint8_t>(rd).subspan(4))});
+                   ZoneKey{rd.to_rdata(), PublicKey::from_dnskey(rd[3], rd.subspan(4))});
     } catch (const CryptoError& e) {
       warnings.push_back("ignored " + which + ": " + e.what());
     }
