@@ -164,13 +164,21 @@ dnssec::DnssecKey import_key(const std::string& dir, const dns::Name& zone, cons
                                dir + " (" + k.file_base() + ")");
   if (std::string p = timing_problem(key.timing); !p.empty())
     throw std::runtime_error(path + ": inconsistent timing: " + p);
+  // Every later step too, unless one was already broken without this key (not its doing).
+  const bool later_checked = schedule_problem(keys, now).empty();
   keys.push_back(key);
-  try {
-    (void)key_set_at(keys, now);
-  } catch (const KeyScheduleError& e) {
-    throw std::runtime_error(std::string("with this key the zone cannot be served now: ") +
-                             e.what());
+  std::string problem;
+  if (later_checked) {
+    problem = schedule_problem(keys, now);
+  } else {
+    try {
+      (void)key_set_at(keys, now);
+    } catch (const KeyScheduleError& e) {
+      problem = std::string("now: ") + e.what();
+    }
   }
+  if (!problem.empty())
+    throw std::runtime_error("with this key the zone cannot be served " + problem);
   std::string base = path;
   for (const char* ext : {".key", ".private"})
     if (base.ends_with(ext)) base.resize(base.size() - std::strlen(ext));

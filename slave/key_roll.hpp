@@ -69,7 +69,8 @@ std::vector<dnssec::DnssecKey> write_algorithm_roll(const std::string& dir,
 // `key import`: copies the BIND key files at `path` (either name, or the base; a .key alone is a
 // public-only key) into `dir` as they are, timing included, after checking that the key is for
 // `zone`, that no key there has its tag, that its timing is consistent and that the zone's keys
-// with it can be served at `now` (key_set_at). Returns the key. Throws std::runtime_error
+// with it can be served at `now` and at each later key event (schedule_problem; only at `now`
+// when a later step was already broken without it). Returns the key. Throws std::runtime_error
 // naming the reason; std::system_error when a file cannot be written.
 dnssec::DnssecKey import_key(const std::string& dir, const dns::Name& zone, const std::string& path,
                              std::time_t now);

@@ -159,6 +159,18 @@ KeySet key_set_at(const std::vector<DnssecKey>& keys, std::time_t t) {
   return set;
 }
 
+std::string schedule_problem(const std::vector<DnssecKey>& keys, std::time_t t) {
+  // Each key has at most six events: the loop ends.
+  for (std::time_t at = t; at != kNever;) {
+    try {
+      at = key_set_at(keys, at).next_event;
+    } catch (const KeyScheduleError& e) {
+      return fmt::format("at {}: {}", time_text(at), e.what());
+    }
+  }
+  return "";
+}
+
 ZoneTtls zone_ttls(const zone::Zone& z) {
   ZoneTtls t;
   for (const auto& node : z.nodes())

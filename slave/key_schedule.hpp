@@ -78,6 +78,12 @@ struct KeySet {
 // beside a published key of its own algorithm.
 [[nodiscard]] KeySet key_set_at(const std::vector<dnssec::DnssecKey>& keys, std::time_t t);
 
+// key_set_at() at `t` and at each later key event: "" when every step can be served, else the
+// first step that cannot ("at 2026-12-07T03:44:22Z: " and why). Catches a timing mistake when
+// the keys are written (key import) rather than when its step comes.
+[[nodiscard]] std::string schedule_problem(const std::vector<dnssec::DnssecKey>& keys,
+                                           std::time_t t);
+
 // The TTLs the roll timing waits on, as served; 0 fields: unknown (the policy's value is used).
 struct ZoneTtls {
   uint32_t dnskey = 0;

@@ -163,6 +163,8 @@ int key_command(bool roll, bool retire, const std::string& zone_text, const std:
     const slave::KeySet set = slave::key_set_at(keys, now);
     std::printf("; now: %s; next change %s\n", set.text().c_str(),
                 slave::time_text(set.next_event).c_str());
+    if (std::string later = slave::schedule_problem(keys, now); !later.empty())
+      std::printf("; later: cannot be served %s\n", later.c_str());
   } catch (const slave::KeyScheduleError& e) {
     std::printf("; now: cannot be served: %s\n", e.what());
     return 1;

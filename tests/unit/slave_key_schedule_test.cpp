@@ -230,8 +230,9 @@ TEST_CASE("key schedule: timing that cannot be served is an error naming the key
   CHECK_THAT(error_of({csk(), csk({.publish = T0 + 10, .activate = T0})}, T0 + 5),
              Catch::Contains("would sign while not in the DNSKEY RRset"));
   CHECK_THAT(
-      error_of({csk(), csk({.publish = T0, .activate = T0, .inactive = T0 + 20, .remove = T0 + 10})},
-               T0 + 15),
+      error_of(
+          {csk(), csk({.publish = T0, .activate = T0, .inactive = T0 + 20, .remove = T0 + 10})},
+          T0 + 15),
       Catch::Contains("would sign while not in the DNSKEY RRset"));
   // a key signing before its publication with no published key at all
   CHECK_THAT(error_of({csk({.publish = T0 + 10, .activate = T0})}, T0 + 5),
@@ -518,8 +519,9 @@ TEST_CASE("key policy: ksk-zsk-roll rolls the KSK by double-KSK with its CDS swi
   CHECK_THAT(all, Catch::Contains("CDS/CDNSKEY name the successor"));
 }
 
-TEST_CASE("key schedule: each step of an algorithm roll, the new key signing before it is published",
-          "[key_schedule]") {
+TEST_CASE(
+    "key schedule: each step of an algorithm roll, the new key signing before it is published",
+    "[key_schedule]") {
   KeyPolicy p;
   p.mode = KeyPolicy::Mode::CskRoll;
   p.algorithm = dnssec::Algorithm::ECDSAP256SHA256;
@@ -584,13 +586,22 @@ TEST_CASE("key schedule: only a new algorithm signs outside the DNSKEY RRset", "
   // refused: active and unpublished beside a published key of its own algorithm
   CHECK_THAT(error_of({published, csk({.publish = T0 + 100, .activate = T0}, rsa)}, T0 + 10),
              Catch::Contains("would sign while not in the DNSKEY RRset"));
+  // every later step checked at once: a key that will sign after its removal beside a key of
+  // its algorithm is named with the time
+  const std::vector<DnssecKey> late{
+      published, csk({.publish = T0, .activate = T0, .inactive = T0 + 50, .remove = T0 + 20}, rsa)};
+  CHECK(error_of(late, T0 + 10).empty());
+  CHECK_THAT(schedule_problem(late, T0 + 10),
+             Catch::Contains("at " + time_text(T0 + 20)) &&
+                 Catch::Contains("would sign while not in the DNSKEY RRset"));
+  CHECK(schedule_problem({published, csk({.publish = T0 + 100, .activate = T0})}, T0).empty());
   // refused: the unpublished new KSK as the only active one (the published KSK retired)
-  CHECK_THAT(error_of({csk({.publish = T0, .activate = T0, .inactive = T0 + 5, .remove = T0 + 50},
-                           rsa),
-                       csk({.publish = T0, .activate = T0}, rsa, dnssec::kFlagsZsk),
-                       csk({.publish = T0 + 100, .activate = T0})},
-                      T0 + 10),
-             Catch::Contains("no KSK/CSK is active"));
+  CHECK_THAT(
+      error_of({csk({.publish = T0, .activate = T0, .inactive = T0 + 5, .remove = T0 + 50}, rsa),
+                csk({.publish = T0, .activate = T0}, rsa, dnssec::kFlagsZsk),
+                csk({.publish = T0 + 100, .activate = T0})},
+               T0 + 10),
+      Catch::Contains("no KSK/CSK is active"));
 }
 
 TEST_CASE("key policy: a configured algorithm other than the keys' starts an algorithm roll",
@@ -613,9 +624,9 @@ TEST_CASE("key policy: a configured algorithm other than the keys' starts an alg
   // the keys have the algorithm already: nothing
   CHECK(plan_algorithm_roll({csk({.publish = T0, .activate = T0})}, now, p, {}).roll_from.empty());
   // another roll under way: waits for its old key to leave
-  const DnssecKey leaving = csk(
-      {.publish = T0, .activate = T0, .inactive = now + 10, .remove = now + 20},
-      dnssec::Algorithm::RSASHA256);
+  const DnssecKey leaving =
+      csk({.publish = T0, .activate = T0, .inactive = now + 10, .remove = now + 20},
+          dnssec::Algorithm::RSASHA256);
   const AlgorithmRollStep wait = plan_algorithm_roll({old, leaving}, now, p, {});
   CHECK(wait.roll_from.empty());
   CHECK_THAT(wait.waiting, Catch::Contains("waits for the roll under way"));
