@@ -286,6 +286,8 @@ void read_key_policy(Reader& r, ZoneConfig& z) {
   } else if (policy != "manual") {
     r.fail("key-policy", "\"" + policy + "\": expected manual, csk-roll or ksk-zsk-roll");
   }
+  // An automatic policy rolls keys of another algorithm to the configured one.
+  if (kp.mode != KeyPolicy::Mode::Manual) kp.algorithm = pc.algorithm;
   auto seconds = [&](const char* key, double max) {
     const auto d = r.duration(key);
     if (d.count() < 0 || double(d.count()) / 1000 > max) {
@@ -516,7 +518,10 @@ const std::vector<OptionSpec>& slave_options() {
        true, false},
       {"notify-min-interval", "seconds between two polls of a zone, however many NOTIFYs", true,
        false},
-      {"algorithm", "ecdsap256sha256 | ed25519 | rsasha256 (new keys)", true, false},
+      {"algorithm",
+       "ecdsap256sha256 | ed25519 | rsasha256 (new keys; under csk-roll or ksk-zsk-roll a zone "
+       "whose keys have another is moved to it by an algorithm roll)",
+       true, false},
       {"denial", "nsec | nsec3", true, false},
       {"cds",
        "CDS/CDNSKEY at the apex (RFC 7344): none | publish (the SEP keys, for parents that scan) "

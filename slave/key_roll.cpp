@@ -26,7 +26,32 @@ std::vector<dnssec::DnssecKey> existing_keys(const std::string& dir, const dns::
   }
 }
 
+std::string tags_text(const std::vector<dnssec::DnssecKey>& keys,
+                      const std::vector<size_t>& which = {}) {
+  std::string out;
+  for (size_t i = 0; i < keys.size(); ++i)
+    if (which.empty() || std::find(which.begin(), which.end(), i) != which.end())
+      out += (out.empty() ? "" : " ") + std::to_string(keys[i].tag);
+  return out;
+}
+
 }  // namespace
+
+std::vector<dnssec::DnssecKey> write_algorithm_roll(const std::string& dir,
+                                                    std::vector<dnssec::DnssecKey> keys,
+                                                    const AlgorithmRollStep& step,
+                                                    dnssec::Algorithm alg, std::time_t now) {
+  std::vector<dnssec::DnssecKey> made;
+  // The KSK/CSK first: interrupted before the ZSK, the roll goes on from the KSK's timing.
+  std::vector<size_t> order = step.roll_from;
+  std::stable_partition(order.begin(), order.end(), [&](size_t i) { return keys[i].is_sep(); });
+  for (size_t i : order) {
+    const SuccessorTiming s = successor_timing(step.timing, keys[i].is_sep());
+    made.push_back(write_successor(dir, keys, i, s, alg, now));
+    keys.push_back(made.back());  // its tag is taken
+  }
+  return made;
+}
 
 dnssec::DnssecKey write_successor(const std::string& dir,
                                   const std::vector<dnssec::DnssecKey>& keys, size_t from,
@@ -96,6 +121,31 @@ dnssec::DnssecKey roll_key(const std::string& dir, const dns::Name& zone,
   return write_successor(dir, keys, open.front(), successor_timing(timing), alg, now);
 }
 
+std::vector<dnssec::DnssecKey> roll_algorithm(const std::string& dir, const dns::Name& zone,
+                                              dnssec::Algorithm alg, std::time_t now,
+                                              KeyPolicy policy, AlgorithmRollTiming& timing) {
+  const auto keys = existing_keys(dir, zone);
+  if (keys.empty())
+    throw std::runtime_error("no keys for " + zone.to_string() + " in " + dir +
+                             ": nothing to roll (the slave makes the first key at its first run)");
+  ZoneTtls ttls;
+  try {
+    if (auto z = load_signed_zone(dir, zone)) ttls = zone_ttls(*z);
+  } catch (const std::exception&) {
+    // Unreadable: the policy's TTLs (at least dnskey-ttl) are used.
+  }
+  if (policy.mode == KeyPolicy::Mode::Manual) policy.mode = KeyPolicy::Mode::CskRoll;
+  policy.algorithm = alg;
+  const AlgorithmRollStep step = plan_algorithm_roll(keys, now, policy, ttls);
+  if (step.roll_from.empty())
+    throw std::runtime_error(!step.waiting.empty()
+                                 ? step.waiting
+                                 : "no signing key without an end has another algorithm than " +
+                                       dnssec::algorithm_name(alg) + ": nothing to roll");
+  timing = step.timing;
+  return write_algorithm_roll(dir, keys, step, alg, now);
+}
+
 dnssec::DnssecKey import_key(const std::string& dir, const dns::Name& zone, const std::string& path,
                              std::time_t now) {
   dnssec::DnssecKey key;
@@ -114,13 +164,21 @@ dnssec::DnssecKey import_key(const std::string& dir, const dns::Name& zone, cons
                                dir + " (" + k.file_base() + ")");
   if (std::string p = timing_problem(key.timing); !p.empty())
     throw std::runtime_error(path + ": inconsistent timing: " + p);
+  // Every later step too, unless one was already broken without this key (not its doing).
+  const bool later_checked = schedule_problem(keys, now).empty();
   keys.push_back(key);
-  try {
-    (void)key_set_at(keys, now);
-  } catch (const KeyScheduleError& e) {
-    throw std::runtime_error(std::string("with this key the zone cannot be served now: ") +
-                             e.what());
+  std::string problem;
+  if (later_checked) {
+    problem = schedule_problem(keys, now);
+  } else {
+    try {
+      (void)key_set_at(keys, now);
+    } catch (const KeyScheduleError& e) {
+      problem = std::string("now: ") + e.what();
+    }
   }
+  if (!problem.empty())
+    throw std::runtime_error("with this key the zone cannot be served " + problem);
   std::string base = path;
   for (const char* ext : {".key", ".private"})
     if (base.ends_with(ext)) base.resize(base.size() - std::strlen(ext));
@@ -182,7 +240,26 @@ void KeyUpkeep::roll(Publisher& publisher, std::time_t now) {
   const char* policy =
       config_.key_policy.mode == KeyPolicy::Mode::CskRoll ? "csk-roll" : "ksk-zsk-roll";
   std::string waiting;
-  for (KeyRole role : policy_roles(config_.key_policy)) {
+  const AlgorithmRollStep alg_roll = plan_algorithm_roll(keys_, now, config_.key_policy, ttls_);
+  if (!alg_roll.waiting.empty()) waiting = alg_roll.waiting;
+  if (!alg_roll.roll_from.empty() && served) {
+    const auto keys = write_algorithm_roll(config_.keys_dir(), keys_, alg_roll,
+                                           *config_.key_policy.algorithm, now);
+    const AlgorithmRollTiming& r = alg_roll.timing;
+    util::log(LogLevel::Info, "slave", zname,
+              "key-policy {}: algorithm roll {} -> {}: new key(s) {} sign from {} while not yet "
+              "in the DNSKEY RRset, published at {}, CDS at {}; old key(s) {} leave the DNSKEY "
+              "RRset at {} and stop signing at {}",
+              policy, dnssec::algorithm_name(keys_[alg_roll.roll_from.front()].algorithm),
+              dnssec::algorithm_name(*config_.key_policy.algorithm), tags_text(keys),
+              time_text(r.start), time_text(r.publish), time_text(r.sync),
+              tags_text(keys_, alg_roll.roll_from), time_text(r.remove), time_text(r.retire));
+    folder_.mark();
+    keys_ = dnssec::load_keys(config_.keys_dir(), config_.zone, false);
+  }
+  // The other rolls wait while the algorithm roll is due or waits for one of them.
+  for (KeyRole role :
+       alg_roll.roll_from.empty() ? policy_roles(config_.key_policy) : std::vector<KeyRole>{}) {
     const PolicyStep plan = plan_key_roll(keys_, now, config_.key_policy, ttls_, role);
     if (!plan.waiting.empty()) waiting += (waiting.empty() ? "" : "; ") + plan.waiting;
     next_roll_ = std::min(next_roll_, plan.next);

@@ -38,6 +38,25 @@ dnssec::DnssecKey write_successor(const std::string& dir,
                                   const SuccessorTiming& s, std::optional<dnssec::Algorithm> alg,
                                   std::time_t now);
 
+// Writes the algorithm roll `step` (plan_algorithm_roll): a successor of algorithm `alg` for each
+// key of step.roll_from, with the roll's timing (successor_timing(step.timing, sep)), the
+// KSK/CSK first. Returns the new keys. Throws what write_successor throws.
+std::vector<dnssec::DnssecKey> write_algorithm_roll(const std::string& dir,
+                                                    std::vector<dnssec::DnssecKey> keys,
+                                                    const AlgorithmRollStep& step,
+                                                    dnssec::Algorithm alg, std::time_t now);
+
+// `key roll --algorithm A` with A not the keys' algorithm: the algorithm roll of
+// plan_algorithm_roll() starting now (the policy's timing with A; its mode counts as csk-roll
+// when manual), with the TTLs of the last signed zone in `dir`. Returns the new keys and sets
+// `timing`. Throws std::runtime_error when `dir` has no keys for `zone`, the keys already have
+// algorithm A, or the roll cannot start (the reason plan_algorithm_roll gives).
+[[nodiscard]] std::vector<dnssec::DnssecKey> roll_algorithm(const std::string& dir,
+                                                            const dns::Name& zone,
+                                                            dnssec::Algorithm alg, std::time_t now,
+                                                            KeyPolicy policy,
+                                                            AlgorithmRollTiming& timing);
+
 // `key roll`: rolls the zone's one signing SEP key without an Inactive time to a successor
 // starting now, with `policy`'s timing and the TTLs of the last signed zone in `dir` (the
 // policy's when there is none). Returns the successor and sets `timing` to the roll's steps.
@@ -50,7 +69,8 @@ dnssec::DnssecKey write_successor(const std::string& dir,
 // `key import`: copies the BIND key files at `path` (either name, or the base; a .key alone is a
 // public-only key) into `dir` as they are, timing included, after checking that the key is for
 // `zone`, that no key there has its tag, that its timing is consistent and that the zone's keys
-// with it can be served at `now` (key_set_at). Returns the key. Throws std::runtime_error
+// with it can be served at `now` and at each later key event (schedule_problem; only at `now`
+// when a later step was already broken without it). Returns the key. Throws std::runtime_error
 // naming the reason; std::system_error when a file cannot be written.
 dnssec::DnssecKey import_key(const std::string& dir, const dns::Name& zone, const std::string& path,
                              std::time_t now);

@@ -29,11 +29,12 @@ KeyWindows key_windows(const KeyTiming& t) {
 
 std::string timing_problem(const KeyTiming& t) {
   const KeyWindows w = key_windows(t);
-  if (t.activate && t.publish && t.activate < t.publish) return "Activate is before Publish";
+  // Activate before Publish and Inactive after Delete are an algorithm roll's first and last
+  // steps (RFC 6781 §4.1.4): key_set_at() allows them only for an algorithm the DNSKEY RRset
+  // does not hold.
   if (t.inactive && t.activate && t.inactive <= t.activate) return "Inactive is not after Activate";
   if (t.remove && t.remove <= w.publish_from) return "Delete is not after Publish";
-  if (t.remove && w.active_from != kNever && w.active_until > t.remove)
-    return t.inactive ? "Inactive is after Delete" : "Delete is set without Inactive";
+  if (t.remove && w.active_from != kNever && !t.inactive) return "Delete is set without Inactive";
   if (t.sync_publish && t.sync_publish < w.publish_from) return "SyncPublish is before Publish";
   if (t.sync_delete && t.sync_delete > w.publish_until) return "SyncDelete is after Delete";
   if (t.sync_publish && t.sync_delete && t.sync_delete <= t.sync_publish)
@@ -63,7 +64,8 @@ std::string key_state_text(const DnssecKey& k, std::time_t t) {
   const bool pub = within(t, w.publish_from, w.publish_until);
   const bool act = within(t, w.active_from, w.active_until);
   const bool sync = k.is_sep() && pub && within(t, w.sync_from, w.sync_until);
-  std::string s = t < w.publish_from     ? "future"
+  std::string s = act && !pub            ? "signing, not published"
+                  : t < w.publish_from   ? "future"
                   : t >= w.publish_until ? "removed"
                   : act                  ? "active"
                   : t < w.active_from    ? "published"
@@ -103,6 +105,7 @@ KeySet key_set_at(const std::vector<DnssecKey>& keys, std::time_t t) {
   KeySet set;
   bool sep_published = false, sep_active = false;
   std::set<dnssec::Algorithm> published_algs, active_algs;
+  std::vector<const DnssecKey*> unpublished;  // signing while not in the DNSKEY RRset
   for (const auto& k : keys) {
     if (std::string p = timing_problem(k.timing); !p.empty())
       throw KeyScheduleError(fmt::format("{}: inconsistent timing: {}", key_name(k), p));
@@ -110,8 +113,6 @@ KeySet key_set_at(const std::vector<DnssecKey>& keys, std::time_t t) {
     const bool pub = within(t, w.publish_from, w.publish_until);
     const bool act = within(t, w.active_from, w.active_until);
     set.next_event = std::min(set.next_event, next_key_event(k, t));
-    if (act && !pub)  // timing_problem() rules this out; kept as the invariant it is
-      throw KeyScheduleError(fmt::format("{} would sign while not published", key_name(k)));
     if (act && !k.private_key)
       throw KeyScheduleError(fmt::format("{} is active but its private key ({}.private) is missing",
                                          key_name(k), k.file_base()));
@@ -123,11 +124,15 @@ KeySet key_set_at(const std::vector<DnssecKey>& keys, std::time_t t) {
     }
     if (act) {
       set.signing.push_back(k);
+      if (!pub) {
+        unpublished.push_back(&k);
+        continue;
+      }
       active_algs.insert(k.algorithm);
       sep_active |= k.is_sep();
     }
   }
-  if (set.signing.empty()) throw KeyScheduleError("no key is active");
+  if (active_algs.empty()) throw KeyScheduleError("no key is active in the DNSKEY RRset");
   if (sep_published && !sep_active)
     throw KeyScheduleError(
         "no KSK/CSK is active: the DNSKEY RRset would have no signature "
@@ -137,9 +142,33 @@ KeySet key_set_at(const std::vector<DnssecKey>& keys, std::time_t t) {
       throw KeyScheduleError(fmt::format(
           "algorithm {} is in the DNSKEY RRset but no key of it is active (RFC 4035 2.2)",
           dnssec::algorithm_name(alg)));
+  // A key signs outside the DNSKEY RRset only in an algorithm roll (RFC 6781 §4.1.4): before its
+  // publication (the new algorithm's signatures reach every cache first) and after its removal
+  // (the old algorithm's signatures stay while caches hold the old DNSKEY RRset). Beside a
+  // published key of its algorithm its signatures would only be dead weight, and the timing a
+  // mistake.
+  for (const DnssecKey* k : unpublished)
+    if (published_algs.count(k->algorithm))
+      throw KeyScheduleError(fmt::format(
+          "{} would sign while not in the DNSKEY RRset, which holds keys of its algorithm {}: "
+          "only an algorithm roll signs with unpublished keys (Activate before Publish, Inactive "
+          "after Delete)",
+          key_name(*k), dnssec::algorithm_name(k->algorithm)));
   std::sort(set.dnskeys.begin(), set.dnskeys.end());
   std::sort(set.cds.begin(), set.cds.end());
   return set;
+}
+
+std::string schedule_problem(const std::vector<DnssecKey>& keys, std::time_t t) {
+  // Each key has at most six events: the loop ends.
+  for (std::time_t at = t; at != kNever;) {
+    try {
+      at = key_set_at(keys, at).next_event;
+    } catch (const KeyScheduleError& e) {
+      return fmt::format("at {}: {}", time_text(at), e.what());
+    }
+  }
+  return "";
 }
 
 ZoneTtls zone_ttls(const zone::Zone& z) {
@@ -200,6 +229,18 @@ ZskRollTiming zsk_roll_timing(std::time_t start, const KeyPolicy& p, ZoneTtls tt
   return r;
 }
 
+AlgorithmRollTiming algorithm_roll_timing(std::time_t start, const KeyPolicy& p, ZoneTtls ttls) {
+  const std::time_t dnskey_ttl = std::max(p.dnskey_ttl, ttls.dnskey);
+  const std::time_t max_ttl = std::max<std::time_t>(ttls.max, dnskey_ttl);
+  AlgorithmRollTiming r;
+  r.start = start;
+  r.publish = start + max_ttl + p.propagation_delay + p.publish_safety;
+  r.sync = r.publish + dnskey_ttl + p.propagation_delay + p.publish_safety;
+  r.remove = r.sync + p.parent_ds_ttl + p.parent_propagation_delay + p.retire_safety;
+  r.retire = r.remove + dnskey_ttl + p.propagation_delay;
+  return r;
+}
+
 namespace {
 uint32_t lifetime_of(KeyRole role, const KeyPolicy& p) {
   return role == KeyRole::Csk   ? p.csk_lifetime
@@ -244,6 +285,78 @@ SuccessorTiming successor_timing(const ZskRollTiming& r) {
   s.old_inactive = r.activate;
   s.old_remove = r.remove;
   return s;
+}
+
+SuccessorTiming successor_timing(const AlgorithmRollTiming& r, bool sep) {
+  SuccessorTiming s;
+  s.flags = sep ? dnssec::kFlagsKsk : dnssec::kFlagsZsk;
+  s.successor.activate = r.start;
+  s.successor.publish = r.publish;
+  if (sep) {
+    s.successor.sync_publish = r.sync;
+    s.old_sync_delete = r.sync;
+  }
+  s.old_remove = r.remove;
+  s.old_inactive = r.retire;
+  return s;
+}
+
+AlgorithmRollStep plan_algorithm_roll(const std::vector<DnssecKey>& keys, std::time_t t,
+                                      const KeyPolicy& p, ZoneTtls ttls) {
+  AlgorithmRollStep step;
+  if (p.mode == KeyPolicy::Mode::Manual || !p.algorithm || keys.empty()) return step;
+  const dnssec::Algorithm alg = *p.algorithm;
+  const std::string to = dnssec::algorithm_name(alg);
+  std::vector<size_t> open, old;
+  std::optional<std::time_t> resumed;  // the Activate of a new key of the roll under way
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const KeyWindows w = key_windows(keys[i].timing);
+    if (w.active_from == kNever || w.active_until != kNever) continue;
+    open.push_back(i);
+    if (keys[i].algorithm != alg)
+      old.push_back(i);
+    else if (keys[i].timing.activate && keys[i].timing.publish > keys[i].timing.activate)
+      resumed = keys[i].timing.activate;
+  }
+  if (old.empty()) return step;
+  // The roles the new algorithm's keys already fill: the keys of those are being replaced.
+  auto filled = [&](bool sep) {
+    return std::any_of(open.begin(), open.end(), [&](size_t i) {
+      return keys[i].algorithm == alg && keys[i].is_sep() == sep;
+    });
+  };
+  for (size_t i : old) {
+    if (filled(keys[i].is_sep())) {
+      step.waiting = fmt::format(
+          "algorithm roll to {}: key {} and a key of {} in the same role both sign with no "
+          "Inactive time set: set one (key retire) for the policy to go on",
+          to, keys[i].tag, to);
+      return step;
+    }
+    if (!keys[i].private_key) {
+      step.waiting = fmt::format(
+          "algorithm roll to {}: key {} has no private key here: its successor is made where it "
+          "is",
+          to, keys[i].tag);
+      return step;
+    }
+  }
+  if (!resumed) {
+    // One roll at a time: a key with an end still in the DNSKEY RRset leaves first.
+    for (const auto& k : keys) {
+      const KeyWindows w = key_windows(k.timing);
+      if (w.publish_until != kNever && w.publish_until > t) {
+        step.waiting = fmt::format(
+            "algorithm roll to {} waits for the roll under way: key {} leaves the DNSKEY RRset "
+            "at {}",
+            to, k.tag, time_text(w.publish_until));
+        return step;
+      }
+    }
+  }
+  step.roll_from = old;
+  step.timing = algorithm_roll_timing(resumed.value_or(t), p, ttls);
+  return step;
 }
 
 PolicyStep plan_key_roll(const std::vector<DnssecKey>& keys, std::time_t t, const KeyPolicy& p,
@@ -392,6 +505,33 @@ std::vector<std::string> policy_timeline(const std::vector<DnssecKey>& keys, std
   }
   const auto roles = policy_roles(p);
   if (roles.empty()) out.push_back("key-policy manual: the keys' own timing only");
+  const AlgorithmRollStep alg = plan_algorithm_roll(keys, t, p, ttls);
+  if (!alg.waiting.empty()) out.push_back(alg.waiting);
+  if (!alg.roll_from.empty()) {
+    const AlgorithmRollTiming& r = alg.timing;
+    std::string old;
+    for (size_t i : alg.roll_from) old += fmt::format(" {}", keys[i].tag);
+    const std::string name = dnssec::algorithm_name(keys[alg.roll_from.front()].algorithm);
+    out.push_back(fmt::format("algorithm roll {} -> {} of key(s){}: new keys made {}", name,
+                              dnssec::algorithm_name(*p.algorithm), old, time_text(r.start)));
+    out.push_back(fmt::format(
+        "  {} new keys sign every RRset beside the old ones, not yet in the DNSKEY RRset",
+        time_text(r.start)));
+    out.push_back(
+        fmt::format("  {} new keys published: the DNSKEY RRset holds both algorithms (+{} s)",
+                    time_text(r.publish), r.publish - r.start));
+    out.push_back(
+        fmt::format("  {} CDS/CDNSKEY name the new KSK/CSK (+{} s): update the parent's DS",
+                    time_text(r.sync), r.sync - r.start));
+    out.push_back(fmt::format(
+        "  {} key(s){} leave the DNSKEY RRset (+{} s){}", time_text(r.remove), old,
+        r.remove - r.start,
+        p.parent_ds_check.empty() ? "" : ", or later until the parent's DS names the new key"));
+    out.push_back(fmt::format("  {} key(s){} stop signing: only {} signs (+{} s)",
+                              time_text(r.retire), old, dnssec::algorithm_name(*p.algorithm),
+                              r.retire - r.start));
+    return out;  // the other rolls wait for it
+  }
   for (KeyRole role : roles) roll_timeline(keys, t, p, ttls, role, out);
   return out;
 }

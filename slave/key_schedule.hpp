@@ -10,6 +10,8 @@
 //   signing keys  = keys with Activate <= t < Inactive (SEP keys sign the DNSKEY RRset; non-SEP
 //                   keys the rest; with no active non-SEP key the SEP keys sign everything)
 //   CDS/CDNSKEY   = SEP keys with SyncPublish <= t < SyncDelete
+// A key may sign outside its published window only in an algorithm roll (RFC 6781 §4.1.4): its
+// algorithm then is not in the DNSKEY RRset (key_set_at() refuses it otherwise).
 // A key with no timing at all is published and active from always to never (every key the
 // slave wrote before keeping timing). Unset SyncPublish/SyncDelete follow the key's active and
 // published windows, so a key without them is in the CDS set while it signs.
@@ -67,11 +69,20 @@ struct KeySet {
   [[nodiscard]] std::string text() const;
 };
 
-// The key set of `keys` (all of a zone's keys, public-only ones included) at t. Throws
-// KeyScheduleError when a key's timing is inconsistent, an active key lacks its private key,
-// no key is active, a published SEP key exists with no active SEP key, or an algorithm of the
-// DNSKEY RRset has no active key (RFC 4035 §2.2: every algorithm there signs every RRset).
+// The key set of `keys` (all of a zone's keys, public-only ones included) at t. `signing` may
+// hold keys outside `dnskeys`: an algorithm roll's new keys before their publication and old
+// keys after their removal. Throws KeyScheduleError when a key's timing is inconsistent, an
+// active key lacks its private key, no published key is active, a published SEP key exists with
+// no active published SEP key, an algorithm of the DNSKEY RRset has no active published key
+// (RFC 4035 §2.2: every algorithm there signs every RRset), or a key signs while unpublished
+// beside a published key of its own algorithm.
 [[nodiscard]] KeySet key_set_at(const std::vector<dnssec::DnssecKey>& keys, std::time_t t);
+
+// key_set_at() at `t` and at each later key event: "" when every step can be served, else the
+// first step that cannot ("at 2026-12-07T03:44:22Z: " and why). Catches a timing mistake when
+// the keys are written (key import) rather than when its step comes.
+[[nodiscard]] std::string schedule_problem(const std::vector<dnssec::DnssecKey>& keys,
+                                           std::time_t t);
 
 // The TTLs the roll timing waits on, as served; 0 fields: unknown (the policy's value is used).
 struct ZoneTtls {
@@ -96,6 +107,9 @@ struct KeyPolicy {
   // The submission check: a resolver ("address[:port]") asked for the parent's DS RRset before
   // an old KSK/CSK retires; "" for none (the timing alone decides). parent_ds_gate.hpp.
   std::string parent_ds_check;
+  // The algorithm the zone's keys are to have (the zone's `algorithm`): keys of another one are
+  // replaced by an algorithm roll. Unset: never (manual policy, `key list`).
+  std::optional<dnssec::Algorithm> algorithm;
   uint32_t parent_ds_check_interval = 60;
   uint32_t parent_ds_alert_after = 86400;  // alert once the retirement is held this long
   bool operator==(const KeyPolicy&) const = default;
@@ -141,6 +155,23 @@ struct ZskRollTiming {
 // old key removed) before the next begins.
 [[nodiscard]] std::time_t min_lifetime(KeyRole role, const KeyPolicy& p);
 
+// The steps of one algorithm roll (RFC 6781 §4.1.4, conservative) that starts at `start`:
+//   start   the new keys sign beside the old ones, not yet in the DNSKEY RRset
+//   publish = start + max(max zone TTL, DNSKEY TTL) + propagation-delay + publish-safety
+//             (every cache holds the new algorithm's signatures): the new keys published
+//   sync    = publish + DNSKEY TTL + propagation-delay + publish-safety (every cache holds the
+//             DNSKEY RRset with both algorithms): CDS/CDNSKEY name the new KSK/CSK
+//   remove  = sync + parent-ds-ttl + parent-propagation-delay + retire-safety (the parent serves
+//             only the new DS everywhere; parent-ds-check holds it longer): the old keys leave
+//             the DNSKEY RRset
+//   retire  = remove + DNSKEY TTL + propagation-delay (no cache holds the old DNSKEY RRset): the
+//             old keys stop signing
+struct AlgorithmRollTiming {
+  std::time_t start = 0, publish = 0, sync = 0, remove = 0, retire = 0;
+};
+[[nodiscard]] AlgorithmRollTiming algorithm_roll_timing(std::time_t start, const KeyPolicy& p,
+                                                        ZoneTtls ttls);
+
 // What a roll writes into the key files: the successor's flags and timing, the old key's ends.
 struct SuccessorTiming {
   uint16_t flags = dnssec::kFlagsKsk;
@@ -149,6 +180,8 @@ struct SuccessorTiming {
 };
 [[nodiscard]] SuccessorTiming successor_timing(const CskRollTiming& r);  // CSK or KSK
 [[nodiscard]] SuccessorTiming successor_timing(const ZskRollTiming& r);
+// The successor of a KSK/CSK (`sep`) or of a ZSK in an algorithm roll.
+[[nodiscard]] SuccessorTiming successor_timing(const AlgorithmRollTiming& r, bool sep);
 
 // What a policy asks at t for the keys of one role.
 struct PolicyStep {
@@ -171,6 +204,23 @@ struct PolicyStep {
                                        const KeyPolicy& p, ZoneTtls ttls, KeyRole role);
 [[nodiscard]] PolicyStep plan_csk_roll(const std::vector<dnssec::DnssecKey>& keys, std::time_t t,
                                        const KeyPolicy& p, ZoneTtls ttls);
+
+// What a policy asks at t when the keys' algorithm differs from p.algorithm.
+struct AlgorithmRollStep {
+  std::vector<size_t> roll_from;  // the keys to replace now (indices into the keys given)
+  AlgorithmRollTiming timing;     // with roll_from
+  std::string waiting;            // why the roll cannot start yet (log), "" when all is fine
+};
+// Every signing key without an end (the CSK; or the KSK and the ZSK) whose algorithm is not
+// p.algorithm is replaced at once by a key of p.algorithm with algorithm_roll_timing(t), unless
+// another roll is under way (a key with an end still in the DNSKEY RRset: the algorithm roll
+// waits for it), or a key to replace lacks its private key. When some open keys already have
+// p.algorithm (an algorithm roll interrupted between two keys' files), the others are replaced
+// with the timing of the roll under way (from the new key's Activate). Nothing under a manual
+// policy or without p.algorithm.
+[[nodiscard]] AlgorithmRollStep plan_algorithm_roll(const std::vector<dnssec::DnssecKey>& keys,
+                                                    std::time_t t, const KeyPolicy& p,
+                                                    ZoneTtls ttls);
 
 // The timeline of a policy's next roll from `keys` (for --check and `key list`), one line per
 // step; the keys' own timing when a roll is under way.

@@ -4,6 +4,7 @@
 // `flatsign-slave status --http ADDR [--json|--metrics]` prints a running slave's /status.
 #include <malloc.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -101,8 +102,31 @@ int key_command(bool roll, bool retire, const std::string& zone_text, const std:
       alg = dnssec::algorithm_from_string(alg_text);
       if (!alg || !dnssec::can_sign(*alg)) return fail("unsupported --algorithm " + alg_text);
     }
+    const slave::KeyPolicy policy = policy_of(config_path, zone);
+    const auto current = dnssec::load_keys(dir, zone, /*require_private=*/false);
+    const bool other_alg = alg && std::any_of(current.begin(), current.end(), [&](const auto& k) {
+                             const slave::KeyWindows w = slave::key_windows(k.timing);
+                             return k.algorithm != *alg && w.active_from != slave::kNever &&
+                                    w.active_until == slave::kNever;
+                           });
+    if (other_alg) {
+      // A new algorithm's keys sign before they are published (RFC 6781 §4.1.4).
+      slave::AlgorithmRollTiming t;
+      const auto made = slave::roll_algorithm(dir, zone, *alg, now, policy, t);
+      std::fprintf(stderr,
+                   "flatsign-slave: algorithm roll of %s to %s (a running slave picks it up): "
+                   "the new keys sign from now while not yet in the DNSKEY RRset, are published "
+                   "at %s; CDS/CDNSKEY name the new KSK/CSK from %s; the old keys leave the "
+                   "DNSKEY RRset at %s and stop signing at %s. The new DS for the parent:\n",
+                   zone.to_string().c_str(), dnssec::algorithm_name(*alg).c_str(),
+                   slave::time_text(t.publish).c_str(), slave::time_text(t.sync).c_str(),
+                   slave::time_text(t.remove).c_str(), slave::time_text(t.retire).c_str());
+      for (const auto& k : made)
+        if (k.is_sep()) print_ds(zone, k);
+      return 0;
+    }
     slave::CskRollTiming t;
-    auto k = slave::roll_key(dir, zone, alg, now, policy_of(config_path, zone), t);
+    auto k = slave::roll_key(dir, zone, alg, now, policy, t);
     std::fprintf(stderr,
                  "flatsign-slave: new %s CSK %u for %s, published and signing beside the old "
                  "key now (a running slave picks it up); CDS/CDNSKEY name it from %s, the old "
@@ -139,6 +163,8 @@ int key_command(bool roll, bool retire, const std::string& zone_text, const std:
     const slave::KeySet set = slave::key_set_at(keys, now);
     std::printf("; now: %s; next change %s\n", set.text().c_str(),
                 slave::time_text(set.next_event).c_str());
+    if (std::string later = slave::schedule_problem(keys, now); !later.empty())
+      std::printf("; later: cannot be served %s\n", later.c_str());
   } catch (const slave::KeyScheduleError& e) {
     std::printf("; now: cannot be served: %s\n", e.what());
     return 1;
@@ -254,7 +280,9 @@ int main(int argc, char** argv) {
     s->add_option("--zone", key_zone)->required();
     s->add_option("--state-dir", key_state)->required();
   }
-  roll->add_option("--algorithm", key_alg, "default: the current keys' algorithm");
+  roll->add_option("--algorithm", key_alg,
+                   "default: the current keys' algorithm; another one: an algorithm roll of "
+                   "every signing key (RFC 6781 4.1.4)");
   std::string key_config;
   roll->add_option("--config", key_config,
                    "the slave's config file: the zone's key-policy timing (default: the defaults)");

@@ -103,15 +103,19 @@ bool ParentDsGate::step(const std::string& dir, const std::vector<DnssecKey>& ke
     const KeyWindows w = key_windows(k.timing);
     const bool in_cds =
         std::find(set.cds.begin(), set.cds.end(), k.dnskey_rdata()) != set.cds.end();
+    // The step that needs the new DS: the old key's Inactive; in an algorithm roll its Delete,
+    // which comes first (the old algorithm's signatures outlast its DNSKEY).
+    const std::time_t end = std::min(w.active_until, w.publish_until);
+    const bool algorithm_roll = w.publish_until < w.active_until;
     // A KSK/CSK still signing, with an end, that the CDS no longer names, beside successors.
     if (!k.is_sep() || !k.private_key || in_cds || set.cds.empty() || k.timing.inactive == 0 ||
-        !(w.active_from <= now && now < w.active_until) || w.sync_until > now)
+        !(w.active_from <= now && now < end) || w.sync_until > now)
       continue;
     Retiring r;
     if (auto it = retiring_.find(k.tag); it != retiring_.end())
       r = it->second;
     else
-      r.planned = k.timing.inactive;
+      r.planned = end;
     if (ds && ds->answered) {
       if (!names) {
         r.seen.reset();  // gone again (the parent rolled back): wait anew
@@ -122,17 +126,26 @@ bool ParentDsGate::step(const std::string& dir, const std::vector<DnssecKey>& ke
                   "parent-ds-check: the parent's DS names the successor of key {}", k.tag);
       }
     }
-    const RetireHold h = hold_retirement(k.timing.inactive, r.seen, r.ttl, now, p);
-    if (h.inactive != k.timing.inactive) {
-      DnssecKey moved = k;
-      const std::time_t by = h.inactive - k.timing.inactive;
-      moved.timing.inactive = h.inactive;
-      if (moved.timing.remove) moved.timing.remove += by;
-      dnssec::store_key_timing(dir, moved);
+    const RetireHold h = hold_retirement(end, r.seen, r.ttl, now, p);
+    if (h.inactive != end) {
+      const std::time_t by = h.inactive - end;
+      // In an algorithm roll the old ZSKs leave with the old KSK: moved alike.
+      for (const DnssecKey& o : keys) {
+        const bool same_ends = o.timing.inactive == k.timing.inactive &&
+                               o.timing.remove == k.timing.remove && o.algorithm == k.algorithm;
+        if (!(o.tag == k.tag && o.dnskey_rdata() == k.dnskey_rdata()) &&
+            !(algorithm_roll && !o.is_sep() && same_ends))
+          continue;
+        DnssecKey moved = o;
+        moved.timing.inactive += by;
+        if (moved.timing.remove) moved.timing.remove += by;
+        dnssec::store_key_timing(dir, moved);
+      }
       wrote = true;
       // Said once at Info; each later move (one per check interval while it lags) at Debug.
       util::log(r.held ? util::LogLevel::Debug : util::LogLevel::Info, "slave", zone.to_string(),
-                "parent-ds-check: key {} keeps signing until {} (planned {}): {}", k.tag,
+                "parent-ds-check: key {} {} until {} (planned {}): {}", k.tag,
+                algorithm_roll ? "stays in the DNSKEY RRset" : "keeps signing",
                 time_text(h.inactive), time_text(r.planned),
                 r.seen ? "the DS RRset it replaces may still be cached"
                        : "the parent's DS does not name its successor yet");

@@ -110,6 +110,10 @@ std::shared_ptr<const dnssec::ZoneSigner> Publisher::make_signer(const KeySet& s
     if (std::none_of(set.signing.begin(), set.signing.end(),
                      [&](const dnssec::DnssecKey& k) { return k.dnskey_rdata() == rd; }))
       opts.extra_dnskeys.push_back(rd);
+  // Signing keys outside the DNSKEY RRset: an algorithm roll's (key_set_at allows no other).
+  for (const auto& k : set.signing)
+    if (!std::binary_search(set.dnskeys.begin(), set.dnskeys.end(), k.dnskey_rdata()))
+      opts.unpublished_dnskeys.push_back(k.dnskey_rdata());
   opts.cds_dnskeys = set.cds;
   return std::make_shared<const dnssec::ZoneSigner>(set.signing, opts);
 }
@@ -176,8 +180,12 @@ std::shared_ptr<const zone::Zone> Publisher::served_unsigned() const {
 
 std::vector<std::string> Publisher::ds_lines() const {
   std::vector<std::string> out;
-  for (const auto& k : signer_.load()->keys()) {
-    if (!k.is_sep()) continue;
+  const auto signer = signer_.load();
+  const auto& unpublished = signer->options().unpublished_dnskeys;  // an algorithm roll's
+  for (const auto& k : signer->keys()) {
+    if (!k.is_sep() ||
+        std::find(unpublished.begin(), unpublished.end(), k.dnskey_rdata()) != unpublished.end())
+      continue;
     out.push_back(fmt::format("{}\t{}\tIN\tDS\t{}", zname_, 3600,
                               dns::rdata_to_text(dns::RRType::DS, k.ds_rdata())));
   }
@@ -391,10 +399,12 @@ bool Publisher::verify(const zone::Zone& signed_zone, const zone::Zone* patched_
   // A patch of the zone this process verified last needs only its changed signatures checked.
   const zone::Zone* verified_before =
       patched_from && patched_from == verified_.get() ? patched_from : nullptr;
-  auto verdict = dnssec::verify_zone(signed_zone, {.now = now,
-                                                   .threads = config_.sign_threads,
-                                                   .verified_before = verified_before,
-                                                   .mode = config_.verify});
+  auto verdict = dnssec::verify_zone(
+      signed_zone, {.now = now,
+                    .threads = config_.sign_threads,
+                    .verified_before = verified_before,
+                    .mode = config_.verify,
+                    .unpublished_dnskeys = signer_.load()->options().unpublished_dnskeys});
   if (!verdict.ok()) {
     alert("verify-failed", verdict.summary(3), master);
     return false;

@@ -101,7 +101,8 @@ std::vector<dnssec::DnssecKey> load_or_create_keys(const std::string& dir, const
   if (!keys.empty()) {
     if (keys.front().algorithm != alg) {
       util::log(util::LogLevel::Warning, "slave", zone.to_string(),
-                "keeping the existing {} key {}; --algorithm {} applies to new zones only",
+                "keeping the existing {} key {}; --algorithm {} applies to new zones, and to this "
+                "one by an algorithm roll under key-policy csk-roll or ksk-zsk-roll",
                 dnssec::algorithm_name(keys.front().algorithm), keys.front().tag,
                 dnssec::algorithm_name(alg));
     }

@@ -125,6 +125,33 @@ ZoneKeys usable_zone_keys(const zone::Node& apex, std::vector<std::string>& warn
   return keys;
 }
 
+// Adds the keys that sign outside the DNSKEY RRset (VerifyOptions::unpublished_dnskeys); one
+// of an algorithm the RRset holds is a problem (only an algorithm roll signs that way).
+void add_unpublished_keys(ZoneKeys& keys, const std::vector<dns::Rdata>& unpublished,
+                          const zone::Node& apex, const ProblemList& problem) {
+  const auto* dnskey = apex.find(RRType::DNSKEY);
+  for (const auto& rd : unpublished) {
+    const std::string which = "DNSKEY with key tag " + std::to_string(key_tag(rd));
+    if (rd.size() < 5) continue;
+    const bool alg_published =
+        dnskey && std::any_of(dnskey->rdatas.begin(), dnskey->rdatas.end(),
+                              [&](const auto& p) { return p.size() >= 4 && p[3] == rd[3]; });
+    if (alg_published) {
+      problem(Kind::BadSignature, apex.name, RRType::DNSKEY,
+              which + " signs while not in the DNSKEY RRset, which holds keys of its algorithm " +
+                  std::to_string(rd[3]));
+      continue;
+    }
+    try {
+      keys.emplace(key_tag(rd), ZoneKey{rd, PublicKey::from_dnskey(
+                                                rd[3], std::span<const uint8_t>(rd).subspan(4))});
+    } catch (const CryptoError& e) {
+      problem(Kind::BadSignature, apex.name, RRType::DNSKEY,
+              which + " (not in the DNSKEY RRset): " + e.what());
+    }
+  }
+}
+
 // The previous verified zone counts only if it has the same origin and apex DNSKEY RRset.
 const zone::Zone* usable_verified_before(const zone::Zone& zone, const zone::Zone* before) {
   if (before == nullptr) return nullptr;
@@ -384,11 +411,12 @@ VerifyVerdict verify_zone(const zone::Zone& zone, const VerifyOptions& options) 
   const ProblemList problem(v, options.max_problems);
   const std::time_t now = options.now ? options.now : std::time(nullptr);
   const zone::Node& apex = zone.nodes()[0];
-  const ZoneKeys keys = usable_zone_keys(apex, v.warnings);
+  ZoneKeys keys = usable_zone_keys(apex, v.warnings);
   if (keys.empty()) {
     problem(Kind::NoKeys, zone.origin(), RRType::DNSKEY, "no usable DNSKEY at the apex");
     return v;
   }
+  add_unpublished_keys(keys, options.unpublished_dnskeys, apex, problem);
   const zone::Zone* before = usable_verified_before(zone, options.verified_before);
   std::optional<detail::ZonePair> pair;
   if (before != nullptr) pair.emplace(detail::pair_zones(zone, *before));

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/dns/name.hpp"
+#include "common/dns/rrset.hpp"
 #include "common/dns/types.hpp"
 #include "common/zone/zone.hpp"
 
@@ -65,6 +66,10 @@ struct VerifyOptions {
   // incremental sign, verifying costs what the change costs, not what the zone costs.
   const zone::Zone* verified_before = nullptr;
   VerifyMode mode = VerifyMode::Full;
+  // DNSKEY RDATA of keys that sign while not in the apex DNSKEY RRset: an algorithm roll's new
+  // keys before their publication and old keys after their removal (RFC 6781 §4.1.4). Their
+  // signatures are checked with them; one whose algorithm the DNSKEY RRset holds is a problem.
+  std::vector<dns::Rdata> unpublished_dnskeys{};
   uint32_t sample_one_in = 64;  // Sampled: the random share of the other signatures (>= 1)
   uint64_t sample_seed = 0;     // Sampled: 0 draws a fresh seed per call (tests fix one)
 };

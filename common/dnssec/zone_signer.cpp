@@ -320,7 +320,10 @@ ApexExtras apex_extras(const zone::Zone& input, const std::vector<DnssecKey>& ke
                     x.input_dnskey ? x.input_dnskey->ttl : options.dnskey_ttl,
                     {}};
   if (x.input_dnskey) dnskey.rdatas = x.input_dnskey->rdatas;
-  for (const auto& k : keys) dnskey.rdatas.push_back(k.dnskey_rdata());
+  for (const auto& k : keys)
+    if (std::find(options.unpublished_dnskeys.begin(), options.unpublished_dnskeys.end(),
+                  k.dnskey_rdata()) == options.unpublished_dnskeys.end())
+      dnskey.rdatas.push_back(k.dnskey_rdata());
   for (const auto& rd : options.extra_dnskeys) dnskey.rdatas.push_back(rd);
   dnskey.normalize();
   const uint32_t key_ttl = dnskey.ttl;

@@ -34,6 +34,10 @@ struct SignerOptions {
   // DNSKEYs published beside the signing keys' own (keys before their activation or after
   // their retirement, slave/key_schedule.hpp): DNSKEY RDATA.
   std::vector<dns::Rdata> extra_dnskeys;
+  // Signing keys left out of the DNSKEY RRset (DNSKEY RDATA): an algorithm roll's new keys
+  // before their publication, its old keys after their removal (RFC 6781 §4.1.4). They sign
+  // as the others do.
+  std::vector<dns::Rdata> unpublished_dnskeys;
   // With publish_cds (not cds_delete): the DNSKEY RDATA of the keys the CDS/CDNSKEY name. Unset:
   // the signing SEP keys.
   std::optional<std::vector<dns::Rdata>> cds_dnskeys;

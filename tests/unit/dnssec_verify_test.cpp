@@ -199,3 +199,42 @@ TEST_CASE("verify: a foreign DNSKEY it cannot use is ignored, not a failure", "[
   });
   CHECK(has(verify_zone(*theirs, {.now = kNow}), Kind::NoKeys));
 }
+
+TEST_CASE("verify: an algorithm roll's key signs outside the DNSKEY RRset only for a new algorithm",
+          "[verify][signer]") {
+  zone::ZoneBuilder b(kOrigin);
+  (void)zone::parse_zone_text(
+      "$TTL 300\n@ 3600 IN SOA ns.example. h.example. 1 2 3 4 600\n@ IN NS ns\n"
+      "ns IN A 192.0.2.1\nwww IN A 192.0.2.2\n",
+      kOrigin, [&](dns::Rr&& rr, const zone::Location&) { b.add(std::move(rr)); });
+  auto unsigned_zone = std::move(b).build().zone;
+  const DnssecKey old = generate_key(kOrigin, Algorithm::ED25519, kFlagsKsk, kNow);
+  const DnssecKey neu = generate_key(kOrigin, Algorithm::ECDSAP256SHA256, kFlagsKsk, kNow);
+  SignerOptions o;
+  o.timing.now = kNow;
+  o.unpublished_dnskeys = {neu.dnskey_rdata()};
+  auto z = ZoneSigner({old, neu}, o).sign_full(*unsigned_zone).zone;
+  // The DNSKEY RRset holds the old key alone; both keys sign every RRset.
+  const dns::RRset* dnskey = z->nodes()[0].find(RRType::DNSKEY);
+  REQUIRE(dnskey != nullptr);
+  CHECK(dnskey->rdatas.size() == 1);
+  size_t by_new = 0, rrsigs = 0;
+  for (const auto& rr : z->records())
+    if (rr.type == RRType::RRSIG) {
+      ++rrsigs;
+      by_new += ((rr.rdata[16] << 8) | rr.rdata[17]) == neu.tag;
+    }
+  CHECK(by_new * 2 == rrsigs);
+  // Told of the unpublished key, the verifier checks its signatures; not told, they are bad.
+  const auto told = verify_zone(*z, {.now = kNow, .unpublished_dnskeys = {neu.dnskey_rdata()}});
+  CHECK(told.ok());
+  CHECK(told.signatures_checked == rrsigs);
+  CHECK(has(verify_zone(*z, {.now = kNow}), Kind::BadSignature));
+  // A key of the published algorithm never signs unpublished.
+  const DnssecKey same = generate_key(kOrigin, Algorithm::ED25519, kFlagsKsk, kNow);
+  o.unpublished_dnskeys = {same.dnskey_rdata()};
+  auto z2 = ZoneSigner({old, same}, o).sign_full(*unsigned_zone).zone;
+  const auto v2 = verify_zone(*z2, {.now = kNow, .unpublished_dnskeys = {same.dnskey_rdata()}});
+  CHECK(!v2.ok());
+  CHECK_THAT(v2.summary(), Catch::Contains("holds keys of its algorithm"));
+}

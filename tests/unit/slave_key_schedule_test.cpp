@@ -225,13 +225,18 @@ TEST_CASE("key schedule: timing that cannot be served is an error naming the key
     }
     return "";
   };
-  // Activate before Publish, Inactive after Delete, Delete without Inactive
-  CHECK_THAT(error_of({csk({.publish = T0 + 10, .activate = T0})}, T0 + 20),
-             Catch::Contains("Activate is before Publish"));
+  // Activate before Publish and Inactive after Delete beside a published key of the same
+  // algorithm (only an algorithm roll signs outside the DNSKEY RRset), Delete without Inactive
+  CHECK_THAT(error_of({csk(), csk({.publish = T0 + 10, .activate = T0})}, T0 + 5),
+             Catch::Contains("would sign while not in the DNSKEY RRset"));
   CHECK_THAT(
-      error_of({csk({.publish = T0, .activate = T0, .inactive = T0 + 20, .remove = T0 + 10})},
-               T0 + 5),
-      Catch::Contains("Inactive is after Delete"));
+      error_of(
+          {csk(), csk({.publish = T0, .activate = T0, .inactive = T0 + 20, .remove = T0 + 10})},
+          T0 + 15),
+      Catch::Contains("would sign while not in the DNSKEY RRset"));
+  // a key signing before its publication with no published key at all
+  CHECK_THAT(error_of({csk({.publish = T0 + 10, .activate = T0})}, T0 + 5),
+             Catch::Contains("no key is active"));
   CHECK_THAT(error_of({csk({.publish = T0, .activate = T0, .remove = T0 + 10})}, T0 + 5),
              Catch::Contains("Delete is set without Inactive"));
   // no key active at t (the old retired, the successor not yet)
@@ -375,7 +380,7 @@ TEST_CASE("key import: dnssec-keygen's files are copied with their timing after 
   dnssec::store_key(odd, bad.path.string());
   CHECK_THROWS_WITH(
       import_key(dir.path.string(), kZone, (bad.path / (odd.file_base() + ".key")).string(), T0),
-      Catch::Contains("Activate is before Publish"));
+      Catch::Contains("would sign while not in the DNSKEY RRset"));
   CHECK(!fs::exists(dir.path / (odd.file_base() + ".key")));
 }
 
@@ -512,4 +517,138 @@ TEST_CASE("key policy: ksk-zsk-roll rolls the KSK by double-KSK with its CDS swi
   CHECK_THAT(all, Catch::Contains("ksk-zsk-roll of ZSK " + std::to_string(z.tag)));
   CHECK_THAT(all, Catch::Contains("successor published (not signing)"));
   CHECK_THAT(all, Catch::Contains("CDS/CDNSKEY name the successor"));
+}
+
+TEST_CASE(
+    "key schedule: each step of an algorithm roll, the new key signing before it is published",
+    "[key_schedule]") {
+  KeyPolicy p;
+  p.mode = KeyPolicy::Mode::CskRoll;
+  p.algorithm = dnssec::Algorithm::ECDSAP256SHA256;
+  p.dnskey_ttl = 10;
+  p.propagation_delay = 2;
+  p.publish_safety = 1;
+  p.retire_safety = 1;
+  p.parent_ds_ttl = 5;
+  p.parent_propagation_delay = 3;
+  const AlgorithmRollTiming r = algorithm_roll_timing(T0 + 100, p, {.dnskey = 10, .max = 30});
+  CHECK(r.publish == r.start + 30 + 2 + 1);
+  CHECK(r.sync == r.publish + 10 + 2 + 1);
+  CHECK(r.remove == r.sync + 5 + 3 + 1);
+  CHECK(r.retire == r.remove + 10 + 2);
+  const SuccessorTiming s = successor_timing(r, true);
+  DnssecKey old = csk({.publish = T0,
+                       .activate = T0,
+                       .inactive = s.old_inactive,
+                       .remove = s.old_remove,
+                       .sync_delete = s.old_sync_delete},
+                      dnssec::Algorithm::RSASHA256);
+  DnssecKey neu = csk(s.successor);
+  CHECK(timing_problem(old.timing).empty());
+  CHECK(timing_problem(neu.timing).empty());
+  const std::vector<DnssecKey> keys{old, neu};
+  auto at = [&](std::time_t t) { return key_set_at(keys, t); };
+  const std::vector<uint16_t> o{old.tag}, n{neu.tag}, both = sorted({old.tag, neu.tag});
+  // (1) the new algorithm's signatures beside the old ones; the DNSKEY RRset unchanged
+  CHECK(tags(at(r.start).dnskeys) == o);
+  CHECK(tags(at(r.start).signing) == both);
+  CHECK(tags(at(r.start).cds) == o);
+  CHECK(key_state_text(neu, r.start) == "signing, not published");
+  // (2) both published, (3) the CDS switch
+  CHECK(tags(at(r.publish).dnskeys) == both);
+  CHECK(tags(at(r.publish).cds) == o);
+  CHECK(tags(at(r.sync).cds) == n);
+  CHECK(tags(at(r.sync).signing) == both);
+  // (4) the old key leaves the DNSKEY RRset and still signs, (5) then stops
+  CHECK(tags(at(r.remove).dnskeys) == n);
+  CHECK(tags(at(r.remove).signing) == both);
+  CHECK(key_state_text(old, r.remove) == "signing, not published");
+  CHECK(tags(at(r.retire).signing) == n);
+  CHECK(at(r.retire).next_event == kNever);
+}
+
+TEST_CASE("key schedule: only a new algorithm signs outside the DNSKEY RRset", "[key_schedule]") {
+  auto error_of = [](const std::vector<DnssecKey>& keys, std::time_t t) -> std::string {
+    try {
+      (void)key_set_at(keys, t);
+    } catch (const KeyScheduleError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  const auto rsa = dnssec::Algorithm::RSASHA256;
+  const DnssecKey published = csk({.publish = T0, .activate = T0}, rsa);
+  // accepted: active, not yet published, an algorithm the DNSKEY RRset does not hold
+  CHECK(error_of({published, csk({.publish = T0 + 100, .activate = T0})}, T0 + 10).empty());
+  // refused: the new algorithm published before it signs (RFC 4035 §2.2)
+  CHECK_THAT(error_of({published, csk({.publish = T0, .activate = T0 + 100})}, T0 + 10),
+             Catch::Contains("no key of it is active"));
+  // refused: active and unpublished beside a published key of its own algorithm
+  CHECK_THAT(error_of({published, csk({.publish = T0 + 100, .activate = T0}, rsa)}, T0 + 10),
+             Catch::Contains("would sign while not in the DNSKEY RRset"));
+  // every later step checked at once: a key that will sign after its removal beside a key of
+  // its algorithm is named with the time
+  const std::vector<DnssecKey> late{
+      published, csk({.publish = T0, .activate = T0, .inactive = T0 + 50, .remove = T0 + 20}, rsa)};
+  CHECK(error_of(late, T0 + 10).empty());
+  CHECK_THAT(schedule_problem(late, T0 + 10),
+             Catch::Contains("at " + time_text(T0 + 20)) &&
+                 Catch::Contains("would sign while not in the DNSKEY RRset"));
+  CHECK(schedule_problem({published, csk({.publish = T0 + 100, .activate = T0})}, T0).empty());
+  // refused: the unpublished new KSK as the only active one (the published KSK retired)
+  CHECK_THAT(
+      error_of({csk({.publish = T0, .activate = T0, .inactive = T0 + 5, .remove = T0 + 50}, rsa),
+                csk({.publish = T0, .activate = T0}, rsa, dnssec::kFlagsZsk),
+                csk({.publish = T0 + 100, .activate = T0})},
+               T0 + 10),
+      Catch::Contains("no KSK/CSK is active"));
+}
+
+TEST_CASE("key policy: a configured algorithm other than the keys' starts an algorithm roll",
+          "[key_schedule]") {
+  KeyPolicy p;
+  p.mode = KeyPolicy::Mode::CskRoll;
+  p.algorithm = dnssec::Algorithm::ECDSAP256SHA256;
+  p.dnskey_ttl = 10;
+  p.propagation_delay = 2;
+  p.publish_safety = 1;
+  p.retire_safety = 1;
+  p.parent_ds_ttl = 5;
+  p.parent_propagation_delay = 3;
+  const DnssecKey old = csk({.publish = T0, .activate = T0}, dnssec::Algorithm::RSASHA256);
+  const std::time_t now = T0 + 1000;
+  // manual, or no algorithm asked: nothing
+  KeyPolicy manual = p;
+  manual.mode = KeyPolicy::Mode::Manual;
+  CHECK(plan_algorithm_roll({old}, now, manual, {}).roll_from.empty());
+  // the keys have the algorithm already: nothing
+  CHECK(plan_algorithm_roll({csk({.publish = T0, .activate = T0})}, now, p, {}).roll_from.empty());
+  // another roll under way: waits for its old key to leave
+  const DnssecKey leaving =
+      csk({.publish = T0, .activate = T0, .inactive = now + 10, .remove = now + 20},
+          dnssec::Algorithm::RSASHA256);
+  const AlgorithmRollStep wait = plan_algorithm_roll({old, leaving}, now, p, {});
+  CHECK(wait.roll_from.empty());
+  CHECK_THAT(wait.waiting, Catch::Contains("waits for the roll under way"));
+  // due: written into the folder, then served step by step
+  const AlgorithmRollStep due = plan_algorithm_roll({old}, now, p, {});
+  REQUIRE(due.roll_from == std::vector<size_t>{0});
+  CHECK(due.timing.start == now);
+  TempDir dir("algroll");
+  dnssec::store_key(old, dir.path.string());
+  const auto made = write_algorithm_roll(dir.path.string(), {old}, due, *p.algorithm, now);
+  REQUIRE(made.size() == 1);
+  CHECK(made[0].algorithm == dnssec::Algorithm::ECDSAP256SHA256);
+  const auto keys = dnssec::load_keys(dir.path.string(), kZone, false);
+  REQUIRE(keys.size() == 2);
+  const std::vector<uint16_t> o{old.tag}, n{made[0].tag}, both = sorted({old.tag, made[0].tag});
+  CHECK(tags(key_set_at(keys, now).dnskeys) == o);
+  CHECK(tags(key_set_at(keys, now).signing) == both);
+  CHECK(tags(key_set_at(keys, due.timing.publish).dnskeys) == both);
+  CHECK(tags(key_set_at(keys, due.timing.sync).cds) == n);
+  CHECK(tags(key_set_at(keys, due.timing.remove).dnskeys) == n);
+  CHECK(tags(key_set_at(keys, due.timing.retire).signing) == n);
+  // under way: no second algorithm roll, and the timeline shows the keys' own steps
+  CHECK(plan_algorithm_roll(keys, now + 1, p, {}).roll_from.empty());
+  CHECK(plan_key_roll(keys, now + 1, p, {}, KeyRole::Csk).roll_from == std::nullopt);
 }

@@ -131,3 +131,40 @@ TEST_CASE("parent DS gate: the old key's timing is moved while the DS lags, and 
   CHECK(!idle.step(d, load(), T0 + 200, off, old_ds, alert));
   CHECK(idle.check_at() == kNever);
 }
+
+TEST_CASE("parent DS gate: in an algorithm roll the old keys' removal waits, the old ZSK's too",
+          "[parent_ds_gate]") {
+  TempDir dir("dsgate-alg");
+  const std::string d = dir.path.string();
+  const KeyPolicy p = policy();
+  const auto rsa = dnssec::Algorithm::RSASHA256;
+  auto old_key = [&](uint16_t flags) {
+    DnssecKey k = dnssec::generate_key(kZone, rsa, flags, T0);
+    // Delete before Inactive: its signatures outlast its DNSKEY
+    k.timing = {.publish = T0 - 100, .activate = T0 - 100, .inactive = T0 + 80, .remove = T0 + 50};
+    if (k.is_sep()) k.timing.sync_delete = T0;
+    return k;
+  };
+  const DnssecKey ok = old_key(dnssec::kFlagsKsk), oz = old_key(dnssec::kFlagsZsk);
+  const DnssecKey nk = key({.publish = T0 - 50, .activate = T0 - 70, .sync_publish = T0});
+  const DnssecKey nz = key({.publish = T0 - 50, .activate = T0 - 70}, dnssec::kFlagsZsk);
+  for (const auto& k : {ok, oz, nk, nz}) dnssec::store_key(k, d);
+  auto load = [&] { return dnssec::load_keys(d, kZone, false); };
+  auto alert = [](const std::string&, const std::string&) {};
+  ParentDsGate gate;
+  ParentDs old_ds{
+      .at = T0 + 45, .answered = true, .ds = {ok.ds_rdata()}, .ttl = 30, .detail = "old"};
+  // the old keys' Delete is an interval away and the DS still names the old KSK: both held
+  CHECK(gate.step(d, load(), T0 + 45, p, old_ds, alert));
+  const auto keys = load();
+  auto find = [&](uint16_t tag) {
+    return *std::find_if(keys.begin(), keys.end(),
+                         [&](const DnssecKey& k) { return k.tag == tag; });
+  };
+  for (uint16_t tag : {ok.tag, oz.tag}) {
+    CHECK(find(tag).timing.remove == T0 + 65);
+    CHECK(find(tag).timing.inactive == T0 + 95);  // moved by the same span
+  }
+  CHECK(find(nz.tag).timing.inactive == 0);
+  CHECK(key_set_at(keys, T0 + 60).dnskeys.size() == 4);
+}

@@ -144,7 +144,7 @@ class Parent:
             self.nsd.stop()
 
 
-def unbound(tmp, parent_port, child_port, anchor):
+def unbound(tmp, parent_port, child_port, anchor, options=()):
     port = h.free_port()
     conf = tmp.file("unbound.conf")
     lines = ["server:", "  interface: 127.0.0.1", "  port: %d" % port,
@@ -156,7 +156,8 @@ def unbound(tmp, parent_port, child_port, anchor):
              # A failed validation is not tried again: a retry must not hide an answer that
              # was bogus with what the resolver held.
              "  val-max-restart: 0",
-             "  local-zone: \"test.\" nodefault", "  " + h.unbound_port_avoid(),
+             "  local-zone: \"test.\" nodefault", "  " + h.unbound_port_avoid()] + [
+             "  " + o for o in options] + [
              "  trust-anchor: \"%s\"" % anchor.replace("\t", " "),
              "stub-zone:", "  name: \"%s\"" % PARENT, "  stub-addr: 127.0.0.1@%d" % parent_port,
              "stub-zone:", "  name: \"%s\"" % CHILD, "  stub-addr: 127.0.0.1@%d" % child_port]
@@ -243,23 +244,25 @@ class Watch:
             self.failures, self.queries, "\n".join(self.failed[:10]), self.trail()))
 
 
-def start_resolver(tmp, parent, slave_port):
+def start_resolver(tmp, parent, slave_port, options=()):
     """Starts the parent (serving the DS of the slave's CDS now) and unbound validating through
-    it; returns unbound once it answers securely."""
+    it (with its server `options` added); returns unbound once it answers securely."""
     h.wait_for(lambda: tags_of(slave_port, "CDS"), 10, what="the CDS")
     parent.start(slave_port)
-    ub = unbound(tmp, parent.port, slave_port, parent.anchor)
+    ub = unbound(tmp, parent.port, slave_port, parent.anchor, options)
     h.wait_for(lambda: secure_now(ub.port), 15, what="a secure answer from unbound")
     return ub
 
 
-def run_roll(policy, start, done, limit, **watch_args):
+def run_roll(policy, start, done, limit, change=None, resolver_options=(), **watch_args):
     """One roll by a running slave: the child's slave under `policy` (a list of options, or a
-    function of the Parent giving them, for options that name the parent's port), a signed
-    parent on NSD and unbound validating through it. `start(slave_port)` checks the keys at the
-    start and returns what `done(state, watch, started)` needs; the Watch (made with
-    `watch_args`) runs until done() or `limit` seconds. Returns (finished, watch, started, slave
-    log, slave alerts); every process is stopped."""
+    function of the Parent giving them, for options that name the parent's port or a file in
+    parent.tmp), a signed parent on NSD and unbound validating through it (with
+    `resolver_options`). `start(slave_port)` checks the keys at the start and returns what
+    `done(state, watch, started)` needs; then `change(slave)`, when given, changes what the
+    slave was started with (a configuration reload); the Watch (made with `watch_args`) runs
+    until done() or `limit` seconds. Returns (finished, watch, started, slave log, slave
+    alerts); every process is stopped."""
     for tool in TOOLS:
         h.peer(tool)
     master = env.FakeMaster()
@@ -269,9 +272,11 @@ def run_roll(policy, start, done, limit, **watch_args):
         options = policy(parent) if callable(policy) else policy
         with env.Slave(tmp, master.port, options) as slave:
             slave.wait_signed()
-            ub = start_resolver(tmp, parent, slave.port)
+            ub = start_resolver(tmp, parent, slave.port, resolver_options)
             started = start(slave.port)
             watch = Watch(slave.port, parent, ub.port, **watch_args)
+            if change:
+                change(slave)
             finished = watch.run(lambda state, w: done(state, w, started), limit)
             h.check(slave.alive(), slave.log()[-3000:])
             log, alerts = slave.log(), slave.alert_lines()
