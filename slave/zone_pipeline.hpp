@@ -107,8 +107,12 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   [[nodiscard]] const SlaveStatus& status() const { return status_; }
 
  private:
-  // The loops hold `self`: a zone removed by a reload lives until they end.
+  // The loops hold `self`: a zone removed by a reload lives until they end. Each call is one
+  // round: it ends by setting its timer, whose wait spawns the next round (or ends the loop once
+  // stopping).
   boost::asio::awaitable<void> poll_loop(std::shared_ptr<ZonePipeline> self);
+  void spawn_poll_round();
+  void spawn_upkeep_round();
   boost::asio::awaitable<void> poll_once();
   // The key steps and the signature refresh, on one timer: whichever is due runs, then the loop
   // sleeps until the earlier of the two comes due again.
@@ -195,6 +199,8 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   boost::asio::steady_timer wake_;
   boost::asio::steady_timer hold_;         // notify_min_interval between polls
   boost::asio::steady_timer upkeep_wake_;  // the key steps' and the refresh's
+  // When the upkeep loop's key step and signature refresh are due next (io thread).
+  std::chrono::steady_clock::time_point upkeep_keys_at_, upkeep_refresh_at_;
   KeyUpkeep key_upkeep_;                   // job strand
   bool key_reread_ = false;                // io thread: the next key step re-reads the files
   bool refresh_now_ = false;  // io thread: a publication; the refresh looks at its signatures
