@@ -148,6 +148,7 @@ void ZonePipeline::start_up(util::AtomicFileBatch* new_keys) {
   prepare_zone_state_dir(config_.state_root, config_.publisher.zone,
                          shared_.state_root_files.get());
   publisher_.start_up(new_keys);
+  key_upkeep_.preload(publisher_);
   load_applied_serial_state();
   const PublishReport r = publisher_.take_report();
   if (r.earliest_expiry != 0) note_expiry(r.earliest_expiry);
@@ -396,12 +397,43 @@ struct ZonePipeline::TransferPoll {
 };
 
 asio::awaitable<void> ZonePipeline::poll_once() {
+  // At a start with thousands of zones most wait here for their transfer's turn at once: in
+  // this small frame (a coroutine's frame holds every local of its body), the transfer's state
+  // being made in poll_work's only once the turn came.
+  const auto at = std::chrono::system_clock::now();
+  bool unchanged = false;
+  std::string failure;
+  net::AsyncSemaphore::Permit permit;
+  try {
+    unchanged = co_await serial_unchanged();
+    if (!unchanged) {
+      // At most max-transfers transfers run at once over all zones (a start with thousands
+      // of zones must not flood the masters); a zone waits here for its turn.
+      permit = co_await shared_.transfers.acquire();
+      if (stopping_ || shared_.transfers.closed()) co_return;
+    }
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  co_await poll_work(at, unchanged, std::move(failure), std::move(permit));
+}
+
+asio::awaitable<void> ZonePipeline::poll_work(std::chrono::system_clock::time_point at,
+                                              bool unchanged, std::string failure,
+                                              net::AsyncSemaphore::Permit permit) {
   PollRecord rec;
-  rec.at = std::chrono::system_clock::now();
+  rec.at = at;
   PollWork work;
   std::optional<std::chrono::steady_clock::time_point> received;
+  const auto failed = [&](std::string what) {
+    util::log(LogLevel::Error, "slave", zname_, "poll failed: {}", what);
+    work.result = PollResult::Failed;
+    work.detail = std::move(what);
+  };
   try {
-    if (co_await serial_unchanged()) {
+    if (!failure.empty()) {
+      failed(std::move(failure));
+    } else if (unchanged) {
       unreachable_polls_ = 0;
       work = co_await on_worker(jobs_, job_pool(0), [this] {
         PollWork w;
@@ -410,11 +442,8 @@ asio::awaitable<void> ZonePipeline::poll_once() {
         return w;
       });
     } else {
-      // At most max-transfers transfers run at once over all zones (a start with thousands
-      // of zones must not flood the masters); a zone waits here for its turn.
       TransferPoll t;
-      t.permit = co_await shared_.transfers.acquire();
-      if (stopping_ || shared_.transfers.closed()) co_return;
+      t.permit = std::move(permit);
       t.attempt =
           co_await fetch_transfer_any(io_.get_executor(), config_.masters, config_.publisher.zone,
                                       config_.transfer, next_ixfr_request());
@@ -428,9 +457,7 @@ asio::awaitable<void> ZonePipeline::poll_once() {
       }
     }
   } catch (const std::exception& e) {
-    util::log(LogLevel::Error, "slave", zname_, "poll failed: {}", e.what());
-    work.result = PollResult::Failed;
-    work.detail = e.what();
+    failed(e.what());
   }
   finish_poll(std::move(rec), std::move(work), received);
 }

@@ -114,6 +114,11 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   void spawn_poll_round();
   void spawn_upkeep_round();
   boost::asio::awaitable<void> poll_once();
+  // The rest of a poll once the serial was asked (`unchanged`) and, for a transfer, its
+  // `permit` came; `failure`: what the serial check threw.
+  boost::asio::awaitable<void> poll_work(std::chrono::system_clock::time_point at, bool unchanged,
+                                         std::string failure,
+                                         net::AsyncSemaphore::Permit permit);
   // The key steps and the signature refresh, on one timer: whichever is due runs, then the loop
   // sleeps until the earlier of the two comes due again.
   boost::asio::awaitable<void> upkeep_loop(std::shared_ptr<ZonePipeline> self);
