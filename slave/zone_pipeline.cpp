@@ -183,17 +183,27 @@ void ZonePipeline::start() {
   // KB a zone. A round's coroutine is spawned when its wait ends.
   loops_ = 2;
   upkeep_keys_at_ = upkeep_refresh_at_ = std::chrono::steady_clock::now();
-  spawn_poll_round();
-  spawn_upkeep_round();
+  if (transfers_at_once()) {
+    // Thousands of zones (a start) wait for their first transfer's turn here, as a callback
+    // each, rather than each in a coroutine whose frames would lie among what the others keep.
+    shared_.transfers.acquire_then([self = shared_from_this()](net::AsyncSemaphore::Permit turn) {
+      self->spawn_poll_round(std::move(turn));
+    });
+  } else {
+    spawn_poll_round();
+  }
+  shared_.upkeep_starts.acquire_then([self = shared_from_this()](net::AsyncSemaphore::Permit turn) {
+    self->spawn_upkeep_round(std::move(turn));
+  });
 }
 
-void ZonePipeline::spawn_poll_round() {
-  net::spawn_logged(io_.get_executor(), poll_loop(shared_from_this()), "slave",
+void ZonePipeline::spawn_poll_round(net::AsyncSemaphore::Permit turn) {
+  net::spawn_logged(io_.get_executor(), poll_loop(shared_from_this(), std::move(turn)), "slave",
                     "poll loop of " + zname_);
 }
 
-void ZonePipeline::spawn_upkeep_round() {
-  net::spawn_logged(io_.get_executor(), upkeep_loop(shared_from_this()), "slave",
+void ZonePipeline::spawn_upkeep_round(net::AsyncSemaphore::Permit turn) {
+  net::spawn_logged(io_.get_executor(), upkeep_loop(shared_from_this(), std::move(turn)), "slave",
                     "signature and key upkeep of " + zname_);
 }
 
@@ -225,7 +235,8 @@ void ZonePipeline::force_poll() {
   trigger_poll();
 }
 
-asio::awaitable<void> ZonePipeline::poll_loop(std::shared_ptr<ZonePipeline> self) {
+asio::awaitable<void> ZonePipeline::poll_loop(std::shared_ptr<ZonePipeline> self,
+                                              net::AsyncSemaphore::Permit turn) {
   while (!stopping_) {
     // However many NOTIFYs come (forged ones included), one poll per notify_min_interval.
     if (last_poll_start_) {
@@ -238,7 +249,7 @@ asio::awaitable<void> ZonePipeline::poll_loop(std::shared_ptr<ZonePipeline> self
     }
     poll_pending_ = false;
     last_poll_start_ = std::chrono::steady_clock::now();
-    co_await poll_once();
+    co_await poll_once(std::move(turn));
     if (stopping_) break;
     if (poll_pending_) continue;  // a NOTIFY arrived during the transfer
     wake_.expires_after(jittered(next_poll_delay()));
@@ -254,7 +265,8 @@ asio::awaitable<void> ZonePipeline::poll_loop(std::shared_ptr<ZonePipeline> self
   loop_ended();
 }
 
-asio::awaitable<void> ZonePipeline::upkeep_loop(std::shared_ptr<ZonePipeline> self) {
+asio::awaitable<void> ZonePipeline::upkeep_loop(std::shared_ptr<ZonePipeline> self,
+                                                net::AsyncSemaphore::Permit /*turn*/) {
   using Clock = std::chrono::steady_clock;
   // Both due at the start (start()): the key step first, as a key rolled while stopped re-signs.
   auto& keys_at = upkeep_keys_at_;
@@ -363,10 +375,13 @@ asio::awaitable<std::chrono::steady_clock::duration> ZonePipeline::key_step() {
   co_return delay;
 }
 
+bool ZonePipeline::transfers_at_once() const {
+  return config_.poll_mode != PollMode::Soa || !master_serial_ || force_next_ ||
+         !publisher_.served_signed();
+}
+
 asio::awaitable<bool> ZonePipeline::serial_unchanged() {
-  if (config_.poll_mode != PollMode::Soa || !master_serial_ || force_next_ ||
-      !publisher_.served_signed())
-    co_return false;
+  if (transfers_at_once()) co_return false;
   for (const auto& m : config_.masters) {
     SoaProbe p = co_await probe_soa_serial(io_.get_executor(), m, config_.publisher.zone,
                                            config_.transfer.connect_timeout, config_.transfer.key);
@@ -396,20 +411,20 @@ struct ZonePipeline::TransferPoll {
   std::optional<ReviewInput> review;
 };
 
-asio::awaitable<void> ZonePipeline::poll_once() {
+asio::awaitable<void> ZonePipeline::poll_once(net::AsyncSemaphore::Permit turn) {
   // At a start with thousands of zones most wait here for their transfer's turn at once: in
   // this small frame (a coroutine's frame holds every local of its body), the transfer's state
   // being made in poll_work's only once the turn came.
   const auto at = std::chrono::system_clock::now();
   bool unchanged = false;
   std::string failure;
-  net::AsyncSemaphore::Permit permit;
+  net::AsyncSemaphore::Permit permit = std::move(turn);
   try {
-    unchanged = co_await serial_unchanged();
+    if (!permit) unchanged = co_await serial_unchanged();
     if (!unchanged) {
       // At most max-transfers transfers run at once over all zones (a start with thousands
       // of zones must not flood the masters); a zone waits here for its turn.
-      permit = co_await shared_.transfers.acquire();
+      if (!permit) permit = co_await shared_.transfers.acquire();
       if (stopping_ || shared_.transfers.closed()) co_return;
     }
   } catch (const std::exception& e) {
