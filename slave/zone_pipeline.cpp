@@ -127,7 +127,6 @@ ZonePipeline::ZonePipeline(asio::io_context& io, ZoneConfigPtr config, PipelineS
       publisher_(config_.publisher),
       jobs_(asio::make_strand(shared_.small_jobs.get_executor())),
       wake_(io),
-      hold_(io),
       upkeep_wake_(io),
       key_upkeep_(config_.publisher) {
   auto access = std::make_shared<server::TransferAccess>();
@@ -216,7 +215,7 @@ void ZonePipeline::stop(std::function<void()> stopped) {
   stopping_ = true;
   on_stopped_ = std::move(stopped);
   wake_.cancel();
-  hold_.cancel();
+  if (hold_) hold_->cancel();
   upkeep_wake_.cancel();
 }
 
@@ -242,8 +241,9 @@ asio::awaitable<void> ZonePipeline::poll_loop(std::shared_ptr<ZonePipeline> self
     if (last_poll_start_) {
       const auto since = std::chrono::steady_clock::now() - *last_poll_start_;
       if (since < config_.notify_min_interval) {
-        hold_.expires_after(config_.notify_min_interval - since);
-        (void)co_await hold_.async_wait(kTuple);
+        if (!hold_) hold_ = std::make_unique<asio::steady_timer>(io_);
+        hold_->expires_after(config_.notify_min_interval - since);
+        (void)co_await hold_->async_wait(kTuple);
         if (stopping_) break;
       }
     }

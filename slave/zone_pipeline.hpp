@@ -217,7 +217,9 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   std::mutex refresh_mutex_;           // one thread wraps a new publication
   RefusalLogLimiter notify_refusals_;  // refused NOTIFYs: one log line per interval
   boost::asio::steady_timer wake_;
-  boost::asio::steady_timer hold_;         // notify_min_interval between polls
+  // notify_min_interval between polls; made at the first poll that must wait (a NOTIFY soon
+  // after a poll), as most zones never do.
+  std::unique_ptr<boost::asio::steady_timer> hold_;
   boost::asio::steady_timer upkeep_wake_;  // the key steps' and the refresh's
   // When the upkeep loop's key step and signature refresh are due next (io thread).
   std::chrono::steady_clock::time_point upkeep_keys_at_, upkeep_refresh_at_;
