@@ -129,8 +129,7 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   // The rest of a poll once the serial was asked (`unchanged`) and, for a transfer, its
   // `permit` came; `failure`: what the serial check threw.
   boost::asio::awaitable<void> poll_work(std::chrono::system_clock::time_point at, bool unchanged,
-                                         std::string failure,
-                                         net::AsyncSemaphore::Permit permit);
+                                         std::string failure, net::AsyncSemaphore::Permit permit);
   // The key steps and the signature refresh, on one timer: whichever is due runs, then the loop
   // sleeps until the earlier of the two comes due again.
   boost::asio::awaitable<void> upkeep_loop(std::shared_ptr<ZonePipeline> self,
@@ -223,8 +222,8 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   boost::asio::steady_timer upkeep_wake_;  // the key steps' and the refresh's
   // When the upkeep loop's key step and signature refresh are due next (io thread).
   std::chrono::steady_clock::time_point upkeep_keys_at_, upkeep_refresh_at_;
-  KeyUpkeep key_upkeep_;                   // job strand
-  bool key_reread_ = false;                // io thread: the next key step re-reads the files
+  KeyUpkeep key_upkeep_;      // job strand
+  bool key_reread_ = false;   // io thread: the next key step re-reads the files
   bool refresh_now_ = false;  // io thread: a publication; the refresh looks at its signatures
   std::time_t parent_ds_at_ = kNever;  // when the parent's DS is to be asked (parent_ds_gate.hpp)
   unsigned loops_ = 0;                 // poll and upkeep loops running
