@@ -91,6 +91,10 @@ class KeyUpkeep {
   // problem (corrupt file, inconsistent timing, no active key) is alerted once while it lasts
   // and the zone keeps its current keys. Returns when to step again (kNever: only on a change).
   // `parent_ds`: the parent's DS RRset as asked when parent_ds_check_at() was due.
+  // Reads the key files at start-up, after publisher.start_up(), so that the first step reads
+  // them only when they changed since: at a start with thousands of zones these first steps
+  // all run at once, and what they kept would lie scattered among what they freed.
+  void preload(const Publisher& publisher);
   std::time_t step(Publisher& publisher, std::time_t now, bool reread = false,
                    const std::optional<ParentDs>& parent_ds = std::nullopt);
   // When the parent's DS RRset is to be asked before the next step (kNever: not needed).

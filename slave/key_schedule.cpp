@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -559,11 +560,11 @@ std::string KeyFolder::fingerprint() const {
 }
 
 bool KeyFolder::changed() const {
-  return !seen_ || *seen_ != fingerprint();
+  return !seen_ || *seen_ != std::hash<std::string>{}(fingerprint());
 }
 
 void KeyFolder::mark() {
-  seen_ = fingerprint();
+  seen_ = std::hash<std::string>{}(fingerprint());
 }
 
 std::string time_text(std::time_t t) {

@@ -243,7 +243,8 @@ class KeyFolder {
   [[nodiscard]] std::string fingerprint() const;
   std::string dir_;
   std::string prefix_;  // "k<zone>.+": file names are compared in lowercase
-  std::optional<std::string> seen_;
+  // A hash of the last mark()'s fingerprint (kept for every zone: the text is ~100 octets).
+  std::optional<size_t> seen_;
 };
 
 // UTC text of a unix time ("2026-12-07T03:44:22Z"); "never" for kNever, "-" for 0.

@@ -422,35 +422,38 @@ bool Publisher::verify(const zone::Zone& signed_zone, const zone::Zone* patched_
 
 Publisher::~Publisher() {
   // The newest zone's file is finished before the process goes on (a stop, a zone removed).
+  if (!file_writer_) return;
   std::thread writer;
   {
-    std::lock_guard lock(file_writer_.mu);
-    writer = std::move(file_writer_.thread);
+    std::lock_guard lock(file_writer_->mu);
+    writer = std::move(file_writer_->thread);
   }
   if (writer.joinable()) writer.join();
 }
 
 void Publisher::drop_file_writes() {
+  if (!file_writer_) return;
   std::thread writer;
   {
-    std::lock_guard lock(file_writer_.mu);
-    file_writer_.next.reset();
-    writer = std::move(file_writer_.thread);
+    std::lock_guard lock(file_writer_->mu);
+    file_writer_->next.reset();
+    writer = std::move(file_writer_->thread);
   }
   if (writer.joinable()) writer.join();
 }
 
 void Publisher::write_file_later(std::shared_ptr<const zone::Zone> signed_zone,
                                  const std::string& master) {
+  if (!file_writer_) file_writer_ = std::make_unique<FileWriter>();
   std::thread finished;
   {
-    std::lock_guard lock(file_writer_.mu);
-    file_writer_.next = std::move(signed_zone);
-    file_writer_.master = master;
-    if (file_writer_.running) return;  // the running writer takes it next
-    file_writer_.running = true;
-    finished = std::move(file_writer_.thread);  // ended, or about to: it cleared `running`
-    file_writer_.thread = std::thread([this] { write_files(); });
+    std::lock_guard lock(file_writer_->mu);
+    file_writer_->next = std::move(signed_zone);
+    file_writer_->master = master;
+    if (file_writer_->running) return;  // the running writer takes it next
+    file_writer_->running = true;
+    finished = std::move(file_writer_->thread);  // ended, or about to: it cleared `running`
+    file_writer_->thread = std::thread([this] { write_files(); });
   }
   if (finished.joinable()) finished.join();
 }
@@ -460,13 +463,13 @@ void Publisher::write_files() {
     std::shared_ptr<const zone::Zone> zone;
     std::string master;
     {
-      std::lock_guard lock(file_writer_.mu);
-      if (!file_writer_.next) {
-        file_writer_.running = false;
+      std::lock_guard lock(file_writer_->mu);
+      if (!file_writer_->next) {
+        file_writer_->running = false;
         return;
       }
-      zone = std::move(file_writer_.next);
-      master = std::move(file_writer_.master);
+      zone = std::move(file_writer_->next);
+      master = std::move(file_writer_->master);
     }
     if (on_background_write_) on_background_write_();
     const auto t0 = std::chrono::steady_clock::now();
@@ -531,7 +534,7 @@ void Publisher::batch_change(const zone::Diff& change, const std::string& master
                              uint32_t master_serial) {
   // Merged into the pending run, which goes out when hook_min_interval allows.
   if (!pending_change_) {
-    pending_change_.emplace();
+    pending_change_ = std::make_unique<PendingChange>();
     pending_change_->old_serial = old_serial;
   }
   PendingChange& p = *pending_change_;
@@ -608,7 +611,7 @@ void Publisher::flush_change_hook() {
     }
     hook_tokens_ -= 1;
   }
-  run_change_hook(*std::exchange(pending_change_, std::nullopt));
+  run_change_hook(std::move(*std::exchange(pending_change_, nullptr)));
 }
 
 void Publisher::run_change_hook(PendingChange c) {

@@ -244,7 +244,10 @@ class Publisher {
     std::string master;                      // the transfer it came from (for an alert)
     bool running = false;                    // a thread is in write_files()
     std::thread thread;
-  } file_writer_;
+  };
+  // Made at the first background write (publishing thread): most zones never need one, and
+  // with thousands of zones every member is paid per zone.
+  std::unique_ptr<FileWriter> file_writer_;
   // Publications whose on-change run waits for hook_min_interval (publisher.cpp).
   struct PendingChange {
     std::optional<uint32_t> old_serial;  // before the first of them
@@ -253,7 +256,7 @@ class Publisher {
     size_t added_count = 0, removed_count = 0, publications = 0;
     bool truncated = false;  // more records than kept in the lists
   };
-  std::optional<PendingChange> pending_change_;
+  std::unique_ptr<PendingChange> pending_change_;  // null: none (most zones have no hook)
   double hook_tokens_ = -1;  // runs allowed now; < 0: not started (a full bucket)
   std::time_t hook_refilled_ = 0;
   void run_change_hook(PendingChange c);

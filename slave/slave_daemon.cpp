@@ -55,6 +55,7 @@ SlaveDaemon::SlaveDaemon(asio::io_context& io, ConfigSource source, SlaveConfig 
       // Mostly waiting on fsync: four per job thread keep the disk busy for ~1/4 core of CPU.
       small_jobs_(4 * (config_.max_signing ? config_.max_signing : cores())),
       transfers_(io.get_executor(), config_.max_transfers),
+      upkeep_starts_(io.get_executor(), kUpkeepStarts),
       rrl_(config_.rrl),
       cookies_(config_.cookie_secret_file.empty()
                    ? std::make_unique<server::ServerCookies>()
@@ -113,7 +114,8 @@ void SlaveDaemon::take_zones() {
 
 std::shared_ptr<ZonePipeline> SlaveDaemon::make_pipeline(ZoneConfigPtr zc) {
   auto p = std::make_shared<ZonePipeline>(
-      io_, std::move(zc), PipelineShared{jobs_, small_jobs_, transfers_, state_root_files_});
+      io_, std::move(zc),
+      PipelineShared{jobs_, small_jobs_, transfers_, upkeep_starts_, state_root_files_});
   p->set_on_published([this, name = p->name()] { check_cuts(name); });
   return p;
 }

@@ -112,6 +112,7 @@ class SlaveDaemon {
   boost::asio::thread_pool jobs_;
   boost::asio::thread_pool small_jobs_;  // PipelineShared::small_jobs
   net::AsyncSemaphore transfers_;
+  net::AsyncSemaphore upkeep_starts_;  // PipelineShared::upkeep_starts
   server::ZoneTable table_;
   server::ResponderPolicy serve_policy_;  // every TSIG key; transfer rules are per zone
   server::RateLimiter rrl_;               // UDP answers (config_.rrl); before listener_

@@ -127,7 +127,6 @@ ZonePipeline::ZonePipeline(asio::io_context& io, ZoneConfigPtr config, PipelineS
       publisher_(config_.publisher),
       jobs_(asio::make_strand(shared_.small_jobs.get_executor())),
       wake_(io),
-      hold_(io),
       upkeep_wake_(io),
       key_upkeep_(config_.publisher) {
   auto access = std::make_shared<server::TransferAccess>();
@@ -148,6 +147,7 @@ void ZonePipeline::start_up(util::AtomicFileBatch* new_keys) {
   prepare_zone_state_dir(config_.state_root, config_.publisher.zone,
                          shared_.state_root_files.get());
   publisher_.start_up(new_keys);
+  key_upkeep_.preload(publisher_);
   load_applied_serial_state();
   const PublishReport r = publisher_.take_report();
   if (r.earliest_expiry != 0) note_expiry(r.earliest_expiry);
@@ -177,12 +177,32 @@ void ZonePipeline::start_up(util::AtomicFileBatch* new_keys) {
 }
 
 void ZonePipeline::start() {
-  // Two coroutines a zone, each waiting on its timer between steps: at 10,000 zones every
-  // coroutine frame, spawn and pending wait is paid 10,000 times.
+  // Two loops a zone. Between rounds each sleeps as a plain timer wait (a few dozen octets), not
+  // as a suspended coroutine: at 10,000 zones a frame, spawn and pending wait per loop cost ~2.5
+  // KB a zone. A round's coroutine is spawned when its wait ends.
   loops_ = 2;
-  net::spawn_logged(io_.get_executor(), poll_loop(shared_from_this()), "slave",
+  upkeep_keys_at_ = upkeep_refresh_at_ = std::chrono::steady_clock::now();
+  if (transfers_at_once()) {
+    // Thousands of zones (a start) wait for their first transfer's turn here, as a callback
+    // each, rather than each in a coroutine whose frames would lie among what the others keep.
+    shared_.transfers.acquire_then([self = shared_from_this()](net::AsyncSemaphore::Permit turn) {
+      self->spawn_poll_round(std::move(turn));
+    });
+  } else {
+    spawn_poll_round();
+  }
+  shared_.upkeep_starts.acquire_then([self = shared_from_this()](net::AsyncSemaphore::Permit turn) {
+    self->spawn_upkeep_round(std::move(turn));
+  });
+}
+
+void ZonePipeline::spawn_poll_round(net::AsyncSemaphore::Permit turn) {
+  net::spawn_logged(io_.get_executor(), poll_loop(shared_from_this(), std::move(turn)), "slave",
                     "poll loop of " + zname_);
-  net::spawn_logged(io_.get_executor(), upkeep_loop(shared_from_this()), "slave",
+}
+
+void ZonePipeline::spawn_upkeep_round(net::AsyncSemaphore::Permit turn) {
+  net::spawn_logged(io_.get_executor(), upkeep_loop(shared_from_this(), std::move(turn)), "slave",
                     "signature and key upkeep of " + zname_);
 }
 
@@ -195,7 +215,7 @@ void ZonePipeline::stop(std::function<void()> stopped) {
   stopping_ = true;
   on_stopped_ = std::move(stopped);
   wake_.cancel();
-  hold_.cancel();
+  if (hold_) hold_->cancel();
   upkeep_wake_.cancel();
 }
 
@@ -214,32 +234,43 @@ void ZonePipeline::force_poll() {
   trigger_poll();
 }
 
-asio::awaitable<void> ZonePipeline::poll_loop(std::shared_ptr<ZonePipeline> /*self*/) {
+asio::awaitable<void> ZonePipeline::poll_loop(std::shared_ptr<ZonePipeline> self,
+                                              net::AsyncSemaphore::Permit turn) {
   while (!stopping_) {
     // However many NOTIFYs come (forged ones included), one poll per notify_min_interval.
     if (last_poll_start_) {
       const auto since = std::chrono::steady_clock::now() - *last_poll_start_;
       if (since < config_.notify_min_interval) {
-        hold_.expires_after(config_.notify_min_interval - since);
-        (void)co_await hold_.async_wait(kTuple);
+        if (!hold_) hold_ = std::make_unique<asio::steady_timer>(io_);
+        hold_->expires_after(config_.notify_min_interval - since);
+        (void)co_await hold_->async_wait(kTuple);
         if (stopping_) break;
       }
     }
     poll_pending_ = false;
     last_poll_start_ = std::chrono::steady_clock::now();
-    co_await poll_once();
+    co_await poll_once(std::move(turn));
     if (stopping_) break;
     if (poll_pending_) continue;  // a NOTIFY arrived during the transfer
     wake_.expires_after(jittered(next_poll_delay()));
-    (void)co_await wake_.async_wait(kTuple);
+    // Woken at the time, or early by trigger_poll() or stop() (which cancel the wait).
+    wake_.async_wait([self = std::move(self)](const boost::system::error_code&) {
+      if (self->stopping_)
+        self->loop_ended();
+      else
+        self->spawn_poll_round();
+    });
+    co_return;
   }
   loop_ended();
 }
 
-asio::awaitable<void> ZonePipeline::upkeep_loop(std::shared_ptr<ZonePipeline> /*self*/) {
+asio::awaitable<void> ZonePipeline::upkeep_loop(std::shared_ptr<ZonePipeline> self,
+                                                net::AsyncSemaphore::Permit /*turn*/) {
   using Clock = std::chrono::steady_clock;
-  // Both due at the start: the key step first, as a key rolled while stopped re-signs.
-  Clock::time_point keys_at = Clock::now(), refresh_at = keys_at;
+  // Both due at the start (start()): the key step first, as a key rolled while stopped re-signs.
+  auto& keys_at = upkeep_keys_at_;
+  auto& refresh_at = upkeep_refresh_at_;
   while (!stopping_) {
     if (key_reread_) keys_at = Clock::now();
     if (keys_at <= Clock::now()) {
@@ -255,7 +286,14 @@ asio::awaitable<void> ZonePipeline::upkeep_loop(std::shared_ptr<ZonePipeline> /*
     }
     if (key_reread_ || refresh_now_) continue;  // asked for while a step ran
     upkeep_wake_.expires_at(std::min(keys_at, refresh_at));
-    (void)co_await upkeep_wake_.async_wait(kTuple);
+    // Woken at the time, or early by check_keys(), a publication or stop().
+    upkeep_wake_.async_wait([self = std::move(self)](const boost::system::error_code&) {
+      if (self->stopping_)
+        self->loop_ended();
+      else
+        self->spawn_upkeep_round();
+    });
+    co_return;
   }
   loop_ended();
 }
@@ -337,10 +375,13 @@ asio::awaitable<std::chrono::steady_clock::duration> ZonePipeline::key_step() {
   co_return delay;
 }
 
+bool ZonePipeline::transfers_at_once() const {
+  return config_.poll_mode != PollMode::Soa || !master_serial_ || force_next_ ||
+         !publisher_.served_signed();
+}
+
 asio::awaitable<bool> ZonePipeline::serial_unchanged() {
-  if (config_.poll_mode != PollMode::Soa || !master_serial_ || force_next_ ||
-      !publisher_.served_signed())
-    co_return false;
+  if (transfers_at_once()) co_return false;
   for (const auto& m : config_.masters) {
     SoaProbe p = co_await probe_soa_serial(io_.get_executor(), m, config_.publisher.zone,
                                            config_.transfer.connect_timeout, config_.transfer.key);
@@ -370,13 +411,44 @@ struct ZonePipeline::TransferPoll {
   std::optional<ReviewInput> review;
 };
 
-asio::awaitable<void> ZonePipeline::poll_once() {
+asio::awaitable<void> ZonePipeline::poll_once(net::AsyncSemaphore::Permit turn) {
+  // At a start with thousands of zones most wait here for their transfer's turn at once: in
+  // this small frame (a coroutine's frame holds every local of its body), the transfer's state
+  // being made in poll_work's only once the turn came.
+  const auto at = std::chrono::system_clock::now();
+  bool unchanged = false;
+  std::string failure;
+  net::AsyncSemaphore::Permit permit = std::move(turn);
+  try {
+    if (!permit) unchanged = co_await serial_unchanged();
+    if (!unchanged) {
+      // At most max-transfers transfers run at once over all zones (a start with thousands
+      // of zones must not flood the masters); a zone waits here for its turn.
+      if (!permit) permit = co_await shared_.transfers.acquire();
+      if (stopping_ || shared_.transfers.closed()) co_return;
+    }
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  co_await poll_work(at, unchanged, std::move(failure), std::move(permit));
+}
+
+asio::awaitable<void> ZonePipeline::poll_work(std::chrono::system_clock::time_point at,
+                                              bool unchanged, std::string failure,
+                                              net::AsyncSemaphore::Permit permit) {
   PollRecord rec;
-  rec.at = std::chrono::system_clock::now();
+  rec.at = at;
   PollWork work;
   std::optional<std::chrono::steady_clock::time_point> received;
+  const auto failed = [&](std::string what) {
+    util::log(LogLevel::Error, "slave", zname_, "poll failed: {}", what);
+    work.result = PollResult::Failed;
+    work.detail = std::move(what);
+  };
   try {
-    if (co_await serial_unchanged()) {
+    if (!failure.empty()) {
+      failed(std::move(failure));
+    } else if (unchanged) {
       unreachable_polls_ = 0;
       work = co_await on_worker(jobs_, job_pool(0), [this] {
         PollWork w;
@@ -385,11 +457,8 @@ asio::awaitable<void> ZonePipeline::poll_once() {
         return w;
       });
     } else {
-      // At most max-transfers transfers run at once over all zones (a start with thousands
-      // of zones must not flood the masters); a zone waits here for its turn.
       TransferPoll t;
-      t.permit = co_await shared_.transfers.acquire();
-      if (stopping_ || shared_.transfers.closed()) co_return;
+      t.permit = std::move(permit);
       t.attempt =
           co_await fetch_transfer_any(io_.get_executor(), config_.masters, config_.publisher.zone,
                                       config_.transfer, next_ixfr_request());
@@ -403,9 +472,7 @@ asio::awaitable<void> ZonePipeline::poll_once() {
       }
     }
   } catch (const std::exception& e) {
-    util::log(LogLevel::Error, "slave", zname_, "poll failed: {}", e.what());
-    work.result = PollResult::Failed;
-    work.detail = e.what();
+    failed(e.what());
   }
   finish_poll(std::move(rec), std::move(work), received);
 }

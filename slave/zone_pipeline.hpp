@@ -45,10 +45,19 @@ struct PipelineShared {
   // once and none waits behind a big zone's minutes-long sign.
   boost::asio::thread_pool& small_jobs;
   net::AsyncSemaphore& transfers;  // transfers in at once, over all zones
+  // Zones in their first upkeep round at once (ZonePipeline::start): width kUpkeepStarts.
+  net::AsyncSemaphore& upkeep_starts;
   // The files at the state root when the daemon started (list_state_root): where a zone's
   // files of the one-folder layout are looked for.
   std::shared_ptr<const std::vector<std::string>> state_root_files;
 };
+
+// The first upkeep rounds of thousands of zones started at once would each hold coroutine frames
+// while they wait for the job threads; what the steps keep then lies scattered among those
+// frames once they are freed (measured: ~3.5 KB a zone of heap held after a warm restart of
+// 1,000 zones). They are work for the job threads, which run a few at once anyway: this many
+// zones start theirs at once, the others when one has ended.
+inline constexpr size_t kUpkeepStarts = 8;
 
 // Zones below this many RRsets publish on PipelineShared::small_jobs.
 inline constexpr size_t kSmallZoneRRsets = 2'000;
@@ -107,12 +116,24 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   [[nodiscard]] const SlaveStatus& status() const { return status_; }
 
  private:
-  // The loops hold `self`: a zone removed by a reload lives until they end.
-  boost::asio::awaitable<void> poll_loop(std::shared_ptr<ZonePipeline> self);
-  boost::asio::awaitable<void> poll_once();
+  // The loops hold `self`: a zone removed by a reload lives until they end. Each call is one
+  // round: it ends by setting its timer, whose wait spawns the next round (or ends the loop once
+  // stopping).
+  // `turn`: a transfer permit the round's poll starts with (it then asks no serial first).
+  boost::asio::awaitable<void> poll_loop(std::shared_ptr<ZonePipeline> self,
+                                         net::AsyncSemaphore::Permit turn);
+  void spawn_poll_round(net::AsyncSemaphore::Permit turn = {});
+  // `turn`: the first round's place among PipelineShared::upkeep_starts, held until it ends.
+  void spawn_upkeep_round(net::AsyncSemaphore::Permit turn = {});
+  boost::asio::awaitable<void> poll_once(net::AsyncSemaphore::Permit turn);
+  // The rest of a poll once the serial was asked (`unchanged`) and, for a transfer, its
+  // `permit` came; `failure`: what the serial check threw.
+  boost::asio::awaitable<void> poll_work(std::chrono::system_clock::time_point at, bool unchanged,
+                                         std::string failure, net::AsyncSemaphore::Permit permit);
   // The key steps and the signature refresh, on one timer: whichever is due runs, then the loop
   // sleeps until the earlier of the two comes due again.
-  boost::asio::awaitable<void> upkeep_loop(std::shared_ptr<ZonePipeline> self);
+  boost::asio::awaitable<void> upkeep_loop(std::shared_ptr<ZonePipeline> self,
+                                           net::AsyncSemaphore::Permit turn);
   // Signature upkeep: refreshes what expires within the refresh window. Returns when to look
   // again: when the next signature comes due (at most an hour), or a minute after a failure.
   boost::asio::awaitable<std::chrono::steady_clock::duration> refresh_step();
@@ -124,6 +145,8 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   void loop_ended();
   // PollMode::Soa: true when a master answered with the serial of the last complete transfer.
   boost::asio::awaitable<bool> serial_unchanged();
+  // True when the next poll transfers without asking the serial first.
+  [[nodiscard]] bool transfers_at_once() const;
   // What the job did for one poll, applied to metrics and /status on the io thread.
   struct PollWork {
     PollResult result = PollResult::Unchanged;
@@ -193,10 +216,14 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   std::mutex refresh_mutex_;           // one thread wraps a new publication
   RefusalLogLimiter notify_refusals_;  // refused NOTIFYs: one log line per interval
   boost::asio::steady_timer wake_;
-  boost::asio::steady_timer hold_;         // notify_min_interval between polls
+  // notify_min_interval between polls; made at the first poll that must wait (a NOTIFY soon
+  // after a poll), as most zones never do.
+  std::unique_ptr<boost::asio::steady_timer> hold_;
   boost::asio::steady_timer upkeep_wake_;  // the key steps' and the refresh's
-  KeyUpkeep key_upkeep_;                   // job strand
-  bool key_reread_ = false;                // io thread: the next key step re-reads the files
+  // When the upkeep loop's key step and signature refresh are due next (io thread).
+  std::chrono::steady_clock::time_point upkeep_keys_at_, upkeep_refresh_at_;
+  KeyUpkeep key_upkeep_;      // job strand
+  bool key_reread_ = false;   // io thread: the next key step re-reads the files
   bool refresh_now_ = false;  // io thread: a publication; the refresh looks at its signatures
   std::time_t parent_ds_at_ = kNever;  // when the parent's DS is to be asked (parent_ds_gate.hpp)
   unsigned loops_ = 0;                 // poll and upkeep loops running

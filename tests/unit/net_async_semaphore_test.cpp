@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <string>
+#include <vector>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -55,4 +57,53 @@ TEST_CASE("async semaphore: a cap on holders, order kept, close frees the waiter
   CHECK(freed == 3);
   CHECK(io.stopped());  // nothing left waiting
   (void)empty;
+}
+
+TEST_CASE("async semaphore: acquire_then waits in turn with acquire(), never runs inline",
+          "[net]") {
+  asio::io_context io;
+  AsyncSemaphore sem(io.get_executor(), 1);
+  std::vector<std::string> order;
+  std::vector<AsyncSemaphore::Permit> held;
+  // Runs what is ready (io_context stops when it runs out of work: restart it each time).
+  const auto poll = [&] {
+    io.restart();
+    io.poll();
+  };
+  // A free unit: the callback still runs on the executor, not inside the call.
+  sem.acquire_then([&](AsyncSemaphore::Permit p) {
+    CHECK(static_cast<bool>(p));
+    order.emplace_back("cb0");
+    held.push_back(std::move(p));
+  });
+  CHECK(order.empty());
+  CHECK(sem.available() == 0);
+  // Waiters of both kinds, served in arrival order as units come back.
+  auto task = [&](std::string name) -> asio::awaitable<void> {
+    auto permit = co_await sem.acquire();
+    order.push_back(name);
+  };
+  poll();
+  asio::co_spawn(io, task("co1"), asio::detached);
+  poll();
+  sem.acquire_then([&](AsyncSemaphore::Permit p) {
+    CHECK(static_cast<bool>(p));
+    order.emplace_back("cb2");
+  });
+  CHECK(sem.waiting() == 2);
+  held.clear();  // cb0's unit goes to co1, then (co1 done) to cb2
+  poll();
+  CHECK(order == std::vector<std::string>{"cb0", "co1", "cb2"});
+  CHECK(sem.available() == 1);
+
+  // close(): a waiting callback runs with an empty permit, as does one asked for after it.
+  AsyncSemaphore none(io.get_executor(), 0);
+  int empty = 0;
+  none.acquire_then([&](AsyncSemaphore::Permit p) { empty += !p; });
+  poll();
+  CHECK(empty == 0);
+  none.close();
+  none.acquire_then([&](AsyncSemaphore::Permit p) { empty += !p; });
+  poll();
+  CHECK(empty == 2);
 }
