@@ -190,6 +190,12 @@ struct ZoneBuilder::Build {
   static constexpr uint32_t kRejected = UINT32_MAX;  // in Pending::owner: left out of the zone
 
   explicit Build(ZoneBuilder& builder) : in(builder) {}
+  // What one block of nodes stores (Zone::Block::storage).
+  struct BlockBytes {
+    size_t rrsets = 0;  // the RRset vectors' (a multiple of 8, so the RDATA lists are aligned)
+    size_t rdata = 0;   // a multiple of 4
+    size_t bytes() const { return rrsets + ((rdata + 7) & ~size_t{7}); }
+  };
 
   ZoneBuilder& in;
   std::vector<ZoneIssue> errors, warnings;
@@ -199,7 +205,11 @@ struct ZoneBuilder::Build {
   size_t nodes_left = 0;                 //    owners with kept RRs: the nodes still to make
   std::shared_ptr<Zone> zone;            // 4. their nodes, in blocks
   Zone::Block* block = nullptr;          //    the block being filled
-  size_t block_rdata_used = 0;           //    octets of block->rdata placed so far
+  uint8_t* block_rdata = nullptr;        //    where its next RDATA list goes
+  std::vector<BlockBytes> plan;          //    each block's storage
+  static constexpr size_t kRegionBytes = size_t{16} << 20;
+  std::shared_ptr<uint8_t> region;       //    what block storage is carved from
+  size_t region_used = 0, region_size = 0;
   std::vector<const Where*> node_where;  //    where each node's first RR came from
 
   void error(const Where& w, std::string what) {
@@ -215,7 +225,10 @@ struct ZoneBuilder::Build {
   util::HugeVector<uint32_t> check_records();
   void make_nodes();
   Node& start_node(size_t k);
-  size_t block_rdata_bytes(size_t k) const;
+  size_t types_at(size_t k) const;
+  void plan_blocks();
+  std::shared_ptr<uint8_t> block_storage(size_t b);
+  static_assert(sizeof(RRset) % 8 == 0 && alignof(RRset) <= 8);
   void start_rrset(Node& node, size_t k);
   void merge_ttl(RRset& rrset, const Pending& p);
   void check_nodes();
@@ -282,6 +295,7 @@ util::HugeVector<uint32_t> ZoneBuilder::Build::check_records() {
 void ZoneBuilder::Build::make_nodes() {
   zone.reset(new Zone());
   zone->origin_ = in.origin_;
+  plan_blocks();
   for (size_t k = 0; k < order.size(); ++k) {
     const Pending& p = in.pending_[order[k]];
     Node& node =
@@ -303,41 +317,71 @@ Node& ZoneBuilder::Build::start_node(size_t k) {
     // Room for the nodes this block will hold, not a full block's: a zone of 20 names would
     // keep ~6 KB of empty nodes for its lifetime.
     block->nodes.reserve(std::min(Zone::kBlockNodes, nodes_left));
-    block->rdata = std::make_unique_for_overwrite<uint8_t[]>(block_rdata_bytes(k));
-    block_rdata_used = 0;
+    const BlockBytes& bytes = plan[zone->blocks_.size() - 1];
+    block->storage = block_storage(zone->blocks_.size() - 1);
+    block->arena.reset(block->storage.get(), bytes.rrsets);
+    block_rdata = block->storage.get() + bytes.rrsets;
   }
   --nodes_left;
   // The node shares the owner run's name: both intakes (the zone-file parser, the transfer's
   // record cursor) make one Name per run of records with one owner, so these names are about
   // all they allocated and lie together; a copy cost a malloc per node.
-  Node& node = block->nodes.emplace_back(Node{in.owners_[p.owner], {}, false, false});
+  Node& node = block->nodes.emplace_back(
+      Node{in.owners_[p.owner], Node::RRsets(util::ArenaAllocator<RRset>(&block->arena)), false,
+           false});
   node_where.push_back(&p.where);
-  // Exactly as many RRsets as the run has types: no vector grown and shrunk, whose freed
-  // blocks would leave holes among the zone's.
-  size_t types = 0;
-  for (size_t j = k; j < order.size() && same_owner(in.pending_[order[j]], p); ++j)
-    types += j == k || in.pending_[order[j]].type != in.pending_[order[j - 1]].type;
-  node.rrsets.reserve(types);
+  // Exactly as many RRsets as the run has types, in the block's arena.
+  node.rrsets.reserve(types_at(k));
   return node;
 }
 
-// The octets of the RDATA lists of the block that starts with the owner run at order[k]: the
-// RRsets of its next kBlockNodes owners, each placed exactly (start_rrset).
-size_t ZoneBuilder::Build::block_rdata_bytes(size_t k) const {
-  size_t bytes = 0, nodes = 0, count = 0, octets = 0;
-  for (size_t j = k; j < order.size(); ++j) {
+// The RRset types of the owner run that starts at order[k].
+size_t ZoneBuilder::Build::types_at(size_t k) const {
+  const Pending& p = in.pending_[order[k]];
+  size_t types = 1;
+  for (size_t j = k + 1; j < order.size() && same_owner(in.pending_[order[j]], p); ++j)
+    types += in.pending_[order[j]].type != in.pending_[order[j - 1]].type;
+  return types;
+}
+
+// The storage of every block: each holds the next kBlockNodes owner runs of `order`, and their
+// RRset vectors, each exact (start_node), then their RDATA lists, each placed exactly
+// (start_rrset).
+void ZoneBuilder::Build::plan_blocks() {
+  size_t nodes = 0, count = 0, octets = 0;
+  for (size_t j = 0; j < order.size(); ++j) {
     const Pending& q = in.pending_[order[j]];
-    const Pending* prev = j == k ? nullptr : &in.pending_[order[j - 1]];
+    const Pending* prev = j == 0 ? nullptr : &in.pending_[order[j - 1]];
     const bool new_node = prev == nullptr || !same_owner(q, *prev);
-    if (new_node && ++nodes > Zone::kBlockNodes) break;
     if (new_node || q.type != prev->type) {
-      if (prev != nullptr) bytes += dns::RdataList::placed_bytes(count, octets);
+      if (prev != nullptr) plan.back().rdata += dns::RdataList::placed_bytes(count, octets);
       count = octets = 0;
+      if (new_node && nodes++ % Zone::kBlockNodes == 0) plan.emplace_back();
+      plan.back().rrsets += sizeof(RRset);
     }
     ++count;
     octets += q.rdata_size;
   }
-  return bytes + (count > 0 ? dns::RdataList::placed_bytes(count, octets) : 0);
+  if (count > 0) plan.back().rdata += dns::RdataList::placed_bytes(count, octets);
+}
+
+// Block b's storage: its slice of the current region, or of a new one made for it and the blocks
+// after it, up to kRegionBytes (whole huge pages: the last one's tail holds more blocks).
+std::shared_ptr<uint8_t> ZoneBuilder::Build::block_storage(size_t b) {
+  const size_t need = plan[b].bytes();
+  if (region_size - region_used < need) {
+    size_t size = need;
+    for (size_t j = b + 1; j < plan.size() && size + plan[j].bytes() <= kRegionBytes; ++j)
+      size += plan[j].bytes();
+    size = util::huge_size(size);
+    region = std::shared_ptr<uint8_t>(static_cast<uint8_t*>(util::huge_alloc(size)),
+                                      [size](uint8_t* p) { util::huge_free(p, size); });
+    region_used = 0;
+    region_size = size;
+  }
+  std::shared_ptr<uint8_t> slice(region, region.get() + region_used);
+  region_used += need;
+  return slice;
 }
 
 // Opens the RRset of the type of order[k] in `node`, with its exact RDATA list placed in the
@@ -352,8 +396,8 @@ void ZoneBuilder::Build::start_rrset(Node& node, size_t k) {
     ++count;
     octets += q.rdata_size;
   }
-  node.rrsets.back().rdatas.place(block->rdata.get() + block_rdata_used, count, octets);
-  block_rdata_used += dns::RdataList::placed_bytes(count, octets);
+  node.rrsets.back().rdatas.place(block_rdata, count, octets);
+  block_rdata += dns::RdataList::placed_bytes(count, octets);
 }
 
 // A further RR of `rrset` with its own TTL.
