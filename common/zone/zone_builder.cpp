@@ -201,7 +201,8 @@ struct ZoneBuilder::Build {
   std::vector<ZoneIssue> errors, warnings;
   OwnerKeys keys;                        // 1. the owners' sort keys
   OwnerRanks ranks;                      // 2. their canonical order
-  util::HugeVector<uint32_t> order;      // 3. the kept RRs, indexes into pending_, in order
+  std::vector<bool> run_start;           // 3. by in.pending_ (now the kept RRs in order): the
+                                         //    first RR of an owner
   size_t nodes_left = 0;                 //    owners with kept RRs: the nodes still to make
   std::shared_ptr<Zone> zone;            // 4. their nodes, in blocks
   Zone::Block* block = nullptr;          //    the block being filled
@@ -218,9 +219,6 @@ struct ZoneBuilder::Build {
   void warn(const Where& w, std::string what) {
     warnings.push_back({ZoneIssue::Severity::Warning, in.location(w), std::move(what)});
   }
-  bool same_owner(const Pending& a, const Pending& b) const {
-    return ranks.rank[a.owner] == ranks.rank[b.owner];
-  }
   void sort_records();
   util::HugeVector<uint32_t> check_records();
   void make_nodes();
@@ -234,37 +232,43 @@ struct ZoneBuilder::Build {
   void check_nodes();
 };
 
-// 3. Per-RR checks, then order by (canonical owner, type), keeping input order among equals: a
-// counting sort on the owner's rank, then the few RRs of each owner by type.
+// 3. Per-RR checks, then the kept RRs moved into order by (canonical owner, type), keeping input
+// order among equals: a counting sort on the owner's rank, then the few RRs of each owner by
+// type. The later steps then read the records in order instead of at random (through an index,
+// each a cache miss in a large zone).
 void ZoneBuilder::Build::sort_records() {
   util::HugeVector<uint32_t> start = check_records();
-  const auto& pending = in.pending_;
   const auto& rank = ranks.rank;
   for (size_t r = 0; r < ranks.count; ++r) {
     nodes_left += start[r + 1] != 0;
     start[r + 1] += start[r];
   }
-  order.resize(start[ranks.count]);
+  util::HugeVector<Pending> sorted(start[ranks.count]);
   {
     util::HugeVector<uint32_t> next(start.begin(), start.end() - 1);
-    for (size_t i = 0; i < pending.size(); ++i) {
-      if (pending[i].owner != kRejected)
-        order[next[rank[pending[i].owner]]++] = static_cast<uint32_t>(i);
+    for (const Pending& p : in.pending_) {
+      if (p.owner != kRejected) sorted[next[rank[p.owner]]++] = p;
     }
   }
-  auto type_of = [&](uint32_t i) { return static_cast<uint16_t>(pending[i].type); };
+  in.pending_ = std::move(sorted);
+  auto& sorted_ = in.pending_;
+  run_start.assign(sorted_.size(), false);
+  auto by_type = [](const Pending& a, const Pending& b) { return a.type < b.type; };
   for (size_t r = 0; r < ranks.count; ++r) {
-    if (start[r + 1] - start[r] > 16) {
-      std::stable_sort(order.begin() + start[r], order.begin() + start[r + 1],
-                       [&](uint32_t a, uint32_t b) { return type_of(a) < type_of(b); });
+    if (start[r] == start[r + 1]) continue;
+    run_start[start[r]] = true;
+    auto first = sorted_.begin() + start[r], last = sorted_.begin() + start[r + 1];
+    if (last - first > 16) {
+      std::stable_sort(first, last, by_type);
       continue;
     }
     // Insertion sort: stable, and an owner has a handful of RRs, usually in type order.
-    for (size_t j = start[r] + 1; j < start[r + 1]; ++j) {
-      const uint32_t v = order[j];
-      size_t k = j;
-      for (; k > start[r] && type_of(order[k - 1]) > type_of(v); --k) order[k] = order[k - 1];
-      order[k] = v;
+    for (auto j = first + 1; j < last; ++j) {
+      if (!by_type(*j, j[-1])) continue;
+      const Pending v = *j;
+      auto k = j;
+      for (; k > first && by_type(v, k[-1]); --k) *k = k[-1];
+      *k = v;
     }
   }
 }
@@ -290,16 +294,15 @@ util::HugeVector<uint32_t> ZoneBuilder::Build::check_records() {
   return start;
 }
 
-// 4. The nodes, one per owner run of `order`, with one RRset per type.
+// 4. The nodes, one per owner run of the records, with one RRset per type.
 // RFC 2181 §5.2: all RRs of an RRset share one TTL; like BIND we keep the first one read.
 void ZoneBuilder::Build::make_nodes() {
   zone.reset(new Zone());
   zone->origin_ = in.origin_;
   plan_blocks();
-  for (size_t k = 0; k < order.size(); ++k) {
-    const Pending& p = in.pending_[order[k]];
-    Node& node =
-        k == 0 || !same_owner(p, in.pending_[order[k - 1]]) ? start_node(k) : block->nodes.back();
+  for (size_t k = 0; k < in.pending_.size(); ++k) {
+    const Pending& p = in.pending_[k];
+    Node& node = run_start[k] ? start_node(k) : block->nodes.back();
     if (node.rrsets.empty() || node.rrsets.back().type != p.type) {
       start_rrset(node, k);
     } else {
@@ -309,9 +312,9 @@ void ZoneBuilder::Build::make_nodes() {
   }
 }
 
-// Opens the node of the owner run that starts at order[k], in a new block when the last is full.
+// Opens the node of the owner run that starts at record k, in a new block when the last is full.
 Node& ZoneBuilder::Build::start_node(size_t k) {
-  const Pending& p = in.pending_[order[k]];
+  const Pending& p = in.pending_[k];
   if (block == nullptr || block->nodes.size() == Zone::kBlockNodes) {
     block = zone->blocks_.emplace_back(std::make_shared<Zone::Block>()).get();
     // Room for the nodes this block will hold, not a full block's: a zone of 20 names would
@@ -335,24 +338,23 @@ Node& ZoneBuilder::Build::start_node(size_t k) {
   return node;
 }
 
-// The RRset types of the owner run that starts at order[k].
+// The RRset types of the owner run that starts at record k.
 size_t ZoneBuilder::Build::types_at(size_t k) const {
-  const Pending& p = in.pending_[order[k]];
   size_t types = 1;
-  for (size_t j = k + 1; j < order.size() && same_owner(in.pending_[order[j]], p); ++j)
-    types += in.pending_[order[j]].type != in.pending_[order[j - 1]].type;
+  for (size_t j = k + 1; j < in.pending_.size() && !run_start[j]; ++j)
+    types += in.pending_[j].type != in.pending_[j - 1].type;
   return types;
 }
 
-// The storage of every block: each holds the next kBlockNodes owner runs of `order`, and their
+// The storage of every block: each holds the next kBlockNodes owner runs of the records, and their
 // RRset vectors, each exact (start_node), then their RDATA lists, each placed exactly
 // (start_rrset).
 void ZoneBuilder::Build::plan_blocks() {
   size_t nodes = 0, count = 0, octets = 0;
-  for (size_t j = 0; j < order.size(); ++j) {
-    const Pending& q = in.pending_[order[j]];
-    const Pending* prev = j == 0 ? nullptr : &in.pending_[order[j - 1]];
-    const bool new_node = prev == nullptr || !same_owner(q, *prev);
+  for (size_t j = 0; j < in.pending_.size(); ++j) {
+    const Pending& q = in.pending_[j];
+    const Pending* prev = j == 0 ? nullptr : &in.pending_[j - 1];
+    const bool new_node = run_start[j];
     if (new_node || q.type != prev->type) {
       if (prev != nullptr) plan.back().rdata += dns::RdataList::placed_bytes(count, octets);
       count = octets = 0;
@@ -384,15 +386,15 @@ std::shared_ptr<uint8_t> ZoneBuilder::Build::block_storage(size_t b) {
   return slice;
 }
 
-// Opens the RRset of the type of order[k] in `node`, with its exact RDATA list placed in the
-// block's storage: its RRs are the run of `order` with this owner and type.
+// Opens the RRset of the type of record k in `node`, with its exact RDATA list placed in the
+// block's storage: its RRs are the run of records with this owner and type.
 void ZoneBuilder::Build::start_rrset(Node& node, size_t k) {
-  const Pending& p = in.pending_[order[k]];
+  const Pending& p = in.pending_[k];
   node.rrsets.push_back(RRset{node.name, p.type, p.rclass, p.ttl, {}});
   size_t count = 0, octets = 0;
-  for (size_t j = k; j < order.size(); ++j) {
-    const auto& q = in.pending_[order[j]];
-    if (q.type != p.type || !same_owner(q, p)) break;
+  for (size_t j = k; j < in.pending_.size(); ++j) {
+    const auto& q = in.pending_[j];
+    if (q.type != p.type || (j > k && run_start[j])) break;
     ++count;
     octets += q.rdata_size;
   }
