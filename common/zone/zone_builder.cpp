@@ -192,9 +192,9 @@ struct ZoneBuilder::Build {
   explicit Build(ZoneBuilder& builder) : in(builder) {}
   // What one block of nodes stores (Zone::Block::storage).
   struct BlockBytes {
-    size_t rrsets = 0;  // the RRset vectors' (a multiple of 8, so the RDATA lists are aligned)
-    size_t rdata = 0;   // a multiple of 4
-    size_t bytes() const { return rrsets + ((rdata + 7) & ~size_t{7}); }
+    size_t arena = 0;  // the nodes and their RRset vectors (a multiple of 8: RDATA follows)
+    size_t rdata = 0;  // the RDATA lists (a multiple of 4)
+    size_t bytes() const { return arena + ((rdata + 7) & ~size_t{7}); }
   };
 
   ZoneBuilder& in;
@@ -222,11 +222,13 @@ struct ZoneBuilder::Build {
   void sort_records();
   util::HugeVector<uint32_t> check_records();
   void make_nodes();
+  static constexpr size_t kAhead = 8;  // records make_nodes() fetches ahead
   Node& start_node(size_t k);
   size_t types_at(size_t k) const;
   void plan_blocks();
   std::shared_ptr<uint8_t> block_storage(size_t b);
   static_assert(sizeof(RRset) % 8 == 0 && alignof(RRset) <= 8);
+  static_assert(sizeof(Node) % 8 == 0 && alignof(Node) <= 8);
   void start_rrset(Node& node, size_t k);
   void merge_ttl(RRset& rrset, const Pending& p);
   void check_nodes();
@@ -300,7 +302,17 @@ void ZoneBuilder::Build::make_nodes() {
   zone.reset(new Zone());
   zone->origin_ = in.origin_;
   plan_blocks();
-  for (size_t k = 0; k < in.pending_.size(); ++k) {
+  node_where.reserve(nodes_left);
+  const size_t n = in.pending_.size();
+  for (size_t k = 0; k < n; ++k) {
+    // The records are in order now, but their owners' names and their RDATA lie in input order:
+    // fetch them ahead (the owners' entries first, then the names they point to).
+    if (k + 2 * kAhead < n) __builtin_prefetch(&in.owners_[in.pending_[k + 2 * kAhead].owner]);
+    if (k + kAhead < n) {
+      __builtin_prefetch(in.pending_[k + kAhead].rdata);
+      if (run_start[k + kAhead])
+        __builtin_prefetch(in.owners_[in.pending_[k + kAhead].owner].wire().data(), 1);
+    }
     const Pending& p = in.pending_[k];
     Node& node = run_start[k] ? start_node(k) : block->nodes.back();
     if (node.rrsets.empty() || node.rrsets.back().type != p.type) {
@@ -317,13 +329,14 @@ Node& ZoneBuilder::Build::start_node(size_t k) {
   const Pending& p = in.pending_[k];
   if (block == nullptr || block->nodes.size() == Zone::kBlockNodes) {
     block = zone->blocks_.emplace_back(std::make_shared<Zone::Block>()).get();
+    const BlockBytes& bytes = plan[zone->blocks_.size() - 1];
+    block->storage = block_storage(zone->blocks_.size() - 1);
+    block->arena.reset(block->storage.get(), bytes.arena);
+    block_rdata = block->storage.get() + bytes.arena;
+    block->nodes = decltype(block->nodes)(util::ArenaAllocator<Node>(&block->arena));
     // Room for the nodes this block will hold, not a full block's: a zone of 20 names would
     // keep ~6 KB of empty nodes for its lifetime.
     block->nodes.reserve(std::min(Zone::kBlockNodes, nodes_left));
-    const BlockBytes& bytes = plan[zone->blocks_.size() - 1];
-    block->storage = block_storage(zone->blocks_.size() - 1);
-    block->arena.reset(block->storage.get(), bytes.rrsets);
-    block_rdata = block->storage.get() + bytes.rrsets;
   }
   --nodes_left;
   // The node shares the owner run's name: both intakes (the zone-file parser, the transfer's
@@ -346,8 +359,8 @@ size_t ZoneBuilder::Build::types_at(size_t k) const {
   return types;
 }
 
-// The storage of every block: each holds the next kBlockNodes owner runs of the records, and their
-// RRset vectors, each exact (start_node), then their RDATA lists, each placed exactly
+// The storage of every block: it holds the next kBlockNodes owner runs of the records, their nodes
+// and RRset vectors, each exact (start_node), then their RDATA lists, each placed exactly
 // (start_rrset).
 void ZoneBuilder::Build::plan_blocks() {
   size_t nodes = 0, count = 0, octets = 0;
@@ -359,7 +372,7 @@ void ZoneBuilder::Build::plan_blocks() {
       if (prev != nullptr) plan.back().rdata += dns::RdataList::placed_bytes(count, octets);
       count = octets = 0;
       if (new_node && nodes++ % Zone::kBlockNodes == 0) plan.emplace_back();
-      plan.back().rrsets += sizeof(RRset);
+      plan.back().arena += (new_node ? sizeof(Node) : 0) + sizeof(RRset);
     }
     ++count;
     octets += q.rdata_size;
