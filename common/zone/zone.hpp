@@ -194,11 +194,11 @@ class Zone {
   struct Block {
     // What ZoneBuilder made for these nodes in one place instead of one heap block per name and
     // RRset: the nodes, their RRset vectors (both carved by `arena`) and their RDATA lists
-    // (RdataList::place). A
-    // slice of a region the builder shares among consecutive blocks (on huge pages when
-    // large): faulting in a large zone 4 KiB at a time took about a fifth of its load. The
-    // region lives until its last block does. Declared first so that it outlives the nodes.
-    // Empty in copies.
+    // (RdataList::place). A slice of a region the builder shares among consecutive blocks (on
+    // huge pages when large): faulting in a large zone 4 KiB at a time took about a fifth of
+    // its load. The region lives until its last block does (a block with_changes replaced
+    // keeps its share until then). Declared first so that it outlives the nodes. Empty in
+    // copies.
     std::shared_ptr<uint8_t> storage;
     util::Arena arena;
     std::vector<Node, util::ArenaAllocator<Node>> nodes;
