@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 #include <cstring>
+#include <vector>
 
 #include "common/dns/error.hpp"
 
@@ -62,26 +63,30 @@ void Name::destroy() noexcept {
   ::operator delete(rep_);
 }
 
-Name Name::parse(std::string_view text, const Name* origin) {
-  if (text.empty()) bad_name(text, "empty name");
-  if (text == ".") return Name();
-  std::string wire;
-  wire.reserve(text.size() + 2);
-  size_t label_start = 0;
-  wire.push_back('\0');
+namespace {
+
+// Room wire_from_text() needs for `text`: one octet per character at most, the first label's
+// length, the root label, and the origin.
+size_t wire_room(std::string_view text) { return text.size() + 2 + Name::kMaxWire; }
+
+// The wire form of `text` (Name::parse's rules) into `wire`, which has wire_room(text) octets;
+// returns its length. REQUIRES: text is neither empty nor ".".
+size_t wire_from_text(std::string_view text, const Name* origin, uint8_t* wire) {
+  size_t size = 0, label_start = 0;
+  wire[size++] = 0;
   bool absolute = false;
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (c == '.') {
-      size_t len = wire.size() - label_start - 1;
+      size_t len = size - label_start - 1;
       if (len == 0) bad_name(text, "empty label");
-      wire[label_start] = static_cast<char>(len);
+      wire[label_start] = static_cast<uint8_t>(len);
       if (i + 1 == text.size()) {
         absolute = true;
         break;
       }
-      label_start = wire.size();
-      wire.push_back('\0');
+      label_start = size;
+      wire[size++] = 0;
       continue;
     }
     if (c == '\\') {
@@ -93,28 +98,63 @@ Name Name::parse(std::string_view text, const Name* origin) {
           bad_name(text, "\\DDD escape needs three digits");
         int v = (d - '0') * 100 + (text[i + 2] - '0') * 10 + (text[i + 3] - '0');
         if (v > 255) bad_name(text, "\\DDD escape above 255");
-        wire.push_back(static_cast<char>(v));
+        wire[size++] = static_cast<uint8_t>(v);
         i += 3;
       } else {
-        wire.push_back(d);
+        wire[size++] = static_cast<uint8_t>(d);
         i += 1;
       }
     } else {
-      wire.push_back(c);
+      wire[size++] = static_cast<uint8_t>(c);
     }
-    if (wire.size() - label_start - 1 > kMaxLabel) bad_name(text, "label longer than 63 octets");
+    if (size - label_start - 1 > Name::kMaxLabel) bad_name(text, "label longer than 63 octets");
   }
   if (!absolute) {
-    size_t len = wire.size() - label_start - 1;
+    size_t len = size - label_start - 1;
     if (len == 0) bad_name(text, "empty label");
-    wire[label_start] = static_cast<char>(len);
+    wire[label_start] = static_cast<uint8_t>(len);
     if (origin == nullptr) bad_name(text, "relative name and no origin");
-    wire.append(origin->w());
+    auto o = origin->wire();
+    std::memcpy(wire + size, o.data(), o.size());
+    size += o.size();
   } else {
-    wire.push_back('\0');
+    wire[size++] = 0;
   }
-  if (wire.size() > kMaxWire) bad_name(text, "name longer than 255 octets");
-  return Name(std::string_view(wire));
+  if (size > Name::kMaxWire) bad_name(text, "name longer than 255 octets");
+  return size;
+}
+
+}  // namespace
+
+Name Name::parse(std::string_view text, const Name* origin) {
+  if (text.empty()) bad_name(text, "empty name");
+  if (text == ".") return Name();
+  // On the stack for any name that can be valid (a zone load parses millions).
+  uint8_t stack[2 * kMaxWire + 4];
+  std::vector<uint8_t> heap;
+  uint8_t* wire = stack;
+  if (wire_room(text) > sizeof stack) {
+    heap.resize(wire_room(text));
+    wire = heap.data();
+  }
+  const size_t size = wire_from_text(text, origin, wire);
+  return Name(std::string_view(reinterpret_cast<const char*>(wire), size));
+}
+
+void Name::append_wire(std::string_view text, const Name* origin, std::vector<uint8_t>& out) {
+  if (text.empty()) bad_name(text, "empty name");
+  if (text == ".") {
+    out.push_back(0);
+    return;
+  }
+  const size_t at = out.size();
+  out.resize(at + wire_room(text));
+  try {
+    out.resize(at + wire_from_text(text, origin, out.data() + at));
+  } catch (...) {
+    out.resize(at);
+    throw;
+  }
 }
 
 Name Name::from_wire_unchecked(std::span<const uint8_t> wire) {

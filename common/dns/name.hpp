@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace flatsign::dns {
 
@@ -41,6 +42,9 @@ class Name {
   // Throws ParseError quoting `text` when a label is empty or too long, the name exceeds 255
   // octets, an escape is malformed, or the name is relative and `origin` is null.
   static Name parse(std::string_view text, const Name* origin = nullptr);
+  // The wire form of parse(text, origin) appended to `out`, without making a Name (no heap
+  // block: names inside RDATA). Throws as parse(), leaving `out` as it was.
+  static void append_wire(std::string_view text, const Name* origin, std::vector<uint8_t>& out);
 
   // Adopts uncompressed wire labels. REQUIRES: `wire` is a well-formed name (labels <= 63, total
   // <= 255, ends with the root label); use WireReader for untrusted input.

@@ -126,6 +126,28 @@ void RdataList::clear() {
   release();
 }
 
+void RdataList::assign(std::span<const RdataRef> rdatas) {
+  size_t octets = 0;
+  for (RdataRef r : rdatas) octets += r.size();
+  if (p_ == nullptr || !placed() || rdatas.size() > header()->count_cap ||
+      octets > octets_cap()) {
+    RdataList out;
+    out.reserve(rdatas.size(), octets);
+    for (RdataRef r : rdatas) out.push_back(r);
+    *this = std::move(out);
+    return;
+  }
+  std::vector<uint8_t> copy;
+  copy.reserve(octets);
+  for (RdataRef r : rdatas) copy.insert(copy.end(), r.begin(), r.end());
+  header()->count = header()->octets = 0;
+  size_t at = 0;
+  for (RdataRef r : rdatas) {
+    push_back(std::span<const uint8_t>(copy.data() + at, r.size()));
+    at += r.size();
+  }
+}
+
 void RdataList::pop_back() {
   Header* h = header();
   --h->count;

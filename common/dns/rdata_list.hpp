@@ -125,6 +125,9 @@ class RdataList {
   // every list it is moved into.
   void place(uint8_t* storage, size_t count, size_t octets);
   void clear();
+  // Replaces the RDATAs with copies of `rdatas`, which may view this list's own. A placed list
+  // keeps its storage when they fit (no heap block for a zone's re-sorted RRset).
+  void assign(std::span<const RdataRef> rdatas);
   // Drops the last RDATA (its room stays until shrink_to_fit). REQUIRES: !empty().
   void pop_back();
   // Gives back the room reserve() or push_back's doubling left unused (one exact block).

@@ -252,9 +252,12 @@ void rdata_from_text(RRType type, std::span<const RdataToken> tokens, const Name
       case FieldKind::Name: {
         const auto& t = need("a domain name");
         try {
-          Name n = t.text == "@" ? origin : Name::parse(t.text, &origin);
-          auto w = n.wire();
-          out.insert(out.end(), w.begin(), w.end());
+          if (t.text == "@") {
+            auto w = origin.wire();
+            out.insert(out.end(), w.begin(), w.end());
+          } else {
+            Name::append_wire(t.text, &origin, out);
+          }
         } catch (const ParseError& e) {
           bad(ti - 1, e.what());
         }

@@ -17,10 +17,7 @@ void RRset::normalize() {
   std::sort(refs.begin(), refs.end(), less);
   auto eq = [this](RdataRef a, RdataRef b) { return rdata_compare(type, a, b) == 0; };
   refs.erase(std::unique(refs.begin(), refs.end(), eq), refs.end());
-  RdataList out;
-  out.reserve(refs.size(), rdatas.payload_size());
-  for (RdataRef r : refs) out.push_back(r);
-  rdatas = std::move(out);
+  rdatas.assign(refs);
 }
 
 bool RRset::operator==(const RRset& other) const {

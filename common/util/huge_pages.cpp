@@ -37,6 +37,8 @@ void* huge_alloc(size_t bytes) {
   return reinterpret_cast<void*>(aligned);
 }
 
+size_t huge_size(size_t bytes) { return bytes < kHugePageMin ? bytes : round_up(bytes); }
+
 void huge_free(void* p, size_t bytes) noexcept {
   if (p == nullptr) return;
   if (bytes < kHugePageMin) {

@@ -18,6 +18,9 @@ inline constexpr size_t kHugePageMin = size_t{1} << 20;
 // zeroed when mapped. Throws std::bad_alloc. Release with huge_free(p, bytes), the same size.
 [[nodiscard]] void* huge_alloc(size_t bytes);
 void huge_free(void* p, size_t bytes) noexcept;
+// The octets huge_alloc(bytes) provides: `bytes` rounded up to whole huge pages when mapped (the
+// tail is resident once touched, so a caller may as well use it).
+size_t huge_size(size_t bytes);
 
 // A std allocator over huge_alloc, for a std::vector that grows to many megabytes.
 template <class T>

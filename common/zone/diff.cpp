@@ -90,7 +90,7 @@ void diff_rrset(const RRset* a, const RRset* b, bool ignore_serial, Diff& diff) 
 }
 
 void diff_node(const Node* a, const Node* b, const DiffOptions& options, Diff& diff) {
-  static const std::vector<RRset> kNone;
+  static const Node::RRsets kNone;
   const auto& sa = a ? a->rrsets : kNone;
   const auto& sb = b ? b->rrsets : kNone;
   auto skip = [&options](const RRset& rs) {

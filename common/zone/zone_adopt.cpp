@@ -17,13 +17,9 @@ std::shared_ptr<const Zone> Zone::adopt(dns::Name origin, std::vector<std::vecto
     // Blocks of at most kBlockNodes, as the builder makes them (with_changes copies whole blocks).
     for (size_t first = 0; first < nodes.size(); first += kBlockNodes) {
       auto block = std::make_shared<Block>();
-      if (first == 0 && nodes.size() <= kBlockNodes) {
-        block->nodes = std::move(nodes);
-      } else {
-        const size_t last = std::min(nodes.size(), first + kBlockNodes);
-        block->nodes.reserve(last - first);
-        for (size_t i = first; i < last; ++i) block->nodes.push_back(std::move(nodes[i]));
-      }
+      const size_t last = std::min(nodes.size(), first + kBlockNodes);
+      block->nodes.reserve(last - first);
+      for (size_t i = first; i < last; ++i) block->nodes.push_back(std::move(nodes[i]));
       zone->blocks_.push_back(std::move(block));
     }
   }

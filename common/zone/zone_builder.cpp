@@ -190,16 +190,27 @@ struct ZoneBuilder::Build {
   static constexpr uint32_t kRejected = UINT32_MAX;  // in Pending::owner: left out of the zone
 
   explicit Build(ZoneBuilder& builder) : in(builder) {}
+  // What one block of nodes stores (Zone::Block::storage).
+  struct BlockBytes {
+    size_t arena = 0;  // the nodes and their RRset vectors (a multiple of 8: RDATA follows)
+    size_t rdata = 0;  // the RDATA lists (a multiple of 4)
+    size_t bytes() const { return arena + ((rdata + 7) & ~size_t{7}); }
+  };
 
   ZoneBuilder& in;
   std::vector<ZoneIssue> errors, warnings;
   OwnerKeys keys;                        // 1. the owners' sort keys
   OwnerRanks ranks;                      // 2. their canonical order
-  util::HugeVector<uint32_t> order;      // 3. the kept RRs, indexes into pending_, in order
+  std::vector<bool> run_start;           // 3. by in.pending_ (now the kept RRs in order): the
+                                         //    first RR of an owner
   size_t nodes_left = 0;                 //    owners with kept RRs: the nodes still to make
   std::shared_ptr<Zone> zone;            // 4. their nodes, in blocks
   Zone::Block* block = nullptr;          //    the block being filled
-  size_t block_rdata_used = 0;           //    octets of block->rdata placed so far
+  uint8_t* block_rdata = nullptr;        //    where its next RDATA list goes
+  std::vector<BlockBytes> plan;          //    each block's storage
+  static constexpr size_t kRegionBytes = size_t{16} << 20;
+  std::shared_ptr<uint8_t> region;       //    what block storage is carved from
+  size_t region_used = 0, region_size = 0;
   std::vector<const Where*> node_where;  //    where each node's first RR came from
 
   void error(const Where& w, std::string what) {
@@ -208,50 +219,58 @@ struct ZoneBuilder::Build {
   void warn(const Where& w, std::string what) {
     warnings.push_back({ZoneIssue::Severity::Warning, in.location(w), std::move(what)});
   }
-  bool same_owner(const Pending& a, const Pending& b) const {
-    return ranks.rank[a.owner] == ranks.rank[b.owner];
-  }
   void sort_records();
   util::HugeVector<uint32_t> check_records();
   void make_nodes();
+  static constexpr size_t kAhead = 8;  // records make_nodes() fetches ahead
   Node& start_node(size_t k);
-  size_t block_rdata_bytes(size_t k) const;
+  size_t types_at(size_t k) const;
+  void plan_blocks();
+  std::shared_ptr<uint8_t> block_storage(size_t b);
+  static_assert(sizeof(RRset) % 8 == 0 && alignof(RRset) <= 8);
+  static_assert(sizeof(Node) % 8 == 0 && alignof(Node) <= 8);
   void start_rrset(Node& node, size_t k);
   void merge_ttl(RRset& rrset, const Pending& p);
   void check_nodes();
 };
 
-// 3. Per-RR checks, then order by (canonical owner, type), keeping input order among equals: a
-// counting sort on the owner's rank, then the few RRs of each owner by type.
+// 3. Per-RR checks, then the kept RRs moved into order by (canonical owner, type), keeping input
+// order among equals: a counting sort on the owner's rank, then the few RRs of each owner by
+// type. The later steps then read the records in order instead of at random (through an index,
+// each a cache miss in a large zone).
 void ZoneBuilder::Build::sort_records() {
   util::HugeVector<uint32_t> start = check_records();
-  const auto& pending = in.pending_;
   const auto& rank = ranks.rank;
   for (size_t r = 0; r < ranks.count; ++r) {
     nodes_left += start[r + 1] != 0;
     start[r + 1] += start[r];
   }
-  order.resize(start[ranks.count]);
+  util::HugeVector<Pending> sorted(start[ranks.count]);
   {
     util::HugeVector<uint32_t> next(start.begin(), start.end() - 1);
-    for (size_t i = 0; i < pending.size(); ++i) {
-      if (pending[i].owner != kRejected)
-        order[next[rank[pending[i].owner]]++] = static_cast<uint32_t>(i);
+    for (const Pending& p : in.pending_) {
+      if (p.owner != kRejected) sorted[next[rank[p.owner]]++] = p;
     }
   }
-  auto type_of = [&](uint32_t i) { return static_cast<uint16_t>(pending[i].type); };
+  in.pending_ = std::move(sorted);
+  auto& sorted_ = in.pending_;
+  run_start.assign(sorted_.size(), false);
+  auto by_type = [](const Pending& a, const Pending& b) { return a.type < b.type; };
   for (size_t r = 0; r < ranks.count; ++r) {
-    if (start[r + 1] - start[r] > 16) {
-      std::stable_sort(order.begin() + start[r], order.begin() + start[r + 1],
-                       [&](uint32_t a, uint32_t b) { return type_of(a) < type_of(b); });
+    if (start[r] == start[r + 1]) continue;
+    run_start[start[r]] = true;
+    auto first = sorted_.begin() + start[r], last = sorted_.begin() + start[r + 1];
+    if (last - first > 16) {
+      std::stable_sort(first, last, by_type);
       continue;
     }
     // Insertion sort: stable, and an owner has a handful of RRs, usually in type order.
-    for (size_t j = start[r] + 1; j < start[r + 1]; ++j) {
-      const uint32_t v = order[j];
-      size_t k = j;
-      for (; k > start[r] && type_of(order[k - 1]) > type_of(v); --k) order[k] = order[k - 1];
-      order[k] = v;
+    for (auto j = first + 1; j < last; ++j) {
+      if (!by_type(*j, j[-1])) continue;
+      const Pending v = *j;
+      auto k = j;
+      for (; k > first && by_type(v, k[-1]); --k) *k = k[-1];
+      *k = v;
     }
   }
 }
@@ -277,15 +296,25 @@ util::HugeVector<uint32_t> ZoneBuilder::Build::check_records() {
   return start;
 }
 
-// 4. The nodes, one per owner run of `order`, with one RRset per type.
+// 4. The nodes, one per owner run of the records, with one RRset per type.
 // RFC 2181 §5.2: all RRs of an RRset share one TTL; like BIND we keep the first one read.
 void ZoneBuilder::Build::make_nodes() {
   zone.reset(new Zone());
   zone->origin_ = in.origin_;
-  for (size_t k = 0; k < order.size(); ++k) {
-    const Pending& p = in.pending_[order[k]];
-    Node& node =
-        k == 0 || !same_owner(p, in.pending_[order[k - 1]]) ? start_node(k) : block->nodes.back();
+  plan_blocks();
+  node_where.reserve(nodes_left);
+  const size_t n = in.pending_.size();
+  for (size_t k = 0; k < n; ++k) {
+    // The records are in order now, but their owners' names and their RDATA lie in input order:
+    // fetch them ahead (the owners' entries first, then the names they point to).
+    if (k + 2 * kAhead < n) __builtin_prefetch(&in.owners_[in.pending_[k + 2 * kAhead].owner]);
+    if (k + kAhead < n) {
+      __builtin_prefetch(in.pending_[k + kAhead].rdata);
+      if (run_start[k + kAhead])
+        __builtin_prefetch(in.owners_[in.pending_[k + kAhead].owner].wire().data(), 1);
+    }
+    const Pending& p = in.pending_[k];
+    Node& node = run_start[k] ? start_node(k) : block->nodes.back();
     if (node.rrsets.empty() || node.rrsets.back().type != p.type) {
       start_rrset(node, k);
     } else {
@@ -295,65 +324,95 @@ void ZoneBuilder::Build::make_nodes() {
   }
 }
 
-// Opens the node of the owner run that starts at order[k], in a new block when the last is full.
+// Opens the node of the owner run that starts at record k, in a new block when the last is full.
 Node& ZoneBuilder::Build::start_node(size_t k) {
-  const Pending& p = in.pending_[order[k]];
+  const Pending& p = in.pending_[k];
   if (block == nullptr || block->nodes.size() == Zone::kBlockNodes) {
     block = zone->blocks_.emplace_back(std::make_shared<Zone::Block>()).get();
+    const BlockBytes& bytes = plan[zone->blocks_.size() - 1];
+    block->storage = block_storage(zone->blocks_.size() - 1);
+    block->arena.reset(block->storage.get(), bytes.arena);
+    block_rdata = block->storage.get() + bytes.arena;
+    block->nodes = decltype(block->nodes)(util::ArenaAllocator<Node>(&block->arena));
     // Room for the nodes this block will hold, not a full block's: a zone of 20 names would
     // keep ~6 KB of empty nodes for its lifetime.
     block->nodes.reserve(std::min(Zone::kBlockNodes, nodes_left));
-    block->rdata = std::make_unique_for_overwrite<uint8_t[]>(block_rdata_bytes(k));
-    block_rdata_used = 0;
   }
   --nodes_left;
   // The node shares the owner run's name: both intakes (the zone-file parser, the transfer's
   // record cursor) make one Name per run of records with one owner, so these names are about
   // all they allocated and lie together; a copy cost a malloc per node.
-  Node& node = block->nodes.emplace_back(Node{in.owners_[p.owner], {}, false, false});
+  Node& node = block->nodes.emplace_back(
+      Node{in.owners_[p.owner], Node::RRsets(util::ArenaAllocator<RRset>(&block->arena)), false,
+           false});
   node_where.push_back(&p.where);
-  // Exactly as many RRsets as the run has types: no vector grown and shrunk, whose freed
-  // blocks would leave holes among the zone's.
-  size_t types = 0;
-  for (size_t j = k; j < order.size() && same_owner(in.pending_[order[j]], p); ++j)
-    types += j == k || in.pending_[order[j]].type != in.pending_[order[j - 1]].type;
-  node.rrsets.reserve(types);
+  // Exactly as many RRsets as the run has types, in the block's arena.
+  node.rrsets.reserve(types_at(k));
   return node;
 }
 
-// The octets of the RDATA lists of the block that starts with the owner run at order[k]: the
-// RRsets of its next kBlockNodes owners, each placed exactly (start_rrset).
-size_t ZoneBuilder::Build::block_rdata_bytes(size_t k) const {
-  size_t bytes = 0, nodes = 0, count = 0, octets = 0;
-  for (size_t j = k; j < order.size(); ++j) {
-    const Pending& q = in.pending_[order[j]];
-    const Pending* prev = j == k ? nullptr : &in.pending_[order[j - 1]];
-    const bool new_node = prev == nullptr || !same_owner(q, *prev);
-    if (new_node && ++nodes > Zone::kBlockNodes) break;
+// The RRset types of the owner run that starts at record k.
+size_t ZoneBuilder::Build::types_at(size_t k) const {
+  size_t types = 1;
+  for (size_t j = k + 1; j < in.pending_.size() && !run_start[j]; ++j)
+    types += in.pending_[j].type != in.pending_[j - 1].type;
+  return types;
+}
+
+// The storage of every block: it holds the next kBlockNodes owner runs of the records, their nodes
+// and RRset vectors, each exact (start_node), then their RDATA lists, each placed exactly
+// (start_rrset).
+void ZoneBuilder::Build::plan_blocks() {
+  size_t nodes = 0, count = 0, octets = 0;
+  for (size_t j = 0; j < in.pending_.size(); ++j) {
+    const Pending& q = in.pending_[j];
+    const Pending* prev = j == 0 ? nullptr : &in.pending_[j - 1];
+    const bool new_node = run_start[j];
     if (new_node || q.type != prev->type) {
-      if (prev != nullptr) bytes += dns::RdataList::placed_bytes(count, octets);
+      if (prev != nullptr) plan.back().rdata += dns::RdataList::placed_bytes(count, octets);
       count = octets = 0;
+      if (new_node && nodes++ % Zone::kBlockNodes == 0) plan.emplace_back();
+      plan.back().arena += (new_node ? sizeof(Node) : 0) + sizeof(RRset);
     }
     ++count;
     octets += q.rdata_size;
   }
-  return bytes + (count > 0 ? dns::RdataList::placed_bytes(count, octets) : 0);
+  if (count > 0) plan.back().rdata += dns::RdataList::placed_bytes(count, octets);
 }
 
-// Opens the RRset of the type of order[k] in `node`, with its exact RDATA list placed in the
-// block's storage: its RRs are the run of `order` with this owner and type.
+// Block b's storage: its slice of the current region, or of a new one made for it and the blocks
+// after it, up to kRegionBytes (whole huge pages: the last one's tail holds more blocks).
+std::shared_ptr<uint8_t> ZoneBuilder::Build::block_storage(size_t b) {
+  const size_t need = plan[b].bytes();
+  if (region_size - region_used < need) {
+    size_t size = need;
+    for (size_t j = b + 1; j < plan.size() && size + plan[j].bytes() <= kRegionBytes; ++j)
+      size += plan[j].bytes();
+    size = util::huge_size(size);
+    region = std::shared_ptr<uint8_t>(static_cast<uint8_t*>(util::huge_alloc(size)),
+                                      [size](uint8_t* p) { util::huge_free(p, size); });
+    region_used = 0;
+    region_size = size;
+  }
+  std::shared_ptr<uint8_t> slice(region, region.get() + region_used);
+  region_used += need;
+  return slice;
+}
+
+// Opens the RRset of the type of record k in `node`, with its exact RDATA list placed in the
+// block's storage: its RRs are the run of records with this owner and type.
 void ZoneBuilder::Build::start_rrset(Node& node, size_t k) {
-  const Pending& p = in.pending_[order[k]];
+  const Pending& p = in.pending_[k];
   node.rrsets.push_back(RRset{node.name, p.type, p.rclass, p.ttl, {}});
   size_t count = 0, octets = 0;
-  for (size_t j = k; j < order.size(); ++j) {
-    const auto& q = in.pending_[order[j]];
-    if (q.type != p.type || !same_owner(q, p)) break;
+  for (size_t j = k; j < in.pending_.size(); ++j) {
+    const auto& q = in.pending_[j];
+    if (q.type != p.type || (j > k && run_start[j])) break;
     ++count;
     octets += q.rdata_size;
   }
-  node.rrsets.back().rdatas.place(block->rdata.get() + block_rdata_used, count, octets);
-  block_rdata_used += dns::RdataList::placed_bytes(count, octets);
+  node.rrsets.back().rdatas.place(block_rdata, count, octets);
+  block_rdata += dns::RdataList::placed_bytes(count, octets);
 }
 
 // A further RR of `rrset` with its own TTL.
