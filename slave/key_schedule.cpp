@@ -1,6 +1,7 @@
 #include "slave/key_schedule.hpp"
 
 #include <algorithm>
+#include <utility>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -205,9 +206,19 @@ std::vector<KeyRole> policy_roles(const KeyPolicy& p) {
   return {};
 }
 
-CskRollTiming csk_roll_timing(std::time_t start, const KeyPolicy& p, ZoneTtls ttls) {
+namespace {
+
+// The DNSKEY TTL a roll waits out (the policy's or the zone's, the larger) and the largest TTL
+// of the zone's records, never below it.
+std::pair<std::time_t, std::time_t> effective_ttls(const KeyPolicy& p, ZoneTtls ttls) {
   const std::time_t dnskey_ttl = std::max(p.dnskey_ttl, ttls.dnskey);
-  const std::time_t max_ttl = std::max<std::time_t>(ttls.max, dnskey_ttl);
+  return {dnskey_ttl, std::max<std::time_t>(ttls.max, dnskey_ttl)};
+}
+
+}  // namespace
+
+CskRollTiming csk_roll_timing(std::time_t start, const KeyPolicy& p, ZoneTtls ttls) {
+  const auto [dnskey_ttl, max_ttl] = effective_ttls(p, ttls);
   CskRollTiming r;
   r.start = start;
   r.sync = start + dnskey_ttl + p.propagation_delay + p.publish_safety;
@@ -221,8 +232,7 @@ CskRollTiming ksk_roll_timing(std::time_t start, const KeyPolicy& p, ZoneTtls tt
 }
 
 ZskRollTiming zsk_roll_timing(std::time_t start, const KeyPolicy& p, ZoneTtls ttls) {
-  const std::time_t dnskey_ttl = std::max(p.dnskey_ttl, ttls.dnskey);
-  const std::time_t max_ttl = std::max<std::time_t>(ttls.max, dnskey_ttl);
+  const auto [dnskey_ttl, max_ttl] = effective_ttls(p, ttls);
   ZskRollTiming r;
   r.start = start;
   r.activate = start + dnskey_ttl + p.propagation_delay + p.publish_safety;
@@ -231,8 +241,7 @@ ZskRollTiming zsk_roll_timing(std::time_t start, const KeyPolicy& p, ZoneTtls tt
 }
 
 AlgorithmRollTiming algorithm_roll_timing(std::time_t start, const KeyPolicy& p, ZoneTtls ttls) {
-  const std::time_t dnskey_ttl = std::max(p.dnskey_ttl, ttls.dnskey);
-  const std::time_t max_ttl = std::max<std::time_t>(ttls.max, dnskey_ttl);
+  const auto [dnskey_ttl, max_ttl] = effective_ttls(p, ttls);
   AlgorithmRollTiming r;
   r.start = start;
   r.publish = start + max_ttl + p.propagation_delay + p.publish_safety;

@@ -86,6 +86,17 @@ std::vector<uint16_t> sorted(std::vector<uint16_t> v) {
   return v;
 }
 
+// The roll timing of these tests, in seconds: DNSKEY TTL 10, propagation 2, retire safety 1,
+// parent DS TTL 5 and propagation 3.
+void short_timing(KeyPolicy& p, std::time_t publish_safety) {
+  p.dnskey_ttl = 10;
+  p.propagation_delay = 2;
+  p.publish_safety = publish_safety;
+  p.retire_safety = 1;
+  p.parent_ds_ttl = 5;
+  p.parent_propagation_delay = 3;
+}
+
 }  // namespace
 
 TEST_CASE("key timing: dnssec-keygen's seven times are read from .private and .key",
@@ -173,12 +184,7 @@ TEST_CASE("key schedule: a key without timing is published and active forever", 
 
 TEST_CASE("key schedule: each step of a double-signature CSK roll", "[key_schedule]") {
   KeyPolicy p;
-  p.dnskey_ttl = 10;
-  p.propagation_delay = 2;
-  p.publish_safety = 1;
-  p.retire_safety = 1;
-  p.parent_ds_ttl = 5;
-  p.parent_propagation_delay = 3;
+  short_timing(p, 1);
   const CskRollTiming r = csk_roll_timing(T0 + 100, p, {.dnskey = 10, .max = 30});
   CHECK(r.start == T0 + 100);
   CHECK(r.sync == r.start + 10 + 2 + 1);
@@ -270,12 +276,7 @@ TEST_CASE(
   KeyPolicy p;
   p.mode = KeyPolicy::Mode::CskRoll;
   p.csk_lifetime = 1000;
-  p.dnskey_ttl = 10;
-  p.propagation_delay = 2;
-  p.publish_safety = 5;
-  p.retire_safety = 1;
-  p.parent_ds_ttl = 5;
-  p.parent_propagation_delay = 3;
+  short_timing(p, 5);
   const ZoneTtls ttls{.dnskey = 10, .max = 30};
   const std::vector<DnssecKey> keys{csk({.publish = T0, .activate = T0})};
   const CskRollTiming span = csk_roll_timing(0, p, ttls);
@@ -412,12 +413,7 @@ KeyPolicy ksk_zsk_policy() {
   p.mode = KeyPolicy::Mode::KskZskRoll;
   p.ksk_lifetime = 5000;
   p.zsk_lifetime = 1000;
-  p.dnskey_ttl = 10;
-  p.propagation_delay = 2;
-  p.publish_safety = 5;
-  p.retire_safety = 1;
-  p.parent_ds_ttl = 5;
-  p.parent_propagation_delay = 3;
+  short_timing(p, 5);
   return p;
 }
 DnssecKey zsk(dnssec::KeyTiming t = {}) {
@@ -525,12 +521,7 @@ TEST_CASE(
   KeyPolicy p;
   p.mode = KeyPolicy::Mode::CskRoll;
   p.algorithm = dnssec::Algorithm::ECDSAP256SHA256;
-  p.dnskey_ttl = 10;
-  p.propagation_delay = 2;
-  p.publish_safety = 1;
-  p.retire_safety = 1;
-  p.parent_ds_ttl = 5;
-  p.parent_propagation_delay = 3;
+  short_timing(p, 1);
   const AlgorithmRollTiming r = algorithm_roll_timing(T0 + 100, p, {.dnskey = 10, .max = 30});
   CHECK(r.publish == r.start + 30 + 2 + 1);
   CHECK(r.sync == r.publish + 10 + 2 + 1);
@@ -609,12 +600,7 @@ TEST_CASE("key policy: a configured algorithm other than the keys' starts an alg
   KeyPolicy p;
   p.mode = KeyPolicy::Mode::CskRoll;
   p.algorithm = dnssec::Algorithm::ECDSAP256SHA256;
-  p.dnskey_ttl = 10;
-  p.propagation_delay = 2;
-  p.publish_safety = 1;
-  p.retire_safety = 1;
-  p.parent_ds_ttl = 5;
-  p.parent_propagation_delay = 3;
+  short_timing(p, 1);
   const DnssecKey old = csk({.publish = T0, .activate = T0}, dnssec::Algorithm::RSASHA256);
   const std::time_t now = T0 + 1000;
   // manual, or no algorithm asked: nothing
