@@ -1,11 +1,11 @@
 #include "slave/key_schedule.hpp"
 
 #include <algorithm>
-#include <utility>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <set>
+#include <utility>
 
 #include <fmt/format.h>
 

@@ -67,7 +67,9 @@ namespace {
 
 // Room wire_from_text() needs for `text`: one octet per character at most, the first label's
 // length, the root label, and the origin.
-size_t wire_room(std::string_view text) { return text.size() + 2 + Name::kMaxWire; }
+size_t wire_room(std::string_view text) {
+  return text.size() + 2 + Name::kMaxWire;
+}
 
 // The wire form of `text` (Name::parse's rules) into `wire`, which has wire_room(text) octets;
 // returns its length. REQUIRES: text is neither empty nor ".".

@@ -129,8 +129,7 @@ void RdataList::clear() {
 void RdataList::assign(std::span<const RdataRef> rdatas) {
   size_t octets = 0;
   for (RdataRef r : rdatas) octets += r.size();
-  if (p_ == nullptr || !placed() || rdatas.size() > header()->count_cap ||
-      octets > octets_cap()) {
+  if (p_ == nullptr || !placed() || rdatas.size() > header()->count_cap || octets > octets_cap()) {
     RdataList out;
     out.reserve(rdatas.size(), octets);
     for (RdataRef r : rdatas) out.push_back(r);

@@ -273,8 +273,8 @@ AssembledNodes sign_and_assemble(SignPlan& plan, const std::vector<size_t>& todo
           const auto& use = roles.of(it.use);
           for (size_t j = 0; j < use.size(); ++j)
             if (!(it.kept >> j & 1))
-              it.signatures.push_back(sign_rrset(*it.rrset, keys[use[j]], *(*signers)[use[j]],
-                                                 origin, times, scratch));
+              it.signatures.push_back(
+                  sign_rrset(*it.rrset, keys[use[j]], *(*signers)[use[j]], origin, times, scratch));
         }
         auto& nodes = out.blocks[blk];
         nodes.reserve(o_last - o_first);

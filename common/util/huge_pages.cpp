@@ -12,7 +12,9 @@ namespace {
 
 constexpr size_t kHuge = size_t{2} << 20;
 
-size_t round_up(size_t bytes) { return (bytes + kHuge - 1) & ~(kHuge - 1); }
+size_t round_up(size_t bytes) {
+  return (bytes + kHuge - 1) & ~(kHuge - 1);
+}
 
 }  // namespace
 
@@ -25,8 +27,8 @@ void* huge_alloc(size_t bytes) {
   const size_t size = round_up(bytes);
   if (size < bytes) throw std::bad_alloc();
   // Map 2 MiB more than needed, then unmap the unaligned head and the tail.
-  void* m = ::mmap(nullptr, size + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                   -1, 0);
+  void* m =
+      ::mmap(nullptr, size + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (m == MAP_FAILED) throw std::bad_alloc();
   const auto start = reinterpret_cast<uintptr_t>(m);
   const uintptr_t aligned = (start + kHuge - 1) & ~(uintptr_t{kHuge} - 1);
@@ -37,7 +39,9 @@ void* huge_alloc(size_t bytes) {
   return reinterpret_cast<void*>(aligned);
 }
 
-size_t huge_size(size_t bytes) { return bytes < kHugePageMin ? bytes : round_up(bytes); }
+size_t huge_size(size_t bytes) {
+  return bytes < kHugePageMin ? bytes : round_up(bytes);
+}
 
 void huge_free(void* p, size_t bytes) noexcept {
   if (p == nullptr) return;

@@ -53,7 +53,7 @@ void canonical_key(const Name& name, std::string& key) {
 struct OwnerKeys {
   util::HugeString arena;
   util::HugeVector<uint32_t> at;  // owner o's key is arena[at[o], at[o + 1])
-  std::vector<bool> inside;  // the owner is at or below the origin (the others have no key)
+  std::vector<bool> inside;       // the owner is at or below the origin (the others have no key)
   std::string_view operator()(uint32_t o) const {
     return std::string_view(arena).substr(at[o], at[o + 1] - at[o]);
   }
@@ -84,7 +84,7 @@ OwnerKeys owner_keys(const std::vector<Name>& owners, const Name& origin) {
 // into the arena.
 struct OwnerRanks {
   util::HugeVector<uint32_t> rank;  // by owner; 0 for an owner outside the zone
-  size_t count = 0;            // distinct ranks
+  size_t count = 0;                 // distinct ranks
 };
 
 OwnerRanks rank_owners(const OwnerKeys& key) {
@@ -127,7 +127,9 @@ ZoneError::ZoneError(std::vector<ZoneIssue> issues)
 
 ZoneBuilder::ZoneBuilder(Name origin) : origin_(std::move(origin)) {}
 
-ZoneBuilder::~ZoneBuilder() { free_chunks(); }
+ZoneBuilder::~ZoneBuilder() {
+  free_chunks();
+}
 
 void ZoneBuilder::free_chunks() noexcept {
   for (const Chunk& c : rdata_chunks_) util::huge_free(c.data, c.size);
@@ -199,17 +201,17 @@ struct ZoneBuilder::Build {
 
   ZoneBuilder& in;
   std::vector<ZoneIssue> errors, warnings;
-  OwnerKeys keys;                        // 1. the owners' sort keys
-  OwnerRanks ranks;                      // 2. their canonical order
-  std::vector<bool> run_start;           // 3. by in.pending_ (now the kept RRs in order): the
-                                         //    first RR of an owner
-  size_t nodes_left = 0;                 //    owners with kept RRs: the nodes still to make
-  std::shared_ptr<Zone> zone;            // 4. their nodes, in blocks
-  Zone::Block* block = nullptr;          //    the block being filled
-  uint8_t* block_rdata = nullptr;        //    where its next RDATA list goes
-  std::vector<BlockBytes> plan;          //    each block's storage
+  OwnerKeys keys;                  // 1. the owners' sort keys
+  OwnerRanks ranks;                // 2. their canonical order
+  std::vector<bool> run_start;     // 3. by in.pending_ (now the kept RRs in order): the
+                                   //    first RR of an owner
+  size_t nodes_left = 0;           //    owners with kept RRs: the nodes still to make
+  std::shared_ptr<Zone> zone;      // 4. their nodes, in blocks
+  Zone::Block* block = nullptr;    //    the block being filled
+  uint8_t* block_rdata = nullptr;  //    where its next RDATA list goes
+  std::vector<BlockBytes> plan;    //    each block's storage
   static constexpr size_t kRegionBytes = size_t{16} << 20;
-  std::shared_ptr<uint8_t> region;       //    what block storage is carved from
+  std::shared_ptr<uint8_t> region;  //    what block storage is carved from
   size_t region_used = 0, region_size = 0;
   std::vector<const Where*> node_where;  //    where each node's first RR came from
 
@@ -342,9 +344,8 @@ Node& ZoneBuilder::Build::start_node(size_t k) {
   // The node shares the owner run's name: both intakes (the zone-file parser, the transfer's
   // record cursor) make one Name per run of records with one owner, so these names are about
   // all they allocated and lie together; a copy cost a malloc per node.
-  Node& node = block->nodes.emplace_back(
-      Node{in.owners_[p.owner], Node::RRsets(util::ArenaAllocator<RRset>(&block->arena)), false,
-           false});
+  Node& node = block->nodes.emplace_back(Node{
+      in.owners_[p.owner], Node::RRsets(util::ArenaAllocator<RRset>(&block->arena)), false, false});
   node_where.push_back(&p.where);
   // Exactly as many RRsets as the run has types, in the block's arena.
   node.rrsets.reserve(types_at(k));

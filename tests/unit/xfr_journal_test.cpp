@@ -191,8 +191,7 @@ TEST_CASE("journal file: append, reload, torn tail, chain check, limits", "[jour
   }
 }
 
-TEST_CASE("journal file: a step over max_bytes is not kept and empties the journal",
-          "[journal]") {
+TEST_CASE("journal file: a step over max_bytes is not kept and empties the journal", "[journal]") {
   TempDir dir("journal");
   const std::string path = dir.str() + "/example.journal";
   std::vector<std::string> many;
@@ -220,10 +219,8 @@ TEST_CASE("journal file: a step over max_bytes is not kept and empties the journ
 TEST_CASE("ixfr: incremental, up to date, AXFR form, UDP and FORMERR", "[journal][server]") {
   auto v1 = version(1), v2 = version(2), v3 = version(3);
   auto j = std::make_shared<xfr::Journal>();
-  j->entries.push_back(
-      std::make_shared<const xfr::JournalEntry>(step(*v1, *v2)));
-  j->entries.push_back(
-      std::make_shared<const xfr::JournalEntry>(step(*v2, *v3)));
+  j->entries.push_back(std::make_shared<const xfr::JournalEntry>(step(*v1, *v2)));
+  j->entries.push_back(std::make_shared<const xfr::JournalEntry>(step(*v2, *v3)));
   // A bigger zone than the difference, so the difference is worth sending.
   std::vector<std::string> filler;
   for (int i = 0; i < 40; ++i) filler.push_back("f" + std::to_string(i) + " 300 TXT x");
