@@ -1,4 +1,5 @@
 #include "slave/zone_pipeline.hpp"
+#include "slave/zone_pipeline_workers.hpp"
 
 #include <malloc.h>
 #include <algorithm>
@@ -32,35 +33,12 @@
 
 namespace flatsign::slave {
 namespace asio = boost::asio;
+using pipeline::kTrimAfterRRsets;
+using pipeline::on_worker;
 using util::LogLevel;
 
 namespace {
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-
-// Runs `f` on `ex` (the zone's strand) and resumes the caller on its own executor with f's
-// result (an exception from f is rethrown there).
-template <typename Executor, typename F>
-asio::awaitable<std::invoke_result_t<F&>> on_worker(Executor ex, F f) {
-  co_return co_await asio::co_spawn(
-      ex, [&f]() -> asio::awaitable<std::invoke_result_t<F&>> { co_return f(); },
-      asio::use_awaitable);
-}
-
-// The same with `f` run by a thread of `pool`. The zone's strand lives on the small-zone pool;
-// a job for the other pool holds the strand while it runs there, so the zone's jobs stay one at
-// a time (a refresh never races a publication) and the big pool's cap still counts it.
-template <typename Strand, typename F>
-asio::awaitable<std::invoke_result_t<F&>> on_worker(Strand strand, asio::thread_pool& pool, F f) {
-  using R = std::invoke_result_t<F&>;
-  if (&asio::query(strand.get_inner_executor(), asio::execution::context) == &pool)
-    co_return co_await on_worker(strand, std::move(f));
-  co_return co_await on_worker(strand, [&pool, &f]() -> R {
-    std::packaged_task<R()> task([&f] { return f(); });
-    auto result = task.get_future();
-    asio::post(pool, [&task] { task(); });
-    return result.get();
-  });
-}
 
 // Runs the review hook on a thread of its own (it may take review-timeout) and resumes the
 // caller on its executor: neither the zone's strand nor a job pool waits for it. The io_context
@@ -94,8 +72,6 @@ std::chrono::milliseconds jittered(std::chrono::milliseconds interval) {
   return std::chrono::milliseconds(static_cast<long long>(double(interval.count()) * d(rng)));
 }
 
-// Zones this large free megabytes per job; smaller ones are not worth a heap walk each.
-constexpr size_t kTrimAfterRRsets = 20'000;
 }  // namespace
 
 void release_free_memory(const std::string& zname) {
@@ -263,116 +239,6 @@ asio::awaitable<void> ZonePipeline::poll_loop(std::shared_ptr<ZonePipeline> self
     co_return;
   }
   loop_ended();
-}
-
-asio::awaitable<void> ZonePipeline::upkeep_loop(std::shared_ptr<ZonePipeline> self,
-                                                net::AsyncSemaphore::Permit /*turn*/) {
-  using Clock = std::chrono::steady_clock;
-  // Both due at the start (start()): the key step first, as a key rolled while stopped re-signs.
-  auto& keys_at = upkeep_keys_at_;
-  auto& refresh_at = upkeep_refresh_at_;
-  while (!stopping_) {
-    if (key_reread_) keys_at = Clock::now();
-    if (keys_at <= Clock::now()) {
-      const auto delay = co_await key_step();
-      keys_at = Clock::now() + delay;
-      if (stopping_) break;
-    }
-    if (std::exchange(refresh_now_, false)) refresh_at = Clock::now();
-    if (refresh_at <= Clock::now()) {
-      const auto delay = co_await refresh_step();
-      refresh_at = Clock::now() + delay;
-      if (stopping_) break;
-    }
-    if (key_reread_ || refresh_now_) continue;  // asked for while a step ran
-    upkeep_wake_.expires_at(std::min(keys_at, refresh_at));
-    // Woken at the time, or early by check_keys(), a publication or stop().
-    upkeep_wake_.async_wait([self = std::move(self)](const boost::system::error_code&) {
-      if (self->stopping_)
-        self->loop_ended();
-      else
-        self->spawn_upkeep_round();
-    });
-    co_return;
-  }
-  loop_ended();
-}
-
-asio::awaitable<std::chrono::steady_clock::duration> ZonePipeline::refresh_step() {
-  PublishReport r;
-  bool failed = false;
-  try {
-    r = co_await on_worker(jobs_, job_pool(0), [this] {
-      publisher_.refresh_signatures();
-      PublishReport report = publisher_.take_report();
-      wrap_publication();
-      if (report.published && publisher_.served_signed()->rrset_count() >= kTrimAfterRRsets)
-        release_free_memory(zname_);
-      return report;
-    });
-  } catch (const std::exception& e) {
-    util::log(LogLevel::Error, "slave", zname_, "signature upkeep failed: {}", e.what());
-    failed = true;
-  }
-  if (stopping_) co_return std::chrono::seconds(0);
-  if (apply_report(r, false, "refresh", std::nullopt)) notify_secondaries();
-  // Sleep until the earliest signature enters the refresh window; after a refresh that
-  // failed (it is still due), a minute; without a zone, until a publication wakes us.
-  std::chrono::seconds delay{failed ? 60 : 3600};
-  if (!failed && r.earliest_expiry != 0) {
-    const auto now = static_cast<uint32_t>(util::unix_now());
-    const auto due = static_cast<int32_t>(r.earliest_expiry - config_.publisher.signature_refresh -
-                                          now);  // RFC 1982
-    delay = due < 0 ? std::chrono::seconds(60)
-                    : std::min(delay, std::chrono::seconds(int64_t{due} + 1));
-  }
-  util::log(LogLevel::Debug, "slave", zname_, "signature upkeep: next check in {} s",
-            delay.count());
-  co_return delay;
-}
-
-asio::awaitable<std::chrono::steady_clock::duration> ZonePipeline::key_step() {
-  PublishReport r;
-  std::time_t next = kNever;
-  const bool reread = std::exchange(key_reread_, false);
-  std::optional<ParentDs> ds;
-  if (parent_ds_at_ <= std::time(nullptr))
-    ds = co_await ask_parent_ds(io_.get_executor(), config_.publisher.zone,
-                                config_.publisher.key_policy.parent_ds_check);
-  if (stopping_) co_return std::chrono::seconds(0);
-  try {
-    next = co_await on_worker(jobs_, job_pool(0), [this, reread, &r, &ds] {
-      const auto t0 = std::chrono::steady_clock::now();
-      const std::time_t at = key_upkeep_.step(publisher_, std::time(nullptr), reread, ds);
-      parent_ds_at_ = key_upkeep_.parent_ds_check_at();
-      r = publisher_.take_report();
-      if (r.published) {
-        wrap_publication();
-        util::log(LogLevel::Info, "slave", zname_, "key step published in {:.3f} s",
-                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-      }
-      return at;
-    });
-  } catch (const std::exception& e) {
-    util::log(LogLevel::Error, "slave", zname_, "key upkeep failed: {}", e.what());
-    next = std::time(nullptr) + 60;
-  }
-  if (stopping_) co_return std::chrono::seconds(0);
-  if (apply_report(r, false, "keys", std::nullopt)) {
-    notify_secondaries();
-    refresh_now_ = true;
-    if (on_published_) on_published_();
-  }
-  // Until the next key event (just after it: the step reads whole seconds), at most one
-  // check interval: new or changed key files are seen within it.
-  auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(config_.key_check_interval);
-  if (next != kNever) {
-    const auto until = std::chrono::system_clock::from_time_t(next) -
-                       std::chrono::system_clock::now() + std::chrono::milliseconds(20);
-    delay = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(until),
-                       std::chrono::milliseconds(20), delay);
-  }
-  co_return delay;
 }
 
 bool ZonePipeline::transfers_at_once() const {
@@ -658,33 +524,6 @@ ZonePipeline::PollWork ZonePipeline::finish_job(PollWork& w) {
   if (w.result == PollResult::Failed) w.detail = w.handled.refusal_detail;
   after_poll(w);
   return std::move(w);
-}
-
-void ZonePipeline::check_signature_margin(const ZoneFigures& f, bool starting,
-                                          const std::string& master) {
-  if (figures_ == f) return;
-  figures_ = f;
-  const SignatureTiming set{config_.publisher.signature_validity,
-                            config_.publisher.signature_refresh};
-  std::string problem;
-  if (config_.signature_timing_set) {
-    problem = margin_problem(set, f);
-    if (problem.empty()) return;
-    if (starting) throw ConfigError(fmt::format("zone {}: {}", zname_, problem));
-  } else if (auto t = derived_timing(set, f)) {
-    if (*t != set)
-      util::log(LogLevel::Info, "slave", zname_,
-                "signature timing derived from the zone (SOA expire {} s, largest TTL {} s): "
-                "validity {} s, refresh {} s",
-                f.expire, f.max_ttl, t->validity, t->refresh);
-    publisher_.set_signature_timing(t->validity, t->refresh);
-    return;
-  } else {
-    problem = margin_problem(set, f) +
-              fmt::format("; no validity up to {} s leaves that margin", kMaxSignatureValidity);
-  }
-  util::log(LogLevel::Warning, "slave", zname_, "signature-margin: {}", problem);
-  publisher_.raise_alert("signature-margin", problem, master);
 }
 
 asio::thread_pool& ZonePipeline::job_pool(size_t transfer_messages) const {
