@@ -111,13 +111,35 @@ uint32_t parse_time(const RdataToken& t, size_t idx) {
   return static_cast<uint32_t>(parse_uint(t, idx, 0xFFFFFFFFULL, "a time (YYYYMMDDHHmmSS)"));
 }
 
+// The inverse of days_from_civil (the same algorithm's other half).
+void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y = static_cast<int64_t>(yoe) + era * 400 + (m <= 2);
+}
+
+// YYYYMMDDHHmmSS in UTC (RFC 4034 §3.2). Computed, not through gmtime_r and strftime: a signed
+// zone's text prints two per signature, and those calls were a visible share of writing it.
 void print_time(uint32_t v, std::string& out) {
-  time_t t = static_cast<time_t>(v);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  char buf[32];
-  strftime(buf, sizeof buf, "%Y%m%d%H%M%S", &tm);
-  out += buf;
+  int64_t y = 0;
+  unsigned m = 0, d = 0;
+  civil_from_days(v / 86400, y, m, d);
+  const uint32_t s = v % 86400;
+  const unsigned fields[] = {m, d, s / 3600, s / 60 % 60, s % 60};
+  char buf[16];
+  char* p = buf;
+  for (int div = 1000; div > 0; div /= 10) *p++ = static_cast<char>('0' + y / div % 10);
+  for (unsigned f : fields) {
+    *p++ = static_cast<char>('0' + f / 10);
+    *p++ = static_cast<char>('0' + f % 10);
+  }
+  out.append(buf, static_cast<size_t>(p - buf));
 }
 
 void parse_string(const RdataToken& t, size_t idx, std::vector<uint8_t>& out) {

@@ -20,9 +20,25 @@ void put32(std::vector<uint8_t>& out, uint32_t v) {
 uint32_t get32(const uint8_t* p) {
   return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
 }
-// Appends `name` in lowercase wire form (RFC 4034 §6.2 item 2 and 3).
-void put_lower_name(std::vector<uint8_t>& out, const dns::Name& name) {
-  for (uint8_t c : name.wire()) out.push_back(dns::dns_lower(c));
+// Appends a name's wire form in lowercase (RFC 4034 §6.2 item 2 and 3).
+void put_lower_name(std::vector<uint8_t>& out, std::span<const uint8_t> wire) {
+  const size_t at = out.size();
+  out.resize(at + wire.size());
+  for (size_t i = 0; i < wire.size(); ++i) out[at + i] = dns::dns_lower(wire[i]);
+}
+
+// The size of the uncompressed name at rdata[at] (RFC 4034 §3.1.7: the signer's name is never
+// compressed); 0 when it is malformed or runs past the end.
+size_t uncompressed_name_size(std::span<const uint8_t> rdata, size_t at) {
+  size_t pos = at;
+  while (pos < rdata.size()) {
+    const uint8_t len = rdata[pos];
+    if (len > 63) return 0;  // a pointer or an extended label type
+    pos += size_t{1} + len;
+    if (pos - at > dns::Name::kMaxWire) return 0;
+    if (len == 0) return pos - at;
+  }
+  return 0;
 }
 // RFC 1982 serial-number "a is before b" on 32-bit times (RFC 4034 §3.1.5).
 bool serial_before(uint32_t a, uint32_t b) {
@@ -62,10 +78,10 @@ std::optional<RrsigFields> parse_rrsig(std::span<const uint8_t> rdata) {
   f.expiration = get32(&rdata[8]);
   f.inception = get32(&rdata[12]);
   f.key_tag = static_cast<uint16_t>((rdata[16] << 8) | rdata[17]);
-  dns::WireReader r(rdata, 18);
-  f.signer = r.name_uncompressed();
-  if (!r.ok()) return std::nullopt;
-  f.signature = rdata.subspan(r.offset());
+  const size_t signer_size = uncompressed_name_size(rdata, 18);
+  if (signer_size == 0) return std::nullopt;
+  f.signer = rdata.subspan(18, signer_size);
+  f.signature = rdata.subspan(18 + signer_size);
   return f;
 }
 
@@ -80,7 +96,7 @@ void append_signing_input(const dns::RRset& rrset, const RrsigFields& f,
   // RFC 4034 §3.1.8.1: RR(i) = owner | type | class | original TTL | RDATA length | RDATA. The
   // prefix up to the RDATA length is the same for every RR: written once, then copied from `out`.
   const size_t prefix_at = out.size();
-  put_lower_name(out, rrset.owner);
+  put_lower_name(out, rrset.owner.wire());
   put16(out, static_cast<uint16_t>(rrset.type));
   put16(out, static_cast<uint16_t>(rrset.rclass));
   put32(out, f.original_ttl);
@@ -138,7 +154,7 @@ dns::Rdata sign_rrset(const dns::RRset& rrset, const DnssecKey& key, Signer& sig
   f.expiration = times.expiration;
   f.inception = times.inception;
   f.key_tag = key.tag;
-  f.signer = signer_name;
+  f.signer = signer_name.wire();
   scratch.clear();
   append_signing_input(rrset, f, scratch);
   dns::Rdata rrsig;
@@ -172,9 +188,8 @@ const char* to_string(RrsigVerdict v) {
   return "?";
 }
 
-namespace {
-RrsigVerdict check_fields(const dns::RRset& rrset, const RrsigFields& f,
-                          std::span<const uint8_t> key_rdata, std::time_t now) {
+RrsigVerdict check_rrsig_fields(const dns::RRset& rrset, const RrsigFields& f,
+                                std::span<const uint8_t> key_rdata, std::time_t now) {
   // RFC 4035 §5.3.1: covered type, labels <= owner labels, TTL not above the original TTL.
   if (f.covered != rrset.type || f.labels > rrsig_labels(rrset.owner) || rrset.ttl > f.original_ttl)
     return RrsigVerdict::WrongRRset;
@@ -185,12 +200,11 @@ RrsigVerdict check_fields(const dns::RRset& rrset, const RrsigFields& f,
   if (serial_before(f.expiration, t)) return RrsigVerdict::Expired;
   return RrsigVerdict::Valid;
 }
-}  // namespace
 
 RrsigVerdict check_rrsig_fields(const dns::RRset& rrset, std::span<const uint8_t> rrsig,
                                 std::span<const uint8_t> key_rdata, std::time_t now) {
   auto f = parse_rrsig(rrsig);
-  return f ? check_fields(rrset, *f, key_rdata, now) : RrsigVerdict::Malformed;
+  return f ? check_rrsig_fields(rrset, *f, key_rdata, now) : RrsigVerdict::Malformed;
 }
 
 RrsigVerdict verify_rrsig(const dns::RRset& rrset, std::span<const uint8_t> rrsig,
@@ -198,7 +212,7 @@ RrsigVerdict verify_rrsig(const dns::RRset& rrset, std::span<const uint8_t> rrsi
                           std::vector<uint8_t>& scratch) {
   auto f = parse_rrsig(rrsig);
   if (!f) return RrsigVerdict::Malformed;
-  if (auto v = check_fields(rrset, *f, key_rdata, now); v != RrsigVerdict::Valid) return v;
+  if (auto v = check_rrsig_fields(rrset, *f, key_rdata, now); v != RrsigVerdict::Valid) return v;
   scratch.clear();
   if (f->labels < rrsig_labels(rrset.owner)) {
     // RFC 4035 §5.3.2: a wildcard expansion is verified with the owner "*." + the rightmost

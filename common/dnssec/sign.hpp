@@ -35,7 +35,9 @@ struct SignatureTimes {
 [[nodiscard]] SignatureTimes signature_times(const SignaturePolicy& policy, const dns::Name& owner,
                                              dns::RRType type);
 
-// The fixed fields of an RRSIG (RFC 4034 §3.1) and a view of its signature.
+// The fixed fields of an RRSIG (RFC 4034 §3.1) and views of its signer's name and signature: a
+// Name would cost an allocation per parse and, when signing, an atomic count shared by every
+// signing thread.
 struct RrsigFields {
   dns::RRType covered = dns::RRType::A;
   uint8_t algorithm = 0;
@@ -44,7 +46,7 @@ struct RrsigFields {
   uint32_t expiration = 0;
   uint32_t inception = 0;
   uint16_t key_tag = 0;
-  dns::Name signer;
+  std::span<const uint8_t> signer;     // uncompressed wire form; valid while its source lives
   std::span<const uint8_t> signature;  // valid while the parsed RDATA lives
 };
 // Parses RRSIG RDATA; nullopt when malformed.
@@ -97,6 +99,9 @@ const char* to_string(RrsigVerdict v);
 // RRset; Valid here says nothing about the signature value.
 [[nodiscard]] RrsigVerdict check_rrsig_fields(const dns::RRset& rrset,
                                               std::span<const uint8_t> rrsig,
+                                              std::span<const uint8_t> key_rdata, std::time_t now);
+// The same on fields parse_rrsig gave.
+[[nodiscard]] RrsigVerdict check_rrsig_fields(const dns::RRset& rrset, const RrsigFields& fields,
                                               std::span<const uint8_t> key_rdata, std::time_t now);
 
 }  // namespace flatsign::dnssec

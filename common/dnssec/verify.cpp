@@ -1,4 +1,5 @@
-// verify_zone: signatures on a worker pool, then the signed-RRset rules and the denial chain.
+// verify_zone: the signatures and signed-RRset rules by parts of the zone, and the denial chain,
+// on a worker pool.
 #include "common/dnssec/verify.hpp"
 
 #include <algorithm>
@@ -38,8 +39,8 @@ struct SigTask {
 };
 
 // VerifyMode::Sampled's choice over the signatures of a zone verified without an earlier one:
-// the first of each class (covered type, labels, algorithm, key tag, one RR or several) and a
-// random 1/one_in of the rest. A fault of the signer that hits a whole class (a type's canonical
+// the first of each class (covered type, labels, algorithm, key tag, one RR or several) in each
+// part of the zone checked on its own (check_part), and a random 1/one_in of the rest. A fault of the signer that hits a whole class (a type's canonical
 // form, wildcard labels, the wrong key, RR ordering) shows in that class's first signature.
 class Sampler {
  public:
@@ -56,6 +57,11 @@ class Sampler {
                          (covered.rdatas.size() > 1 ? 1 : 0);
     if (seen_.insert(cls).second) return true;
     return next() % one_in_ == 0;
+  }
+  // A part's own draws and classes, the same for the same seed and part.
+  void reseed(size_t part) {
+    state_ ^= (part + 1) * 0xd1b54a32d192ed03ULL;
+    seen_.clear();
   }
 
  private:
@@ -171,6 +177,9 @@ bool block_current(const zone::BlockSummary& summary, uint32_t t) {
                                  !serial_before(summary.earliest_expiration, t)));
 }
 
+// A zone of fewer nodes is verified on the calling thread.
+constexpr size_t kParallelNodes = 4096;
+
 // Every RRSIG to check with the RRset it covers, and the nodes the signed-RRset rules run on.
 struct SignatureWork {
   std::vector<SigTask> tasks;
@@ -223,14 +232,32 @@ void collect_node(const zone::Node& node, const zone::Node* old_node, Sampler* s
   }
 }
 
-SignatureWork collect_signatures(const zone::Zone& zone, const zone::Zone* before,
-                                 const detail::ZonePair* pair, Sampler* sampler, uint32_t t,
-                                 VerifyVerdict& v, const ProblemList& problem) {
-  SignatureWork work;
-  for (size_t b = 0; b < zone.block_count(); ++b) {
-    const bool shared = pair && pair->zone_shared[b];
+// What every part of the signature check reads.
+struct SignatureCheck {
+  const zone::Zone& zone;
+  const zone::Zone* before;
+  const detail::ZonePair* pair;
+  const ZoneKeys& keys;
+  std::time_t now;
+  uint32_t t;
+  std::optional<Sampler> sampler;  // copied into each part, reseeded there
+  size_t max_problems;
+};
+
+// One thread's library contexts (one Verifier per key) and signing-input buffer.
+struct VerifierCache {
+  std::map<const ZoneKey*, std::unique_ptr<Verifier>> verifiers;
+  std::vector<uint8_t> scratch;
+};
+
+void collect_signatures(const SignatureCheck& c, size_t first_block, size_t end_block,
+                        Sampler* sampler, SignatureWork& work, VerifyVerdict& v,
+                        const ProblemList& problem) {
+  const zone::Zone& zone = c.zone;
+  for (size_t b = first_block; b < end_block; ++b) {
+    const bool shared = c.pair && c.pair->zone_shared[b];
     const zone::BlockSummary& summary = zone.block_summary(b);
-    if (shared && block_current(summary, t)) {
+    if (shared && block_current(summary, c.t)) {
       v.rrsets_checked += summary.rrsets - summary.rrsig_rrsets;
       v.signatures_trusted += summary.rrsigs;
       continue;
@@ -238,61 +265,43 @@ SignatureWork collect_signatures(const zone::Zone& zone, const zone::Zone* befor
     for (size_t ni = zone.block_first(b); ni < zone.block_first(b) + zone.block_size(b); ++ni) {
       const auto& node = zone.nodes()[ni];
       if (shared) {
-        collect_shared_node(node, t, work, v);
+        collect_shared_node(node, c.t, work, v);
       } else {
-        collect_node(node, before ? before->find(node.name) : nullptr, sampler, work, problem);
+        collect_node(node, c.before ? c.before->find(node.name) : nullptr, sampler, work, problem);
       }
     }
   }
-  return work;
 }
 
-// Sets each task's verdict, on `threads` threads (fewer for few tasks): the signature value
-// checked cryptographically, or only the fields for a task verified before or sampled out.
+// Sets each task's verdict: the signature value checked cryptographically, or only the fields
+// for a task verified before or sampled out.
 void check_signatures(std::vector<SigTask>& tasks, const ZoneKeys& keys, std::time_t now,
-                      unsigned threads) {
-  threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(tasks.size() / 64 + 1)));
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    // Each thread keeps one Verifier per key (its library context) and one signing-input buffer.
-    std::map<const ZoneKey*, std::unique_ptr<Verifier>> verifiers;
-    std::vector<uint8_t> scratch;
-    for (size_t i; (i = next.fetch_add(1)) < tasks.size();) {
-      SigTask& t = tasks[i];
-      auto f = parse_rrsig(t.sig);
-      if (!f) continue;
-      auto [lo, hi] = keys.equal_range(f->key_tag);
-      for (auto it = lo; it != hi; ++it) {
-        t.known_key = true;
-        if (t.verified_before || t.sampled_out) {
-          t.verdict = check_rrsig_fields(*t.rrset, t.sig, it->second.rdata, now);
-        } else {
-          auto& verifier = verifiers[&it->second];
-          if (!verifier) verifier = it->second.key->make_verifier();
-          t.verdict = verify_rrsig(*t.rrset, t.sig, it->second.rdata, *verifier, now, scratch);
-        }
-        if (t.verdict == RrsigVerdict::Valid) break;
+                      VerifierCache& cache) {
+  for (SigTask& t : tasks) {
+    auto f = parse_rrsig(t.sig);
+    if (!f) continue;
+    auto [lo, hi] = keys.equal_range(f->key_tag);
+    for (auto it = lo; it != hi; ++it) {
+      t.known_key = true;
+      if (t.verified_before || t.sampled_out) {
+        t.verdict = check_rrsig_fields(*t.rrset, *f, it->second.rdata, now);
+      } else {
+        auto& verifier = cache.verifiers[&it->second];
+        if (!verifier) verifier = it->second.key->make_verifier();
+        t.verdict = verify_rrsig(*t.rrset, t.sig, it->second.rdata, *verifier, now, cache.scratch);
       }
+      if (t.verdict == RrsigVerdict::Valid) break;
     }
-  };
-  std::vector<std::thread> pool;
-  for (unsigned i = 1; i < threads; ++i) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
+  }
 }
 
-// Counts the tasks in the verdict and reports each signature that is not valid; returns the
-// RRsets that have a signature.
-std::unordered_set<const dns::RRset*> report_signatures(const std::vector<SigTask>& tasks,
-                                                        VerifyVerdict& v,
-                                                        const ProblemList& problem) {
-  std::unordered_set<const dns::RRset*> has_sig;
-  has_sig.reserve(tasks.size());
+// Counts the tasks in the verdict and reports each signature that is not valid.
+void report_signatures(const std::vector<SigTask>& tasks, VerifyVerdict& v,
+                       const ProblemList& problem) {
   for (const auto& t : tasks) {
     ++(t.verified_before ? v.signatures_trusted
        : t.sampled_out   ? v.signatures_sampled_out
                          : v.signatures_checked);
-    has_sig.insert(t.rrset);
     if (t.verdict == RrsigVerdict::Valid) continue;
     Kind k = t.verdict == RrsigVerdict::Expired       ? Kind::Expired
              : t.verdict == RrsigVerdict::NotYetValid ? Kind::NotYetValid
@@ -302,26 +311,57 @@ std::unordered_set<const dns::RRset*> report_signatures(const std::vector<SigTas
     if (f) what += " (key tag " + std::to_string(f->key_tag) + ")";
     problem(k, t.rrset->owner, t.rrset->type, what);
   }
-  return has_sig;
 }
 
 // RFC 4035 §2.2: authoritative RRsets are signed; glue, occluded data and NS at a cut are not.
+// An RRset of a checked node has a signature when an RRSIG of its node covers its type: each
+// such RRSIG was a task (collect_node), whatever its verdict.
 void check_signed_rrsets(const std::vector<const zone::Node*>& nodes, const zone::Node& apex,
-                         const std::unordered_set<const dns::RRset*>& has_sig, VerifyVerdict& v,
-                         const ProblemList& problem) {
+                         VerifyVerdict& v, const ProblemList& problem) {
+  std::vector<RRType> covered;
   for (const zone::Node* np : nodes) {
     const auto& node = *np;
+    covered.clear();
+    if (const auto* sigs = node.find(RRType::RRSIG))
+      for (const auto& sig : sigs->rdatas)
+        if (sig.size() >= 2) covered.push_back(rrsig_covered(sig));
     bool cut = node.delegation && np != &apex;
     for (const auto& rs : node.rrsets) {
       if (rs.type == RRType::RRSIG) continue;
       ++v.rrsets_checked;
       bool should = !node.occluded && (!cut || rs.type == RRType::DS || rs.type == RRType::NSEC);
-      bool has = has_sig.count(&rs) > 0;
+      bool has = std::find(covered.begin(), covered.end(), rs.type) != covered.end();
       if (should && !has) problem(Kind::Unsigned, node.name, rs.type, "no RRSIG");
       if (!should && has)
         problem(Kind::UnexpectedSignature, node.name, rs.type,
                 node.occluded ? "glue or occluded data is not signed" : "NS at a zone cut");
     }
+  }
+}
+
+// The signatures and signed-RRset rules of blocks [first_block, end_block), into `v`.
+void check_part(const SignatureCheck& c, size_t part, size_t first_block, size_t end_block,
+                VerifierCache& cache, VerifyVerdict& v) {
+  const ProblemList problem(v, c.max_problems);
+  std::optional<Sampler> sampler = c.sampler;
+  if (sampler) sampler->reseed(part);
+  SignatureWork work;
+  collect_signatures(c, first_block, end_block, sampler ? &*sampler : nullptr, work, v, problem);
+  check_signatures(work.tasks, c.keys, c.now, cache);
+  report_signatures(work.tasks, v, problem);
+  check_signed_rrsets(work.checked_nodes, c.zone.nodes()[0], v, problem);
+}
+
+// Adds a part's verdict to the whole's, in zone order: the first max_problems stay listed.
+void merge_verdict(VerifyVerdict& into, VerifyVerdict&& part, size_t max_problems) {
+  into.signatures_checked += part.signatures_checked;
+  into.signatures_trusted += part.signatures_trusted;
+  into.signatures_sampled_out += part.signatures_sampled_out;
+  into.rrsets_checked += part.rrsets_checked;
+  into.problem_count += part.problem_count;
+  for (auto& p : part.problems) {
+    if (into.problems.size() >= max_problems) break;
+    into.problems.push_back(std::move(p));
   }
 }
 
@@ -420,28 +460,60 @@ VerifyVerdict verify_zone(const zone::Zone& zone, const VerifyOptions& options) 
   const zone::Zone* before = usable_verified_before(zone, options.verified_before);
   std::optional<detail::ZonePair> pair;
   if (before != nullptr) pair.emplace(detail::pair_zones(zone, *before));
+  SignatureCheck check{zone,
+                       before,
+                       pair ? &*pair : nullptr,
+                       keys,
+                       now,
+                       static_cast<uint32_t>(static_cast<uint64_t>(now)),
+                       std::nullopt,
+                       options.max_problems};
   // Sampling applies to a zone with no verified predecessor only: an incremental change is
   // checked signature by signature.
-  std::optional<Sampler> sampler;
   if (options.mode == VerifyMode::Sampled && before == nullptr)
-    sampler.emplace(options.sample_one_in, options.sample_seed);
+    check.sampler.emplace(options.sample_one_in, options.sample_seed);
 
-  // Signatures: collected with the RRsets they cover, checked on a pool, then per RRset every
-  // signature must be valid and authoritative RRsets need one (RFC 4035 §2.2).
-  const auto t = static_cast<uint32_t>(static_cast<uint64_t>(now));
-  SignatureWork work = collect_signatures(zone, before, pair ? &*pair : nullptr,
-                                          sampler ? &*sampler : nullptr, t, v, problem);
-  check_signatures(work.tasks, keys, now,
-                   options.threads ? options.threads : std::thread::hardware_concurrency());
-  const auto has_sig = report_signatures(work.tasks, v, problem);
-  check_signed_rrsets(work.checked_nodes, apex, has_sig, v, problem);
-
-  // Denial: recompute the chain from the zone's data and compare (RFC 4035 §2.3, RFC 5155 §7.1);
-  // after a verified zone, only where the two zones' chains can differ (verify_denial.cpp).
+  // Signatures and the signed-RRset rules (RFC 4035 §2.2) by parts of blocks, and the denial
+  // chain (RFC 4035 §2.3, RFC 5155 §7.1) recomputed from the zone's data and compared (after a
+  // verified zone, only where the two chains can differ: verify_denial.cpp): all on a pool, the
+  // chain as one more task, so that a large zone's checks share the cores. Each part reports
+  // into its own verdict, merged in zone order.
   std::optional<detail::DenialSetup> setup = denial_setup(zone, problem);
-  if (!setup) return v;
-  v.denial_incremental = pair && detail::check_denial_incremental(*pair, *setup, problem);
-  if (!v.denial_incremental) detail::check_denial_full(zone, std::move(*setup), problem);
+  VerifyVerdict denial_verdict;
+  auto check_denial = [&] {
+    if (!setup) return;
+    const ProblemList denial_problem(denial_verdict, options.max_problems);
+    denial_verdict.denial_incremental =
+        pair && detail::check_denial_incremental(*pair, *setup, denial_problem);
+    if (!denial_verdict.denial_incremental)
+      detail::check_denial_full(zone, std::move(*setup), denial_problem);
+  };
+  unsigned threads = options.threads ? options.threads : std::thread::hardware_concurrency();
+  // A small zone is checked on the calling thread: starting threads would cost more.
+  if (zone.nodes().size() < kParallelNodes) threads = 1;
+  const size_t blocks = zone.block_count();
+  const size_t parts = threads == 1 ? 1 : std::min<size_t>(blocks, size_t{threads} * 16);
+  std::vector<VerifyVerdict> part_verdicts(parts);
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    VerifierCache cache;
+    for (size_t i; (i = next.fetch_add(1)) <= parts;) {
+      if (i == 0) {
+        check_denial();  // first: the longest single task
+        continue;
+      }
+      const size_t part = i - 1;
+      check_part(check, part, blocks * part / parts, blocks * (part + 1) / parts, cache,
+                 part_verdicts[part]);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned i = 1; i < threads; ++i) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  for (auto& pv : part_verdicts) merge_verdict(v, std::move(pv), options.max_problems);
+  v.denial_incremental = denial_verdict.denial_incremental;
+  merge_verdict(v, std::move(denial_verdict), options.max_problems);
   return v;
 }
 

@@ -3,6 +3,7 @@
 // -> text -> wire round trips, canonical form and malformed input.
 #include <catch2/catch.hpp>
 
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -160,6 +161,27 @@ TEST_CASE("rdata printing uses canonical presentation", "[rdata]") {
                       from_text(RRType::RRSIG,
                                 "A 13 2 3600 20250101000000 20241201000000 1 example. AAAA")) ==
         "A 13 2 3600 20250101000000 20241201000000 1 example. AAAA");
+}
+
+TEST_CASE("RRSIG times print as gmtime and strftime print them, over the whole 32-bit range",
+          "[rdata]") {
+  // Reference: the C library's calendar. Leap days, century years, both ends of the range.
+  auto reference = [](uint32_t v) {
+    std::time_t t = static_cast<std::time_t>(v);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y%m%d%H%M%S", &tm);
+    return std::string(buf);
+  };
+  std::vector<uint32_t> times = {0, 59, 86399, 86400, 68169599, 68169600, 951782399, 951782400,
+                                 951868800, 4102444799, 4102444800, 0xFFFFFFFE, 0xFFFFFFFF};
+  for (uint64_t v = 12345; v <= 0xFFFFFFFFULL; v += 7919 * 3607) times.push_back(uint32_t(v));
+  for (uint32_t v : times) {
+    const std::string when = reference(v);
+    const std::string text = "A 13 2 3600 " + when + " " + when + " 1 example. AAAA";
+    CHECK(rdata_to_text(RRType::RRSIG, from_text(RRType::RRSIG, text)) == text);
+  }
 }
 
 TEST_CASE("rdata rejects malformed text with the failing token", "[rdata]") {
