@@ -337,9 +337,10 @@ bool Publisher::publish(const std::shared_ptr<const zone::Zone>& transferred_zon
   if (on_swap_) on_swap_();
   const double swap_s = clock.lap();
   if (!file_first && first_publication) {
-    // The first file is waited for: until it exists a restart has nothing to serve.
+    // The first file is waited for: until it exists a restart has nothing to serve. Printed on
+    // the signing threads, which are idle until it is written.
     try {
-      write_zone_file(*sr.zone);
+      write_zone_file(*sr.zone, config_.sign_threads);
     } catch (const std::exception& e) {
       // The zone is published and served; only the copy on disk is missing (a restart
       // transfers and signs it again).
@@ -489,12 +490,14 @@ void Publisher::write_files() {
   }
 }
 
-void Publisher::write_zone_file(const zone::Zone& signed_zone) const {
+void Publisher::write_zone_file(const zone::Zone& signed_zone, unsigned threads) const {
   // Streamed piece by piece (~2 MB each): the whole text at once was the publication's largest
   // allocation (~90 MB at 100k names, and twice that while the string grew).
   util::write_file_atomically(
       signed_zone_path(config_.state_dir, config_.zone), 0644,
-      [&](const util::AtomicFileWrite& write) { zone::print_zone_pieces(signed_zone, 1, write); });
+      [&](const util::AtomicFileWrite& write) {
+        zone::print_zone_pieces(signed_zone, threads, write);
+      });
 }
 
 void Publisher::append_journal(const zone::Zone& previous, const zone::Zone& next,

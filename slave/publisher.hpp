@@ -196,7 +196,9 @@ class Publisher {
   // `patched_from`: the zone `signed_zone` was patched from (null after a full sign).
   bool verify(const zone::Zone& signed_zone, const zone::Zone* patched_from, std::time_t now,
               const std::string& master);
-  void write_zone_file(const zone::Zone& signed_zone) const;
+  // `threads`: as print_zone_pieces takes them (1 for a write beside serving, which must leave
+  // the cores to the queries).
+  void write_zone_file(const zone::Zone& signed_zone, unsigned threads = 1) const;
   // A large zone's file after a later publication: written on a thread of its own, so that the
   // next transfer and publication need not wait for it (a million names take seconds). One
   // writer at a time; a zone published meanwhile replaces the one waiting, so the file always
