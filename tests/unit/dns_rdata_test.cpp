@@ -163,6 +163,15 @@ TEST_CASE("rdata printing uses canonical presentation", "[rdata]") {
         "A 13 2 3600 20250101000000 20241201000000 1 example. AAAA");
 }
 
+TEST_CASE("a type bitmap takes its types in any order, once each, up to the last window",
+          "[rdata]") {
+  // RFC 4034 §4.1.2: window 0 (A), window 1 (type 256), window 255 (type 65535: the last octet
+  // of a 32-octet window).
+  const std::string expected =
+      std::string("017800") + "000140" + "010180" + "ff20" + std::string(62, '0') + "01";
+  CHECK(hex(from_text(RRType::NSEC, "x. TYPE65535 A TYPE256 A")) == expected);
+}
+
 TEST_CASE("RRSIG times print as gmtime and strftime print them, over the whole 32-bit range",
           "[rdata]") {
   // Reference: the C library's calendar. Leap days, century years, both ends of the range.
