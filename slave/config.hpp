@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -74,6 +75,23 @@ struct ZoneConfig {
   std::string settings;
 };
 
+// One zone as the daemon runs it: its name, state folder and settings digest, and the settings
+// it shares with every zone resolved from the same options (with thousands of zones from the
+// globals or one template, one ZoneConfig instead of one each). `config->publisher.zone` and
+// `config->publisher.state_dir` are blank (the root and ""): read `zone` and `state_dir`.
+struct ZoneEntry {
+  dns::Name zone;
+  std::string state_dir;
+  std::string settings;  // this zone's ZoneConfig::settings: a reload compares them
+  std::shared_ptr<const ZoneConfig> config;
+};
+using ZoneEntryPtr = std::shared_ptr<const ZoneEntry>;
+
+// `z` as settings to share: its zone name and state folder blanked.
+[[nodiscard]] std::shared_ptr<const ZoneConfig> shareable(ZoneConfig z);
+// The entries of `zones`, in order; zones whose settings are the same share one ZoneConfig.
+[[nodiscard]] std::vector<ZoneEntryPtr> share_settings(std::vector<ZoneConfig> zones);
+
 // A catalog zone the slave follows (RFC 9432): its own transfer settings, and the settings of
 // its member zones by their `group` property.
 struct CatalogConfig {
@@ -121,6 +139,10 @@ struct SlaveConfig {
 // text (which names the catalog and group, so a member moving between them restarts).
 [[nodiscard]] ZoneConfig member_config(const ZoneConfig& tmpl, const dns::Name& zone,
                                        const std::string& catalog, const std::string& group);
+// The same sharing `tmpl` (made by shareable()).
+[[nodiscard]] ZoneEntry member_entry(const std::shared_ptr<const ZoneConfig>& tmpl,
+                                     const dns::Name& zone, const std::string& catalog,
+                                     const std::string& group);
 // member_config()'s settings text alone (no copy of the template).
 [[nodiscard]] std::string member_settings(const ZoneConfig& tmpl, const std::string& catalog,
                                           const std::string& group);

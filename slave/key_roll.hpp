@@ -84,8 +84,10 @@ std::vector<dnssec::DnssecKey> retire_key(const std::string& dir, const dns::Nam
 // The daemon's key lifecycle for one zone. On the zone's job strand only.
 class KeyUpkeep {
  public:
-  // REQUIRES: config outlives the upkeep (the zone's pipeline owns both).
-  explicit KeyUpkeep(const PublisherConfig& config);
+  // For zone `zone` in `state_dir` (config.zone and config.state_dir are not read: settings may
+  // be shared by zones). REQUIRES: config and zone outlive the upkeep (the zone's pipeline owns
+  // all three).
+  KeyUpkeep(const PublisherConfig& config, const dns::Name& zone, const std::string& state_dir);
   // Re-reads the key files when they changed (or `reread`), makes the policy's successor when
   // due, and hands the key set of `now` to `publisher` (which re-signs when it changed). A
   // problem (corrupt file, inconsistent timing, no active key) is alerted once while it lasts
@@ -108,7 +110,8 @@ class KeyUpkeep {
   ParentDsGate gate_;
   std::time_t next_roll_ = kNever;
   const PublisherConfig& config_;
-  KeyFolder folder_;
+  const dns::Name& zone_;
+  KeyFolder folder_;  // its dir() is the zone's key folder
   std::vector<dnssec::DnssecKey> keys_;
   bool loaded_ = false;
   std::string problem_;  // the one alerted while it lasts

@@ -63,8 +63,10 @@ struct PublisherConfig {
   KeyPolicy key_policy;
   // Where the zone's K-files are (`key-dir`, shared by several slaves); empty: state_dir.
   std::string key_dir;
-  [[nodiscard]] const std::string& keys_dir() const {
-    return key_dir.empty() ? state_dir : key_dir;
+  [[nodiscard]] const std::string& keys_dir() const { return keys_dir(state_dir); }
+  // The same for a zone whose state folder is `zone_state_dir` (settings shared by zones).
+  [[nodiscard]] const std::string& keys_dir(const std::string& zone_state_dir) const {
+    return key_dir.empty() ? zone_state_dir : key_dir;
   }
 };
 
@@ -87,7 +89,11 @@ struct PublisherCounters {
 class Publisher {
  public:
   // REQUIRES: `config` outlives the publisher (a zone's pipeline owns both: one copy per zone).
-  explicit Publisher(const PublisherConfig& config);
+  explicit Publisher(const PublisherConfig& config)
+      : Publisher(config, config.zone, config.state_dir) {}
+  // The same for zone `zone` in `state_dir`, with settings shared by other zones (their
+  // config.zone and config.state_dir are not read). REQUIRES: all three outlive the publisher.
+  Publisher(const PublisherConfig& config, const dns::Name& zone, const std::string& state_dir);
   // Waits for a zone file being written in the background (see write_file_later).
   ~Publisher();
   Publisher(const Publisher&) = delete;
@@ -216,6 +222,8 @@ class Publisher {
                              std::optional<uint32_t> old_serial, uint32_t serial, std::time_t now);
 
   const PublisherConfig& config_;
+  const dns::Name& zone_;
+  const std::string& state_dir_;
   std::string zname_;
   [[nodiscard]] std::shared_ptr<const dnssec::ZoneSigner> make_signer(const KeySet& set) const;
   std::atomic<std::shared_ptr<const dnssec::ZoneSigner>> signer_;

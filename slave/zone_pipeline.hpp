@@ -66,9 +66,9 @@ inline constexpr size_t kSmallZoneRRsets = 2'000;
 // publication, which free about as much as they keep). Thread-safe; `zname` is for the log.
 void release_free_memory(const std::string& zname);
 
-// A zone's settings, shared by the daemon's list of wanted zones and the zone's pipeline (one
-// copy per zone with thousands of zones).
-using ZoneConfigPtr = std::shared_ptr<const ZoneConfig>;
+// A zone's name, state folder and settings, shared by the daemon's list of wanted zones and the
+// zone's pipeline; the settings themselves by every zone with the same (config.hpp).
+using ZoneConfigPtr = ZoneEntryPtr;
 
 class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
  public:
@@ -104,8 +104,10 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   [[nodiscard]] std::shared_ptr<const server::SnapshotDirectory> serving() const {
     return serving_;
   }
-  [[nodiscard]] const dns::Name& name() const { return config_.publisher.zone; }
+  [[nodiscard]] const dns::Name& name() const { return config_ptr_->zone; }
+  // Its settings, shared with other zones: publisher.zone and publisher.state_dir are blank.
   [[nodiscard]] const ZoneConfig& config() const { return config_; }
+  [[nodiscard]] const ZoneConfigPtr& entry() const { return config_ptr_; }
   [[nodiscard]] const SlaveMetrics& metrics() const { return metrics_; }
   [[nodiscard]] std::shared_ptr<const zone::Zone> served() const {
     return publisher_.served_signed();
@@ -204,7 +206,7 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
 
   boost::asio::io_context& io_;
   ZoneConfigPtr config_ptr_;
-  const ZoneConfig& config_;  // *config_ptr_
+  const ZoneConfig& config_;  // *config_ptr_->config
   PipelineShared shared_;
   std::string zname_;
   SlaveMetrics metrics_;
