@@ -496,9 +496,23 @@ ZoneEntry member_entry(const std::shared_ptr<const ZoneConfig>& tmpl, const dns:
                    member_settings(*tmpl, catalog, group), tmpl};
 }
 
+std::shared_ptr<const server::TransferAccess> transfer_access(const ZoneConfig& z) {
+  auto access = std::make_shared<server::TransferAccess>();
+  access->acl = z.allow_transfer;
+  if (!z.transfer_keys.empty()) {
+    access->keys = z.transfer_keys;
+    access->requires_tsig = true;
+  } else if (z.transfer.key) {
+    // Without keys of their own, secondaries may sign with the key of the masters.
+    access->keys.push_back(z.transfer.key->name);
+  }
+  return access;
+}
+
 std::shared_ptr<const ZoneConfig> shareable(ZoneConfig z) {
   z.publisher.zone = dns::Name();
   z.publisher.state_dir.clear();
+  z.access = transfer_access(z);
   return std::make_shared<const ZoneConfig>(std::move(z));
 }
 

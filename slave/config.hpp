@@ -16,6 +16,7 @@
 #include "common/dns/name.hpp"
 #include "common/dns/tsig.hpp"
 #include "common/net/address.hpp"
+#include "common/server/responder.hpp"
 #include "common/server/rrl.hpp"
 #include "common/util/option_layer.hpp"
 #include "slave/axfr_client.hpp"
@@ -70,6 +71,9 @@ struct ZoneConfig {
   // How often the key files are looked at for changes (key events are timed on their own).
   std::chrono::milliseconds key_check_interval{60000};
   std::string state_root;  // the daemon's state directory (publisher.state_dir is below it)
+  // transfer_access(*this), made by shareable() for every zone sharing these settings; null in a
+  // ZoneConfig not made by it.
+  std::shared_ptr<const server::TransferAccess> access;
   // The resolved options (a digest of their text, one "name=value" line each): two configs of
   // a zone with the same settings behave the same (a reload leaves such a zone alone).
   std::string settings;
@@ -87,7 +91,9 @@ struct ZoneEntry {
 };
 using ZoneEntryPtr = std::shared_ptr<const ZoneEntry>;
 
-// `z` as settings to share: its zone name and state folder blanked.
+// Who may transfer a zone with settings `z` (allow_transfer, transfer_keys, transfer.key).
+[[nodiscard]] std::shared_ptr<const server::TransferAccess> transfer_access(const ZoneConfig& z);
+// `z` as settings to share: its zone name and state folder blanked, `access` made.
 [[nodiscard]] std::shared_ptr<const ZoneConfig> shareable(ZoneConfig z);
 // The entries of `zones`, in order; zones whose settings are the same share one ZoneConfig.
 [[nodiscard]] std::vector<ZoneEntryPtr> share_settings(std::vector<ZoneConfig> zones);

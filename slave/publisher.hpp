@@ -183,6 +183,8 @@ class Publisher {
   // The signing keys (a copy: rekey() may replace them). Thread-safe after start_up().
   [[nodiscard]] std::vector<dnssec::DnssecKey> keys() const { return signer_.load()->keys(); }
   [[nodiscard]] std::optional<uint32_t> last_serial() const { return last_serial_; }
+  // The zone's name as text, for logs.
+  [[nodiscard]] const std::string& zname() const { return zname_; }
 
  private:
   // The signatures-expiring check after a refresh attempt: `failed` says a due refresh failed,

@@ -113,9 +113,10 @@ void SlaveDaemon::take_zones() {
 }
 
 std::shared_ptr<ZonePipeline> SlaveDaemon::make_pipeline(ZoneConfigPtr zc) {
-  auto p = std::make_shared<ZonePipeline>(
-      io_, std::move(zc),
-      PipelineShared{jobs_, small_jobs_, transfers_, upkeep_starts_, state_root_files_});
+  if (!pipeline_shared_)
+    pipeline_shared_ = std::make_unique<const PipelineShared>(
+        PipelineShared{jobs_, small_jobs_, transfers_, upkeep_starts_, state_root_files_});
+  auto p = std::make_shared<ZonePipeline>(io_, std::move(zc), *pipeline_shared_);
   p->set_on_published([this, name = p->name()] { check_cuts(name); });
   return p;
 }

@@ -93,28 +93,22 @@ void release_free_memory(const std::string& zname) {
             static_cast<double>(mi.hblkhd) / 1048576.0);
 }
 
-ZonePipeline::ZonePipeline(asio::io_context& io, ZoneConfigPtr config, PipelineShared shared)
+ZonePipeline::ZonePipeline(asio::io_context& io, ZoneConfigPtr config,
+                           const PipelineShared& shared)
     : io_(io),
       config_ptr_(std::move(config)),
       config_(*config_ptr_->config),
       shared_(shared),
-      zname_(name().to_string()),
       metrics_(name()),
       publisher_(config_.publisher, name(), config_ptr_->state_dir),
+      zname_(publisher_.zname()),
       jobs_(asio::make_strand(shared_.small_jobs.get_executor())),
       wake_(io),
       upkeep_wake_(io),
       key_upkeep_(config_.publisher, name(), config_ptr_->state_dir) {
-  auto access = std::make_shared<server::TransferAccess>();
-  access->acl = config_.allow_transfer;
-  if (!config_.transfer_keys.empty()) {
-    access->keys = config_.transfer_keys;
-    access->requires_tsig = true;
-  } else if (config_.transfer.key) {
-    // Without keys of their own, secondaries may sign with the key of the masters.
-    access->keys.push_back(config_.transfer.key->name);
-  }
-  serving_ = std::make_shared<server::SnapshotDirectory>(name(), std::move(access));
+  // One TransferAccess for every zone of the same settings (made with them).
+  serving_ = std::make_shared<server::SnapshotDirectory>(
+      name(), config_.access ? config_.access : transfer_access(config_));
 }
 
 void ZonePipeline::start_up(util::AtomicFileBatch* new_keys) {
@@ -622,8 +616,8 @@ bool ZonePipeline::apply_report(const PublishReport& r, bool from_transfer,
                                 std::optional<std::chrono::steady_clock::time_point> received) {
   if (!r.refusal.empty()) {
     metrics_.refusal(r.refusal);
-    status_.last_refusal =
-        RefusalRecord{std::chrono::system_clock::now(), r.refusal, r.refusal_detail, master};
+    status_.last_refusal = std::make_shared<const RefusalRecord>(
+        RefusalRecord{std::chrono::system_clock::now(), r.refusal, r.refusal_detail, master});
   }
   auto served = publisher_.served_signed();
   if (r.published && served) {

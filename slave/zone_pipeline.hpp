@@ -72,8 +72,8 @@ using ZoneConfigPtr = ZoneEntryPtr;
 
 class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
  public:
-  // REQUIRES: config != nullptr.
-  ZonePipeline(boost::asio::io_context& io, ZoneConfigPtr config, PipelineShared shared);
+  // REQUIRES: config != nullptr; `shared` outlives the pipeline.
+  ZonePipeline(boost::asio::io_context& io, ZoneConfigPtr config, const PipelineShared& shared);
 
   // Prepares the zone's state folder and loads its keys and last signed zone (served at once).
   // Throws StateError. Any thread, before start(). A new zone's keys go into `new_keys` when
@@ -207,10 +207,10 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   boost::asio::io_context& io_;
   ZoneConfigPtr config_ptr_;
   const ZoneConfig& config_;  // *config_ptr_->config
-  PipelineShared shared_;
-  std::string zname_;
+  const PipelineShared& shared_;
   SlaveMetrics metrics_;
   Publisher publisher_;
+  const std::string& zname_;  // publisher_.zname()
   // The zone's jobs (check and publish a transfer, refresh signatures) one at a time: the
   // Publisher is not thread-safe, and a refresh must not race a publication.
   boost::asio::strand<boost::asio::thread_pool::executor_type> jobs_;
