@@ -249,7 +249,7 @@ void KeyUpkeep::problem(Publisher& publisher, const std::string& reason,
 void KeyUpkeep::roll(Publisher& publisher, std::time_t now) {
   const std::string zname = zone_.to_string();
   const auto served = publisher.served_signed();
-  if (served && served != ttls_of_) {
+  if (served && served != ttls_of_.lock()) {
     ttls_ = zone_ttls(*served);  // one pass over the zone per publication, at most
     ttls_of_ = served;
   }
@@ -344,7 +344,8 @@ std::time_t KeyUpkeep::step(Publisher& publisher, std::time_t now, bool reread,
       const auto alert = [&](const std::string& reason, const std::string& detail) {
         publisher.key_alert(reason, detail);
       };
-      if (gate_.step(folder_.dir(), keys_, now, config_.key_policy, parent_ds, alert)) {
+      if (!gate_) gate_ = std::make_unique<ParentDsGate>();
+      if (gate_->step(folder_.dir(), keys_, now, config_.key_policy, parent_ds, alert)) {
         folder_.mark();
         keys_ = dnssec::load_keys(folder_.dir(), zone_, false);
         share_private_keys(keys_, publisher.key_set().signing);
@@ -370,7 +371,7 @@ std::time_t KeyUpkeep::step(Publisher& publisher, std::time_t now, bool reread,
     if (!publisher.rekey(set, reason) && publisher.served_signed())
       return now + kRetry;  // alerted by the publisher
   }
-  return std::min({next_roll_, set.next_event, gate_.check_at()});
+  return std::min({next_roll_, set.next_event, parent_ds_check_at()});
 }
 
 }  // namespace flatsign::slave

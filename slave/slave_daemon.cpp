@@ -117,7 +117,9 @@ std::shared_ptr<ZonePipeline> SlaveDaemon::make_pipeline(ZoneConfigPtr zc) {
     pipeline_shared_ = std::make_unique<const PipelineShared>(
         PipelineShared{jobs_, small_jobs_, transfers_, upkeep_starts_, state_root_files_});
   auto p = std::make_shared<ZonePipeline>(io_, std::move(zc), *pipeline_shared_);
-  p->set_on_published([this, name = p->name()] { check_cuts(name); });
+  // Two pointers: held in place by std::function (a captured Name would be allocated apart).
+  // The pipeline calls it while alive.
+  p->set_on_published([this, zone = p.get()] { check_cuts(zone->name()); });
   return p;
 }
 
