@@ -46,9 +46,7 @@ class CatalogFollower : public std::enable_shared_from_this<CatalogFollower> {
   // A member whose entry did not change keeps its settings object from one catalog to the next,
   // so the daemon tells unchanged members by pointer.
   // Members of one group share their template's settings object.
-  [[nodiscard]] const std::map<dns::Name, ZoneEntryPtr>& members() const {
-    return members_;
-  }
+  [[nodiscard]] const std::map<dns::Name, ZoneEntryPtr>& members() const { return members_; }
   // The members' catalog entries (unique ID, groups, coo), for ownership moves (RFC 9432 §5.5).
   [[nodiscard]] const CatalogMembers& entries() const { return entries_; }
   [[nodiscard]] const dns::Name& name() const { return config_.name; }

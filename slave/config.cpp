@@ -492,8 +492,9 @@ ZoneConfig member_config(const ZoneConfig& tmpl, const dns::Name& zone, const st
 
 ZoneEntry member_entry(const std::shared_ptr<const ZoneConfig>& tmpl, const dns::Name& zone,
                        const std::string& catalog, const std::string& group) {
-  return ZoneEntry{zone, tmpl->state_root.empty() ? std::string() : zone_state_dir(tmpl->state_root, zone),
-                   member_settings(*tmpl, catalog, group), tmpl};
+  return ZoneEntry{
+      zone, tmpl->state_root.empty() ? std::string() : zone_state_dir(tmpl->state_root, zone),
+      member_settings(*tmpl, catalog, group), tmpl};
 }
 
 std::shared_ptr<const server::TransferAccess> transfer_access(const ZoneConfig& z) {

@@ -259,8 +259,8 @@ void KeyUpkeep::roll(Publisher& publisher, std::time_t now) {
   const AlgorithmRollStep alg_roll = plan_algorithm_roll(keys_, now, config_.key_policy, ttls_);
   if (!alg_roll.waiting.empty()) waiting = alg_roll.waiting;
   if (!alg_roll.roll_from.empty() && served) {
-    const auto keys = write_algorithm_roll(folder_.dir(), keys_, alg_roll,
-                                           *config_.key_policy.algorithm, now);
+    const auto keys =
+        write_algorithm_roll(folder_.dir(), keys_, alg_roll, *config_.key_policy.algorithm, now);
     const AlgorithmRollTiming& r = alg_roll.timing;
     util::log(LogLevel::Info, "slave", zname,
               "key-policy {}: algorithm roll {} -> {}: new key(s) {} sign from {} while not yet "

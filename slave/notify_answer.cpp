@@ -90,7 +90,8 @@ NotifyAnswer answer_notify(std::span<const uint8_t> wire, const dns::Message& q,
 }
 
 std::optional<size_t> RefusalLogLimiter::admit(std::chrono::steady_clock::time_point now) {
-  const int64_t t = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
+  const int64_t t =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
   const int64_t interval = std::chrono::nanoseconds(kInterval).count();
   int64_t last = last_.load(std::memory_order_relaxed);
   for (;;) {

@@ -53,9 +53,8 @@ Publisher::Publisher(const PublisherConfig& config, const dns::Name& zone,
     : config_(config), zone_(zone), state_dir_(state_dir), zname_(zone.to_string()) {}
 
 void Publisher::start_up(util::AtomicFileBatch* new_keys) {
-  auto keys =
-      load_or_create_keys(state_dir_, zone_, config_.algorithm, new_keys,
-                          config_.key_dir, config_.key_policy.mode == KeyPolicy::Mode::KskZskRoll);
+  auto keys = load_or_create_keys(state_dir_, zone_, config_.algorithm, new_keys, config_.key_dir,
+                                  config_.key_policy.mode == KeyPolicy::Mode::KskZskRoll);
   try {
     key_set_ = key_set_at(keys, std::time(nullptr));
   } catch (const KeyScheduleError& e) {
@@ -65,8 +64,8 @@ void Publisher::start_up(util::AtomicFileBatch* new_keys) {
   auto last = load_signed_zone(state_dir_, zone_);
   last_serial_ = load_last_serial(state_dir_, zone_, last.get());
   if (config_.journal.max_versions > 0) {
-    journal_file_ = std::make_unique<xfr::JournalFile>(
-        journal_path(state_dir_, zone_), config_.journal);
+    journal_file_ =
+        std::make_unique<xfr::JournalFile>(journal_path(state_dir_, zone_), config_.journal);
     try {
       journal_.store(journal_file_->load(last ? std::optional(last->serial()) : std::nullopt));
     } catch (const std::exception& e) {

@@ -362,8 +362,8 @@ void SlaveDaemon::reconcile() {
       auto it = want.find(name);
       if (it == want.end()) {
         removed.push_back(p);
-      } else if ((keys_changed_ || (it->second != p->entry() &&
-                                    it->second->settings != p->entry()->settings)) &&
+      } else if ((keys_changed_ ||
+                  (it->second != p->entry() && it->second->settings != p->entry()->settings)) &&
                  !starting_.count(name)) {
         changed.push_back(p);
       }
@@ -382,8 +382,7 @@ void SlaveDaemon::reconcile() {
     cuts_.forget(p->name());
     for (const auto& o : orphans) check_cuts(o);
     util::log(LogLevel::Info, "slave", p->name().to_string(),
-              "no longer configured: not served (state kept in {})",
-              p->entry()->state_dir);
+              "no longer configured: not served (state kept in {})", p->entry()->state_dir);
   }
   for (const auto& old : changed) {
     // The old pipeline finishes its poll in progress (it may be writing the zone's files) and

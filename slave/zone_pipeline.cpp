@@ -93,8 +93,7 @@ void release_free_memory(const std::string& zname) {
             static_cast<double>(mi.hblkhd) / 1048576.0);
 }
 
-ZonePipeline::ZonePipeline(asio::io_context& io, ZoneConfigPtr config,
-                           const PipelineShared& shared)
+ZonePipeline::ZonePipeline(asio::io_context& io, ZoneConfigPtr config, const PipelineShared& shared)
     : io_(io),
       config_ptr_(std::move(config)),
       config_(*config_ptr_->config),
@@ -114,8 +113,7 @@ ZonePipeline::ZonePipeline(asio::io_context& io, ZoneConfigPtr config,
 void ZonePipeline::start_up(util::AtomicFileBatch* new_keys) {
   publisher_.set_on_swap([this] { wrap_publication(); });
   publisher_.set_on_hook_done([zname = zname_] { release_free_memory(zname); });
-  prepare_zone_state_dir(config_.state_root, name(),
-                         shared_.state_root_files.get());
+  prepare_zone_state_dir(config_.state_root, name(), shared_.state_root_files.get());
   publisher_.start_up(new_keys);
   key_upkeep_.preload(publisher_);
   load_applied_serial_state();
@@ -211,7 +209,7 @@ asio::awaitable<void> ZonePipeline::poll_loop(std::shared_ptr<ZonePipeline> self
     if (last_poll_start_) {
       const auto since = std::chrono::steady_clock::now() - *last_poll_start_;
       if (since < config_.notify_min_interval) {
-        if (!hold_) hold_ = std::make_unique<asio::steady_timer>(io_);
+        if (!hold_) hold_ = std::make_unique<Timer>(io_);
         hold_->expires_after(config_.notify_min_interval - since);
         (void)co_await hold_->async_wait(kTuple);
         if (stopping_) break;
@@ -319,9 +317,8 @@ asio::awaitable<void> ZonePipeline::poll_work(std::chrono::system_clock::time_po
     } else {
       TransferPoll t;
       t.permit = std::move(permit);
-      t.attempt =
-          co_await fetch_transfer_any(io_.get_executor(), config_.masters, name(),
-                                      config_.transfer, next_ixfr_request());
+      t.attempt = co_await fetch_transfer_any(io_.get_executor(), config_.masters, name(),
+                                              config_.transfer, next_ixfr_request());
       rec.master = t.master = tcp_text(t.attempt.master);
       if (!t.attempt.reached) {
         work = co_await poll_unreachable(t);

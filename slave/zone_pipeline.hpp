@@ -217,11 +217,17 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   std::shared_ptr<server::SnapshotDirectory> serving_;
   std::mutex refresh_mutex_;           // one thread wraps a new publication
   RefusalLogLimiter notify_refusals_;  // refused NOTIFYs: one log line per interval
-  boost::asio::steady_timer wake_;
+  // Timers bound to the io_context's own executor type: 72 octets instead of 120 with the
+  // polymorphic executor, and every zone has two.
+  using Timer =
+      boost::asio::basic_waitable_timer<std::chrono::steady_clock,
+                                        boost::asio::wait_traits<std::chrono::steady_clock>,
+                                        boost::asio::io_context::executor_type>;
+  Timer wake_;
   // notify_min_interval between polls; made at the first poll that must wait (a NOTIFY soon
   // after a poll), as most zones never do.
-  std::unique_ptr<boost::asio::steady_timer> hold_;
-  boost::asio::steady_timer upkeep_wake_;  // the key steps' and the refresh's
+  std::unique_ptr<Timer> hold_;
+  Timer upkeep_wake_;  // the key steps' and the refresh's
   // When the upkeep loop's key step and signature refresh are due next (io thread).
   std::chrono::steady_clock::time_point upkeep_keys_at_, upkeep_refresh_at_;
   KeyUpkeep key_upkeep_;      // job strand

@@ -110,7 +110,9 @@ RateLimiter::RateLimiter(RrlConfig config)
   mask_ = n - 1;
 }
 
-void RateLimiter::FreeTable::operator()(uint64_t* p) const { std::free(p); }
+void RateLimiter::FreeTable::operator()(uint64_t* p) const {
+  std::free(p);
+}
 
 bool RateLimiter::exempt(const boost::asio::ip::address& client) const {
   return std::any_of(config_.exempt.begin(), config_.exempt.end(),
