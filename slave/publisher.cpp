@@ -103,7 +103,16 @@ std::shared_ptr<const dnssec::ZoneSigner> Publisher::make_signer(const KeySet& s
   opts.timing.validity = signature_validity_;
   opts.timing.jitter = std::min<uint32_t>(86400, signature_validity_ / 10);
   opts.refresh_within = signature_refresh_;
-  opts.progress = util::ProgressLog("slave", zname_, "signing", "RRsets");
+  // Progress lines for a long sign. The log's state is made when a first line may be due: most
+  // zones sign well within the interval, and with thousands of zones each state is ~200 octets.
+  // The signer is used by this publisher alone, on its thread.
+  opts.progress = [this](size_t done, size_t total, double seconds) {
+    if (!progress_ && seconds < kProgressEvery) return;  // no line before kProgressEvery anyway
+    if (!progress_)
+      progress_ =
+          std::make_unique<util::ProgressLog>("slave", zname_, "signing", "RRsets", kProgressEvery);
+    (*progress_)(done, total, seconds);
+  };
   opts.dnskey_ttl = config_.key_policy.dnskey_ttl;
   // The published keys that do not sign, and the CDS keys, as the timing says.
   for (const auto& rd : set.dnskeys)

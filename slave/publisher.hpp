@@ -21,6 +21,7 @@
 #include "common/dnssec/verify.hpp"
 #include "common/dnssec/zone_signer.hpp"
 #include "common/util/atomic_file.hpp"
+#include "common/util/progress.hpp"
 #include "common/xfr/journal.hpp"
 #include "common/zone/zone.hpp"
 #include "slave/key_schedule.hpp"
@@ -229,6 +230,9 @@ class Publisher {
   std::string zname_;
   [[nodiscard]] std::shared_ptr<const dnssec::ZoneSigner> make_signer(const KeySet& set) const;
   std::atomic<std::shared_ptr<const dnssec::ZoneSigner>> signer_;
+  // The signers' progress log, made at the first sign that runs past kProgressEvery seconds.
+  static constexpr double kProgressEvery = 2.0;
+  mutable std::unique_ptr<util::ProgressLog> progress_;
   // The signatures' validity and refresh window: the config's, or what set_signature_timing()
   // derived from the zone (publishing thread).
   uint32_t signature_validity_ = config_.signature_validity;
