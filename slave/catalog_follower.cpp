@@ -43,7 +43,9 @@ CatalogFollower::CatalogFollower(asio::io_context& io, CatalogConfig config,
       transfers_(transfers),
       changed_(std::move(changed)),
       cname_(config_.name.to_string()),
-      wake_(io) {}
+      wake_(io) {
+  for (const auto& [group, t] : config_.templates) templates_.emplace(group, shareable(t));
+}
 
 std::string CatalogFollower::kept_path() const {
   std::string base = config_.name.lowercased().to_string();
@@ -165,22 +167,22 @@ asio::awaitable<void> CatalogFollower::poll_once() {
 
 void CatalogFollower::adopt(std::shared_ptr<const zone::Zone> catalog, CatalogMembers entries,
                             bool keep) {
-  std::map<dns::Name, std::shared_ptr<const ZoneConfig>> members;
+  std::map<dns::Name, ZoneEntryPtr> members;
   bool differ = false;
   for (const auto& [zone, entry] : entries) {
     // RFC 9432 §4.4.2: the first group this slave has a template for decides; none: the
     // catalog's default when the member has no group at all.
-    const ZoneConfig* tmpl = nullptr;
+    const std::shared_ptr<const ZoneConfig>* tmpl = nullptr;
     std::string group;
     for (const auto& g : entry.groups) {
-      auto it = config_.templates.find(g);
-      if (it != config_.templates.end() && !g.empty()) {
+      auto it = templates_.find(g);
+      if (it != templates_.end() && !g.empty()) {
         tmpl = &it->second;
         group = g;
         break;
       }
     }
-    if (!tmpl && entry.groups.empty()) tmpl = &config_.templates.at("");
+    if (!tmpl && entry.groups.empty()) tmpl = &templates_.at("");
     if (!tmpl) {
       util::log(LogLevel::Error, "catalog", cname_,
                 "member {} (group {}) has no template here: not served", zone.to_string(),
@@ -190,7 +192,7 @@ void CatalogFollower::adopt(std::shared_ptr<const zone::Zone> catalog, CatalogMe
     // RFC 9432 §5.6: a new unique ID is a reset of the member. Its settings text changes, so
     // the daemon restarts it (re-transfer, full sign); its keys are kept, since new ones would
     // break the chain of trust at the parent.
-    std::string settings = member_settings(*tmpl, cname_, group) + "id=" + entry.id + "\n";
+    std::string settings = member_settings(**tmpl, cname_, group) + "id=" + entry.id + "\n";
     // The same settings as in the last catalog: the same object (a catalog of 10,000 members
     // that adds one copies no other member's settings).
     if (auto old = members_.find(zone);
@@ -199,9 +201,9 @@ void CatalogFollower::adopt(std::shared_ptr<const zone::Zone> catalog, CatalogMe
       continue;
     }
     differ = true;
-    ZoneConfig zc = member_config(*tmpl, zone, cname_, group);
-    zc.settings = std::move(settings);
-    members.emplace_hint(members.end(), zone, std::make_shared<const ZoneConfig>(std::move(zc)));
+    ZoneEntry ze = member_entry(*tmpl, zone, cname_, group);
+    ze.settings = std::move(settings);
+    members.emplace_hint(members.end(), zone, std::make_shared<const ZoneEntry>(std::move(ze)));
   }
   differ |= members.size() != members_.size();
   catalog_ = std::move(catalog);

@@ -45,9 +45,8 @@ class CatalogFollower : public std::enable_shared_from_this<CatalogFollower> {
   // template are left out (logged with an alert at each change).
   // A member whose entry did not change keeps its settings object from one catalog to the next,
   // so the daemon tells unchanged members by pointer.
-  [[nodiscard]] const std::map<dns::Name, std::shared_ptr<const ZoneConfig>>& members() const {
-    return members_;
-  }
+  // Members of one group share their template's settings object.
+  [[nodiscard]] const std::map<dns::Name, ZoneEntryPtr>& members() const { return members_; }
   // The members' catalog entries (unique ID, groups, coo), for ownership moves (RFC 9432 §5.5).
   [[nodiscard]] const CatalogMembers& entries() const { return entries_; }
   [[nodiscard]] const dns::Name& name() const { return config_.name; }
@@ -73,7 +72,9 @@ class CatalogFollower : public std::enable_shared_from_this<CatalogFollower> {
   RefusalLogLimiter notify_refusals_;          // refused NOTIFYs: one log line per interval
   std::shared_ptr<const zone::Zone> catalog_;  // the last good catalog
   CatalogMembers entries_;
-  std::map<dns::Name, std::shared_ptr<const ZoneConfig>> members_;
+  std::map<dns::Name, ZoneEntryPtr> members_;
+  // config_.templates made shareable (config.hpp), by group.
+  std::map<std::string, std::shared_ptr<const ZoneConfig>> templates_;
   // What /status shows.
   std::string last_result_ = "not polled yet";
   std::string last_error_;

@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -487,6 +488,50 @@ ZoneConfig member_config(const ZoneConfig& tmpl, const dns::Name& zone, const st
   z.publisher.state_dir = z.state_root.empty() ? std::string() : zone_state_dir(z.state_root, zone);
   z.settings = member_settings(tmpl, catalog, group);
   return z;
+}
+
+ZoneEntry member_entry(const std::shared_ptr<const ZoneConfig>& tmpl, const dns::Name& zone,
+                       const std::string& catalog, const std::string& group) {
+  return ZoneEntry{
+      zone, tmpl->state_root.empty() ? std::string() : zone_state_dir(tmpl->state_root, zone),
+      member_settings(*tmpl, catalog, group), tmpl};
+}
+
+std::shared_ptr<const server::TransferAccess> transfer_access(const ZoneConfig& z) {
+  auto access = std::make_shared<server::TransferAccess>();
+  access->acl = z.allow_transfer;
+  if (!z.transfer_keys.empty()) {
+    access->keys = z.transfer_keys;
+    access->requires_tsig = true;
+  } else if (z.transfer.key) {
+    // Without keys of their own, secondaries may sign with the key of the masters.
+    access->keys.push_back(z.transfer.key->name);
+  }
+  return access;
+}
+
+std::shared_ptr<const ZoneConfig> shareable(ZoneConfig z) {
+  z.publisher.zone = dns::Name();
+  z.publisher.state_dir.clear();
+  z.access = transfer_access(z);
+  return std::make_shared<const ZoneConfig>(std::move(z));
+}
+
+std::vector<ZoneEntryPtr> share_settings(std::vector<ZoneConfig> zones) {
+  // Zones resolved from option layers with the same values have the same settings digest and
+  // differ only in name and state folder; signature_timing_set also depends on where a value
+  // was given (an explicit default), and the state root is not in the digest.
+  std::map<std::tuple<std::string, bool, std::string>, std::shared_ptr<const ZoneConfig>> seen;
+  std::vector<ZoneEntryPtr> out;
+  out.reserve(zones.size());
+  for (auto& z : zones) {
+    ZoneEntry e{z.publisher.zone, z.publisher.state_dir, z.settings, nullptr};
+    auto& shared = seen[{z.settings, z.signature_timing_set, z.state_root}];
+    if (!shared) shared = shareable(std::move(z));
+    e.config = shared;
+    out.push_back(std::make_shared<const ZoneEntry>(std::move(e)));
+  }
+  return out;
 }
 
 std::string member_settings(const ZoneConfig& tmpl, const std::string& catalog,

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "common/dns/name.hpp"
 #include "common/dns/tsig.hpp"
 #include "common/net/address.hpp"
+#include "common/server/responder.hpp"
 #include "common/server/rrl.hpp"
 #include "common/util/option_layer.hpp"
 #include "slave/axfr_client.hpp"
@@ -69,10 +71,32 @@ struct ZoneConfig {
   // How often the key files are looked at for changes (key events are timed on their own).
   std::chrono::milliseconds key_check_interval{60000};
   std::string state_root;  // the daemon's state directory (publisher.state_dir is below it)
+  // transfer_access(*this), made by shareable() for every zone sharing these settings; null in a
+  // ZoneConfig not made by it.
+  std::shared_ptr<const server::TransferAccess> access;
   // The resolved options (a digest of their text, one "name=value" line each): two configs of
   // a zone with the same settings behave the same (a reload leaves such a zone alone).
   std::string settings;
 };
+
+// One zone as the daemon runs it: its name, state folder and settings digest, and the settings
+// it shares with every zone resolved from the same options (with thousands of zones from the
+// globals or one template, one ZoneConfig instead of one each). `config->publisher.zone` and
+// `config->publisher.state_dir` are blank (the root and ""): read `zone` and `state_dir`.
+struct ZoneEntry {
+  dns::Name zone;
+  std::string state_dir;
+  std::string settings;  // this zone's ZoneConfig::settings: a reload compares them
+  std::shared_ptr<const ZoneConfig> config;
+};
+using ZoneEntryPtr = std::shared_ptr<const ZoneEntry>;
+
+// Who may transfer a zone with settings `z` (allow_transfer, transfer_keys, transfer.key).
+[[nodiscard]] std::shared_ptr<const server::TransferAccess> transfer_access(const ZoneConfig& z);
+// `z` as settings to share: its zone name and state folder blanked, `access` made.
+[[nodiscard]] std::shared_ptr<const ZoneConfig> shareable(ZoneConfig z);
+// The entries of `zones`, in order; zones whose settings are the same share one ZoneConfig.
+[[nodiscard]] std::vector<ZoneEntryPtr> share_settings(std::vector<ZoneConfig> zones);
 
 // A catalog zone the slave follows (RFC 9432): its own transfer settings, and the settings of
 // its member zones by their `group` property.
@@ -121,6 +145,10 @@ struct SlaveConfig {
 // text (which names the catalog and group, so a member moving between them restarts).
 [[nodiscard]] ZoneConfig member_config(const ZoneConfig& tmpl, const dns::Name& zone,
                                        const std::string& catalog, const std::string& group);
+// The same sharing `tmpl` (made by shareable()).
+[[nodiscard]] ZoneEntry member_entry(const std::shared_ptr<const ZoneConfig>& tmpl,
+                                     const dns::Name& zone, const std::string& catalog,
+                                     const std::string& group);
 // member_config()'s settings text alone (no copy of the template).
 [[nodiscard]] std::string member_settings(const ZoneConfig& tmpl, const std::string& catalog,
                                           const std::string& group);

@@ -235,8 +235,9 @@ std::vector<dnssec::DnssecKey> retire_key(const std::string& dir, const dns::Nam
   return keys;
 }
 
-KeyUpkeep::KeyUpkeep(const PublisherConfig& config)
-    : config_(config), folder_(config.keys_dir(), config.zone) {}
+KeyUpkeep::KeyUpkeep(const PublisherConfig& config, const dns::Name& zone,
+                     const std::string& state_dir)
+    : config_(config), zone_(zone), folder_(config.keys_dir(state_dir), zone) {}
 
 void KeyUpkeep::problem(Publisher& publisher, const std::string& reason,
                         const std::string& detail) {
@@ -246,9 +247,9 @@ void KeyUpkeep::problem(Publisher& publisher, const std::string& reason,
 }
 
 void KeyUpkeep::roll(Publisher& publisher, std::time_t now) {
-  const std::string zname = config_.zone.to_string();
+  const std::string zname = zone_.to_string();
   const auto served = publisher.served_signed();
-  if (served && served != ttls_of_) {
+  if (served && served != ttls_of_.lock()) {
     ttls_ = zone_ttls(*served);  // one pass over the zone per publication, at most
     ttls_of_ = served;
   }
@@ -258,8 +259,8 @@ void KeyUpkeep::roll(Publisher& publisher, std::time_t now) {
   const AlgorithmRollStep alg_roll = plan_algorithm_roll(keys_, now, config_.key_policy, ttls_);
   if (!alg_roll.waiting.empty()) waiting = alg_roll.waiting;
   if (!alg_roll.roll_from.empty() && served) {
-    const auto keys = write_algorithm_roll(config_.keys_dir(), keys_, alg_roll,
-                                           *config_.key_policy.algorithm, now);
+    const auto keys =
+        write_algorithm_roll(folder_.dir(), keys_, alg_roll, *config_.key_policy.algorithm, now);
     const AlgorithmRollTiming& r = alg_roll.timing;
     util::log(LogLevel::Info, "slave", zname,
               "key-policy {}: algorithm roll {} -> {}: new key(s) {} sign from {} while not yet "
@@ -270,7 +271,7 @@ void KeyUpkeep::roll(Publisher& publisher, std::time_t now) {
               time_text(r.start), time_text(r.publish), time_text(r.sync),
               tags_text(keys_, alg_roll.roll_from), time_text(r.remove), time_text(r.retire));
     folder_.mark();
-    keys_ = dnssec::load_keys(config_.keys_dir(), config_.zone, false);
+    keys_ = dnssec::load_keys(folder_.dir(), zone_, false);
   }
   // The other rolls wait while the algorithm roll is due or waits for one of them.
   for (KeyRole role :
@@ -282,7 +283,7 @@ void KeyUpkeep::roll(Publisher& publisher, std::time_t now) {
     const SuccessorTiming s =
         role == KeyRole::Zsk ? successor_timing(plan.zsk) : successor_timing(plan.timing);
     const uint16_t old = keys_[*plan.roll_from].tag;
-    auto key = write_successor(config_.keys_dir(), keys_, *plan.roll_from, s, std::nullopt, now);
+    auto key = write_successor(folder_.dir(), keys_, *plan.roll_from, s, std::nullopt, now);
     if (role == KeyRole::Zsk) {
       util::log(LogLevel::Info, "slave", zname,
                 "key-policy {}: successor {} of ZSK {}: published at {}, signing at {} (the old "
@@ -298,7 +299,7 @@ void KeyUpkeep::roll(Publisher& publisher, std::time_t now) {
                 time_text(plan.timing.remove));
     }
     folder_.mark();
-    keys_ = dnssec::load_keys(config_.keys_dir(), config_.zone, false);
+    keys_ = dnssec::load_keys(folder_.dir(), zone_, false);
   }
   if (waiting != waiting_) {
     if (!waiting.empty())
@@ -310,7 +311,7 @@ void KeyUpkeep::roll(Publisher& publisher, std::time_t now) {
 void KeyUpkeep::preload(const Publisher& publisher) {
   folder_.mark();
   try {
-    keys_ = dnssec::load_keys(config_.keys_dir(), config_.zone, /*require_private=*/false);
+    keys_ = dnssec::load_keys(folder_.dir(), zone_, /*require_private=*/false);
   } catch (const dnssec::KeyFileError&) {
     keys_.clear();  // the first step reads them again and alerts
   }
@@ -324,7 +325,7 @@ std::time_t KeyUpkeep::step(Publisher& publisher, std::time_t now, bool reread,
   if (reread || !loaded_ || folder_.changed()) {
     folder_.mark();  // before reading: a change while we read is seen at the next step
     try {
-      keys_ = dnssec::load_keys(config_.keys_dir(), config_.zone, /*require_private=*/false);
+      keys_ = dnssec::load_keys(folder_.dir(), zone_, /*require_private=*/false);
       share_private_keys(keys_, publisher.key_set().signing);
       loaded_ = true;
     } catch (const dnssec::KeyFileError& e) {
@@ -332,7 +333,7 @@ std::time_t KeyUpkeep::step(Publisher& publisher, std::time_t now, bool reread,
       return now + kRetry;
     }
     if (keys_.empty()) {
-      problem(publisher, "key-files", "no key files for the zone in " + config_.keys_dir());
+      problem(publisher, "key-files", "no key files for the zone in " + folder_.dir());
       return now + kRetry;
     }
   }
@@ -343,9 +344,10 @@ std::time_t KeyUpkeep::step(Publisher& publisher, std::time_t now, bool reread,
       const auto alert = [&](const std::string& reason, const std::string& detail) {
         publisher.key_alert(reason, detail);
       };
-      if (gate_.step(config_.keys_dir(), keys_, now, config_.key_policy, parent_ds, alert)) {
+      if (!gate_) gate_ = std::make_unique<ParentDsGate>();
+      if (gate_->step(folder_.dir(), keys_, now, config_.key_policy, parent_ds, alert)) {
         folder_.mark();
-        keys_ = dnssec::load_keys(config_.keys_dir(), config_.zone, false);
+        keys_ = dnssec::load_keys(folder_.dir(), zone_, false);
         share_private_keys(keys_, publisher.key_set().signing);
       }
     } catch (const std::exception& e) {
@@ -369,7 +371,7 @@ std::time_t KeyUpkeep::step(Publisher& publisher, std::time_t now, bool reread,
     if (!publisher.rekey(set, reason) && publisher.served_signed())
       return now + kRetry;  // alerted by the publisher
   }
-  return std::min({next_roll_, set.next_event, gate_.check_at()});
+  return std::min({next_roll_, set.next_event, parent_ds_check_at()});
 }
 
 }  // namespace flatsign::slave

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <ctime>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -84,8 +85,10 @@ std::vector<dnssec::DnssecKey> retire_key(const std::string& dir, const dns::Nam
 // The daemon's key lifecycle for one zone. On the zone's job strand only.
 class KeyUpkeep {
  public:
-  // REQUIRES: config outlives the upkeep (the zone's pipeline owns both).
-  explicit KeyUpkeep(const PublisherConfig& config);
+  // For zone `zone` in `state_dir` (config.zone and config.state_dir are not read: settings may
+  // be shared by zones). REQUIRES: config and zone outlive the upkeep (the zone's pipeline owns
+  // all three).
+  KeyUpkeep(const PublisherConfig& config, const dns::Name& zone, const std::string& state_dir);
   // Re-reads the key files when they changed (or `reread`), makes the policy's successor when
   // due, and hands the key set of `now` to `publisher` (which re-signs when it changed). A
   // problem (corrupt file, inconsistent timing, no active key) is alerted once while it lasts
@@ -98,22 +101,28 @@ class KeyUpkeep {
   std::time_t step(Publisher& publisher, std::time_t now, bool reread = false,
                    const std::optional<ParentDs>& parent_ds = std::nullopt);
   // When the parent's DS RRset is to be asked before the next step (kNever: not needed).
-  [[nodiscard]] std::time_t parent_ds_check_at() const { return gate_.check_at(); }
+  [[nodiscard]] std::time_t parent_ds_check_at() const {
+    return gate_ ? gate_->check_at() : kNever;
+  }
 
  private:
   void problem(Publisher& publisher, const std::string& reason, const std::string& detail);
   // Makes the policy's successors that are due (each role in turn); throws when a file cannot
   // be written. Sets next_roll_.
   void roll(Publisher& publisher, std::time_t now);
-  ParentDsGate gate_;
+  // Made at the first step of a rolling policy: manual keys (most zones) never need one.
+  std::unique_ptr<ParentDsGate> gate_;
   std::time_t next_roll_ = kNever;
   const PublisherConfig& config_;
-  KeyFolder folder_;
+  const dns::Name& zone_;
+  KeyFolder folder_;  // its dir() is the zone's key folder
   std::vector<dnssec::DnssecKey> keys_;
   bool loaded_ = false;
   std::string problem_;  // the one alerted while it lasts
   std::string waiting_;  // the policy's last reason to wait (logged when it changes)
-  std::shared_ptr<const zone::Zone> ttls_of_;  // the served zone ttls_ was read from
+  // The served zone ttls_ was read from; weak, so that it does not keep a replaced snapshot
+  // (a whole zone) alive until the next step.
+  std::weak_ptr<const zone::Zone> ttls_of_;
   ZoneTtls ttls_;
 };
 

@@ -90,13 +90,19 @@ NotifyAnswer answer_notify(std::span<const uint8_t> wire, const dns::Message& q,
 }
 
 std::optional<size_t> RefusalLogLimiter::admit(std::chrono::steady_clock::time_point now) {
-  std::lock_guard lock(mutex_);
-  if (last_ && now - *last_ < kInterval) {
-    ++unlogged_;
-    return std::nullopt;
+  const int64_t t =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
+  const int64_t interval = std::chrono::nanoseconds(kInterval).count();
+  int64_t last = last_.load(std::memory_order_relaxed);
+  for (;;) {
+    if (last != kNever && t - last < interval) {
+      unlogged_.fetch_add(1, std::memory_order_relaxed);
+      return std::nullopt;
+    }
+    // One thread wins the line; the others see its time and count themselves unlogged.
+    if (last_.compare_exchange_weak(last, t, std::memory_order_relaxed)) break;
   }
-  last_ = now;
-  return std::exchange(unlogged_, 0);
+  return unlogged_.exchange(0, std::memory_order_relaxed);
 }
 
 std::string RefusalLogLimiter::suffix(size_t unlogged) {

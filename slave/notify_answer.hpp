@@ -3,6 +3,7 @@
 // arguments; safe from any thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
@@ -64,9 +65,11 @@ class RefusalLogLimiter {
   [[nodiscard]] static std::string suffix(size_t unlogged);
 
  private:
-  std::mutex mutex_;
-  std::optional<std::chrono::steady_clock::time_point> last_;
-  size_t unlogged_ = 0;
+  // Two words, no mutex: one limiter per zone, with thousands of zones. last_: nanoseconds of
+  // the steady clock at the last line logged; kNever: none yet.
+  static constexpr int64_t kNever = INT64_MIN;
+  std::atomic<int64_t> last_{kNever};
+  std::atomic<size_t> unlogged_{0};
 };
 
 }  // namespace flatsign::slave

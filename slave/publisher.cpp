@@ -48,24 +48,24 @@ constexpr size_t kBatchRecords = 10'000;
 constexpr size_t kFileFirstRRsets = 2'000;
 }  // namespace
 
-Publisher::Publisher(const PublisherConfig& config)
-    : config_(config), zname_(config_.zone.to_string()) {}
+Publisher::Publisher(const PublisherConfig& config, const dns::Name& zone,
+                     const std::string& state_dir)
+    : config_(config), zone_(zone), state_dir_(state_dir), zname_(zone.to_string()) {}
 
 void Publisher::start_up(util::AtomicFileBatch* new_keys) {
-  auto keys =
-      load_or_create_keys(config_.state_dir, config_.zone, config_.algorithm, new_keys,
-                          config_.key_dir, config_.key_policy.mode == KeyPolicy::Mode::KskZskRoll);
+  auto keys = load_or_create_keys(state_dir_, zone_, config_.algorithm, new_keys, config_.key_dir,
+                                  config_.key_policy.mode == KeyPolicy::Mode::KskZskRoll);
   try {
     key_set_ = key_set_at(keys, std::time(nullptr));
   } catch (const KeyScheduleError& e) {
     throw StateError(std::string("keys: ") + e.what());
   }
   signer_.store(make_signer(key_set_));
-  auto last = load_signed_zone(config_.state_dir, config_.zone);
-  last_serial_ = load_last_serial(config_.state_dir, config_.zone, last.get());
+  auto last = load_signed_zone(state_dir_, zone_);
+  last_serial_ = load_last_serial(state_dir_, zone_, last.get());
   if (config_.journal.max_versions > 0) {
-    journal_file_ = std::make_unique<xfr::JournalFile>(
-        journal_path(config_.state_dir, config_.zone), config_.journal);
+    journal_file_ =
+        std::make_unique<xfr::JournalFile>(journal_path(state_dir_, zone_), config_.journal);
     try {
       journal_.store(journal_file_->load(last ? std::optional(last->serial()) : std::nullopt));
     } catch (const std::exception& e) {
@@ -74,7 +74,7 @@ void Publisher::start_up(util::AtomicFileBatch* new_keys) {
     }
   } else {
     std::error_code ec;
-    std::filesystem::remove(journal_path(config_.state_dir, config_.zone), ec);  // stale
+    std::filesystem::remove(journal_path(state_dir_, zone_), ec);  // stale
   }
   if (last) {
     signed_.store(last);
@@ -103,7 +103,16 @@ std::shared_ptr<const dnssec::ZoneSigner> Publisher::make_signer(const KeySet& s
   opts.timing.validity = signature_validity_;
   opts.timing.jitter = std::min<uint32_t>(86400, signature_validity_ / 10);
   opts.refresh_within = signature_refresh_;
-  opts.progress = util::ProgressLog("slave", zname_, "signing", "RRsets");
+  // Progress lines for a long sign. The log's state is made when a first line may be due: most
+  // zones sign well within the interval, and with thousands of zones each state is ~200 octets.
+  // The signer is used by this publisher alone, on its thread.
+  opts.progress = [this](size_t done, size_t total, double seconds) {
+    if (!progress_ && seconds < kProgressEvery) return;  // no line before kProgressEvery anyway
+    if (!progress_)
+      progress_ =
+          std::make_unique<util::ProgressLog>("slave", zname_, "signing", "RRsets", kProgressEvery);
+    (*progress_)(done, total, seconds);
+  };
   opts.dnskey_ttl = config_.key_policy.dnskey_ttl;
   // The published keys that do not sign, and the CDS keys, as the timing says.
   for (const auto& rd : set.dnskeys)
@@ -319,7 +328,7 @@ bool Publisher::publish(const std::shared_ptr<const zone::Zone>& transferred_zon
       drop_file_writes();
       write_zone_file(*sr.zone);
     } else {
-      store_last_serial(config_.state_dir, config_.zone, serial);
+      store_last_serial(state_dir_, zone_, serial);
     }
   } catch (const std::exception& e) {
     alert("write-failed", e.what(), master);
@@ -494,7 +503,7 @@ void Publisher::write_zone_file(const zone::Zone& signed_zone, unsigned threads)
   // Streamed piece by piece (~2 MB each): the whole text at once was the publication's largest
   // allocation (~90 MB at 100k names, and twice that while the string grew).
   util::write_file_atomically(
-      signed_zone_path(config_.state_dir, config_.zone), 0644,
+      signed_zone_path(state_dir_, zone_), 0644,
       [&](const util::AtomicFileWrite& write) {
         zone::print_zone_pieces(signed_zone, threads, write);
       });

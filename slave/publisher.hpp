@@ -21,6 +21,7 @@
 #include "common/dnssec/verify.hpp"
 #include "common/dnssec/zone_signer.hpp"
 #include "common/util/atomic_file.hpp"
+#include "common/util/progress.hpp"
 #include "common/xfr/journal.hpp"
 #include "common/zone/zone.hpp"
 #include "slave/key_schedule.hpp"
@@ -63,8 +64,10 @@ struct PublisherConfig {
   KeyPolicy key_policy;
   // Where the zone's K-files are (`key-dir`, shared by several slaves); empty: state_dir.
   std::string key_dir;
-  [[nodiscard]] const std::string& keys_dir() const {
-    return key_dir.empty() ? state_dir : key_dir;
+  [[nodiscard]] const std::string& keys_dir() const { return keys_dir(state_dir); }
+  // The same for a zone whose state folder is `zone_state_dir` (settings shared by zones).
+  [[nodiscard]] const std::string& keys_dir(const std::string& zone_state_dir) const {
+    return key_dir.empty() ? zone_state_dir : key_dir;
   }
 };
 
@@ -87,7 +90,11 @@ struct PublisherCounters {
 class Publisher {
  public:
   // REQUIRES: `config` outlives the publisher (a zone's pipeline owns both: one copy per zone).
-  explicit Publisher(const PublisherConfig& config);
+  explicit Publisher(const PublisherConfig& config)
+      : Publisher(config, config.zone, config.state_dir) {}
+  // The same for zone `zone` in `state_dir`, with settings shared by other zones (their
+  // config.zone and config.state_dir are not read). REQUIRES: all three outlive the publisher.
+  Publisher(const PublisherConfig& config, const dns::Name& zone, const std::string& state_dir);
   // Waits for a zone file being written in the background (see write_file_later).
   ~Publisher();
   Publisher(const Publisher&) = delete;
@@ -177,6 +184,8 @@ class Publisher {
   // The signing keys (a copy: rekey() may replace them). Thread-safe after start_up().
   [[nodiscard]] std::vector<dnssec::DnssecKey> keys() const { return signer_.load()->keys(); }
   [[nodiscard]] std::optional<uint32_t> last_serial() const { return last_serial_; }
+  // The zone's name as text, for logs.
+  [[nodiscard]] const std::string& zname() const { return zname_; }
 
  private:
   // The signatures-expiring check after a refresh attempt: `failed` says a due refresh failed,
@@ -218,9 +227,14 @@ class Publisher {
                              std::optional<uint32_t> old_serial, uint32_t serial, std::time_t now);
 
   const PublisherConfig& config_;
+  const dns::Name& zone_;
+  const std::string& state_dir_;
   std::string zname_;
   [[nodiscard]] std::shared_ptr<const dnssec::ZoneSigner> make_signer(const KeySet& set) const;
   std::atomic<std::shared_ptr<const dnssec::ZoneSigner>> signer_;
+  // The signers' progress log, made at the first sign that runs past kProgressEvery seconds.
+  static constexpr double kProgressEvery = 2.0;
+  mutable std::unique_ptr<util::ProgressLog> progress_;
   // The signatures' validity and refresh window: the config's, or what set_signature_timing()
   // derived from the zone (publishing thread).
   uint32_t signature_validity_ = config_.signature_validity;

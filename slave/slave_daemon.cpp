@@ -107,16 +107,19 @@ SlaveDaemon::~SlaveDaemon() {
 
 void SlaveDaemon::take_zones() {
   zones_.clear();
-  for (auto& z : config_.zones) zones_.push_back(std::make_shared<const ZoneConfig>(std::move(z)));
+  zones_ = share_settings(std::move(config_.zones));
   config_.zones.clear();
   config_.zones.shrink_to_fit();
 }
 
 std::shared_ptr<ZonePipeline> SlaveDaemon::make_pipeline(ZoneConfigPtr zc) {
-  auto p = std::make_shared<ZonePipeline>(
-      io_, std::move(zc),
-      PipelineShared{jobs_, small_jobs_, transfers_, upkeep_starts_, state_root_files_});
-  p->set_on_published([this, name = p->name()] { check_cuts(name); });
+  if (!pipeline_shared_)
+    pipeline_shared_ = std::make_unique<const PipelineShared>(
+        PipelineShared{jobs_, small_jobs_, transfers_, upkeep_starts_, state_root_files_});
+  auto p = std::make_shared<ZonePipeline>(io_, std::move(zc), *pipeline_shared_);
+  // Two pointers: held in place by std::function (a captured Name would be allocated apart).
+  // The pipeline calls it while alive.
+  p->set_on_published([this, zone = p.get()] { check_cuts(zone->name()); });
   return p;
 }
 
@@ -311,7 +314,7 @@ bool SlaveDaemon::reload() {
 
 std::map<dns::Name, ZoneConfigPtr> SlaveDaemon::wanted() {
   std::map<dns::Name, ZoneConfigPtr> out;
-  for (const auto& z : zones_) out.emplace(z->publisher.zone, z);
+  for (const auto& z : zones_) out.emplace(z->zone, z);
   std::vector<std::shared_ptr<CatalogFollower>> cats;
   {
     std::lock_guard lock(pipelines_mutex_);
@@ -359,8 +362,8 @@ void SlaveDaemon::reconcile() {
       auto it = want.find(name);
       if (it == want.end()) {
         removed.push_back(p);
-      } else if ((keys_changed_ || (it->second.get() != &p->config() &&
-                                    it->second->settings != p->config().settings)) &&
+      } else if ((keys_changed_ ||
+                  (it->second != p->entry() && it->second->settings != p->entry()->settings)) &&
                  !starting_.count(name)) {
         changed.push_back(p);
       }
@@ -379,14 +382,13 @@ void SlaveDaemon::reconcile() {
     cuts_.forget(p->name());
     for (const auto& o : orphans) check_cuts(o);
     util::log(LogLevel::Info, "slave", p->name().to_string(),
-              "no longer configured: not served (state kept in {})",
-              p->config().publisher.state_dir);
+              "no longer configured: not served (state kept in {})", p->entry()->state_dir);
   }
   for (const auto& old : changed) {
     // The old pipeline finishes its poll in progress (it may be writing the zone's files) and
     // keeps answering until the new one has loaded the same state.
     const ZoneConfigPtr zc = want.at(old->name());
-    starting_.insert(zc->publisher.zone);
+    starting_.insert(zc->zone);
     old->stop([this, zc] {
       if (!stopping_) start_zone(zc, "settings changed: restarted");
     });
@@ -477,7 +479,7 @@ void SlaveDaemon::started(std::shared_ptr<ZonePipeline> p, const std::string& wh
   }
   // Still wanted? A reload or a catalog change may have dropped it meanwhile.
   bool wanted_now = false;
-  for (const auto& z : zones_) wanted_now |= z->publisher.zone == p->name();
+  for (const auto& z : zones_) wanted_now |= z->zone == p->name();
   wanted_now |= owner_.count(p->name()) > 0;
   if (!wanted_now) return;
   util::log(LogLevel::Info, "slave", p->name().to_string(), "{}", what);

@@ -113,6 +113,8 @@ class SlaveDaemon {
   boost::asio::thread_pool small_jobs_;  // PipelineShared::small_jobs
   net::AsyncSemaphore transfers_;
   net::AsyncSemaphore upkeep_starts_;  // PipelineShared::upkeep_starts
+  // What every pipeline refers to (made at the first make_pipeline, after start_up's listing).
+  std::unique_ptr<const PipelineShared> pipeline_shared_;
   server::ZoneTable table_;
   server::ResponderPolicy serve_policy_;  // every TSIG key; transfer rules are per zone
   server::RateLimiter rrl_;               // UDP answers (config_.rrl); before listener_

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -29,7 +30,8 @@ struct RefusalRecord {
 struct SlaveStatus {
   std::optional<PollRecord> last_poll;
   std::optional<std::chrono::system_clock::time_point> last_success;  // unchanged or published
-  std::optional<RefusalRecord> last_refusal;
+  // Shared, not inline: most zones never see one (with thousands of zones, ~100 octets each).
+  std::shared_ptr<const RefusalRecord> last_refusal;
   uint32_t next_expiry = 0;  // earliest RRSIG expiration of the served zone; 0: none
 };
 

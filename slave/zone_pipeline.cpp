@@ -93,35 +93,27 @@ void release_free_memory(const std::string& zname) {
             static_cast<double>(mi.hblkhd) / 1048576.0);
 }
 
-ZonePipeline::ZonePipeline(asio::io_context& io, ZoneConfigPtr config, PipelineShared shared)
+ZonePipeline::ZonePipeline(asio::io_context& io, ZoneConfigPtr config, const PipelineShared& shared)
     : io_(io),
       config_ptr_(std::move(config)),
-      config_(*config_ptr_),
+      config_(*config_ptr_->config),
       shared_(shared),
-      zname_(config_.publisher.zone.to_string()),
-      metrics_(config_.publisher.zone),
-      publisher_(config_.publisher),
+      metrics_(name()),
+      publisher_(config_.publisher, name(), config_ptr_->state_dir),
+      zname_(publisher_.zname()),
       jobs_(asio::make_strand(shared_.small_jobs.get_executor())),
       wake_(io),
       upkeep_wake_(io),
-      key_upkeep_(config_.publisher) {
-  auto access = std::make_shared<server::TransferAccess>();
-  access->acl = config_.allow_transfer;
-  if (!config_.transfer_keys.empty()) {
-    access->keys = config_.transfer_keys;
-    access->requires_tsig = true;
-  } else if (config_.transfer.key) {
-    // Without keys of their own, secondaries may sign with the key of the masters.
-    access->keys.push_back(config_.transfer.key->name);
-  }
-  serving_ = std::make_shared<server::SnapshotDirectory>(config_.publisher.zone, std::move(access));
+      key_upkeep_(config_.publisher, name(), config_ptr_->state_dir) {
+  // One TransferAccess for every zone of the same settings (made with them).
+  serving_ = std::make_shared<server::SnapshotDirectory>(
+      name(), config_.access ? config_.access : transfer_access(config_));
 }
 
 void ZonePipeline::start_up(util::AtomicFileBatch* new_keys) {
   publisher_.set_on_swap([this] { wrap_publication(); });
   publisher_.set_on_hook_done([zname = zname_] { release_free_memory(zname); });
-  prepare_zone_state_dir(config_.state_root, config_.publisher.zone,
-                         shared_.state_root_files.get());
+  prepare_zone_state_dir(config_.state_root, name(), shared_.state_root_files.get());
   publisher_.start_up(new_keys);
   key_upkeep_.preload(publisher_);
   load_applied_serial_state();
@@ -217,7 +209,7 @@ asio::awaitable<void> ZonePipeline::poll_loop(std::shared_ptr<ZonePipeline> self
     if (last_poll_start_) {
       const auto since = std::chrono::steady_clock::now() - *last_poll_start_;
       if (since < config_.notify_min_interval) {
-        if (!hold_) hold_ = std::make_unique<asio::steady_timer>(io_);
+        if (!hold_) hold_ = std::make_unique<Timer>(io_);
         hold_->expires_after(config_.notify_min_interval - since);
         (void)co_await hold_->async_wait(kTuple);
         if (stopping_) break;
@@ -249,7 +241,7 @@ bool ZonePipeline::transfers_at_once() const {
 asio::awaitable<bool> ZonePipeline::serial_unchanged() {
   if (transfers_at_once()) co_return false;
   for (const auto& m : config_.masters) {
-    SoaProbe p = co_await probe_soa_serial(io_.get_executor(), m, config_.publisher.zone,
+    SoaProbe p = co_await probe_soa_serial(io_.get_executor(), m, name(),
                                            config_.transfer.connect_timeout, config_.transfer.key);
     if (p.outcome != SoaProbeOutcome::Answered) {
       util::log(LogLevel::Debug, "slave", zname_, "SOA probe of {}: {} {}", tcp_text(m),
@@ -325,9 +317,8 @@ asio::awaitable<void> ZonePipeline::poll_work(std::chrono::system_clock::time_po
     } else {
       TransferPoll t;
       t.permit = std::move(permit);
-      t.attempt =
-          co_await fetch_transfer_any(io_.get_executor(), config_.masters, config_.publisher.zone,
-                                      config_.transfer, next_ixfr_request());
+      t.attempt = co_await fetch_transfer_any(io_.get_executor(), config_.masters, name(),
+                                              config_.transfer, next_ixfr_request());
       rec.master = t.master = tcp_text(t.attempt.master);
       if (!t.attempt.reached) {
         work = co_await poll_unreachable(t);
@@ -543,7 +534,7 @@ void ZonePipeline::after_poll(PollWork& w) {
 }
 
 void ZonePipeline::load_applied_serial_state() {
-  stored_applied_ = load_applied_serial(config_.publisher.state_dir, config_.publisher.zone);
+  stored_applied_ = load_applied_serial(config_ptr_->state_dir, name());
   auto served = publisher_.served_signed();
   if (stored_applied_ && served && served->serial() == stored_applied_->served) {
     applied_serial_ = stored_applied_->master;
@@ -554,11 +545,11 @@ void ZonePipeline::load_applied_serial_state() {
 
 void ZonePipeline::store_applied_serial_state(std::optional<uint32_t> applied) {
   auto served = publisher_.served_signed();
-  if (!applied || !served || config_.publisher.state_dir.empty()) return;
+  if (!applied || !served || config_ptr_->state_dir.empty()) return;
   const AppliedSerial now{*applied, served->serial()};
   if (stored_applied_ == now) return;
   try {
-    store_applied_serial(config_.publisher.state_dir, config_.publisher.zone, now);
+    store_applied_serial(config_ptr_->state_dir, name(), now);
     stored_applied_ = now;
   } catch (const std::exception& e) {
     // Only IXFR after a restart needs it: the next start transfers by AXFR.
@@ -571,7 +562,7 @@ void ZonePipeline::wrap_publication() {
   // A new publication is wrapped once (O(zone)) under the mutex, re-read there so an older one
   // never replaces a newer one.
   auto wrapped = [this] {
-    auto current = serving_->find(config_.publisher.zone);
+    auto current = serving_->find(name());
     return current && current->zone == publisher_.served_signed() &&
            current->journal == publisher_.served_journal();
   };
@@ -622,8 +613,8 @@ bool ZonePipeline::apply_report(const PublishReport& r, bool from_transfer,
                                 std::optional<std::chrono::steady_clock::time_point> received) {
   if (!r.refusal.empty()) {
     metrics_.refusal(r.refusal);
-    status_.last_refusal =
-        RefusalRecord{std::chrono::system_clock::now(), r.refusal, r.refusal_detail, master};
+    status_.last_refusal = std::make_shared<const RefusalRecord>(
+        RefusalRecord{std::chrono::system_clock::now(), r.refusal, r.refusal_detail, master});
   }
   auto served = publisher_.served_signed();
   if (r.published && served) {
@@ -685,7 +676,7 @@ void ZonePipeline::notify_secondaries() {
 void ZonePipeline::answer_notify(const net::Request& req, const dns::Message& q,
                                  net::Responses& out) {
   NotifyPolicy policy;
-  policy.zone = config_.publisher.zone;
+  policy.zone = name();
   policy.masters = config_.masters;
   policy.key = config_.transfer.key;
   policy.tsig_required = config_.notify_tsig_required;

@@ -66,14 +66,14 @@ inline constexpr size_t kSmallZoneRRsets = 2'000;
 // publication, which free about as much as they keep). Thread-safe; `zname` is for the log.
 void release_free_memory(const std::string& zname);
 
-// A zone's settings, shared by the daemon's list of wanted zones and the zone's pipeline (one
-// copy per zone with thousands of zones).
-using ZoneConfigPtr = std::shared_ptr<const ZoneConfig>;
+// A zone's name, state folder and settings, shared by the daemon's list of wanted zones and the
+// zone's pipeline; the settings themselves by every zone with the same (config.hpp).
+using ZoneConfigPtr = ZoneEntryPtr;
 
 class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
  public:
-  // REQUIRES: config != nullptr.
-  ZonePipeline(boost::asio::io_context& io, ZoneConfigPtr config, PipelineShared shared);
+  // REQUIRES: config != nullptr; `shared` outlives the pipeline.
+  ZonePipeline(boost::asio::io_context& io, ZoneConfigPtr config, const PipelineShared& shared);
 
   // Prepares the zone's state folder and loads its keys and last signed zone (served at once).
   // Throws StateError. Any thread, before start(). A new zone's keys go into `new_keys` when
@@ -104,8 +104,10 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
   [[nodiscard]] std::shared_ptr<const server::SnapshotDirectory> serving() const {
     return serving_;
   }
-  [[nodiscard]] const dns::Name& name() const { return config_.publisher.zone; }
+  [[nodiscard]] const dns::Name& name() const { return config_ptr_->zone; }
+  // Its settings, shared with other zones: publisher.zone and publisher.state_dir are blank.
   [[nodiscard]] const ZoneConfig& config() const { return config_; }
+  [[nodiscard]] const ZoneConfigPtr& entry() const { return config_ptr_; }
   [[nodiscard]] const SlaveMetrics& metrics() const { return metrics_; }
   [[nodiscard]] std::shared_ptr<const zone::Zone> served() const {
     return publisher_.served_signed();
@@ -204,22 +206,28 @@ class ZonePipeline : public std::enable_shared_from_this<ZonePipeline> {
 
   boost::asio::io_context& io_;
   ZoneConfigPtr config_ptr_;
-  const ZoneConfig& config_;  // *config_ptr_
-  PipelineShared shared_;
-  std::string zname_;
+  const ZoneConfig& config_;  // *config_ptr_->config
+  const PipelineShared& shared_;
   SlaveMetrics metrics_;
   Publisher publisher_;
+  const std::string& zname_;  // publisher_.zname()
   // The zone's jobs (check and publish a transfer, refresh signatures) one at a time: the
   // Publisher is not thread-safe, and a refresh must not race a publication.
   boost::asio::strand<boost::asio::thread_pool::executor_type> jobs_;
   std::shared_ptr<server::SnapshotDirectory> serving_;
   std::mutex refresh_mutex_;           // one thread wraps a new publication
   RefusalLogLimiter notify_refusals_;  // refused NOTIFYs: one log line per interval
-  boost::asio::steady_timer wake_;
+  // Timers bound to the io_context's own executor type: 72 octets instead of 120 with the
+  // polymorphic executor, and every zone has two.
+  using Timer =
+      boost::asio::basic_waitable_timer<std::chrono::steady_clock,
+                                        boost::asio::wait_traits<std::chrono::steady_clock>,
+                                        boost::asio::io_context::executor_type>;
+  Timer wake_;
   // notify_min_interval between polls; made at the first poll that must wait (a NOTIFY soon
   // after a poll), as most zones never do.
-  std::unique_ptr<boost::asio::steady_timer> hold_;
-  boost::asio::steady_timer upkeep_wake_;  // the key steps' and the refresh's
+  std::unique_ptr<Timer> hold_;
+  Timer upkeep_wake_;  // the key steps' and the refresh's
   // When the upkeep loop's key step and signature refresh are due next (io thread).
   std::chrono::steady_clock::time_point upkeep_keys_at_, upkeep_refresh_at_;
   KeyUpkeep key_upkeep_;      // job strand

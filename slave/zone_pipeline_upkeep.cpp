@@ -110,7 +110,7 @@ asio::awaitable<std::chrono::steady_clock::duration> ZonePipeline::key_step() {
   const bool reread = std::exchange(key_reread_, false);
   std::optional<ParentDs> ds;
   if (parent_ds_at_ <= std::time(nullptr))
-    ds = co_await ask_parent_ds(io_.get_executor(), config_.publisher.zone,
+    ds = co_await ask_parent_ds(io_.get_executor(), name(),
                                 config_.publisher.key_policy.parent_ds_check);
   if (stopping_) co_return std::chrono::seconds(0);
   try {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstdlib>
+#include <new>
 #include <random>
 
 #include "common/dns/message.hpp"
@@ -99,9 +101,17 @@ RateLimiter::RateLimiter(RrlConfig config)
     tolerance_us_ = uint64_t{std::max<uint32_t>(1, config_.burst_seconds)} * 1000000 -
                     std::min<uint64_t>(interval_us_, 1000000);
   }
+  if (config_.rate == 0) return;  // off: check() never looks at the table
   size_t n = std::bit_ceil(std::max<size_t>(config_.buckets, 64));
-  table_ = std::make_unique<std::atomic<uint64_t>[]>(n);
+  // calloc, not a zeroing new: a large calloc is fresh zero pages the kernel maps on first
+  // touch, so buckets never hit cost no memory.
+  table_.reset(static_cast<uint64_t*>(std::calloc(n, sizeof(uint64_t))));
+  if (!table_) throw std::bad_alloc();
   mask_ = n - 1;
+}
+
+void RateLimiter::FreeTable::operator()(uint64_t* p) const {
+  std::free(p);
 }
 
 bool RateLimiter::exempt(const boost::asio::ip::address& client) const {
@@ -160,7 +170,8 @@ RrlVerdict RateLimiter::check_at(const boost::asio::ip::address& client,
   if (!enabled() || (!config_.exempt.empty() && exempt(client))) return RrlVerdict::Pass;
   RrlKey key;
   if (!rrl_classify(response, key)) return RrlVerdict::Pass;
-  std::atomic<uint64_t>& bucket = table_[key_hash(client, key) & mask_];
+  static_assert(std::atomic_ref<uint64_t>::required_alignment <= alignof(std::max_align_t));
+  std::atomic_ref<uint64_t> bucket(table_[key_hash(client, key) & mask_]);
   uint64_t tat = bucket.load(std::memory_order_relaxed);
   for (;;) {
     uint64_t start = std::max(tat, now_us);

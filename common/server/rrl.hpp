@@ -35,7 +35,9 @@ struct RrlConfig {
   // Seconds of rate a quiet bucket saves up (Knot's bucket capacity): a burst of 4 x rate
   // passes before limiting starts.
   uint32_t burst_seconds = 4;
-  size_t buckets = size_t{1} << 18;  // 2 MiB of 8-octet buckets; rounded up to a power of 2
+  // 2 MiB of 8-octet buckets at most; rounded up to a power of 2. Made only when rate > 0, and
+  // from zeroed pages the kernel maps on first touch: only the buckets in use cost memory.
+  size_t buckets = size_t{1} << 18;
 };
 
 // What a response is, for counting (BIND's and Knot's classes; each its own bucket).
@@ -105,8 +107,12 @@ class RateLimiter {
   uint64_t tolerance_us_ = 0;  // how far ahead of now a bucket may run (the burst)
   std::chrono::steady_clock::time_point epoch_;
   // Per bucket, the theoretical arrival time of the next response in microseconds after
-  // epoch_ (the generic cell rate algorithm: one word, no separate token count and clock).
-  std::unique_ptr<std::atomic<uint64_t>[]> table_;
+  // epoch_ (the generic cell rate algorithm: one word, no separate token count and clock),
+  // read and written through std::atomic_ref. Null when limiting is off.
+  struct FreeTable {
+    void operator()(uint64_t* p) const;
+  };
+  std::unique_ptr<uint64_t[], FreeTable> table_;
   size_t mask_ = 0;
   mutable std::array<Shard, kShards> shards_;
 };
