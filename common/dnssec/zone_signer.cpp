@@ -10,6 +10,7 @@
 #include <bit>
 #include <chrono>
 #include <exception>
+#include <memory>
 #include <span>
 #include <stdexcept>
 #include <thread>
@@ -178,13 +179,41 @@ std::vector<size_t> mark_fresh(std::vector<Item>& items, const SignatureReuse& r
   return todo;
 }
 
+// An exact list of `refs` in the order RRset::normalize() leaves them, placed at `at` (which
+// moves past it); empty without RDATAs.
+dns::RdataList place_canonical(RRType type, std::vector<dns::RdataRef>& refs, uint8_t*& at) {
+  dns::RRset::canonical_order(type, refs);
+  dns::RdataList list;
+  if (refs.empty()) return list;
+  size_t octets = 0;
+  for (dns::RdataRef r : refs) octets += r.size();
+  list.place(at, refs.size(), octets);
+  for (dns::RdataRef r : refs) list.push_back(r);
+  at += dns::RdataList::placed_bytes(refs.size(), octets);
+  return list;
+}
+
+// The octets assemble_node() places for one owner's items: at most one exact list per RRset,
+// and one for all of the owner's RRSIGs.
+size_t assembled_rdata_bytes(std::span<const Item> items) {
+  size_t bytes = 0, sigs = 0, sig_octets = 0;
+  for (const Item& it : items) {
+    bytes += dns::RdataList::placed_bytes(it.rrset->rdatas.size(), it.rrset->rdatas.payload_size());
+    sigs += it.signatures.size();
+    for (const auto& sig : it.signatures) sig_octets += sig.size();
+  }
+  return sigs ? bytes + dns::RdataList::placed_bytes(sigs, sig_octets) : bytes;
+}
+
 // The node ZoneBuilder::build() would make of one owner's items (zone::Zone::adopt then takes it
-// as it is); the items' signatures are freed as they are copied. All RRSIGs at one owner form
-// one RRset in the Zone model, so they carry the smallest TTL of the RRsets they cover (never
-// above an original TTL, RFC 4034 §3); they go where type RRSIG sorts among the owner's types.
-// The input's flags hold: signing adds no NS or DNAME, and an NSEC3 owner of its own is a child
-// of the apex (RFC 5155 §7.1), never at or below a cut.
-zone::Node assemble_node(std::span<Item> items, const zone::Node* in) {
+// as it is), its RDATA lists placed at `rdata` (the block's storage, which moves past them;
+// assembled_rdata_bytes() octets at most); the items' signatures are freed once copied. All
+// RRSIGs at one owner form one RRset in the Zone model, so they carry the smallest TTL of the
+// RRsets they cover (never above an original TTL, RFC 4034 §3); they go where type RRSIG sorts
+// among the owner's types. The input's flags hold: signing adds no NS or DNAME, and an NSEC3
+// owner of its own is a child of the apex (RFC 5155 §7.1), never at or below a cut.
+zone::Node assemble_node(std::span<Item> items, const zone::Node* in, uint8_t*& rdata,
+                         std::vector<dns::RdataRef>& refs) {
   // A name buffer of its own, not shared with the input: the signed zone outlives the input
   // (an AXFR's records, the unsigned zone), and names shared from there pinned nearly every
   // page of it once freed (RSS 17 MB above a restart's at 100k names).
@@ -193,30 +222,25 @@ zone::Node assemble_node(std::span<Item> items, const zone::Node* in) {
   zone::Node node{name, {}, in ? in->delegation : false, in ? in->occluded : false};
   node.rrsets.reserve(items.size() + 1);
   uint32_t sig_ttl = UINT32_MAX;
-  size_t sigs = 0, sig_octets = 0;
   for (const Item& it : items)
-    if (!it.signatures.empty()) {
-      sig_ttl = std::min(sig_ttl, it.rrset->ttl);
-      sigs += it.signatures.size();
-      for (const auto& sig : it.signatures) sig_octets += sig.size();
-    }
+    if (!it.signatures.empty()) sig_ttl = std::min(sig_ttl, it.rrset->ttl);
   auto add_signatures = [&] {
     if (sig_ttl == UINT32_MAX) return;
-    dns::RRset rrsig{name, RRType::RRSIG, dns::RRClass::IN, sig_ttl, {}};
-    rrsig.rdatas.reserve(sigs, sig_octets);  // one exact block: nothing for compact() to do
-    for (Item& it : items) {
-      for (const auto& sig : it.signatures) rrsig.rdatas.push_back(sig);
-      std::vector<dns::Rdata>().swap(it.signatures);  // copied: freed as it goes
-    }
-    rrsig.normalize();  // RFC 4034 §6.3 order, as the builder's checks leave it
-    node.rrsets.push_back(std::move(rrsig));
+    refs.clear();
+    for (const Item& it : items) refs.insert(refs.end(), it.signatures.begin(), it.signatures.end());
+    // RFC 4034 §6.3 order, as the builder's checks leave it.
+    node.rrsets.push_back(dns::RRset{name, RRType::RRSIG, dns::RRClass::IN, sig_ttl,
+                                     place_canonical(RRType::RRSIG, refs, rdata)});
+    for (Item& it : items) std::vector<dns::Rdata>().swap(it.signatures);  // copied: freed
     sig_ttl = UINT32_MAX;
   };
   for (const Item& it : items) {
     const dns::RRset& rs = *it.rrset;
     if (rs.type > RRType::RRSIG) add_signatures();
-    node.rrsets.push_back(dns::RRset{name, rs.type, rs.rclass, rs.ttl, rs.rdatas});
-    node.rrsets.back().normalize();  // a no-op but for the signer's own records
+    refs.assign(rs.rdatas.begin(), rs.rdatas.end());
+    // Canonical already but for the signer's own records.
+    node.rrsets.push_back(
+        dns::RRset{name, rs.type, rs.rclass, rs.ttl, place_canonical(rs.type, refs, rdata)});
   }
   add_signatures();
   return node;
@@ -241,7 +265,10 @@ std::vector<size_t> fresh_before_blocks(const SignPlan& plan, const std::vector<
 
 struct AssembledNodes {
   std::vector<std::vector<zone::Node>> blocks;  // for zone::Zone::adopt
-  unsigned threads;                             // the pool's size, for adopt as well
+  // Per block, the storage its nodes' RDATA lists are placed in: one allocation a block instead
+  // of one per RRset (~75 in a small signed zone, each with a malloc chunk's overhead).
+  std::vector<std::shared_ptr<uint8_t>> rdata;
+  unsigned threads;  // the pool's size, for adopt as well
 };
 
 // Signs the fresh items on the pool (one Signer per key per worker, crypto.hpp's thread rule), a
@@ -254,7 +281,8 @@ AssembledNodes sign_and_assemble(SignPlan& plan, const std::vector<size_t>& todo
                                  const SignerOptions& options) {
   const size_t owners = plan.owners();
   const size_t blocks = (owners + kBlockOwners - 1) / kBlockOwners;
-  AssembledNodes out{std::vector<std::vector<zone::Node>>(blocks), 0};
+  AssembledNodes out{std::vector<std::vector<zone::Node>>(blocks),
+                     std::vector<std::shared_ptr<uint8_t>>(blocks), 0};
   const std::vector<size_t> todo_before = fresh_before_blocks(plan, todo, blocks);
   unsigned threads = options.threads ? options.threads : std::thread::hardware_concurrency();
   out.threads = static_cast<unsigned>(std::clamp<size_t>(threads, 1, blocks));
@@ -262,7 +290,8 @@ AssembledNodes sign_and_assemble(SignPlan& plan, const std::vector<size_t>& todo
   auto make_work = [&]() -> detail::ChunkWork {
     auto signers = std::make_shared<std::vector<std::unique_ptr<Signer>>>();
     for (const auto& k : keys) signers->push_back(k.private_key->make_signer());
-    return [&, signers, scratch = std::vector<uint8_t>()](size_t begin, size_t end) mutable {
+    return [&, signers, scratch = std::vector<uint8_t>(),
+            refs = std::vector<dns::RdataRef>()](size_t begin, size_t end) mutable {
       for (size_t blk = begin; blk < end; ++blk) {
         const size_t o_first = blk * kBlockOwners,
                      o_last = std::min(owners, o_first + kBlockOwners);
@@ -276,13 +305,19 @@ AssembledNodes sign_and_assemble(SignPlan& plan, const std::vector<size_t>& todo
               it.signatures.push_back(
                   sign_rrset(*it.rrset, keys[use[j]], *(*signers)[use[j]], origin, times, scratch));
         }
+        auto owner_items = [&plan](size_t o) {
+          const size_t first = plan.owner_begin[o], last = plan.owner_begin[o + 1];
+          return std::span<Item>(plan.items).subspan(first, last - first);
+        };
+        size_t bytes = 0;
+        for (size_t o = o_first; o < o_last; ++o) bytes += assembled_rdata_bytes(owner_items(o));
+        out.rdata[blk] = std::shared_ptr<uint8_t>(new uint8_t[bytes], std::default_delete<uint8_t[]>());
+        uint8_t* rdata = out.rdata[blk].get();
         auto& nodes = out.blocks[blk];
         nodes.reserve(o_last - o_first);
         for (size_t o = o_first; o < o_last; ++o) {
-          const size_t first = plan.owner_begin[o], last = plan.owner_begin[o + 1];
-          if (first < last)  // an input name left with nothing is gone
-            nodes.push_back(assemble_node(std::span<Item>(plan.items).subspan(first, last - first),
-                                          plan.owner_node[o]));
+          if (!owner_items(o).empty())  // an input name left with nothing is gone
+            nodes.push_back(assemble_node(owner_items(o), plan.owner_node[o], rdata, refs));
         }
       }
     };
@@ -529,7 +564,8 @@ SignResult ZoneSigner::sign(const zone::Zone& input, const zone::Zone* previous,
   stats.crypto_seconds = std::chrono::duration<double>(t2 - t1).count();
   if (options_.progress) options_.progress(todo.size(), todo.size(), stats.crypto_seconds);
 
-  auto built = zone::Zone::adopt(origin, std::move(nodes.blocks), nodes.threads);
+  auto built = zone::Zone::adopt(origin, std::move(nodes.blocks), nodes.threads,
+                                     std::move(nodes.rdata));
   stats.build_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t2).count();
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -174,10 +174,12 @@ class Zone {
   // A Zone of `blocks` as they are (zone_adopt.cpp), for nodes assembled and checked elsewhere
   // (the signer's workers). REQUIRES: the nodes, in order, are what ZoneBuilder::build() makes of
   // the same records (canonical order, RRsets by type and normalized, flags set); only the apex's
-  // SOA and NS are checked. `threads` compact and summarize the blocks. Throws ZoneError.
-  [[nodiscard]] static std::shared_ptr<const Zone> adopt(dns::Name origin,
-                                                         std::vector<std::vector<Node>> blocks,
-                                                         unsigned threads = 1);
+  // SOA and NS are checked. `threads` compact and summarize the blocks. `storage`, when not
+  // empty, holds per block the storage its nodes' RDATA lists are placed in (RdataList::place);
+  // the zone keeps it as long as they need it. Throws ZoneError.
+  [[nodiscard]] static std::shared_ptr<const Zone> adopt(
+      dns::Name origin, std::vector<std::vector<Node>> blocks, unsigned threads = 1,
+      std::vector<std::shared_ptr<uint8_t>> storage = {});
 
   // A new snapshot of this zone without the RRsets whose type `drop` selects (e.g. the records a
   // signer added: the signed zone's unsigned content); a name left with nothing disappears.

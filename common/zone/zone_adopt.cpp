@@ -9,14 +9,18 @@
 namespace flatsign::zone {
 
 std::shared_ptr<const Zone> Zone::adopt(dns::Name origin, std::vector<std::vector<Node>> blocks,
-                                        unsigned threads) {
+                                        unsigned threads,
+                                        std::vector<std::shared_ptr<uint8_t>> storage) {
   std::shared_ptr<Zone> zone(new Zone());
   zone->origin_ = std::move(origin);
   zone->blocks_.reserve(blocks.size());
-  for (auto& nodes : blocks) {
+  for (size_t b = 0; b < blocks.size(); ++b) {
+    auto& nodes = blocks[b];
     // Blocks of at most kBlockNodes, as the builder makes them (with_changes copies whole blocks).
     for (size_t first = 0; first < nodes.size(); first += kBlockNodes) {
       auto block = std::make_shared<Block>();
+      // Every part of a split block shares its storage: the last one to go frees it.
+      if (b < storage.size()) block->storage = storage[b];
       const size_t last = std::min(nodes.size(), first + kBlockNodes);
       block->nodes.reserve(last - first);
       for (size_t i = first; i < last; ++i) block->nodes.push_back(std::move(nodes[i]));
