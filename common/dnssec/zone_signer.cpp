@@ -220,10 +220,11 @@ zone::Node assemble_node(std::span<Item> items, const zone::Node* in, uint8_t*& 
   const dns::Name name =
       dns::Name::from_wire_unchecked((in ? in->name : items.front().rrset->owner).wire());
   zone::Node node{name, {}, in ? in->delegation : false, in ? in->occluded : false};
-  node.rrsets.reserve(items.size() + 1);
   uint32_t sig_ttl = UINT32_MAX;
   for (const Item& it : items)
     if (!it.signatures.empty()) sig_ttl = std::min(sig_ttl, it.rrset->ttl);
+  // Exact: compact() would otherwise reallocate it, leaving a hole among the zone's blocks.
+  node.rrsets.reserve(items.size() + (sig_ttl != UINT32_MAX));
   auto add_signatures = [&] {
     if (sig_ttl == UINT32_MAX) return;
     refs.clear();
