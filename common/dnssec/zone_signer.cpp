@@ -179,59 +179,56 @@ std::vector<size_t> mark_fresh(std::vector<Item>& items, const SignatureReuse& r
   return todo;
 }
 
-// An exact list of `refs` in the order RRset::normalize() leaves them, placed at `at` (which
-// moves past it); empty without RDATAs.
-dns::RdataList place_canonical(RRType type, std::vector<dns::RdataRef>& refs, uint8_t*& at) {
-  dns::RRset::canonical_order(type, refs);
-  dns::RdataList list;
-  if (refs.empty()) return list;
-  size_t octets = 0;
-  for (dns::RdataRef r : refs) octets += r.size();
-  list.place(at, refs.size(), octets);
-  for (dns::RdataRef r : refs) list.push_back(r);
-  at += dns::RdataList::placed_bytes(refs.size(), octets);
-  return list;
-}
-
-// The octets assemble_node() places for one owner's items: at most one exact list per RRset,
-// and one for all of the owner's RRSIGs.
-size_t assembled_rdata_bytes(std::span<const Item> items) {
-  size_t bytes = 0, sigs = 0, sig_octets = 0;
+// The RRsets and RDATA-list octets assemble_node() places for one owner's items: one exact list
+// per RRset, and one for all of the owner's RRSIGs.
+struct AssembledSize {
+  size_t rrsets = 0, rdata = 0;
+};
+AssembledSize assembled_size(std::span<const Item> items) {
+  AssembledSize size;
+  size_t sigs = 0, sig_octets = 0;
   for (const Item& it : items) {
-    bytes += dns::RdataList::placed_bytes(it.rrset->rdatas.size(), it.rrset->rdatas.payload_size());
+    size.rdata +=
+        dns::RdataList::placed_bytes(it.rrset->rdatas.size(), it.rrset->rdatas.payload_size());
     sigs += it.signatures.size();
     for (const auto& sig : it.signatures) sig_octets += sig.size();
   }
-  return sigs ? bytes + dns::RdataList::placed_bytes(sigs, sig_octets) : bytes;
+  size.rrsets = items.size() + (sigs > 0);
+  if (sigs > 0) size.rdata += dns::RdataList::placed_bytes(sigs, sig_octets);
+  return size;
 }
 
 // The node ZoneBuilder::build() would make of one owner's items (zone::Zone::adopt then takes it
-// as it is), its RDATA lists placed at `rdata` (the block's storage, which moves past them;
-// assembled_rdata_bytes() octets at most); the items' signatures are freed once copied. All
-// RRSIGs at one owner form one RRset in the Zone model, so they carry the smallest TTL of the
-// RRsets they cover (never above an original TTL, RFC 4034 §3); they go where type RRSIG sorts
-// among the owner's types. The input's flags hold: signing adds no NS or DNAME, and an NSEC3
-// owner of its own is a child of the apex (RFC 5155 §7.1), never at or below a cut.
-zone::Node assemble_node(std::span<Item> items, const zone::Node* in, uint8_t*& rdata,
-                         std::vector<dns::RdataRef>& refs) {
+// as it is), added to `block` with its RRsets and RDATA lists (assembled_size() of them); the
+// items' signatures are freed once copied. All RRSIGs at one owner form one RRset in the Zone
+// model, so they carry the smallest TTL of the RRsets they cover (never above an original TTL,
+// RFC 4034 §3); they go where type RRSIG sorts among the owner's types. The input's flags hold:
+// signing adds no NS or DNAME, and an NSEC3 owner of its own is a child of the apex (RFC 5155
+// §7.1), never at or below a cut.
+void assemble_node(std::span<Item> items, const zone::Node* in, zone::Zone::BlockDraft& block,
+                   std::vector<dns::RdataRef>& refs) {
   // A name buffer of its own, not shared with the input: the signed zone outlives the input
   // (an AXFR's records, the unsigned zone), and names shared from there pinned nearly every
   // page of it once freed (RSS 17 MB above a restart's at 100k names).
   const dns::Name name =
       dns::Name::from_wire_unchecked((in ? in->name : items.front().rrset->owner).wire());
-  zone::Node node{name, {}, in ? in->delegation : false, in ? in->occluded : false};
   uint32_t sig_ttl = UINT32_MAX;
   for (const Item& it : items)
     if (!it.signatures.empty()) sig_ttl = std::min(sig_ttl, it.rrset->ttl);
-  // Exact: compact() would otherwise reallocate it, leaving a hole among the zone's blocks.
-  node.rrsets.reserve(items.size() + (sig_ttl != UINT32_MAX));
+  zone::Node& node = block.add_node(name, items.size() + (sig_ttl != UINT32_MAX),
+                                    in ? in->delegation : false, in ? in->occluded : false);
+  auto place = [&](RRType type) {
+    // Canonical already but for RRSIGs and the signer's own records.
+    dns::RRset::canonical_order(type, refs);
+    return block.place(refs);
+  };
   auto add_signatures = [&] {
     if (sig_ttl == UINT32_MAX) return;
     refs.clear();
     for (const Item& it : items) refs.insert(refs.end(), it.signatures.begin(), it.signatures.end());
     // RFC 4034 §6.3 order, as the builder's checks leave it.
-    node.rrsets.push_back(dns::RRset{name, RRType::RRSIG, dns::RRClass::IN, sig_ttl,
-                                     place_canonical(RRType::RRSIG, refs, rdata)});
+    node.rrsets.push_back(
+        dns::RRset{name, RRType::RRSIG, dns::RRClass::IN, sig_ttl, place(RRType::RRSIG)});
     for (Item& it : items) std::vector<dns::Rdata>().swap(it.signatures);  // copied: freed
     sig_ttl = UINT32_MAX;
   };
@@ -239,16 +236,14 @@ zone::Node assemble_node(std::span<Item> items, const zone::Node* in, uint8_t*& 
     const dns::RRset& rs = *it.rrset;
     if (rs.type > RRType::RRSIG) add_signatures();
     refs.assign(rs.rdatas.begin(), rs.rdatas.end());
-    // Canonical already but for the signer's own records.
-    node.rrsets.push_back(
-        dns::RRset{name, rs.type, rs.rclass, rs.ttl, place_canonical(rs.type, refs, rdata)});
+    node.rrsets.push_back(dns::RRset{name, rs.type, rs.rclass, rs.ttl, place(rs.type)});
   }
   add_signatures();
-  return node;
 }
 
 // One unit of the signing pool's work: a block of kBlockOwners owners.
 constexpr size_t kBlockOwners = 128;
+static_assert(kBlockOwners <= zone::Zone::kBlockNodes, "a unit's nodes fit one Zone block");
 
 // Per block b, the fresh items in the blocks before it (todo_before[blocks] == todo.size()): the
 // progress callback's count once blocks [0, b) are done.
@@ -265,11 +260,8 @@ std::vector<size_t> fresh_before_blocks(const SignPlan& plan, const std::vector<
 }
 
 struct AssembledNodes {
-  std::vector<std::vector<zone::Node>> blocks;  // for zone::Zone::adopt
-  // Per block, the storage its nodes' RDATA lists are placed in: one allocation a block instead
-  // of one per RRset (~75 in a small signed zone, each with a malloc chunk's overhead).
-  std::vector<std::shared_ptr<uint8_t>> rdata;
-  unsigned threads;  // the pool's size, for adopt as well
+  std::vector<zone::Zone::BlockDraft> blocks;  // for zone::Zone::adopt
+  unsigned threads;                            // the pool's size, for adopt as well
 };
 
 // Signs the fresh items on the pool (one Signer per key per worker, crypto.hpp's thread rule), a
@@ -282,8 +274,7 @@ AssembledNodes sign_and_assemble(SignPlan& plan, const std::vector<size_t>& todo
                                  const SignerOptions& options) {
   const size_t owners = plan.owners();
   const size_t blocks = (owners + kBlockOwners - 1) / kBlockOwners;
-  AssembledNodes out{std::vector<std::vector<zone::Node>>(blocks),
-                     std::vector<std::shared_ptr<uint8_t>>(blocks), 0};
+  AssembledNodes out{std::vector<zone::Zone::BlockDraft>(blocks), 0};
   const std::vector<size_t> todo_before = fresh_before_blocks(plan, todo, blocks);
   unsigned threads = options.threads ? options.threads : std::thread::hardware_concurrency();
   out.threads = static_cast<unsigned>(std::clamp<size_t>(threads, 1, blocks));
@@ -310,15 +301,18 @@ AssembledNodes sign_and_assemble(SignPlan& plan, const std::vector<size_t>& todo
           const size_t first = plan.owner_begin[o], last = plan.owner_begin[o + 1];
           return std::span<Item>(plan.items).subspan(first, last - first);
         };
-        size_t bytes = 0;
-        for (size_t o = o_first; o < o_last; ++o) bytes += assembled_rdata_bytes(owner_items(o));
-        out.rdata[blk] = std::shared_ptr<uint8_t>(new uint8_t[bytes], std::default_delete<uint8_t[]>());
-        uint8_t* rdata = out.rdata[blk].get();
-        auto& nodes = out.blocks[blk];
-        nodes.reserve(o_last - o_first);
+        size_t nodes = 0;
+        AssembledSize size;
+        for (size_t o = o_first; o < o_last; ++o) {
+          const AssembledSize of = assembled_size(owner_items(o));
+          nodes += !owner_items(o).empty();
+          size.rrsets += of.rrsets;
+          size.rdata += of.rdata;
+        }
+        auto& block = out.blocks[blk] = zone::Zone::BlockDraft(nodes, size.rrsets, size.rdata);
         for (size_t o = o_first; o < o_last; ++o) {
           if (!owner_items(o).empty())  // an input name left with nothing is gone
-            nodes.push_back(assemble_node(owner_items(o), plan.owner_node[o], rdata, refs));
+            assemble_node(owner_items(o), plan.owner_node[o], block, refs);
         }
       }
     };
@@ -565,8 +559,7 @@ SignResult ZoneSigner::sign(const zone::Zone& input, const zone::Zone* previous,
   stats.crypto_seconds = std::chrono::duration<double>(t2 - t1).count();
   if (options_.progress) options_.progress(todo.size(), todo.size(), stats.crypto_seconds);
 
-  auto built = zone::Zone::adopt(origin, std::move(nodes.blocks), nodes.threads,
-                                     std::move(nodes.rdata));
+  auto built = zone::Zone::adopt(origin, std::move(nodes.blocks), nodes.threads);
   stats.build_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t2).count();
   stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
