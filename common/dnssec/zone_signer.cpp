@@ -225,7 +225,8 @@ void assemble_node(std::span<Item> items, const zone::Node* in, zone::Zone::Bloc
   auto add_signatures = [&] {
     if (sig_ttl == UINT32_MAX) return;
     refs.clear();
-    for (const Item& it : items) refs.insert(refs.end(), it.signatures.begin(), it.signatures.end());
+    for (const Item& it : items)
+      refs.insert(refs.end(), it.signatures.begin(), it.signatures.end());
     // RFC 4034 §6.3 order, as the builder's checks leave it.
     node.rrsets.push_back(
         dns::RRset{name, RRType::RRSIG, dns::RRClass::IN, sig_ttl, place(RRType::RRSIG)});
@@ -282,8 +283,8 @@ AssembledNodes sign_and_assemble(SignPlan& plan, const std::vector<size_t>& todo
   auto make_work = [&]() -> detail::ChunkWork {
     auto signers = std::make_shared<std::vector<std::unique_ptr<Signer>>>();
     for (const auto& k : keys) signers->push_back(k.private_key->make_signer());
-    return [&, signers, scratch = std::vector<uint8_t>(),
-            refs = std::vector<dns::RdataRef>()](size_t begin, size_t end) mutable {
+    return [&, signers, scratch = std::vector<uint8_t>(), refs = std::vector<dns::RdataRef>()](
+               size_t begin, size_t end) mutable {
       for (size_t blk = begin; blk < end; ++blk) {
         const size_t o_first = blk * kBlockOwners,
                      o_last = std::min(owners, o_first + kBlockOwners);
