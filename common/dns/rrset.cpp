@@ -13,11 +13,18 @@ void RRset::normalize() {
   for (size_t i = 1; i < rdatas.size() && sorted; ++i) sorted = less(rdatas[i - 1], rdatas[i]);
   if (sorted) return;
   std::vector<RdataRef> refs(rdatas.begin(), rdatas.end());
+  canonical_order(type, refs);
+  rdatas.assign(refs);
+}
+
+void RRset::canonical_order(RRType type, std::vector<RdataRef>& refs) {
+  auto less = [type](RdataRef a, RdataRef b) { return rdata_compare(type, a, b) < 0; };
+  auto not_less = [&less](RdataRef a, RdataRef b) { return !less(a, b); };
+  if (std::adjacent_find(refs.begin(), refs.end(), not_less) == refs.end()) return;
   // std::sort as on the vectors before: the same one of two case-different duplicates survives.
   std::sort(refs.begin(), refs.end(), less);
-  auto eq = [this](RdataRef a, RdataRef b) { return rdata_compare(type, a, b) == 0; };
+  auto eq = [type](RdataRef a, RdataRef b) { return rdata_compare(type, a, b) == 0; };
   refs.erase(std::unique(refs.begin(), refs.end(), eq), refs.end());
-  rdatas.assign(refs);
 }
 
 bool RRset::operator==(const RRset& other) const {

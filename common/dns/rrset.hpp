@@ -29,6 +29,9 @@ struct RRset {
 
   // Sorts RDATAs canonically and removes duplicates (RFC 2181 §5: an RRset is a set).
   void normalize();
+  // Puts `refs` (RDATAs of an RRset of `type`) in the order normalize() leaves them, without the
+  // duplicates it drops: for a caller that places the final list itself (one copy, no regrowth).
+  static void canonical_order(RRType type, std::vector<RdataRef>& refs);
   // Same owner, type, class, TTL and RDATA set. REQUIRES: both normalized.
   bool operator==(const RRset& other) const;
 };

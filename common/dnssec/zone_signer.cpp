@@ -10,6 +10,7 @@
 #include <bit>
 #include <chrono>
 #include <exception>
+#include <memory>
 #include <span>
 #include <stdexcept>
 #include <thread>
@@ -178,52 +179,72 @@ std::vector<size_t> mark_fresh(std::vector<Item>& items, const SignatureReuse& r
   return todo;
 }
 
+// The RRsets and RDATA-list octets assemble_node() places for one owner's items: one exact list
+// per RRset, and one for all of the owner's RRSIGs.
+struct AssembledSize {
+  size_t rrsets = 0, rdata = 0;
+};
+AssembledSize assembled_size(std::span<const Item> items) {
+  AssembledSize size;
+  size_t sigs = 0, sig_octets = 0;
+  for (const Item& it : items) {
+    size.rdata +=
+        dns::RdataList::placed_bytes(it.rrset->rdatas.size(), it.rrset->rdatas.payload_size());
+    sigs += it.signatures.size();
+    for (const auto& sig : it.signatures) sig_octets += sig.size();
+  }
+  size.rrsets = items.size() + (sigs > 0);
+  if (sigs > 0) size.rdata += dns::RdataList::placed_bytes(sigs, sig_octets);
+  return size;
+}
+
 // The node ZoneBuilder::build() would make of one owner's items (zone::Zone::adopt then takes it
-// as it is); the items' signatures are freed as they are copied. All RRSIGs at one owner form
-// one RRset in the Zone model, so they carry the smallest TTL of the RRsets they cover (never
-// above an original TTL, RFC 4034 §3); they go where type RRSIG sorts among the owner's types.
-// The input's flags hold: signing adds no NS or DNAME, and an NSEC3 owner of its own is a child
-// of the apex (RFC 5155 §7.1), never at or below a cut.
-zone::Node assemble_node(std::span<Item> items, const zone::Node* in) {
+// as it is), added to `block` with its RRsets and RDATA lists (assembled_size() of them); the
+// items' signatures are freed once copied. All RRSIGs at one owner form one RRset in the Zone
+// model, so they carry the smallest TTL of the RRsets they cover (never above an original TTL,
+// RFC 4034 §3); they go where type RRSIG sorts among the owner's types. The input's flags hold:
+// signing adds no NS or DNAME, and an NSEC3 owner of its own is a child of the apex (RFC 5155
+// §7.1), never at or below a cut.
+void assemble_node(std::span<Item> items, const zone::Node* in, zone::Zone::BlockDraft& block,
+                   std::vector<dns::RdataRef>& refs) {
   // A name buffer of its own, not shared with the input: the signed zone outlives the input
   // (an AXFR's records, the unsigned zone), and names shared from there pinned nearly every
   // page of it once freed (RSS 17 MB above a restart's at 100k names).
   const dns::Name name =
       dns::Name::from_wire_unchecked((in ? in->name : items.front().rrset->owner).wire());
-  zone::Node node{name, {}, in ? in->delegation : false, in ? in->occluded : false};
-  node.rrsets.reserve(items.size() + 1);
   uint32_t sig_ttl = UINT32_MAX;
-  size_t sigs = 0, sig_octets = 0;
   for (const Item& it : items)
-    if (!it.signatures.empty()) {
-      sig_ttl = std::min(sig_ttl, it.rrset->ttl);
-      sigs += it.signatures.size();
-      for (const auto& sig : it.signatures) sig_octets += sig.size();
-    }
+    if (!it.signatures.empty()) sig_ttl = std::min(sig_ttl, it.rrset->ttl);
+  zone::Node& node = block.add_node(name, items.size() + (sig_ttl != UINT32_MAX),
+                                    in ? in->delegation : false, in ? in->occluded : false);
+  auto place = [&](RRType type) {
+    // Canonical already but for RRSIGs and the signer's own records.
+    dns::RRset::canonical_order(type, refs);
+    return block.place(refs);
+  };
   auto add_signatures = [&] {
     if (sig_ttl == UINT32_MAX) return;
-    dns::RRset rrsig{name, RRType::RRSIG, dns::RRClass::IN, sig_ttl, {}};
-    rrsig.rdatas.reserve(sigs, sig_octets);  // one exact block: nothing for compact() to do
-    for (Item& it : items) {
-      for (const auto& sig : it.signatures) rrsig.rdatas.push_back(sig);
-      std::vector<dns::Rdata>().swap(it.signatures);  // copied: freed as it goes
-    }
-    rrsig.normalize();  // RFC 4034 §6.3 order, as the builder's checks leave it
-    node.rrsets.push_back(std::move(rrsig));
+    refs.clear();
+    for (const Item& it : items)
+      refs.insert(refs.end(), it.signatures.begin(), it.signatures.end());
+    // RFC 4034 §6.3 order, as the builder's checks leave it.
+    node.rrsets.push_back(
+        dns::RRset{name, RRType::RRSIG, dns::RRClass::IN, sig_ttl, place(RRType::RRSIG)});
+    for (Item& it : items) std::vector<dns::Rdata>().swap(it.signatures);  // copied: freed
     sig_ttl = UINT32_MAX;
   };
   for (const Item& it : items) {
     const dns::RRset& rs = *it.rrset;
     if (rs.type > RRType::RRSIG) add_signatures();
-    node.rrsets.push_back(dns::RRset{name, rs.type, rs.rclass, rs.ttl, rs.rdatas});
-    node.rrsets.back().normalize();  // a no-op but for the signer's own records
+    refs.assign(rs.rdatas.begin(), rs.rdatas.end());
+    node.rrsets.push_back(dns::RRset{name, rs.type, rs.rclass, rs.ttl, place(rs.type)});
   }
   add_signatures();
-  return node;
 }
 
 // One unit of the signing pool's work: a block of kBlockOwners owners.
 constexpr size_t kBlockOwners = 128;
+static_assert(kBlockOwners <= zone::Zone::kBlockNodes, "a unit's nodes fit one Zone block");
 
 // Per block b, the fresh items in the blocks before it (todo_before[blocks] == todo.size()): the
 // progress callback's count once blocks [0, b) are done.
@@ -240,8 +261,8 @@ std::vector<size_t> fresh_before_blocks(const SignPlan& plan, const std::vector<
 }
 
 struct AssembledNodes {
-  std::vector<std::vector<zone::Node>> blocks;  // for zone::Zone::adopt
-  unsigned threads;                             // the pool's size, for adopt as well
+  std::vector<zone::Zone::BlockDraft> blocks;  // for zone::Zone::adopt
+  unsigned threads;                            // the pool's size, for adopt as well
 };
 
 // Signs the fresh items on the pool (one Signer per key per worker, crypto.hpp's thread rule), a
@@ -254,7 +275,7 @@ AssembledNodes sign_and_assemble(SignPlan& plan, const std::vector<size_t>& todo
                                  const SignerOptions& options) {
   const size_t owners = plan.owners();
   const size_t blocks = (owners + kBlockOwners - 1) / kBlockOwners;
-  AssembledNodes out{std::vector<std::vector<zone::Node>>(blocks), 0};
+  AssembledNodes out{std::vector<zone::Zone::BlockDraft>(blocks), 0};
   const std::vector<size_t> todo_before = fresh_before_blocks(plan, todo, blocks);
   unsigned threads = options.threads ? options.threads : std::thread::hardware_concurrency();
   out.threads = static_cast<unsigned>(std::clamp<size_t>(threads, 1, blocks));
@@ -262,7 +283,8 @@ AssembledNodes sign_and_assemble(SignPlan& plan, const std::vector<size_t>& todo
   auto make_work = [&]() -> detail::ChunkWork {
     auto signers = std::make_shared<std::vector<std::unique_ptr<Signer>>>();
     for (const auto& k : keys) signers->push_back(k.private_key->make_signer());
-    return [&, signers, scratch = std::vector<uint8_t>()](size_t begin, size_t end) mutable {
+    return [&, signers, scratch = std::vector<uint8_t>(), refs = std::vector<dns::RdataRef>()](
+               size_t begin, size_t end) mutable {
       for (size_t blk = begin; blk < end; ++blk) {
         const size_t o_first = blk * kBlockOwners,
                      o_last = std::min(owners, o_first + kBlockOwners);
@@ -276,13 +298,22 @@ AssembledNodes sign_and_assemble(SignPlan& plan, const std::vector<size_t>& todo
               it.signatures.push_back(
                   sign_rrset(*it.rrset, keys[use[j]], *(*signers)[use[j]], origin, times, scratch));
         }
-        auto& nodes = out.blocks[blk];
-        nodes.reserve(o_last - o_first);
-        for (size_t o = o_first; o < o_last; ++o) {
+        auto owner_items = [&plan](size_t o) {
           const size_t first = plan.owner_begin[o], last = plan.owner_begin[o + 1];
-          if (first < last)  // an input name left with nothing is gone
-            nodes.push_back(assemble_node(std::span<Item>(plan.items).subspan(first, last - first),
-                                          plan.owner_node[o]));
+          return std::span<Item>(plan.items).subspan(first, last - first);
+        };
+        size_t nodes = 0;
+        AssembledSize size;
+        for (size_t o = o_first; o < o_last; ++o) {
+          const AssembledSize of = assembled_size(owner_items(o));
+          nodes += !owner_items(o).empty();
+          size.rrsets += of.rrsets;
+          size.rdata += of.rdata;
+        }
+        auto& block = out.blocks[blk] = zone::Zone::BlockDraft(nodes, size.rrsets, size.rdata);
+        for (size_t o = o_first; o < o_last; ++o) {
+          if (!owner_items(o).empty())  // an input name left with nothing is gone
+            assemble_node(owner_items(o), plan.owner_node[o], block, refs);
         }
       }
     };

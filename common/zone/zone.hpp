@@ -171,12 +171,38 @@ class Zone {
   // Throws ZoneError when a touched name breaks a rule or the apex loses its SOA or NS.
   [[nodiscard]] std::shared_ptr<const Zone> with_changes(std::vector<dns::RRset> replace) const;
 
+ private:
+  struct Block;  // below
+
+ public:
+  // Nodes assembled elsewhere (the signer's workers) for adopt(), laid out as ZoneBuilder lays a
+  // block out: the nodes, their RRset vectors and their RDATA lists in one allocation (a small
+  // signed zone had ~25 heap blocks a zone besides its RDATA, each with a malloc chunk's
+  // overhead). Not synchronized: one thread fills one draft.
+  class BlockDraft {
+   public:
+    BlockDraft() = default;
+    // Room for at most kBlockNodes nodes with `rrsets` RRsets in all, and `rdata` octets of
+    // RDATA lists (the sum of their RdataList::placed_bytes).
+    BlockDraft(size_t nodes, size_t rrsets, size_t rdata);
+    // A new last node, with room for `rrsets` RRsets. Valid until the next add_node.
+    Node& add_node(dns::Name name, size_t rrsets, bool delegation, bool occluded);
+    // An exact list of `refs` placed in the draft's storage. REQUIRES: its room was counted.
+    dns::RdataList place(std::span<const dns::RdataRef> refs);
+
+   private:
+    friend class Zone;
+    std::shared_ptr<Block> block_;
+    uint8_t* rdata_ = nullptr;  // where the next RDATA list goes
+  };
+  static constexpr size_t kBlockNodes = 128;
+
   // A Zone of `blocks` as they are (zone_adopt.cpp), for nodes assembled and checked elsewhere
   // (the signer's workers). REQUIRES: the nodes, in order, are what ZoneBuilder::build() makes of
   // the same records (canonical order, RRsets by type and normalized, flags set); only the apex's
-  // SOA and NS are checked. `threads` compact and summarize the blocks. Throws ZoneError.
+  // SOA and NS are checked. `threads` summarize the blocks. Throws ZoneError.
   [[nodiscard]] static std::shared_ptr<const Zone> adopt(dns::Name origin,
-                                                         std::vector<std::vector<Node>> blocks,
+                                                         std::vector<BlockDraft> blocks,
                                                          unsigned threads = 1);
 
   // A new snapshot of this zone without the RRsets whose type `drop` selects (e.g. the records a
@@ -204,7 +230,6 @@ class Zone {
     std::vector<Node, util::ArenaAllocator<Node>> nodes;
     BlockSummary summary;
   };
-  static constexpr size_t kBlockNodes = 128;
   Zone() = default;
   // Drops the spare capacity of the RRset vectors and RDATA blocks kept for the zone's lifetime.
   // Moves RRsets: call before index_blocks().

@@ -138,8 +138,14 @@ TEST_CASE("rdata list: an RRset normalizes as the vector form did", "[rdata_list
                         return dns::rdata_compare(RRType::NS, x, y) == 0;
                       }),
           v.end());
+  const dns::RRset unsorted = set;
   set.normalize();
   CHECK(as_vectors(set.rdatas) == v);
+  // canonical_order, for callers that place the list themselves (the signer): the same RDATAs,
+  // the same one of the case-different pair kept.
+  std::vector<dns::RdataRef> refs(unsorted.rdatas.begin(), unsorted.rdatas.end());
+  dns::RRset::canonical_order(RRType::NS, refs);
+  CHECK(std::vector<Rdata>(refs.begin(), refs.end()) == v);
 }
 
 TEST_CASE("rdata list: an SOA serial is changed in place", "[rdata_list]") {

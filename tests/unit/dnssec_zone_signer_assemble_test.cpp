@@ -2,6 +2,7 @@
 // makes of the same records, and the piecewise parallel printer gives print_zone's text.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <random>
 #include <stdexcept>
 
@@ -109,6 +110,39 @@ TEST_CASE("zone signer: the assembled signed zone is the builder's zone of its r
         CHECK(&s->soa() == s->find(kOrigin, dns::RRType::SOA));
       }
     }
+  }
+}
+
+TEST_CASE("zone signer: a signed block's nodes, RRset vectors and RDATA share its storage",
+          "[dnssec][zone_signer][memory]") {
+  std::mt19937 rng(3);
+  auto input = make_zone(zone_text(rng, 300));  // three blocks
+  SignerOptions o;
+  o.timing.now = kNow;
+  o.threads = 2;
+  ZoneSigner signer({generate_key(kOrigin, Algorithm::ED25519, kFlagsKsk, kNow)}, o);
+  auto s = signer.sign_full(*input).zone;
+  REQUIRE(s->block_count() >= 3);
+  for (size_t b = 0; b < s->block_count(); ++b) {
+    // The block's RRset vectors are carved in order from one arena, each right after the last
+    // (no heap block each), and every RDATA lies past the arena, in the same storage.
+    const auto* first = &s->nodes()[s->block_first(b)];
+    const uint8_t* lo = reinterpret_cast<const uint8_t*>(first);
+    const uint8_t* end_of_vectors = lo;
+    const uint8_t* hi = lo;
+    for (size_t i = s->block_first(b); i < s->block_first(b) + s->block_size(b); ++i) {
+      const auto& node = s->nodes()[i];
+      REQUIRE(node.rrsets.get_allocator().arena != nullptr);
+      CHECK(node.rrsets.capacity() == node.rrsets.size());
+      const auto* v = reinterpret_cast<const uint8_t*>(node.rrsets.data());
+      CHECK(v >= lo);
+      end_of_vectors = std::max(end_of_vectors, v + node.rrsets.size() * sizeof(dns::RRset));
+      for (const auto& rs : node.rrsets)
+        for (dns::RdataRef r : rs.rdatas) hi = std::max(hi, r.data() + r.size());
+    }
+    for (size_t i = s->block_first(b); i < s->block_first(b) + s->block_size(b); ++i)
+      for (const auto& rs : s->nodes()[i].rrsets)
+        for (dns::RdataRef r : rs.rdatas) CHECK((r.data() >= end_of_vectors && r.data() < hi));
   }
 }
 
