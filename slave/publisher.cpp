@@ -502,11 +502,10 @@ void Publisher::write_files() {
 void Publisher::write_zone_file(const zone::Zone& signed_zone, unsigned threads) const {
   // Streamed piece by piece (~2 MB each): the whole text at once was the publication's largest
   // allocation (~90 MB at 100k names, and twice that while the string grew).
-  util::write_file_atomically(
-      signed_zone_path(state_dir_, zone_), 0644,
-      [&](const util::AtomicFileWrite& write) {
-        zone::print_zone_pieces(signed_zone, threads, write);
-      });
+  util::write_file_atomically(signed_zone_path(state_dir_, zone_), 0644,
+                              [&](const util::AtomicFileWrite& write) {
+                                zone::print_zone_pieces(signed_zone, threads, write);
+                              });
 }
 
 void Publisher::append_journal(const zone::Zone& previous, const zone::Zone& next,

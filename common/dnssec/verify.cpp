@@ -40,8 +40,9 @@ struct SigTask {
 
 // VerifyMode::Sampled's choice over the signatures of a zone verified without an earlier one:
 // the first of each class (covered type, labels, algorithm, key tag, one RR or several) in each
-// part of the zone checked on its own (check_part), and a random 1/one_in of the rest. A fault of the signer that hits a whole class (a type's canonical
-// form, wildcard labels, the wrong key, RR ordering) shows in that class's first signature.
+// part of the zone checked on its own (check_part), and a random 1/one_in of the rest. A fault of
+// the signer that hits a whole class (a type's canonical form, wildcard labels, the wrong key, RR
+// ordering) shows in that class's first signature.
 class Sampler {
  public:
   Sampler(uint32_t one_in, uint64_t seed) : one_in_(std::max<uint32_t>(one_in, 1)), state_(seed) {

@@ -183,8 +183,9 @@ TEST_CASE("RRSIG times print as gmtime and strftime print them, over the whole 3
     std::strftime(buf, sizeof buf, "%Y%m%d%H%M%S", &tm);
     return std::string(buf);
   };
-  std::vector<uint32_t> times = {0, 59, 86399, 86400, 68169599, 68169600, 951782399, 951782400,
-                                 951868800, 4102444799, 4102444800, 0xFFFFFFFE, 0xFFFFFFFF};
+  std::vector<uint32_t> times = {0,          59,         86399,     86400,     68169599,
+                                 68169600,   951782399,  951782400, 951868800, 4102444799,
+                                 4102444800, 0xFFFFFFFE, 0xFFFFFFFF};
   for (uint64_t v = 12345; v <= 0xFFFFFFFFULL; v += 7919 * 3607) times.push_back(uint32_t(v));
   for (uint32_t v : times) {
     const std::string when = reference(v);

@@ -246,8 +246,9 @@ TEST_CASE("verify: a large zone checked by parts on several threads gives the on
           "[dnssec][verify]") {
   // Over the size verified on one thread: the signatures and the signed-RRset rules are checked
   // by parts of blocks and merged in zone order, the denial chain as a task of its own.
-  std::string text = "$TTL 300\n@ 3600 IN SOA ns.example. h.example. 1 2 3 4 600\n@ IN NS ns\n"
-                     "ns IN A 192.0.2.1\n";
+  std::string text =
+      "$TTL 300\n@ 3600 IN SOA ns.example. h.example. 1 2 3 4 600\n@ IN NS ns\n"
+      "ns IN A 192.0.2.1\n";
   for (int i = 0; i < 6000; ++i) text += "h" + std::to_string(i) + " IN A 192.0.2.9\n";
   zone::ZoneBuilder b(kOrigin);
   (void)zone::parse_zone_text(text, kOrigin,
