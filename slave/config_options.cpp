@@ -39,7 +39,8 @@ const std::vector<OptionSpec>& slave_options() {
        true, false},
       {"verify",
        "check before publishing: sampled (every signature of an incremental change; on a full "
-       "sign each kind of signature once plus 1 in 64) | full (every signature)",
+       "sign each key's first signature, each kind of signature once per process, plus 1 in "
+       "64) | full (every signature)",
        true, false},
       {"serial-policy", "increment | unixtime | dateserial", true, false},
       {"on-change", "shell command run with a JSON change document", true, false},

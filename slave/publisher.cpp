@@ -409,12 +409,16 @@ bool Publisher::verify(const zone::Zone& signed_zone, const zone::Zone* patched_
   // A patch of the zone this process verified last needs only its changed signatures checked.
   const zone::Zone* verified_before =
       patched_from && patched_from == verified_.get() ? patched_from : nullptr;
+  // Every zone of the process is signed by the same code: a kind of signature checked in one
+  // zone is not checked again in the next (each zone's keys still are).
+  static dnssec::CheckedKinds checked_kinds;
   auto verdict = dnssec::verify_zone(
       signed_zone, {.now = now,
                     .threads = config_.sign_threads,
                     .verified_before = verified_before,
                     .mode = config_.verify,
-                    .unpublished_dnskeys = signer_.load()->options().unpublished_dnskeys});
+                    .unpublished_dnskeys = signer_.load()->options().unpublished_dnskeys,
+                    .checked_kinds = &checked_kinds});
   if (!verdict.ok()) {
     alert("verify-failed", verdict.summary(3), master);
     return false;

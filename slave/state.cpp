@@ -169,7 +169,11 @@ std::optional<AppliedSerial> load_applied_serial(const std::string& dir, const d
 }
 
 void store_applied_serial(const std::string& dir, const dns::Name& zone, AppliedSerial a) {
-  util::write_file_atomically(applied_serial_path(dir, zone),
+  // Not synced (two fsyncs, as many as a small zone's signed file takes). It is read only when
+  // its served serial is the one in the signed file, which is synced: a crash leaves it missing
+  // (the next transfer is an AXFR) or older, and an older pair with the same served serial names
+  // the same content (stored after an unchanged transfer), from which an IXFR still applies.
+  util::replace_file(applied_serial_path(dir, zone),
                               std::to_string(a.master) + " " + std::to_string(a.served) + "\n",
                               0644);
 }

@@ -42,22 +42,37 @@ struct SigTask {
 // the first of each class (covered type, labels, algorithm, key tag, one RR or several) in each
 // part of the zone checked on its own (check_part), and a random 1/one_in of the rest. A fault of
 // the signer that hits a whole class (a type's canonical form, wildcard labels, the wrong key, RR
-// ordering) shows in that class's first signature.
+// ordering) shows in that class's first signature. With kinds shared between zones
+// (CheckedKinds): each key's first signature in each part, and each kind's first in any zone.
 class Sampler {
  public:
-  Sampler(uint32_t one_in, uint64_t seed) : one_in_(std::max<uint32_t>(one_in, 1)), state_(seed) {
+  Sampler(uint32_t one_in, uint64_t seed, CheckedKinds* shared)
+      : one_in_(std::max<uint32_t>(one_in, 1)), state_(seed), shared_(shared) {
     if (state_ == 0) state_ = (uint64_t{std::random_device{}()} << 32) | std::random_device{}();
   }
   // True when `sig` over `covered` must be checked cryptographically.
   bool take(const dns::RRset& covered, dns::RdataRef sig) {
     if (sig.size() < 18) return true;  // malformed: verify_rrsig says so
     // RFC 4034 §3.1: type covered 0-1, algorithm 2, labels 3, key tag 16-17.
-    const uint64_t cls = (uint64_t{sig[0]} << 56) | (uint64_t{sig[1]} << 48) |
-                         (uint64_t{sig[2]} << 40) | (uint64_t{sig[3]} << 32) |
-                         (uint64_t{sig[16]} << 24) | (uint64_t{sig[17]} << 16) |
-                         (covered.rdatas.size() > 1 ? 1 : 0);
-    if (seen_.insert(cls).second) return true;
-    return next() % one_in_ == 0;
+    const uint64_t multi = covered.rdatas.size() > 1 ? 1 : 0;
+    if (shared_ == nullptr) {
+      const uint64_t cls = (uint64_t{sig[0]} << 56) | (uint64_t{sig[1]} << 48) |
+                           (uint64_t{sig[2]} << 40) | (uint64_t{sig[3]} << 32) |
+                           (uint64_t{sig[16]} << 24) | (uint64_t{sig[17]} << 16) | multi;
+      if (seen_.insert(cls).second) return true;
+      return next() % one_in_ == 0;
+    }
+    // The two sets of classes apart by their top bit. Labels stand for "wildcard or not" only:
+    // their number depends on the zone's depth.
+    const uint64_t key = (uint64_t{1} << 63) | (uint64_t{sig[2]} << 16) |
+                         (uint64_t{sig[16]} << 8) | sig[17];
+    const uint64_t wildcard = sig[3] < covered.owner.label_count() ? 2 : 0;
+    const uint64_t kind = (uint64_t{sig[0]} << 32) | (uint64_t{sig[1]} << 24) |
+                          (uint64_t{sig[2]} << 16) | wildcard | multi;
+    const bool first_of_key = seen_.insert(key).second;
+    // This part's set first: the shared one is locked once per kind a part meets.
+    const bool first_of_kind = seen_.insert(kind).second && shared_->first(kind);
+    return first_of_key || first_of_kind || next() % one_in_ == 0;
   }
   // A part's own draws and classes, the same for the same seed and part.
   void reseed(size_t part) {
@@ -74,6 +89,7 @@ class Sampler {
   }
   uint32_t one_in_;
   uint64_t state_;
+  CheckedKinds* shared_;
   std::unordered_set<uint64_t> seen_;
 };
 
@@ -472,7 +488,7 @@ VerifyVerdict verify_zone(const zone::Zone& zone, const VerifyOptions& options) 
   // Sampling applies to a zone with no verified predecessor only: an incremental change is
   // checked signature by signature.
   if (options.mode == VerifyMode::Sampled && before == nullptr)
-    check.sampler.emplace(options.sample_one_in, options.sample_seed);
+    check.sampler.emplace(options.sample_one_in, options.sample_seed, options.checked_kinds);
 
   // Signatures and the signed-RRset rules (RFC 4035 §2.2) by parts of blocks, and the denial
   // chain (RFC 4035 §2.3, RFC 5155 §7.1) recomputed from the zone's data and compared (after a

@@ -6,9 +6,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <ctime>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "common/dns/name.hpp"
@@ -47,7 +49,28 @@ enum class VerifyMode {
   // checked in full). Without a usable verified_before (a full sign, a key change): the first
   // signature of each combination of covered type, label count, algorithm, key tag and RRset
   // size (one RR or several), plus each other signature with probability 1/sample_one_in.
+  // With VerifyOptions::checked_kinds: the first signature of each key, the first of each kind
+  // not checked in an earlier zone, and the same random share.
   Sampled,
+};
+
+// Kinds of signature (covered type, algorithm, wildcard or not, one RR or several) checked
+// cryptographically in earlier zones, shared by every zone one signer code signs (a daemon's):
+// a fault of the signer that hits a whole kind shows in the first zone that has it, so the
+// others need not check it again, while each zone's own key is still checked in each zone
+// (a 20-record zone has about fifteen kinds: checking them all costs more than signing it).
+// Thread-safe.
+class CheckedKinds {
+ public:
+  // True the first time `kind` is offered.
+  bool first(uint64_t kind) {
+    std::lock_guard lock(mutex_);
+    return kinds_.insert(kind).second;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::unordered_set<uint64_t> kinds_;
 };
 [[nodiscard]] const char* to_string(VerifyMode mode);  // "full", "sampled"
 // "full" or "sampled"; nullopt otherwise.
@@ -72,6 +95,7 @@ struct VerifyOptions {
   std::vector<dns::Rdata> unpublished_dnskeys{};
   uint32_t sample_one_in = 64;  // Sampled: the random share of the other signatures (>= 1)
   uint64_t sample_seed = 0;     // Sampled: 0 draws a fresh seed per call (tests fix one)
+  CheckedKinds* checked_kinds = nullptr;  // Sampled: kinds checked in earlier zones, or null
 };
 
 struct VerifyVerdict {

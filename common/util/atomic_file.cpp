@@ -181,6 +181,17 @@ void write_file_atomically(const std::string& path, mode_t mode,
   ::close(dfd);
 }
 
+void replace_file(const std::string& path, std::string_view data, mode_t mode) {
+  TempFile file(path, mode);
+  if (!file.write_all(data)) file.abandon("write");
+  file.close();
+  if (faulted(AtomicFileStep::Rename) || ::rename(file.name().c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(file.name().c_str());
+    throw_step(path, "rename", err);
+  }
+}
+
 }  // namespace flatsign::util
 
 namespace flatsign::util {

@@ -30,6 +30,11 @@ using AtomicFileWrite = std::function<void(std::string_view piece)>;
 void write_file_atomically(const std::string& path, mode_t mode,
                            const std::function<void(const AtomicFileWrite& write)>& produce);
 
+// The same without the two fsyncs: readers see the old or the new file, but after a crash of
+// the machine (not of the process) the file may be the old one, or empty. For files whose
+// readers check them against durable state and can do without them.
+void replace_file(const std::string& path, std::string_view data, mode_t mode);
+
 // Many files replaced together with two file-system syncs in all, not two fsyncs each (a slave
 // creating the keys of thousands of zones at its first start: ~6 ms per fsync here). add() writes
 // each file's temporary copy; commit() makes them all durable (syncfs), renames each over its

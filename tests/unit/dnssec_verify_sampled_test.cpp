@@ -1,6 +1,8 @@
 // verify_zone in VerifyMode::Sampled against injected signer faults: a signer that writes wrong
 // signatures for one whole type, and one that signs with a private key other than the DNSKEY's,
 // are caught on a full sign whatever the random draw; an incremental change is checked in full.
+// With kinds shared between zones (CheckedKinds), a kind is checked in the first zone that has
+// it and each zone's key in every zone.
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -160,4 +162,56 @@ TEST_CASE("verify sampled: every signature of an incremental change is checked",
   size_t bad_a = 0;
   for (const auto& p : v.problems) bad_a += p.kind == Kind::BadSignature && p.type == RRType::A;
   CHECK(bad_a == 10);
+}
+
+TEST_CASE("verify sampled with kinds shared between zones: a later zone checks its key, not "
+          "every kind again",
+          "[dnssec][verify][sampled]") {
+  auto mode = GENERATE(DenialMode::Nsec, DenialMode::Nsec3);
+  CheckedKinds kinds;
+  auto key1 = generate_key(kOrigin, Algorithm::ECDSAP256SHA256, kFlagsKsk, kNow);
+  auto key2 = generate_key(kOrigin, Algorithm::ECDSAP256SHA256, kFlagsKsk, kNow);
+  auto z1 = ZoneSigner({key1}, options(mode)).sign_full(*unsigned_zone()).zone;
+  auto z2 = ZoneSigner({key2}, options(mode)).sign_full(*unsigned_zone()).zone;
+  const VerifyOptions opts{
+      .now = kNow, .threads = 1, .mode = VerifyMode::Sampled, .sample_one_in = 1u << 30,
+      .sample_seed = 3, .checked_kinds = &kinds};
+  auto alone = verify_zone(*z2, {.now = kNow, .threads = 1, .mode = VerifyMode::Sampled,
+                                 .sample_one_in = 1u << 30, .sample_seed = 3});
+  auto v1 = verify_zone(*z1, opts);
+  auto v2 = verify_zone(*z2, opts);
+  INFO(v1.summary() << "\n" << v2.summary() << "\n" << alone.summary());
+  CHECK(v1.ok());
+  CHECK(v2.ok());
+  // Without the draw (1 in 2^30): the first zone checks each of its kinds, the second only its
+  // key's first signature.
+  CHECK(v1.signatures_checked > 5);
+  CHECK(v2.signatures_checked == 1);
+  // Alone, the second zone checks every class of its own.
+  CHECK(alone.signatures_checked > 5);
+}
+
+TEST_CASE("verify sampled with kinds shared between zones: a wrong key in a later zone and a "
+          "wrong type in the first are caught",
+          "[dnssec][verify][sampled]") {
+  auto mode = GENERATE(DenialMode::Nsec, DenialMode::Nsec3);
+  auto key = generate_key(kOrigin, Algorithm::ECDSAP256SHA256, kFlagsKsk, kNow);
+  auto good = ZoneSigner({key}, options(mode)).sign_full(*unsigned_zone()).zone;
+  for (uint64_t seed : {1, 2, 3}) {
+    CheckedKinds kinds;
+    const VerifyOptions opts{
+        .now = kNow, .mode = VerifyMode::Sampled, .sample_seed = seed, .checked_kinds = &kinds};
+    // The first zone with MX signatures: its wrong MX signatures are checked and refused.
+    auto bad_mx = wrong_signatures_for(*good, RRType::MX);
+    auto v1 = verify_zone(*bad_mx, opts);
+    CHECK(has(v1, Kind::BadSignature, RRType::MX));
+    // A later zone, every kind already checked, signed with a private key other than its
+    // DNSKEY's: its key's first signature is checked and refused.
+    auto other = generate_key(kOrigin, Algorithm::ECDSAP256SHA256, kFlagsKsk, kNow);
+    auto wrong = ZoneSigner({wrong_private_key(other)}, options(mode)).sign_full(*unsigned_zone());
+    auto v2 = verify_zone(*wrong.zone, opts);
+    INFO(v2.summary());
+    CHECK(!v2.ok());
+    CHECK(v2.problem_count >= 1);
+  }
 }

@@ -59,6 +59,23 @@ TEST_CASE("atomic file: a failure at any step keeps the old file", "[util][atomi
   CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()) == 1);
 }
 
+TEST_CASE("replace file (unsynced): contents and mode; a failure keeps the old file",
+          "[util][atomic_file]") {
+  TempDir dir("atomic");
+  auto file = (dir.path / "zone.master-serial").string();
+  flatsign::util::replace_file(file, "7 9\n", 0640);
+  CHECK(slurp(file) == "7 9\n");
+  struct stat st {};
+  REQUIRE(::stat(file.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0640);
+  auto step = GENERATE(AtomicFileStep::Create, AtomicFileStep::Write, AtomicFileStep::Rename);
+  flatsign::util::set_atomic_file_fault(step);
+  CHECK_THROWS_AS(flatsign::util::replace_file(file, "8 10\n", 0640), std::system_error);
+  flatsign::util::set_atomic_file_fault(std::nullopt);
+  CHECK(slurp(file) == "7 9\n");
+  CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()) == 1);
+}
+
 TEST_CASE("atomic file: a directory fsync failure is reported after the rename",
           "[util][atomic_file]") {
   TempDir dir("atomic");
