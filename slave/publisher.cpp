@@ -52,17 +52,18 @@ Publisher::Publisher(const PublisherConfig& config, const dns::Name& zone,
                      const std::string& state_dir)
     : config_(config), zone_(zone), state_dir_(state_dir), zname_(zone.to_string()) {}
 
-void Publisher::start_up(util::AtomicFileBatch* new_keys) {
+void Publisher::start_up(util::AtomicFileBatch* new_keys, bool new_state_dir) {
   auto keys = load_or_create_keys(state_dir_, zone_, config_.algorithm, new_keys, config_.key_dir,
-                                  config_.key_policy.mode == KeyPolicy::Mode::KskZskRoll);
+                                  config_.key_policy.mode == KeyPolicy::Mode::KskZskRoll,
+                                  new_state_dir);
   try {
     key_set_ = key_set_at(keys, std::time(nullptr));
   } catch (const KeyScheduleError& e) {
     throw StateError(std::string("keys: ") + e.what());
   }
   signer_.store(make_signer(key_set_));
-  auto last = load_signed_zone(state_dir_, zone_);
-  last_serial_ = load_last_serial(state_dir_, zone_, last.get());
+  auto last = new_state_dir ? nullptr : load_signed_zone(state_dir_, zone_);
+  if (!new_state_dir) last_serial_ = load_last_serial(state_dir_, zone_, last.get());
   if (config_.journal.max_versions > 0) {
     journal_file_ =
         std::make_unique<xfr::JournalFile>(journal_path(state_dir_, zone_), config_.journal);

@@ -104,8 +104,9 @@ class Publisher {
   // from the state directory. Throws StateError; call once before anything else. When the
   // zone file is older than the last serial served (a crash between the swap and the file
   // write), it is re-signed under a higher serial first, so the served serial never goes back.
-  // A new key goes into `new_keys` when given (see load_or_create_keys).
-  void start_up(util::AtomicFileBatch* new_keys = nullptr);
+  // A new key goes into `new_keys` when given (see load_or_create_keys). `new_state_dir`: the
+  // zone's folder was made empty just now, so nothing is read from it.
+  void start_up(util::AtomicFileBatch* new_keys = nullptr, bool new_state_dir = false);
 
   // Called on the publishing thread right after a new signed zone becomes served_signed(),
   // before the zone file is written: the daemon wraps it for serving there.

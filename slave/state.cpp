@@ -38,19 +38,23 @@ std::vector<std::string> list_state_root(const std::string& root) {
 }
 
 std::string prepare_zone_state_dir(const std::string& root, const dns::Name& zone,
-                                   const std::vector<std::string>* top) {
+                                   const std::vector<std::string>* top, bool* created) {
   const std::string dir = zone_state_dir(root, zone);
   const std::string base = base_name(zone);
   std::error_code ec;
+  if (created) *created = false;
   if (fs::is_directory(dir, ec) && !fs::exists(root + "/" + base + ".signed", ec) &&
       !fs::exists(root + "/" + base + ".serial", ec))
     return dir;
+  bool made = false;
   for (const std::string& d : {root, dir}) {
     if (fs::is_directory(d, ec)) continue;
     fs::create_directories(d, ec);
     if (ec) throw StateError("cannot create " + d + ": " + ec.message());
     fs::permissions(d, fs::perms::owner_all, fs::perm_options::replace, ec);
+    made = d == dir;
   }
+  bool moved = false;
   // The one-folder layout kept every file of the zone beside the state directory's top: the
   // zone's files there are moved, a key file only when it is the zone's (K<zone>.+alg+tag).
   const std::string key_prefix = "K" + zone.lowercased().to_string() + "+";
@@ -66,9 +70,11 @@ std::string prepare_zone_state_dir(const std::string& root, const dns::Name& zon
                        " exist: keep the right one and remove the other");
     fs::rename(from, to, ec);
     if (ec) throw StateError("cannot move " + from + " to " + dir + ": " + ec.message());
+    moved = true;
     util::log(util::LogLevel::Info, "slave", zone.to_string(), "state: moved {} into {}", name,
               dir);
   }
+  if (created) *created = made && !moved;
   return dir;
 }
 
@@ -84,15 +90,24 @@ std::string journal_path(const std::string& dir, const dns::Name& zone) {
   return dir + "/" + base_name(zone) + ".journal";
 }
 
+// A zone's first key (or KSK and ZSK), generated and stored in `kdir`.
+static std::vector<dnssec::DnssecKey> create_keys(const std::string& kdir,
+                                                  const dns::Name& zone, dnssec::Algorithm alg,
+                                                  util::AtomicFileBatch* batch, bool ksk_and_zsk);
+
 std::vector<dnssec::DnssecKey> load_or_create_keys(const std::string& dir, const dns::Name& zone,
                                                    dnssec::Algorithm alg,
                                                    util::AtomicFileBatch* batch,
-                                                   const std::string& key_dir, bool ksk_and_zsk) {
+                                                   const std::string& key_dir, bool ksk_and_zsk,
+                                                   bool dir_is_new) {
   const std::string& kdir = key_dir.empty() ? dir : key_dir;
+  std::vector<dnssec::DnssecKey> keys;
+  // A folder made just now holds nothing to read (a start with thousands of new zones: four
+  // listings and checks a zone less).
+  if (dir_is_new && key_dir.empty()) return create_keys(dir, zone, alg, batch, ksk_and_zsk);
   for (const std::string& name : util::remove_abandoned_temp_files(dir))
     util::log(util::LogLevel::Info, "slave", zone.to_string(),
               "state: removed {}, left by a process stopped while writing it", name);
-  std::vector<dnssec::DnssecKey> keys;
   try {
     keys = dnssec::load_keys(kdir, zone, /*require_private=*/false);
   } catch (const dnssec::KeyFileError& e) {
@@ -113,6 +128,13 @@ std::vector<dnssec::DnssecKey> load_or_create_keys(const std::string& dir, const
                      " but its key files are missing from " + kdir +
                      "; restore them (a new key would break the chain of trust)");
   }
+  return create_keys(kdir, zone, alg, batch, ksk_and_zsk);
+}
+
+static std::vector<dnssec::DnssecKey> create_keys(const std::string& kdir,
+                                                  const dns::Name& zone, dnssec::Algorithm alg,
+                                                  util::AtomicFileBatch* batch, bool ksk_and_zsk) {
+  std::vector<dnssec::DnssecKey> keys;
   auto key = dnssec::generate_key(zone, alg, dnssec::kFlagsKsk, std::time(nullptr));
   dnssec::store_key(key, kdir, batch);
   util::log(util::LogLevel::Info, "slave", zone.to_string(), "generated {} {}, key tag {}",

@@ -34,9 +34,11 @@ class StateError : public std::runtime_error {
 // finished by the next call. `top` lists the file names at <root>, taken once for every zone of
 // a daemon (a listing per zone cost minutes with 10,000 zones); null: listed here. Nothing is
 // looked for when the zone's folder exists and no .signed or .serial of it is at the top.
-// Throws StateError naming the path and the system's reason.
+// Throws StateError naming the path and the system's reason. `*created`, when given, is set to
+// whether the folder was made now with nothing moved into it: a new zone, nothing to load.
 std::string prepare_zone_state_dir(const std::string& root, const dns::Name& zone,
-                                   const std::vector<std::string>* top = nullptr);
+                                   const std::vector<std::string>* top = nullptr,
+                                   bool* created = nullptr);
 // The names of the files at `root` (none when it does not exist), for prepare_zone_state_dir().
 [[nodiscard]] std::vector<std::string> list_state_root(const std::string& root);
 
@@ -53,11 +55,12 @@ std::string prepare_zone_state_dir(const std::string& root, const dns::Name& zon
 // missing for a published zone or a key file is corrupt.
 // With `key_dir` set the keys are read from (and a first key made in) that folder instead, while
 // `dir` still tells whether the zone was published. With `ksk_and_zsk` the first keys are a
-// KSK and a ZSK instead of one CSK.
+// KSK and a ZSK instead of one CSK. `dir_is_new`: `dir` was made empty just now
+// (prepare_zone_state_dir's `created`), so with no `key_dir` nothing is looked for.
 [[nodiscard]] std::vector<dnssec::DnssecKey> load_or_create_keys(
     const std::string& dir, const dns::Name& zone, dnssec::Algorithm alg,
     util::AtomicFileBatch* batch = nullptr, const std::string& key_dir = "",
-    bool ksk_and_zsk = false);
+    bool ksk_and_zsk = false, bool dir_is_new = false);
 
 // The last published signed zone, or null when there is none. Throws StateError when the file
 // exists but does not load.

@@ -113,10 +113,15 @@ ZonePipeline::ZonePipeline(asio::io_context& io, ZoneConfigPtr config, const Pip
 void ZonePipeline::start_up(util::AtomicFileBatch* new_keys) {
   publisher_.set_on_swap([this] { wrap_publication(); });
   publisher_.set_on_hook_done([zname = zname_] { release_free_memory(zname); });
-  prepare_zone_state_dir(config_.state_root, name(), shared_.state_root_files.get());
-  publisher_.start_up(new_keys);
-  key_upkeep_.preload(publisher_);
-  load_applied_serial_state();
+  bool new_dir = false;
+  prepare_zone_state_dir(config_.state_root, name(), shared_.state_root_files.get(), &new_dir);
+  publisher_.start_up(new_keys, new_dir);
+  // A new zone's key files are not in place yet (new_keys is committed after): its first key
+  // step reads them.
+  if (!new_dir) {
+    key_upkeep_.preload(publisher_);
+    load_applied_serial_state();
+  }
   const PublishReport r = publisher_.take_report();
   if (r.earliest_expiry != 0) note_expiry(r.earliest_expiry);
   if (auto served = publisher_.served_signed()) {

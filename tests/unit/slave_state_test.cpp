@@ -124,9 +124,19 @@ TEST_CASE("state: each zone has its own folder; the one-folder layout is moved i
 TEST_CASE("state: a fresh zone folder gets a key instead of a misleading key error", "[slave]") {
   TempDir d("slave");
   const auto zone = dns::Name::parse("new.test.");
-  const std::string dir = slave::prepare_zone_state_dir(d.str() + "/a/b", zone);
-  auto keys = slave::load_or_create_keys(dir, zone, dnssec::Algorithm::ECDSAP256SHA256);
+  bool created = false;
+  const std::string dir = slave::prepare_zone_state_dir(d.str() + "/a/b", zone, nullptr, &created);
+  CHECK(created);
+  auto keys = slave::load_or_create_keys(dir, zone, dnssec::Algorithm::ECDSAP256SHA256, nullptr,
+                                         "", false, created);
   CHECK(keys.size() == 1);
+  // The next start finds the folder and the key it holds.
+  CHECK(slave::prepare_zone_state_dir(d.str() + "/a/b", zone, nullptr, &created) == dir);
+  CHECK_FALSE(created);
+  auto again = slave::load_or_create_keys(dir, zone, dnssec::Algorithm::ECDSAP256SHA256, nullptr,
+                                          "", false, created);
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].tag == keys[0].tag);
 }
 
 TEST_CASE("state: keys copied to the top of a new slave's state directory are moved in",
@@ -141,4 +151,11 @@ TEST_CASE("state: keys copied to the top of a new slave's state directory are mo
   CHECK(std::filesystem::exists(dir + "/Kcopied.test.+013+4242.key"));
   CHECK(std::filesystem::exists(dir + "/Kcopied.test.+013+4242.private"));
   CHECK_FALSE(std::filesystem::exists(d.str() + "/Kcopied.test.+013+4242.key"));
+  // Made now but not empty: its keys are read, none generated.
+  bool created = true;
+  const auto zone2 = dns::Name::parse("copied2.test.");
+  std::ofstream(d.str() + "/Kcopied2.test.+013+4243.key") << "x";
+  const auto listing2 = slave::list_state_root(d.path);
+  (void)slave::prepare_zone_state_dir(d.path, zone2, &listing2, &created);
+  CHECK_FALSE(created);
 }
