@@ -48,7 +48,11 @@ class Sampler {
  public:
   Sampler(uint32_t one_in, uint64_t seed, CheckedKinds* shared)
       : one_in_(std::max<uint32_t>(one_in, 1)), state_(seed), shared_(shared) {
-    if (state_ == 0) state_ = (uint64_t{std::random_device{}()} << 32) | std::random_device{}();
+    // A fresh seed per zone from a generator seeded once per thread: opening a random_device
+    // per zone showed in the profile of thousands of small zones' publications.
+    thread_local std::mt19937_64 seeds{(uint64_t{std::random_device{}()} << 32) |
+                                       std::random_device{}()};
+    while (state_ == 0) state_ = seeds();
   }
   // True when `sig` over `covered` must be checked cryptographically.
   bool take(const dns::RRset& covered, dns::RdataRef sig) {

@@ -40,7 +40,10 @@ std::string dir_of(const std::string& path) {
 
 std::string temp_name(const std::string& path) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
-  return path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(rng());
+  // Read once: a system call per file is felt when thousands of new zones write their files
+  // (the process writes no file after a fork, whose child execs at once).
+  static const pid_t pid = ::getpid();
+  return path + ".tmp." + std::to_string(pid) + "." + std::to_string(rng());
 }
 
 // syncfs(2) of the file system holding `path`'s directory.
