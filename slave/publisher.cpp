@@ -53,9 +53,9 @@ Publisher::Publisher(const PublisherConfig& config, const dns::Name& zone,
     : config_(config), zone_(zone), state_dir_(state_dir), zname_(zone.to_string()) {}
 
 void Publisher::start_up(util::AtomicFileBatch* new_keys, bool new_state_dir) {
-  auto keys = load_or_create_keys(state_dir_, zone_, config_.algorithm, new_keys, config_.key_dir,
-                                  config_.key_policy.mode == KeyPolicy::Mode::KskZskRoll,
-                                  new_state_dir);
+  auto keys =
+      load_or_create_keys(state_dir_, zone_, config_.algorithm, new_keys, config_.key_dir,
+                          config_.key_policy.mode == KeyPolicy::Mode::KskZskRoll, new_state_dir);
   try {
     key_set_ = key_set_at(keys, std::time(nullptr));
   } catch (const KeyScheduleError& e) {

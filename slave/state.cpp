@@ -91,8 +91,8 @@ std::string journal_path(const std::string& dir, const dns::Name& zone) {
 }
 
 // A zone's first key (or KSK and ZSK), generated and stored in `kdir`.
-static std::vector<dnssec::DnssecKey> create_keys(const std::string& kdir,
-                                                  const dns::Name& zone, dnssec::Algorithm alg,
+static std::vector<dnssec::DnssecKey> create_keys(const std::string& kdir, const dns::Name& zone,
+                                                  dnssec::Algorithm alg,
                                                   util::AtomicFileBatch* batch, bool ksk_and_zsk);
 
 std::vector<dnssec::DnssecKey> load_or_create_keys(const std::string& dir, const dns::Name& zone,
@@ -131,8 +131,8 @@ std::vector<dnssec::DnssecKey> load_or_create_keys(const std::string& dir, const
   return create_keys(kdir, zone, alg, batch, ksk_and_zsk);
 }
 
-static std::vector<dnssec::DnssecKey> create_keys(const std::string& kdir,
-                                                  const dns::Name& zone, dnssec::Algorithm alg,
+static std::vector<dnssec::DnssecKey> create_keys(const std::string& kdir, const dns::Name& zone,
+                                                  dnssec::Algorithm alg,
                                                   util::AtomicFileBatch* batch, bool ksk_and_zsk) {
   std::vector<dnssec::DnssecKey> keys;
   auto key = dnssec::generate_key(zone, alg, dnssec::kFlagsKsk, std::time(nullptr));
@@ -196,8 +196,7 @@ void store_applied_serial(const std::string& dir, const dns::Name& zone, Applied
   // (the next transfer is an AXFR) or older, and an older pair with the same served serial names
   // the same content (stored after an unchanged transfer), from which an IXFR still applies.
   util::replace_file(applied_serial_path(dir, zone),
-                              std::to_string(a.master) + " " + std::to_string(a.served) + "\n",
-                              0644);
+                     std::to_string(a.master) + " " + std::to_string(a.served) + "\n", 0644);
 }
 
 std::shared_ptr<const zone::Zone> strip_signatures(const zone::Zone& signed_zone) {

@@ -68,8 +68,8 @@ class Sampler {
     }
     // The two sets of classes apart by their top bit. Labels stand for "wildcard or not" only:
     // their number depends on the zone's depth.
-    const uint64_t key = (uint64_t{1} << 63) | (uint64_t{sig[2]} << 16) |
-                         (uint64_t{sig[16]} << 8) | sig[17];
+    const uint64_t key =
+        (uint64_t{1} << 63) | (uint64_t{sig[2]} << 16) | (uint64_t{sig[16]} << 8) | sig[17];
     const uint64_t wildcard = sig[3] < covered.owner.label_count() ? 2 : 0;
     const uint64_t kind = (uint64_t{sig[0]} << 32) | (uint64_t{sig[1]} << 24) |
                           (uint64_t{sig[2]} << 16) | wildcard | multi;

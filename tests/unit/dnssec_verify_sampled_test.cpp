@@ -164,20 +164,27 @@ TEST_CASE("verify sampled: every signature of an incremental change is checked",
   CHECK(bad_a == 10);
 }
 
-TEST_CASE("verify sampled with kinds shared between zones: a later zone checks its key, not "
-          "every kind again",
-          "[dnssec][verify][sampled]") {
+TEST_CASE(
+    "verify sampled with kinds shared between zones: a later zone checks its key, not "
+    "every kind again",
+    "[dnssec][verify][sampled]") {
   auto mode = GENERATE(DenialMode::Nsec, DenialMode::Nsec3);
   CheckedKinds kinds;
   auto key1 = generate_key(kOrigin, Algorithm::ECDSAP256SHA256, kFlagsKsk, kNow);
   auto key2 = generate_key(kOrigin, Algorithm::ECDSAP256SHA256, kFlagsKsk, kNow);
   auto z1 = ZoneSigner({key1}, options(mode)).sign_full(*unsigned_zone()).zone;
   auto z2 = ZoneSigner({key2}, options(mode)).sign_full(*unsigned_zone()).zone;
-  const VerifyOptions opts{
-      .now = kNow, .threads = 1, .mode = VerifyMode::Sampled, .sample_one_in = 1u << 30,
-      .sample_seed = 3, .checked_kinds = &kinds};
-  auto alone = verify_zone(*z2, {.now = kNow, .threads = 1, .mode = VerifyMode::Sampled,
-                                 .sample_one_in = 1u << 30, .sample_seed = 3});
+  const VerifyOptions opts{.now = kNow,
+                           .threads = 1,
+                           .mode = VerifyMode::Sampled,
+                           .sample_one_in = 1u << 30,
+                           .sample_seed = 3,
+                           .checked_kinds = &kinds};
+  auto alone = verify_zone(*z2, {.now = kNow,
+                                 .threads = 1,
+                                 .mode = VerifyMode::Sampled,
+                                 .sample_one_in = 1u << 30,
+                                 .sample_seed = 3});
   auto v1 = verify_zone(*z1, opts);
   auto v2 = verify_zone(*z2, opts);
   INFO(v1.summary() << "\n" << v2.summary() << "\n" << alone.summary());
@@ -191,9 +198,10 @@ TEST_CASE("verify sampled with kinds shared between zones: a later zone checks i
   CHECK(alone.signatures_checked > 5);
 }
 
-TEST_CASE("verify sampled with kinds shared between zones: a wrong key in a later zone and a "
-          "wrong type in the first are caught",
-          "[dnssec][verify][sampled]") {
+TEST_CASE(
+    "verify sampled with kinds shared between zones: a wrong key in a later zone and a "
+    "wrong type in the first are caught",
+    "[dnssec][verify][sampled]") {
   auto mode = GENERATE(DenialMode::Nsec, DenialMode::Nsec3);
   auto key = generate_key(kOrigin, Algorithm::ECDSAP256SHA256, kFlagsKsk, kNow);
   auto good = ZoneSigner({key}, options(mode)).sign_full(*unsigned_zone()).zone;

@@ -127,8 +127,8 @@ TEST_CASE("state: a fresh zone folder gets a key instead of a misleading key err
   bool created = false;
   const std::string dir = slave::prepare_zone_state_dir(d.str() + "/a/b", zone, nullptr, &created);
   CHECK(created);
-  auto keys = slave::load_or_create_keys(dir, zone, dnssec::Algorithm::ECDSAP256SHA256, nullptr,
-                                         "", false, created);
+  auto keys = slave::load_or_create_keys(dir, zone, dnssec::Algorithm::ECDSAP256SHA256, nullptr, "",
+                                         false, created);
   CHECK(keys.size() == 1);
   // The next start finds the folder and the key it holds.
   CHECK(slave::prepare_zone_state_dir(d.str() + "/a/b", zone, nullptr, &created) == dir);
