@@ -101,10 +101,10 @@ std::vector<dnssec::DnssecKey> load_or_create_keys(const std::string& dir, const
                                                    const std::string& key_dir, bool ksk_and_zsk,
                                                    bool dir_is_new) {
   const std::string& kdir = key_dir.empty() ? dir : key_dir;
-  std::vector<dnssec::DnssecKey> keys;
   // A folder made just now holds nothing to read (a start with thousands of new zones: four
   // listings and checks a zone less).
   if (dir_is_new && key_dir.empty()) return create_keys(dir, zone, alg, batch, ksk_and_zsk);
+  std::vector<dnssec::DnssecKey> keys;
   for (const std::string& name : util::remove_abandoned_temp_files(dir))
     util::log(util::LogLevel::Info, "slave", zone.to_string(),
               "state: removed {}, left by a process stopped while writing it", name);
