@@ -1,7 +1,6 @@
 #include "slave/zone_pipeline.hpp"
 #include "slave/zone_pipeline_workers.hpp"
 
-#include <malloc.h>
 #include <algorithm>
 #include <future>
 #include <random>
@@ -21,6 +20,7 @@
 #include "common/net/notify.hpp"
 #include "common/net/spawn.hpp"
 #include "common/util/clock.hpp"
+#include "common/util/heap.hpp"
 #include "common/util/log.hpp"
 #include "slave/axfr_client.hpp"
 #include "slave/ixfr_check.hpp"
@@ -76,21 +76,17 @@ std::chrono::milliseconds jittered(std::chrono::milliseconds interval) {
 
 void release_free_memory(const std::string& zname) {
   // A transfer, a sign and a verify free as much as the zone they leave behind, much of it in
-  // the signing threads' malloc arenas, which glibc never shrinks by itself: measured on a
-  // 100k-name zone, RSS stayed ~150 MB above the heap in use. malloc_trim hands free pages of
-  // every arena back to the kernel.
+  // the signing threads' arenas. glibc never shrinks those by itself (measured on a 100k-name
+  // zone: RSS stayed ~150 MB above the heap in use); jemalloc does, but only as those threads
+  // allocate again. Either way the pages go back to the kernel now.
   const auto t0 = std::chrono::steady_clock::now();
-  const bool released = malloc_trim(0) != 0;
-  // The heap in use beside what the arena keeps: their gap is fragmentation malloc_trim could
-  // not give back (free chunks sharing pages with live ones).
-  const struct mallinfo2 mi = mallinfo2();
+  const util::HeapFigures f = util::release_free_heap();
+  // held less in_use: what could not be given back (free space sharing pages with live data).
   util::log(LogLevel::Debug, "slave", zname,
-            "malloc_trim: {} in {:.3f} s; heap in use {:.1f} MB of {:.1f} MB held, {:.1f} MB "
-            "mapped apart",
-            released ? "memory released" : "nothing to release",
+            "heap release ({}): {} in {:.3f} s; in use {:.1f} MB of {:.1f} MB held", f.allocator,
+            f.released ? "memory released" : "nothing to release",
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
-            static_cast<double>(mi.uordblks) / 1048576.0, static_cast<double>(mi.arena) / 1048576.0,
-            static_cast<double>(mi.hblkhd) / 1048576.0);
+            static_cast<double>(f.in_use) / 1048576.0, static_cast<double>(f.held) / 1048576.0);
 }
 
 ZonePipeline::ZonePipeline(asio::io_context& io, ZoneConfigPtr config, const PipelineShared& shared)

@@ -3,7 +3,6 @@
 #include "slave/zone_pipeline.hpp"
 #include "slave/zone_pipeline_workers.hpp"
 
-#include <malloc.h>
 #include <algorithm>
 #include <future>
 #include <random>
