@@ -18,6 +18,7 @@
 #include "common/net/spawn.hpp"
 #include "common/server/responder.hpp"
 #include "common/util/atomic_file.hpp"
+#include "common/util/heap.hpp"
 #include "common/util/json_text.hpp"
 #include "common/util/log.hpp"
 #include "slave/notify_answer.hpp"
@@ -217,8 +218,9 @@ void SlaveDaemon::start() {
       if (nearest_parent(pipelines_, name)) names.push_back(name);
   }
   for (const auto& n : names) check_cuts(n);
-  util::log(LogLevel::Info, "slave", "", "serving {} zone(s) on {} listener(s), {} catalog(s)",
-            pipelines_.size(), config_.listen.size(), followers_.size());
+  util::log(LogLevel::Info, "slave", "",
+            "serving {} zone(s) on {} listener(s), {} catalog(s); heap: {}", pipelines_.size(),
+            config_.listen.size(), followers_.size(), util::heap_is_jemalloc() ? "jemalloc" : "glibc");
   net::spawn_logged(io_.get_executor(), signal_loop(), "slave", "signal handling");
   if (config_.http) {
     http_ = std::make_unique<net::HttpStatusServer>(

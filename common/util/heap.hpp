@@ -12,7 +12,7 @@ struct HeapFigures {
   const char* allocator = "glibc";  // "jemalloc" or "glibc"
   bool released = false;            // pages were handed back to the kernel
   size_t in_use = 0;                // octets allocated by the program
-  size_t held = 0;                  // octets the allocator keeps resident (in use or not)
+  size_t held = 0;  // octets the allocator holds (jemalloc: resident; glibc: its heaps' extent)
 };
 
 // Hands the heap's free pages back to the kernel now (jemalloc: every arena's dirty pages and
