@@ -33,10 +33,11 @@
 // jemalloc's settings (MALLOC_CONF in the environment overrides them). One arena: the threads'
 // own caches spare most allocations its lock, and the zones' long-lived data, built by many
 // threads, then shares pages instead of leaving partly used ones in each of several arenas
-// (bench/many-zones, 10,000 zones: 1.5 MB less than eight arenas). Free pages go back to the
-// kernel one second after they are freed, not ten, and at once rather than by way of the
-// "muzzy" stage, whose pages still count in the process's PSS: a cold start frees hundreds of
-// MB of transfers and signing buffers that would otherwise stay resident.
+// (bench/many-zones, 10,000 zones: 0.8 MiB less than eight arenas, for a cold start about a
+// tenth slower; bench/RESULTS.md). Free pages go back to the kernel one second after they are
+// freed, not ten, and at once rather than by way of the "muzzy" stage, whose pages still count
+// in the process's PSS: a cold start frees hundreds of MB of transfers and signing buffers that
+// would otherwise stay resident.
 extern "C" const char* malloc_conf;
 const char* malloc_conf = "narenas:1,dirty_decay_ms:1000,muzzy_decay_ms:0";
 #endif
@@ -246,11 +247,11 @@ int check_command(const slave::SlaveConfig& config) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Without jemalloc (sanitizer builds): one glibc arena for every thread, set before any
-  // starts. The zone lives for hours but is built by the worker and the signing threads; with
-  // an arena per thread its chunks end up spread thinly over several arenas, whose pages
-  // malloc_trim cannot give back while one chunk on them lives. Measured on a 100k-name signed
-  // zone: RSS at rest 244 -> 186 MB. The price is one lock for every thread's malloc.
+  // Without jemalloc (sanitizer builds, FLATSIGN_JEMALLOC=OFF): one glibc arena for every thread,
+  // set before any starts. The zone lives for hours but is built by the worker and the signing
+  // threads; with an arena per thread its chunks end up spread thinly over several arenas, whose
+  // pages malloc_trim cannot give back while one chunk on them lives. Measured on a 100k-name
+  // signed zone: RSS at rest 244 -> 186 MB. The price is one lock for every thread's malloc.
   if (!util::heap_is_jemalloc()) mallopt(M_ARENA_MAX, 1);
   if (argc >= 2 && std::strcmp(argv[1], "status") == 0)
     return cli::run_status_command({"flatsign-slave", "127.0.0.1:9154", true}, argc - 1, argv + 1);

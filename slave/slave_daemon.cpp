@@ -220,7 +220,8 @@ void SlaveDaemon::start() {
   for (const auto& n : names) check_cuts(n);
   util::log(LogLevel::Info, "slave", "",
             "serving {} zone(s) on {} listener(s), {} catalog(s); heap: {}", pipelines_.size(),
-            config_.listen.size(), followers_.size(), util::heap_is_jemalloc() ? "jemalloc" : "glibc");
+            config_.listen.size(), followers_.size(),
+            util::heap_is_jemalloc() ? "jemalloc" : "glibc");
   net::spawn_logged(io_.get_executor(), signal_loop(), "slave", "signal handling");
   if (config_.http) {
     http_ = std::make_unique<net::HttpStatusServer>(

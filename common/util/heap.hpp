@@ -17,8 +17,7 @@ struct HeapFigures {
 
 // Hands the heap's free pages back to the kernel now (jemalloc: every arena's dirty pages and
 // this thread's cache; glibc: malloc_trim), and reports what the heap holds after it. Called
-// after a large zone is replaced, when the free memory is largest. Costs a few ms on a heap of
-// hundreds of MB; thread-safe.
+// after a large zone is replaced, when the free memory is largest. Thread-safe.
 HeapFigures release_free_heap();
 
 // True when jemalloc serves malloc in this process.
