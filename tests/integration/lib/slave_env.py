@@ -242,6 +242,15 @@ class Slave(h.Process):
         h.check(res.returncode == 0, "dnssec-verify failed:\n%s%s" % (res.stdout, res.stderr))
 
 
+def generated_zone_text(tmp, names):
+    """The text of a scripts/gen-zone zone of `names` names for ZONE, without ALIAS records (a
+    large zone for a master to serve)."""
+    path = tmp.file("generated.zone")
+    h.gen_zone(path, names, origin=ZONE, extra=["--no-alias"])
+    with open(path) as f:
+        return f.read()
+
+
 def stat_of(path):
     st = os.stat(path)
     with open(path, "rb") as f:

@@ -32,10 +32,7 @@ linked = subprocess.run(["ldd", slave_bin], capture_output=True, text=True).stdo
 want = "jemalloc" if "libjemalloc" in linked else "glibc"
 
 with h.TempDir() as tmp:
-    big = tmp.file("big.zone")
-    h.gen_zone(big, NAMES, origin=env.ZONE, extra=["--no-alias"])
-    with open(big) as f:
-        text = f.read()
+    text = env.generated_zone_text(tmp, NAMES)
     with menv.Master(tmp, [], zone_text=text, args=["--log-level", "warning"]) as master:
         state = tmp.file("state")
         cmd = [slave_bin, "--listen", "127.0.0.1:%d" % h.free_port(), "--zone", env.ZONE,

@@ -26,10 +26,7 @@ def slave_cmd(tmp, name, master_port, level):
 
 
 with h.TempDir() as tmp:
-    big = tmp.file("big.zone")
-    h.gen_zone(big, NAMES, origin=env.ZONE, extra=["--no-alias"])
-    with open(big) as f:
-        text = f.read()
+    text = env.generated_zone_text(tmp, NAMES)
     with menv.Master(tmp, [], zone_text=text, args=["--log-level", "warning"]) as master:
         cmd, state = slave_cmd(tmp, "info", master.port, "info")
         with h.Process(cmd, log_path=tmp.file("info.log")) as slave:
